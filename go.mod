@@ -1,0 +1,23 @@
+module github.com/postern/postern
+
+go 1.26.8
+
+require (
+	github.com/dustin/go-humanize v1.1.0
+	github.com/emersion/go-imap/v2 v2.0.0-beta.8
+	github.com/emersion/go-message v0.18.2
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.25.1
+	github.com/google/uuid v1.6.0
+	github.com/mattn/go-isatty v0.0.24
+	github.com/ncruces/go-strftime v1.1.0
+	github.com/prometheus/client_golang v1.25.0
+	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
+	modernc.org/libc v1.80.1
+	modernc.org/mathutil v1.7.1
+	modernc.org/memory v1.12.1
+	modernc.org/sqlite v1.62.0
+)

@@ -1,0 +1,35 @@
+// Package store declares Postern's mail store: the domain types (accounts,
+// mailboxes, messages, UIDs, MODSEQs, flags), the interfaces every store
+// implementation provides, the sentinel errors that cross the seam, and the
+// change events that keep concurrent sessions of one account consistent.
+//
+// It knows no IMAP tokens, SMTP codes or SQL types. The embedded default
+// implementation lives in store/sqlite; store/storetest is the conformance
+// suite every implementation passes.
+//
+// # Model
+//
+// An [Account] owns mailboxes. A mailbox has a UIDVALIDITY fixed at
+// creation, a UIDNEXT, and a HIGHESTMODSEQ. Every message in a mailbox has a
+// UID, strictly ascending in order of arrival and never reused within one
+// UIDVALIDITY (RFC 9051 §2.3.1.1), a MODSEQ (RFC 7162) raised by every change
+// to it, flags, an INTERNALDATE and a size. A message's content is an
+// immutable file written once; COPY and MOVE share that file rather than
+// duplicating it. Each message also carries an [EmailID] that survives MOVE
+// (RFC 8474 EMAILID), which is what POP3 UIDL is derived from.
+//
+// # Invariants
+//
+//   - Acknowledge only what is durable: Append returns nil only after the
+//     content file and the index entry are both fsync'd and committed.
+//   - Commit before broadcasting: a [Change] is published only after the
+//     transaction that made it has committed, and in commit order per account.
+//   - Publishing never blocks on a slow subscriber: each subscription has its
+//     own unbounded queue, drained by its owner.
+//   - MODSEQ values of one mailbox strictly increase; an expunged UID is
+//     recorded with the MODSEQ of its expunge (for QRESYNC).
+//   - No session ever sees a half-written message: a content file becomes
+//     reachable only through a committed index row.
+//   - Callers must never hold a store lock (such as a [Maildrop] lock) while
+//     blocked writing to a network client for longer than a command.
+package store
