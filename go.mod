@@ -21,3 +21,9 @@ require (
 	modernc.org/memory v1.12.1
 	modernc.org/sqlite v1.62.0
 )
+
+require (
+	github.com/xdg-go/scram v1.4.0 // indirect
+	github.com/xdg-go/stringprep v1.0.4 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)

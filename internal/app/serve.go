@@ -1,0 +1,271 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/server"
+	"github.com/postern/postern/internal/store"
+)
+
+// reclaimInterval is how often the server removes message content that
+// expunges left unreferenced (the original's PURGE/RECLAIM).
+const reclaimInterval = 10 * time.Minute
+
+// storeWatchInterval is how soon sessions see changes that another process
+// (`postern deliver`, `postern import`) committed to the store.
+const storeWatchInterval = 200 * time.Millisecond
+
+// ServeOptions are the inputs of Serve.
+type ServeOptions struct {
+	Config     *config.Config
+	ConfigPath string // "" in quickstart mode
+	Quickstart bool
+	Stdout     io.Writer
+	Stderr     io.Writer
+	Environ    func() []string
+}
+
+// instance is one running server process.
+type instance struct {
+	opts    ServeOptions
+	cfg     *config.Config
+	started time.Time
+
+	level  *slog.LevelVar
+	logger *slog.Logger
+	runLog *os.File
+	events *observe.EventLog
+
+	store    store.Store
+	tls      *tlsSet
+	services []*service
+	ctl      *server.ControlServer
+	metrics  *http.Server
+
+	stopOnce sync.Once
+	stop     chan struct{} // closed to ask for a graceful shutdown
+}
+
+// Serve runs the server until ctx is cancelled (SIGTERM, SIGINT) or a
+// shutdown is requested over the control socket, then stops gracefully.
+func Serve(ctx context.Context, opts ServeOptions) error {
+	in := &instance{opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{})}
+	if err := in.start(ctx); err != nil {
+		in.close()
+		return err
+	}
+	err := in.run(ctx)
+	in.shutdown()
+	return err
+}
+
+// start prepares everything that can fail before the server reports
+// itself running: directories, logs, store, TLS, listeners, privileges.
+func (in *instance) start(ctx context.Context) error {
+	cfg := in.cfg
+	if err := ensurePrivateDir(cfg.DataDirectory); err != nil {
+		return err
+	}
+	if err := in.openLogs(); err != nil {
+		return err
+	}
+	if in.opts.Quickstart {
+		if err := prepareQuickstartTLS(cfg); err != nil {
+			return err
+		}
+	}
+	tls, err := loadTLS(cfg, in.logger)
+	if err != nil {
+		return err
+	}
+	in.tls = tls
+	st, err := OpenStore(ctx, cfg, StoreOptions{Logger: in.logger.With("pkg", "store"), WatchInterval: storeWatchInterval})
+	if err != nil {
+		return err
+	}
+	in.store = st
+	if in.opts.Quickstart {
+		if err := ensureDemoUser(ctx, st, cfg, in.opts.Stdout); err != nil {
+			return err
+		}
+	}
+	if err := in.bind(ctx); err != nil {
+		return err
+	}
+	if err := server.DropPrivileges(cfg.RunAsUser); err != nil {
+		return err
+	}
+	return in.startControl()
+}
+
+func (in *instance) openLogs() error {
+	cfg := in.cfg
+	if err := os.MkdirAll(cfg.LogDirectory, 0o750); err != nil {
+		return fmt.Errorf("create log directory: %w", err)
+	}
+	lvl, err := observe.ParseLevel(string(cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	in.level = new(slog.LevelVar)
+	in.level.Set(lvl)
+	runLog, err := os.OpenFile(filepath.Join(cfg.LogDirectory, observe.RunLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("open run log: %w", err)
+	}
+	in.runLog = runLog
+	in.logger = observe.NewLogger(io.MultiWriter(in.opts.Stderr, runLog), in.level)
+	events, err := observe.OpenEventLog(cfg.LogDirectory, cfg.Hostname)
+	if err != nil {
+		return fmt.Errorf("open event log: %w", err)
+	}
+	in.events = events
+	return nil
+}
+
+// run waits for the end: a signal, a control-socket shutdown, or a fatal
+// listener error. SIGHUP reloads what can be reloaded.
+func (in *instance) run(ctx context.Context) error {
+	in.events.Event("START", slog.String("version", VersionString()), slog.String("config", in.opts.ConfigPath))
+	in.logger.Info("server started", "version", VersionString(), "config", in.opts.ConfigPath, "quickstart", in.opts.Quickstart)
+	in.printBanner()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reclaim := time.NewTicker(reclaimInterval)
+	defer reclaim.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			in.logger.Info("shutdown requested", "reason", "signal")
+			return nil
+		case <-in.stop:
+			in.logger.Info("shutdown requested", "reason", "control")
+			return nil
+		case <-hup:
+			in.reload()
+		case <-reclaim.C:
+			n, err := in.store.Reclaim(ctx)
+			if err != nil {
+				in.logger.Error("reclaim failed", "err", err)
+			} else if n > 0 {
+				in.logger.Info("reclaimed message files", "count", n)
+			}
+		}
+	}
+}
+
+// requestStop asks run to return; safe to call many times.
+func (in *instance) requestStop() {
+	in.stopOnce.Do(func() { close(in.stop) })
+}
+
+// reload re-reads what can change without a restart: certificates and the
+// log level. Everything else needs a restart, as with the original.
+func (in *instance) reload() {
+	in.events.Event("RELOAD")
+	if err := in.tls.reload(in.logger); err != nil {
+		in.logger.Error("reload certificates failed; keeping the old ones", "err", err)
+	}
+	if in.opts.ConfigPath == "" {
+		in.logger.Info("reload done", "config", "quickstart")
+		return
+	}
+	cfg, err := config.Load(in.opts.ConfigPath, in.opts.Environ())
+	if err != nil {
+		in.logger.Error("reload config failed; keeping the running configuration", "err", err)
+		return
+	}
+	if lvl, err := observe.ParseLevel(string(cfg.LogLevel)); err == nil {
+		in.level.Set(lvl)
+	}
+	in.logger.Info("reload done", "config", in.opts.ConfigPath, "level", cfg.LogLevel)
+}
+
+// shutdown stops the services gracefully within Shutdown-Timeout, then
+// closes the store and the logs, logging peak memory on the way out (the
+// original's "Peak virtual size" line).
+func (in *instance) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range in.services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.shutdown(ctx); err != nil {
+				in.logger.Warn("service did not stop in time; connections closed", "service", s.name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	in.events.Event("STOP")
+	in.close()
+}
+
+func (in *instance) close() {
+	if in.ctl != nil {
+		in.ctl.Close()
+	}
+	if in.metrics != nil {
+		in.metrics.Close()
+	}
+	for _, s := range in.services {
+		s.closeListeners()
+	}
+	if in.store != nil {
+		if err := in.store.Close(); err != nil && in.logger != nil {
+			in.logger.Error("close store", "err", err)
+		}
+	}
+	if in.logger != nil {
+		observe.LogExit(in.logger)
+	}
+	if in.events != nil {
+		in.events.Close()
+	}
+	if in.runLog != nil {
+		in.runLog.Close()
+	}
+}
+
+// startControl opens the control socket and the metrics listener.
+func (in *instance) startControl() error {
+	ctl, err := server.ListenControl(in.cfg.ControlSocket, in.logger, in.ctlHandlers())
+	if err != nil {
+		return err
+	}
+	in.ctl = ctl
+	go ctl.Serve(context.Background())
+	if in.cfg.MetricsAddress == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", in.cfg.MetricsAddress)
+	if err != nil {
+		return fmt.Errorf("Metrics-Address: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", observe.MetricsHandler())
+	in.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := in.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			in.logger.Error("metrics listener failed", "err", err)
+		}
+	}()
+	return nil
+}

@@ -1,0 +1,87 @@
+package cli
+
+import "flag"
+
+// commands returns the command table. The order is the order of -h.
+func commands() []*command {
+	return []*command{
+		{
+			name: "serve", args: "[--config FILE]", maxArgs: 0,
+			summary: "run every configured service in the foreground",
+			help: `Without a configuration file (--config, $POSTERN_CONFIG, ./postern.conf or
+/etc/postern/postern.conf), serve runs in quickstart mode: data in ./postern-data,
+loopback only, a self-signed certificate and a "demo" user.
+SIGTERM or SIGINT stops gracefully; SIGHUP reloads certificates and log levels.`,
+			flags: configFlag, run: runServe,
+		},
+		{
+			name: "check", args: "[--config FILE]", maxArgs: 0,
+			summary: "validate the configuration and print every problem",
+			flags:   configFlag, run: runCheck,
+		},
+		{name: "user", args: "SUBCOMMAND", summary: "manage accounts", sub: userCommands()},
+		{
+			name: "deliver", args: "NAME [--mailbox MBOX] < message", minArgs: 1, maxArgs: 1,
+			summary: "deliver one message from standard input (a local delivery agent)",
+			help: `Exit status: 0 once the message is durably stored; 67 (EX_NOUSER) for an
+unknown user; 65 (EX_DATAERR) for a malformed or oversized message; 75
+(EX_TEMPFAIL) for a temporary failure. Usable as Postfix's mailbox_command:
+  mailbox_command = /usr/local/bin/postern deliver "$USER"`,
+			flags: deliverFlags, run: runDeliver,
+		},
+		{
+			name: "import", args: "NAME PATH [--format mbox|maildir|vms] [--mailbox MBOX]", minArgs: 2, maxArgs: 2,
+			summary: "import an mbox file, a Maildir or an OpenVMS MAIL extract",
+			help: `The format is detected when --format is not given. An interrupted import can
+be run again: messages already imported into the mailbox are skipped.`,
+			flags: importFlags, run: runImport,
+		},
+		{
+			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections", minArgs: 1, maxArgs: 2,
+			summary: "talk to the running server over its control socket",
+			flags:   configFlag, run: runCtl,
+		},
+		{name: "version", summary: "print the version", maxArgs: 0, run: runVersion},
+	}
+}
+
+func userCommands() []*command {
+	return []*command{
+		{
+			name: "add", args: "NAME [--password-stdin] [--admin]", minArgs: 1, maxArgs: 1,
+			summary: "add an account (prompts for its password)",
+			flags:   userAddFlags, run: runUserAdd,
+		},
+		{
+			name: "passwd", args: "NAME [--password-stdin]", minArgs: 1, maxArgs: 1,
+			summary: "set an account's password",
+			flags:   passwdFlags, run: runUserPasswd,
+		},
+		{
+			name:    "set",
+			args:    "NAME [--disabled|--enabled] [--no-mail|--mail] [--expires YYYY-MM-DD|never] [--apop-secret-stdin] [--admin|--no-admin]",
+			minArgs: 1, maxArgs: 1,
+			summary: "change an account's flags",
+			flags:   userSetFlags, run: runUserSet,
+		},
+		{
+			name: "del", args: "NAME", minArgs: 1, maxArgs: 1,
+			summary: "delete an account and all its mail",
+			flags:   configFlag, run: runUserDel,
+		},
+		{
+			name: "list", maxArgs: 0,
+			summary: "list the accounts",
+			flags:   configFlag, run: runUserList,
+		},
+	}
+}
+
+// configFlag declares the --config flag every command except version has.
+func configFlag(fs *flag.FlagSet) any {
+	return fs.String("config", "", "configuration `FILE` (default: $POSTERN_CONFIG, ./postern.conf, /etc/postern/postern.conf)")
+}
+
+func configPath(fs *flag.FlagSet) string {
+	return fs.Lookup("config").Value.String()
+}

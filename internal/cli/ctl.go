@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"strings"
+
+	"github.com/postern/postern/internal/server"
+)
+
+func runCtl(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	switch args[0] {
+	case "stats", "shutdown", "connections":
+		if len(args) != 1 {
+			return usagef("usage: postern ctl %s", args[0])
+		}
+	case "loglevel":
+		if len(args) != 2 {
+			return usagef("usage: postern ctl loglevel LEVEL (ERROR, INFORMATIONAL, THREAD or DEBUG)")
+		}
+	default:
+		return usagef("unknown ctl command %q: want stats, loglevel, shutdown or connections", args[0])
+	}
+	l, err := loadConfig(env, configPath(fs))
+	if err != nil {
+		return err
+	}
+	return server.CtlRequest(ctx, l.controlSocket(), strings.Join(args, " "), env.Stdout)
+}

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/postern/postern/internal/delivery"
+	"github.com/postern/postern/internal/store"
+)
+
+func deliverFlags(fs *flag.FlagSet) any {
+	configFlag(fs)
+	fs.String("mailbox", "", "deliver into `MBOX` instead of INBOX (falls back to INBOX if it does not exist)")
+	return nil
+}
+
+// runDeliver is the local delivery agent: its exit status is all a mail
+// transfer agent looks at, so every failure maps to one of the sysexits
+// codes of PRODUCT.md, with one line on stderr.
+func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	l, err := loadConfig(env, configPath(fs))
+	if err != nil {
+		return &exitError{code: exitTempFail, err: err}
+	}
+	st, err := openStore(ctx, l)
+	if err != nil {
+		return &exitError{code: exitTempFail, err: err}
+	}
+	defer st.Close()
+	d := delivery.New(delivery.Options{Store: st, MaxSize: l.maxMessageSize()})
+	res, err := d.Deliver(ctx, delivery.Request{
+		Account: args[0],
+		Mailbox: fs.Lookup("mailbox").Value.String(),
+		Content: env.Stdin,
+	})
+	switch {
+	case errors.Is(err, delivery.ErrNoSuchUser), errors.Is(err, delivery.ErrNoMail):
+		return &exitError{code: exitNoUser, err: err}
+	case errors.Is(err, delivery.ErrMalformed), errors.Is(err, delivery.ErrTooBig):
+		return &exitError{code: exitDataErr, err: err}
+	case err != nil:
+		return &exitError{code: exitTempFail, err: fmt.Errorf("temporary failure, try again later: %w", err)}
+	}
+	if res.FellBack {
+		fmt.Fprintf(env.Stderr, "postern: mailbox %q does not exist; delivered to %s\n", fs.Lookup("mailbox").Value.String(), store.MailboxInbox)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/postern/postern/internal/mailimport"
+	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/store"
+)
+
+func importFlags(fs *flag.FlagSet) any {
+	configFlag(fs)
+	fs.String("format", "", "source format: mbox, maildir or vms (default: detected)")
+	fs.String("mailbox", "", "import into `MBOX` (created if missing; default INBOX)")
+	return nil
+}
+
+// importCounts is the summary of an import.
+type importCounts struct {
+	imported, skipped, failed int
+	octets                    int64
+}
+
+func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	name, path := args[0], args[1]
+	format := mailimport.Format(fs.Lookup("format").Value.String())
+	if format == "" {
+		f, err := mailimport.Detect(path)
+		if err != nil {
+			return err
+		}
+		format = f
+	}
+	src, err := mailimport.Open(path, format)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+		sess, mb, err := importTarget(ctx, st, name, fs.Lookup("mailbox").Value.String())
+		if err != nil {
+			return err
+		}
+		defer sess.Close()
+		bar := newProgress(env, format)
+		n, err := importAll(ctx, sess, mb, src, sourceID(path), bar)
+		bar.done()
+		fmt.Fprintf(env.Stdout, "imported %d message(s) (%s) into %s/%s; %d already there, %d failed\n",
+			n.imported, formatOctets(n.octets), name, mb.Name, n.skipped, n.failed)
+		return err
+	})
+}
+
+func importTarget(ctx context.Context, st store.Store, name, mailbox string) (store.Session, store.Mailbox, error) {
+	acct, err := st.Account(ctx, name)
+	if err != nil {
+		return nil, store.Mailbox{}, err
+	}
+	sess, err := st.Open(ctx, acct.ID)
+	if err != nil {
+		return nil, store.Mailbox{}, err
+	}
+	if mailbox == "" {
+		mailbox = store.MailboxInbox
+	}
+	mb, err := sess.Mailbox(ctx, mailbox)
+	if errors.Is(err, store.ErrNoSuchMailbox) {
+		mb, err = sess.CreateMailbox(ctx, mailbox, "")
+	}
+	if err != nil {
+		sess.Close()
+		return nil, store.Mailbox{}, err
+	}
+	return sess, mb, nil
+}
+
+// sourceID identifies an import source by its absolute path, so that the
+// import keys of two different files never collide. A resumed import must
+// name the same file.
+func sourceID(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return hex.EncodeToString(sum[:8])
+}
+
+func importAll(ctx context.Context, sess store.Session, mb store.Mailbox, src mailimport.Source, id string, bar *progress) (importCounts, error) {
+	var n importCounts
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, fmt.Errorf("import interrupted (run it again to resume): %w", err)
+		}
+		it, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		res, err := sess.Append(ctx, mb.ID, store.AppendRequest{
+			Content:      it.Content,
+			Flags:        it.Flags,
+			InternalDate: it.InternalDate,
+			VMS:          it.VMS,
+			ImportKey:    id + ":" + it.Key,
+		})
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			n.skipped++
+		case err != nil && ctx.Err() == nil && isPerMessage(err):
+			n.failed++
+			bar.note(fmt.Sprintf("message at line %d skipped: %v", it.Line, err))
+		case err != nil:
+			return n, fmt.Errorf("message at line %d: %w", it.Line, err)
+		default:
+			n.imported++
+			n.octets += res[0].Size
+		}
+		bar.update(src.Progress())
+	}
+}
+
+// isPerMessage reports whether an append error concerns only that message
+// (which is then skipped) rather than the store (which stops the import).
+func isPerMessage(err error) bool {
+	return errors.Is(err, store.ErrTooBig) || errors.Is(err, message.ErrMalformed)
+}
+
+// progress draws a one-line progress bar on a terminal and nothing
+// otherwise.
+type progress struct {
+	w       io.Writer
+	on      bool
+	label   string
+	last    time.Time
+	started time.Time
+}
+
+func newProgress(env *Env, format mailimport.Format) *progress {
+	f, ok := env.Stderr.(*os.File)
+	return &progress{w: env.Stderr, on: ok && env.IsTerminal(f), label: string(format), started: time.Now()}
+}
+
+func (p *progress) update(done, total int64) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	const width = 30
+	frac := 0.0
+	if total > 0 {
+		frac = float64(done) / float64(total)
+	}
+	full := int(frac * width)
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = ' '
+		if i < full {
+			bar[i] = '#'
+		}
+	}
+	fmt.Fprintf(p.w, "\rimporting %s [%s] %3.0f%%", p.label, bar, frac*100)
+}
+
+func (p *progress) note(msg string) {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintf(p.w, "postern: %s\n", msg)
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func formatOctets(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"context"
+	"errors"
+
+	"github.com/postern/postern/internal/app"
+	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/store"
+)
+
+// loaded is a configuration with where it came from.
+type loaded struct {
+	cfg        *config.Config
+	path       string // "" in quickstart mode
+	quickstart bool
+}
+
+// loadConfig finds and loads the configuration the way PRODUCT.md says:
+// --config, $POSTERN_CONFIG, ./postern.conf, /etc/postern/postern.conf, and
+// quickstart mode when there is none. Every command uses it, so that
+// "postern user add" after a quickstart "postern serve" acts on the same
+// data directory.
+func loadConfig(env *Env, flagPath string) (*loaded, error) {
+	path, err := config.Find(flagPath, env.Getenv)
+	if errors.Is(err, config.ErrNoConfig) {
+		cfg, err := config.LoadQuickstart(app.QuickstartDir, env.Environ())
+		if err != nil {
+			return nil, err
+		}
+		return &loaded{cfg: cfg, quickstart: true}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(path, env.Environ())
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{cfg: cfg, path: path}, nil
+}
+
+func (l *loaded) maxMessageSize() int64 { return l.cfg.MaxMessageSize }
+func (l *loaded) controlSocket() string { return l.cfg.ControlSocket }
+
+func openStore(ctx context.Context, l *loaded) (store.Store, error) {
+	return app.OpenStore(ctx, l.cfg, app.StoreOptions{})
+}
+
+// withStore loads the configuration, opens the store, runs fn and closes
+// the store.
+func withStore(ctx context.Context, env *Env, flagPath string, fn func(store.Store) error) error {
+	l, err := loadConfig(env, flagPath)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, l)
+	if err != nil {
+		return err
+	}
+	err = fn(st)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/store"
+)
+
+// maxSecretLength bounds a password or APOP secret read from stdin. The
+// original limited APOP secrets to 500 characters.
+const (
+	maxSecretLength     = 1024
+	maxAPOPSecretLength = 500
+)
+
+func userAddFlags(fs *flag.FlagSet) any {
+	configFlag(fs)
+	fs.Bool("password-stdin", false, "read the password from one line of standard input")
+	fs.Bool("admin", false, "allow privileged commands (XTND STATS, XTND SHUTDOWN)")
+	return nil
+}
+
+func passwdFlags(fs *flag.FlagSet) any {
+	configFlag(fs)
+	fs.Bool("password-stdin", false, "read the password from one line of standard input")
+	return nil
+}
+
+func userSetFlags(fs *flag.FlagSet) any {
+	configFlag(fs)
+	for _, f := range []struct{ name, usage string }{
+		{"disabled", "refuse all logins (the original's DISUSER)"},
+		{"enabled", "allow logins again"},
+		{"no-mail", "refuse mail delivery and POP/IMAP login (DISMAIL)"},
+		{"mail", "accept mail again"},
+		{"apop-secret-stdin", "read the APOP shared secret (at most 500 characters) from standard input; an empty line removes it"},
+		{"admin", "allow privileged commands"},
+		{"no-admin", "remove the admin privilege"},
+	} {
+		fs.Bool(f.name, false, f.usage)
+	}
+	fs.String("expires", "", "expiration `DATE` (YYYY-MM-DD, UTC midnight) or never")
+	return nil
+}
+
+func boolFlag(fs *flag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	return f != nil && f.Value.String() == "true"
+}
+
+func runUserAdd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	name := args[0]
+	if err := store.ValidateAccountName(name); err != nil {
+		return err
+	}
+	pw, err := readSecret(env, boolFlag(fs, "password-stdin"), "Password for "+name)
+	if err != nil {
+		return err
+	}
+	creds, err := auth.Credentials(pw)
+	if err != nil {
+		return err
+	}
+	admin := boolFlag(fs, "admin")
+	creds.Admin = &admin
+	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+		a, err := st.CreateAccount(ctx, name, creds)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "added account %s\n", a.Name)
+		return nil
+	})
+}
+
+func runUserPasswd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	name := args[0]
+	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+		if _, err := st.Account(ctx, name); err != nil {
+			return err
+		}
+		pw, err := readSecret(env, boolFlag(fs, "password-stdin"), "New password for "+name)
+		if err != nil {
+			return err
+		}
+		creds, err := auth.Credentials(pw)
+		if err != nil {
+			return err
+		}
+		a, err := st.UpdateAccount(ctx, name, creds)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "password changed for %s\n", a.Name)
+		return nil
+	})
+}
+
+func runUserSet(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	u, err := parseUserSet(env, fs)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+		a, err := st.UpdateAccount(ctx, args[0], u)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s: %s\n", a.Name, describeAccount(a))
+		return nil
+	})
+}
+
+// parseUserSet turns the flags of "user set" into an update, refusing
+// contradictions and an empty change.
+func parseUserSet(env *Env, fs *flag.FlagSet) (store.AccountUpdate, error) {
+	var u store.AccountUpdate
+	pair := func(on, off string, dst **bool) error {
+		a, b := boolFlag(fs, on), boolFlag(fs, off)
+		if a && b {
+			return usagef("--%s and --%s contradict each other", on, off)
+		}
+		if a || b {
+			v := a
+			*dst = &v
+		}
+		return nil
+	}
+	if err := errors.Join(pair("disabled", "enabled", &u.Disabled), pair("no-mail", "mail", &u.NoMail),
+		pair("admin", "no-admin", &u.Admin)); err != nil {
+		return u, err
+	}
+	if v := fs.Lookup("expires").Value.String(); v != "" {
+		t, err := parseExpires(v)
+		if err != nil {
+			return u, err
+		}
+		u.Expires = &t
+	}
+	if boolFlag(fs, "apop-secret-stdin") {
+		s, err := readLine(env.Stdin, maxAPOPSecretLength)
+		if err != nil {
+			return u, fmt.Errorf("read APOP secret: %w", err)
+		}
+		u.APOPSecret = &s
+	}
+	if u == (store.AccountUpdate{}) {
+		return u, usagef("user set: nothing to change (see postern user set -h)")
+	}
+	return u, nil
+}
+
+func parseExpires(v string) (time.Time, error) {
+	if strings.EqualFold(v, "never") {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, usagef("--expires %q: want YYYY-MM-DD or never", v)
+	}
+	return t, nil
+}
+
+func runUserDel(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+		if err := st.DeleteAccount(ctx, args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "deleted account %s and its mail\n", strings.ToLower(args[0]))
+		return nil
+	})
+}
+
+func runUserList(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) error {
+	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+		accts, err := st.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tFLAGS\tEXPIRES\tCREATED")
+		for _, a := range accts {
+			exp := "never"
+			if !a.Expires.IsZero() {
+				exp = a.Expires.UTC().Format(time.DateOnly)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, describeAccount(a), exp, a.Created.UTC().Format(time.DateOnly))
+		}
+		return tw.Flush()
+	})
+}
+
+// describeAccount lists an account's flags in words.
+func describeAccount(a store.Account) string {
+	var f []string
+	if a.Disabled {
+		f = append(f, "disabled")
+	}
+	if a.NoMail {
+		f = append(f, "no-mail")
+	}
+	if a.Expired(time.Now()) {
+		f = append(f, "expired")
+	}
+	if a.Admin {
+		f = append(f, "admin")
+	}
+	if a.APOPSecret != "" {
+		f = append(f, "apop")
+	}
+	if len(f) == 0 {
+		return "-"
+	}
+	return strings.Join(f, ",")
+}
+
+// readSecret reads a password from one line of stdin, or prompts twice on
+// the terminal.
+func readSecret(env *Env, fromStdin bool, prompt string) (string, error) {
+	var pw string
+	if fromStdin {
+		s, err := readLine(env.Stdin, maxSecretLength)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		pw = s
+	} else {
+		f, ok := env.Stdin.(*os.File)
+		if !ok || !env.IsTerminal(f) {
+			return "", usagef("standard input is not a terminal: use --password-stdin to read the password from it")
+		}
+		a, err := promptNoEcho(env, f, prompt+": ")
+		if err != nil {
+			return "", err
+		}
+		b, err := promptNoEcho(env, f, "Again: ")
+		if err != nil {
+			return "", err
+		}
+		if a != b {
+			return "", errors.New("the two passwords differ")
+		}
+		pw = a
+	}
+	if pw == "" {
+		return "", errors.New("empty password refused")
+	}
+	return pw, nil
+}
+
+func promptNoEcho(env *Env, f *os.File, prompt string) (string, error) {
+	fmt.Fprint(env.Stderr, prompt)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return string(b), nil
+}
+
+// readLine reads one line of at most max octets, without its line ending.
+func readLine(r io.Reader, max int) (string, error) {
+	br := bufio.NewReaderSize(r, max+2)
+	line, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return "", fmt.Errorf("line longer than %d characters", max)
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	if err != nil && len(line) == 0 {
+		return "", errors.New("no input")
+	}
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) > max {
+		return "", fmt.Errorf("line longer than %d characters", max)
+	}
+	return string(line), nil
+}

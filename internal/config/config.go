@@ -1,0 +1,482 @@
+package config
+
+import (
+	"net"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is the whole configuration of a Postern server: the global options
+// (those written before any [section] of the file) and one struct per
+// protocol section.
+//
+// A Config from Load, Parse, LoadQuickstart or Quickstart is resolved: the
+// fields that inherit a global value and the paths under Data-Directory
+// hold their effective values (see Resolve), and it has passed Validate.
+type Config struct {
+	// Hostname is the server's fully qualified host name (Hostname).
+	Hostname string
+	// ListenAddress lists the IP addresses every listener binds
+	// (Listen-Address); empty means all addresses.
+	ListenAddress []string
+	// DataDirectory holds the store, message files and sockets (Data-Directory).
+	DataDirectory string
+	// LogDirectory holds the run, event and trace logs (Log-Directory).
+	LogDirectory string
+	// RunAsUser is the account the server switches to after binding its
+	// listeners (Run-As-User); empty means it keeps running as it started.
+	RunAsUser string
+	// SubstituteDomain replaces the local host name in rewritten addresses
+	// and counts as local (Substitute-Domain); empty means none.
+	SubstituteDomain string
+	// LocalAliasesFile names a file of further local domains, one a line
+	// (Local-Aliases-File); empty means none.
+	LocalAliasesFile string
+	// LocalDomains lists further domains that are local (Local-Domains).
+	LocalDomains []string
+	// TLS holds the default certificate, key and passphrase files for
+	// every protocol (Certificate-File, Key-File, Key-Passphrase-File).
+	TLS TLSFiles
+	// LogLevel is the default logging level (Log-Level).
+	LogLevel LogLevel
+	// PersonalName puts the sender's personal name into rebuilt From
+	// headers by default (Personal-Name).
+	PersonalName bool
+	// DecnetNodes maps DECnet node names to Internet host names for the
+	// TRANSFORM address rewrite (Decnet-Node).
+	DecnetNodes []DecnetNode
+	// DecnetNodeLookup lets the TRANSFORM rewrite try a node name that is
+	// not in DecnetNodes in the DNS (Decnet-Node-Lookup).
+	DecnetNodeLookup bool
+	// AllowPlaintextAuth permits password authentication on connections that
+	// are neither TLS nor loopback, by default (Allow-Plaintext-Auth).
+	AllowPlaintextAuth bool
+	// ShutdownTimeout is how long a graceful shutdown waits for sessions
+	// before closing them (Shutdown-Timeout).
+	ShutdownTimeout time.Duration
+	// MetricsAddress is the host:port of the Prometheus metrics listener
+	// (Metrics-Address); empty means off.
+	MetricsAddress string
+	// ControlSocket is the Unix socket `postern ctl` talks to (Control-Socket).
+	ControlSocket string
+	// MaxMessageSize is the largest message, in bytes, that submission,
+	// inbound SMTP, LMTP and deliver accept (Max-Message-Size).
+	MaxMessageSize int64
+
+	// IMAP is the [IMAP] section.
+	IMAP IMAPConfig
+	// POP is the [POP] section.
+	POP POPConfig
+	// SMTP is the [SMTP] section.
+	SMTP SMTPConfig
+	// LMTP is the [LMTP] section.
+	LMTP LMTPConfig
+
+	// file is the name of the file the config came from, for messages.
+	file string
+	// origins records where each explicitly set option was set, keyed by
+	// option key; options that only hold defaults are absent.
+	origins map[string]origin
+}
+
+// TLSFiles names the files a TLS listener needs. In a protocol section an
+// empty field inherits the global one (see Resolve).
+type TLSFiles struct {
+	// CertificateFile is the PEM certificate chain (Certificate-File, alias Cert-File).
+	CertificateFile string
+	// KeyFile is the PEM private key (Key-File).
+	KeyFile string
+	// KeyPassphraseFile holds the passphrase of an encrypted KeyFile
+	// (Key-Passphrase-File); empty means the key is not encrypted.
+	KeyPassphraseFile string
+}
+
+// IMAPConfig is the [IMAP] section.
+type IMAPConfig struct {
+	// Enable turns the IMAP server on or off (Enable).
+	Enable bool
+	// ServerPort is the IMAP port with STARTTLS; 0 is off (Server-Port).
+	ServerPort int
+	// SecurePort is the IMAP port with implicit TLS; 0 is off (Secure-Port).
+	SecurePort int
+	// IgnoreMail11Headers hides the rebuilt OpenVMS headers of mail that
+	// came through SMTP and shows the real ones (Ignore-Mail11-Headers).
+	IgnoreMail11Headers bool
+	// SendIDHeaders adds X-IMAP4-Server and X-IMAP4-ID headers (Send-ID-Headers).
+	SendIDHeaders bool
+	// DecnetRewrite is the rewrite of simple DECnet addresses (Decnet-Rewrite).
+	DecnetRewrite Rewrite
+	// QuotedDecnetRewrite is the rewrite of quoted DECnet addresses
+	// (Quoted-Decnet-Rewrite).
+	QuotedDecnetRewrite Rewrite
+	// PersonalName puts the sender's personal name into rebuilt headers
+	// (Personal-Name; inherits the global value).
+	PersonalName bool
+	// GatewayNode replaces the local node name in routes from SMTP into
+	// DECnet (Gateway-Node); empty means none.
+	GatewayNode string
+	// MaxConnections is the number of connections one server process takes
+	// before a new process takes over (Max-Connections); 0 is no rollover.
+	MaxConnections int
+	// MessageCap is the largest number of messages listed per mailbox
+	// (Message-Cap); 0 is no cap.
+	MessageCap int
+	// ServerTrace writes a trace file of all traffic except passwords
+	// (Server-Trace).
+	ServerTrace bool
+	// TraceSynch is the number of trace writes between flushes to disk
+	// (Trace-Synch); 0 flushes only at exit.
+	TraceSynch int
+	// IdleTimeout is the autologout timer (Idle-Timeout); 0 is none.
+	IdleTimeout time.Duration
+	// TLS holds the certificate and key files for IMAP (inherit the global ones).
+	TLS TLSFiles
+	// LogLevel is the IMAP logging level (Log-Level; inherits the global value).
+	LogLevel LogLevel
+	// AppendLimit is the largest message APPEND accepts, in bytes
+	// (Append-Limit; inherits Max-Message-Size).
+	AppendLimit int64
+	// AllowPlaintextAuth permits LOGIN and AUTHENTICATE PLAIN without TLS
+	// on non-loopback connections (Allow-Plaintext-Auth; inherits the global value).
+	AllowPlaintextAuth bool
+}
+
+// POPConfig is the [POP] section. Its fields are the TCPIP$POP_* logical
+// names of the original server, without the prefix.
+type POPConfig struct {
+	// Enable turns the POP3 server on or off (Enable).
+	Enable bool
+	// ServerPort is the POP3 port with STLS; 0 is off (Server-Port).
+	ServerPort int
+	// SecurePort is the POP3 port with implicit TLS; 0 is off (Secure-Port).
+	SecurePort int
+	// Security selects how authorization failures are reported (Security).
+	Security Security
+	// Trace writes a trace file of all traffic except passwords (Trace).
+	Trace bool
+	// TraceSynch is the number of trace writes between flushes to disk
+	// (Trace-Synch); 0 flushes only at exit.
+	TraceSynch int
+	// LogLevel is the POP logging level (Log-Level; inherits the global value).
+	LogLevel LogLevel
+	// Postmaster lists the accounts told when the server stops on an error
+	// (Postmaster).
+	Postmaster []string
+	// MessageMaximum is the largest number of messages one session may
+	// download (Message-Maximum); 0 is no maximum.
+	MessageMaximum int
+	// LinkIdleTimeout is the autologout timer (Link-Idle-Timeout); 0 is none.
+	LinkIdleTimeout time.Duration
+	// PersonalName puts the sender's personal name into the rebuilt From
+	// (Personal-Name; inherits the global value).
+	PersonalName bool
+	// LeaveInNewmail keeps read, undeleted mail in the inbox instead of
+	// moving it to the MAIL folder (Leave-In-Newmail).
+	LeaveInNewmail bool
+	// UseMailFolder moves all mail into the MAIL folder and serves that
+	// folder (Use-Mail-Folder).
+	UseMailFolder bool
+	// FastScan reports estimated instead of exact message sizes (Fast-Scan).
+	FastScan bool
+	// MaximumThreads caps the concurrent POP3 sessions (Maximum-Threads);
+	// 0 is no cap.
+	MaximumThreads int
+	// IgnoreMail11Headers hides the rebuilt OpenVMS headers of mail that
+	// came through SMTP and shows the real ones (Ignore-Mail11-Headers).
+	IgnoreMail11Headers bool
+	// SendIDHeaders adds X-POP3-Server and X-POP3-ID headers (Send-ID-Headers).
+	SendIDHeaders bool
+	// DecnetRewrite is the rewrite of simple DECnet addresses (Decnet-Rewrite).
+	DecnetRewrite Rewrite
+	// QuotedDecnetRewrite is the rewrite of quoted DECnet addresses
+	// (Quoted-Decnet-Rewrite).
+	QuotedDecnetRewrite Rewrite
+	// Sndbuf is the SO_SNDBUF size of POP3 connections (Sndbuf); 0 is the
+	// system default.
+	Sndbuf int
+	// Disuserpass turns USER/PASS off so that only APOP works (Disuserpass).
+	Disuserpass bool
+	// PurgeReclaim empties the deleted-messages area and reclaims its space
+	// after a session deletes messages (Purge-Reclaim).
+	PurgeReclaim bool
+	// TLS holds the certificate and key files for POP3 (inherit the global ones).
+	TLS TLSFiles
+	// MaxAuthAttempts is the number of failed logins after which the
+	// connection is closed (Max-Auth-Attempts).
+	MaxAuthAttempts int
+	// LogReject logs every login rejected for authorization reasons (Log-Reject).
+	LogReject bool
+	// AllowPlaintextAuth permits USER/PASS and AUTH PLAIN without TLS on
+	// non-loopback connections (Allow-Plaintext-Auth; inherits the global value).
+	AllowPlaintextAuth bool
+}
+
+// SMTPConfig is the [SMTP] section: submission, inbound SMTP and the
+// outbound queue.
+type SMTPConfig struct {
+	// Enable turns submission, inbound SMTP and the queue on or off (Enable).
+	Enable bool
+	// SubmissionPort is the submission port with STARTTLS; 0 is off
+	// (Submission-Port).
+	SubmissionPort int
+	// SubmissionsPort is the submission port with implicit TLS; 0 is off
+	// (Submissions-Port).
+	SubmissionsPort int
+	// ServerPort is the inbound SMTP port; 0 is off (Server-Port).
+	ServerPort int
+	// SaveSent stores a copy of each submitted message in the sender's Sent
+	// mailbox (Save-Sent).
+	SaveSent bool
+	// RelayHost is the smarthost, host[:port], all outbound mail goes
+	// through (Relay-Host); empty means direct delivery to MX hosts.
+	RelayHost string
+	// RelayUsername is the account used to authenticate to RelayHost
+	// (Relay-Username); empty means no authentication.
+	RelayUsername string
+	// RelayPasswordFile holds the password for RelayUsername (Relay-Password-File).
+	RelayPasswordFile string
+	// RelayTLS is how the connection to RelayHost is secured (Relay-TLS).
+	RelayTLS RelayTLS
+	// QueueLifetime is how long an undeliverable message is retried before
+	// it bounces (Queue-Lifetime).
+	QueueLifetime time.Duration
+	// DelayWarning is when the sender is told a message is still queued
+	// (Delay-Warning); 0 is never.
+	DelayWarning time.Duration
+	// Resolver is the DNS server, host[:port], for MX lookups (Resolver);
+	// empty means the system resolver.
+	Resolver string
+	// AliasesFile names the file of address aliases (Aliases-File); empty
+	// means none.
+	AliasesFile string
+	// MaxRecipients is the largest number of recipients of one message
+	// (Max-Recipients).
+	MaxRecipients int
+	// MaxConnectionsPerIP caps the concurrent SMTP connections from one
+	// IP address (Max-Connections-Per-IP); 0 is no cap.
+	MaxConnectionsPerIP int
+	// TLS holds the certificate and key files for SMTP (inherit the global ones).
+	TLS TLSFiles
+	// LogLevel is the SMTP logging level (Log-Level; inherits the global value).
+	LogLevel LogLevel
+	// Trace writes a trace file of all traffic except passwords and
+	// message data (Trace).
+	Trace bool
+	// TraceSynch is the number of trace writes between flushes to disk
+	// (Trace-Synch); 0 flushes only at exit.
+	TraceSynch int
+	// AllowPlaintextAuth permits AUTH without TLS on non-loopback
+	// connections (Allow-Plaintext-Auth; inherits the global value).
+	AllowPlaintextAuth bool
+}
+
+// LMTPConfig is the [LMTP] section: local delivery from an MTA.
+type LMTPConfig struct {
+	// Enable turns the LMTP server on or off (Enable).
+	Enable bool
+	// Socket is the Unix socket LMTP listens on (Socket); empty is off.
+	Socket string
+	// ServerPort is the TCP port LMTP listens on; 0 is off (Server-Port).
+	ServerPort int
+	// LogLevel is the LMTP logging level (Log-Level; inherits the global value).
+	LogLevel LogLevel
+	// Trace writes a trace file of all traffic except message data (Trace).
+	Trace bool
+	// TraceSynch is the number of trace writes between flushes to disk
+	// (Trace-Synch); 0 flushes only at exit.
+	TraceSynch int
+}
+
+// DecnetNode is one entry of the DECnet node map: mail from Node::user is
+// rewritten to user@Host under the TRANSFORM rule.
+type DecnetNode struct {
+	// Node is the DECnet node name, upper-case (e.g. ORDERS).
+	Node string
+	// Host is the Internet host name the node translates to.
+	Host string
+}
+
+// LogLevel is a logging level. The four levels of the original server are
+// kept, in order of increasing detail, with the modern levels around them:
+// ERROR < WARN < INFORMATIONAL < THREAD < DEBUG < TRACE < TRACEAUTH < TRACEDATA.
+// INFO and WARNING are accepted as aliases.
+type LogLevel string
+
+// The logging levels.
+const (
+	LogError         LogLevel = "ERROR"
+	LogWarn          LogLevel = "WARN"
+	LogInformational LogLevel = "INFORMATIONAL"
+	LogThread        LogLevel = "THREAD"
+	LogDebug         LogLevel = "DEBUG"
+	LogTrace         LogLevel = "TRACE"
+	LogTraceAuth     LogLevel = "TRACEAUTH"
+	LogTraceData     LogLevel = "TRACEDATA"
+)
+
+// Rewrite is how the OpenVMS address rewriting rebuilds a DECnet address.
+type Rewrite string
+
+// The DECnet rewrite modes (hp-system §3.3 R2 and R4).
+const (
+	// RewriteGeneric quotes the whole address at the local host.
+	RewriteGeneric Rewrite = "GENERIC"
+	// RewriteNone passes the address through unchanged.
+	RewriteNone Rewrite = "NONE"
+	// RewriteTransform translates the node name to a host name.
+	RewriteTransform Rewrite = "TRANSFORM"
+)
+
+// Security is how the POP server reports authorization failures.
+type Security string
+
+// The POP security modes (hp-system §2, TCPIP$POP_SECURITY).
+const (
+	// SecurityFriendly sends a specific message for each failure.
+	SecurityFriendly Security = "FRIENDLY"
+	// SecuritySecure never reveals whether the name or the password was wrong.
+	SecuritySecure Security = "SECURE"
+)
+
+// RelayTLS is how the outbound queue secures its connection to Relay-Host.
+type RelayTLS string
+
+// The relay TLS modes.
+const (
+	// RelayTLSStartTLS requires STARTTLS.
+	RelayTLSStartTLS RelayTLS = "STARTTLS"
+	// RelayTLSImplicit connects with TLS from the start.
+	RelayTLSImplicit RelayTLS = "IMPLICIT"
+	// RelayTLSNone sends in clear text (only for a relay on a trusted network).
+	RelayTLSNone RelayTLS = "NONE"
+)
+
+// RelayAddress returns RelayHost with its port filled in: 465 with
+// Relay-TLS IMPLICIT, otherwise 587. It returns "" when there is no relay.
+func (s *SMTPConfig) RelayAddress() string {
+	if s.RelayHost == "" {
+		return ""
+	}
+	if _, _, err := net.SplitHostPort(s.RelayHost); err == nil {
+		return s.RelayHost
+	}
+	port := 587
+	if s.RelayTLS == RelayTLSImplicit {
+		port = 465
+	}
+	host := s.RelayHost
+	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// Defaults returns a configuration holding every documented default. It is
+// the only place defaults live: each comes from the option table. The
+// result is not resolved; call Resolve before use.
+func Defaults() *Config {
+	c := &Config{origins: map[string]origin{}}
+	for _, o := range options() {
+		if o.dynamic != nil {
+			if msg := o.set(c, o.dynamic(), false); msg != "" {
+				panic("config: bad dynamic default for " + o.label() + ": " + msg)
+			}
+			continue
+		}
+		if o.def == "" && (o.inherit != "" || o.derive != "") {
+			continue // filled by Resolve
+		}
+		if msg := o.set(c, o.def, false); msg != "" {
+			panic("config: bad default for " + o.label() + ": " + msg)
+		}
+	}
+	return c
+}
+
+// systemHostname is the default of Hostname.
+func systemHostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" || !validHost(h) {
+		return "localhost"
+	}
+	return h
+}
+
+// Quickstart ports (PRODUCT.md "Quickstart mode").
+const (
+	QuickstartIMAPPort        = 1143
+	QuickstartIMAPSPort       = 1993
+	QuickstartPOP3Port        = 1110
+	QuickstartPOP3SPort       = 1995
+	QuickstartSubmissionPort  = 1587
+	QuickstartSubmissionsPort = 1465
+	QuickstartLMTPPort        = 2424
+)
+
+// Quickstart returns the configuration of quickstart mode (`postern serve`
+// without a config file): the defaults, listening on 127.0.0.1 only, on the
+// unprivileged ports IMAP 1143, IMAPS 1993, POP3 1110, POP3S 1995,
+// submission 1587, submissions 1465 and LMTP 2424 (plus the LMTP socket),
+// with its data in dataDir. The result is resolved.
+func Quickstart(dataDir string) *Config {
+	c := quickstartUnresolved(dataDir)
+	c.Resolve()
+	return c
+}
+
+func quickstartUnresolved(dataDir string) *Config {
+	c := Defaults()
+	c.file = "quickstart"
+	c.ListenAddress = []string{"127.0.0.1"}
+	c.DataDirectory = dataDir
+	c.IMAP.ServerPort = QuickstartIMAPPort
+	c.IMAP.SecurePort = QuickstartIMAPSPort
+	c.POP.ServerPort = QuickstartPOP3Port
+	c.POP.SecurePort = QuickstartPOP3SPort
+	c.SMTP.SubmissionPort = QuickstartSubmissionPort
+	c.SMTP.SubmissionsPort = QuickstartSubmissionsPort
+	c.LMTP.ServerPort = QuickstartLMTPPort
+	return c
+}
+
+// LoadQuickstart is Quickstart followed by the environment overrides and
+// validation, as Load does for a file. Errors are a *ErrorList.
+func LoadQuickstart(dataDir string, environ []string) (*Config, error) {
+	c := quickstartUnresolved(dataDir)
+	errs := c.applyEnv(environ)
+	return c.finish(errs)
+}
+
+// File returns the name of the file the configuration was read from
+// ("quickstart" in quickstart mode, "" when built in code).
+func (c *Config) File() string { return c.file }
+
+// IsSet reports whether the option named field of section ("" for the
+// global options, or IMAP, POP, SMTP, LMTP) was set explicitly by the file,
+// the environment or Set, rather than left at its default or inherited.
+func (c *Config) IsSet(section, field string) bool {
+	o := lookup(section, field)
+	if o == nil {
+		return false
+	}
+	_, ok := c.origins[o.key()]
+	return ok
+}
+
+// Set sets one option from its text form, exactly as a line of the file
+// would, and marks it explicitly set. Lists are replaced, not appended to.
+// It does not resolve or validate; call Resolve and Validate afterwards.
+func (c *Config) Set(section, field, value string) error {
+	o := lookup(section, field)
+	if o == nil {
+		return &FieldError{File: c.file, Field: field, Section: section,
+			Msg: unknownFieldMsg(section, field)}
+	}
+	if msg := o.set(c, value, false); msg != "" {
+		return &FieldError{File: c.file, Field: o.name, Section: o.section,
+			Msg: o.label() + ": " + msg}
+	}
+	c.markSet(o, origin{})
+	return nil
+}

@@ -1,0 +1,477 @@
+package config
+
+import "time"
+
+// This file is the option table: every option Postern understands, with its
+// default, its documentation and how it relates to the original HP TCP/IP
+// Services for OpenVMS servers. docs/configuration.md is generated from it.
+
+var logLevels = []string{"ERROR", "WARN", "INFORMATIONAL", "THREAD", "DEBUG", "TRACE", "TRACEAUTH", "TRACEDATA"}
+
+var logLevelAliases = map[string]string{"INFO": "INFORMATIONAL", "WARNING": "WARN"}
+
+var rewrites = []string{"GENERIC", "NONE", "TRANSFORM"}
+
+// RFC 1939 §3: an autologout timer MUST be at least 10 minutes.
+const minPOPIdle = 10 * time.Minute
+
+// RFC 9051 §5.4: an autologout timer MUST be at least 30 minutes.
+const minIMAPIdle = 30 * time.Minute
+
+func globalOptions() []*option {
+	g := SectionGlobal
+	return []*option{
+		{name: "Hostname", section: g, kind: kHost, dynamic: systemHostname,
+			ptr:    func(c *Config) any { return &c.Hostname },
+			defDoc: "the system's host name",
+			doc: "The server's fully qualified host name. It appears in greetings, `Received:` headers and " +
+				"generated Message-IDs, and it is the local host of the OpenVMS address rewriting.",
+			orig: "The original used the node's TCP/IP host name; here it can be set."},
+		{name: "Listen-Address", section: g, kind: kList, elem: kHost,
+			ptr:    func(c *Config) any { return &c.ListenAddress },
+			values: "list of IP addresses", defDoc: "all addresses (`127.0.0.1` in quickstart)",
+			doc: "The IP addresses every listener binds. Empty means every address of the host, IPv4 and IPv6."},
+		{name: "Data-Directory", section: g, kind: kPath, def: "/var/lib/postern",
+			ptr: func(c *Config) any { return &c.DataDirectory },
+			doc: "Where the mail store, the message files, the sockets and the default TLS files live. " +
+				"Relative paths are relative to the working directory. Log-Directory, Control-Socket, " +
+				"`[LMTP] Socket` and the default certificate and key follow it unless set themselves.",
+			orig: "Replaces the OpenVMS account directories (TCPIP$POP, TCPIP$IMAP_HOME) and mail files."},
+		{name: "Log-Directory", section: g, kind: kPath, derive: "log",
+			ptr: func(c *Config) any { return &c.LogDirectory },
+			doc: "Where the run log, the event log and trace files are written.",
+			orig: "Replaces `SYS$SYSDEVICE:[TCPIP$POP]` (POP_RUN.LOG) and `TCPIP$IMAP_HOME` " +
+				"(TCPIP$IMAP_RUN.LOG, event and trace logs)."},
+		{name: "Run-As-User", section: g, kind: kString,
+			ptr:    func(c *Config) any { return &c.RunAsUser },
+			values: "user name", defDoc: "empty: keep the starting user",
+			doc: "After binding its listeners (privileged ports first), the server switches to this " +
+				"account. Empty keeps the account it was started as.",
+			orig: "The analogue of the TCPIP$POP and TCPIP$IMAP accounts."},
+		{name: "Substitute-Domain", section: g, kind: kHost,
+			ptr: func(c *Config) any { return &c.SubstituteDomain }, defDoc: "none",
+			doc: "Replaces the local host name in rewritten addresses, and counts as a local domain " +
+				"(hp-system §3.2, rules R2, R3 and R6).",
+			orig: "SMTP's `SET CONFIGURATION SMTP /SUBSTITUTE_DOMAIN`; here in the same file, no restart of another service."},
+		{name: "Local-Aliases-File", section: g, kind: kPath,
+			ptr: func(c *Config) any { return &c.LocalAliasesFile }, defDoc: "none",
+			doc: "A file of further local domain names, one per line; lines starting with `!` are comments. " +
+				"These domains are local for address rewriting and for accepting mail.",
+			orig: "`TCPIP$SMTP_LOCAL_ALIASES.TXT`, same format; one file instead of the cluster-wide and node-specific pair."},
+		{name: "Local-Domains", section: g, kind: kList, elem: kHost,
+			ptr: func(c *Config) any { return &c.LocalDomains }, values: "list of domain names",
+			doc: "Further local domains, written in the config file itself. Hostname, Substitute-Domain, " +
+				"these and the Local-Aliases-File domains are the domains Postern accepts mail for."},
+		{name: "Certificate-File", aliases: []string{"Cert-File"}, section: g, kind: kFileSpec,
+			derive: "tls/server.crt", specExt: ".crt",
+			ptr: func(c *Config) any { return &c.TLS.CertificateFile },
+			doc: "The PEM certificate chain for every TLS listener. A full or partial file specification: " +
+				"a directory alone (ending in `/`) takes the file name `server.crt`; a name alone is looked " +
+				"for in `<Data-Directory>/tls/`; a file name without a dot gets `.crt`. If neither this nor " +
+				"Key-File exists at startup, a self-signed certificate is created there.",
+			orig: "`TCPIP$POP_CERT_FILE` (default `SSL$CERTS:SERVER.CRT`), with the same partial-specification " +
+				"rules; global here, and each section can override it."},
+		{name: "Key-File", section: g, kind: kFileSpec, derive: "tls/server.key", specExt: ".key",
+			ptr: func(c *Config) any { return &c.TLS.KeyFile },
+			doc: "The PEM private key matching Certificate-File, with the same partial-specification rules " +
+				"(`server.key`, `.key`). It must be readable by the server only.",
+			orig: "`TCPIP$POP_KEY_FILE` (default `SSL$KEY:SERVER.KEY`)."},
+		{name: "Key-Passphrase-File", section: g, kind: kPath,
+			ptr: func(c *Config) any { return &c.TLS.KeyPassphraseFile }, defDoc: "none",
+			doc: "A file whose first line is the passphrase of an encrypted Key-File. Empty: the key is not encrypted.",
+			orig: "The original could not use encrypted keys at all."},
+		{name: "Log-Level", section: g, kind: kEnum, enum: logLevels, enumAlias: logLevelAliases,
+			def: "INFORMATIONAL", ptr: func(c *Config) any { return &c.LogLevel },
+			doc: "How much is logged: ERROR (errors only), WARN, INFORMATIONAL (plus connections, logins " +
+				"and deliveries), THREAD (plus client/server interaction), DEBUG (full diagnostics, one line " +
+				"per command), TRACE (protocol lines, credentials and message data redacted), TRACEAUTH " +
+				"(credentials shown) and TRACEDATA (message data shown). INFO and WARNING are accepted. " +
+				"`postern ctl loglevel` and XTND LOGLEVEL change it at run time.",
+			orig: "`TCPIP$POP_LOG_LEVEL` had ERROR, INFORMATIONAL, THREAD and DEBUG; WARN and the TRACE levels are new."},
+		{name: "Personal-Name", section: g, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.PersonalName },
+			doc: "Put the sender's personal name into rebuilt From headers (`\"Name\" <addr>`, RFC 2047 " +
+				"encoded when needed). Test with your clients: some cannot reply to such addresses.",
+			orig: "`TCPIP$POP_PERSONAL_NAME` and IMAP `Personal-Name`; here also a global default."},
+		{name: "Decnet-Node", section: g, kind: kNodes,
+			ptr:    func(c *Config) any { return &c.DecnetNodes },
+			values: "list of `NODE=host.name`",
+			doc: "The DECnet node map of the TRANSFORM rewrite: `ORDERS=orders.acme.com` turns " +
+				"`ORDERS::J_SMITH` into `j_smith@orders.acme.com`. Node names are 1 to 6 letters and digits, " +
+				"with at least one letter; repeat the field or list several entries.",
+			orig: "The original translated node names through the DECnet node database and DNS."},
+		{name: "Decnet-Node-Lookup", section: g, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.DecnetNodeLookup },
+			doc: "When a node is not in the Decnet-Node map, look its name up in the DNS (as a host name " +
+				"in the local domain) before falling back to the GENERIC form.",
+			orig: "The original always asked DNS; here it is off by default so that rewriting never depends on the network."},
+		{name: "Allow-Plaintext-Auth", section: g, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.AllowPlaintextAuth },
+			doc: "Allow passwords over connections that are neither TLS nor loopback. Off: password " +
+				"logins are refused until STARTTLS/STLS, except from 127.0.0.1 and ::1. Each section can override it.",
+			orig: "The original accepted passwords in clear text; RFC 8314 and RFC 9051 say not to."},
+		{name: "Shutdown-Timeout", section: g, kind: kDuration, def: "30s",
+			ptr: func(c *Config) any { return &c.ShutdownTimeout },
+			doc: "How long a graceful shutdown (`postern ctl shutdown`, SIGTERM, XTND SHUTDOWN) waits for " +
+				"sessions to end before closing them.",
+			orig: "XTND SHUTDOWN waited for every client, however long."},
+		{name: "Metrics-Address", section: g, kind: kHostPort,
+			ptr: func(c *Config) any { return &c.MetricsAddress }, defDoc: "off",
+			values: "`host:port`",
+			doc:    "Serve Prometheus metrics over HTTP at `/metrics` on this address, e.g. `127.0.0.1:9100`. Empty: off."},
+		{name: "Control-Socket", section: g, kind: kPath, derive: "control.sock",
+			ptr: func(c *Config) any { return &c.ControlSocket },
+			doc: "The Unix socket (mode 0600) through which `postern ctl` talks to the running server."},
+		{name: "Max-Message-Size", section: g, kind: kSize, def: "50M", min: 1,
+			ptr: func(c *Config) any { return &c.MaxMessageSize },
+			doc: "The largest message accepted by submission, inbound SMTP, LMTP and `postern deliver`, " +
+				"announced as SMTP SIZE. The default for `[IMAP] Append-Limit`."},
+	}
+}
+
+// Options several sections share, built by helpers so that they read alike.
+
+func enableOpt(sec string, p func(*Config) *bool, doc, orig string) *option {
+	return &option{name: "Enable", section: sec, kind: kBool, def: "ON",
+		ptr: func(c *Config) any { return p(c) }, doc: doc, orig: orig}
+}
+
+func portOpt(sec, name, def string, p func(*Config) *int, doc, orig string) *option {
+	return &option{name: name, section: sec, kind: kPort, def: def,
+		ptr: func(c *Config) any { return p(c) }, doc: doc, orig: orig}
+}
+
+func tlsOpts(sec string, p func(*Config) *TLSFiles, orig string) []*option {
+	return []*option{
+		{name: "Certificate-File", aliases: []string{"Cert-File"}, section: sec, kind: kFileSpec,
+			inherit: "Certificate-File", specExt: ".crt",
+			ptr: func(c *Config) any { return &p(c).CertificateFile },
+			doc: "The certificate for this protocol's TLS listeners and STARTTLS. Missing parts of a " +
+				"partial specification come from the global Certificate-File.",
+			orig: orig},
+		{name: "Key-File", section: sec, kind: kFileSpec, inherit: "Key-File", specExt: ".key",
+			ptr: func(c *Config) any { return &p(c).KeyFile },
+			doc: "The private key for this protocol. Missing parts of a partial specification come " +
+				"from the global Key-File.",
+			orig: orig},
+		{name: "Key-Passphrase-File", section: sec, kind: kPath, inherit: "Key-Passphrase-File",
+			ptr: func(c *Config) any { return &p(c).KeyPassphraseFile },
+			doc: "The passphrase file of this protocol's Key-File."},
+	}
+}
+
+func logLevelOpt(sec string, p func(*Config) *LogLevel, orig string) *option {
+	return &option{name: "Log-Level", section: sec, kind: kEnum, enum: logLevels,
+		enumAlias: logLevelAliases, inherit: "Log-Level",
+		ptr: func(c *Config) any { return p(c) },
+		doc: "The logging level of this protocol (see the global Log-Level).", orig: orig}
+}
+
+func traceSynchOpt(sec, trace string, p func(*Config) *int, orig string) *option {
+	return &option{name: "Trace-Synch", section: sec, kind: kInt, def: "0", min: 0, max: 1 << 30,
+		ptr: func(c *Config) any { return p(c) },
+		doc: "Trace writes between full flushes to disk: 0 flushes only at exit, 1 after every write; " +
+			"100 is the recommended balance. Applies only when " + trace + " is on.",
+		orig: orig}
+}
+
+func personalNameOpt(sec string, p func(*Config) *bool, orig string) *option {
+	return &option{name: "Personal-Name", section: sec, kind: kBool, inherit: "Personal-Name",
+		ptr: func(c *Config) any { return p(c) },
+		doc: "Put the sender's personal name into rebuilt headers (see the global Personal-Name).",
+		orig: orig}
+}
+
+func plaintextOpt(sec string, p func(*Config) *bool, what string) *option {
+	return &option{name: "Allow-Plaintext-Auth", section: sec, kind: kBool,
+		inherit: "Allow-Plaintext-Auth",
+		ptr:     func(c *Config) any { return p(c) },
+		doc:     "Allow " + what + " on connections that are neither TLS nor loopback (see the global option).",
+		orig:    "The original accepted passwords in clear text."}
+}
+
+func mail11Opts(sec string, ignore, sendID func(*Config) *bool, def, idHeaders, orig1, orig2 string) []*option {
+	return []*option{
+		{name: "Ignore-Mail11-Headers", section: sec, kind: kBool, def: def,
+			ptr: func(c *Config) any { return ignore(c) },
+			doc: "For mail that arrived through SMTP with an SMTP From, show the real RFC 5322 headers " +
+				"instead of the headers rebuilt from the OpenVMS Mail fields (rule R7). Mail from " +
+				"DECnet or local senders is always rebuilt.",
+			orig: orig1},
+		{name: "Send-ID-Headers", section: sec, kind: kBool, def: "OFF",
+			ptr:  func(c *Config) any { return sendID(c) },
+			doc:  "Add " + idHeaders + " headers (server host and version, message UID) to each message.",
+			orig: orig2},
+	}
+}
+
+func rewriteOpts(sec string, simple, quoted func(*Config) *Rewrite, orig1, orig2 string) []*option {
+	return []*option{
+		{name: "Decnet-Rewrite", section: sec, kind: kEnum, enum: rewrites, def: "TRANSFORM",
+			ptr: func(c *Config) any { return simple(c) },
+			doc: "How a simple DECnet address `node::user` is rebuilt (rule R2): GENERIC quotes it at the " +
+				"local host, NONE leaves it unchanged (not replyable), TRANSFORM translates the node " +
+				"through Decnet-Node.",
+			orig: orig1},
+		{name: "Quoted-Decnet-Rewrite", section: sec, kind: kEnum, enum: rewrites, def: "TRANSFORM",
+			ptr: func(c *Config) any { return quoted(c) },
+			doc: "How a quoted DECnet address `node::\"user@host\"` is rebuilt (rule R4): GENERIC quotes " +
+				"it at the local host, NONE leaves it unchanged, TRANSFORM uses the quoted address.",
+			orig: orig2},
+	}
+}
+
+func imapOptions() []*option {
+	s := SectionIMAP
+	opts := []*option{
+		enableOpt(s, func(c *Config) *bool { return &c.IMAP.Enable },
+			"Turn the IMAP server on or off.",
+			"The original was enabled with TCPIP$CONFIG."),
+		portOpt(s, "Server-Port", "143", func(c *Config) *int { return &c.IMAP.ServerPort },
+			"IMAP with STARTTLS. 0 turns this listener off.", "Same name and default; STARTTLS is new."),
+		portOpt(s, "Secure-Port", "993", func(c *Config) *int { return &c.IMAP.SecurePort },
+			"IMAP over implicit TLS (RFC 8314). 0 turns this listener off.", ""),
+	}
+	opts = append(opts, mail11Opts(s,
+		func(c *Config) *bool { return &c.IMAP.IgnoreMail11Headers },
+		func(c *Config) *bool { return &c.IMAP.SendIDHeaders },
+		"ON", "`X-IMAP4-Server:` and `X-IMAP4-ID:`",
+		"Same name and default (True).", "Same name and default (False).")...)
+	opts = append(opts, rewriteOpts(s,
+		func(c *Config) *Rewrite { return &c.IMAP.DecnetRewrite },
+		func(c *Config) *Rewrite { return &c.IMAP.QuotedDecnetRewrite },
+		"Same name and default.", "Same name and default.")...)
+	opts = append(opts,
+		personalNameOpt(s, func(c *Config) *bool { return &c.IMAP.PersonalName },
+			"Same name; inherits the global Personal-Name here."),
+		&option{name: "Gateway-Node", section: s, kind: kHost,
+			ptr: func(c *Config) any { return &c.IMAP.GatewayNode }, defDoc: "none",
+			doc: "The Internet name of the host that routes SMTP mail into DECnet. It replaces the local " +
+				"node name when a rewritten address needs such a route (rules R2, R3, R6).",
+			orig: "Same name and meaning."},
+		&option{name: "Max-Connections", section: s, kind: kInt, def: "25", min: 0, max: 1 << 20,
+			ptr: func(c *Config) any { return &c.IMAP.MaxConnections },
+			doc: "Connections one server worker process takes before a new worker takes over new " +
+				"connections; the old worker ends when its last client leaves. 0: one worker for all.",
+			orig: "Same name and default; the hand-over does not pause service as the original's (up to 5 s) did."},
+		&option{name: "Message-Cap", section: s, kind: kInt, def: "0", min: 0, max: 1<<31 - 1,
+			ptr: func(c *Config) any { return &c.IMAP.MessageCap },
+			doc: "List only the first n messages of a mailbox; the user sees more after deleting or " +
+				"moving some and expunging. 0: no cap.",
+			orig: "Same name and default."},
+		&option{name: "Server-Trace", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.IMAP.ServerTrace },
+			doc: "Write a trace file of all IMAP traffic except passwords to Log-Directory. Heavy: turn " +
+				"it on for short periods only.",
+			orig: "Same name and default; the original needed a restart to change it, `postern ctl` does not."},
+		traceSynchOpt(s, "Server-Trace", func(c *Config) *int { return &c.IMAP.TraceSynch },
+			"Same name and default."),
+		&option{name: "Idle-Timeout", section: s, kind: kDuration, def: "30m", minNonzero: minIMAPIdle,
+			ptr: func(c *Config) any { return &c.IMAP.IdleTimeout },
+			doc: "Log out a client that sends nothing for this long (IDLE included). RFC 9051 §5.4 " +
+				"requires at least 30 minutes; lower values are refused. 0: never.",
+			orig: "The original had no autologout."},
+	)
+	opts = append(opts, tlsOpts(s, func(c *Config) *TLSFiles { return &c.IMAP.TLS },
+		"The original IMAP server had no TLS.")...)
+	opts = append(opts,
+		logLevelOpt(s, func(c *Config) *LogLevel { return &c.IMAP.LogLevel }, "The original IMAP server had no log level."),
+		&option{name: "Append-Limit", section: s, kind: kSize, inherit: "Max-Message-Size", min: 1,
+			ptr: func(c *Config) any { return &c.IMAP.AppendLimit }, defDoc: "Max-Message-Size",
+			doc: "The largest message APPEND accepts, announced as APPENDLIMIT (RFC 7889)."},
+		plaintextOpt(s, func(c *Config) *bool { return &c.IMAP.AllowPlaintextAuth },
+			"LOGIN and AUTHENTICATE PLAIN"),
+	)
+	return opts
+}
+
+func popOptions() []*option {
+	s := SectionPOP
+	opts := []*option{
+		enableOpt(s, func(c *Config) *bool { return &c.POP.Enable },
+			"Turn the POP3 server on or off.", "The original was enabled with TCPIP$CONFIG."),
+		portOpt(s, "Server-Port", "110", func(c *Config) *int { return &c.POP.ServerPort },
+			"POP3 with STLS (RFC 2595). 0 turns this listener off.",
+			"The original's port 110 was set in the service database; STLS is new."),
+		portOpt(s, "Secure-Port", "995", func(c *Config) *int { return &c.POP.SecurePort },
+			"POP3 over implicit TLS. 0 turns this listener off.",
+			"Secure POP (V5.6) used port 995, set in the service database."),
+		{name: "Security", section: s, kind: kEnum, enum: []string{"FRIENDLY", "SECURE"}, def: "FRIENDLY",
+			ptr: func(c *Config) any { return &c.POP.Security },
+			doc: "FRIENDLY reports each login failure specifically (`-ERR password supplied for \"jones\" " +
+				"is incorrect`). SECURE answers every failure alike and accepts an unknown USER with +OK, " +
+				"so a client cannot tell which part was wrong.",
+			orig: "`TCPIP$POP_SECURITY`, same values and default."},
+		{name: "Trace", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.POP.Trace },
+			doc: "Write a trace file of all POP3 traffic except passwords to Log-Directory.",
+			orig: "`TCPIP$POP_TRACE` (defined = ON); passwords are now left out."},
+		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.POP.TraceSynch },
+			"The IMAP option, new for POP."),
+		logLevelOpt(s, func(c *Config) *LogLevel { return &c.POP.LogLevel },
+			"`TCPIP$POP_LOG_LEVEL`, default INFORMATIONAL (through the global Log-Level)."),
+		{name: "Postmaster", section: s, kind: kList, elem: kString,
+			ptr: func(c *Config) any { return &c.POP.Postmaster }, values: "list of accounts or addresses",
+			doc: "Who is sent a failure message when the server stops on an error.",
+			orig: "`TCPIP$POP_POSTMASTER`."},
+		{name: "Message-Maximum", section: s, kind: kInt, def: "0", min: 0, max: 65535,
+			ptr: func(c *Config) any { return &c.POP.MessageMaximum },
+			doc:  "The largest number of messages one session offers for download. 0: no maximum.",
+			orig: "`TCPIP$POP_MESSAGE_MAXIMUM`, same range and default."},
+		{name: "Link-Idle-Timeout", section: s, kind: kDuration, def: "10m", minNonzero: minPOPIdle,
+			ptr: func(c *Config) any { return &c.POP.LinkIdleTimeout },
+			doc: "Close a connection that sends nothing for this long. RFC 1939 §3 requires at least " +
+				"10 minutes; lower values are refused. 0: never.",
+			orig: "`TCPIP$POP_LINK_IDLE_TIMEOUT`. The original default was none (`0 00:00:00.00`); the " +
+				"default here is the RFC minimum, so idle clients cannot hold connections forever. Set 0 for the original behaviour."},
+		personalNameOpt(s, func(c *Config) *bool { return &c.POP.PersonalName },
+			"`TCPIP$POP_PERSONAL_NAME`; inherits the global Personal-Name here."),
+		{name: "Leave-In-Newmail", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.POP.LeaveInNewmail },
+			doc: "Keep read but undeleted mail in the inbox (NEWMAIL). Off: mail read through POP3 moves " +
+				"to the MAIL folder at the end of the session. Cannot be combined with Use-Mail-Folder.",
+			orig: "`TCPIP$POP_LEAVE_IN_NEWMAIL`, same default."},
+		{name: "Use-Mail-Folder", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.POP.UseMailFolder },
+			doc: "Move all new mail into the MAIL folder and serve MAIL instead of the inbox. Cannot be " +
+				"combined with Leave-In-Newmail, whose folder it no longer serves.",
+			orig: "`TCPIP$POP_USE_MAIL_FOLDER`, same default."},
+		{name: "Fast-Scan", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.POP.FastScan },
+			doc: "Report message sizes in LIST and STAT from the line count instead of the exact size. " +
+				"Postern knows exact sizes cheaply, so this only matters for compatibility.",
+			orig: "`TCPIP$POP_FAST_SCAN`, same default."},
+		{name: "Maximum-Threads", section: s, kind: kInt, def: "15", min: 0, max: 1 << 20,
+			ptr: func(c *Config) any { return &c.POP.MaximumThreads },
+			doc: "The most POP3 sessions served at once; further clients get `-ERR [SYS/TEMP]` and are " +
+				"counted as Too Many Threads in XTND STATS. 0: no cap.",
+			orig: "`TCPIP$POP_MAXIMUM_THREADS`, same default; 0 (no cap) is new."},
+	}
+	opts = append(opts, mail11Opts(s,
+		func(c *Config) *bool { return &c.POP.IgnoreMail11Headers },
+		func(c *Config) *bool { return &c.POP.SendIDHeaders },
+		"ON", "`X-POP3-Server:` and `X-POP3-ID:`",
+		"`TCPIP$POP_IGNORE_MAIL11_HEADERS`. The original default was off; here it is ON, as for IMAP, "+
+			"because Postern's SMTP always keeps the real headers at the top (TOP_HEADERS). Set OFF for the original behaviour.",
+		"`TCPIP$POP_SEND_ID_HEADERS`, same default.")...)
+	opts = append(opts, rewriteOpts(s,
+		func(c *Config) *Rewrite { return &c.POP.DecnetRewrite },
+		func(c *Config) *Rewrite { return &c.POP.QuotedDecnetRewrite },
+		"`TCPIP$POP_DECNET_REWRITE`, same default.", "`TCPIP$POP_QUOTED_DECNET_REWRITE`, same default.")...)
+	opts = append(opts,
+		&option{name: "Sndbuf", section: s, kind: kInt, def: "0", min: 0, max: 1 << 30,
+			ptr: func(c *Config) any { return &c.POP.Sndbuf }, values: "0, or 512 and up",
+			doc: "The TCP send buffer (SO_SNDBUF) of POP3 connections, in bytes. 0: the system's value.",
+			orig: "`TCPIP$POP_SNDBUF`, same rule (at least 512)."},
+		&option{name: "Disuserpass", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.POP.Disuserpass },
+			doc: "Refuse USER/PASS (and AUTH PLAIN), so that only APOP logs in.",
+			orig: "`TCPIP$POP_DISUSERPASS`, same default."},
+		&option{name: "Purge-Reclaim", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.POP.PurgeReclaim },
+			doc: "After a session deletes messages, remove them from the store at once and give their " +
+				"space back, instead of leaving that to the periodic cleanup.",
+			orig: "`TCPIP$POP_PURGE_RECLAIM` (purge the wastebasket and reclaim the mail file)."},
+	)
+	opts = append(opts, tlsOpts(s, func(c *Config) *TLSFiles { return &c.POP.TLS },
+		"`TCPIP$POP_CERT_FILE`/`TCPIP$POP_KEY_FILE` (Secure POP); the passphrase file is new.")...)
+	opts = append(opts,
+		&option{name: "Max-Auth-Attempts", section: s, kind: kInt, def: "2", min: 1, max: 1000,
+			ptr: func(c *Config) any { return &c.POP.MaxAuthAttempts },
+			doc: "Failed logins allowed per connection; after the last one the connection is closed.",
+			orig: "The original allowed exactly two, not configurable."},
+		&option{name: "Log-Reject", section: s, kind: kBool, def: "ON",
+			ptr: func(c *Config) any { return &c.POP.LogReject },
+			doc: "Log each USER, PASS, APOP or AUTH rejected for authorization reasons to the event log.",
+			orig: "The service log option REJECT (`SET SERVICE POP /LOG_OPTIONS`), which sent OPCOM messages."},
+		plaintextOpt(s, func(c *Config) *bool { return &c.POP.AllowPlaintextAuth },
+			"USER/PASS and AUTH PLAIN"),
+	)
+	return opts
+}
+
+func smtpOptions() []*option {
+	s := SectionSMTP
+	opts := []*option{
+		enableOpt(s, func(c *Config) *bool { return &c.SMTP.Enable },
+			"Turn submission, inbound SMTP and the outbound queue on or off.", ""),
+		portOpt(s, "Submission-Port", "587", func(c *Config) *int { return &c.SMTP.SubmissionPort },
+			"Message submission with STARTTLS (RFC 6409). 0 turns this listener off.", ""),
+		portOpt(s, "Submissions-Port", "465", func(c *Config) *int { return &c.SMTP.SubmissionsPort },
+			"Message submission over implicit TLS (RFC 8314). 0 turns this listener off.", ""),
+		portOpt(s, "Server-Port", "0", func(c *Config) *int { return &c.SMTP.ServerPort },
+			"Inbound SMTP from the world, normally 25. 0 (the default) turns it off: mail then arrives "+
+				"through LMTP or `postern deliver` from another MTA.", ""),
+		{name: "Save-Sent", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.SMTP.SaveSent },
+			doc: "Store a copy of every submitted message in the sender's `Sent` mailbox, for clients " +
+				"that do not save it themselves."},
+		{name: "Relay-Host", section: s, kind: kHostPort,
+			ptr: func(c *Config) any { return &c.SMTP.RelayHost }, defDoc: "none: deliver to MX hosts",
+			values: "`host[:port]`",
+			doc: "Send all outbound mail through this smarthost. The port defaults to 465 with Relay-TLS " +
+				"IMPLICIT, otherwise 587."},
+		{name: "Relay-Username", section: s, kind: kString,
+			ptr: func(c *Config) any { return &c.SMTP.RelayUsername }, defDoc: "none",
+			doc: "Authenticate to Relay-Host as this user (AUTH PLAIN). Needs Relay-Host and Relay-Password-File."},
+		{name: "Relay-Password-File", section: s, kind: kPath,
+			ptr: func(c *Config) any { return &c.SMTP.RelayPasswordFile }, defDoc: "none",
+			doc: "A file whose first line is the password for Relay-Username."},
+		{name: "Relay-TLS", section: s, kind: kEnum, enum: []string{"STARTTLS", "IMPLICIT", "NONE"},
+			def: "STARTTLS", ptr: func(c *Config) any { return &c.SMTP.RelayTLS },
+			doc: "How the connection to Relay-Host is secured: STARTTLS (required, certificate verified), " +
+				"IMPLICIT (TLS from the start) or NONE (clear text; not allowed with Relay-Username)."},
+		{name: "Queue-Lifetime", section: s, kind: kDuration, def: "5d", min: 1,
+			ptr: func(c *Config) any { return &c.SMTP.QueueLifetime },
+			doc: "How long the queue retries a message before returning it to the sender as undeliverable."},
+		{name: "Delay-Warning", section: s, kind: kDuration, def: "4h",
+			ptr: func(c *Config) any { return &c.SMTP.DelayWarning },
+			doc: "Tell the sender once when a message has waited this long. Must be shorter than " +
+				"Queue-Lifetime. 0: never."},
+		{name: "Resolver", section: s, kind: kHostPort,
+			ptr: func(c *Config) any { return &c.SMTP.Resolver }, defDoc: "the system resolver",
+			values: "`host[:port]`",
+			doc:    "The DNS server for MX and address lookups of outbound mail; the port defaults to 53."},
+		{name: "Aliases-File", section: s, kind: kPath,
+			ptr: func(c *Config) any { return &c.SMTP.AliasesFile }, defDoc: "none",
+			doc: "A file of `alias: address, address` lines mapping local addresses to accounts or " +
+				"to other addresses."},
+		{name: "Max-Recipients", section: s, kind: kInt, def: "100", min: 1, max: 1 << 20,
+			ptr: func(c *Config) any { return &c.SMTP.MaxRecipients },
+			doc: "The most recipients one message may have (RFC 5321 §4.5.3.1.8 asks for at least 100)."},
+		{name: "Max-Connections-Per-IP", section: s, kind: kInt, def: "10", min: 0, max: 1 << 20,
+			ptr: func(c *Config) any { return &c.SMTP.MaxConnectionsPerIP },
+			doc: "The most simultaneous SMTP connections from one IP address. 0: no cap."},
+	}
+	opts = append(opts, tlsOpts(s, func(c *Config) *TLSFiles { return &c.SMTP.TLS }, "")...)
+	opts = append(opts,
+		logLevelOpt(s, func(c *Config) *LogLevel { return &c.SMTP.LogLevel }, ""),
+		&option{name: "Trace", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.SMTP.Trace },
+			doc: "Write a trace file of all SMTP traffic, except passwords and message data, to Log-Directory."},
+		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.SMTP.TraceSynch }, ""),
+		plaintextOpt(s, func(c *Config) *bool { return &c.SMTP.AllowPlaintextAuth }, "AUTH"),
+	)
+	return opts
+}
+
+func lmtpOptions() []*option {
+	s := SectionLMTP
+	return []*option{
+		enableOpt(s, func(c *Config) *bool { return &c.LMTP.Enable },
+			"Turn the LMTP server (RFC 2033) on or off.", ""),
+		{name: "Socket", section: s, kind: kPath, derive: "lmtp.sock", offOK: true,
+			ptr:    func(c *Config) any { return &c.LMTP.Socket },
+			values: "path, or OFF",
+			doc: "The Unix socket an MTA delivers to (Postfix `mailbox_transport = lmtp:unix:…`). " +
+				"An empty value or OFF turns it off."},
+		portOpt(s, "Server-Port", "0", func(c *Config) *int { return &c.LMTP.ServerPort },
+			"LMTP over TCP. 0 (the default) turns it off. LMTP has no authentication: bind it to a "+
+				"trusted Listen-Address.", ""),
+		logLevelOpt(s, func(c *Config) *LogLevel { return &c.LMTP.LogLevel }, ""),
+		{name: "Trace", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.LMTP.Trace },
+			doc: "Write a trace file of all LMTP traffic, except message data, to Log-Directory."},
+		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.LMTP.TraceSynch }, ""),
+	}
+}

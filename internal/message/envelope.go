@@ -1,0 +1,47 @@
+package message
+
+// An Envelope holds the fields of an IMAP ENVELOPE (RFC 9051 §7.5.2). An
+// empty string or nil list is sent as NIL.
+//
+// Sender and Reply-To are defaulted here, at delivery, not at FETCH time:
+// when the header field is absent or yields no address, they are a copy of
+// From, as RFC 9051 §7.5.2 requires. ENVELOPE is then a plain rendering of
+// this struct.
+type Envelope struct {
+	// Date and Subject are the raw values (unfolded, trimmed). Subject
+	// keeps its RFC 2047 encoded words: ENVELOPE sends it raw.
+	Date, Subject string
+
+	From, Sender, ReplyTo, To, Cc, Bcc []Address
+
+	// InReplyTo and MessageID are the raw values (unfolded, trimmed).
+	InReplyTo, MessageID string
+}
+
+// newEnvelope builds the envelope of a message from its header. The first
+// occurrence of each field is used.
+func newEnvelope(h Header) *Envelope {
+	e := &Envelope{
+		Date:      h.Get("Date"),
+		Subject:   h.Get("Subject"),
+		From:      parseAddressList(h.Get("From")),
+		Sender:    parseAddressList(h.Get("Sender")),
+		ReplyTo:   parseAddressList(h.Get("Reply-To")),
+		To:        parseAddressList(h.Get("To")),
+		Cc:        parseAddressList(h.Get("Cc")),
+		Bcc:       parseAddressList(h.Get("Bcc")),
+		InReplyTo: h.Get("In-Reply-To"),
+		MessageID: h.Get("Message-ID"),
+	}
+	// RFC 9051 §7.5.2: "If the Sender or Reply-To header lines are absent
+	// in the [RFC5322] header, or are present but empty, the server sets
+	// the corresponding member of the envelope to be the same value as the
+	// from member."
+	if len(e.Sender) == 0 {
+		e.Sender = append([]Address(nil), e.From...)
+	}
+	if len(e.ReplyTo) == 0 {
+		e.ReplyTo = append([]Address(nil), e.From...)
+	}
+	return e
+}

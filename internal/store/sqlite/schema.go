@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations holds the schema, one entry per version: migrations[i] takes
+// the index from user_version i to i+1. Append new versions; never edit a
+// released one.
+var migrations = []string{
+	// Version 1.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Times are Unix nanoseconds (0 = none).
+CREATE TABLE account (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	name             TEXT NOT NULL UNIQUE, -- lower case
+	password_hash    TEXT NOT NULL DEFAULT '',
+	scram_salt       BLOB,
+	scram_iterations INTEGER NOT NULL DEFAULT 0,
+	scram_stored_key BLOB,
+	scram_server_key BLOB,
+	apop_secret      TEXT NOT NULL DEFAULT '',
+	disabled         INTEGER NOT NULL DEFAULT 0,
+	no_mail          INTEGER NOT NULL DEFAULT 0,
+	expires          INTEGER NOT NULL DEFAULT 0,
+	admin            INTEGER NOT NULL DEFAULT 0,
+	created          INTEGER NOT NULL
+);
+
+-- AUTOINCREMENT: a mailbox ID is never reused, so a session holding the ID
+-- of a deleted mailbox can never reach its namesake.
+CREATE TABLE mailbox (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	account       INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	name          TEXT NOT NULL,
+	uidvalidity   INTEGER NOT NULL,
+	uidnext       INTEGER NOT NULL,
+	highestmodseq INTEGER NOT NULL,
+	special_use   TEXT NOT NULL DEFAULT '',
+	UNIQUE (account, name)
+);
+
+CREATE TABLE subscription (
+	account INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	name    TEXT NOT NULL,
+	PRIMARY KEY (account, name)
+) WITHOUT ROWID;
+
+-- One row per content file msg/<file[:2]>/<file>. refcount counts the
+-- message rows referring to it (kept by the triggers below); Reclaim
+-- removes rows and files whose refcount is 0. The structure (part) and the
+-- OpenVMS envelope (vms, JSON) describe the content, so COPY shares them.
+CREATE TABLE content (
+	id       INTEGER PRIMARY KEY,
+	file     TEXT NOT NULL UNIQUE,
+	size     INTEGER NOT NULL,
+	sha256   BLOB NOT NULL,
+	part     BLOB,
+	vms      BLOB,
+	refcount INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX content_unreferenced ON content(id) WHERE refcount = 0;
+
+-- A message in a mailbox. id is the EmailID: AUTOINCREMENT never reuses it;
+-- MOVE updates the row (keeping it), COPY inserts one (a new one).
+-- flags is the canonical flag list joined by spaces; seen and deleted
+-- mirror two of them for STATUS counts.
+CREATE TABLE message (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	mailbox       INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+	uid           INTEGER NOT NULL,
+	modseq        INTEGER NOT NULL,
+	flags         TEXT NOT NULL DEFAULT '',
+	seen          INTEGER NOT NULL DEFAULT 0,
+	deleted       INTEGER NOT NULL DEFAULT 0,
+	internal_date INTEGER NOT NULL,
+	size          INTEGER NOT NULL,
+	content       INTEGER NOT NULL REFERENCES content(id),
+	import_key    TEXT
+);
+CREATE UNIQUE INDEX message_uid ON message(mailbox, uid);
+CREATE INDEX message_modseq ON message(mailbox, modseq);
+CREATE UNIQUE INDEX message_import_key ON message(mailbox, import_key) WHERE import_key IS NOT NULL;
+
+CREATE TRIGGER message_ref AFTER INSERT ON message BEGIN
+	UPDATE content SET refcount = refcount + 1 WHERE id = NEW.content;
+END;
+CREATE TRIGGER message_unref AFTER DELETE ON message BEGIN
+	UPDATE content SET refcount = refcount - 1 WHERE id = OLD.content;
+END;
+
+-- The expunge log (RFC 7162 QRESYNC): UIDs removed from a mailbox, by
+-- EXPUNGE or MOVE, with the MODSEQ of their removal.
+CREATE TABLE expunged (
+	mailbox INTEGER NOT NULL REFERENCES mailbox(id) ON DELETE CASCADE,
+	uid     INTEGER NOT NULL,
+	modseq  INTEGER NOT NULL,
+	PRIMARY KEY (mailbox, uid)
+) WITHOUT ROWID;
+CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);
+`,
+}
+
+// migrate brings the index to the newest schema version, one version per
+// transaction, and refuses an index written by a newer program.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("index schema version %d is newer than this program's %d", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		if err := migrateOne(ctx, db, v); err != nil {
+			return fmt.Errorf("migrate index to schema version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+func migrateOne(ctx context.Context, db *sql.DB, from int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, migrations[from]); err != nil {
+		return err
+	}
+	// PRAGMA takes no parameters; from is a small integer of ours.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", from+1)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
