@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -47,8 +46,10 @@ type instance struct {
 
 	level  *slog.LevelVar
 	logger *slog.Logger
-	runLog *os.File
+	runLog *observe.RunLog
 	events *observe.EventLog
+	conns  *observe.Conns
+	stats  map[string]*observe.Stats // per protocol, for ctl stats
 
 	store    store.Store
 	tls      *tlsSet
@@ -63,7 +64,10 @@ type instance struct {
 // Serve runs the server until ctx is cancelled (SIGTERM, SIGINT) or a
 // shutdown is requested over the control socket, then stops gracefully.
 func Serve(ctx context.Context, opts ServeOptions) error {
-	in := &instance{opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{})}
+	in := &instance{
+		opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{}),
+		conns: observe.NewConns(), stats: make(map[string]*observe.Stats),
+	}
 	if err := in.start(ctx); err != nil {
 		in.close()
 		return err
@@ -123,13 +127,13 @@ func (in *instance) openLogs() error {
 	}
 	in.level = new(slog.LevelVar)
 	in.level.Set(lvl)
-	runLog, err := os.OpenFile(filepath.Join(cfg.LogDirectory, observe.RunLogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	runLog, err := observe.OpenRunLog(cfg.LogDirectory)
 	if err != nil {
 		return fmt.Errorf("open run log: %w", err)
 	}
 	in.runLog = runLog
-	in.logger = observe.NewLogger(io.MultiWriter(in.opts.Stderr, runLog), in.level)
-	events, err := observe.OpenEventLog(cfg.LogDirectory, cfg.Hostname)
+	in.logger = observe.NewLogger(io.MultiWriter(in.opts.Stderr, runLog), in.level, observe.FormatText)
+	events, err := observe.OpenEventLog(cfg.LogDirectory, observe.NodeName(cfg.Hostname), observe.EventLogOptions{})
 	if err != nil {
 		return fmt.Errorf("open event log: %w", err)
 	}

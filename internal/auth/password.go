@@ -174,6 +174,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 }
 
 func (h *Hasher) hash(ctx context.Context, password string) (string, error) {
+	password = PreparePassword(password)
 	if password == "" {
 		return "", ErrEmptyPassword
 	}
@@ -185,7 +186,7 @@ func (h *Hasher) hash(ctx context.Context, password string) (string, error) {
 	}
 	defer release()
 	p := h.params()
-	key := argon2.IDKey([]byte(PreparePassword(password)), salt, p.Time, p.Memory, p.Threads, argon2KeyLen)
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, argon2KeyLen)
 	return encodePHC(phc{Argon2Params: p, salt: salt, key: key}), nil
 }
 

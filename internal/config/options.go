@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"net"
+	"time"
+)
 
 // This file is the option table: every option Postern understands, with its
 // default, its documentation and how it relates to the original HP TCP/IP
@@ -22,7 +25,7 @@ func globalOptions() []*option {
 	g := SectionGlobal
 	return []*option{
 		{name: "Hostname", section: g, kind: kHost, dynamic: systemHostname,
-			ptr:    func(c *Config) any { return &c.Hostname },
+			ptr: func(c *Config) any { return &c.Hostname }, check: required(func(c *Config) string { return c.Hostname }),
 			defDoc: "the system's host name",
 			doc: "The server's fully qualified host name. It appears in greetings, `Received:` headers and " +
 				"generated Message-IDs, and it is the local host of the OpenVMS address rewriting.",
@@ -32,7 +35,7 @@ func globalOptions() []*option {
 			values: "list of IP addresses", defDoc: "all addresses (`127.0.0.1` in quickstart)",
 			doc: "The IP addresses every listener binds. Empty means every address of the host, IPv4 and IPv6."},
 		{name: "Data-Directory", section: g, kind: kPath, def: "/var/lib/postern",
-			ptr: func(c *Config) any { return &c.DataDirectory },
+			ptr: func(c *Config) any { return &c.DataDirectory }, check: required(func(c *Config) string { return c.DataDirectory }),
 			doc: "Where the mail store, the message files, the sockets and the default TLS files live. " +
 				"Relative paths are relative to the working directory. Log-Directory, Control-Socket, " +
 				"`[LMTP] Socket` and the default certificate and key follow it unless set themselves.",
@@ -78,7 +81,7 @@ func globalOptions() []*option {
 			orig: "`TCPIP$POP_KEY_FILE` (default `SSL$KEY:SERVER.KEY`)."},
 		{name: "Key-Passphrase-File", section: g, kind: kPath,
 			ptr: func(c *Config) any { return &c.TLS.KeyPassphraseFile }, defDoc: "none",
-			doc: "A file whose first line is the passphrase of an encrypted Key-File. Empty: the key is not encrypted.",
+			doc:  "A file whose first line is the passphrase of an encrypted Key-File. Empty: the key is not encrypted.",
 			orig: "The original could not use encrypted keys at all."},
 		{name: "Log-Level", section: g, kind: kEnum, enum: logLevels, enumAlias: logLevelAliases,
 			def: "INFORMATIONAL", ptr: func(c *Config) any { return &c.LogLevel },
@@ -117,8 +120,8 @@ func globalOptions() []*option {
 			orig: "XTND SHUTDOWN waited for every client, however long."},
 		{name: "Metrics-Address", section: g, kind: kHostPort,
 			ptr: func(c *Config) any { return &c.MetricsAddress }, defDoc: "off",
-			values: "`host:port`",
-			doc:    "Serve Prometheus metrics over HTTP at `/metrics` on this address, e.g. `127.0.0.1:9100`. Empty: off."},
+			values: "`host:port`", check: checkMetricsAddress,
+			doc: "Serve Prometheus metrics over HTTP at `/metrics` on this address, e.g. `127.0.0.1:9100`. Empty: off."},
 		{name: "Control-Socket", section: g, kind: kPath, derive: "control.sock",
 			ptr: func(c *Config) any { return &c.ControlSocket },
 			doc: "The Unix socket (mode 0600) through which `postern ctl` talks to the running server."},
@@ -127,6 +130,34 @@ func globalOptions() []*option {
 			doc: "The largest message accepted by submission, inbound SMTP, LMTP and `postern deliver`, " +
 				"announced as SMTP SIZE. The default for `[IMAP] Append-Limit`."},
 	}
+}
+
+// Checks beyond what an option's kind implies.
+
+func required(get func(*Config) string) func(*Config) string {
+	return func(c *Config) string {
+		if get(c) == "" {
+			return "must not be empty"
+		}
+		return ""
+	}
+}
+
+func checkMetricsAddress(c *Config) string {
+	if c.MetricsAddress == "" {
+		return ""
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
+		return quote(c.MetricsAddress) + " has no port; use host:port, e.g. 127.0.0.1:9100"
+	}
+	return ""
+}
+
+func checkSndbuf(c *Config) string {
+	if n := c.POP.Sndbuf; n > 0 && n < 512 {
+		return itoa(n) + " is too small; use 0 (the system's value) or at least 512"
+	}
+	return ""
 }
 
 // Options several sections share, built by helpers so that they read alike.
@@ -177,8 +208,8 @@ func traceSynchOpt(sec, trace string, p func(*Config) *int, orig string) *option
 
 func personalNameOpt(sec string, p func(*Config) *bool, orig string) *option {
 	return &option{name: "Personal-Name", section: sec, kind: kBool, inherit: "Personal-Name",
-		ptr: func(c *Config) any { return p(c) },
-		doc: "Put the sender's personal name into rebuilt headers (see the global Personal-Name).",
+		ptr:  func(c *Config) any { return p(c) },
+		doc:  "Put the sender's personal name into rebuilt headers (see the global Personal-Name).",
 		orig: orig}
 }
 
@@ -303,8 +334,8 @@ func popOptions() []*option {
 				"so a client cannot tell which part was wrong.",
 			orig: "`TCPIP$POP_SECURITY`, same values and default."},
 		{name: "Trace", section: s, kind: kBool, def: "OFF",
-			ptr: func(c *Config) any { return &c.POP.Trace },
-			doc: "Write a trace file of all POP3 traffic except passwords to Log-Directory.",
+			ptr:  func(c *Config) any { return &c.POP.Trace },
+			doc:  "Write a trace file of all POP3 traffic except passwords to Log-Directory.",
 			orig: "`TCPIP$POP_TRACE` (defined = ON); passwords are now left out."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.POP.TraceSynch },
 			"The IMAP option, new for POP."),
@@ -312,10 +343,10 @@ func popOptions() []*option {
 			"`TCPIP$POP_LOG_LEVEL`, default INFORMATIONAL (through the global Log-Level)."),
 		{name: "Postmaster", section: s, kind: kList, elem: kString,
 			ptr: func(c *Config) any { return &c.POP.Postmaster }, values: "list of accounts or addresses",
-			doc: "Who is sent a failure message when the server stops on an error.",
+			doc:  "Who is sent a failure message when the server stops on an error.",
 			orig: "`TCPIP$POP_POSTMASTER`."},
 		{name: "Message-Maximum", section: s, kind: kInt, def: "0", min: 0, max: 65535,
-			ptr: func(c *Config) any { return &c.POP.MessageMaximum },
+			ptr:  func(c *Config) any { return &c.POP.MessageMaximum },
 			doc:  "The largest number of messages one session offers for download. 0: no maximum.",
 			orig: "`TCPIP$POP_MESSAGE_MAXIMUM`, same range and default."},
 		{name: "Link-Idle-Timeout", section: s, kind: kDuration, def: "10m", minNonzero: minPOPIdle,
@@ -360,12 +391,12 @@ func popOptions() []*option {
 		"`TCPIP$POP_DECNET_REWRITE`, same default.", "`TCPIP$POP_QUOTED_DECNET_REWRITE`, same default.")...)
 	opts = append(opts,
 		&option{name: "Sndbuf", section: s, kind: kInt, def: "0", min: 0, max: 1 << 30,
-			ptr: func(c *Config) any { return &c.POP.Sndbuf }, values: "0, or 512 and up",
-			doc: "The TCP send buffer (SO_SNDBUF) of POP3 connections, in bytes. 0: the system's value.",
+			ptr: func(c *Config) any { return &c.POP.Sndbuf }, values: "0, or 512 and up", check: checkSndbuf,
+			doc:  "The TCP send buffer (SO_SNDBUF) of POP3 connections, in bytes. 0: the system's value.",
 			orig: "`TCPIP$POP_SNDBUF`, same rule (at least 512)."},
 		&option{name: "Disuserpass", section: s, kind: kBool, def: "OFF",
-			ptr: func(c *Config) any { return &c.POP.Disuserpass },
-			doc: "Refuse USER/PASS (and AUTH PLAIN), so that only APOP logs in.",
+			ptr:  func(c *Config) any { return &c.POP.Disuserpass },
+			doc:  "Refuse USER/PASS (and AUTH PLAIN), so that only APOP logs in.",
 			orig: "`TCPIP$POP_DISUSERPASS`, same default."},
 		&option{name: "Purge-Reclaim", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.POP.PurgeReclaim },
@@ -377,12 +408,12 @@ func popOptions() []*option {
 		"`TCPIP$POP_CERT_FILE`/`TCPIP$POP_KEY_FILE` (Secure POP); the passphrase file is new.")...)
 	opts = append(opts,
 		&option{name: "Max-Auth-Attempts", section: s, kind: kInt, def: "2", min: 1, max: 1000,
-			ptr: func(c *Config) any { return &c.POP.MaxAuthAttempts },
-			doc: "Failed logins allowed per connection; after the last one the connection is closed.",
+			ptr:  func(c *Config) any { return &c.POP.MaxAuthAttempts },
+			doc:  "Failed logins allowed per connection; after the last one the connection is closed.",
 			orig: "The original allowed exactly two, not configurable."},
 		&option{name: "Log-Reject", section: s, kind: kBool, def: "ON",
-			ptr: func(c *Config) any { return &c.POP.LogReject },
-			doc: "Log each USER, PASS, APOP or AUTH rejected for authorization reasons to the event log.",
+			ptr:  func(c *Config) any { return &c.POP.LogReject },
+			doc:  "Log each USER, PASS, APOP or AUTH rejected for authorization reasons to the event log.",
 			orig: "The service log option REJECT (`SET SERVICE POP /LOG_OPTIONS`), which sent OPCOM messages."},
 		plaintextOpt(s, func(c *Config) *bool { return &c.POP.AllowPlaintextAuth },
 			"USER/PASS and AUTH PLAIN"),

@@ -17,11 +17,15 @@ func nearest(name string, candidates []string) string {
 	return best
 }
 
+// maxSuggestLen bounds the names nearest compares: a longer one is no
+// typo of an option name, and comparing it would cost quadratic time.
+const maxSuggestLen = 64
+
 // editDistance is the optimal-string-alignment distance between a and b:
 // insertions, deletions, substitutions and transpositions of neighbours.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 200 || len(rb) > 200 {
+	if len(ra) > maxSuggestLen || len(rb) > maxSuggestLen {
 		return max(len(ra), len(rb)) // not a typo of an option name
 	}
 	prev2 := make([]int, len(rb)+1)
@@ -72,10 +76,17 @@ func unknownFieldMsg(section, name string) string {
 	if others := sectionsWith(name, section); len(others) > 0 {
 		canon := lookup(others[0], name).name
 		where := "not a global field"
-		if section != SectionGlobal {
-			where = "not a [" + section + "] field"
+		switch section {
+		case SectionGlobal:
+		case SectionPOP:
+			where = "not a [POP] field"
+		default: // "an [IMAP]", "an [SMTP]", "an [LMTP]", as they are spoken
+			where = "not an [" + section + "] field"
 		}
 		return quote(canon) + " is " + where + "; it belongs in " + orList(bracketed(others))
+	}
+	if msg := logicalNameMsg(name); msg != "" {
+		return msg
 	}
 	msg := "unknown field " + quote(name)
 	if section == SectionGlobal {
@@ -110,4 +121,25 @@ func orList(items []string) string {
 		return items[0]
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// logicalNameMsg recognises an original OpenVMS logical name such as
+// TCPIP$POP_LEAVE_IN_NEWMAIL written as a field, and names the field it
+// became ("Leave-In-Newmail" in [POP]); it returns "" for anything else.
+func logicalNameMsg(name string) string {
+	up := strings.ToUpper(name)
+	for _, p := range []struct{ prefix, section string }{
+		{"TCPIP$POP_", SectionPOP}, {"TCPIP$IMAP_", SectionIMAP},
+	} {
+		rest, ok := strings.CutPrefix(up, p.prefix)
+		if !ok {
+			continue
+		}
+		field := strings.ReplaceAll(rest, "_", "-")
+		if o := lookup(p.section, field); o != nil {
+			return "unknown field " + quote(name) + "; that OpenVMS logical name is written " +
+				quote(o.name) + " in [" + p.section + "]"
+		}
+	}
+	return ""
 }

@@ -25,8 +25,13 @@ func (o *option) set(c *Config, raw string, add bool) string {
 	switch o.kind {
 	case kList:
 		items := splitList(raw)
+		if o.elem == kHost {
+			for i := range items {
+				items[i] = strings.ToLower(items[i])
+			}
+		}
 		if add {
-			items = append(append([]string(nil), field.Interface().([]string)...), items...)
+			items = append(field.Interface().([]string), items...)
 		}
 		field.Set(reflect.ValueOf(items))
 		return ""
@@ -41,7 +46,7 @@ func (o *option) set(c *Config, raw string, add bool) string {
 			nodes = append(nodes, DecnetNode{Node: strings.ToUpper(n), Host: strings.ToLower(h)})
 		}
 		if add {
-			nodes = append(append([]DecnetNode(nil), field.Interface().([]DecnetNode)...), nodes...)
+			nodes = append(field.Interface().([]DecnetNode), nodes...)
 		}
 		field.Set(reflect.ValueOf(nodes))
 		return ""
@@ -81,6 +86,9 @@ func (o *option) set(c *Config, raw string, add bool) string {
 	default: // the string kinds
 		if o.offOK && strings.EqualFold(v, "off") {
 			v = ""
+		}
+		if o.kind == kHost {
+			v = strings.ToLower(v) // DNS names compare without case
 		}
 		field.SetString(v)
 	}
@@ -203,6 +211,8 @@ func parseDuration(v string) (time.Duration, string) {
 	switch {
 	case s == "":
 		return 0, "missing value; want a duration such as 10m"
+	case s[0] == '-':
+		return 0, quote(v) + " is negative; a duration cannot be"
 	case strings.Contains(s, ":"):
 		d, ok := parseDeltaTime(s)
 		if !ok {
@@ -318,6 +328,15 @@ func ParseLogLevel(s string) (LogLevel, error) {
 	return LogLevel(e), nil
 }
 
-func quote(s string) string { return strconv.Quote(s) }
+// quote quotes s for a message, shortening a long value.
+func quote(s string) string {
+	if r := []rune(s); len(r) > maxQuoted {
+		return strconv.Quote(string(r[:maxQuoted-3])) + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// maxQuoted is the longest value quoted whole in a message.
+const maxQuoted = 60
 
 func itoa(n int) string { return strconv.Itoa(n) }

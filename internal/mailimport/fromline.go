@@ -170,4 +170,3 @@ func numericZone(s string) int {
 	}
 	return off
 }
-

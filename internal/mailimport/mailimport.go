@@ -31,6 +31,9 @@ var ErrUnknownFormat = errors.New("unknown mail format")
 // call to Next.
 var errStale = errors.New("mailimport: Content read after the next call to Next")
 
+// errClosed is returned by Next after Close.
+var errClosed = errors.New("mailimport: source closed")
+
 // A SyntaxError reports input that cannot be read as the format asked for,
 // with the line where the problem is.
 type SyntaxError struct {
@@ -171,12 +174,14 @@ func openRegular(path string, f Format) (*os.File, os.FileInfo, error) {
 	return file, fi, nil
 }
 
-// content is the Content of one Item: a buffered prefix (the header block
-// read ahead) followed by the rest of the message. It refuses to read once
-// its source has moved on to another message.
+// content is the Content of one Item: an optional fixed prefix (the empty
+// header block of a VMS message), the head of the message read ahead, and
+// the rest of it. It refuses to read once its source has moved on to
+// another message.
 type content struct {
 	gen  *uint64 // the source's message counter
 	mine uint64  // its value for this message
+	pre  []byte
 	head []byte
 	rest io.Reader
 }
@@ -184,6 +189,11 @@ type content struct {
 func (c *content) Read(p []byte) (int, error) {
 	if *c.gen != c.mine {
 		return 0, errStale
+	}
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
 	}
 	if len(c.head) > 0 {
 		n := copy(p, c.head)

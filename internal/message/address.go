@@ -16,7 +16,8 @@ type Address struct {
 	Mailbox string
 	// Host is the domain. It is never empty for a non-group address, since
 	// a NIL host means group syntax on the wire.
-	Host  string
+	Host string
+	// Group marks a group start or end marker.
 	Group bool
 }
 
@@ -62,9 +63,8 @@ func tokenizeAddresses(s string) []addrTok {
 			continue
 		case c == '(':
 			l := valueLexer{s: s, i: i}
-			l.skipCFWS()
-			text := s[i+1 : l.i]
-			text = strings.TrimSuffix(text, ")")
+			l.skipComment()
+			text := strings.TrimSuffix(s[i+1:l.i], ")")
 			toks = append(toks, addrTok{kind: tokComment, text: text, space: true})
 			i = l.i
 			space = true
@@ -139,7 +139,7 @@ func (p *addrParser) address(out []Address) []Address {
 		j++
 	}
 	if j == len(p.toks) || !p.toks[j].is(':') {
-		return p.mailbox(out, false)
+		return p.mailbox(out)
 	}
 	// RFC 5322 §3.4: group = display-name ":" [group-list] ";"
 	out = append(out, Address{Group: true, Mailbox: phrase(p.toks[p.i:j])})
@@ -154,14 +154,14 @@ func (p *addrParser) address(out []Address) []Address {
 			p.i++
 			continue
 		}
-		out = p.mailbox(out, true)
+		out = p.mailbox(out)
 	}
 	return append(out, Address{Group: true})
 }
 
-// mailbox parses one name-addr or addr-spec, up to the next "," (or ";" in
-// a group) outside angle brackets.
-func (p *addrParser) mailbox(out []Address, inGroup bool) []Address {
+// mailbox parses one name-addr or addr-spec, up to the next "," or ";"
+// outside angle brackets.
+func (p *addrParser) mailbox(out []Address) []Address {
 	start, angle := p.i, false
 	for ; p.i < len(p.toks); p.i++ {
 		t := p.toks[p.i]
@@ -172,7 +172,9 @@ func (p *addrParser) mailbox(out []Address, inGroup bool) []Address {
 			angle = true
 		} else if t.is('>') {
 			angle = false
-		} else if !angle && (t.is(',') || inGroup && t.is(';')) {
+		} else if !angle && (t.is(',') || t.is(';')) {
+			// ";" ends a group; outside one it is a common mistake for ","
+			// and separates addresses as well.
 			break
 		}
 	}

@@ -51,25 +51,31 @@ func (l *valueLexer) skipCFWS() {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 			l.i++
 		case c == '(':
-			depth := 0
-			for ; l.i < len(l.s); l.i++ {
-				switch l.s[l.i] {
-				case '\\':
-					l.i++
-				case '(':
-					depth++
-				case ')':
-					depth--
-				}
-				if depth == 0 {
-					l.i++
-					break
-				}
-			}
+			l.skipComment()
 		default:
 			return
 		}
 	}
+}
+
+// skipComment skips the comment that starts at the current "(".
+func (l *valueLexer) skipComment() {
+	depth := 0
+	for ; l.i < len(l.s); l.i++ {
+		switch l.s[l.i] {
+		case '\\':
+			l.i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				l.i++
+				return
+			}
+		}
+	}
+	l.i = len(l.s) // unterminated, or ended by a lone backslash
 }
 
 // token returns the RFC 2045 token at the current position.
@@ -203,6 +209,9 @@ func combine2231(raw []rawParam) []Param {
 			order = append(order, base)
 		}
 		segs[base] = append(segs[base], seg)
+	}
+	if len(order) == 0 {
+		return nil
 	}
 	params := make([]Param, 0, len(order))
 	for _, name := range order {

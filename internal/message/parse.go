@@ -25,7 +25,7 @@ const (
 	// 70 characters; longer ones occur and are accepted up to this limit.
 	maxBoundaryLen = 200
 	// readBufSize is the line buffer; a boundary line must fit in it.
-	readBufSize = 64 << 10
+	readBufSize = 16 << 10
 )
 
 // ErrMalformed is returned (wrapped, with the reason) by Parse when the
@@ -193,11 +193,18 @@ func (ps *parser) delimiter(b []byte) (level int, close, ok bool) {
 
 // entityOpts says how to read an entity.
 type entityOpts struct {
-	message bool   // the entity is a message: build its Envelope
-	digest  bool   // the parent is multipart/digest: default message/rfc822
-	depth   int    // nesting depth of the entity
-	_       [0]int // keep the struct literal form keyed
+	message bool // the entity is a message: build its Envelope
+	digest  bool // the parent is multipart/digest: default message/rfc822
 }
+
+// bodyKind says how a body is scanned.
+type bodyKind int
+
+const (
+	leafBody      bodyKind = iota // opaque: scanned for delimiters only
+	multipartBody                 // split at its boundary into Parts
+	messageBody                   // one embedded message
+)
 
 // parseEntity reads an entity's header and body, starting at the current
 // offset, and returns the stop that ended it.
@@ -208,33 +215,230 @@ func (ps *parser) parseEntity(p *Part, depth int, o entityOpts) (stop, error) {
 		return stop{}, err
 	}
 	h := splitFields(ps.hdr)
-	p.BodyStart = ps.off
-	if ended && s.level >= 0 {
-		// The header ran into a delimiter line: it keeps its last line
-		// terminator and the body is empty.
-		p.BodyStart = s.at
-		if s.lfs < ps.lfs-1 || s.at < p.HeaderStart {
-			p.BodyStart = p.HeaderStart
-		}
-		p.BodyStart = max(p.BodyStart, p.HeaderStart)
-	}
 	applyHeader(p, h, o.digest)
 	if o.message {
 		p.Envelope = newEnvelope(h)
 	}
-	lfs := ps.lfs
+	kind := ps.bodyKind(p, depth)
 	if ended {
-		ps.emptyChildren(p, depth)
-		p.End, p.BodyLines = p.BodyStart, 0
+		// The header ran into EOF or a delimiter line: the body is empty.
+		// The CRLF before a delimiter belongs to it, so the header stops
+		// before that CRLF, and the part ends where its header does.
+		p.BodyStart = max(p.HeaderStart, s.at)
+		p.End = p.BodyStart
+		ps.addEmptyChild(p, kind)
 		return s, nil
 	}
-	switch {
-	case p.Type == "multipart":
+	p.BodyStart = ps.off
+	lfs := ps.lfs
+	switch kind {
+	case multipartBody:
 		return ps.parseMultipart(p, depth, lfs)
-	case p.Message() == nil && isMessageType(p) && ps.canDescend(p, depth):
+	case messageBody:
 		return ps.parseEmbedded(p, depth, lfs)
 	}
 	s, err = ps.skipBody()
 	endPart(p, s, lfs)
 	return s, err
+}
+
+// bodyKind decides how to read p's body, degrading structures that cannot
+// or may not be parsed.
+func (ps *parser) bodyKind(p *Part, depth int) bodyKind {
+	switch {
+	case p.Type == "multipart":
+		b := boundaryOf(p)
+		if b == "" || len(b) > maxBoundaryLen {
+			// RFC 2046 §5.1.1 requires the boundary parameter: without
+			// it the body cannot be split. Show it as text, like Dovecot.
+			p.Type, p.Subtype, p.Params = "text", "plain", nil
+			return leafBody
+		}
+		if depth >= maxDepth || ps.nparts >= maxParts {
+			p.Type, p.Subtype, p.Params = "application", "octet-stream", nil
+			return leafBody
+		}
+		return multipartBody
+	case isMessageType(p):
+		// An encoded message/rfc822 (forbidden by RFC 2046 §5.2.1, but
+		// sent) cannot be parsed without decoding: keep it opaque.
+		if depth >= maxDepth || ps.nparts >= maxParts || !isIdentityEncoding(p.Encoding) {
+			return leafBody
+		}
+		return messageBody
+	}
+	return leafBody
+}
+
+// boundaryOf returns p's boundary parameter. Trailing spaces are dropped:
+// RFC 2046 §5.1.1 does not allow them, and delimiter lines are matched with
+// trailing white space removed.
+func boundaryOf(p *Part) string {
+	return strings.TrimRight(p.Param("boundary"), " \t")
+}
+
+func isMessageType(p *Part) bool {
+	return p.Type == "message" && (p.Subtype == "rfc822" || p.Subtype == "global")
+}
+
+func isIdentityEncoding(enc string) bool {
+	return enc == "7BIT" || enc == "8BIT" || enc == "BINARY"
+}
+
+// addEmptyChild gives an empty multipart or message part the child it must
+// have, at its end.
+func (ps *parser) addEmptyChild(p *Part, kind bodyKind) {
+	if kind == leafBody {
+		return
+	}
+	ps.nparts++
+	c := &Part{HeaderStart: p.End, BodyStart: p.End, End: p.End, Type: "text", Subtype: "plain", Encoding: "7BIT"}
+	if kind == messageBody {
+		c.HeaderStart = p.BodyStart
+		c.Envelope = &Envelope{}
+	}
+	p.Parts = append(p.Parts, c)
+}
+
+// readHeader reads a header block into ps.hdr, up to maxHeaderBytes. It
+// consumes the blank line that ends it. ended reports that the header ran
+// into EOF or a delimiter line instead, with s saying which.
+func (ps *parser) readHeader() (s stop, ended bool, err error) {
+	ps.hdr = ps.hdr[:0]
+	full := false
+	for {
+		f, err := ps.next()
+		if err == io.EOF {
+			return ps.eofStop(), true, nil
+		}
+		if err != nil {
+			return stop{}, false, err
+		}
+		if f.lineStart && f.complete {
+			if isBlankLine(f.b) {
+				return stop{}, false, nil
+			}
+			if level, close, ok := ps.delimiter(f.b); ok {
+				return boundaryStop(f, level, close), true, nil
+			}
+		}
+		if full || len(ps.hdr)+len(f.b) > maxHeaderBytes {
+			full = true
+			continue
+		}
+		ps.hdr = append(ps.hdr, f.b...)
+	}
+}
+
+// skipBody scans a body up to the next delimiter line of an active boundary
+// or EOF.
+func (ps *parser) skipBody() (stop, error) {
+	for {
+		f, err := ps.next()
+		if err == io.EOF {
+			return ps.eofStop(), nil
+		}
+		if err != nil {
+			return stop{}, err
+		}
+		if f.lineStart && f.complete {
+			if level, close, ok := ps.delimiter(f.b); ok {
+				return boundaryStop(f, level, close), nil
+			}
+		}
+	}
+}
+
+// parseMultipart reads a multipart body (RFC 2046 §5.1.1): preamble, parts,
+// close delimiter, epilogue. A missing close delimiter ends it where an
+// enclosing boundary or EOF is found.
+func (ps *parser) parseMultipart(p *Part, depth int, lfs int64) (stop, error) {
+	ps.bounds = append(ps.bounds, boundaryOf(p))
+	level := len(ps.bounds) - 1
+	defer func() { ps.bounds = ps.bounds[:level] }()
+	o := entityOpts{digest: p.Subtype == "digest"}
+
+	s, err := ps.skipBody() // preamble
+	for err == nil && s.level == level && !s.close {
+		if ps.nparts >= maxParts {
+			s, err = ps.skipBody()
+			continue
+		}
+		ps.nparts++
+		child := &Part{}
+		p.Parts = append(p.Parts, child)
+		s, err = ps.parseEntity(child, depth+1, o)
+	}
+	if err == nil && s.level == level {
+		ps.bounds = ps.bounds[:level]
+		s, err = ps.skipBody() // epilogue
+	}
+	if err != nil {
+		return stop{}, err
+	}
+	endContainer(p, s, lfs)
+	if len(p.Parts) == 0 {
+		// QUIRK: BODYSTRUCTURE needs at least one part; Dovecot shows an
+		// empty text/plain one, so the structure holds one.
+		ps.addEmptyChild(p, multipartBody)
+	}
+	return s, nil
+}
+
+// parseEmbedded reads the body of a message/rfc822 part as a message.
+func (ps *parser) parseEmbedded(p *Part, depth int, lfs int64) (stop, error) {
+	ps.nparts++
+	child := &Part{}
+	p.Parts = []*Part{child}
+	s, err := ps.parseEntity(child, depth+1, entityOpts{message: true})
+	if err != nil {
+		return stop{}, err
+	}
+	endContainer(p, s, lfs)
+	return s, nil
+}
+
+// endContainer is endPart for a part with children. In one corner case (an
+// enclosing delimiter right after an open delimiter) the CRLF that would be
+// excluded lies inside the last child; the container then keeps it, so
+// children always lie within their parent.
+func endContainer(p *Part, s stop, lfs int64) {
+	endPart(p, s, lfs)
+	if n := len(p.Parts); n > 0 && p.Parts[n-1].End > p.End {
+		p.End = p.Parts[n-1].End
+		p.BodyLines++
+	}
+}
+
+// applyHeader sets p's MIME fields from its header.
+func applyHeader(p *Part, h Header, digest bool) {
+	p.Type, p.Subtype = "text", "plain"
+	if digest {
+		p.Type, p.Subtype = "message", "rfc822" // RFC 2046 §5.1.5
+	}
+	if h.Has("Content-Type") {
+		if t, st, params, ok := parseContentType(h.Get("Content-Type")); ok {
+			p.Type, p.Subtype, p.Params = t, st, params
+		} else {
+			p.Type, p.Subtype = "text", "plain" // RFC 2045 §5.2
+		}
+	}
+	l := valueLexer{s: h.Get("Content-Transfer-Encoding")}
+	l.skipCFWS()
+	p.Encoding = strings.ToUpper(l.token())
+	if p.Encoding == "" {
+		p.Encoding = "7BIT" // RFC 2045 §6.1
+	}
+	p.ID = h.Get("Content-ID")
+	p.Description = h.Get("Content-Description")
+	p.MD5 = h.Get("Content-MD5")
+	p.Location = h.Get("Content-Location")
+	if v := h.Get("Content-Disposition"); v != "" {
+		p.Disposition, p.DispositionParams = parseDisposition(v)
+	}
+	for _, tag := range strings.Split(h.Get("Content-Language"), ",") {
+		if tag = strings.TrimSpace(tag); tag != "" {
+			p.Language = append(p.Language, tag)
+		}
+	}
 }

@@ -83,6 +83,8 @@ func (p *Part) Param(name string) string {
 // multipart are numbered from 1; the number after a message/rfc822 part
 // addresses the parts of the embedded message (or, when that message is not
 // multipart, 1 is the embedded message itself). An empty path returns p.
+// As in Dovecot, a final 1 after a non-multipart part designates that part
+// again ("1.1" is "1" when part 1 is text/plain).
 //
 // For HEADER, TEXT and HEADER.FIELDS of a message/rfc822 section, use the
 // embedded message, p.Message(); MIME uses the section's own header.

@@ -70,7 +70,11 @@ type Store struct {
 	wdb   *sql.DB // the single writer connection
 	rdb   *sql.DB // the read pool
 	lockf *os.File
-	watch *watcher // nil unless Options.WatchInterval > 0
+
+	// Prepared statements of the append hot path, on wdb.
+	stmtInsertContent *sql.Stmt
+	stmtInsertMessage *sql.Stmt
+	watch             *watcher // nil unless Options.WatchInterval > 0
 
 	// pending holds the content files renamed into msg/ whose index rows
 	// are not committed yet, so Reclaim leaves them alone.
@@ -131,6 +135,12 @@ func (s *Store) open(ctx context.Context) error {
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, s.wdb); err != nil {
+		return err
+	}
+	if s.stmtInsertContent, err = s.wdb.PrepareContext(ctx, insertContentSQL); err != nil {
+		return err
+	}
+	if s.stmtInsertMessage, err = s.wdb.PrepareContext(ctx, insertMessageSQL); err != nil {
 		return err
 	}
 	s.rdb, err = sql.Open("sqlite", dsn(dbPath, false))

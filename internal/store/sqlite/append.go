@@ -1,0 +1,336 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/store"
+)
+
+// copyBufSize is the size of the buffer an append streams through.
+const copyBufSize = 64 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// spooled is an append request whose content is durable in msg/ and that
+// waits for its index rows.
+type spooled struct {
+	file      string // content file name
+	size      int64
+	sum       []byte // SHA-256 of the content
+	part      []byte // message.Part, marshalled
+	vms       []byte // store.VMSEnvelope as JSON, or nil
+	flags     store.Flags
+	date      time.Time
+	importKey string
+}
+
+// Append adds messages to a mailbox, all or none, and returns once they
+// are durable. Each request's content is first made durable on its own
+// (spooled, fsynced and renamed into msg/, with no lock held); then one
+// short transaction indexes them all; and only then are the other sessions
+// told. See the package documentation for the crash analysis.
+//
+// Content that is not a message at all (message.ErrMalformed: empty, or a
+// first line that is no header field) is refused; broken MIME is not.
+func (ss *Session) Append(ctx context.Context, mailbox store.MailboxID, reqs ...store.AppendRequest) ([]store.AppendResult, error) {
+	defer observe("append", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return nil, err
+	}
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	// Fail fast, before reading any content. The transaction checks again.
+	if err := ss.appendPrecheck(ctx, mailbox, reqs); err != nil {
+		return nil, err
+	}
+	spool := make([]*spooled, 0, len(reqs))
+	keep := false // whether the content files must stay
+	defer func() {
+		for _, sp := range spool {
+			if !keep {
+				os.Remove(ss.s.contentPath(sp.file))
+			}
+			ss.s.unpend(sp.file)
+		}
+	}()
+	for i, req := range reqs {
+		sp, err := ss.s.spool(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("append message %d of %d: %w", i+1, len(reqs), err)
+		}
+		spool = append(spool, sp)
+	}
+	var results []store.AppendResult
+	err := ss.s.write(ctx, func(w *wtx) error {
+		var err error
+		results, err = ss.index(ctx, w, mailbox, spool)
+		return err
+	})
+	switch {
+	case err == nil:
+		keep = true
+		return results, nil
+	case errors.Is(err, errCommit):
+		// The commit may have reached the disk after all: leave the files
+		// to the orphan sweep, which removes them only if unreferenced.
+		keep = true
+	}
+	return nil, fmt.Errorf("append: %w", err)
+}
+
+// appendPrecheck checks the mailbox and the import keys with a read.
+func (ss *Session) appendPrecheck(ctx context.Context, mailbox store.MailboxID, reqs []store.AppendRequest) error {
+	if _, err := ss.mailboxByID(ctx, ss.s.rdb, mailbox); err != nil {
+		return err
+	}
+	for _, req := range reqs {
+		if req.ImportKey == "" {
+			continue
+		}
+		if err := checkImportKey(ctx, ss.s.rdb, mailbox, req.ImportKey); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkImportKey(ctx context.Context, q querier, mailbox store.MailboxID, key string) error {
+	var dup bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM message WHERE mailbox = ? AND import_key = ?)`, mailbox, key).Scan(&dup)
+	if err == nil && dup {
+		err = fmt.Errorf("append import key %q: %w", key, store.ErrDuplicate)
+	}
+	return err
+}
+
+// index inserts the content and message rows of spooled messages, in one
+// transaction, assigning UIDs from UIDNEXT and one new MODSEQ.
+func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, spool []*spooled) ([]store.AppendResult, error) {
+	mb, err := ss.mailboxByID(ctx, w, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	if int64(mb.UIDNext)+int64(len(spool))-1 > maxUID {
+		return nil, fmt.Errorf("mailbox %q: UIDs exhausted: %w", mb.Name, store.ErrNotAllowed)
+	}
+	keys := make(map[string]bool)
+	for _, sp := range spool {
+		if sp.importKey == "" {
+			continue
+		}
+		if keys[sp.importKey] {
+			return nil, fmt.Errorf("append import key %q: %w", sp.importKey, store.ErrDuplicate)
+		}
+		keys[sp.importKey] = true
+		if err := checkImportKey(ctx, w, mailbox, sp.importKey); err != nil {
+			return nil, err
+		}
+	}
+	modseq, err := w.bumpModSeq(ctx, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	insContent := w.StmtContext(ctx, ss.s.stmtInsertContent)
+	insMessage := w.StmtContext(ctx, ss.s.stmtInsertMessage)
+	results := make([]store.AppendResult, len(spool))
+	chs := make([]store.Change, len(spool))
+	for i, sp := range spool {
+		var contentID int64
+		if err := insContent.QueryRowContext(ctx, sp.file, sp.size, sp.sum, sp.part, sp.vms).Scan(&contentID); err != nil {
+			return nil, fmt.Errorf("insert content: %w", err)
+		}
+		mi := store.MessageInfo{UID: mb.UIDNext + store.UID(i), ModSeq: modseq, Flags: sp.flags, InternalDate: sp.date, Size: sp.size}
+		var key sql.NullString
+		if sp.importKey != "" {
+			key = sql.NullString{String: sp.importKey, Valid: true}
+		}
+		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.flags), sp.flags.Has(store.FlagSeen),
+			sp.flags.Has(store.FlagDeleted), timeToInt(sp.date), sp.size, contentID, key).Scan(&mi.EmailID)
+		if err != nil {
+			return nil, fmt.Errorf("insert message: %w", err)
+		}
+		results[i] = store.AppendResult{UIDValidity: mb.UIDValidity, UID: mi.UID, EmailID: mi.EmailID, ModSeq: modseq, Size: sp.size}
+		chs[i] = store.ChangeAdd{Mailbox: mailbox, Info: mi}
+	}
+	if _, err := w.ExecContext(ctx, `UPDATE mailbox SET uidnext = ? WHERE id = ?`, mb.UIDNext+store.UID(len(spool)), mailbox); err != nil {
+		return nil, err
+	}
+	w.publish(ss.account, ss.sub.ID(), chs...)
+	return results, nil
+}
+
+const (
+	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms) VALUES (?, ?, ?, ?, ?) RETURNING id`
+	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, size, content, import_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+)
+
+// spool makes one request's content durable under msg/: it streams the
+// content through the CRLF normaliser into a file in tmp/, counting,
+// hashing and parsing it on the way, fsyncs the file, renames it to its
+// content path and fsyncs that directory. No lock is held meanwhile.
+func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled, err error) {
+	sp := &spooled{importKey: req.ImportKey, date: req.InternalDate}
+	if sp.flags, err = store.CanonicalFlags(req.Flags); err != nil {
+		return nil, err
+	}
+	if sp.date.IsZero() {
+		sp.date = s.now()
+	}
+	if req.VMS != nil {
+		if sp.vms, err = json.Marshal(req.VMS); err != nil {
+			return nil, err
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Join(s.dir, spoolDir), "append-*")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	part, sum, size, err := writeContent(ctx, tmp, req)
+	if err != nil {
+		return nil, err
+	}
+	sp.sum, sp.size = sum, size
+	if sp.part, err = part.MarshalBinary(); err != nil {
+		return nil, fmt.Errorf("encode structure: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	sp.file = newContentName()
+	// Pending before it appears in msg/, so that Reclaim never takes it
+	// for an orphan.
+	s.pend(sp.file)
+	dst := s.contentPath(sp.file)
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		s.unpend(sp.file)
+		return nil, err
+	}
+	tmp = nil
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		os.Remove(dst)
+		s.unpend(sp.file)
+		return nil, err
+	}
+	return sp, nil
+}
+
+// writeContent streams req.Content, CRLF-normalised, into f while parsing
+// it in a second goroutine, and returns the structure, the SHA-256 and the
+// size. Memory stays flat: one buffer here, the parser's bounded buffers
+// there.
+func writeContent(ctx context.Context, f *os.File, req store.AppendRequest) (*message.Part, []byte, int64, error) {
+	pr, pw := io.Pipe()
+	type parsed struct {
+		part *message.Part
+		err  error
+	}
+	done := make(chan parsed, 1)
+	go func() {
+		part, err := message.Parse(pr)
+		if err != nil {
+			pr.CloseWithError(err) // stops the copy below
+		} else {
+			_, err = io.Copy(io.Discard, pr) // Parse reads to EOF; be sure
+		}
+		done <- parsed{part, err}
+	}()
+	h := sha256.New()
+	size, copyErr := copyLimited(ctx, io.MultiWriter(f, h, pw), message.NewCRLFReader(req.Content), req.MaxSize)
+	pw.CloseWithError(copyErr)
+	res := <-done
+	switch {
+	case res.err != nil && errors.Is(res.err, message.ErrMalformed):
+		return nil, nil, 0, res.err
+	case copyErr != nil:
+		return nil, nil, 0, copyErr
+	case res.err != nil:
+		return nil, nil, 0, res.err
+	}
+	return res.part, h.Sum(nil), size, nil
+}
+
+// copyLimited copies r to w, failing with store.ErrTooBig as soon as more
+// than limit octets (if limit > 0) have come.
+func copyLimited(ctx context.Context, w io.Writer, r io.Reader, limit int64) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		k, rerr := r.Read(buf)
+		if k > 0 {
+			n += int64(k)
+			if limit > 0 && n > limit {
+				return n, fmt.Errorf("%w: more than %d octets", store.ErrTooBig, limit)
+			}
+			if _, err := w.Write(buf[:k]); err != nil {
+				return n, err
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
+
+// newContentName returns a fresh content file name: 128 random bits in
+// hex. Names are never reused, so a file is never replaced in place.
+func newContentName() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// contentPath is where the content file of that name lives.
+func (s *Store) contentPath(name string) string {
+	return filepath.Join(s.dir, contentDir, name[:2], name)
+}
+
+func (s *Store) pend(name string) {
+	s.pendingMu.Lock()
+	s.pending[name] = struct{}{}
+	s.pendingMu.Unlock()
+}
+
+func (s *Store) unpend(name string) {
+	s.pendingMu.Lock()
+	delete(s.pending, name)
+	s.pendingMu.Unlock()
+}
+
+func (s *Store) isPending(name string) bool {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	_, ok := s.pending[name]
+	return ok
+}

@@ -1,0 +1,276 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/store"
+)
+
+// Chunk sizes for statements over a set of UIDs. MessageData keeps its
+// chunk small because it holds the parsed structures of a chunk in memory.
+const (
+	uidChunk         = 1000
+	messageDataChunk = 256
+)
+
+const infoColumns = `m.uid, m.id, m.modseq, m.flags, m.internal_date, m.size`
+
+// scanInfo scans the infoColumns followed by extra destinations.
+func scanInfo(rows *sql.Rows, extra ...any) (store.MessageInfo, error) {
+	var mi store.MessageInfo
+	var flags string
+	var date int64
+	dest := append([]any{&mi.UID, &mi.EmailID, &mi.ModSeq, &flags, &date, &mi.Size}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return mi, err
+	}
+	mi.Flags = parseFlags(flags)
+	mi.InternalDate = intToTime(date)
+	return mi, nil
+}
+
+// parseFlags splits the stored flag list; it is canonical already.
+func parseFlags(s string) store.Flags {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
+}
+
+func formatFlags(f store.Flags) string { return strings.Join(f, " ") }
+
+// Messages returns the index data of every message in a mailbox, by UID.
+func (ss *Session) Messages(ctx context.Context, mailbox store.MailboxID) ([]store.MessageInfo, error) {
+	defer observe("messages", time.Now())
+	var infos []store.MessageInfo
+	err := ss.s.read(ctx, func(tx *sql.Tx) error {
+		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM message WHERE mailbox = ?`, mailbox).Scan(&n); err != nil {
+			return err
+		}
+		infos = make([]store.MessageInfo, 0, n)
+		rows, err := tx.QueryContext(ctx, `SELECT `+infoColumns+` FROM message m WHERE m.mailbox = ? ORDER BY m.uid`, mailbox)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			mi, err := scanInfo(rows)
+			if err != nil {
+				return err
+			}
+			infos = append(infos, mi)
+		}
+		return rows.Err()
+	})
+	return infos, err
+}
+
+// MessageData streams the structure and OpenVMS envelope of the messages
+// in uids, in ascending UID order. It reads in chunks, each one query, and
+// calls fn only between queries: no read transaction stays open while fn
+// writes to a client.
+func (ss *Session) MessageData(ctx context.Context, mailbox store.MailboxID, uids []store.UID, fn func(store.MessageData) error) error {
+	defer observe("message_data", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return err
+	}
+	if _, err := ss.mailboxByID(ctx, ss.s.rdb, mailbox); err != nil {
+		return err
+	}
+	uids = normalizeUIDs(uids)
+	for len(uids) > 0 {
+		n := min(len(uids), messageDataChunk)
+		chunk := uids[:n]
+		uids = uids[n:]
+		batch, err := selectByUIDs(ctx, ss.s.rdb, `SELECT `+infoColumns+`, c.part, c.vms FROM message m JOIN content c ON c.id = m.content
+			WHERE m.mailbox = ? AND %s ORDER BY m.uid`, mailbox, chunk, scanMessageData)
+		if err != nil {
+			return err
+		}
+		for _, md := range batch {
+			if err := fn(md); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func scanMessageData(rows *sql.Rows) (store.MessageData, store.UID, error) {
+	var partData, vmsData []byte
+	mi, err := scanInfo(rows, &partData, &vmsData)
+	if err != nil {
+		return store.MessageData{}, 0, err
+	}
+	md := store.MessageData{Info: mi}
+	if md.Part, md.VMS, err = decodeStructure(partData, vmsData); err != nil {
+		return md, 0, fmt.Errorf("message uid %d: %w", mi.UID, err)
+	}
+	return md, mi.UID, nil
+}
+
+func decodeStructure(partData, vmsData []byte) (*message.Part, *store.VMSEnvelope, error) {
+	var part *message.Part
+	if partData != nil {
+		part = new(message.Part)
+		if err := part.UnmarshalBinary(partData); err != nil {
+			return nil, nil, fmt.Errorf("decode structure: %w", err)
+		}
+	}
+	var vms *store.VMSEnvelope
+	if vmsData != nil {
+		vms = new(store.VMSEnvelope)
+		if err := json.Unmarshal(vmsData, vms); err != nil {
+			return nil, nil, fmt.Errorf("decode vms envelope: %w", err)
+		}
+	}
+	return part, vms, nil
+}
+
+// content is a message's content file.
+type content struct {
+	*os.File
+	size int64
+}
+
+func (c content) Size() int64 { return c.size }
+
+// OpenContent opens the content file of one message.
+func (ss *Session) OpenContent(ctx context.Context, mailbox store.MailboxID, uid store.UID) (store.Content, error) {
+	defer observe("open_content", time.Now())
+	file, size, err := ss.contentOf(ctx, mailbox, uid)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(ss.s.contentPath(file))
+	if err != nil {
+		return nil, fmt.Errorf("open content of uid %d: %w", uid, err)
+	}
+	return content{f, size}, nil
+}
+
+// ContentID returns the name of the content file a message refers to.
+func (ss *Session) ContentID(ctx context.Context, mailbox store.MailboxID, uid store.UID) (string, error) {
+	file, _, err := ss.contentOf(ctx, mailbox, uid)
+	return file, err
+}
+
+func (ss *Session) contentOf(ctx context.Context, mailbox store.MailboxID, uid store.UID) (file string, size int64, err error) {
+	err = ss.s.read(ctx, func(tx *sql.Tx) error {
+		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT c.file, c.size FROM message m JOIN content c ON c.id = m.content
+			WHERE m.mailbox = ? AND m.uid = ?`, mailbox, uid).Scan(&file, &size)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("uid %d: %w", uid, store.ErrNoSuchMessage)
+		}
+		return err
+	})
+	return file, size, err
+}
+
+// ExpungedSince returns the UIDs expunged from a mailbox after since.
+func (ss *Session) ExpungedSince(ctx context.Context, mailbox store.MailboxID, since store.ModSeq) ([]store.UID, error) {
+	defer observe("expunged_since", time.Now())
+	var uids []store.UID
+	err := ss.s.read(ctx, func(tx *sql.Tx) error {
+		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT uid FROM expunged WHERE mailbox = ? AND modseq > ? ORDER BY uid`, mailbox, since)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u store.UID
+			if err := rows.Scan(&u); err != nil {
+				return err
+			}
+			uids = append(uids, u)
+		}
+		return rows.Err()
+	})
+	return uids, err
+}
+
+// normalizeUIDs returns uids sorted and without duplicates or zeros.
+func normalizeUIDs(uids []store.UID) []store.UID {
+	if slices.IsSorted(uids) {
+		uids = slices.Compact(slices.Clone(uids))
+	} else {
+		uids = slices.Clone(uids)
+		slices.Sort(uids)
+		uids = slices.Compact(uids)
+	}
+	if len(uids) > 0 && uids[0] == 0 {
+		uids = uids[1:]
+	}
+	return uids
+}
+
+// selectByUIDs runs query, whose %s is replaced by a condition on m.uid,
+// over the sorted uids in chunks of at most uidChunk, scans each row with
+// scan and returns the values of the rows whose UID is in uids, in the
+// query's order. A dense chunk is read as one UID range (one index range
+// scan), a sparse one with an IN list.
+func selectByUIDs[T any](ctx context.Context, q querier, query string, mailbox store.MailboxID, uids []store.UID,
+	scan func(*sql.Rows) (T, store.UID, error)) ([]T, error) {
+	var out []T
+	for len(uids) > 0 {
+		n := min(len(uids), uidChunk)
+		chunk := uids[:n]
+		uids = uids[n:]
+		lo, hi := chunk[0], chunk[n-1]
+		var cond string
+		args := []any{mailbox}
+		if int64(hi-lo)+1 <= 4*int64(n) {
+			cond = `m.uid BETWEEN ? AND ?`
+			args = append(args, lo, hi)
+		} else {
+			cond = `m.uid IN (?` + strings.Repeat(`, ?`, n-1) + `)`
+			for _, u := range chunk {
+				args = append(args, u)
+			}
+		}
+		var err error
+		out, err = selectChunk(ctx, q, fmt.Sprintf(query, cond), args, chunk, out, scan)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func selectChunk[T any](ctx context.Context, q querier, query string, args []any, chunk []store.UID, out []T,
+	scan func(*sql.Rows) (T, store.UID, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, uid, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := slices.BinarySearch(chunk, uid); ok {
+			out = append(out, v)
+		}
+	}
+	return out, rows.Err()
+}

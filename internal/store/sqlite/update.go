@@ -1,0 +1,335 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/internal/store"
+)
+
+// maxUID is the largest UID (RFC 9051 §2.3.1.1: a 32-bit value).
+const maxUID = 1<<32 - 1
+
+// StoreFlags changes the flags of messages. A message whose flags do not
+// actually change keeps its MODSEQ and is not reported. All the messages
+// changed by one call get the same new MODSEQ.
+func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, req store.FlagRequest) (changed []store.MessageInfo, failed []store.UID, err error) {
+	defer observe("store_flags", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return nil, nil, err
+	}
+	flags, err := store.CanonicalFlags(req.Flags)
+	if err != nil {
+		return nil, nil, err
+	}
+	uids = normalizeUIDs(uids)
+	err = ss.s.write(ctx, func(w *wtx) error {
+		changed, failed = nil, nil
+		if _, err := ss.mailboxByID(ctx, w, mailbox); err != nil {
+			return err
+		}
+		cur, err := selectByUIDs(ctx, w, `SELECT `+infoColumns+` FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`,
+			mailbox, uids, scanInfoUID)
+		if err != nil {
+			return err
+		}
+		for _, mi := range cur {
+			if req.UnchangedSince != 0 && mi.ModSeq > req.UnchangedSince {
+				failed = append(failed, mi.UID) // RFC 7162 §3.1.3
+				continue
+			}
+			nf, err := applyFlags(mi.Flags, req.Op, flags)
+			if err != nil {
+				return err
+			}
+			if !sameFlags(mi.Flags, nf) {
+				mi.Flags = nf
+				changed = append(changed, mi)
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		modseq, err := w.bumpModSeq(ctx, mailbox)
+		if err != nil {
+			return err
+		}
+		stmt, err := w.PrepareContext(ctx, `UPDATE message SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE mailbox = ? AND uid = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		chs := make([]store.Change, 0, len(changed))
+		for i := range changed {
+			mi := &changed[i]
+			mi.ModSeq = modseq
+			_, err := stmt.ExecContext(ctx, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted), modseq, mailbox, mi.UID)
+			if err != nil {
+				return err
+			}
+			chs = append(chs, store.ChangeFlags{Mailbox: mailbox, UID: mi.UID, ModSeq: modseq, Flags: mi.Flags})
+		}
+		w.publish(ss.account, ss.sub.ID(), chs...)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return changed, failed, nil
+}
+
+func scanInfoUID(rows *sql.Rows) (store.MessageInfo, store.UID, error) {
+	mi, err := scanInfo(rows)
+	return mi, mi.UID, err
+}
+
+// applyFlags computes the flags that result from op; all are canonical.
+func applyFlags(cur store.Flags, op store.FlagOp, flags store.Flags) (store.Flags, error) {
+	switch op {
+	case store.FlagsReplace:
+		return flags, nil
+	case store.FlagsAdd:
+		return store.CanonicalFlags(append(append(store.Flags(nil), cur...), flags...))
+	case store.FlagsRemove:
+		var out store.Flags
+		for _, f := range cur {
+			if !flags.Has(f) {
+				out = append(out, f)
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("store flags: unknown operation %d", op)
+}
+
+// sameFlags compares two canonical flag lists case-insensitively, so that
+// changing only a keyword's case is no change.
+func sameFlags(a, b store.Flags) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !strings.EqualFold(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Expunge removes messages, logging each UID with the expunge's MODSEQ.
+// Their content stays until Reclaim.
+func (ss *Session) Expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
+	defer observe("expunge", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return nil, err
+	}
+	uids = normalizeUIDs(uids)
+	var removed []store.UID
+	err := ss.s.write(ctx, func(w *wtx) error {
+		removed = nil
+		if _, err := ss.mailboxByID(ctx, w, mailbox); err != nil {
+			return err
+		}
+		var err error
+		removed, err = selectByUIDs(ctx, w, `SELECT m.uid FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`,
+			mailbox, uids, scanUID)
+		if err != nil || len(removed) == 0 {
+			return err
+		}
+		modseq, err := w.bumpModSeq(ctx, mailbox)
+		if err != nil {
+			return err
+		}
+		if err := w.expunge(ctx, mailbox, removed, modseq); err != nil {
+			return err
+		}
+		w.publish(ss.account, ss.sub.ID(), store.ChangeExpunge{Mailbox: mailbox, UIDs: removed, ModSeq: modseq})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return removed, nil
+}
+
+func scanUID(rows *sql.Rows) (store.UID, store.UID, error) {
+	var u store.UID
+	err := rows.Scan(&u)
+	return u, u, err
+}
+
+// expunge deletes the message rows and logs their UIDs.
+func (w *wtx) expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID, modseq store.ModSeq) error {
+	del, err := w.PrepareContext(ctx, `DELETE FROM message WHERE mailbox = ? AND uid = ?`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	return w.logExpunged(ctx, mailbox, uids, modseq, del)
+}
+
+// logExpunged records uids as expunged from mailbox at modseq, first
+// running also (if not nil) for each UID.
+func (w *wtx) logExpunged(ctx context.Context, mailbox store.MailboxID, uids []store.UID, modseq store.ModSeq, also *sql.Stmt) error {
+	ins, err := w.PrepareContext(ctx, `INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for _, u := range uids {
+		if also != nil {
+			if _, err := also.ExecContext(ctx, mailbox, u); err != nil {
+				return err
+			}
+		}
+		if _, err := ins.ExecContext(ctx, mailbox, u, modseq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyRow is what Copy and Move read of a source message.
+type copyRow struct {
+	info    store.MessageInfo
+	content int64
+}
+
+func scanCopyRow(rows *sql.Rows) (copyRow, store.UID, error) {
+	var r copyRow
+	var err error
+	r.info, err = scanInfo(rows, &r.content)
+	return r, r.info.UID, err
+}
+
+// transfer reads the source messages and the destination of a Copy or
+// Move, and reserves UIDs for them in the destination.
+func (ss *Session) transfer(ctx context.Context, w *wtx, from store.MailboxID, uids []store.UID, to store.MailboxID) (rows []copyRow, dst mailboxRow, err error) {
+	if _, err := ss.mailboxByID(ctx, w, from); err != nil {
+		return nil, dst, err
+	}
+	if dst, err = ss.mailboxByID(ctx, w, to); err != nil {
+		return nil, dst, err
+	}
+	rows, err = selectByUIDs(ctx, w, `SELECT `+infoColumns+`, m.content FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`,
+		from, normalizeUIDs(uids), scanCopyRow)
+	if err != nil || len(rows) == 0 {
+		return nil, dst, err
+	}
+	if int64(dst.UIDNext)+int64(len(rows))-1 > maxUID {
+		return nil, dst, fmt.Errorf("mailbox %q: UIDs exhausted: %w", dst.Name, store.ErrNotAllowed)
+	}
+	_, err = w.ExecContext(ctx, `UPDATE mailbox SET uidnext = uidnext + ? WHERE id = ?`, len(rows), to)
+	return rows, dst, err
+}
+
+// Copy copies messages, sharing their content: each copy is a new message
+// row (a new EmailID) referring to the same content row.
+func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.UID, to store.MailboxID) (store.CopyResult, error) {
+	defer observe("copy", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return store.CopyResult{}, err
+	}
+	var res store.CopyResult
+	err := ss.s.write(ctx, func(w *wtx) error {
+		rows, dst, err := ss.transfer(ctx, w, from, uids, to)
+		res = store.CopyResult{UIDValidity: dst.UIDValidity}
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		modseq, err := w.bumpModSeq(ctx, to)
+		if err != nil {
+			return err
+		}
+		ins, err := w.PrepareContext(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, size, content)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		chs := make([]store.Change, 0, len(rows))
+		for i, r := range rows {
+			mi := r.info
+			mi.UID = dst.UIDNext + store.UID(i)
+			mi.ModSeq = modseq
+			err := ins.QueryRowContext(ctx, to, mi.UID, modseq, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen),
+				mi.Flags.Has(store.FlagDeleted), timeToInt(mi.InternalDate), mi.Size, r.content).Scan(&mi.EmailID)
+			if err != nil {
+				return err
+			}
+			res.Source = append(res.Source, r.info.UID)
+			res.Dest = append(res.Dest, mi.UID)
+			chs = append(chs, store.ChangeAdd{Mailbox: to, Info: mi})
+		}
+		w.publish(ss.account, ss.sub.ID(), chs...)
+		return nil
+	})
+	if err != nil {
+		return store.CopyResult{}, err
+	}
+	return res, nil
+}
+
+// Move moves messages atomically: each message row is moved to the
+// destination with a new UID, keeping its EmailID and content, and its old
+// UID is logged as expunged in the source (RFC 6851).
+func (ss *Session) Move(ctx context.Context, from store.MailboxID, uids []store.UID, to store.MailboxID) (store.CopyResult, error) {
+	defer observe("move", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return store.CopyResult{}, err
+	}
+	var res store.CopyResult
+	err := ss.s.write(ctx, func(w *wtx) error {
+		rows, dst, err := ss.transfer(ctx, w, from, uids, to)
+		res = store.CopyResult{UIDValidity: dst.UIDValidity}
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		srcModSeq, err := w.bumpModSeq(ctx, from)
+		if err != nil {
+			return err
+		}
+		dstModSeq := srcModSeq
+		if to != from {
+			if dstModSeq, err = w.bumpModSeq(ctx, to); err != nil {
+				return err
+			}
+		}
+		// The import key travels with the message unless the destination
+		// already holds one with the same key.
+		upd, err := w.PrepareContext(ctx, `UPDATE message SET mailbox = ?1, uid = ?2, modseq = ?3,
+			import_key = CASE WHEN EXISTS (SELECT 1 FROM message o WHERE o.mailbox = ?1 AND o.import_key = message.import_key)
+				THEN NULL ELSE import_key END
+			WHERE id = ?4`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		adds := make([]store.Change, 0, len(rows)+1)
+		for i, r := range rows {
+			mi := r.info
+			mi.UID = dst.UIDNext + store.UID(i)
+			mi.ModSeq = dstModSeq
+			if _, err := upd.ExecContext(ctx, to, mi.UID, dstModSeq, mi.EmailID); err != nil {
+				return err
+			}
+			res.Source = append(res.Source, r.info.UID)
+			res.Dest = append(res.Dest, mi.UID)
+			adds = append(adds, store.ChangeAdd{Mailbox: to, Info: mi})
+		}
+		if err := w.logExpunged(ctx, from, res.Source, srcModSeq, nil); err != nil {
+			return err
+		}
+		// Arrival first, then departure: no session ever sees the message
+		// gone from both.
+		w.publish(ss.account, ss.sub.ID(), append(adds, store.ChangeExpunge{Mailbox: from, UIDs: res.Source, ModSeq: srcModSeq})...)
+		return nil
+	})
+	if err != nil {
+		return store.CopyResult{}, err
+	}
+	return res, nil
+}

@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// server is a running `postern serve`.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	banner []string
+	stderr *syncWriter
+	done   chan error
+}
+
+// startServe runs postern serve in dir and waits for its banner's last
+// line, which it prints once everything listens.
+func startServe(t *testing.T, dir string, envv []string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, "serve")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), envv...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, cmd: cmd, stderr: &syncWriter{b: new(strings.Builder)}, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		s.done <- cmd.Wait()
+	}()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve exited before it was ready: %v\nstdout: %q\nstderr: %s", <-s.done, s.banner, s.stderr)
+			}
+			s.banner = append(s.banner, l)
+			if strings.Contains(l, "Logs") {
+				go io.Copy(io.Discard, pipeReader(lines))
+				return s
+			}
+		case <-timeout:
+			t.Fatalf("serve not ready after 30s; stdout %q; stderr %s", s.banner, s.stderr)
+		}
+	}
+}
+
+func pipeReader(lines <-chan string) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		for l := range lines {
+			pw.Write([]byte(l + "\n"))
+		}
+		pw.Close()
+	}()
+	return pr
+}
+
+// wait waits for the server to exit and returns its exit code.
+func (s *server) wait() int {
+	s.t.Helper()
+	select {
+	case err := <-s.done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		return 0
+	case <-time.After(60 * time.Second):
+		s.t.Fatal("server did not exit within 60s")
+		return -1
+	}
+}
+
+func TestServeControlAndLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	s := startServe(t, e.dir, []string{"POSTERN_CONFIG=" + e.conf})
+	r := e.run("", "ctl", "stats").must(t, 0)
+	for _, want := range []string{"Version Number", "Start Time", "CPU Seconds", "Logging Level"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("ctl stats lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = e.run("", "ctl", "loglevel", "DEBUG").must(t, 0)
+	if !strings.Contains(r.stdout, "logging level changed to debug") {
+		t.Errorf("ctl loglevel: %q", r.stdout)
+	}
+	e.run("", "ctl", "loglevel", "LOUD").must(t, 1)
+	e.run("", "ctl", "connections").must(t, 0)
+	if fi, err := os.Stat(filepath.Join(e.data, "control.sock")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("control socket: %v, mode %v", err, fi.Mode())
+	}
+	e.run("", "ctl", "shutdown").must(t, 0)
+	if code := s.wait(); code != 0 {
+		t.Fatalf("serve exit code %d; stderr: %s", code, s.stderr)
+	}
+	events := readLog(t, e.logs, "postern-event-*.log")
+	for _, want := range []string{"START", "STOP"} {
+		if !strings.Contains(events, want) {
+			t.Errorf("event log lacks %s:\n%s", want, events)
+		}
+	}
+	if run := readLog(t, e.logs, "postern-run.log"); !strings.Contains(run, "peak") {
+		t.Errorf("run log lacks the peak-memory line:\n%s", run)
+	}
+	r = e.run("", "ctl", "stats")
+	if r.code == 0 || !strings.Contains(r.stderr, "not running") {
+		t.Errorf("ctl after shutdown: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "Frobnicate: yes")
+	r := e.run("", "serve").must(t, 1)
+	if !strings.Contains(r.stderr, e.conf+":") || !strings.Contains(r.stderr, "Frobnicate") {
+		t.Errorf("stderr: %q", r.stderr)
+	}
+}
+
+func TestServeRefusesWorldReadableKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "")
+	tlsDir := filepath.Join(e.dir, "tls")
+	// Quickstart's generator makes a valid pair; loosen the key's mode.
+	q := t.TempDir()
+	qs := startServe(t, q, []string{"POSTERN_CONFIG="})
+	e.runIn(q, []string{"POSTERN_CONFIG="}, "", "ctl", "shutdown").must(t, 0)
+	qs.wait()
+	os.MkdirAll(tlsDir, 0o700)
+	for _, f := range []string{"server.crt", "server.key"} {
+		b, err := os.ReadFile(filepath.Join(q, "postern-data", "tls", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(tlsDir, f), b, 0o644)
+	}
+	os.Chmod(filepath.Join(tlsDir, "server.key"), 0o644)
+	conf, _ := os.ReadFile(e.conf)
+	conf = []byte(strings.Replace(string(conf), "[IMAP]\nEnable: off", "Certificate-File: "+tlsDir+"/\nKey-File: "+tlsDir+"/\n[IMAP]\nEnable: on\nServer-Port: 14399\nSecure-Port: 0", 1))
+	os.WriteFile(e.conf, conf, 0o600)
+	r := e.run("", "serve").must(t, 1)
+	if !strings.Contains(r.stderr, "chmod 600 "+filepath.Join(tlsDir, "server.key")) {
+		t.Errorf("stderr does not give the fix: %q", r.stderr)
+	}
+}
+
+func TestQuickstart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServe(t, dir, []string{"POSTERN_CONFIG="})
+	banner := strings.Join(s.banner, "\n")
+	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(banner)
+	if m == nil {
+		t.Fatalf("no demo password in the banner:\n%s", banner)
+	}
+	for _, want := range []string{"quickstart", "127.0.0.1:1143", "127.0.0.1:1993", "127.0.0.1:1110", "127.0.0.1:1995", "127.0.0.1:1587", "127.0.0.1:2424"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	pwFile := filepath.Join(dir, "postern-data", "demo-password")
+	fi, err := os.Stat(pwFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("demo-password: %v %v", err, fi)
+	}
+	b, _ := os.ReadFile(pwFile)
+	if strings.TrimSpace(string(b)) != m[1] {
+		t.Errorf("demo-password file holds %q, banner said %q", b, m[1])
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postern-data", "tls", "server.crt")); err != nil {
+		t.Errorf("no self-signed certificate: %v", err)
+	}
+	e := &env{t: t, dir: dir}
+	e.runIn(dir, []string{"POSTERN_CONFIG="}, "", "ctl", "shutdown").must(t, 0)
+	s.wait()
+
+	// The second start keeps the user and does not print the password.
+	s = startServe(t, dir, []string{"POSTERN_CONFIG="})
+	if strings.Contains(strings.Join(s.banner, "\n"), m[1]) {
+		t.Error("the second start printed the password again")
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	if code := s.wait(); code != 0 {
+		t.Errorf("exit code %d after SIGINT", code)
+	}
+}
+
+func readLog(t *testing.T, dir, pattern string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, pattern))
+	if len(files) == 0 {
+		t.Fatalf("no %s in %s", pattern, dir)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
