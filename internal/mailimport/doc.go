@@ -89,8 +89,10 @@
 // The content of a message: when the body itself starts with an RFC 5322
 // header block (SMTP configured with /OPTIONS=TOP_HEADERS put the real
 // headers at the top: the first line is a "Name: value" header field, every
-// line up to a blank line is a field or a continuation, and the blank line
-// comes within the first 128 KiB), the content is that body and
+// line up to a blank line is a field or a continuation, the blank line comes
+// within the first 128 KiB, and the block has a From: or Date: field, both
+// mandatory in RFC 5322 §3.6, so that a body opening "Note: ..." is not
+// taken for a header), the content is that body and
 // VMSEnvelope.OwnHeader is true. Otherwise the content is "\r\n" followed by
 // the body: an empty header block, which is a valid RFC 5322 message with no
 // header fields, and OwnHeader is false; the Mail11 view rebuilds From, To,

@@ -147,17 +147,17 @@ func (t *Tracer) Close() error {
 	return t.shared.close()
 }
 
-// Conn starts tracing connection cid from remote. Lines go to the trace
+// Conn starts tracing connection cid (from Conns.Add) from remote. Lines go to the trace
 // file (shared or its own) and, when logger is enabled at LevelTrace or
 // below, to logger. If a per-connection file cannot be created the error is
 // logged on logger at Warn and the trace goes on without the file. A nil
 // Tracer gives a nil *ConnTrace, whose methods do nothing.
-func (t *Tracer) Conn(cid int64, remote string, logger *slog.Logger) *ConnTrace {
+func (t *Tracer) Conn(cid uint64, remote string, logger *slog.Logger) *ConnTrace {
 	if t == nil {
 		return nil
 	}
 	ct := &ConnTrace{
-		cid:    strconv.FormatInt(cid, 10),
+		cid:    strconv.FormatUint(cid, 10),
 		now:    t.opts.Now,
 		redact: t.opts.Redactor,
 		data:   t.opts.Data,

@@ -261,7 +261,7 @@ func TestTraceSynch(t *testing.T) {
 func TestTraceConcurrent(t *testing.T) {
 	tr, _ := newTestTracer(t, TraceOptions{Synch: 5, Redactor: testRedactor, Now: time.Now})
 	var wg sync.WaitGroup
-	for cid := range int64(8) {
+	for cid := range uint64(8) {
 		wg.Go(func() {
 			ct := tr.Conn(cid, "r", nil)
 			defer ct.Close()

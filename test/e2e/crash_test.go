@@ -32,15 +32,29 @@ func TestDeliverSurvivesSIGKILL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	sent := make(map[string]string) // marker → full message
 	var acked []string
+
+	// Calibrate: the kill moments spread over 1.5 times a whole delivery,
+	// so that some land in start-up, some in the spool, the fsync and the
+	// commit, and some after the exit.
+	start := time.Now()
+	sent["crash-calibrate"] = crashMessage("crash-calibrate", 150)
+	if !deliverAndMaybeKill(t, e, sent["crash-calibrate"], time.Minute) {
+		t.Fatal("calibration delivery was killed")
+	}
+	acked = append(acked, "crash-calibrate")
+	span := time.Since(start) * 3 / 2
 	for i := range runs {
 		marker := fmt.Sprintf("crash-%03d", i)
 		msg := crashMessage(marker, 1+rng.IntN(300))
 		sent[marker] = msg
-		if deliverAndMaybeKill(t, e, msg, time.Duration(rng.IntN(40_000))*time.Microsecond) {
+		if deliverAndMaybeKill(t, e, msg, time.Duration(rng.Int64N(int64(span)))) {
 			acked = append(acked, marker)
 		}
 	}
-	t.Logf("%d runs, %d acknowledged before the kill", runs, len(acked))
+	t.Logf("%d runs over %v, %d acknowledged before the kill", runs, span, len(acked))
+	if len(acked) == 1 || len(acked) == runs+1 {
+		t.Logf("note: every kill landed on the same side of the exit; the spread was %v", span)
+	}
 
 	seen := storedMarkers(t, e.data, sent)
 	for _, m := range acked {

@@ -75,7 +75,7 @@ func (ss *Session) Append(ctx context.Context, mailbox store.MailboxID, reqs ...
 		spool = append(spool, sp)
 	}
 	var results []store.AppendResult
-	err := ss.s.write(ctx, func(w *wtx) error {
+	err := ss.write(ctx, func(w *wtx) error {
 		var err error
 		results, err = ss.index(ctx, w, mailbox, spool)
 		return err

@@ -52,7 +52,7 @@ func (ss *Session) Mailbox(ctx context.Context, name string) (store.Mailbox, err
 func (ss *Session) Status(ctx context.Context, id store.MailboxID) (store.MailboxStatus, error) {
 	defer observe("status", time.Now())
 	var st store.MailboxStatus
-	err := ss.s.read(ctx, func(tx *sql.Tx) error {
+	err := ss.read(ctx, func(tx *sql.Tx) error {
 		m, err := ss.mailboxByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -78,7 +78,7 @@ func (ss *Session) CreateMailbox(ctx context.Context, name, specialUse string) (
 		return store.Mailbox{}, err
 	}
 	var mb store.Mailbox
-	err = ss.s.write(ctx, func(w *wtx) error {
+	err = ss.write(ctx, func(w *wtx) error {
 		if _, err := mailboxByName(ctx, w, ss.account, name); err == nil {
 			return fmt.Errorf("create mailbox %q: %w", name, store.ErrMailboxExists)
 		}
@@ -181,7 +181,7 @@ func (ss *Session) DeleteMailbox(ctx context.Context, name string) error {
 	if name == store.MailboxInbox {
 		return fmt.Errorf("delete mailbox %q: %w", name, store.ErrNotAllowed)
 	}
-	return ss.s.write(ctx, func(w *wtx) error {
+	return ss.write(ctx, func(w *wtx) error {
 		m, err := mailboxByName(ctx, w, ss.account, name)
 		if err != nil {
 			return err
@@ -224,7 +224,7 @@ func (ss *Session) RenameMailbox(ctx context.Context, from, to string) error {
 	if to == from || strings.HasPrefix(to, from+sep) {
 		return fmt.Errorf("rename mailbox %q to %q: %w", from, to, store.ErrNotAllowed)
 	}
-	return ss.s.write(ctx, func(w *wtx) error {
+	return ss.write(ctx, func(w *wtx) error {
 		src, err := mailboxByName(ctx, w, ss.account, from)
 		if err != nil {
 			return err
@@ -356,7 +356,7 @@ func (ss *Session) SetSubscribed(ctx context.Context, name string, subscribed bo
 	if err != nil {
 		return err
 	}
-	return ss.s.write(ctx, func(w *wtx) error {
+	return ss.write(ctx, func(w *wtx) error {
 		q := `DELETE FROM subscription WHERE account = ? AND name = ?`
 		if subscribed {
 			q = `INSERT OR IGNORE INTO subscription (account, name) VALUES (?, ?)`

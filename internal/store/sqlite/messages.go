@@ -52,7 +52,7 @@ func formatFlags(f store.Flags) string { return strings.Join(f, " ") }
 func (ss *Session) Messages(ctx context.Context, mailbox store.MailboxID) ([]store.MessageInfo, error) {
 	defer observe("messages", time.Now())
 	var infos []store.MessageInfo
-	err := ss.s.read(ctx, func(tx *sql.Tx) error {
+	err := ss.read(ctx, func(tx *sql.Tx) error {
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (ss *Session) ContentID(ctx context.Context, mailbox store.MailboxID, uid s
 }
 
 func (ss *Session) contentOf(ctx context.Context, mailbox store.MailboxID, uid store.UID) (file string, size int64, err error) {
-	err = ss.s.read(ctx, func(tx *sql.Tx) error {
+	err = ss.read(ctx, func(tx *sql.Tx) error {
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func (ss *Session) contentOf(ctx context.Context, mailbox store.MailboxID, uid s
 func (ss *Session) ExpungedSince(ctx context.Context, mailbox store.MailboxID, since store.ModSeq) ([]store.UID, error) {
 	defer observe("expunged_since", time.Now())
 	var uids []store.UID
-	err := ss.s.read(ctx, func(tx *sql.Tx) error {
+	err := ss.read(ctx, func(tx *sql.Tx) error {
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
 			return err
 		}

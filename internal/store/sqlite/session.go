@@ -171,3 +171,19 @@ func mailboxByName(ctx context.Context, q querier, account store.AccountID, name
 	}
 	return m, err
 }
+
+// read and write run fn like Store.read and Store.write, failing with
+// store.ErrClosed once the session is closed.
+func (ss *Session) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := ss.checkOpen(); err != nil {
+		return err
+	}
+	return ss.s.read(ctx, fn)
+}
+
+func (ss *Session) write(ctx context.Context, fn func(w *wtx) error) error {
+	if err := ss.checkOpen(); err != nil {
+		return err
+	}
+	return ss.s.write(ctx, fn)
+}

@@ -26,7 +26,7 @@ func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids
 		return nil, nil, err
 	}
 	uids = normalizeUIDs(uids)
-	err = ss.s.write(ctx, func(w *wtx) error {
+	err = ss.write(ctx, func(w *wtx) error {
 		changed, failed = nil, nil
 		if _, err := ss.mailboxByID(ctx, w, mailbox); err != nil {
 			return err
@@ -128,7 +128,7 @@ func (ss *Session) Expunge(ctx context.Context, mailbox store.MailboxID, uids []
 	}
 	uids = normalizeUIDs(uids)
 	var removed []store.UID
-	err := ss.s.write(ctx, func(w *wtx) error {
+	err := ss.write(ctx, func(w *wtx) error {
 		removed = nil
 		if _, err := ss.mailboxByID(ctx, w, mailbox); err != nil {
 			return err
@@ -234,7 +234,7 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 		return store.CopyResult{}, err
 	}
 	var res store.CopyResult
-	err := ss.s.write(ctx, func(w *wtx) error {
+	err := ss.write(ctx, func(w *wtx) error {
 		rows, dst, err := ss.transfer(ctx, w, from, uids, to)
 		res = store.CopyResult{UIDValidity: dst.UIDValidity}
 		if err != nil || len(rows) == 0 {
@@ -282,7 +282,7 @@ func (ss *Session) Move(ctx context.Context, from store.MailboxID, uids []store.
 		return store.CopyResult{}, err
 	}
 	var res store.CopyResult
-	err := ss.s.write(ctx, func(w *wtx) error {
+	err := ss.write(ctx, func(w *wtx) error {
 		rows, dst, err := ss.transfer(ctx, w, from, uids, to)
 		res = store.CopyResult{UIDValidity: dst.UIDValidity}
 		if err != nil || len(rows) == 0 {
