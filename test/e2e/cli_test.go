@@ -98,6 +98,9 @@ func TestCheck(t *testing.T) {
 	if !strings.Contains(r.stdout, "configuration OK") {
 		t.Errorf("check: %q", r.stdout)
 	}
+	// The example the README tells administrators to copy must stay valid.
+	e.run("", "check", "--config", "../../docs/postern.conf.example").must(t, 0)
+
 	bad := filepath.Join(e.dir, "bad.conf")
 	os.WriteFile(bad, []byte("Hostname: x\n[POP]\nLeave-In-Newmal: on\nMessage-Maximum: lots\n"), 0o600)
 	r = e.run("", "check", "--config", bad).must(t, 1)

@@ -67,6 +67,7 @@ func (ss *Session) Append(ctx context.Context, mailbox store.MailboxID, reqs ...
 			ss.s.unpend(sp.file)
 		}
 	}()
+	spoolStart := time.Now()
 	for i, req := range reqs {
 		sp, err := ss.s.spool(ctx, req)
 		if err != nil {
@@ -74,6 +75,9 @@ func (ss *Session) Append(ctx context.Context, mailbox store.MailboxID, reqs ...
 		}
 		spool = append(spool, sp)
 	}
+	observe("append_spool", spoolStart)
+	indexStart := time.Now()
+	defer observe("append_index", indexStart)
 	var results []store.AppendResult
 	err := ss.write(ctx, func(w *wtx) error {
 		var err error

@@ -49,7 +49,8 @@ func (s *Store) Reclaim(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 		}
 	}
-	m, err := s.sweep(ctx, s.now().Add(-orphanGrace))
+	// File times come from the system clock, not the injected one.
+	m, err := s.sweep(ctx, time.Now().Add(-orphanGrace))
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return n + m, fmt.Errorf("reclaim: %w", err)

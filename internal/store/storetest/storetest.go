@@ -213,5 +213,3 @@ func readAll(t *testing.T, c store.Content) []byte {
 	}
 	return b
 }
-
-

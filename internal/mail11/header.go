@@ -1,0 +1,265 @@
+package mail11
+
+import (
+	"encoding/base64"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/internal/store"
+)
+
+// POPOptions are the settings of the POP header set (hp-system §3.1).
+type POPOptions struct {
+	// Options are the rewriting settings; GatewayNode is ignored, since
+	// POP has no Gateway-Node.
+	Options
+	// SendIDHeaders adds X-POP3-Server and X-POP3-ID
+	// (TCPIP$POP_SEND_ID_HEADERS).
+	SendIDHeaders bool
+	// Server is the X-POP3-Server value: the server's host name and
+	// version, e.g. "mail.example.com Postern 1.0".
+	Server string
+	// ID is the X-POP3-ID value: the message's UID as UIDL shows it.
+	ID string
+}
+
+// IMAPOptions are the settings of the IMAP header set (hp-system §3.1).
+type IMAPOptions struct {
+	// Options are the rewriting settings, GatewayNode included.
+	Options
+	// SendIDHeaders adds X-IMAP4-Server and X-IMAP4-ID (Send-ID-Headers).
+	SendIDHeaders bool
+	// Server is the X-IMAP4-Server value: host name and version.
+	Server string
+	// ID is the X-IMAP4-ID value: the message's UID.
+	ID string
+}
+
+// Limits of the header lines this package writes (RFC 5322 §2.1.1).
+const (
+	foldWidth   = 78  // lines are folded to at most this many characters where they can be
+	maxLineLen  = 998 // the hard limit; a longer unbreakable run is broken by force
+	maxPlainRun = 900 // an unstructured word this long is RFC 2047-encoded so it can be folded
+)
+
+// dateLayout is the RFC 5322 §3.3 date-time with weekday, 4-digit year and
+// numeric zone, e.g. "Wed, 30 May 2001 16:19:53 +0100".
+const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+// POPHeader returns the header block the POP server sends for a message
+// with the OpenVMS envelope env (hp-system §3.1, POP table), in this
+// order: Date (the arrival date, in RFC 5322 form: [INF] "UNIX format"),
+// From (rebuilt, R1–R6 and R8), To and CC (as stored), Subject (as stored,
+// but RFC 2047-encoded where it holds non-ASCII), X-VMS-From (the VMS From
+// unchanged), and, with SendIDHeaders, X-POP3-Server and X-POP3-ID. Lines
+// end in CRLF and the block ends with the blank line. Empty fields are left
+// out, except From. Stored text cannot inject a line: control characters
+// become spaces, and long lines are folded.
+func POPHeader(env *store.VMSEnvelope, opts POPOptions) []byte {
+	ro := opts.Options
+	ro.GatewayNode = ""
+	var h headerWriter
+	h.date(env.Date)
+	h.field("From", ro.FromAddress(env.From, env.PersonalName))
+	h.field("To", clean(env.To))
+	h.field("CC", clean(env.CC))
+	h.field("Subject", encodeText(env.Subject))
+	h.field("X-VMS-From", encodeText(vmsFromLine(env)))
+	if opts.SendIDHeaders {
+		h.field("X-POP3-Server", encodeText(opts.Server))
+		h.field("X-POP3-ID", encodeText(opts.ID))
+	}
+	return h.end()
+}
+
+// IMAPHeader returns the header block the IMAP server sends for a message
+// with the OpenVMS envelope env (hp-system §3.1, IMAP table), in this
+// order: Date (the arrival date with weekday, 4-digit year and zone), From,
+// To and CC (each address rebuilt; recipients that are a user name alone
+// take the sender's DECnet route, R3), Subject (non-ASCII RFC
+// 2047-encoded), X-VMS-From, and, with SendIDHeaders, X-IMAP4-Server and
+// X-IMAP4-ID. The form is that of POPHeader.
+func IMAPHeader(env *store.VMSEnvelope, opts IMAPOptions) []byte {
+	ro := opts.Options
+	var h headerWriter
+	h.date(env.Date)
+	h.field("From", ro.FromAddress(env.From, env.PersonalName))
+	h.field("To", ro.recipients(env.To, env.From))
+	h.field("CC", ro.recipients(env.CC, env.From))
+	h.field("Subject", encodeText(env.Subject))
+	h.field("X-VMS-From", encodeText(vmsFromLine(env)))
+	if opts.SendIDHeaders {
+		h.field("X-IMAP4-Server", encodeText(opts.Server))
+		h.field("X-IMAP4-ID", encodeText(opts.ID))
+	}
+	return h.end()
+}
+
+// recipients rebuilds a VMS address list for IMAP: split at the commas
+// outside quotes, each address rewritten, joined by ", ".
+func (o Options) recipients(list, from string) string {
+	items := splitList(list)
+	for i, it := range items {
+		items[i] = o.RewriteRecipient(it, from)
+	}
+	return strings.Join(items, ", ")
+}
+
+// vmsFromLine is the X-VMS-From value: the VMS From as VMS MAIL shows it,
+// the address followed by the personal name in quotes when there is one
+// ([INF]: the original copied "the VMS From field", which in VMS MAIL holds
+// both).
+func vmsFromLine(env *store.VMSEnvelope) string {
+	from := clean(env.From)
+	if name := clean(env.PersonalName); name != "" {
+		return from + ` "` + name + `"`
+	}
+	return from
+}
+
+// encodeText prepares unstructured text (RFC 5322 §3.2.5) for a header:
+// cleaned of control characters, with each run of words that holds
+// non-ASCII characters RFC 2047 Q-encoded (B-encoded when mostly
+// non-ASCII). An ASCII word that would itself read as an encoded word
+// ("=?…?=") or that is too long to fold is encoded too, so the text the
+// client decodes is exactly the stored text. Runs of words that need
+// encoding and are separated only by white space are encoded together,
+// since a decoder drops the white space between adjacent encoded words.
+func encodeText(s string) string {
+	s = clean(s)
+	words := strings.Split(s, " ")
+	needs := func(w string) bool {
+		return !isASCII(w) || strings.Contains(w, "=?") || len(w) > maxPlainRun
+	}
+	var out []string
+	for i := 0; i < len(words); i++ {
+		if !needs(words[i]) {
+			out = append(out, words[i])
+			continue
+		}
+		j := i // the last word of the run
+		for k := i + 1; k < len(words); k++ {
+			if words[k] == "" {
+				continue // white space between two words of the run
+			}
+			if !needs(words[k]) {
+				break
+			}
+			j = k
+		}
+		out = append(out, encodeWords(strings.Join(words[i:j+1], " ")))
+		i = j
+	}
+	return strings.Join(out, " ")
+}
+
+// encodeWords RFC 2047-encodes s as UTF-8 encoded words of at most 75
+// characters each, separated by spaces.
+func encodeWords(s string) string {
+	if isASCII(s) {
+		// mime's encoders leave printable ASCII alone; encode it here.
+		return bEncodeASCII(s)
+	}
+	nonASCII := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			nonASCII++
+		}
+	}
+	if nonASCII*3 > len(s) {
+		return mime.BEncoding.Encode("utf-8", s)
+	}
+	return mime.QEncoding.Encode("utf-8", s)
+}
+
+// bEncodeASCII B-encodes ASCII text in 45-byte chunks: 60 characters of
+// base64 plus 12 of framing stay within the 75 of RFC 2047 §2.
+func bEncodeASCII(s string) string {
+	const chunk = 45
+	var words []string
+	for len(s) > 0 {
+		n := min(chunk, len(s))
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
+}
+
+// headerWriter builds a header block.
+type headerWriter struct {
+	b []byte
+}
+
+// date writes the Date field, unless t is the zero time.
+func (h *headerWriter) date(t time.Time) {
+	if !t.IsZero() {
+		h.field("Date", t.Format(dateLayout))
+	}
+}
+
+// field writes "name: value" folded, unless value is empty. The value must
+// be free of control characters (clean or encodeText).
+func (h *headerWriter) field(name, value string) {
+	if value == "" {
+		return
+	}
+	h.b = fold(h.b, name+": "+value, len(name)+2)
+}
+
+// end returns the block with its closing blank line.
+func (h *headerWriter) end() []byte {
+	return append(h.b, "\r\n"...)
+}
+
+// fold appends line to b as one header field of CRLF-terminated lines
+// (RFC 5322 §2.2.3). It breaks before white space (so that unfolding gives
+// back exactly the line), at the last space that keeps a line within
+// foldWidth, or failing that at the first space after it. A run longer
+// than maxLineLen without white space is broken by force with a space
+// added (only for absurd stored input: encoded and structured values
+// have spaces where they may be broken). Breaks are never made in the
+// first skip bytes (the field name), and no line is white space only.
+func fold(b []byte, line string, skip int) []byte {
+	for len(line) > foldWidth {
+		i := breakAt(line, skip)
+		if i < 0 {
+			if len(line) <= maxLineLen {
+				break
+			}
+			b = append(b, line[:maxLineLen]...)
+			b = append(b, "\r\n "...)
+			line = line[maxLineLen:]
+			skip = 1
+			continue
+		}
+		b = append(b, line[:i]...)
+		b = append(b, "\r\n"...)
+		line = line[i:]
+		skip = 1
+	}
+	b = append(b, line...)
+	return append(b, "\r\n"...)
+}
+
+// breakAt returns where to break line: the index of a space after skip,
+// the last one within foldWidth if any, else the first one after it, or -1
+// when no break is possible within maxLineLen. A break is only made where
+// something other than white space follows on the line.
+func breakAt(line string, skip int) int {
+	ok := func(i int) bool {
+		return line[i] == ' ' && strings.TrimLeft(line[i:], " ") != "" &&
+			strings.TrimRight(line[:i], " ") != "" && i > skip
+	}
+	for i := min(foldWidth, len(line)-1); i > skip; i-- {
+		if ok(i) {
+			return i
+		}
+	}
+	for i := foldWidth + 1; i < len(line) && i <= maxLineLen; i++ {
+		if ok(i) {
+			return i
+		}
+	}
+	return -1
+}

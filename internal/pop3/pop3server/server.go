@@ -1,0 +1,329 @@
+package pop3server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/store"
+)
+
+// Security selects how authorization failures are reported (the
+// original's TCPIP$POP_SECURITY).
+type Security int
+
+const (
+	// SecurityFriendly sends a specific message for each failure: unknown
+	// user at USER, wrong password, disabled account, and so on.
+	SecurityFriendly Security = iota
+	// SecuritySecure answers USER with +OK whatever the name and every
+	// failed login with one generic message, so that a client cannot tell
+	// an unknown name from a wrong password.
+	SecuritySecure
+)
+
+// Defaults of Options fields left zero.
+const (
+	defaultMaxAuthAttempts = 2                // the original's fixed limit
+	defaultIdleTimeout     = 10 * time.Minute // RFC 1939 §3 minimum autologout timer
+	preAuthTimeout         = 2 * time.Minute  // before login, at most this long idle
+	writeTimeout           = 2 * time.Minute  // a write blocked longer counts as a blocked socket
+	defaultShutdownGrace   = 30 * time.Second // Shutdown without a deadline
+)
+
+// Options configure a Server. Only Store and Auth are required; every
+// other zero value is safe and documented.
+type Options struct {
+	// Store holds the mail; Auth verifies credentials and throttles
+	// failures.
+	Store store.Store
+	Auth  *auth.Authenticator
+
+	// Hostname is the server's name in the greeting, the APOP timestamp,
+	// the sign-off line and X-POP3-Server. Empty means "localhost".
+	Hostname string
+	// Version is the product version in the greeting, XTND STATS and
+	// CAPA IMPLEMENTATION ("0.1.0"). Empty means "dev".
+	Version string
+	// OS describes the operating system in the greeting; empty means
+	// runtime.GOOS and runtime.GOARCH.
+	OS string
+	// Started is the "up since" time of the greeting; zero means New's time.
+	Started time.Time
+
+	// TLS is the configuration for STLS (RFC 2595). Nil: STLS is neither
+	// offered nor accepted. Implicit-TLS listeners come already wrapped by
+	// tls.NewListener; the server notices them by the *tls.Conn type.
+	TLS *tls.Config
+	// AllowPlaintextAuth permits USER/PASS and AUTH PLAIN on connections
+	// that are neither TLS nor loopback.
+	AllowPlaintextAuth bool
+	// Security is FRIENDLY (zero) or SECURE error wording.
+	Security Security
+	// MaxAuthAttempts is the number of failed logins after which the
+	// connection is closed; zero means 2.
+	MaxAuthAttempts int
+	// Disuserpass refuses USER/PASS and AUTH PLAIN: APOP and SCRAM remain.
+	Disuserpass bool
+
+	// LeaveInNewmail keeps read, undeleted mail in INBOX at QUIT; off, it
+	// moves to Mail (the original's default).
+	LeaveInNewmail bool
+	// UseMailFolder moves all of INBOX into Mail at login and serves Mail.
+	UseMailFolder bool
+	// MessageMaximum shows a session at most this many messages, the
+	// oldest first; zero means all.
+	MessageMaximum int
+	// FastScan is accepted for compatibility and ignored: sizes are always
+	// exact, because the store knows them.
+	FastScan bool
+	// SendIDHeaders prefixes every message with X-POP3-Server and
+	// X-POP3-ID headers (counted in every size).
+	SendIDHeaders bool
+	// PurgeReclaim runs store.Reclaim at QUIT after messages were deleted.
+	PurgeReclaim bool
+
+	// IdleTimeout is the autologout timer after login (Link-Idle-Timeout).
+	// Zero means 10 minutes; negative means none.
+	IdleTimeout time.Duration
+	// MaxSessions caps concurrent connections (Maximum-Threads); further
+	// clients get -ERR [SYS/TEMP] and are counted as Too Many Threads.
+	// Zero means no cap.
+	MaxSessions int
+	// Sndbuf sets SO_SNDBUF of TCP connections; zero keeps the system's.
+	Sndbuf int
+
+	// Logger receives the server's log lines; nil discards. Level, if set,
+	// is the level XTND LOGLEVEL changes.
+	Logger *slog.Logger
+	Level  *slog.LevelVar
+	// Tracer traces protocol lines; nil traces nothing. Give it
+	// [Redact] as its Redactor.
+	Tracer *observe.Tracer
+	// Events receives AUTHFAIL lines when LogReject is on; nil writes none.
+	Events *observe.EventLog
+	// LogReject logs each rejected USER, PASS, APOP and AUTH to Events and
+	// as a Warn line to Logger (the original's OPCOM REJECT messages).
+	LogReject bool
+	// Stats are the XTND STATS counters; nil means private ones.
+	Stats *observe.Stats
+	// Conns is the process's connection registry; nil means a private one.
+	Conns *observe.Conns
+	// Shutdown is called by XTND SHUTDOWN to stop the whole server
+	// gracefully; nil makes XTND SHUTDOWN stop only this Server.
+	Shutdown func()
+
+	// Clock and Timestamp exist for tests: the time source, and the APOP
+	// timestamp generator (given the connection id). Nil means time.Now
+	// and a random, unique "<hex.cid_date@host>".
+	Clock     func() time.Time
+	Timestamp func(cid uint64) string
+	// BadClientDelay slows down the reply to a connection's failed
+	// attempts or garbage; zero means none (tests), app sets it.
+	BadClientDelay time.Duration
+}
+
+// Server is a POP3 server. Serve may be called for several listeners.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	stats  *observe.Stats
+	conns  *observe.Conns
+	random uint32 // per-start part of APOP timestamps
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	active    map[*conn]struct{}
+	closing   bool
+	sessions  int // connections counted against MaxSessions
+	wg        sync.WaitGroup
+}
+
+// New returns a Server. It fails when a required option is missing.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Auth == nil {
+		return nil, errors.New("pop3server: Store and Auth are required")
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	if opts.OS == "" {
+		opts.OS = runtime.GOOS + " " + runtime.GOARCH
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Started.IsZero() {
+		opts.Started = opts.Clock()
+	}
+	if opts.MaxAuthAttempts <= 0 {
+		opts.MaxAuthAttempts = defaultMaxAuthAttempts
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = defaultIdleTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = observe.Discard()
+	}
+	s := &Server{
+		opts: opts, log: opts.Logger, stats: opts.Stats, conns: opts.Conns,
+		listeners: map[net.Listener]struct{}{}, active: map[*conn]struct{}{},
+	}
+	if s.stats == nil {
+		s.stats = observe.NewStats(opts.Clock)
+	}
+	if s.conns == nil {
+		s.conns = observe.NewConns()
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	s.random = binary.BigEndian.Uint32(b[:])
+	return s, nil
+}
+
+// Stats returns the server's XTND STATS counters.
+func (s *Server) Stats() *observe.Stats { return s.stats }
+
+// Serve accepts connections on ln until ln fails, ctx ends or Shutdown is
+// called. It returns nil after Shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing || ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		if !s.startConn(nc) {
+			nc.Close()
+			return nil
+		}
+	}
+}
+
+// startConn registers and starts a connection; false once shutting down.
+func (s *Server) startConn(nc net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	c := newConn(s, nc)
+	s.active[c] = struct{}{}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+		s.mu.Lock()
+		delete(s.active, c)
+		s.mu.Unlock()
+	}()
+	return true
+}
+
+// acquireSession counts a session against MaxSessions.
+func (s *Server) acquireSession() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.MaxSessions > 0 && s.sessions >= s.opts.MaxSessions {
+		return false
+	}
+	s.sessions++
+	return true
+}
+
+func (s *Server) releaseSession() {
+	s.mu.Lock()
+	s.sessions--
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting connections, lets current sessions finish,
+// and when ctx ends first closes the rest and returns ctx's error. A ctx
+// without deadline waits 30 s.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultShutdownGrace)
+		defer cancel()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for c := range s.active {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	<-done
+	return ctx.Err()
+}
+
+// timestamp returns the APOP timestamp of connection cid (RFC 1939 §7):
+// unique per connection through cid and the per-start random part, in the
+// original's shape "<24A00E61._6_APR_1999_06_02_31_15@host>".
+func (s *Server) timestamp(cid uint64) string {
+	if s.opts.Timestamp != nil {
+		return s.opts.Timestamp(cid)
+	}
+	now := s.opts.Clock().UTC()
+	date := fmt.Sprintf("_%d_%s_%d_%02d_%02d_%02d", now.Day(), upper(now.Month().String()[:3]),
+		now.Year(), now.Hour(), now.Minute(), now.Second())
+	return fmt.Sprintf("<%08X.%d%s@%s>", s.random, cid, date, s.opts.Hostname)
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"sync"
+	"testing"
+)
+
+func TestLocalNotifier(t *testing.T) {
+	n := NewLocalNotifier()
+	a1, a2 := n.Subscribe(1), n.Subscribe(1)
+	b := n.Subscribe(2)
+	n.Publish(1, a1.ID(), []Change{ChangeAdd{Mailbox: 7}})
+	n.Publish(1, 0, []Change{ChangeExpunge{Mailbox: 7, UIDs: []UID{3}}})
+
+	if got := a1.Take(); len(got) != 1 {
+		t.Errorf("originator got %d changes, want only the one it did not make", len(got))
+	}
+	select {
+	case <-a2.Ready():
+	default:
+		t.Fatal("a2 not signalled")
+	}
+	got := a2.Take()
+	if len(got) != 2 {
+		t.Fatalf("a2 got %v", got)
+	}
+	if _, ok := got[0].(ChangeAdd); !ok {
+		t.Errorf("order lost: %T first", got[0])
+	}
+	if got := b.Take(); len(got) != 0 {
+		t.Errorf("other account saw %v", got)
+	}
+	a2.Close()
+	n.Publish(1, 0, []Change{ChangeAdd{}})
+	if got := a2.Take(); got != nil {
+		t.Errorf("closed subscription got %v", got)
+	}
+}
+
+// TestPublishNeverBlocks publishes far more than any buffer from many
+// goroutines to a subscriber that never reads.
+func TestPublishNeverBlocks(t *testing.T) {
+	n := NewLocalNotifier()
+	s := n.Subscribe(1)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1000 {
+				n.Publish(1, 0, []Change{ChangeAdd{}})
+			}
+		}()
+	}
+	wg.Wait()
+	if got := len(s.Take()); got != 8000 {
+		t.Errorf("queued %d changes, want 8000", got)
+	}
+}
+
+func TestCanonicalMailboxName(t *testing.T) {
+	good := map[string]string{"inbox": "INBOX", "Inbox/Sub": "INBOX/Sub", "Archive/2026": "Archive/2026", "INBOXES": "INBOXES", "Café": "Café"}
+	for in, want := range good {
+		if got, err := CanonicalMailboxName(in); err != nil || got != want {
+			t.Errorf("%q → %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "/a", "a/", "a//b", "a\x00b", "\xff", "tab\there"} {
+		if _, err := CanonicalMailboxName(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestValidateAccountName(t *testing.T) {
+	for _, good := range []string{"alice", "J_SMITH", "a.b-c", "x1"} {
+		if err := ValidateAccountName(good); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"", ".alice", "al ice", "al+ice", "a@b", "ü", string(make([]byte, 65))} {
+		if err := ValidateAccountName(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
