@@ -78,10 +78,14 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 }
 
 // start prepares everything that can fail before the server reports
-// itself running: directories, logs, store, TLS, listeners, privileges.
+// itself running. The order matters: directories and logs first; the
+// certificate and key are read while still privileged (a key readable only
+// by root is the usual case); every port is bound before the drop to
+// Run-As-User; the store is opened after it, so every file it creates
+// belongs to that account.
 func (in *instance) start(ctx context.Context) error {
 	cfg := in.cfg
-	if err := ensurePrivateDir(cfg.DataDirectory); err != nil {
+	if err := PrepareDirs(cfg); err != nil {
 		return err
 	}
 	if err := in.openLogs(); err != nil {
@@ -97,6 +101,12 @@ func (in *instance) start(ctx context.Context) error {
 		return err
 	}
 	in.tls = tls
+	if err := in.bind(ctx); err != nil {
+		return err
+	}
+	if err := server.DropPrivileges(cfg.RunAsUser); err != nil {
+		return err
+	}
 	st, err := OpenStore(ctx, cfg, StoreOptions{Logger: in.logger.With("pkg", "store"), WatchInterval: storeWatchInterval})
 	if err != nil {
 		return err
@@ -107,10 +117,7 @@ func (in *instance) start(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := in.bind(ctx); err != nil {
-		return err
-	}
-	if err := server.DropPrivileges(cfg.RunAsUser); err != nil {
+	if err := in.startServices(); err != nil {
 		return err
 	}
 	return in.startControl()
@@ -118,9 +125,6 @@ func (in *instance) start(ctx context.Context) error {
 
 func (in *instance) openLogs() error {
 	cfg := in.cfg
-	if err := os.MkdirAll(cfg.LogDirectory, 0o750); err != nil {
-		return fmt.Errorf("create log directory: %w", err)
-	}
 	lvl, err := observe.ParseLevel(string(cfg.LogLevel))
 	if err != nil {
 		return err

@@ -77,26 +77,24 @@ func protocols() []protocol {
 	}
 }
 
-// service is a built protocol server with its bound listeners.
+// service is one protocol's listeners and, once built, its server.
 type service struct {
-	name string
-	impl Service
-	lns  []net.Listener
-	wg   sync.WaitGroup
+	proto protocol
+	name  string
+	impl  Service
+	lns   []net.Listener
+	wg    sync.WaitGroup
 }
 
-// bind builds every enabled, implemented protocol and binds all its
-// listeners before any is served, so that a port clash refuses the start.
+// bind binds every listener of every enabled, implemented protocol before
+// any is served, so that a port clash refuses the start, and before the
+// privilege drop, so that ports below 1024 work.
 func (in *instance) bind(ctx context.Context) error {
 	for _, p := range protocols() {
 		if !p.enabled(in.cfg) || p.build == nil {
 			continue
 		}
-		impl, err := p.build(in)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
-		}
-		s := &service{name: p.name, impl: impl}
+		s := &service{proto: p, name: p.name}
 		in.services = append(in.services, s)
 		for _, spec := range p.specs(in.cfg) {
 			if spec.port == 0 {
@@ -113,6 +111,19 @@ func (in *instance) bind(ctx context.Context) error {
 				s.lns = append(s.lns, ln)
 			}
 		}
+	}
+	return nil
+}
+
+// startServices builds each bound protocol's server (the store is open by
+// now) and starts serving its listeners.
+func (in *instance) startServices() error {
+	for _, s := range in.services {
+		impl, err := s.proto.build(in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		s.impl = impl
 	}
 	for _, s := range in.services {
 		s.serve(in)
@@ -133,7 +144,10 @@ func (s *service) serve(in *instance) {
 }
 
 func (s *service) shutdown(ctx context.Context) error {
-	err := s.impl.Shutdown(ctx)
+	var err error
+	if s.impl != nil {
+		err = s.impl.Shutdown(ctx)
+	}
 	s.closeListeners()
 	s.wg.Wait()
 	return err

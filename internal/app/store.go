@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/server"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/sqlite"
 )
@@ -38,6 +39,19 @@ func OpenStore(ctx context.Context, cfg *config.Config, opts StoreOptions) (stor
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDirectory, err)
 	}
 	return st, nil
+}
+
+// PrepareDirs creates the data directory (0700) and the log directory
+// (0750) and, when running as root with Run-As-User set, hands both over
+// to that account before the privileges are dropped.
+func PrepareDirs(cfg *config.Config) error {
+	if err := ensurePrivateDir(cfg.DataDirectory); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.LogDirectory, 0o750); err != nil {
+		return fmt.Errorf("create log directory: %w", err)
+	}
+	return server.HandOver(cfg.RunAsUser, cfg.DataDirectory, cfg.LogDirectory)
 }
 
 // ensurePrivateDir creates dir with mode 0700 or, when it exists, makes

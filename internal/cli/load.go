@@ -6,6 +6,7 @@ import (
 
 	"github.com/postern/postern/internal/app"
 	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/server"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -43,7 +44,16 @@ func loadConfig(env *Env, flagPath string) (*loaded, error) {
 func (l *loaded) maxMessageSize() int64 { return l.cfg.MaxMessageSize }
 func (l *loaded) controlSocket() string { return l.cfg.ControlSocket }
 
+// openStore opens the store for a command. Run as root with Run-As-User
+// set, the command first becomes that account, as the server does, so
+// that no file it creates in the data directory belongs to root.
 func openStore(ctx context.Context, l *loaded) (store.Store, error) {
+	if err := app.PrepareDirs(l.cfg); err != nil {
+		return nil, err
+	}
+	if err := server.DropPrivileges(l.cfg.RunAsUser); err != nil {
+		return nil, err
+	}
 	return app.OpenStore(ctx, l.cfg, app.StoreOptions{})
 }
 

@@ -195,4 +195,3 @@ func moduleRoot(t *testing.T) string {
 		dir = parent
 	}
 }
-

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/postern/postern/internal/store"
 )
@@ -201,6 +202,7 @@ func (h *headerWriter) date(t time.Time) {
 // field writes "name: value" folded, unless value is empty. The value must
 // be free of control characters (clean or encodeText).
 func (h *headerWriter) field(name, value string) {
+	value = strings.TrimRight(value, " ")
 	if value == "" {
 		return
 	}
@@ -227,9 +229,13 @@ func fold(b []byte, line string, skip int) []byte {
 			if len(line) <= maxLineLen {
 				break
 			}
-			b = append(b, line[:maxLineLen]...)
+			n := maxLineLen
+			for n > 1 && !utf8.RuneStart(line[n]) {
+				n-- // keep a UTF-8 character on one line
+			}
+			b = append(b, line[:n]...)
 			b = append(b, "\r\n "...)
-			line = line[maxLineLen:]
+			line = line[n:]
 			skip = 1
 			continue
 		}
@@ -242,21 +248,20 @@ func fold(b []byte, line string, skip int) []byte {
 	return append(b, "\r\n"...)
 }
 
-// breakAt returns where to break line: the index of a space after skip,
-// the last one within foldWidth if any, else the first one after it, or -1
-// when no break is possible within maxLineLen. A break is only made where
-// something other than white space follows on the line.
+// breakAt returns where to break line: the index of a space after skip
+// that follows a non-space (so the line before the break is never white
+// space only, and a run of spaces moves whole to the next line), the last
+// one within foldWidth if any, else the first one after it, or -1 when no
+// break is possible within maxLineLen. The value has no trailing white
+// space (field trims it), so something always follows a break.
 func breakAt(line string, skip int) int {
-	ok := func(i int) bool {
-		return line[i] == ' ' && strings.TrimLeft(line[i:], " ") != "" &&
-			strings.TrimRight(line[:i], " ") != "" && i > skip
-	}
+	ok := func(i int) bool { return line[i] == ' ' && line[i-1] != ' ' }
 	for i := min(foldWidth, len(line)-1); i > skip; i-- {
 		if ok(i) {
 			return i
 		}
 	}
-	for i := foldWidth + 1; i < len(line) && i <= maxLineLen; i++ {
+	for i := max(foldWidth+1, skip+1); i < len(line) && i <= maxLineLen; i++ {
 		if ok(i) {
 			return i
 		}

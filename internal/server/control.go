@@ -66,16 +66,27 @@ func ListenControl(path string, logger *slog.Logger, handlers map[string]CtlHand
 
 // Serve accepts control connections until ctx is done or Close is called.
 func (s *ControlServer) Serve(ctx context.Context) {
-	go func() {
-		<-ctx.Done()
-		s.Close()
-	}()
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
+		return
+	}
+	stop := context.AfterFunc(ctx, s.Close)
+	defer stop()
 	for {
-		c, err := s.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
+		s.mu.Lock()
+		if s.ln == nil { // closing: Close is waiting on wg
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
 		s.wg.Add(1)
+		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			s.serveConn(ctx, c)

@@ -2,7 +2,10 @@ package server
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"syscall"
 )
@@ -35,6 +38,42 @@ func DropPrivileges(name string) error {
 	}
 	if err := syscall.Setuid(uid); err != nil {
 		return fmt.Errorf("Run-As-User %q: setuid: %w", name, err)
+	}
+	return nil
+}
+
+// HandOver gives dirs (recursively) to the account name when the process
+// runs as root and will drop to that account, so that the server can still
+// write its store and logs afterwards. Directories already owned by the
+// account are left alone, so a large store is walked only once, on the
+// first start with a new Run-As-User.
+func HandOver(name string, dirs ...string) error {
+	if name == "" || syscall.Getuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("Run-As-User %q: %w", name, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	for _, dir := range dirs {
+		var st syscall.Stat_t
+		if err := syscall.Stat(dir, &st); err != nil {
+			return fmt.Errorf("hand %s over to %s: %w", dir, name, err)
+		}
+		if int(st.Uid) == uid {
+			continue
+		}
+		err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, uid, gid)
+		})
+		if err != nil {
+			return fmt.Errorf("hand %s over to %s: %w", dir, name, err)
+		}
 	}
 	return nil
 }

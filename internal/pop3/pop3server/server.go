@@ -128,9 +128,6 @@ type Options struct {
 	// and a random, unique "<hex.cid_date@host>".
 	Clock     func() time.Time
 	Timestamp func(cid uint64) string
-	// BadClientDelay slows down the reply to a connection's failed
-	// attempts or garbage; zero means none (tests), app sets it.
-	BadClientDelay time.Duration
 }
 
 // Server is a POP3 server. Serve may be called for several listeners.

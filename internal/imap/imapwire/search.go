@@ -1,0 +1,307 @@
+package imapwire
+
+import (
+	"strings"
+	"time"
+)
+
+// A SearchOp is the kind of a SearchKey node.
+type SearchOp uint8
+
+// The search keys of RFC 9051 §6.4.4, the IMAP4rev1 keys of RFC 3501
+// §6.4.4 and MODSEQ of RFC 7162 §3.1.5, folded into fewer kinds: every flag
+// test is SearchFlag or SearchNoFlag, NEW is AND(RECENT, UNSEEN) and OLD is
+// NOT RECENT.
+const (
+	SearchAll        SearchOp = iota + 1 // ALL
+	SearchAnd                            // every one of Children: a list or the implicit AND
+	SearchOr                             // OR: Children[0] or Children[1]
+	SearchNot                            // NOT: not Children[0]
+	SearchSeqSet                         // a sequence-set of message numbers, in SeqSet
+	SearchUID                            // UID sequence-set, in SeqSet
+	SearchFlag                           // Flag is set: ANSWERED, …, KEYWORD x, RECENT
+	SearchNoFlag                         // Flag is not set: UNANSWERED, …, UNKEYWORD x
+	SearchBefore                         // internal date before Date
+	SearchOn                             // internal date on Date
+	SearchSince                          // internal date on or after Date
+	SearchSentBefore                     // Date: header before Date
+	SearchSentOn                         // Date: header on Date
+	SearchSentSince                      // Date: header on or after Date
+	SearchLarger                         // RFC822.SIZE larger than Size
+	SearchSmaller                        // RFC822.SIZE smaller than Size
+	SearchHeader                         // HEADER Field Value: Value "" matches any message with the field
+	SearchBcc                            // BCC Value
+	SearchCc                             // CC Value
+	SearchFrom                           // FROM Value
+	SearchTo                             // TO Value
+	SearchSubject                        // SUBJECT Value
+	SearchBody                           // BODY Value
+	SearchText                           // TEXT Value: header or body
+	SearchModSeq                         // MODSEQ: mod-sequence at least ModSeq
+)
+
+// A SearchKey is a node of a parsed SEARCH program. Which fields are set
+// depends on Op.
+//
+// Value holds the raw bytes the client sent, in the command's CHARSET:
+// converting them is the caller's business (and so is answering
+// [BADCHARSET]).
+type SearchKey struct {
+	Op       SearchOp
+	Children []SearchKey // SearchAnd, SearchOr (2), SearchNot (1)
+	SeqSet   SeqSet      // SearchSeqSet, SearchUID
+	Flag     string      // SearchFlag, SearchNoFlag
+	Date     time.Time   // date keys: midnight UTC of the given day
+	Size     int64       // SearchLarger, SearchSmaller
+	Field    string      // SearchHeader
+	Value    string      // string keys
+	ModSeq   uint64      // SearchModSeq
+}
+
+// flagKeys are the search keys that test a system flag.
+var flagKeys = map[string]SearchKey{
+	"ANSWERED": {Op: SearchFlag, Flag: FlagAnswered}, "UNANSWERED": {Op: SearchNoFlag, Flag: FlagAnswered},
+	"DELETED": {Op: SearchFlag, Flag: FlagDeleted}, "UNDELETED": {Op: SearchNoFlag, Flag: FlagDeleted},
+	"DRAFT": {Op: SearchFlag, Flag: FlagDraft}, "UNDRAFT": {Op: SearchNoFlag, Flag: FlagDraft},
+	"FLAGGED": {Op: SearchFlag, Flag: FlagFlagged}, "UNFLAGGED": {Op: SearchNoFlag, Flag: FlagFlagged},
+	"SEEN": {Op: SearchFlag, Flag: FlagSeen}, "UNSEEN": {Op: SearchNoFlag, Flag: FlagSeen},
+	// IMAP4rev1 only (RFC 3501 §6.4.4).
+	"RECENT": {Op: SearchFlag, Flag: FlagRecent}, "OLD": {Op: SearchNoFlag, Flag: FlagRecent},
+}
+
+// stringKeys are the search keys that take one astring.
+var stringKeys = map[string]SearchOp{
+	"BCC": SearchBcc, "CC": SearchCc, "FROM": SearchFrom, "TO": SearchTo,
+	"SUBJECT": SearchSubject, "BODY": SearchBody, "TEXT": SearchText,
+}
+
+// dateKeys are the search keys that take a date.
+var dateKeys = map[string]SearchOp{
+	"BEFORE": SearchBefore, "ON": SearchOn, "SINCE": SearchSince,
+	"SENTBEFORE": SearchSentBefore, "SENTON": SearchSentOn, "SENTSINCE": SearchSentSince,
+}
+
+// searchNameChars are the bytes of a search key name.
+var searchNameChars = newClass(func(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z'
+})
+
+// SearchKey decodes one search-key.
+func (dec *Decoder) SearchKey(ptr *SearchKey) bool {
+	c, ok := dec.peek()
+	if !ok {
+		return false
+	}
+	if dec.depth++; dec.depth > maxNesting {
+		return dec.setErr(syntaxErrorf("search keys nested too deeply"))
+	}
+	defer func() { dec.depth-- }()
+	switch {
+	case c == '(':
+		var keys []SearchKey
+		ok := dec.List(func() bool {
+			var k SearchKey
+			if !dec.ExpectSearchKey(&k) {
+				return false
+			}
+			keys = append(keys, k)
+			return true
+		})
+		if ok && len(keys) == 0 {
+			return dec.Expect(false, "search key")
+		}
+		*ptr = andOf(keys)
+		return ok
+	case c >= '0' && c <= '9' || c == '*' || c == '$':
+		*ptr = SearchKey{Op: SearchSeqSet}
+		return dec.SeqSet(&ptr.SeqSet)
+	}
+	var name string
+	if !dec.token(&name, &searchNameChars) {
+		return false
+	}
+	return dec.searchKeyArgs(strings.ToUpper(name), ptr)
+}
+
+// ExpectSearchKey decodes a search-key or records an error.
+func (dec *Decoder) ExpectSearchKey(ptr *SearchKey) bool {
+	return dec.Expect(dec.SearchKey(ptr), "search key")
+}
+
+// searchKeyArgs decodes the arguments of the key called name.
+func (dec *Decoder) searchKeyArgs(name string, k *SearchKey) bool {
+	if fk, ok := flagKeys[name]; ok {
+		*k = fk
+		return true
+	}
+	if op, ok := stringKeys[name]; ok {
+		*k = SearchKey{Op: op}
+		return dec.ExpectSP() && dec.ExpectAString(&k.Value)
+	}
+	if op, ok := dateKeys[name]; ok {
+		*k = SearchKey{Op: op}
+		return dec.ExpectSP() && dec.ExpectDate(&k.Date)
+	}
+	switch name {
+	case "ALL":
+		*k = SearchKey{Op: SearchAll}
+	case "NEW":
+		*k = andOf([]SearchKey{flagKeys["RECENT"], flagKeys["UNSEEN"]})
+	case "KEYWORD", "UNKEYWORD":
+		*k = SearchKey{Op: SearchFlag}
+		if name == "UNKEYWORD" {
+			k.Op = SearchNoFlag
+		}
+		return dec.ExpectSP() && dec.ExpectAtom(&k.Flag)
+	case "LARGER", "SMALLER":
+		*k = SearchKey{Op: SearchLarger}
+		if name == "SMALLER" {
+			k.Op = SearchSmaller
+		}
+		return dec.ExpectSP() && dec.ExpectNumber64(&k.Size)
+	case "HEADER":
+		*k = SearchKey{Op: SearchHeader}
+		return dec.ExpectSP() && dec.ExpectAString(&k.Field) && dec.ExpectSP() && dec.ExpectAString(&k.Value)
+	case "UID":
+		*k = SearchKey{Op: SearchUID}
+		return dec.ExpectSP() && dec.ExpectSeqSet(&k.SeqSet)
+	case "NOT":
+		var sub SearchKey
+		*k = SearchKey{Op: SearchNot}
+		if !dec.ExpectSP() || !dec.ExpectSearchKey(&sub) {
+			return false
+		}
+		k.Children = []SearchKey{sub}
+	case "OR":
+		var a, b SearchKey
+		*k = SearchKey{Op: SearchOr}
+		if !dec.ExpectSP() || !dec.ExpectSearchKey(&a) || !dec.ExpectSP() || !dec.ExpectSearchKey(&b) {
+			return false
+		}
+		k.Children = []SearchKey{a, b}
+	case "MODSEQ":
+		return dec.searchModSeq(k)
+	default:
+		return dec.setErr(syntaxErrorf("unknown search key %q", name))
+	}
+	return true
+}
+
+// searchModSeq decodes the arguments of MODSEQ (RFC 7162 §3.1.5):
+// [SP entry-name SP entry-type-req] SP mod-sequence-valzer. The entry is
+// parsed and dropped: per-flag mod-sequences are not kept.
+func (dec *Decoder) searchModSeq(k *SearchKey) bool {
+	*k = SearchKey{Op: SearchModSeq}
+	if !dec.ExpectSP() {
+		return false
+	}
+	if dec.Peek('"') {
+		var entry, typ string
+		if !dec.Quoted(&entry) || !dec.ExpectSP() || !dec.ExpectAtom(&typ) || !dec.ExpectSP() {
+			return false
+		}
+		switch strings.ToLower(typ) {
+		case "priv", "shared", "all":
+		default:
+			return dec.setErr(syntaxErrorf("invalid MODSEQ entry type %q", typ))
+		}
+	}
+	return dec.ExpectModSeq(&k.ModSeq)
+}
+
+// andOf returns the conjunction of keys, the key itself when there is one.
+func andOf(keys []SearchKey) SearchKey {
+	if len(keys) == 1 {
+		return keys[0]
+	}
+	return SearchKey{Op: SearchAnd, Children: keys}
+}
+
+// SearchReturn holds the RETURN options of an extended SEARCH (RFC 9051
+// §6.4.4, RFC 4731 ESEARCH, RFC 5182 SAVE).
+type SearchReturn struct {
+	// Extended is set when RETURN was given: the result goes out as
+	// ESEARCH. RETURN () means ALL.
+	Extended bool
+
+	Min, Max, All, Count, Save bool
+}
+
+// SearchArgs are the arguments of SEARCH and UID SEARCH.
+type SearchArgs struct {
+	Return SearchReturn
+	// Charset is the CHARSET argument as sent, "" when absent. The strings
+	// in Key are raw bytes in that charset.
+	Charset string
+	Key     SearchKey
+}
+
+// ParseSearchArgs decodes the arguments of SEARCH after the command name:
+// [SP "RETURN" SP "(" …")"] SP ["CHARSET" SP charset SP] search-key
+// *(SP search-key). It stops before the CRLF.
+func ParseSearchArgs(dec *Decoder) SearchArgs {
+	var args SearchArgs
+	if !dec.ExpectSP() {
+		return args
+	}
+	if dec.Keyword("RETURN") {
+		if !dec.ExpectSP() || !dec.searchReturn(&args.Return) || !dec.ExpectSP() {
+			return args
+		}
+	}
+	if dec.Keyword("CHARSET") {
+		if !dec.ExpectSP() {
+			return args
+		}
+		if !dec.Quoted(&args.Charset) && !dec.ExpectAtom(&args.Charset) {
+			return args
+		}
+		if !dec.ExpectSP() {
+			return args
+		}
+	}
+	var keys []SearchKey
+	for {
+		var k SearchKey
+		if !dec.ExpectSearchKey(&k) {
+			return args
+		}
+		keys = append(keys, k)
+		if !dec.SP() {
+			break
+		}
+	}
+	args.Key = andOf(keys)
+	return args
+}
+
+// searchReturn decodes "(" [search-return-opt *(SP search-return-opt)] ")".
+func (dec *Decoder) searchReturn(r *SearchReturn) bool {
+	r.Extended = true
+	ok := dec.ExpectList(func() bool {
+		var opt string
+		if !dec.ExpectAtom(&opt) {
+			return false
+		}
+		switch strings.ToUpper(opt) {
+		case "MIN":
+			r.Min = true
+		case "MAX":
+			r.Max = true
+		case "ALL":
+			r.All = true
+		case "COUNT":
+			r.Count = true
+		case "SAVE":
+			r.Save = true
+		default:
+			return dec.setErr(syntaxErrorf("unknown SEARCH return option %q", opt))
+		}
+		return true
+	})
+	if ok && !r.Min && !r.Max && !r.Count && !r.Save {
+		// RFC 4731 §3.1: RETURN () is RETURN (ALL).
+		r.All = true
+	}
+	return ok
+}

@@ -1,0 +1,41 @@
+// Package smtpserver is Postern's SMTP side as backends of
+// emersion/go-smtp: message submission (RFC 6409) on the submission port
+// with STARTTLS (RFC 3207) and on the submissions port over implicit TLS
+// (RFC 8314), inbound SMTP (RFC 5321) for the local domains, and LMTP
+// (RFC 2033) for an MTA in front of us. go-smtp owns the wire: the command
+// loop, the reply formatting, DATA/BDAT framing (RFC 3030 CHUNKING), the
+// ESMTP parameters (RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8,
+// RFC 2920 PIPELINING, RFC 2034 ENHANCEDSTATUSCODES) and the AUTH exchange
+// (RFC 4954). This package owns the meaning: who may send, who may
+// receive, and what an accepted message becomes.
+//
+// The three modes differ only in policy, never in code path:
+//
+//   - Submission: AUTH (PLAIN, LOGIN, SCRAM-SHA-256 from internal/auth) is
+//     required before MAIL, and offered only under TLS or on loopback unless
+//     AllowPlaintextAuth is set; the envelope sender must belong to the
+//     authenticated account; Date and Message-ID are added when missing;
+//     local recipients are delivered, remote ones queued.
+//   - Inbound: no AUTH; only local-domain recipients (never an open
+//     relay); per-IP connection caps and rates.
+//   - LMTP: like inbound, with one reply per recipient after DATA.
+//
+// Invariants:
+//
+//   - A 250 reply (per recipient in LMTP) is sent only after
+//     delivery.Deliverer.Deliver returned nil for every local target of the
+//     recipient and the queue's Enqueue returned nil for every remote one:
+//     both return only once the message is fsync'd and indexed.
+//   - Delivery is one path: this package never writes to the store; it
+//     calls internal/delivery.
+//   - Unknown recipients are refused at RCPT (550 5.1.1), so an accepted
+//     message never bounces for that reason.
+//   - DATA and BDAT content with a bare CR, a bare LF or a NUL is refused
+//     (550 5.6.0) after reading to the end marker, so the session stays in
+//     step and "<LF>.<LF>" smuggling cannot split a message. go-smtp itself
+//     only ever ends DATA at "<CR><LF>.<CR><LF>".
+//   - An oversized message gets 552 5.3.4 and nothing is stored.
+//   - Every message taken in gets a Received header (RFC 5321 §4.4).
+//   - The seam for DKIM signing and SPF/DKIM/DMARC checks is
+//     Options.Inspect: it sees the spooled message before any delivery.
+package smtpserver

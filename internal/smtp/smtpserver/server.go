@@ -1,0 +1,231 @@
+package smtpserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/delivery"
+	"github.com/postern/postern/internal/observe"
+)
+
+// Mode is what a Server is for.
+type Mode int
+
+// The modes. They differ in policy only (see the package comment).
+const (
+	// ModeSubmission is message submission: AUTH required, any recipient.
+	ModeSubmission Mode = iota
+	// ModeInbound is SMTP from the world: local recipients only.
+	ModeInbound
+	// ModeLMTP is LMTP from an MTA: local recipients, per-recipient replies.
+	ModeLMTP
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeSubmission:
+		return "submission"
+	case ModeInbound:
+		return "smtp"
+	}
+	return "lmtp"
+}
+
+// Timeouts of RFC 5321 §4.5.3.2, rounded: a command may take 5 minutes,
+// and each block of DATA must arrive within 3.
+const (
+	defaultCommandTimeout = 5 * time.Minute
+	defaultDataTimeout    = 3 * time.Minute
+	writeTimeout          = time.Minute
+)
+
+// Queue takes messages for remote recipients. Enqueue returns only once the
+// message and its envelope are durable (fsync'd); it reads content to EOF.
+type Queue interface {
+	Enqueue(ctx context.Context, from string, to []string, content io.Reader) (id string, err error)
+}
+
+// Inspector is the seam for content checks and signing (SPF/DKIM/DMARC
+// verification on inbound mail, DKIM signing on submission). It gets the
+// message before delivery and returns header fields to prepend, or an
+// error (an *smtp.SMTPError to refuse with its own reply).
+type Inspector func(ctx context.Context, env Envelope, msg io.ReaderAt, size int64) (prepend string, err error)
+
+// Envelope describes a transaction for an Inspector.
+type Envelope struct {
+	Mode    Mode
+	Helo    string
+	Remote  net.Addr
+	Account string // authenticated user in submission
+	From    string
+	To      []string
+}
+
+// Options configure a Server. Deliverer and Resolver are required;
+// Authenticator is required in ModeSubmission.
+type Options struct {
+	// Mode chooses submission, inbound SMTP or LMTP.
+	Mode Mode
+	// Hostname is our name in the greeting, Received and Message-ID.
+	Hostname string
+	// Deliverer is the single delivery path to local mailboxes.
+	Deliverer *delivery.Deliverer
+	// Resolver maps recipients to accounts and knows the local domains.
+	Resolver *delivery.Resolver
+	// Authenticator verifies AUTH (submission only).
+	Authenticator *auth.Authenticator
+	// Queue takes remote recipients (and alias forwards); nil refuses them
+	// at RCPT.
+	Queue Queue
+	// TLSConfig enables STARTTLS; it must also be set when the server is
+	// handed implicit-TLS listeners.
+	TLSConfig *tls.Config
+	// AllowPlaintextAuth offers AUTH on connections that are neither TLS
+	// nor loopback.
+	AllowPlaintextAuth bool
+	// MaxMessageSize is the SIZE limit in octets; 0 means none.
+	MaxMessageSize int64
+	// MaxRecipients caps the recipients of one transaction; 0 means none.
+	MaxRecipients int
+	// MaxConnectionsPerIP caps concurrent connections from one address
+	// (an IPv6 /64); 0 means none. Not applied to Unix sockets.
+	MaxConnectionsPerIP int
+	// ConnectionsPerMinute caps new connections per address per minute; 0
+	// means none.
+	ConnectionsPerMinute int
+	// SaveSent keeps a copy of each submitted message in the sender's Sent
+	// mailbox.
+	SaveSent bool
+	// SpoolDir holds messages larger than the in-memory spool while they
+	// are received; "" means os.TempDir. Files are unlinked at creation.
+	SpoolDir string
+	// Inspect, if set, checks every message before delivery.
+	Inspect Inspector
+	// CommandTimeout and DataTimeout bound idle clients; zero means the
+	// RFC 5321 values.
+	CommandTimeout, DataTimeout time.Duration
+	// Logger, Events, Conns and Stats are the observability sinks; nil
+	// ones discard.
+	Logger *slog.Logger
+	Events *observe.EventLog
+	Conns  *observe.Conns
+	Stats  *observe.Stats
+	// Clock gives the time for headers; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Server is one SMTP, submission or LMTP service. Serve may be called for
+// several listeners.
+type Server struct {
+	opts    Options
+	proto   string // "smtp" or "lmtp": logs, metrics, conns
+	metrics *protoMetrics
+	smtp    *smtp.Server
+	limiter *limiter
+	nextCID atomic.Uint64
+	closing atomic.Bool
+}
+
+// New returns a Server.
+func New(opts Options) (*Server, error) {
+	if opts.Deliverer == nil || opts.Resolver == nil {
+		return nil, errors.New("smtpserver: Deliverer and Resolver are required")
+	}
+	if opts.Mode == ModeSubmission && opts.Authenticator == nil {
+		return nil, errors.New("smtpserver: submission needs an Authenticator")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.CommandTimeout == 0 {
+		opts.CommandTimeout = defaultCommandTimeout
+	}
+	if opts.DataTimeout == 0 {
+		opts.DataTimeout = defaultDataTimeout
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	s := &Server{opts: opts, proto: "smtp", metrics: smtpMetrics}
+	if opts.Mode == ModeLMTP {
+		s.proto, s.metrics = "lmtp", lmtpMetrics
+	}
+	s.limiter = newLimiter(opts.MaxConnectionsPerIP, opts.ConnectionsPerMinute, opts.Clock)
+	gs := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	gs.Domain = opts.Hostname
+	gs.LMTP = opts.Mode == ModeLMTP
+	if opts.Mode != ModeLMTP {
+		// STARTTLS for submission; opportunistic for inbound MTAs.
+		gs.TLSConfig = opts.TLSConfig
+	}
+	gs.MaxMessageBytes = opts.MaxMessageSize
+	gs.MaxRecipients = opts.MaxRecipients
+	gs.MaxLineLength = 2000 // RFC 5321 §4.5.3.1.6 doubled, as go-smtp
+	// Our Auth/AuthMechanisms apply the TLS-or-loopback policy per
+	// connection; go-smtp's switch is server-wide.
+	gs.AllowInsecureAuth = true
+	gs.ReadTimeout = opts.CommandTimeout
+	gs.WriteTimeout = writeTimeout
+	gs.EnableSMTPUTF8 = true
+	gs.ErrorLog = errorLog{s}
+	s.smtp = gs
+	return s, nil
+}
+
+// Serve accepts connections on ln until Shutdown. Implicit-TLS listeners
+// (from tls.NewListener) are welcome; see limitListener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	label := s.opts.Mode.String()
+	if ln.Addr().Network() == "unix" {
+		label += "-unix"
+	}
+	err := s.smtp.Serve(&limitListener{Listener: ln, s: s, label: label})
+	if errors.Is(err, smtp.ErrServerClosed) || s.closing.Load() {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, waits for sessions to end until ctx is done,
+// then closes the remaining connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	err := s.smtp.Shutdown(ctx)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	if err != nil {
+		s.smtp.Close()
+		return fmt.Errorf("%s shutdown: %w", s.proto, err)
+	}
+	return nil
+}
+
+// errorLog adapts go-smtp's Logger: it reports recovered panics and
+// connection errors, which we count and log.
+type errorLog struct{ s *Server }
+
+func (l errorLog) Printf(format string, v ...any) { l.Println(fmt.Sprintf(format, v...)) }
+func (l errorLog) Println(v ...any) {
+	msg := strings.TrimSpace(fmt.Sprint(v...))
+	if strings.HasPrefix(msg, "panic") {
+		l.s.metrics.panics.Inc()
+		l.s.opts.Logger.Error("smtp panic recovered", "proto", l.s.proto, "detail", msg)
+		return
+	}
+	l.s.opts.Logger.Debug("smtp connection error", "proto", l.s.proto, "detail", msg)
+}
