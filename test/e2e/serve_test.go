@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"syscall"
 	"strings"
 	"testing"
 	"time"
@@ -220,4 +221,35 @@ func readLog(t *testing.T, dir, pattern string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestServeReload changes the log level in the file and sends SIGHUP: the
+// running server takes the new level, logs the reload in the event log, and
+// keeps running.
+func TestServeReload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "Log-Level: INFORMATIONAL")
+	s := startServe(t, e.dir, []string{"POSTERN_CONFIG=" + e.conf})
+	conf, _ := os.ReadFile(e.conf)
+	os.WriteFile(e.conf, []byte(strings.Replace(string(conf), "Log-Level: INFORMATIONAL", "Log-Level: DEBUG", 1)), 0o600)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	// The control socket answers only after the signal was handled or
+	// concurrently; poll ctl stats until the level shows (bounded).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := e.run("", "ctl", "stats").must(t, 0)
+		if strings.Contains(r.stdout, "Logging Level : DEBUG") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("level not reloaded:\n%s", r.stdout)
+		}
+	}
+	e.run("", "ctl", "shutdown").must(t, 0)
+	if code := s.wait(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if ev := readLog(t, e.logs, "postern-event-*.log"); !strings.Contains(ev, "RELOAD") {
+		t.Errorf("no RELOAD event:\n%s", ev)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/postern/postern/internal/observe"
 )
@@ -152,7 +151,6 @@ func (c *conn) xtndStats(args []string) error {
 	observe.WriteStatsReport(&b, observe.StatsHeader{
 		Version: "Postern " + c.s.opts.Version + ", " + c.s.opts.OS,
 		Level:   level,
-		Start:   c.s.opts.Started,
 	}, c.s.stats.Snapshot())
 	c.multi("Statistics follow", strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"))
 	return nil
@@ -181,6 +179,3 @@ func (c *conn) xtndShutdown(ctx context.Context, args []string) error {
 	c.ok("orderly shutdown started; waiting for current sessions to end")
 	return nil
 }
-
-// unused guard for time import in builds without XTND timers.
-var _ = time.Second

@@ -131,6 +131,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			raw, implicitTLS = tc.NetConn(), true
 		}
 		remote := remoteAddr(raw)
+		if l.s.testRemote.IsValid() {
+			remote = l.s.testRemote
+		}
 		if why := l.s.limiter.admit(remote); why != "" {
 			l.s.reject(raw, remote, why)
 			continue

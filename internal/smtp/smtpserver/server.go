@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -135,6 +136,10 @@ type Server struct {
 	limiter *limiter
 	nextCID atomic.Uint64
 	closing atomic.Bool
+
+	// testRemote, when valid, replaces every client's address: tests use
+	// it to look like a remote, non-loopback client.
+	testRemote netip.Addr
 }
 
 // New returns a Server.

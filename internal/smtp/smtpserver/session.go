@@ -104,7 +104,7 @@ func (ss *session) internal(msg string, err error) error {
 
 // Mail starts a transaction (MAIL FROM).
 func (ss *session) Mail(from string, opts *smtp.MailOptions) (err error) {
-	defer ss.observe("MAIL", time.Now(), err)
+	defer func(start time.Time) { ss.observe("MAIL", start, err) }(time.Now())
 	if err := ss.checkSender(from); err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (ss *session) checkSender(from string) error {
 // Rcpt adds a recipient, refusing unknown users and relaying here, so that
 // nothing accepted later bounces for those reasons.
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
-	defer ss.observe("RCPT", time.Now(), err)
+	defer func(start time.Time) { ss.observe("RCPT", start, err) }(time.Now())
 	if ss.s.opts.Mode == ModeSubmission && ss.account == "" {
 		return errAuthRequired
 	}
@@ -229,7 +229,7 @@ func (ss *session) received() string {
 // Data receives the message and delivers it (SMTP and submission): one
 // reply for all recipients.
 func (ss *session) Data(r io.Reader) (err error) {
-	defer ss.observe("DATA", time.Now(), err)
+	defer func(start time.Time) { ss.observe("DATA", start, err) }(time.Now())
 	msg, err := ss.receive(r)
 	if err != nil {
 		return err
@@ -241,7 +241,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 
 // LMTPData is Data with one reply per recipient (RFC 2033 §4.2).
 func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) (err error) {
-	defer ss.observe("DATA", time.Now(), err)
+	defer func(start time.Time) { ss.observe("DATA", start, err) }(time.Now())
 	msg, err := ss.receive(r)
 	if err != nil {
 		return err

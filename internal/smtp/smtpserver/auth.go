@@ -1,0 +1,103 @@
+package smtpserver
+
+import (
+	"context"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/store"
+)
+
+// authAllowed is the plaintext policy shared with POP3 and IMAP: AUTH
+// only under TLS, on loopback (or a Unix socket), or when the
+// administrator allows plaintext.
+func (ss *session) authAllowed() bool {
+	return ss.isTLS() || ss.info.loopback || ss.s.opts.AllowPlaintextAuth
+}
+
+// AuthMechanisms lists the mechanisms to advertise in EHLO: none outside
+// submission, and none before TLS unless allowed (RFC 4954 §4, RFC 8314).
+func (ss *session) AuthMechanisms() []string {
+	if ss.s.opts.Mode != ModeSubmission || !ss.authAllowed() {
+		return nil
+	}
+	return ss.s.opts.Authenticator.Mechanisms()
+}
+
+// Auth starts an AUTH exchange.
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if ss.s.opts.Mode != ModeSubmission {
+		return nil, smtp.ErrAuthUnsupported
+	}
+	if !ss.authAllowed() {
+		return nil, errEncryptionReq
+	}
+	m, err := ss.s.opts.Authenticator.NewMechanism(mech, auth.ConnInfo{
+		Remote: ss.info.remote, Proto: "smtp", TLS: ss.isTLS(), Log: ss.log,
+	})
+	if err != nil {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return &saslServer{ss: ss, mech: mech, m: m}, nil
+}
+
+// saslServer adapts an auth.Mechanism to go-sasl's Server. SMTP's 235
+// cannot carry data, so SCRAM's server-final message goes out as one more
+// 334 challenge, answered by an empty response (RFC 4954 §4).
+type saslServer struct {
+	ss          *session
+	mech        string
+	m           auth.Mechanism
+	finalSent   bool
+	authAccount store.Account
+}
+
+// Next implements sasl.Server.
+func (a *saslServer) Next(response []byte) ([]byte, bool, error) {
+	if a.finalSent {
+		if len(response) != 0 {
+			return a.fail(auth.ErrMalformed)
+		}
+		a.succeed(a.authAccount)
+		return nil, true, nil
+	}
+	challenge, done, err := a.m.Next(context.Background(), response)
+	if err != nil {
+		return a.fail(err)
+	}
+	if !done {
+		return challenge, false, nil
+	}
+	acct, _ := a.m.Identity()
+	if challenge != nil {
+		a.finalSent, a.authAccount = true, acct
+		return challenge, false, nil
+	}
+	a.succeed(acct)
+	return nil, true, nil
+}
+
+func (a *saslServer) fail(err error) ([]byte, bool, error) {
+	a.ss.s.metrics.authTotal.WithLabelValues(a.mech, auth.Result(err)).Inc()
+	a.ss.log.Info("authentication failed", "mech", a.mech, "err", err)
+	if a.ss.s.opts.Stats != nil {
+		a.ss.s.opts.Stats.AuthFailure()
+	}
+	return nil, true, authReply(err)
+}
+
+func (a *saslServer) succeed(acct store.Account) {
+	ss := a.ss
+	ss.s.metrics.authTotal.WithLabelValues(a.mech, auth.ResultOK).Inc()
+	ss.account = acct.Name
+	ss.log = ss.log.With("user", acct.Name)
+	ss.log.Info("authenticated", "mech", a.mech)
+	if ss.s.opts.Conns != nil && ss.info.cid != 0 {
+		ss.s.opts.Conns.SetUser(ss.info.cid, acct.Name)
+	}
+	if ss.s.opts.Stats != nil {
+		ss.s.opts.Stats.AddUser(acct.Name)
+	}
+}

@@ -1,0 +1,295 @@
+package smtpserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/postern/postern/internal/delivery"
+	"github.com/postern/postern/internal/store"
+)
+
+// message is a received message: the spooled data as the client sent it
+// and the header fields we prepend (Received, and in submission a missing
+// Date or Message-ID).
+type message struct {
+	sp      *spool
+	added   string // Date/Message-ID added in submission
+	prepend string // everything prepended for delivery: Received + added + inspector's
+}
+
+func (m *message) Close() error { return m.sp.Close() }
+
+// content returns a reader over the message as delivered.
+func (m *message) content() io.Reader {
+	return io.MultiReader(strings.NewReader(m.prepend), m.sp.Reader())
+}
+
+// receive reads DATA or BDAT to its end into a spool. It extends the read
+// deadline as data arrives, so a slow but live client gets DataTimeout per
+// block rather than for the whole message, while a stalled one is cut off.
+func (ss *session) receive(r io.Reader) (*message, error) {
+	fr := NewFramingReader(r)
+	sp := newSpool(ss.s.opts.SpoolDir)
+	buf := make([]byte, copyBufSize)
+	nc := ss.conn.Conn()
+	var werr error
+	for {
+		nc.SetReadDeadline(time.Now().Add(ss.s.opts.DataTimeout))
+		n, err := fr.Read(buf)
+		if n > 0 && werr == nil && fr.Err() == nil {
+			_, werr = sp.Write(buf[:n])
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			sp.Close()
+			var se *smtp.SMTPError
+			if errors.As(err, &se) {
+				ss.log.Info("message refused", "tx", ss.tx.id, "reason", se.Message)
+				return nil, se // 552 from go-smtp's size limit
+			}
+			ss.log.Info("message data not received", "tx", ss.tx.id, "err", err)
+			return nil, errTryAgain
+		}
+	}
+	nc.SetReadDeadline(time.Now().Add(ss.s.opts.CommandTimeout))
+	if err := fr.Err(); err != nil {
+		sp.Close()
+		ss.log.Info("message refused", "tx", ss.tx.id, "err", err)
+		if errors.Is(err, ErrNUL) {
+			return nil, errNULByte
+		}
+		return nil, errBareLineEnd
+	}
+	if werr != nil {
+		sp.Close()
+		return nil, ss.internal("spool message", werr)
+	}
+	if max := ss.s.opts.MaxMessageSize; max > 0 && sp.Size() > max {
+		sp.Close()
+		return nil, errTooBig // BDAT path: go-smtp counts chunks, we count octets
+	}
+	msg := &message{sp: sp}
+	if ss.s.opts.Mode == ModeSubmission {
+		msg.added = ss.missingHeaders(sp.Head())
+	}
+	msg.prepend = ss.received() + msg.added
+	if err := ss.inspect(msg); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	return msg, nil
+}
+
+// inspect runs the Inspector seam, if any.
+func (ss *session) inspect(msg *message) error {
+	if ss.s.opts.Inspect == nil {
+		return nil
+	}
+	env := Envelope{Mode: ss.s.opts.Mode, Helo: ss.conn.Hostname(), Remote: remoteNetAddr(ss.conn.Conn()),
+		Account: ss.account, From: ss.tx.from}
+	for _, r := range ss.tx.rcpts {
+		env.To = append(env.To, r.addr)
+	}
+	extra, err := ss.s.opts.Inspect(context.Background(), env, msg.sp.ReaderAt(), msg.sp.Size())
+	if err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			return se
+		}
+		return ss.internal("inspect message", err)
+	}
+	msg.prepend += extra
+	return nil
+}
+
+func remoteNetAddr(c net.Conn) net.Addr { return c.RemoteAddr() }
+
+// missingHeaders returns a Date and a Message-ID field for a submitted
+// message that lacks them (RFC 6409 §8.2, §8.3).
+func (ss *session) missingHeaders(head []byte) string {
+	hasDate, hasID := headerPresence(head)
+	var b strings.Builder
+	if !hasID {
+		b.WriteString("Message-ID: <" + newID() + "." + ss.tx.id + "@" + ss.s.opts.Hostname + ">\r\n")
+	}
+	if !hasDate {
+		b.WriteString("Date: " + ss.s.opts.Clock().Format(time.RFC1123Z) + "\r\n")
+	}
+	return b.String()
+}
+
+// headerPresence scans the header block at the start of head for Date and
+// Message-ID fields. A header block longer than head is assumed to have
+// both: we never add a second one.
+func headerPresence(head []byte) (date, msgID bool) {
+	end := bytes.Index(head, []byte("\r\n\r\n"))
+	if end < 0 {
+		if len(head) >= headLimit {
+			return true, true
+		}
+		end = len(head)
+	}
+	for _, line := range bytes.Split(head[:end], []byte("\r\n")) {
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(string(name))) {
+		case "date":
+			date = true
+		case "message-id":
+			msgID = true
+		}
+	}
+	return date, msgID
+}
+
+// deliver hands the message to every recipient's targets and returns one
+// outcome per recipient. Local targets go through delivery (once per
+// account even when several recipients resolve to it); remote targets go
+// to the queue in one envelope.
+func (ss *session) deliver(msg *message) []error {
+	ctx := context.Background()
+	outcomes := make([]error, len(ss.tx.rcpts))
+	byAccount := map[string]error{}
+	var remote []string
+	var remoteOf []int
+	for i, rc := range ss.tx.rcpts {
+		for _, t := range rc.targets {
+			if t.Remote != "" {
+				remote = append(remote, t.Remote)
+				remoteOf = append(remoteOf, i)
+				continue
+			}
+			err, done := byAccount[t.Account]
+			if !done {
+				err = ss.deliverLocal(ctx, t.Account, msg)
+				byAccount[t.Account] = err
+			}
+			if err != nil && outcomes[i] == nil {
+				outcomes[i] = err
+			}
+		}
+	}
+	if len(remote) > 0 {
+		id, err := ss.s.opts.Queue.Enqueue(ctx, ss.tx.from, remote, msg.content())
+		if err != nil {
+			ss.log.Error("enqueue failed", "tx", ss.tx.id, "err", err)
+			err = errTryAgain
+		} else {
+			ss.log.Info("message queued", "tx", ss.tx.id, "queue_id", id, "rcpts", len(remote))
+		}
+		for _, i := range remoteOf {
+			if err != nil && outcomes[i] == nil {
+				outcomes[i] = err
+			}
+		}
+	}
+	ss.count(outcomes, len(remote) > 0)
+	if ss.s.opts.Mode == ModeSubmission && ss.s.opts.SaveSent && !allFailed(outcomes) {
+		ss.saveSent(ctx, msg)
+	}
+	return outcomes
+}
+
+func (ss *session) deliverLocal(ctx context.Context, account string, msg *message) error {
+	res, err := ss.s.opts.Deliverer.Deliver(ctx, delivery.Request{Account: account, Content: msg.content()})
+	if err != nil {
+		ss.log.Info("delivery failed", "tx", ss.tx.id, "user", account, "err", err, "permanent", delivery.Permanent(err))
+		return err
+	}
+	ss.log.Info("message delivered", "tx", ss.tx.id, "user", res.Account, "mailbox", res.Mailbox, "uid", res.UID, "size", res.Size)
+	return nil
+}
+
+// saveSent keeps the sender's copy (Save-Sent): the message as submitted,
+// with any Date/Message-ID we added, without our Received header. A
+// failure is logged: the message itself has gone.
+func (ss *session) saveSent(ctx context.Context, msg *message) {
+	content := io.MultiReader(strings.NewReader(msg.added), msg.sp.Reader())
+	res, err := ss.s.opts.Deliverer.Deliver(ctx, delivery.Request{
+		Account: ss.account, Mailbox: store.MailboxSent, Content: content, Flags: store.Flags{store.FlagSeen},
+	})
+	if err != nil {
+		ss.log.Warn("save to Sent failed", "tx", ss.tx.id, "user", ss.account, "err", err)
+		return
+	}
+	ss.log.Debug("saved to sent", "tx", ss.tx.id, "mailbox", res.Mailbox, "uid", res.UID)
+}
+
+func allFailed(outcomes []error) bool {
+	for _, o := range outcomes {
+		if o == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// count feeds deliveries_total.
+func (ss *session) count(outcomes []error, queued bool) {
+	for _, o := range outcomes {
+		result := "ok"
+		switch {
+		case o == nil && queued:
+			result = "ok"
+		case o == nil:
+		case delivery.Permanent(o) || isPermanentReply(o):
+			result = "rejected"
+		default:
+			result = "deferred"
+		}
+		ss.s.metrics.deliveries.WithLabelValues(result).Inc()
+	}
+}
+
+func isPermanentReply(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se) && se.Code/100 == 5
+}
+
+// combine turns per-recipient outcomes into SMTP's single reply. When all
+// succeeded: 250. When all failed: the failure (temporary if any was).
+// When some failed after others were stored, a 4xx would make the client
+// resend to everyone and duplicate the stored copies, so the failed
+// recipients go to the queue, which retries them or bounces with a DSN;
+// without a queue we answer 451 and log the duplicates risk.
+func (ss *session) combine(msg *message, outcomes []error) error {
+	var failed []string
+	var firstTemp, firstPerm error
+	for i, o := range outcomes {
+		if o == nil {
+			continue
+		}
+		failed = append(failed, ss.tx.rcpts[i].addr)
+		r := ss.outcomeReply(o)
+		if isPermanentReply(r) && firstPerm == nil {
+			firstPerm = r
+		} else if !isPermanentReply(r) && firstTemp == nil {
+			firstTemp = r
+		}
+	}
+	switch {
+	case len(failed) == 0:
+		return nil
+	case len(failed) < len(outcomes) && ss.s.opts.Queue != nil:
+		if _, err := ss.s.opts.Queue.Enqueue(context.Background(), ss.tx.from, failed, msg.content()); err == nil {
+			ss.log.Info("failed recipients queued for retry", "tx", ss.tx.id, "rcpts", len(failed))
+			return nil
+		}
+		ss.log.Warn("partial delivery; recipients that got the message may get it again", "tx", ss.tx.id)
+		return errTryAgain
+	case firstTemp != nil:
+		return firstTemp
+	}
+	return firstPerm
+}
