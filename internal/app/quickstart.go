@@ -94,7 +94,11 @@ func (in *instance) printBanner() {
 		}
 	}
 	if in.cfg.LMTP.Enable && in.cfg.LMTP.Socket != "" {
-		fmt.Fprintf(w, "  %-12s %s (not available in this build yet)\n", "LMTP socket", in.cfg.LMTP.Socket)
+		state := ""
+		if !built["lmtp"] {
+			state = " (not available in this build yet)"
+		}
+		fmt.Fprintf(w, "  %-12s %s%s\n", "LMTP socket", in.cfg.LMTP.Socket, state)
 	}
 	fmt.Fprintf(w, "  %-12s %s\n", "Control", in.cfg.ControlSocket)
 	if in.cfg.MetricsAddress != "" {

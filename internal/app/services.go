@@ -37,6 +37,9 @@ type protocol struct {
 	// in this build, in which case its ports stay closed and the banner
 	// says so.
 	build func(in *instance) (Service, error)
+	// extra binds listeners that are not TCP ports (the LMTP Unix
+	// socket); nil when there are none.
+	extra func(in *instance) ([]net.Listener, error)
 }
 
 // protocols lists every protocol Postern serves.
@@ -55,6 +58,7 @@ func protocols() []protocol {
 			specs: func(c *config.Config) []listenSpec {
 				return []listenSpec{{"POP3", c.POP.ServerPort, false}, {"POP3S", c.POP.SecurePort, true}}
 			},
+			build: buildPOP3,
 		},
 		{
 			name:    "smtp",
@@ -66,6 +70,7 @@ func protocols() []protocol {
 					{"SMTP", c.SMTP.ServerPort, false},
 				}
 			},
+			build: buildSMTP,
 		},
 		{
 			name:    "lmtp",
@@ -73,6 +78,8 @@ func protocols() []protocol {
 			specs: func(c *config.Config) []listenSpec {
 				return []listenSpec{{"LMTP", c.LMTP.ServerPort, false}}
 			},
+			build: buildLMTP,
+			extra: listenLMTPSocket,
 		},
 	}
 }
@@ -110,6 +117,13 @@ func (in *instance) bind(ctx context.Context) error {
 				}
 				s.lns = append(s.lns, ln)
 			}
+		}
+		if p.extra != nil {
+			lns, err := p.extra(in)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			s.lns = append(s.lns, lns...)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package mail11
 
 import (
 	"encoding/base64"
-	"mime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -155,36 +154,93 @@ func encodeText(s string) string {
 	return strings.Join(out, " ")
 }
 
-// encodeWords RFC 2047-encodes s as UTF-8 encoded words of at most 75
-// characters each, separated by spaces.
+// maxWordLen bounds an encoded word, framing included. RFC 2047 §2 allows
+// 75; 60 leaves room for the longest field name written here
+// ("X-IMAP4-Server: ") on the first line, so that every line that holds
+// encoded words stays within the 76 characters of RFC 2047 §2.
+const maxWordLen = 60
+
+// encodeWords RFC 2047-encodes s as UTF-8 encoded words of at most
+// maxWordLen characters, separated by spaces, never splitting a
+// character: Q encoding, or B when more than half the characters are
+// non-ASCII.
 func encodeWords(s string) string {
-	if isASCII(s) {
-		// mime's encoders leave printable ASCII alone; encode it here.
-		return bEncodeASCII(s)
-	}
-	nonASCII := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
+	total, nonASCII := 0, 0
+	for _, r := range s {
+		total++
+		if r >= utf8.RuneSelf {
 			nonASCII++
 		}
 	}
-	if nonASCII*3 > len(s) {
-		return mime.BEncoding.Encode("utf-8", s)
-	}
-	return mime.QEncoding.Encode("utf-8", s)
+	return encodeWordsAs(s, nonASCII*2 > total)
 }
 
-// bEncodeASCII B-encodes ASCII text in 45-byte chunks: 60 characters of
-// base64 plus 12 of framing stay within the 75 of RFC 2047 §2.
-func bEncodeASCII(s string) string {
-	const chunk = 45
-	var words []string
-	for len(s) > 0 {
-		n := min(chunk, len(s))
-		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
-		s = s[n:]
+// encodeWordsAs encodes s as Q (b64 false) or B encoded words. The Q form
+// is for unstructured text only (RFC 2047 §5(1)); display names use B,
+// which is valid in a phrase (§5(3)). (The stdlib's mime encoders cannot be
+// given a shorter word length, and leave printable ASCII unencoded.)
+func encodeWordsAs(s string, b64 bool) string {
+	prefix := "=?utf-8?q?"
+	if b64 {
+		prefix = "=?utf-8?b?"
 	}
+	budget := maxWordLen - len(prefix) - len("?=")
+	var words []string
+	var chunk []byte // the raw bytes of the current word
+	size := 0        // their encoded length
+	flush := func() {
+		if len(chunk) == 0 {
+			return
+		}
+		var enc string
+		if b64 {
+			enc = base64.StdEncoding.EncodeToString(chunk)
+		} else {
+			enc = qEncode(chunk)
+		}
+		words = append(words, prefix+enc+"?=")
+		chunk, size = chunk[:0], 0
+	}
+	for i := 0; i < len(s); {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		r := s[i : i+n]
+		grow := base64.StdEncoding.EncodedLen(len(chunk)+n) - size
+		if !b64 {
+			grow = len(qEncode([]byte(r)))
+		}
+		if size+grow > budget {
+			flush()
+			grow = base64.StdEncoding.EncodedLen(n)
+			if !b64 {
+				grow = len(qEncode([]byte(r)))
+			}
+		}
+		chunk = append(chunk, r...)
+		size += grow
+		i += n
+	}
+	flush()
 	return strings.Join(words, " ")
+}
+
+// qEncode is the Q encoding of RFC 2047 §4.2: printable ASCII but "=", "?"
+// and "_" is written as it is, a space as "_", anything else as =XX.
+func qEncode(b []byte) string {
+	const hex = "0123456789ABCDEF"
+	var out strings.Builder
+	for _, c := range b {
+		switch {
+		case c == ' ':
+			out.WriteByte('_')
+		case c > ' ' && c < 0x7f && c != '=' && c != '?' && c != '_':
+			out.WriteByte(c)
+		default:
+			out.WriteByte('=')
+			out.WriteByte(hex[c>>4])
+			out.WriteByte(hex[c&15])
+		}
+	}
+	return out.String()
 }
 
 // headerWriter builds a header block.
@@ -234,8 +290,8 @@ func fold(b []byte, line string, skip int) []byte {
 				n-- // keep a UTF-8 character on one line
 			}
 			b = append(b, line[:n]...)
-			b = append(b, "\r\n "...)
-			line = line[n:]
+			b = append(b, "\r\n"...)
+			line = " " + line[n:]
 			skip = 1
 			continue
 		}

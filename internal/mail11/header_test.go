@@ -91,7 +91,7 @@ func TestIMAPHeader(t *testing.T) {
 			opts: IMAPOptions{Options: site},
 			want: "Date: Wed, 30 May 2001 16:19:53 +0100\r\n" +
 				"From: j_smith@acme.widgets.com\r\n" +
-				"To: brown@acme.widgets.com, j_jones@host12.acme.widgets.com\r\n" +
+				"To: brown@acme.widgets.com, jones@host12.acme.widgets.com\r\n" +
 				"CC: boss@federation.gov\r\n" +
 				"Subject: Quarterly report\r\n" +
 				"X-VMS-From: ORDERS::J_SMITH \"John Smith\"\r\n" +
@@ -120,8 +120,8 @@ func TestIMAPHeader(t *testing.T) {
 			opts: IMAPOptions{Options: site},
 			want: "Date: Wed, 30 May 2001 16:19:53 +0100\r\n" +
 				"From: \"ABCMTS::MRGATE::\\\"ABCDEF::VIVALDI \\\"\"@xyz.org\r\n" +
-				"X-VMS-From: =?utf-8?q?SMTP%=22=C2=A2ABCMTS::MRGATE::\\=C2=A2ABCDEF::VIVALDI?=\r\n" +
-				" =?utf-8?q?_\\=C2=A2=C2=A2@xyz.org=22?=\r\n" +
+				"X-VMS-From: =?utf-8?q?SMTP%\"=C2=A2ABCMTS::MRGATE::\\=C2=A2ABCDEF::VIVAL?=\r\n" +
+				" =?utf-8?q?DI_\\=C2=A2=C2=A2@xyz.org\"?=\r\n" +
 				"\r\n",
 		},
 	}
@@ -132,6 +132,13 @@ func TestIMAPHeader(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
 			}
 			checkHeader(t, got)
+			hdr, _ := message.ReadHeader(strings.NewReader(got), 0)
+			if v := message.DecodeHeaderText(hdr.Get("X-VMS-From")); v != vmsFromLine(tc.env) {
+				t.Errorf("X-VMS-From decodes to %q", v)
+			}
+			if v := message.DecodeHeaderText(hdr.Get("Subject")); v != tc.env.Subject {
+				t.Errorf("Subject decodes to %q", v)
+			}
 		})
 	}
 }
@@ -219,7 +226,7 @@ func TestEncodeText(t *testing.T) {
 		{"Café crème brûlée ok", "=?utf-8?q?Caf=C3=A9_cr=C3=A8me_br=C3=BBl=C3=A9e?= ok"},
 		{"a é  é b", "a =?utf-8?q?=C3=A9__=C3=A9?= b"},
 		{"ééé", "=?utf-8?b?w6nDqcOp?="},
-		{"looks =?utf-8?q?x?= encoded", "looks =?utf-8?b?PT91dGYtOD9xP3g/PQ==?= encoded"},
+		{"looks =?utf-8?q?x?= encoded", "looks =?utf-8?q?=3D=3Futf-8=3Fq=3Fx=3F=3D?= encoded"},
 		{"tab\there", "tab here"},
 	}
 	for _, tc := range tests {

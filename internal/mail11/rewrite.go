@@ -1,9 +1,6 @@
 package mail11
 
-import (
-	"mime"
-	"strings"
-)
+import "strings"
 
 // RewriteMode is how a DECnet address is rebuilt (Decnet-Rewrite,
 // Quoted-Decnet-Rewrite; TCPIP$POP_DECNET_REWRITE and
@@ -251,7 +248,7 @@ func FormatAddress(name, addr string) string {
 		return addr
 	}
 	if !isASCII(name) {
-		return mime.BEncoding.Encode("utf-8", name) + " <" + addr + ">"
+		return encodeWordsAs(name, true) + " <" + addr + ">"
 	}
 	return quoteLocal(name) + " <" + addr + ">"
 }

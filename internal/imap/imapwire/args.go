@@ -73,14 +73,16 @@ type EnableArgs struct {
 // ParseEnableArgs decodes 1*(SP capability).
 func ParseEnableArgs(dec *Decoder) EnableArgs {
 	var a EnableArgs
-	for len(a.Capabilities) == 0 || dec.SP() {
+	for {
 		var c string
-		if len(a.Capabilities) == 0 && !dec.ExpectSP() || !dec.ExpectAtom(&c) {
-			break
+		if !dec.ExpectSP() || !dec.ExpectAtom(&c) {
+			return a
 		}
 		a.Capabilities = append(a.Capabilities, strings.ToUpper(c))
+		if !dec.Peek(' ') {
+			return a
+		}
 	}
-	return a
 }
 
 // SelectArgs are the arguments of SELECT and EXAMINE.

@@ -109,7 +109,7 @@ func (dec *Decoder) literalCRLF() bool {
 	}
 	b, err := dec.r.Peek(2)
 	if len(b) < 2 || b[0] != '\r' || b[1] != '\n' {
-		if err != nil {
+		if err != nil && (len(b) == 0 || len(b) == 1 && b[0] == '\r') {
 			return dec.ioErr(err)
 		}
 		return dec.setErr(syntaxErrorf("expected CRLF after literal header"))

@@ -71,6 +71,7 @@ func (c *conn) dispatch(cmd command, entry cmdEntry, known bool) {
 	start := time.Now()
 	label := cmd.verb
 	var err error
+	bad := true // counts towards maxBadCommands
 	switch {
 	case !known:
 		label = "unknown"
@@ -85,10 +86,12 @@ func (c *conn) dispatch(cmd command, entry cmdEntry, known bool) {
 		metricBadInput.WithLabelValues("state").Inc()
 		err = errSyntax("command not valid in the %s state", c.state)
 	default:
+		bad = false
+		c.syncChanges()
 		err = entry.fn(c, c.ctx, cmd.args)
 	}
 	c.nCmds++
-	result := c.epilogue(cmd, err)
+	result := c.epilogue(cmd, err, bad)
 	metricCommands.WithLabelValues(label, result).Observe(time.Since(start).Seconds())
 	c.log.LogAttrs(c.ctx, slog.LevelDebug, "pop3 command done", slog.String("cmd", label),
 		slog.String("result", result), slog.Duration("duration", time.Since(start)))
@@ -103,7 +106,9 @@ func badKind(cmd command) string {
 }
 
 // epilogue writes the reply for err and returns the metric result.
-func (c *conn) epilogue(cmd command, err error) string {
+// bad marks an unknown or out-of-state command, which counts towards
+// maxBadCommands; a success resets the count.
+func (c *conn) epilogue(cmd command, err error, bad bool) string {
 	if err == nil {
 		c.badCmds = 0
 		return resultOK
@@ -122,6 +127,8 @@ func (c *conn) epilogue(cmd command, err error) string {
 	var se syntaxError
 	if errors.As(err, &se) {
 		result = resultBad
+	}
+	if bad {
 		c.badCmds++
 		if c.badCmds >= maxBadCommands {
 			line += "; too many bad commands, closing connection"
@@ -142,3 +149,18 @@ func (c *conn) epilogue(cmd command, err error) string {
 // errIO means the connection failed while a handler wrote to it; the
 // epilogue only closes.
 var errIO = errors.New("connection failed")
+
+// Redact is an observe.Redactor for POP3 client lines: it hides the
+// password of PASS, the digest of APOP and the initial response of AUTH.
+// The server already traces those lines redacted; Redact is for a Tracer
+// shared with code that does not.
+func Redact(line []byte) []byte {
+	cmd, binary := parseCommand(line)
+	if binary {
+		return line
+	}
+	if e, ok := commands[cmd.verb]; ok && e.secret {
+		return []byte(redact(cmd))
+	}
+	return line
+}

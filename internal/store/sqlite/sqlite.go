@@ -75,6 +75,7 @@ type Store struct {
 	stmtInsertContent *sql.Stmt
 	stmtInsertMessage *sql.Stmt
 	watch             *watcher // nil unless Options.WatchInterval > 0
+	commit            committer
 
 	// pending holds the content files renamed into msg/ whose index rows
 	// are not committed yet, so Reclaim leaves them alone.

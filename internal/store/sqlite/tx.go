@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/postern/postern/internal/store"
 )
@@ -53,53 +52,6 @@ func (w *wtx) touch(ids ...store.MailboxID) {
 	for _, id := range ids {
 		w.touched[id] = struct{}{}
 	}
-}
-
-// write runs fn in a write transaction on the single writer connection,
-// commits, and then publishes the queued changes. The transaction begins
-// IMMEDIATE, so it holds SQLite's write lock from its start: keep fn short,
-// and never let it wait on a client or fsync a content file.
-func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
-	if err := s.checkOpen(); err != nil {
-		return err
-	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	w := &wtx{Tx: tx, s: s}
-	var foreign []event
-	if s.watch != nil {
-		// Changes other processes committed since the last look are
-		// published first, so that every session sees commit order.
-		foreign, err = s.watch.sync(ctx, tx)
-		if err != nil {
-			tx.Rollback()
-			return err
-		}
-	}
-	err = fn(w)
-	recorded := false
-	if err == nil && s.watch != nil {
-		err = s.watch.recordOwn(ctx, tx, w.touched)
-		recorded = true
-	}
-	if err == nil {
-		if err = tx.Commit(); err != nil {
-			err = fmt.Errorf("%w: %w", errCommit, err)
-		}
-	} else {
-		tx.Rollback()
-	}
-	if recorded {
-		s.watch.finishOwn(err == nil)
-	}
-	s.publishEvents(foreign)
-	if err != nil {
-		return err
-	}
-	s.publishEvents(w.events)
-	return nil
 }
 
 func (s *Store) publishEvents(evs []event) {

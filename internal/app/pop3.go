@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"runtime"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/pop3/pop3server"
+	"github.com/postern/postern/internal/store"
+)
+
+// buildPOP3 converts the [POP] section and the globals into the POP3
+// server's Options (STYLE.md B1: the server never reads config).
+func buildPOP3(in *instance) (Service, error) {
+	cfg := in.cfg
+	pc := cfg.POP
+
+	// [POP] Log-Level has its own level, which XTND LOGLEVEL changes; the
+	// lines go to the same stderr and run log as the rest.
+	level := new(slog.LevelVar)
+	if lvl, err := observe.ParseLevel(string(pc.LogLevel)); err == nil {
+		level.Set(lvl)
+	} else {
+		level.Set(in.level.Level())
+	}
+	var out io.Writer = in.opts.Stderr
+	if in.runLog != nil {
+		out = io.MultiWriter(in.opts.Stderr, in.runLog)
+	}
+	logger := observe.NewLogger(out, level, observe.FormatText).With("pkg", "pop3")
+
+	traceDir := ""
+	if pc.Trace {
+		traceDir = cfg.LogDirectory
+	}
+	tracer, err := observe.NewTracer(observe.TraceOptions{
+		Dir: traceDir, Proto: "pop3", Node: cfg.Hostname, Synch: pc.TraceSynch, Redactor: pop3server.Redact,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	stats := observe.NewStats(nil)
+	in.stats["pop3"] = stats
+
+	authn := auth.New(auth.Options{
+		Store:  in.store,
+		Logger: logger,
+		Upgrade: func(ctx context.Context, name string, u store.AccountUpdate) error {
+			_, err := in.store.UpdateAccount(ctx, name, u)
+			return err
+		},
+	})
+
+	security := pop3server.SecurityFriendly
+	if pc.Security == config.SecuritySecure {
+		security = pop3server.SecuritySecure
+	}
+	idle := pc.LinkIdleTimeout
+	if idle == 0 {
+		idle = -1 // Link-Idle-Timeout: 0 means never
+	}
+	srv, err := pop3server.New(pop3server.Options{
+		Store:              in.store,
+		Auth:               authn,
+		Hostname:           cfg.Hostname,
+		Version:            Version,
+		OS:                 runtime.GOOS + " " + runtime.GOARCH,
+		Started:            in.started,
+		TLS:                in.tls.config("pop3"),
+		AllowPlaintextAuth: pc.AllowPlaintextAuth,
+		Security:           security,
+		MaxAuthAttempts:    pc.MaxAuthAttempts,
+		Disuserpass:        pc.Disuserpass,
+		LeaveInNewmail:     pc.LeaveInNewmail,
+		UseMailFolder:      pc.UseMailFolder,
+		MessageMaximum:     pc.MessageMaximum,
+		FastScan:           pc.FastScan,
+		SendIDHeaders:      pc.SendIDHeaders,
+		PurgeReclaim:       pc.PurgeReclaim,
+		IdleTimeout:        idle,
+		MaxSessions:        pc.MaximumThreads,
+		Sndbuf:             pc.Sndbuf,
+		Logger:             logger,
+		Level:              level,
+		Tracer:             tracer,
+		Events:             in.events,
+		LogReject:          pc.LogReject,
+		Stats:              stats,
+		Conns:              in.conns,
+		Shutdown: func() {
+			in.events.Event(observe.EventShutdown, slog.String("by", "XTND SHUTDOWN"))
+			in.requestStop()
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pop3Service{Server: srv, tracer: tracer}, nil
+}
+
+// pop3Service closes the trace file after the server has stopped.
+type pop3Service struct {
+	*pop3server.Server
+	tracer *observe.Tracer
+}
+
+func (s pop3Service) Shutdown(ctx context.Context) error {
+	err := s.Server.Shutdown(ctx)
+	if cerr := s.tracer.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,229 @@
+package imapserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+)
+
+// handler is the signature of every command handler (STYLE.md B2). It
+// parses its arguments to the CRLF, executes, and writes untagged data;
+// the tagged response is the epilogue's.
+type handler func(c *conn, ctx context.Context, tag string, dec *imapwire.Decoder) error
+
+// command is one entry of the dispatch table.
+type command struct {
+	fn     handler
+	states state // where the command is allowed; dispatch checks, handlers never do
+	// noExpunge: EXPUNGE responses may not be sent while answering
+	// (RFC 9051 §7.5.1: FETCH, STORE, SEARCH; their UID forms may).
+	noExpunge bool
+	// ownUpdates: the handler sends pending mailbox updates itself (IDLE).
+	ownUpdates bool
+}
+
+// commands is the dispatch table. Keys are upper-case verbs, two-word
+// verbs joined by one space ("UID FETCH"). It is immutable.
+var commands = map[string]*command{
+	// Any state (RFC 9051 §6.1).
+	"CAPABILITY": {fn: (*conn).cmdCapability, states: anyState},
+	"NOOP":       {fn: (*conn).cmdNoop, states: anyState},
+	"LOGOUT":     {fn: (*conn).cmdLogout, states: anyState},
+	"ID":         {fn: (*conn).cmdID, states: anyState}, // RFC 2971
+
+	// Not authenticated (§6.2).
+	"STARTTLS":     {fn: (*conn).cmdStartTLS, states: notAuthed},
+	"LOGIN":        {fn: (*conn).cmdLogin, states: notAuthed},
+	"AUTHENTICATE": {fn: (*conn).cmdAuthenticate, states: notAuthed},
+
+	// Authenticated (§6.3).
+	"ENABLE":      {fn: (*conn).cmdEnable, states: stateAuthenticated}, // RFC 5161 §3.1
+	"SELECT":      {fn: (*conn).cmdSelect, states: authed},
+	"EXAMINE":     {fn: (*conn).cmdExamine, states: authed},
+	"CREATE":      {fn: (*conn).cmdCreate, states: authed},
+	"DELETE":      {fn: (*conn).cmdDelete, states: authed},
+	"RENAME":      {fn: (*conn).cmdRename, states: authed},
+	"SUBSCRIBE":   {fn: (*conn).cmdSubscribe, states: authed},
+	"UNSUBSCRIBE": {fn: (*conn).cmdUnsubscribe, states: authed},
+	"LIST":        {fn: (*conn).cmdList, states: authed},
+	"LSUB":        {fn: (*conn).cmdLsub, states: authed},
+	"NAMESPACE":   {fn: (*conn).cmdNamespace, states: authed},
+	"STATUS":      {fn: (*conn).cmdStatus, states: authed},
+	"APPEND":      {fn: (*conn).cmdAppend, states: authed},
+	"IDLE":        {fn: (*conn).cmdIdle, states: authed, ownUpdates: true},
+
+	// Selected (§6.4).
+	"CHECK":       {fn: (*conn).cmdCheck, states: onSelected},
+	"CLOSE":       {fn: (*conn).cmdClose, states: onSelected},
+	"UNSELECT":    {fn: (*conn).cmdUnselect, states: onSelected},
+	"EXPUNGE":     {fn: (*conn).cmdExpunge, states: onSelected},
+	"SEARCH":      {fn: (*conn).cmdSearch, states: onSelected, noExpunge: true},
+	"FETCH":       {fn: (*conn).cmdFetch, states: onSelected, noExpunge: true},
+	"STORE":       {fn: (*conn).cmdStore, states: onSelected, noExpunge: true},
+	"COPY":        {fn: (*conn).cmdCopy, states: onSelected},
+	"MOVE":        {fn: (*conn).cmdMove, states: onSelected},
+	"UID SEARCH":  {fn: (*conn).cmdUIDSearch, states: onSelected},
+	"UID FETCH":   {fn: (*conn).cmdUIDFetch, states: onSelected},
+	"UID STORE":   {fn: (*conn).cmdUIDStore, states: onSelected},
+	"UID COPY":    {fn: (*conn).cmdUIDCopy, states: onSelected},
+	"UID MOVE":    {fn: (*conn).cmdUIDMove, states: onSelected},
+	"UID EXPUNGE": {fn: (*conn).cmdUIDExpunge, states: onSelected}, // RFC 4315 §2.1
+}
+
+// response is the per-command scratch the handler fills for the tagged OK:
+// a response code and text. Reset before each command.
+type response struct {
+	code string
+	text string
+}
+
+// command reads one command's tag and verb and dispatches it. It returns
+// false when the connection must end.
+func (c *conn) command() bool {
+	dec := c.dec
+	var tag, verb string
+	if !(dec.ExpectTag(&tag) && dec.ExpectSP() && dec.ExpectAtom(&verb)) {
+		return c.preDispatchError(tag, dec.Err())
+	}
+	verb = strings.ToUpper(verb)
+	if verb == "UID" {
+		var sub string
+		if !(dec.ExpectSP() && dec.ExpectAtom(&sub)) {
+			return c.preDispatchError(tag, dec.Err())
+		}
+		verb += " " + strings.ToUpper(sub)
+	}
+	cmd, ok := commands[verb]
+	if !ok {
+		metricCommands.WithLabelValues("unknown", resultBad).Observe(0)
+		return c.preDispatchError(tag, badf("Unknown command"))
+	}
+	return c.dispatch(verb, cmd, tag)
+}
+
+// preDispatchError answers a command that could not be read up to its
+// verb. A garbage first command closes the connection: it defends against
+// cross-protocol attacks (an HTTP request sent to the IMAP port).
+func (c *conn) preDispatchError(tag string, err error) bool {
+	if isIOError(err) {
+		c.readFailed(err)
+		return false
+	}
+	c.nCmds++
+	c.badCmds++
+	_, _, msg := classify(err)
+	if tag == "" {
+		c.enc.raw("* BAD ").raw(respText(msg)).crlf()
+	} else {
+		c.tagged(tag, "BAD", "", msg)
+	}
+	if c.nCmds == 1 || c.badCmds > maxBadCommands || imapwire.IsFatal(c.dec.Err()) && !isSyntax(c.dec.Err()) {
+		c.bye("Too many invalid commands")
+		return false
+	}
+	if err := c.dec.DiscardLine(); err != nil {
+		c.readFailed(err)
+		return false
+	}
+	return true
+}
+
+func isSyntax(err error) bool {
+	var se *imapwire.SyntaxError
+	return err == nil || errors.As(err, &se)
+}
+
+// dispatch runs one command and its epilogue: the state gate, the handler,
+// pending mailbox updates, the tagged response, the log line and the
+// metric. It returns false when the connection must end.
+func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
+	start := time.Now()
+	c.nCmds++
+	c.resp = response{}
+	var err error
+	if cmd.states&c.state == 0 {
+		err = badf("%s not allowed in the %s state", verb, c.state)
+	} else {
+		err = cmd.fn(c, c.ctx, tag, c.dec)
+	}
+	decErr := c.dec.Err()
+	if err == nil && decErr != nil {
+		err = decErr // a handler that skipped its final check
+	}
+	fatal := decErr != nil && !isIOError(decErr) && imapwire.IsFatal(decErr)
+	if !fatal && !isIOError(err) {
+		if derr := c.dec.DiscardLine(); derr != nil {
+			err = derr
+		}
+	}
+	cls, code, msg := classify(err)
+	if cls == classIO {
+		c.observe(verb, start, resultIOError, err)
+		c.readFailed(err)
+		return false
+	}
+	if c.state == stateSelected && cls != classBye && !cmd.ownUpdates {
+		c.sendUpdates(!cmd.noExpunge)
+	}
+	result := resultOK
+	switch cls {
+	case classOK:
+		if c.resp.text == "" {
+			c.resp.text = verb + " completed"
+		}
+		c.tagged(tag, "OK", c.resp.code, c.resp.text)
+	case classNo:
+		result = resultNo
+		c.tagged(tag, "NO", code, msg)
+	case classBad:
+		result = resultBad
+		c.badCmds++
+		c.tagged(tag, "BAD", code, msg)
+	case classInternal:
+		result = resultError
+		c.log.Error("imap command failed", slog.String("cmd", verb), slog.Any("err", err))
+		c.tagged(tag, "NO", code, msg)
+	case classBye:
+		c.bye(msg)
+		c.setState(stateLogout)
+	}
+	c.observe(verb, start, result, err)
+	if fatal || c.badCmds > maxBadCommands {
+		c.bye("Too many invalid commands")
+		return false
+	}
+	return true
+}
+
+// observe writes the command's debug line and metric.
+func (c *conn) observe(verb string, start time.Time, result string, err error) {
+	d := time.Since(start)
+	metricCommands.WithLabelValues(verb, result).Observe(d.Seconds())
+	attrs := []slog.Attr{slog.String("cmd", verb), slog.String("result", result), slog.Duration("duration", d)}
+	if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+	}
+	c.log.LogAttrs(c.ctx, slog.LevelDebug, "imap command done", attrs...)
+}
+
+// tagged writes a tagged status response.
+func (c *conn) tagged(tag, status, code, text string) {
+	c.enc.raw(tag).sp().raw(status).sp()
+	if code != "" {
+		c.enc.raw("[").raw(code).raw("] ")
+	}
+	c.enc.raw(respText(text)).crlf()
+}
+
+// untaggedOK writes "* OK [code] text".
+func (c *conn) untaggedOK(code, text string) {
+	c.enc.raw("* OK ")
+	if code != "" {
+		c.enc.raw("[").raw(code).raw("] ")
+	}
+	c.enc.raw(respText(text)).crlf()
+}

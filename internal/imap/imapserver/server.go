@@ -1,0 +1,250 @@
+package imapserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/store"
+)
+
+// Defaults of Options fields left zero, and fixed limits.
+const (
+	defaultIdleTimeout   = 30 * time.Minute // RFC 9051 §5.4 minimum autologout timer
+	preAuthTimeout       = 1 * time.Minute  // before login, at most this long idle
+	writeTimeout         = 2 * time.Minute  // a single write blocked this long ends the connection
+	defaultShutdownGrace = 30 * time.Second
+	defaultMaxLine       = 64 * 1024
+	maxBadCommands       = 20 // BAD responses before the connection is closed
+	fetchBatch           = 256
+	idleTick             = 250 * time.Millisecond // how often IDLE looks for changes from other processes
+)
+
+// Options configure a Server. Only Store and Auth are required; every other
+// zero value is safe and documented.
+type Options struct {
+	// Store holds the mail; Auth verifies credentials and throttles
+	// failures.
+	Store store.Store
+	Auth  *auth.Authenticator
+
+	// Hostname is the server's name in the greeting and X-IMAP4-Server;
+	// empty means "localhost". Version is the product version ("dev" when
+	// empty).
+	Hostname string
+	Version  string
+
+	// TLS is the configuration for STARTTLS. Nil: STARTTLS is neither
+	// offered nor accepted. Implicit-TLS listeners come already wrapped by
+	// tls.NewListener; the server notices them by the *tls.Conn type.
+	TLS *tls.Config
+	// AllowPlaintextAuth permits LOGIN and AUTHENTICATE PLAIN on
+	// connections that are neither TLS nor loopback; off, such connections
+	// see LOGINDISABLED (RFC 9051 §6.2.3).
+	AllowPlaintextAuth bool
+
+	// IdleTimeout is the autologout timer after login (Idle-Timeout). Zero
+	// means 30 minutes; negative means none.
+	IdleTimeout time.Duration
+	// MessageCap shows at most this many messages of a mailbox, the oldest
+	// first (Message-Cap); zero means all. See docs/imap.md.
+	MessageCap int
+	// SendIDHeaders adds X-IMAP4-Server and X-IMAP4-ID to every message as
+	// the client sees it, counted in every size (Send-ID-Headers).
+	SendIDHeaders bool
+	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
+	// RFC 7889); zero means no limit.
+	AppendLimit int64
+	// MaxLineLength bounds one command line, and the strings it carries;
+	// zero means 64 KiB.
+	MaxLineLength int
+	// TempDir holds spooled APPEND literals; empty means os.TempDir().
+	TempDir string
+
+	// Logger receives the server's log lines; nil discards.
+	Logger *slog.Logger
+	// Tracer traces protocol lines (Server-Trace); nil traces nothing. The
+	// server redacts credentials itself: give the Tracer no Redactor.
+	Tracer *observe.Tracer
+	// Events receives AUTHFAIL lines; nil writes none.
+	Events *observe.EventLog
+	// Stats are the statistics counters; nil means private ones.
+	Stats *observe.Stats
+	// Conns is the process's connection registry; nil means a private one.
+	Conns *observe.Conns
+
+	// Clock is the time source; nil means time.Now.
+	Clock func() time.Time
+}
+
+// Server is an IMAP server. Serve may be called for several listeners.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	stats *observe.Stats
+	conns *observe.Conns
+	view  viewer
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	active    map[*conn]struct{}
+	closing   bool
+	wg        sync.WaitGroup
+}
+
+// New checks opts and returns a Server. It fails when a capability the
+// server would advertise has no implementation (STYLE.md B4: fail at boot,
+// not mid-session).
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Auth == nil {
+		return nil, errors.New("imapserver: Store and Auth are required")
+	}
+	if opts.Hostname == "" {
+		opts.Hostname = "localhost"
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = defaultIdleTimeout
+	}
+	if opts.MaxLineLength <= 0 {
+		opts.MaxLineLength = defaultMaxLine
+	}
+	if opts.MessageCap < 0 {
+		return nil, fmt.Errorf("imapserver: negative MessageCap %d", opts.MessageCap)
+	}
+	if opts.TempDir == "" {
+		opts.TempDir = os.TempDir()
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	s := &Server{
+		opts: opts, log: opts.Logger, stats: opts.Stats, conns: opts.Conns,
+		listeners: make(map[net.Listener]struct{}), active: make(map[*conn]struct{}),
+	}
+	if s.log == nil {
+		s.log = observe.Discard()
+	}
+	if s.stats == nil {
+		s.stats = observe.NewStats(opts.Clock)
+	}
+	if s.conns == nil {
+		s.conns = observe.NewConns()
+	}
+	s.view = viewer{sendIDHeaders: opts.SendIDHeaders, hostname: opts.Hostname, version: opts.Version}
+	if err := s.checkCapabilities(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Serve accepts connections on ln until Shutdown or a permanent accept
+// error. It returns nil after Shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosing() || ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return fmt.Errorf("imap accept: %w", err)
+		}
+		backoff = 0
+		c := newConn(s, nc)
+		if !s.track(c) {
+			nc.Close()
+			return nil
+		}
+		go func() {
+			defer s.untrack(c)
+			c.serve()
+		}()
+	}
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.active[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.active, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Shutdown stops accepting, asks every connection to end (each says
+// "* BYE" at its next read), and waits for them until ctx is done, after
+// which the remaining connections are closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	for c := range s.active {
+		c.wake()
+	}
+	s.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultShutdownGrace)
+		defer cancel()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.active {
+			c.raw.Close()
+		}
+		s.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,156 @@
+package imapwire
+
+import (
+	"io"
+	"strings"
+)
+
+// A CommandSpec describes the grammar of one command: what follows its
+// name. The server's dispatch table can take its names from here and use
+// Parse for commands whose arguments it does not stream.
+type CommandSpec struct {
+	// Name is the verb in upper case; UID commands are "UID FETCH" etc.
+	Name string
+	// Parse decodes the arguments up to, not including, CRLF, and returns
+	// them: one of the …Args types, a SeqSet, a []IDParam, a string (APPEND's
+	// mailbox) or nil for a command without arguments.
+	Parse func(dec *Decoder) any
+	// Literal marks APPEND: after Parse, the caller decodes the messages with
+	// ParseAppendMessage and streams each literal itself.
+	Literal bool
+}
+
+// noArgs parses the arguments of a command that takes none.
+func noArgs(*Decoder) any { return nil }
+
+// commandSpecs is the grammar of every command of RFC 9051 and RFC 3501
+// plus the extensions of issue 4.
+var commandSpecs = func() map[string]CommandSpec {
+	list := []CommandSpec{
+		{Name: "CAPABILITY", Parse: noArgs},
+		{Name: "NOOP", Parse: noArgs},
+		{Name: "LOGOUT", Parse: noArgs},
+		{Name: "STARTTLS", Parse: noArgs},
+		{Name: "AUTHENTICATE", Parse: func(d *Decoder) any { return ParseAuthenticateArgs(d) }},
+		{Name: "LOGIN", Parse: func(d *Decoder) any { return ParseLoginArgs(d) }},
+		{Name: "ENABLE", Parse: func(d *Decoder) any { return ParseEnableArgs(d) }},
+		{Name: "ID", Parse: func(d *Decoder) any { return ParseIDArgs(d) }},
+		{Name: "SELECT", Parse: func(d *Decoder) any { return ParseSelectArgs(d) }},
+		{Name: "EXAMINE", Parse: func(d *Decoder) any { return ParseSelectArgs(d) }},
+		{Name: "CREATE", Parse: func(d *Decoder) any { return ParseCreateArgs(d) }},
+		{Name: "DELETE", Parse: func(d *Decoder) any { return ParseMailboxArgs(d) }},
+		{Name: "RENAME", Parse: func(d *Decoder) any { return ParseRenameArgs(d) }},
+		{Name: "SUBSCRIBE", Parse: func(d *Decoder) any { return ParseMailboxArgs(d) }},
+		{Name: "UNSUBSCRIBE", Parse: func(d *Decoder) any { return ParseMailboxArgs(d) }},
+		{Name: "LIST", Parse: func(d *Decoder) any { return ParseListArgs(d) }},
+		{Name: "LSUB", Parse: func(d *Decoder) any { return ParseLSubArgs(d) }},
+		{Name: "NAMESPACE", Parse: noArgs},
+		{Name: "STATUS", Parse: func(d *Decoder) any { return ParseStatusArgs(d) }},
+		{Name: "APPEND", Parse: func(d *Decoder) any { return ParseAppendMailbox(d) }, Literal: true},
+		{Name: "IDLE", Parse: noArgs},
+		{Name: "CHECK", Parse: noArgs},
+		{Name: "CLOSE", Parse: noArgs},
+		{Name: "UNSELECT", Parse: noArgs},
+		{Name: "EXPUNGE", Parse: noArgs},
+		{Name: "UID EXPUNGE", Parse: func(d *Decoder) any { return ParseSeqSetArgs(d) }},
+		{Name: "SEARCH", Parse: func(d *Decoder) any { return ParseSearchArgs(d) }},
+		{Name: "UID SEARCH", Parse: func(d *Decoder) any { return ParseSearchArgs(d) }},
+		{Name: "FETCH", Parse: func(d *Decoder) any { return ParseFetchArgs(d) }},
+		{Name: "UID FETCH", Parse: func(d *Decoder) any { return ParseFetchArgs(d) }},
+		{Name: "STORE", Parse: func(d *Decoder) any { return ParseStoreArgs(d) }},
+		{Name: "UID STORE", Parse: func(d *Decoder) any { return ParseStoreArgs(d) }},
+		{Name: "COPY", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
+		{Name: "UID COPY", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
+		{Name: "MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
+		{Name: "UID MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
+	}
+	m := make(map[string]CommandSpec, len(list))
+	for _, c := range list {
+		m[c.Name] = c
+	}
+	return m
+}()
+
+// LookupCommand returns the grammar of the command called name (upper
+// case, "UID FETCH" for UID commands).
+func LookupCommand(name string) (CommandSpec, bool) {
+	c, ok := commandSpecs[name]
+	return c, ok
+}
+
+// CommandNames returns the names of every command the package parses.
+func CommandNames() []string {
+	names := make([]string, 0, len(commandSpecs))
+	for n := range commandSpecs {
+		names = append(names, n)
+	}
+	return names
+}
+
+// ParseCommandName decodes the start of a command: tag SP name, where name
+// is upper-cased and a UID command becomes "UID FETCH" etc. It does not
+// check that the command exists.
+func ParseCommandName(dec *Decoder) (tag, name string) {
+	if !dec.ExpectTag(&tag) || !dec.ExpectSP() || !dec.ExpectAtom(&name) {
+		return tag, ""
+	}
+	name = strings.ToUpper(name)
+	if name == "UID" {
+		var sub string
+		if dec.ExpectSP() && dec.ExpectAtom(&sub) {
+			name += " " + strings.ToUpper(sub)
+		}
+	}
+	return tag, name
+}
+
+// A Command is a whole parsed command, as ParseCommand returns it.
+type Command struct {
+	Tag  string
+	Name string
+	Args any // see CommandSpec.Parse; for APPEND an AppendCommand
+}
+
+// AppendCommand is the Args of an APPEND parsed by ParseCommand, which
+// reads and drops the message data. The server streams it instead.
+type AppendCommand struct {
+	Mailbox  string
+	Messages []AppendMessage
+}
+
+// ParseCommand decodes one whole command, CRLF included, with the grammar
+// of LookupCommand. It accepts every literal and reads and drops APPEND
+// data, so it suits tests, fuzzing and tools rather than a server. An
+// unknown command is a *SyntaxError.
+func ParseCommand(dec *Decoder) (Command, error) {
+	var cmd Command
+	cmd.Tag, cmd.Name = ParseCommandName(dec)
+	if dec.Err() != nil {
+		return cmd, dec.Err()
+	}
+	spec, ok := LookupCommand(cmd.Name)
+	if !ok {
+		dec.Fail("unknown command " + cmd.Name)
+		return cmd, dec.Err()
+	}
+	cmd.Args = spec.Parse(dec)
+	if spec.Literal {
+		ac := AppendCommand{Mailbox: cmd.Args.(string)}
+		for dec.Err() == nil {
+			m := ParseAppendMessage(dec)
+			if dec.Err() != nil {
+				break
+			}
+			if _, err := io.Copy(io.Discard, dec.LiteralReader(m.Literal)); err != nil {
+				break
+			}
+			ac.Messages = append(ac.Messages, m)
+			if !dec.Peek(' ') {
+				break
+			}
+		}
+		cmd.Args = ac
+	}
+	dec.ExpectCRLF()
+	return cmd, dec.Err()
+}
