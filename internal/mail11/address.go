@@ -182,7 +182,7 @@ func isQuotedAddress(s string) bool {
 		return false
 	}
 	inner := s[1 : len(s)-1]
-	return strings.Contains(inner, "@") && !strings.Contains(inner, `"`) && !hasControl(inner)
+	return strings.Contains(inner, "@") && !strings.Contains(inner, `"`) && !hasControl(inner) && validText(inner)
 }
 
 // isNodeName reports whether s can be a DECnet node name.

@@ -32,6 +32,10 @@ var classifyTests = []struct {
 	{`"X::Y"::USER`, Address{Class: ClassOther, Raw: `"X::Y"::USER`}},
 	{"NODE::US\r\nER", Address{Class: ClassOther, Raw: "NODE::US\r\nER"}},
 	{"NODE::\"a\n@b\"", Address{Class: ClassOther, Raw: "NODE::\"a\n@b\""}},
+	{"NODE::US\u0085ER", Address{Class: ClassOther, Raw: "NODE::US\u0085ER"}},
+	{"N\xffODE::USER", Address{Class: ClassOther, Raw: "N\xffODE::USER"}},
+	{"J\xd6RG", Address{Class: ClassOther, Raw: "J\xd6RG"}},
+	{"JÖRG", Address{Class: ClassUser, Raw: "JÖRG", User: "JÖRG"}},
 	{``, Address{Class: ClassOther, Raw: ``}},
 }
 

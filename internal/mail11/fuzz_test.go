@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/postern/postern/internal/store"
 )
@@ -72,7 +73,7 @@ func FuzzRewrite(f *testing.F) {
 		a := Classify(vms)
 		for _, o := range opts {
 			for _, got := range []string{o.Rewrite(vms), o.RewriteRecipient(vms, from)} {
-				if strings.ContainsAny(got, "\r\n") || hasControl(got) {
+				if strings.ContainsAny(got, "\r\n") || !utf8.ValidString(got) || hasControlRune(got) {
 					t.Fatalf("control character in %q", got)
 				}
 				if isAddrSpec(got) {

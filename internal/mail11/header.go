@@ -255,9 +255,13 @@ func (h *headerWriter) date(t time.Time) {
 	}
 }
 
-// field writes "name: value" folded, unless value is empty. The value must
-// be free of control characters (clean or encodeText).
+// field writes "name: value" folded, unless value is empty. Values are
+// built clean (clean, encodeText, Rewrite); one that is not is cleaned
+// here all the same, so that no stored text can ever break a line.
 func (h *headerWriter) field(name, value string) {
+	if !utf8.ValidString(value) || hasControlRune(value) {
+		value = clean(value)
+	}
 	value = strings.TrimRight(value, " ")
 	if value == "" {
 		return

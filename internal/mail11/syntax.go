@@ -21,7 +21,7 @@ func isAtext(c byte) bool {
 // isDotAtom reports whether s is an RFC 5322 §3.2.3 dot-atom-text: atoms of
 // atext joined by single dots, in valid UTF-8.
 func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") || !utf8.ValidString(s) {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") || !validText(s) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -35,7 +35,7 @@ func isDotAtom(s string) bool {
 // isQuotedString reports whether s is exactly one RFC 5322 §3.2.4
 // quoted-string without folding: DQUOTE, qtext / WSP / quoted-pair, DQUOTE.
 func isQuotedString(s string) bool {
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' || !utf8.ValidString(s) {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' || !validText(s) {
 		return false
 	}
 	for i := 1; i < len(s)-1; i++ {
@@ -61,7 +61,7 @@ func isDomain(s string) bool {
 				return false
 			}
 		}
-		return utf8.ValidString(s)
+		return validText(s)
 	}
 	return isDotAtom(s)
 }
@@ -125,6 +125,24 @@ func clean(s string) string {
 		i += n
 	}
 	return strings.Trim(b.String(), " ")
+}
+
+// validText reports whether s is valid UTF-8 without C1 control
+// characters: the non-ASCII text RFC 6532 allows in addresses. (ASCII
+// controls are checked by each grammar rule.)
+func validText(s string) bool {
+	if isASCII(s) {
+		return true
+	}
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r >= 0x80 && r < 0xa0 {
+			return false
+		}
+	}
+	return true
 }
 
 // hasControlRune reports whether the valid UTF-8 string s holds an ASCII

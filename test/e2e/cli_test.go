@@ -99,7 +99,11 @@ func TestCheck(t *testing.T) {
 		t.Errorf("check: %q", r.stdout)
 	}
 	// The example the README tells administrators to copy must stay valid.
-	e.run("", "check", "--config", "../../docs/postern.conf.example").must(t, 0)
+	example, err := filepath.Abs("../../docs/postern.conf.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run("", "check", "--config", example).must(t, 0)
 
 	bad := filepath.Join(e.dir, "bad.conf")
 	os.WriteFile(bad, []byte("Hostname: x\n[POP]\nLeave-In-Newmal: on\nMessage-Maximum: lots\n"), 0o600)

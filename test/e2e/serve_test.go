@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/internal/tlsconf"
 )
 
 // server is a running `postern serve`.
@@ -146,18 +148,9 @@ func TestServeRefusesWorldReadableKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "")
 	tlsDir := filepath.Join(e.dir, "tls")
-	// Quickstart's generator makes a valid pair; loosen the key's mode.
-	q := t.TempDir()
-	qs := startServe(t, q, []string{"POSTERN_CONFIG="})
-	e.runIn(q, []string{"POSTERN_CONFIG="}, "", "ctl", "shutdown").must(t, 0)
-	qs.wait()
-	os.MkdirAll(tlsDir, 0o700)
-	for _, f := range []string{"server.crt", "server.key"} {
-		b, err := os.ReadFile(filepath.Join(q, "postern-data", "tls", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(tlsDir, f), b, 0o644)
+	// A valid pair, as quickstart makes it; then loosen the key's mode.
+	if _, _, err := tlsconf.GenerateSelfSigned(tlsDir, "e2e.example.org", nil); err != nil {
+		t.Fatal(err)
 	}
 	os.Chmod(filepath.Join(tlsDir, "server.key"), 0o644)
 	conf, _ := os.ReadFile(e.conf)

@@ -79,6 +79,7 @@ var commands = map[string]*command{
 type response struct {
 	code string
 	text string
+	sent bool // the handler wrote the tagged response itself (STARTTLS)
 }
 
 // command reads one command's tag and verb and dispatches it. It returns
@@ -172,6 +173,9 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	result := resultOK
 	switch cls {
 	case classOK:
+		if c.resp.sent {
+			break
+		}
 		if c.resp.text == "" {
 			c.resp.text = verb + " completed"
 		}

@@ -56,6 +56,9 @@ type conn struct {
 	rev2    bool      // ENABLE IMAP4rev2
 	utf8    bool      // ENABLE UTF8=ACCEPT (implied by IMAP4rev2)
 
+	// Per-command scratch, reset by dispatch.
+	resp response
+
 	// Counters.
 	nCmds   int
 	badCmds int
@@ -253,11 +256,15 @@ func (c *conn) plaintextAllowed() bool {
 	return c.tls || c.isLoopback() || c.s.opts.AllowPlaintextAuth
 }
 
+// errConnBroken ends the connection without a response, for a transport
+// that cannot carry one (a failed STARTTLS handshake).
+var errConnBroken = errors.New("connection broken")
+
 // isIOError reports whether err is a transport failure: the connection is
 // gone or timed out, not a protocol problem.
 func isIOError(err error) bool {
 	var ne net.Error
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+	return errors.Is(err, errConnBroken) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, os.ErrDeadlineExceeded) ||
 		errors.As(err, &ne)
 }

@@ -201,7 +201,8 @@ func ParseAppendMailbox(dec *Decoder) string {
 // The caller then checks m.Literal.Size (answering NO [TOOBIG] to refuse
 // it: DiscardLine skips the data of a non-synchronising literal), sends
 // "+ Ready" for a synchronising literal, reads LiteralReader(m.Literal) to
-// its end, and finally looks for SP (another message) or CRLF.
+// its end. Another message follows when Peek(' ') reports true (call
+// ParseAppendMessage again); otherwise the command ends with CRLF.
 func ParseAppendMessage(dec *Decoder) AppendMessage {
 	var m AppendMessage
 	if !dec.ExpectSP() {

@@ -1,0 +1,96 @@
+package imapserver
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// capability is one entry of the capability table: a name the server may
+// advertise, when, and what implements it. checkCapabilities verifies at
+// New that every capability's commands are in the dispatch table, so
+// advertising something unimplemented is a boot failure.
+type capability struct {
+	name     string
+	preAuth  bool     // advertised before login too
+	postAuth bool     // advertised after login
+	commands []string // verbs that must be in the dispatch table
+	// when reports whether the capability applies to this connection; nil
+	// means always.
+	when func(c *conn) bool
+}
+
+// capabilities is the table, in advertising order.
+var capabilities = []capability{
+	{name: "IMAP4rev1", preAuth: true, postAuth: true, commands: []string{"CAPABILITY", "LOGIN", "SELECT", "FETCH", "SEARCH", "LSUB", "CHECK"}},
+	{name: "IMAP4rev2", preAuth: true, postAuth: true, commands: []string{"ENABLE", "UNSELECT", "UID EXPUNGE", "MOVE", "NAMESPACE", "IDLE", "ID"}},
+	{name: "LITERAL+", preAuth: true, postAuth: true},
+	{name: "SASL-IR", preAuth: true, postAuth: false, commands: []string{"AUTHENTICATE"}},
+	{name: "ID", preAuth: true, postAuth: true, commands: []string{"ID"}},
+	{name: "ENABLE", preAuth: true, postAuth: true, commands: []string{"ENABLE"}},
+	{name: "STARTTLS", preAuth: true, commands: []string{"STARTTLS"},
+		when: func(c *conn) bool { return !c.tls && c.s.opts.TLS != nil }},
+	{name: "LOGINDISABLED", preAuth: true, when: func(c *conn) bool { return !c.plaintextAllowed() }},
+	{name: "AUTH=PLAIN", preAuth: true, commands: []string{"AUTHENTICATE"},
+		when: func(c *conn) bool { return c.plaintextAllowed() }},
+	{name: "AUTH=SCRAM-SHA-256", preAuth: true, commands: []string{"AUTHENTICATE"}},
+	{name: "IDLE", postAuth: true, commands: []string{"IDLE"}},
+	{name: "NAMESPACE", postAuth: true, commands: []string{"NAMESPACE"}},
+	{name: "UIDPLUS", postAuth: true, commands: []string{"UID EXPUNGE", "APPEND", "COPY"}},
+	{name: "MOVE", postAuth: true, commands: []string{"MOVE", "UID MOVE"}},
+	{name: "UNSELECT", postAuth: true, commands: []string{"UNSELECT"}},
+	{name: "CHILDREN", postAuth: true, commands: []string{"LIST"}},
+	{name: "SPECIAL-USE", postAuth: true, commands: []string{"LIST"}},
+	{name: "CREATE-SPECIAL-USE", postAuth: true, commands: []string{"CREATE"}},
+	{name: "LIST-EXTENDED", postAuth: true, commands: []string{"LIST"}},
+	{name: "LIST-STATUS", postAuth: true, commands: []string{"LIST", "STATUS"}},
+	{name: "ESEARCH", postAuth: true, commands: []string{"SEARCH", "UID SEARCH"}},
+	{name: "SEARCHRES", postAuth: true, commands: []string{"SEARCH", "UID SEARCH"}},
+	{name: "STATUS=SIZE", postAuth: true, commands: []string{"STATUS"}},
+	{name: "MULTIAPPEND", postAuth: true, commands: []string{"APPEND"}},
+	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
+	{name: "UTF8=ACCEPT", postAuth: true, commands: []string{"ENABLE"}},
+	{name: "APPENDLIMIT", postAuth: true, commands: []string{"APPEND"}},
+}
+
+// checkCapabilities fails when an advertised capability lacks its
+// implementation: a command missing from the dispatch table, or a SASL
+// mechanism the authenticator does not offer.
+func (s *Server) checkCapabilities() error {
+	mechs := s.opts.Auth.Mechanisms()
+	for _, cp := range capabilities {
+		for _, verb := range cp.commands {
+			if _, ok := commands[verb]; !ok {
+				return fmt.Errorf("imapserver: capability %s advertised but command %s is not implemented", cp.name, verb)
+			}
+		}
+		if mech, ok := strings.CutPrefix(cp.name, "AUTH="); ok && !slices.Contains(mechs, mech) {
+			return fmt.Errorf("imapserver: capability %s advertised but the authenticator lacks the mechanism", cp.name)
+		}
+	}
+	return nil
+}
+
+// capabilityList returns the capabilities of the connection in its
+// current state.
+func (c *conn) capabilityList() []string {
+	var out []string
+	pre := c.state == stateNotAuthenticated
+	for _, cp := range capabilities {
+		if (pre && !cp.preAuth) || (!pre && !cp.postAuth) {
+			continue
+		}
+		if cp.when != nil && !cp.when(c) {
+			continue
+		}
+		name := cp.name
+		if name == "APPENDLIMIT" && c.s.opts.AppendLimit > 0 {
+			name += "=" + strconv.FormatInt(c.s.opts.AppendLimit, 10)
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+func (c *conn) capabilityString() string { return strings.Join(c.capabilityList(), " ") }

@@ -1,0 +1,294 @@
+package imapserver
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
+)
+
+// cmdCapability: RFC 9051 §6.1.1.
+func (c *conn) cmdCapability(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	c.enc.raw("* CAPABILITY ").raw(c.capabilityString()).crlf()
+	return nil
+}
+
+// cmdNoop: RFC 9051 §6.1.2. The epilogue sends the pending updates.
+func (c *conn) cmdNoop(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	dec.ExpectCRLF()
+	return dec.Err()
+}
+
+// cmdLogout: RFC 9051 §6.1.3.
+func (c *conn) cmdLogout(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	c.enc.raw("* BYE Postern IMAP server logging out").crlf()
+	c.setState(stateLogout)
+	return nil
+}
+
+// cmdID: RFC 2971. The client's fields are logged; the server names
+// itself.
+func (c *conn) cmdID(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var fields []string
+	if !dec.ExpectSP() {
+		return dec.Err()
+	}
+	if !dec.NIL() {
+		dec.ExpectList(func() bool {
+			var k string
+			var v *string
+			if !(dec.ExpectString(&k) && dec.ExpectSP() && dec.ExpectNString(&v)) {
+				return false
+			}
+			if len(fields) < 60 {
+				val := "NIL"
+				if v != nil {
+					val = *v
+				}
+				fields = append(fields, k+"="+val)
+			}
+			return true
+		})
+	}
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	if len(fields) > 0 {
+		c.log.Debug("imap client id", slog.String("id", respText(strings.Join(fields, " "))))
+	}
+	c.enc.raw("* ID (").str("name").sp().str("Postern").sp().str("version").sp().str(c.s.opts.Version).
+		sp().str("vendor").sp().str("Postern").raw(")").crlf()
+	return nil
+}
+
+// cmdStartTLS: RFC 9051 §6.2.1. The tagged OK goes out in clear before the
+// handshake, so the handler writes it itself.
+func (c *conn) cmdStartTLS(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	if c.tls || c.s.opts.TLS == nil {
+		return badf("STARTTLS not available")
+	}
+	if c.br.Buffered() > 0 {
+		// RFC 9051 §6.2.1: commands pipelined after STARTTLS would be
+		// injected into the TLS session; refuse them.
+		return &byeError{msg: "Data after STARTTLS; closing"}
+	}
+	c.tagged(tag, "OK", "", "Begin TLS negotiation now")
+	c.resp.sent = true
+	if !c.flush() {
+		return errConnBroken
+	}
+	tc := tls.Server(c.nc, c.s.opts.TLS)
+	c.nc.SetDeadline(c.s.opts.Clock().Add(preAuthTimeout))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.log.Info("imap starttls handshake failed", slog.Any("err", err))
+		return errConnBroken
+	}
+	c.nc.SetDeadline(zeroTime)
+	c.tls = true
+	c.setTransport(tc)
+	return nil
+}
+
+// cmdLogin: RFC 9051 §6.2.3.
+func (c *conn) cmdLogin(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var user, pass string
+	if !(dec.ExpectSP() && dec.ExpectAString(&user) && dec.ExpectSP() && dec.ExpectAString(&pass) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	if !c.plaintextAllowed() {
+		return nof("PRIVACYREQUIRED", "LOGIN is disabled on an unencrypted connection; use STARTTLS")
+	}
+	acct, err := c.s.opts.Auth.Login(ctx, user, pass, c.connInfo())
+	if err != nil {
+		return c.authFailed(auth.MechPassword, user, err)
+	}
+	metricAuth.WithLabelValues(auth.MechPassword, auth.ResultOK).Inc()
+	return c.loggedIn(ctx, acct)
+}
+
+// cmdAuthenticate: RFC 9051 §6.2.2 with SASL-IR (RFC 4959).
+func (c *conn) cmdAuthenticate(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var mech, ir string
+	if !(dec.ExpectSP() && dec.ExpectAtom(&mech)) {
+		return dec.Err()
+	}
+	hasIR := dec.SP() && dec.ExpectAtom(&ir)
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	mech = strings.ToUpper(mech)
+	switch {
+	case mech == auth.MechPlain && !c.plaintextAllowed():
+		return nof("PRIVACYREQUIRED", "PLAIN is disabled on an unencrypted connection; use STARTTLS")
+	case mech != auth.MechPlain && mech != auth.MechSCRAMSHA256:
+		return nof("CANNOT", "Unsupported authentication mechanism")
+	}
+	m, err := c.s.opts.Auth.NewMechanism(mech, c.connInfo())
+	if err != nil {
+		return nof("CANNOT", "Unsupported authentication mechanism")
+	}
+	var resp []byte // nil: no initial response
+	if hasIR {
+		if resp, err = decodeSASL(ir); err != nil {
+			return badf("Invalid base64 in initial response")
+		}
+	}
+	user := ""
+	for {
+		chal, done, err := m.Next(ctx, resp)
+		if err != nil {
+			return c.authFailed(mech, user, err)
+		}
+		if done && chal == nil {
+			break
+		}
+		// A challenge, or data with success that a tagged OK cannot
+		// carry: sent as one more challenge answered by an empty
+		// response (RFC 9051 §6.2.2).
+		if resp, err = c.saslRound(chal); err != nil {
+			return err
+		}
+		if done {
+			if len(resp) != 0 {
+				return c.authFailed(mech, user, auth.ErrMalformed)
+			}
+			break
+		}
+	}
+	acct, ok := m.Identity()
+	if !ok {
+		return c.authFailed(mech, user, auth.ErrBadCredentials)
+	}
+	metricAuth.WithLabelValues(mech, auth.ResultOK).Inc()
+	return c.loggedIn(ctx, acct)
+}
+
+// saslRound sends one challenge and reads the client's response, which is
+// redacted in the trace.
+func (c *conn) saslRound(chal []byte) ([]byte, error) {
+	c.enc.raw("+ ").raw(base64.StdEncoding.EncodeToString(chal)).crlf()
+	if err := c.flushErr(); err != nil {
+		return nil, err
+	}
+	c.tr.authExchange = true
+	defer func() { c.tr.authExchange = false }()
+	var line string
+	c.dec.Text(&line)
+	if !c.dec.ExpectCRLF() {
+		return nil, c.dec.Err()
+	}
+	if line == "*" {
+		return nil, badf("AUTHENTICATE cancelled")
+	}
+	resp, err := decodeSASL(line)
+	if err != nil {
+		return nil, badf("Invalid base64 in SASL response")
+	}
+	return resp, nil
+}
+
+// decodeSASL decodes a base64 SASL message; "=" is an empty one (RFC 4959).
+func decodeSASL(s string) ([]byte, error) {
+	if s == "=" {
+		return []byte{}, nil
+	}
+	return base64.StdEncoding.DecodeString(s)
+}
+
+func (c *conn) connInfo() auth.ConnInfo {
+	return auth.ConnInfo{Remote: c.remote, Proto: "imap", TLS: c.tls, Log: c.log}
+}
+
+// authFailed records a failed authentication (metric, statistics, event
+// log) and returns the NO to send.
+func (c *conn) authFailed(mech, user string, err error) error {
+	result := auth.Result(err)
+	metricAuth.WithLabelValues(mech, result).Inc()
+	if result == auth.ResultError {
+		return fmt.Errorf("authenticate: %w", err)
+	}
+	c.s.stats.AuthFailure()
+	if c.s.opts.Events != nil {
+		c.s.opts.Events.AuthFail("imap", c.host, user, mech, result)
+	}
+	if errors.Is(err, auth.ErrDisabled) || errors.Is(err, auth.ErrNoMail) || errors.Is(err, auth.ErrExpired) {
+		return err // mapped in errors.go
+	}
+	return nof("AUTHENTICATIONFAILED", "Authentication failed")
+}
+
+// loggedIn opens the account's store session and enters the
+// authenticated state.
+func (c *conn) loggedIn(ctx context.Context, acct store.Account) error {
+	sess, err := c.s.opts.Store.Open(ctx, acct.ID)
+	if err != nil {
+		return fmt.Errorf("open session for %s: %w", acct.Name, err)
+	}
+	c.account, c.sess = acct, sess
+	c.setState(stateAuthenticated)
+	c.log = c.log.With(slog.String("user", acct.Name))
+	c.s.conns.SetUser(c.cid, acct.Name)
+	c.s.stats.AddUser(acct.Name)
+	c.resp.code = "CAPABILITY " + c.capabilityString()
+	c.resp.text = "Logged in"
+	return nil
+}
+
+// cmdEnable: RFC 5161, with IMAP4rev2 (RFC 9051 §6.3.1) and UTF8=ACCEPT
+// (RFC 6855 §3).
+func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var caps []string
+	for dec.SP() {
+		var a string
+		if !dec.ExpectAtom(&a) {
+			break
+		}
+		caps = append(caps, a)
+	}
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	if len(caps) == 0 {
+		return badf("ENABLE needs at least one capability")
+	}
+	var enabled []string
+	for _, a := range caps {
+		switch strings.ToUpper(a) {
+		case "IMAP4REV2":
+			if !c.rev2 {
+				c.rev2 = true
+				enabled = append(enabled, "IMAP4rev2")
+			}
+			c.utf8 = true
+		case "UTF8=ACCEPT":
+			if !c.utf8 || !slices_contains(enabled, "UTF8=ACCEPT") && !c.rev2 {
+				enabled = append(enabled, "UTF8=ACCEPT")
+			}
+			c.utf8 = true
+		}
+	}
+	c.dec.SetUTF8(c.utf8)
+	c.enc.utf8 = c.utf8
+	c.enc.raw("* ENABLED")
+	for _, e := range enabled {
+		c.enc.sp().raw(e)
+	}
+	c.enc.crlf()
+	return nil
+}

@@ -1,0 +1,125 @@
+package imapwire
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestSearch(t *testing.T) {
+	day := time.Date(1994, 2, 1, 0, 0, 0, 0, time.UTC)
+	seq := func(s string) SeqSet { set, _ := ParseSeqSet(s); return set }
+	tests := []struct {
+		name string
+		in   string
+		want SearchArgs
+	}{
+		{"all", " ALL", SearchArgs{Key: SearchKey{Op: SearchAll}}},
+		{"implicit and", " FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"", SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
+			{Op: SearchFlag, Flag: FlagFlagged},
+			{Op: SearchSince, Date: day},
+			{Op: SearchNot, Children: []SearchKey{{Op: SearchFrom, Value: "Smith"}}},
+		}}}},
+		{"or and list", " OR (SEEN 1:5) UID 3,*", SearchArgs{Key: SearchKey{Op: SearchOr, Children: []SearchKey{
+			{Op: SearchAnd, Children: []SearchKey{{Op: SearchFlag, Flag: FlagSeen}, {Op: SearchSeqSet, SeqSet: seq("1:5")}}},
+			{Op: SearchUID, SeqSet: seq("3,*")},
+		}}}},
+		{"charset raw bytes", " CHARSET ISO-8859-1 BODY {4}\r\ncaf\xe9", SearchArgs{Charset: "ISO-8859-1", Key: SearchKey{Op: SearchBody, Value: "caf\xe9"}}},
+		{"return", " RETURN (MIN COUNT) UNSEEN", SearchArgs{Return: SearchReturn{Extended: true, Min: true, Count: true},
+			Key: SearchKey{Op: SearchNoFlag, Flag: FlagSeen}}},
+		{"return empty is all", " RETURN () $", SearchArgs{Return: SearchReturn{Extended: true, All: true},
+			Key: SearchKey{Op: SearchSeqSet, SeqSet: SeqSet{Saved: true}}}},
+		{"save only", " RETURN (SAVE) DELETED", SearchArgs{Return: SearchReturn{Extended: true, Save: true},
+			Key: SearchKey{Op: SearchFlag, Flag: FlagDeleted}}},
+		{"header larger keyword", " HEADER X-Spam \"\" LARGER 100 KEYWORD $Junk UNKEYWORD foo", SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
+			{Op: SearchHeader, Field: "X-Spam"},
+			{Op: SearchLarger, Size: 100},
+			{Op: SearchFlag, Flag: "$Junk"},
+			{Op: SearchNoFlag, Flag: "foo"},
+		}}}},
+		{"rev1 keys", " NEW OLD", SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
+			{Op: SearchAnd, Children: []SearchKey{{Op: SearchFlag, Flag: FlagRecent}, {Op: SearchNoFlag, Flag: FlagSeen}}},
+			{Op: SearchNoFlag, Flag: FlagRecent},
+		}}}},
+		{"modseq", ` MODSEQ "/flags/\\draft" all 620162338`, SearchArgs{Key: SearchKey{Op: SearchModSeq, ModSeq: 620162338}}},
+		{"sent dates quoted", ` SENTBEFORE "1-Feb-1994" SENTON 1-feb-1994`, SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
+			{Op: SearchSentBefore, Date: day}, {Op: SearchSentOn, Date: day},
+		}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDecoder(tt.in+"\r\n", Options{})
+			got := ParseSearchArgs(d)
+			d.ExpectCRLF()
+			if d.Err() != nil {
+				t.Fatal(d.Err())
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+	for _, in := range []string{
+		"", " ", " ()", " FOO", " OR SEEN", " NOT", " SINCE 30-Feb-1994", " LARGER x", " UID x",
+		" RETURN (BOGUS) ALL", " CHARSET", " KEYWORD \\Seen", " HEADER X", " MODSEQ \"/x\" bogus 1", " ALL  SEEN",
+	} {
+		d := newDecoder(in+"\r\n", Options{})
+		ParseSearchArgs(d)
+		d.ExpectCRLF()
+		var se *SyntaxError
+		if !errors.As(d.Err(), &se) {
+			t.Errorf("%q: got %v, want a syntax error", in, d.Err())
+		}
+	}
+}
+
+func FuzzSearch(f *testing.F) {
+	for _, s := range []string{
+		" ALL", " OR (SEEN 1:5) UID 3,*", " CHARSET UTF-8 TEXT {3}\r\nabc", " RETURN (MIN MAX) $",
+		" NOT NOT NOT DELETED", " HEADER Subject \"x\" SINCE 1-Feb-1994", ` MODSEQ "/flags/\\draft" all 1`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		d := NewDecoder(bufio.NewReader(bytes.NewReader([]byte(in+"\r\n"))), Options{MaxLineLength: 4096})
+		args := ParseSearchArgs(d)
+		if d.Err() != nil {
+			return
+		}
+		checkSearchKey(t, args.Key, 0)
+	})
+}
+
+// checkSearchKey checks the shape of a parsed tree.
+func checkSearchKey(t *testing.T, k SearchKey, depth int) {
+	t.Helper()
+	if depth > 2*maxNesting+2 {
+		t.Fatalf("tree deeper than the nesting limit")
+	}
+	switch k.Op {
+	case SearchOr:
+		if len(k.Children) != 2 {
+			t.Fatalf("OR with %d children", len(k.Children))
+		}
+	case SearchNot:
+		if len(k.Children) != 1 {
+			t.Fatalf("NOT with %d children", len(k.Children))
+		}
+	case SearchAnd:
+		if len(k.Children) < 2 {
+			t.Fatalf("AND with %d children", len(k.Children))
+		}
+	case SearchSeqSet, SearchUID:
+		if k.SeqSet.IsEmpty() {
+			t.Fatalf("empty sequence set")
+		}
+	case 0:
+		t.Fatalf("key without an op")
+	}
+	for _, c := range k.Children {
+		checkSearchKey(t, c, depth+1)
+	}
+}
