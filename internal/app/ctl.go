@@ -14,9 +14,6 @@ import (
 	"github.com/postern/postern/internal/server"
 )
 
-// statsTimeFormat is the original's yyyy-mm-dd hh:mm:ss.
-const statsTimeFormat = "2006-01-02 15:04:05"
-
 // ctlHandlers returns the commands of the control socket.
 func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 	return map[string]server.CtlHandler{
@@ -28,15 +25,13 @@ func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 }
 
 // ctlStats prints the XTND STATS report of the original (seed Table 19-3):
-// process-wide lines, then the counters of each running protocol.
+// the process-wide lines, then the counters of each running protocol, with
+// the same writer POP3's XTND STATS uses.
 func (in *instance) ctlStats(_ context.Context, _ []string, w io.Writer) error {
+	hdr := observe.StatsHeader{Version: VersionString(), Level: strings.ToUpper(observe.LevelName(in.level.Level()))}
+	snap := observe.StatsSnapshot{Start: in.started, Now: time.Now(), CPU: observe.CPUTime()}
+	observe.WriteStatsHeader(w, hdr, snap)
 	mem := observe.ReadMemory()
-	cpu := observe.CPUTime()
-	fmt.Fprintf(w, "Version Number : %s\n", VersionString())
-	fmt.Fprintf(w, "Logging Level : %s\n", strings.ToUpper(observe.LevelName(in.level.Level())))
-	fmt.Fprintf(w, "Current Time : %s\n", time.Now().Format(statsTimeFormat))
-	fmt.Fprintf(w, "Start Time : %s\n", in.started.Format(statsTimeFormat))
-	fmt.Fprintf(w, "CPU Seconds : %.2f (%d mins, %d secs)\n", cpu.Seconds(), int(cpu.Minutes()), int(cpu.Seconds())%60)
 	fmt.Fprintf(w, "Peak Memory : %d KiB resident, %d KiB virtual\n", mem.PeakRSS/1024, mem.PeakVirtual/1024)
 	names := make([]string, 0, len(in.stats))
 	for name := range in.stats {
@@ -45,36 +40,12 @@ func (in *instance) ctlStats(_ context.Context, _ []string, w io.Writer) error {
 	sort.Strings(names)
 	for _, name := range names {
 		fmt.Fprintf(w, "\n[%s]\n", strings.ToUpper(name))
-		writeCounters(w, in.stats[name].Snapshot())
+		observe.WriteStatsCounters(w, in.stats[name].Snapshot())
 	}
 	if len(names) == 0 {
 		fmt.Fprintln(w, "\n(no protocol server is running)")
 	}
 	return nil
-}
-
-// writeCounters prints the per-protocol fields of XTND STATS in the
-// original's order.
-func writeCounters(w io.Writer, s observe.StatsSnapshot) {
-	rows := []struct {
-		name string
-		v    int64
-	}{
-		{"Current Threads", s.CurrentThreads}, {"Total Threads", s.TotalThreads},
-		{"Max Threads", s.MaxThreads}, {"Too Many Threads", s.TooManyThreads},
-		{"Normal Disconnects", s.NormalDisconnects}, {"Abnormal Disconnects", s.AbnormalDisconnects},
-		{"Client Timeouts", s.ClientTimeouts}, {"Blocked Socket Count", s.BlockedSockets},
-		{"Retrieved Messages", s.RetrievedMessages}, {"Retrieved Octets", s.RetrievedOctets},
-		{"Average Octets", s.AverageOctets}, {"Minimum Octets", s.MinOctets},
-		{"Maximum Octets", s.MaxOctets}, {"Auth Failures", s.AuthFailures},
-	}
-	for _, r := range rows {
-		fmt.Fprintf(w, "%s : %d\n", r.name, r.v)
-	}
-	fmt.Fprintln(w, "Current Users :")
-	for i, u := range s.CurrentUsers {
-		fmt.Fprintf(w, "%d. %s\n", i, u)
-	}
 }
 
 // ctlLogLevel changes the log level now, as XTND LOGLEVEL did, and answers
@@ -114,7 +85,7 @@ func (in *instance) ctlConnections(_ context.Context, _ []string, w io.Writer) e
 		if user == "" {
 			user = "-"
 		}
-		fmt.Fprintf(w, "%-6d %-6s %-22s %-16s %s\n", c.ID, c.Proto, c.Remote, user, c.Since.Format(statsTimeFormat))
+		fmt.Fprintf(w, "%-6d %-6s %-22s %-16s %s\n", c.ID, c.Proto, c.Remote, user, c.Since.Format(observe.StatsTimeFormat))
 	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package mail11
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // Class is the kind of an OpenVMS Mail address (hp-system §3.2). Each class
 // has its own rewriting rule.
@@ -57,7 +54,8 @@ func (c Class) IsSMTP() bool { return c == ClassSMTP || c == ClassCluster }
 type Address struct {
 	// Class is the address class.
 	Class Class
-	// Raw is the address as stored, with surrounding white space removed.
+	// Raw is the address as stored, with surrounding white space removed
+	// and, if it was not valid UTF-8, read as ISO 8859-1 (see clean).
 	Raw string
 	// Node is the DECnet node name, as written, for ClassDECnet,
 	// ClassQuotedDECnet and ClassCluster.
@@ -89,7 +87,7 @@ const smtpPrefix = "SMTP%"
 // and "$"). Neither may contain white space or control characters, so the
 // addresses that rule NONE passes through unchanged never contain CR or LF.
 func Classify(vms string) Address {
-	s := strings.Trim(vms, " \t")
+	s := strings.Trim(toUTF8(vms), " \t")
 	a := Address{Class: ClassOther, Raw: s}
 	if hasPrefixFold(s, smtpPrefix) {
 		a.Class = ClassSMTP
@@ -147,26 +145,10 @@ const centSign = '\u00a2'
 
 // unquoteCents turns every cent sign back into a double quote and keeps
 // every other character (hp-system §3.3 R1, the plain substitution the
-// [INF] asks for). The cent sign may be stored as UTF-8 (C2 A2) or, in text
-// imported from an 8-bit DEC MCS / ISO 8859-1 extract, as the single byte
-// A2; the byte is replaced only where it is not part of a valid UTF-8
-// sequence, so that a character like "â" (C3 A2) is left alone.
+// [INF] asks for). A cent sign stored as the ISO 8859-1 byte A2 has been
+// made U+00A2 by Classify (toUTF8).
 func unquoteCents(s string) string {
-	if !strings.Contains(s, "\u00a2") && !strings.Contains(s, "\xa2") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == centSign, r == utf8.RuneError && n == 1 && s[i] == 0xa2:
-			b.WriteByte('"')
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
+	return strings.ReplaceAll(s, string(centSign), `"`)
 }
 
 // hideQuotes is the inverse of unquoteCents, used when an SMTP address is

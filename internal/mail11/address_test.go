@@ -33,8 +33,9 @@ var classifyTests = []struct {
 	{"NODE::US\r\nER", Address{Class: ClassOther, Raw: "NODE::US\r\nER"}},
 	{"NODE::\"a\n@b\"", Address{Class: ClassOther, Raw: "NODE::\"a\n@b\""}},
 	{"NODE::US\u0085ER", Address{Class: ClassOther, Raw: "NODE::US\u0085ER"}},
-	{"N\xffODE::USER", Address{Class: ClassOther, Raw: "N\xffODE::USER"}},
-	{"J\xd6RG", Address{Class: ClassOther, Raw: "J\xd6RG"}},
+	{"N\xffODE::USER", Address{Class: ClassOther, Raw: "NÿODE::USER"}},
+	{"J\xd6RG", Address{Class: ClassUser, Raw: "JÖRG", User: "JÖRG"}},
+	{"SMTP%\"\xa2a b\xa2@c\"", Address{Class: ClassSMTP, Raw: `SMTP%"¢a b¢@c"`, Quoted: `"a b"@c`}},
 	{"JÖRG", Address{Class: ClassUser, Raw: "JÖRG", User: "JÖRG"}},
 	{``, Address{Class: ClassOther, Raw: ``}},
 }

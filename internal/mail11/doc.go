@@ -63,6 +63,7 @@
 //     POP as well as IMAP. POP's To and CC, "as stored", are only cleaned.
 //   - §3.2 Classification follows the suggested order. A node name is
 //     letters, digits, "_", "$", "-"; a user name is a dot-atom without "%".
+//     An address that is not valid UTF-8 is first read as ISO 8859-1.
 //     A bare "user@host" (no SMTP% prefix) is "all others", not a user name.
 //     The "::" of node:: must come before any quote.
 //   - §3.2 The host's own name is local, as are Substitute-Domain,

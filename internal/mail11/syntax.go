@@ -107,24 +107,40 @@ func quoteLocal(s string) string {
 // space at both ends is removed. No header can be injected through the
 // result.
 func clean(s string) string {
-	ok := utf8.ValidString(s)
-	if ok && !hasControlRune(s) {
+	s = toUTF8(s)
+	if !hasControlRune(s) {
 		return strings.Trim(s, " ")
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			r = rune(s[i]) // ISO 8859-1
-		}
+	for _, r := range s {
 		if r < ' ' || r >= 0x7f && r < 0xa0 {
 			r = ' '
 		}
 		b.WriteRune(r)
-		i += n
 	}
 	return strings.Trim(b.String(), " ")
+}
+
+// toUTF8 returns s with every byte that is not part of a valid UTF-8
+// sequence read as an ISO 8859-1 character. Text imported from VMS MAIL
+// (DEC MCS, which agrees with ISO 8859-1 on the letters) is kept as the
+// bytes it was written in; text that is already UTF-8 is unchanged.
+func toUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			r = rune(s[i])
+		}
+		b.WriteRune(r)
+		i += n
+	}
+	return b.String()
 }
 
 // validText reports whether s is valid UTF-8 without C1 control

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -99,7 +100,7 @@ func (c *conn) cmdStartTLS(ctx context.Context, tag string, dec *imapwire.Decode
 		c.log.Info("imap starttls handshake failed", slog.Any("err", err))
 		return errConnBroken
 	}
-	c.nc.SetDeadline(zeroTime)
+	c.nc.SetDeadline(time.Time{})
 	c.tls = true
 	c.setTransport(tc)
 	return nil
@@ -277,7 +278,8 @@ func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder)
 			}
 			c.utf8 = true
 		case "UTF8=ACCEPT":
-			if !c.utf8 || !slices_contains(enabled, "UTF8=ACCEPT") && !c.rev2 {
+			if !c.utf8Accept {
+				c.utf8Accept = true
 				enabled = append(enabled, "UTF8=ACCEPT")
 			}
 			c.utf8 = true

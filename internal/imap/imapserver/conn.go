@@ -54,7 +54,8 @@ type conn struct {
 	sess    store.Session
 	sel     *selected // the selected mailbox; nil outside stateSelected
 	rev2    bool      // ENABLE IMAP4rev2
-	utf8    bool      // ENABLE UTF8=ACCEPT (implied by IMAP4rev2)
+	utf8    bool      // UTF-8 mailbox names and strings: IMAP4rev2 or UTF8=ACCEPT enabled
+	utf8Accept bool   // ENABLE UTF8=ACCEPT
 
 	// Per-command scratch, reset by dispatch.
 	resp response

@@ -99,7 +99,7 @@ type Decoder struct {
 	litLeft int64 // unread bytes of a literal handed to the caller
 	pending bool  // a literal header was read and its data was not
 	litInfo LiteralInfo
-	depth   int   // list and search-key nesting
+	depth   int // list and search-key nesting
 	buf     []byte
 }
 

@@ -87,6 +87,7 @@ type setup struct {
 	noQueue  bool
 	saveSent bool
 	remote   string
+	dataTO   time.Duration
 }
 
 func parseSetup(t *testing.T, text string) setup {
@@ -126,6 +127,8 @@ func parseSetup(t *testing.T, text string) setup {
 			su.saveSent = true
 		case "remote":
 			su.remote = f[1]
+		case "data-timeout":
+			su.dataTO, _ = time.ParseDuration(f[1])
 		default:
 			t.Fatalf("unknown setup directive %q", line)
 		}
@@ -218,7 +221,7 @@ func newTestEnv(t *testing.T, su setup) *testEnv {
 		TLSConfig:     e.tls, AllowPlaintextAuth: su.plain,
 		MaxMessageSize: su.maxSize, MaxRecipients: su.maxRcpts,
 		MaxConnectionsPerIP: su.perIP, ConnectionsPerMinute: su.perMin,
-		SaveSent: su.saveSent, SpoolDir: dir,
+		SaveSent: su.saveSent, SpoolDir: dir, DataTimeout: su.dataTO,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:  func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
 	}

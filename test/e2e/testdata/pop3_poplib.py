@@ -74,7 +74,7 @@ elif scenario == "stls":
     p.user(user)
     p.pass_(password)
     resp, lines, _ = p.retr(1)
-    check(b"Subject: message 1" in lines, "RETR over STLS")
+    check(any(l.startswith(b"Subject: message ") for l in lines), "RETR over STLS")
     p.quit()
 
 elif scenario == "ssl":

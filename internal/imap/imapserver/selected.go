@@ -1,0 +1,368 @@
+package imapserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
+)
+
+// msgEntry is one message of the selected-mailbox view.
+type msgEntry struct {
+	store.MessageInfo
+	// gone marks a message expunged in the store (by another session)
+	// whose EXPUNGE has not been sent yet: it keeps its sequence number
+	// until a moment when RFC 9051 §7.5.1 allows the EXPUNGE.
+	gone bool
+}
+
+// selected is the client's view of the selected mailbox: the mapping of
+// sequence numbers to UIDs, flags and sizes as the client knows them. It is
+// changed only by the connection's goroutine: by its own commands, and by
+// store changes applied in sendUpdates, at the moments RFC 9051 allows.
+type selected struct {
+	id          store.MailboxID
+	name        string
+	readOnly    bool
+	uidValidity uint32
+	uidNext     store.UID // the store's UIDNEXT, kept up to date
+
+	msgs      []msgEntry          // sequence number n is msgs[n-1]
+	hidden    []store.MessageInfo // Message-Cap: messages beyond the cap, ascending UID
+	maxUID    store.UID           // highest UID known, visible or hidden
+	announced int                 // the message count the client knows
+	keywords  []string            // keywords announced in FLAGS
+	flagged   map[store.UID]bool  // flag changes by others, not announced yet
+	saved     []store.UID         // SEARCHRES result (RFC 5182), ascending
+	deleted   bool                // the mailbox was deleted by another session
+	cap       int
+}
+
+// newSelected builds the view from the store's message list.
+func newSelected(mb store.Mailbox, infos []store.MessageInfo, readOnly bool, msgCap int) *selected {
+	sel := &selected{
+		id: mb.ID, name: mb.Name, readOnly: readOnly, uidValidity: mb.UIDValidity,
+		uidNext: mb.UIDNext, flagged: map[store.UID]bool{}, cap: msgCap,
+	}
+	for _, in := range infos {
+		sel.add(in)
+	}
+	sel.announced = len(sel.msgs)
+	sel.keywords = sel.collectKeywords()
+	return sel
+}
+
+// add appends a new message, to the hidden tail when the cap is reached.
+// Messages already known are ignored, which makes our own appends and the
+// store's ChangeAdd for them idempotent.
+func (sel *selected) add(in store.MessageInfo) {
+	if in.UID <= sel.maxUID {
+		return
+	}
+	sel.maxUID = in.UID
+	if in.UID >= sel.uidNext {
+		sel.uidNext = in.UID + 1
+	}
+	if sel.cap > 0 && (len(sel.msgs) >= sel.cap || len(sel.hidden) > 0) {
+		sel.hidden = append(sel.hidden, in)
+		return
+	}
+	sel.msgs = append(sel.msgs, msgEntry{MessageInfo: in})
+}
+
+// refill moves hidden messages into view while there is room under the
+// cap (Message-Cap: the rest appear as earlier ones are expunged).
+func (sel *selected) refill() {
+	for len(sel.hidden) > 0 && (sel.cap == 0 || len(sel.msgs) < sel.cap) {
+		sel.msgs = append(sel.msgs, msgEntry{MessageInfo: sel.hidden[0]})
+		sel.hidden = sel.hidden[1:]
+	}
+}
+
+// clientUIDNext is the UIDNEXT the client is shown: the store's, or with
+// hidden messages the UID of the first one, since every message the client
+// will yet see has a UID at least that (see docs/imap.md, Message-Cap).
+func (sel *selected) clientUIDNext() store.UID {
+	if len(sel.hidden) > 0 {
+		return sel.hidden[0].UID
+	}
+	return sel.uidNext
+}
+
+// index returns the position of uid in msgs, or -1.
+func (sel *selected) index(uid store.UID) int {
+	i, ok := slices.BinarySearchFunc(sel.msgs, uid, func(e msgEntry, u store.UID) int {
+		return cmpUID(e.UID, u)
+	})
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+func cmpUID(a, b store.UID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// apply records one store change in the view, without telling the client.
+func (sel *selected) apply(ch store.Change) {
+	switch ch := ch.(type) {
+	case store.ChangeAdd:
+		if ch.Mailbox == sel.id {
+			sel.add(ch.Info)
+		}
+	case store.ChangeFlags:
+		if ch.Mailbox != sel.id {
+			return
+		}
+		if i := sel.index(ch.UID); i >= 0 && !sel.msgs[i].gone {
+			sel.msgs[i].Flags = ch.Flags
+			sel.msgs[i].ModSeq = ch.ModSeq
+			sel.flagged[ch.UID] = true
+			return
+		}
+		for i := range sel.hidden {
+			if sel.hidden[i].UID == ch.UID {
+				sel.hidden[i].Flags = ch.Flags
+			}
+		}
+	case store.ChangeExpunge:
+		if ch.Mailbox != sel.id {
+			return
+		}
+		for _, uid := range ch.UIDs {
+			if i := sel.index(uid); i >= 0 {
+				sel.msgs[i].gone = true
+				continue
+			}
+			sel.hidden = slices.DeleteFunc(sel.hidden, func(in store.MessageInfo) bool { return in.UID == uid })
+		}
+	case store.ChangeMailbox:
+		if ch.ID != sel.id {
+			return
+		}
+		switch ch.Kind {
+		case store.MailboxDeleted:
+			sel.deleted = true
+		case store.MailboxRenamed:
+			sel.name = ch.Name
+		}
+	}
+}
+
+// markGone marks messages this session expunged or moved away.
+func (sel *selected) markGone(uids []store.UID) {
+	for _, uid := range uids {
+		if i := sel.index(uid); i >= 0 {
+			sel.msgs[i].gone = true
+		}
+	}
+}
+
+// collectKeywords returns the keywords in use in the view, sorted.
+func (sel *selected) collectKeywords() []string {
+	var kws []string
+	for _, m := range sel.msgs {
+		for _, f := range m.Flags {
+			if !strings.HasPrefix(f, `\`) && !containsFold(kws, f) {
+				kws = append(kws, f)
+			}
+		}
+	}
+	slices.Sort(kws)
+	return kws
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// systemFlags are listed in FLAGS and PERMANENTFLAGS.
+var systemFlags = []string{`\Answered`, `\Flagged`, `\Deleted`, `\Seen`, `\Draft`}
+
+// flagsList returns the FLAGS of the mailbox: system flags and keywords in
+// use; \Recent for IMAP4rev1 clients (RFC 3501 §2.3.2), never set.
+func (c *conn) flagsList() []string {
+	fl := slices.Clone(systemFlags)
+	fl = append(fl, c.sel.keywords...)
+	if !c.rev2 {
+		fl = append(fl, `\Recent`)
+	}
+	return fl
+}
+
+// sendUpdates applies the store changes waiting for this session and
+// announces them: EXPUNGE (only when allowExpunge), EXISTS, FLAGS for new
+// keywords and FETCH FLAGS for flag changes. RFC 9051 §7.5.1, §5.2, §5.5.
+func (c *conn) sendUpdates(allowExpunge bool) {
+	sel := c.sel
+	if sel == nil || c.sess == nil {
+		return
+	}
+	for _, ch := range c.sess.Changes().Take() {
+		sel.apply(ch)
+	}
+	if allowExpunge {
+		for i := len(sel.msgs) - 1; i >= 0; i-- {
+			if sel.msgs[i].gone {
+				c.enc.raw("* ").num(uint32(i + 1)).raw(" EXPUNGE").crlf()
+				delete(sel.flagged, sel.msgs[i].UID)
+				sel.msgs = slices.Delete(sel.msgs, i, i+1)
+				sel.announced--
+			}
+		}
+		sel.refill()
+	}
+	if len(sel.msgs) > sel.announced {
+		c.enc.raw("* ").num(uint32(len(sel.msgs))).raw(" EXISTS").crlf()
+		sel.announced = len(sel.msgs)
+	}
+	if kws := sel.collectKeywords(); !slices.Equal(kws, sel.keywords) && hasNew(sel.keywords, kws) {
+		sel.keywords = mergeKeywords(sel.keywords, kws)
+		c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
+	}
+	if len(sel.flagged) > 0 {
+		for i, m := range sel.msgs {
+			if sel.flagged[m.UID] && !m.gone {
+				c.writeFlagsFetch(uint32(i+1), m.MessageInfo, true)
+			}
+		}
+		clear(sel.flagged)
+	}
+	if sel.deleted {
+		c.enc.raw("* BYE Selected mailbox was deleted").crlf()
+		c.setState(stateLogout)
+	}
+}
+
+func hasNew(old, cur []string) bool {
+	for _, k := range cur {
+		if !containsFold(old, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func mergeKeywords(old, cur []string) []string {
+	out := slices.Clone(old)
+	for _, k := range cur {
+		if !containsFold(out, k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// writeFlagsFetch writes "* n FETCH (FLAGS (…) [UID u])".
+func (c *conn) writeFlagsFetch(seq uint32, in store.MessageInfo, withUID bool) {
+	c.enc.raw("* ").num(seq).raw(" FETCH (FLAGS ").flagList(in.Flags)
+	if withUID {
+		c.enc.raw(" UID ").num(uint32(in.UID))
+	}
+	c.enc.raw(")").crlf()
+}
+
+// resync adds to the view the messages this session itself put into the
+// selected mailbox (APPEND, COPY, MOVE), whose ChangeAdd it does not
+// receive.
+func (c *conn) resync(ctx context.Context) error {
+	if c.sel == nil {
+		return nil
+	}
+	infos, err := c.sess.Messages(ctx, c.sel.id)
+	if err != nil {
+		return fmt.Errorf("resync mailbox: %w", err)
+	}
+	for _, in := range infos {
+		c.sel.add(in)
+	}
+	return nil
+}
+
+// target is one message a command acts on: its position in the view and
+// its entry.
+type target struct {
+	seq uint32
+	msgEntry
+}
+
+// resolve returns the messages of the view a sequence set designates,
+// in ascending order: sequence numbers, or UIDs when uid is set. "$" is
+// the saved search result (RFC 5182). Sequence numbers beyond the mailbox
+// are an error (RFC 9051 §9, seq-number); UIDs that do not exist are
+// ignored (§6.4.8).
+func (sel *selected) resolve(set imapwire.SeqSet, uid bool) ([]target, error) {
+	var out []target
+	if set.Saved {
+		for _, u := range sel.saved {
+			if i := sel.index(u); i >= 0 {
+				out = append(out, target{uint32(i + 1), sel.msgs[i]})
+			}
+		}
+		if len(set.Ranges) == 0 {
+			return out, nil
+		}
+	}
+	n := uint32(len(sel.msgs))
+	if !uid {
+		for _, r := range set.Ranges {
+			if (r.Start != imapwire.Star && r.Start > n) || (r.Stop != imapwire.Star && r.Stop > n) {
+				return nil, badf("Invalid message sequence number")
+			}
+		}
+	}
+	var maxUID uint32
+	if n > 0 {
+		maxUID = uint32(sel.msgs[n-1].UID)
+	}
+	plain := imapwire.SeqSet{Ranges: set.Ranges}
+	for i, m := range sel.msgs {
+		in := false
+		if uid {
+			in = plain.Contains(uint32(m.UID), maxUID)
+		} else {
+			in = plain.Contains(uint32(i+1), n)
+		}
+		if in && !(set.Saved && containsTarget(out, uint32(i+1))) {
+			out = append(out, target{uint32(i + 1), m})
+		}
+	}
+	slices.SortFunc(out, func(a, b target) int { return int(a.seq) - int(b.seq) })
+	return out, nil
+}
+
+func containsTarget(ts []target, seq uint32) bool {
+	for _, t := range ts {
+		if t.seq == seq {
+			return true
+		}
+	}
+	return false
+}
+
+// uidsOf returns the UIDs of targets, skipping messages already gone.
+func uidsOf(ts []target) []store.UID {
+	out := make([]store.UID, 0, len(ts))
+	for _, t := range ts {
+		if !t.gone {
+			out = append(out, t.UID)
+		}
+	}
+	return out
+}
