@@ -136,10 +136,14 @@ type machineInfo struct {
 	Kernel     string `json:"kernel"`
 	Filesystem string `json:"filesystem"`
 	FileLimit  uint64 `json:"file_limit"`
+	// InotifyInstances is fs.inotify.max_user_instances, which bounds
+	// how many Dovecot IDLE processes of one uid get inotify.
+	InotifyInstances int `json:"inotify_max_user_instances"`
 }
 
 func readMachine(dir string) machineInfo {
-	m := machineInfo{Cores: runtime.NumCPU(), MemoryMiB: memInfo("MemTotal") >> 20}
+	m := machineInfo{Cores: runtime.NumCPU(), MemoryMiB: memInfo("MemTotal") >> 20,
+		InotifyInstances: readInt("/proc/sys/fs/inotify/max_user_instances")}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {

@@ -80,6 +80,9 @@ func run(ctx context.Context, o options, log io.Writer) (*report, error) {
 			defer os.RemoveAll(dir)
 		}
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	// Dovecot's mail processes run unprivileged and must reach their home
 	// below the scratch directory.
 	if err := os.Chmod(dir, 0o755); err != nil {

@@ -51,6 +51,7 @@ func protocols() []protocol {
 			specs: func(c *config.Config) []listenSpec {
 				return []listenSpec{{"IMAP", c.IMAP.ServerPort, false}, {"IMAPS", c.IMAP.SecurePort, true}}
 			},
+			build: buildIMAP,
 		},
 		{
 			name:    "pop3",

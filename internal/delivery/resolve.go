@@ -147,6 +147,11 @@ func (r *Resolver) ResolveLocal(ctx context.Context, a Address) ([]Target, error
 	if err := r.expand(ctx, a, 0, seen, &out); err != nil {
 		return nil, err
 	}
+	if len(out) == 0 {
+		// Only aliases that lead back to themselves: refuse rather than
+		// accept a message that would go nowhere.
+		return nil, fmt.Errorf("%w at %s", ErrAliasLoop, a)
+	}
 	return out, nil
 }
 

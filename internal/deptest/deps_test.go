@@ -51,6 +51,7 @@ var rules = []rule{
 	{pkg: "internal/cli", allow: []string{"internal/..."}},
 	{pkg: "internal/prototest", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "cmd/postern", allow: []string{"internal/cli"}},
+	{pkg: "bench", allow: nil},
 }
 
 // protocolAllow is what protocol servers may use: never config, app, cli,

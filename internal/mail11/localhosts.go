@@ -66,6 +66,7 @@ type AliasLineError struct {
 	Text string // the line, trimmed
 }
 
+// Error implements error.
 func (e *AliasLineError) Error() string {
 	return fmt.Sprintf("local aliases line %d: %q is not one domain name", e.Line, e.Text)
 }

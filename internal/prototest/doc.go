@@ -8,7 +8,8 @@
 //
 //	Cn: text     send text and CRLF on connection n (n = 1..9, dialled on first use)
 //	Cn< file     send file as SMTP DATA: dot-stuffed, CRLF-normalised, ended by ".\r\n"
-//	Cn!          close connection n from the client side, without a goodbye
+//	Cn!          the client vanishes: half-close connection n (the server reads EOF);
+//	             follow with Sn! to wait until the server has closed its side
 //	Sn: text     expect the next line on connection n; "*" is a glob, "\*" a literal star,
 //	             and a leading "* " (the IMAP untagged marker) is literal
 //	Sn~ regexp   expect the next line to match the regular expression (whole line)

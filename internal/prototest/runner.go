@@ -220,7 +220,12 @@ func (r *run) do(st *step) error {
 		r.logf("C%d< %s (%d octets)", st.conn, st.text, len(data))
 		return r.write(cc, dotStuff(data))
 	case stepClose:
+		// A half-close: the server sees the client vanish (EOF) while the
+		// runner can still wait for the server's close with Sn!.
 		r.logf("C%d!", st.conn)
+		if tc, ok := cc.nc.(*net.TCPConn); ok {
+			return tc.CloseWrite()
+		}
 		return cc.nc.Close()
 	case stepSkip:
 		cc.skip = true

@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPOP3Curl fetches over implicit TLS with curl: the listing, one
@@ -34,12 +37,12 @@ func TestPOP3Curl(t *testing.T) {
 }
 
 // TestPOP3Fetchmail fetches over implicit TLS with fetchmail, first
-// keeping the mail (-k), then without: the second run takes everything
-// and leaves the maildrop empty.
+// keeping the mail (-k), then without (-a: all of it again): the second run
+// deletes what it took. Leave-In-Newmail keeps kept mail in INBOX, where
+// fetchmail can see it again.
 func TestPOP3Fetchmail(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "fetchmail")
-	e, p := newPOPEnv(t, "")
+	e, p := newPOPEnv(t, "Leave-In-Newmail: on")
 	e.addUser("alice", "alice-pw")
 	e.deliverPOP("alice", 3)
 	e.startMail()
@@ -53,15 +56,20 @@ func TestPOP3Fetchmail(t *testing.T) {
 	if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("HOME", home)
+	fm := requireTool(t, "fetchmail")
 	run := func(keep bool) string {
-		args := []string{"-f", rc, "--nosyslog", "-s"}
+		args := []string{"-f", rc, "--nosyslog", "-s", "-a"}
 		if keep {
 			args = append(args, "-k")
 		}
-		text, code := runTool(t, "fetchmail", args...)
-		if code != 0 {
-			t.Fatalf("fetchmail %v: exit %d\n%s", args, code, text)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, fm, args...)
+		// fetchmail keeps its id file in $HOME.
+		cmd.Env = append(os.Environ(), "HOME="+home)
+		text, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fetchmail %v: %v\n%s", args, err, text)
 		}
 		b, _ := os.ReadFile(out)
 		return string(b)
@@ -74,13 +82,15 @@ func TestPOP3Fetchmail(t *testing.T) {
 	if !strings.Contains(mbox, "\n.dot line\n") {
 		t.Errorf("byte-stuffing not undone:\n%s", mbox)
 	}
-	if c := mailboxCounts(t, e.data, "alice"); c["INBOX"]+c["Mail"] != 3 {
-		t.Errorf("fetchmail -k lost mail: %v", c)
+	if c := mailboxCounts(t, e.data, "alice"); c["INBOX"] != 3 {
+		t.Errorf("fetchmail -k: %v, want all 3 still in INBOX", c)
 	}
 	os.Remove(out)
 	mbox = run(false)
-	if c := mailboxCounts(t, e.data, "alice"); c["INBOX"] != 0 {
-		t.Errorf("after fetchmail without -k INBOX still holds %d messages (%v)", c["INBOX"], c)
+	if n := strings.Count(mbox, "Subject: message "); n != 3 {
+		t.Errorf("fetchmail fetched %d messages:\n%s", n, mbox)
 	}
-	_ = mbox
+	if c := mailboxCounts(t, e.data, "alice"); c["INBOX"] != 0 || c["Mail"] != 0 {
+		t.Errorf("after fetchmail without -k: %v, want nothing left", c)
+	}
 }

@@ -80,6 +80,10 @@ type response struct {
 	code string
 	text string
 	sent bool // the handler wrote the tagged response itself (STARTTLS)
+	// closeAfter ends the connection after the response: the client is
+	// sending data the server refused (a non-synchronising literal over
+	// APPENDLIMIT).
+	closeAfter bool
 }
 
 // command reads one command's tag and verb and dispatches it. It returns
@@ -196,7 +200,7 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 		c.setState(stateLogout)
 	}
 	c.observe(verb, start, result, err)
-	if fatal || c.badCmds > maxBadCommands {
+	if fatal || c.resp.closeAfter || c.badCmds > maxBadCommands {
 		c.bye("Too many invalid commands")
 		return false
 	}

@@ -119,9 +119,10 @@ type AppendCommand struct {
 }
 
 // ParseCommand decodes one whole command, CRLF included, with the grammar
-// of LookupCommand. It accepts every literal and reads and drops APPEND
-// data, so it suits tests, fuzzing and tools rather than a server. An
-// unknown command is a *SyntaxError.
+// of LookupCommand. String literals go through Options.OnLiteral as usual,
+// but APPEND data is read and dropped without asking, so ParseCommand
+// suits tests, fuzzing and tools; a server drives APPEND itself (see
+// CommandSpec.Literal). An unknown command is a *SyntaxError.
 func ParseCommand(dec *Decoder) (Command, error) {
 	var cmd Command
 	cmd.Tag, cmd.Name = ParseCommandName(dec)

@@ -319,3 +319,19 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagPerm(t *testing.T) {
+	d := newDecoder(`(\* \Deleted x)`, Options{})
+	var got []string
+	ok := d.ExpectList(func() bool {
+		var f string
+		if !d.FlagPerm(&f) {
+			return false
+		}
+		got = append(got, f)
+		return true
+	})
+	if !ok || strings.Join(got, " ") != `\* \Deleted x` {
+		t.Errorf("got %q, %v", got, d.Err())
+	}
+}

@@ -206,3 +206,19 @@ func BenchmarkEncodeFetch(b *testing.B) {
 		}
 	}
 }
+
+func TestEncoderSearchResponses(t *testing.T) {
+	got := encode(t, EncoderOptions{}, func(enc *Encoder) {
+		enc.Search([]uint32{2, 3, 6}, 0)
+		enc.Search(nil, 0)
+		enc.Search([]uint32{1}, 917162500)
+		enc.ESearch(ESearchData{Tag: "A282", UID: true, Min: 2, Max: 47, All: SeqSetOf(2, 10, 11, 12, 47), HasCount: true, Count: 5})
+		enc.ESearch(ESearchData{Tag: "a1", HasCount: true})
+	})
+	want := "* SEARCH 2 3 6\r\n* SEARCH\r\n* SEARCH 1 (MODSEQ 917162500)\r\n" +
+		"* ESEARCH (TAG \"A282\") UID MIN 2 MAX 47 ALL 2,10:12,47 COUNT 5\r\n" +
+		"* ESEARCH (TAG \"a1\") COUNT 0\r\n"
+	if got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}

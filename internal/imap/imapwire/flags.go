@@ -50,6 +50,19 @@ func (dec *Decoder) Flag(ptr *string) bool {
 	return true
 }
 
+// FlagPerm decodes a flag-perm (RFC 9051 §9): a flag or \*, as in
+// PERMANENTFLAGS.
+func (dec *Decoder) FlagPerm(ptr *string) bool {
+	if b, err := dec.r.Peek(2); dec.ready() && err == nil && b[0] == '\\' && b[1] == '*' {
+		dec.count(2)
+		dec.r.Discard(2)
+		dec.crlf = false
+		*ptr = FlagWildcard
+		return dec.err == nil
+	}
+	return dec.Flag(ptr)
+}
+
 // ExpectFlag decodes a flag or records an error.
 func (dec *Decoder) ExpectFlag(ptr *string) bool { return dec.Expect(dec.Flag(ptr), "flag") }
 

@@ -24,6 +24,9 @@ func (c *conn) cmdQUIT(ctx context.Context, args string) error {
 			return errQuit
 		}
 	}
+	// Release the maildrop before the reply, so that a client that logs
+	// in again at once finds it free.
+	c.closeMaildrop()
 	c.ok("Postern POP server at " + c.s.opts.Hostname + " signing off.")
 	return errQuit
 }
@@ -89,30 +92,36 @@ func (c *conn) cmdSTLS(ctx context.Context, args string) error {
 // cmdXTND runs the original's extension commands (seed Table 19-3), for
 // administrators only.
 func (c *conn) cmdXTND(ctx context.Context, args string) error {
-	f, err := splitArgs(args, 1, 2)
-	if err != nil {
-		return err
+	if hasControl(args) {
+		return errSyntax("invalid characters in command")
+	}
+	sub, rest, _ := strings.Cut(args, " ")
+	if sub == "" {
+		return errSyntax("missing argument")
 	}
 	if !c.account.Admin {
 		return errUser("", "XTND is restricted to administrators")
 	}
-	sub := strings.ToUpper(f[0])
-	switch sub {
+	var f []string
+	if rest != "" {
+		f = strings.Fields(rest)
+	}
+	switch strings.ToUpper(sub) {
 	case "CLIENT":
-		return c.xtndClient(ctx, f[1:])
+		// The client's identification is free text (spaces and all).
+		return c.xtndClient(ctx, rest)
 	case "LOGLEVEL":
-		return c.xtndLogLevel(ctx, f[1:])
+		return c.xtndLogLevel(ctx, f)
 	case "STATS":
-		return c.xtndStats(f[1:])
+		return c.xtndStats(f)
 	case "SHUTDOWN":
-		return c.xtndShutdown(ctx, f[1:])
+		return c.xtndShutdown(ctx, f)
 	}
 	return errSyntax("unknown XTND command; use CLIENT, LOGLEVEL, STATS or SHUTDOWN")
 }
 
 // xtndClient records the client's self-identification.
-func (c *conn) xtndClient(ctx context.Context, args []string) error {
-	id := strings.Join(args, " ")
+func (c *conn) xtndClient(ctx context.Context, id string) error {
 	c.log.LogAttrs(ctx, slog.LevelInfo, "pop3 client identified", slog.String("client", id))
 	c.ok("client information recorded")
 	return nil

@@ -56,7 +56,14 @@ func (ss *session) receive(r io.Reader) (*message, error) {
 				ss.log.Info("message refused", "tx", ss.tx.id, "reason", se.Message)
 				return nil, se // 552 from go-smtp's size limit
 			}
-			ss.log.Info("message data not received", "tx", ss.tx.id, "err", err)
+			if errors.Is(err, smtp.ErrDataReset) {
+				return nil, errTryAgain // RSET between BDAT chunks: still in step
+			}
+			// A timeout or a broken connection leaves the stream out of
+			// step: whatever the client sends next would be read as
+			// commands. End the connection.
+			ss.log.Info("message data not received; closing", "tx", ss.tx.id, "err", err)
+			nc.Close()
 			return nil, errTryAgain
 		}
 	}

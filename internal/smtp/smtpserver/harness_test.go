@@ -359,7 +359,14 @@ func (tc *tconn) reply() []string {
 
 func (tc *tconn) tail() string {
 	n := max(0, len(tc.log)-10)
-	return "last lines:\n  " + strings.Join(tc.log[n:], "\n  ")
+	lines := make([]string, 0, 10)
+	for _, l := range tc.log[n:] {
+		if len(l) > 200 {
+			l = l[:200] + fmt.Sprintf("... (%d bytes)", len(l))
+		}
+		lines = append(lines, l)
+	}
+	return "last lines:\n  " + strings.Join(lines, "\n  ")
 }
 
 // globMatch matches s against p, where * matches any run of characters

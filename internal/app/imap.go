@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+
+	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/imap/imapserver"
+	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/store"
+)
+
+// buildIMAP converts the [IMAP] section and the globals into the IMAP
+// server's Options (STYLE.md B1: the server never reads config).
+func buildIMAP(in *instance) (Service, error) {
+	cfg := in.cfg
+	ic := cfg.IMAP
+
+	level := new(slog.LevelVar)
+	if lvl, err := observe.ParseLevel(string(ic.LogLevel)); err == nil {
+		level.Set(lvl)
+	} else {
+		level.Set(in.level.Level())
+	}
+	var out io.Writer = in.opts.Stderr
+	if in.runLog != nil {
+		out = io.MultiWriter(in.opts.Stderr, in.runLog)
+	}
+	logger := observe.NewLogger(out, level, observe.FormatText).With("pkg", "imap")
+
+	traceDir := ""
+	if ic.ServerTrace {
+		traceDir = cfg.LogDirectory
+	}
+	// The server redacts credentials itself (LOGIN, AUTHENTICATE and the
+	// literals that carry them), so the Tracer gets no Redactor.
+	tracer, err := observe.NewTracer(observe.TraceOptions{
+		Dir: traceDir, Proto: "imap", Node: cfg.Hostname, Synch: ic.TraceSynch,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	stats := observe.NewStats(nil)
+	in.stats["imap"] = stats
+
+	authn := auth.New(auth.Options{
+		Store:  in.store,
+		Logger: logger,
+		Upgrade: func(ctx context.Context, name string, u store.AccountUpdate) error {
+			_, err := in.store.UpdateAccount(ctx, name, u)
+			return err
+		},
+	})
+
+	idle := ic.IdleTimeout
+	if idle == 0 {
+		idle = -1 // Idle-Timeout: 0 means none
+	}
+	srv, err := imapserver.New(imapserver.Options{
+		Store:              in.store,
+		Auth:               authn,
+		Hostname:           cfg.Hostname,
+		Version:            Version,
+		TLS:                in.tls.config("imap"),
+		AllowPlaintextAuth: ic.AllowPlaintextAuth,
+		IdleTimeout:        idle,
+		MessageCap:         ic.MessageCap,
+		SendIDHeaders:      ic.SendIDHeaders,
+		AppendLimit:        ic.AppendLimit,
+		Logger:             logger,
+		Tracer:             tracer,
+		Events:             in.events,
+		Stats:              stats,
+		Conns:              in.conns,
+	})
+	if err != nil {
+		tracer.Close()
+		return nil, err
+	}
+	return imapService{Server: srv, tracer: tracer}, nil
+}
+
+// imapService closes the trace file after the server has stopped.
+type imapService struct {
+	*imapserver.Server
+	tracer *observe.Tracer
+}
+
+func (s imapService) Shutdown(ctx context.Context) error {
+	err := s.Server.Shutdown(ctx)
+	if cerr := s.tracer.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

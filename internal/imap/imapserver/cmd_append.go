@@ -1,0 +1,184 @@
+package imapserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
+)
+
+// maxMemoryLiteral is the largest APPEND literal kept in memory; larger
+// ones are spooled to a temporary file.
+const maxMemoryLiteral = 1 << 20
+
+// spooled is one APPEND literal read from the client.
+type spooled struct {
+	mem  []byte
+	file *os.File
+}
+
+func (s *spooled) reader() (io.Reader, error) {
+	if s.file == nil {
+		return bytes.NewReader(s.mem), nil
+	}
+	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return s.file, nil
+}
+
+func (s *spooled) remove() {
+	if s.file != nil {
+		s.file.Close()
+		os.Remove(s.file.Name())
+	}
+}
+
+// spool reads a literal to its end, into memory or a temporary file.
+func (c *conn) spool(r io.Reader, size int64) (*spooled, error) {
+	if size <= maxMemoryLiteral {
+		b := make([]byte, size)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		return &spooled{mem: b}, nil
+	}
+	f, err := os.CreateTemp(c.s.opts.TempDir, "postern-append-*")
+	if err != nil {
+		io.Copy(io.Discard, r) // stay in step with the client
+		return nil, fmt.Errorf("spool literal: %w", err)
+	}
+	sp := &spooled{file: f}
+	if _, err := io.Copy(f, r); err != nil {
+		sp.remove()
+		return nil, err
+	}
+	return sp, nil
+}
+
+// appendMsg is one message of an APPEND (several with MULTIAPPEND,
+// RFC 3502).
+type appendMsg struct {
+	flags []string
+	date  time.Time
+	data  *spooled
+}
+
+// cmdAppend: RFC 9051 §6.3.12, MULTIAPPEND (RFC 3502), APPENDLIMIT
+// (RFC 7889), UIDPLUS APPENDUID (RFC 4315), BINARY literal8 (RFC 3516).
+func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var name string
+	if !(dec.ExpectSP() && dec.ExpectMailbox(&name)) {
+		return dec.Err()
+	}
+	// The mailbox is looked up before any literal is accepted, so a
+	// missing one is refused before the client sends the data.
+	mb, mbErr := c.sess.Mailbox(ctx, name)
+	var msgs []appendMsg
+	defer func() {
+		for _, m := range msgs {
+			m.data.remove()
+		}
+	}()
+	for {
+		m, err := c.readAppendMsg(dec, mbErr)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+		if dec.CRLF() {
+			break
+		}
+		if !dec.Peek(' ') {
+			return dec.Err()
+		}
+	}
+	reqs := make([]store.AppendRequest, len(msgs))
+	for i, m := range msgs {
+		r, err := m.data.reader()
+		if err != nil {
+			return fmt.Errorf("read spooled literal: %w", err)
+		}
+		reqs[i] = store.AppendRequest{Content: r, Flags: m.flags, InternalDate: m.date, MaxSize: c.s.opts.AppendLimit}
+	}
+	res, err := c.sess.Append(ctx, mb.ID, reqs...)
+	if err != nil {
+		return err
+	}
+	uids := make([]uint32, len(res))
+	for i, r := range res {
+		uids[i] = uint32(r.UID)
+	}
+	if len(res) > 0 {
+		c.resp.code = fmt.Sprintf("APPENDUID %d %s", res[0].UIDValidity, imapwire.SeqSetOf(uids...).String())
+	}
+	if c.sel != nil && c.sel.id == mb.ID {
+		return c.resync(ctx)
+	}
+	return nil
+}
+
+// readAppendMsg reads " [flags] [date-time] literal" of one message.
+func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error) (appendMsg, error) {
+	var m appendMsg
+	if !dec.ExpectSP() {
+		return m, dec.Err()
+	}
+	if dec.Peek('(') {
+		if !(dec.ExpectFlagList(&m.flags) && dec.ExpectSP()) {
+			return m, dec.Err()
+		}
+		m.flags = withoutRecent(m.flags)
+	}
+	if dec.Peek('"') {
+		if !(dec.ExpectDateTime(&m.date) && dec.ExpectSP()) {
+			return m, dec.Err()
+		}
+	}
+	var info imapwire.LiteralInfo
+	if !dec.Literal8Header(&info) && !dec.ExpectLiteralHeader(&info) {
+		return m, dec.Err()
+	}
+	switch {
+	case errors.Is(mbErr, store.ErrNoSuchMailbox):
+		c.resp.closeAfter = info.NonSync && info.Size > maxMemoryLiteral
+		return m, nof("TRYCREATE", "No such mailbox")
+	case mbErr != nil:
+		return m, mbErr
+	case c.s.opts.AppendLimit > 0 && info.Size > c.s.opts.AppendLimit:
+		// RFC 7889 §4: refused before the data is read. A
+		// non-synchronising literal's data is already on its way: the
+		// connection is closed rather than read through.
+		c.resp.closeAfter = info.NonSync
+		return m, nof("TOOBIG", "Message larger than APPENDLIMIT %d", c.s.opts.AppendLimit)
+	}
+	if !info.NonSync {
+		c.enc.raw("+ Ready for literal data").crlf()
+		if err := c.flushErr(); err != nil {
+			return m, err
+		}
+	}
+	sp, err := c.spool(dec.LiteralReader(info), info.Size)
+	if err != nil {
+		return m, err
+	}
+	m.data = sp
+	return m, nil
+}
+
+// withoutRecent drops \Recent, which clients may not set (RFC 3501 §2.3.2).
+func withoutRecent(flags []string) []string {
+	out := flags[:0]
+	for _, f := range flags {
+		if f != imapwire.FlagRecent {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,423 @@
+package imapserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/store"
+)
+
+// maxHeaderFieldsRead bounds the header bytes read for HEADER.FIELDS.
+const maxHeaderFieldsRead = 1 << 20
+
+// cmdFetch: RFC 9051 §6.4.5.
+func (c *conn) cmdFetch(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.fetch(ctx, dec, false)
+}
+
+// cmdUIDFetch: RFC 9051 §6.4.9.
+func (c *conn) cmdUIDFetch(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.fetch(ctx, dec, true)
+}
+
+// fetchPlan is a parsed FETCH: what to send and what to load for it.
+type fetchPlan struct {
+	items       []imapwire.FetchItem
+	needData    bool // structure from the store (ENVELOPE, BODYSTRUCTURE, sections)
+	needContent bool // message bytes
+	setsSeen    bool
+	hasFlags    bool
+}
+
+func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error {
+	var set imapwire.SeqSet
+	var items []imapwire.FetchItem
+	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectSP() && dec.ExpectFetchItems(&items) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	plan := planFetch(items, uid)
+	targets, err := c.sel.resolve(set, uid)
+	if err != nil {
+		return err
+	}
+	seen := map[store.UID]bool{}
+	if plan.setsSeen && !c.sel.readOnly {
+		if seen, err = c.markSeen(ctx, targets); err != nil {
+			return err
+		}
+	}
+	expungeIssued := false
+	for start := 0; start < len(targets); start += fetchBatch {
+		batch := targets[start:min(start+fetchBatch, len(targets))]
+		data, err := c.loadData(ctx, batch, plan.needData)
+		if err != nil {
+			return err
+		}
+		for _, t := range batch {
+			if i := c.sel.index(t.UID); i >= 0 {
+				t.msgEntry = c.sel.msgs[i] // flags after markSeen
+			}
+			d, ok := data[t.UID]
+			if plan.needData && !ok {
+				expungeIssued = true
+				continue
+			}
+			if err := c.writeFetch(ctx, t, plan, d, seen[t.UID]); err != nil {
+				return err
+			}
+		}
+		if c.enc.err != nil {
+			return c.enc.err
+		}
+	}
+	if expungeIssued {
+		return nof("EXPUNGEISSUED", "Some messages were expunged")
+	}
+	return nil
+}
+
+func planFetch(items []imapwire.FetchItem, uid bool) fetchPlan {
+	p := fetchPlan{items: items}
+	hasUID := false
+	for _, it := range items {
+		switch it.Attr {
+		case imapwire.FetchUID:
+			hasUID = true
+		case imapwire.FetchFlags:
+			p.hasFlags = true
+		case imapwire.FetchEnvelope, imapwire.FetchBodyStructure, imapwire.FetchBody:
+			p.needData = true
+		case imapwire.FetchBodySection, imapwire.FetchBinarySection, imapwire.FetchBinarySize,
+			imapwire.FetchRFC822, imapwire.FetchRFC822Header, imapwire.FetchRFC822Text:
+			p.needData, p.needContent = true, true
+		}
+		if it.SetsSeen() {
+			p.setsSeen = true
+		}
+	}
+	if uid && !hasUID {
+		// RFC 9051 §6.4.9: UID FETCH always returns the UID.
+		p.items = append([]imapwire.FetchItem{{Attr: imapwire.FetchUID}}, p.items...)
+	}
+	return p
+}
+
+// markSeen sets \Seen on the targets that lack it, before their bodies
+// are sent (RFC 9051 §6.4.5), and returns the UIDs it changed.
+func (c *conn) markSeen(ctx context.Context, targets []target) (map[store.UID]bool, error) {
+	var uids []store.UID
+	for _, t := range targets {
+		if !t.gone && !store.Flags(t.Flags).Has(store.FlagSeen) {
+			uids = append(uids, t.UID)
+		}
+	}
+	out := map[store.UID]bool{}
+	if len(uids) == 0 {
+		return out, nil
+	}
+	changed, _, err := c.sess.StoreFlags(ctx, c.sel.id, uids, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}})
+	if err != nil {
+		return nil, fmt.Errorf("set \\Seen: %w", err)
+	}
+	for _, in := range changed {
+		if i := c.sel.index(in.UID); i >= 0 {
+			c.sel.msgs[i].Flags = in.Flags
+			c.sel.msgs[i].ModSeq = in.ModSeq
+		}
+		out[in.UID] = true
+	}
+	return out, nil
+}
+
+// loadData fetches the stored structure of a batch of messages, before
+// anything is written, so no store read is open while writing.
+func (c *conn) loadData(ctx context.Context, batch []target, need bool) (map[store.UID]store.MessageData, error) {
+	if !need {
+		return nil, nil
+	}
+	uids := uidsOf(batch)
+	out := make(map[store.UID]store.MessageData, len(uids))
+	if len(uids) == 0 {
+		return out, nil
+	}
+	err := c.sess.MessageData(ctx, c.sel.id, uids, func(d store.MessageData) error {
+		out[d.Info.UID] = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	return out, nil
+}
+
+// writeFetch writes one FETCH response.
+func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store.MessageData, seenSet bool) error {
+	var mv *msgView
+	if plan.needData {
+		mv = c.s.view.view(t.MessageInfo, &d)
+	} else {
+		mv = c.s.view.view(t.MessageInfo, nil)
+	}
+	defer mv.close()
+	if plan.needContent {
+		if err := mv.open(ctx, c.sess, c.sel.id); err != nil {
+			if errors.Is(err, store.ErrNoSuchMessage) {
+				return nil
+			}
+			return err
+		}
+	}
+	e := c.enc
+	e.raw("* ").num(t.seq).raw(" FETCH (")
+	for i, it := range plan.items {
+		if i > 0 {
+			e.sp()
+		}
+		if err := c.writeFetchItem(mv, t, it); err != nil {
+			return err
+		}
+	}
+	if seenSet && !plan.hasFlags {
+		e.raw(" FLAGS ").flagList(t.Flags)
+	}
+	e.raw(")").crlf()
+	metricFetchedOctets.Add(float64(e.n))
+	e.n = 0
+	return e.err
+}
+
+// writeFetchItem writes one data item with its name.
+func (c *conn) writeFetchItem(mv *msgView, t target, it imapwire.FetchItem) error {
+	e := c.enc
+	switch it.Attr {
+	case imapwire.FetchFlags:
+		e.raw("FLAGS ").flagList(t.Flags)
+	case imapwire.FetchUID:
+		e.raw("UID ").num(uint32(t.UID))
+	case imapwire.FetchInternalDate:
+		e.raw("INTERNALDATE ").str(imapwire.FormatDateTime(t.InternalDate))
+	case imapwire.FetchRFC822Size:
+		e.raw("RFC822.SIZE ").num64(c.s.view.sizeOf(t.MessageInfo))
+	case imapwire.FetchModSeq:
+		e.raw("MODSEQ (").num64(int64(t.ModSeq)).raw(")")
+	case imapwire.FetchEnvelope:
+		e.raw("ENVELOPE ")
+		c.writeEnvelope(mv.part.Envelope)
+	case imapwire.FetchBodyStructure:
+		e.raw("BODYSTRUCTURE ")
+		c.writeBodyStructure(mv.part, true)
+	case imapwire.FetchBody:
+		e.raw("BODY ")
+		c.writeBodyStructure(mv.part, false)
+	case imapwire.FetchRFC822:
+		e.raw("RFC822 ")
+		c.writeRange(mv, 0, mv.size, nil)
+	case imapwire.FetchRFC822Header:
+		e.raw("RFC822.HEADER ")
+		c.writeRange(mv, 0, mv.topHeaderLen(), nil)
+	case imapwire.FetchRFC822Text:
+		e.raw("RFC822.TEXT ")
+		s, end := mv.bodyRange(mv.part)
+		c.writeRange(mv, s, end-s, nil)
+	case imapwire.FetchBodySection:
+		e.raw(it.ResponseName()).sp()
+		return c.writeBodySection(mv, it)
+	case imapwire.FetchBinarySection, imapwire.FetchBinarySize:
+		return c.writeBinary(mv, it)
+	}
+	return nil
+}
+
+// writeRange writes n bytes of the view from off as a literal (or data
+// from memory when b is not nil), with the partial applied by the caller.
+func (c *conn) writeRange(mv *msgView, off, n int64, b []byte) {
+	if b != nil {
+		c.enc.literal(int64(len(b)), bytes.NewReader(b), false)
+		return
+	}
+	c.enc.literal(n, io.NewSectionReader(mv.readerAt(), off, n), false)
+}
+
+// writeBodySection writes the data of BODY[section]<partial>.
+func (c *conn) writeBodySection(mv *msgView, it imapwire.FetchItem) error {
+	off, n, b, ok, err := c.sectionBytes(mv, it.Section)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.enc.raw("NIL")
+		return nil
+	}
+	if b != nil {
+		off, n = 0, int64(len(b))
+	}
+	if p := it.Partial; p != nil {
+		start := min(p.Offset, n)
+		cnt := min(p.Count, n-start)
+		off, n = off+start, cnt
+		if b != nil {
+			b = b[start : start+cnt]
+		}
+	}
+	c.writeRange(mv, off, n, b)
+	return nil
+}
+
+// sectionBytes locates a section in the view: a byte range, or bytes
+// built in memory (HEADER.FIELDS). ok is false for a section that does not
+// exist, which is sent as NIL.
+func (c *conn) sectionBytes(mv *msgView, sec imapwire.Section) (off, n int64, b []byte, ok bool, err error) {
+	p := mv.part
+	if len(sec.Part) > 0 {
+		path := make([]int, len(sec.Part))
+		for i, x := range sec.Part {
+			path[i] = int(x)
+		}
+		if p, ok = mv.part.Section(path); !ok {
+			return 0, 0, nil, false, nil
+		}
+	}
+	msg := p
+	if len(sec.Part) > 0 && sec.Specifier != imapwire.SectionAll && sec.Specifier != imapwire.SectionMIME {
+		// RFC 9051 §6.4.5: HEADER, TEXT and HEADER.FIELDS after a part
+		// number address the message inside a message/rfc822 part.
+		if msg = p.Message(); msg == nil {
+			return 0, 0, nil, false, nil
+		}
+	}
+	var s, e int64
+	switch sec.Specifier {
+	case imapwire.SectionAll:
+		if len(sec.Part) == 0 {
+			return 0, mv.size, nil, true, nil
+		}
+		s, e = mv.bodyRange(p)
+	case imapwire.SectionMIME:
+		s, e = mv.headerRange(p)
+	case imapwire.SectionHeader:
+		s, e = mv.headerRange(msg)
+	case imapwire.SectionText:
+		s, e = mv.bodyRange(msg)
+	case imapwire.SectionHeaderFields, imapwire.SectionHeaderFieldsNot:
+		s, e = mv.headerRange(msg)
+		h, err := message.ReadHeader(io.NewSectionReader(mv.readerAt(), s, e-s), maxHeaderFieldsRead)
+		if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
+			return 0, 0, nil, false, fmt.Errorf("read header: %w", err)
+		}
+		if sec.Specifier == imapwire.SectionHeaderFields {
+			return 0, 0, h.SelectFields(sec.Fields), true, nil
+		}
+		return 0, 0, h.ExcludeFields(sec.Fields), true, nil
+	}
+	return s, e - s, nil, true, nil
+}
+
+// writeBinary writes BINARY[section]<partial> or BINARY.SIZE[section]
+// (RFC 3516): the part's content with its Content-Transfer-Encoding
+// removed.
+func (c *conn) writeBinary(mv *msgView, it imapwire.FetchItem) error {
+	var p *message.Part
+	var off, n int64
+	if len(it.Section.Part) == 0 {
+		p, off, n = nil, 0, mv.size
+	} else {
+		path := make([]int, len(it.Section.Part))
+		for i, x := range it.Section.Part {
+			path[i] = int(x)
+		}
+		var ok bool
+		if p, ok = mv.part.Section(path); !ok {
+			return nof("", "No such section")
+		}
+		s, e := mv.bodyRange(p)
+		off, n = s, e-s
+	}
+	open := func() (io.Reader, error) {
+		raw := io.NewSectionReader(mv.readerAt(), off, n)
+		if p == nil || p.IsMultipart() || p.Message() != nil {
+			return raw, nil
+		}
+		return decodeCTE(raw, p.Encoding)
+	}
+	r, err := open()
+	if err != nil {
+		return err
+	}
+	size, hasNUL := countDecoded(r)
+	if it.Attr == imapwire.FetchBinarySize {
+		c.enc.raw(it.ResponseName()).sp().num64(size)
+		return nil
+	}
+	start, cnt := int64(0), size
+	if pt := it.Partial; pt != nil {
+		start = min(pt.Offset, size)
+		cnt = min(pt.Count, size-start)
+	}
+	r, _ = open()
+	if _, err := io.CopyN(io.Discard, r, start); err != nil && err != io.EOF {
+		return fmt.Errorf("binary section: %w", err)
+	}
+	c.enc.raw(it.ResponseName()).sp()
+	c.enc.literal(cnt, io.LimitReader(r, cnt), hasNUL)
+	return nil
+}
+
+// decodeCTE returns a reader removing a Content-Transfer-Encoding, or
+// NO [UNKNOWN-CTE] for one it does not know (RFC 3516 §4.3).
+func decodeCTE(r io.Reader, enc string) (io.Reader, error) {
+	switch strings.ToUpper(enc) {
+	case "", "7BIT", "8BIT", "BINARY":
+		return r, nil
+	case "BASE64":
+		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: r}), nil
+	case "QUOTED-PRINTABLE":
+		return quotedprintable.NewReader(r), nil
+	}
+	return nil, nof("UNKNOWN-CTE", "Unknown Content-Transfer-Encoding")
+}
+
+// base64Filter drops bytes outside the base64 alphabet (line breaks,
+// stray spaces), as lenient decoders do.
+type base64Filter struct{ r io.Reader }
+
+func (f *base64Filter) Read(p []byte) (int, error) {
+	for {
+		n, err := f.r.Read(p)
+		j := 0
+		for _, b := range p[:n] {
+			if b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '=' {
+				p[j] = b
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
+}
+
+// countDecoded reads r to its end (or its first decoding error) and
+// returns the length and whether a NUL occurred.
+func countDecoded(r io.Reader) (int64, bool) {
+	buf := make([]byte, 32*1024)
+	var n int64
+	nul := false
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		if !nul && bytes.IndexByte(buf[:k], 0) >= 0 {
+			nul = true
+		}
+		if err != nil {
+			return n, nul
+		}
+	}
+}

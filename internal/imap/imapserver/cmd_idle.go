@@ -1,0 +1,87 @@
+package imapserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
+)
+
+// maxIdleLine bounds the line that ends IDLE.
+const maxIdleLine = 1024
+
+// idleLine is what the IDLE reader goroutine hands back.
+type idleLine struct {
+	line []byte
+	err  error
+}
+
+// cmdIdle: RFC 9051 §6.3.13 (RFC 2177). A goroutine reads the "DONE"
+// line while this one pushes mailbox updates as the store publishes them.
+// The reader owns c.br until it sends its result; this goroutine does not
+// read meanwhile.
+func (c *conn) cmdIdle(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	c.enc.raw("+ idling").crlf()
+	if err := c.flushErr(); err != nil {
+		return err
+	}
+	c.setReadDeadline(c.readTimeout())
+	done := make(chan idleLine, 1)
+	go func() {
+		line, err := readBoundedLine(c.br, maxIdleLine)
+		done <- idleLine{line, err}
+	}()
+	var changes <-chan struct{}
+	if c.sess != nil {
+		changes = c.sess.Changes().Ready()
+	}
+	for {
+		if c.state == stateSelected {
+			c.sendUpdates(true)
+		} else if c.sess != nil {
+			c.sess.Changes().Take()
+		}
+		if err := c.flushErr(); err != nil {
+			return err
+		}
+		select {
+		case l := <-done:
+			if l.err != nil {
+				return l.err
+			}
+			if !bytes.EqualFold(bytes.TrimRight(l.line, "\r\n"), []byte("DONE")) {
+				return badf("Expected DONE")
+			}
+			return nil
+		case <-changes:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+
+// readBoundedLine reads one line of at most max bytes.
+func readBoundedLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > max {
+			return nil, badf("Line too long")
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return line, err
+	}
+}
+
+// isNoSuchMailbox reports whether err says the mailbox does not exist.
+func isNoSuchMailbox(err error) bool { return errors.Is(err, store.ErrNoSuchMailbox) }

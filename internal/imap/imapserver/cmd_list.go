@@ -1,0 +1,297 @@
+package imapserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
+)
+
+// listArgs is a parsed LIST command (RFC 9051 §6.3.9, LIST-EXTENDED
+// RFC 5258, SPECIAL-USE RFC 6154, LIST-STATUS RFC 5819).
+type listArgs struct {
+	extended       bool // the extended syntax was used
+	selSubscribed  bool
+	selSpecialUse  bool
+	recursiveMatch bool
+	retSubscribed  bool
+	retChildren    bool
+	retSpecialUse  bool
+	status         []string // RETURN (STATUS (…))
+	ref            string
+	patterns       []string
+}
+
+// cmdList: RFC 9051 §6.3.9.
+func (c *conn) cmdList(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	a, err := parseList(dec)
+	if err != nil {
+		return err
+	}
+	if len(a.patterns) == 1 && a.patterns[0] == "" && !a.extended {
+		// RFC 9051 §6.3.9: the hierarchy delimiter and root.
+		c.enc.raw(`* LIST (\Noselect) "/" ""`).crlf()
+		return nil
+	}
+	return c.execList(ctx, a)
+}
+
+func parseList(dec *imapwire.Decoder) (*listArgs, error) {
+	a := &listArgs{}
+	if !dec.ExpectSP() {
+		return nil, dec.Err()
+	}
+	if dec.Peek('(') {
+		a.extended = true
+		dec.List(func() bool {
+			var o string
+			if !dec.ExpectAtom(&o) {
+				return false
+			}
+			switch strings.ToUpper(o) {
+			case "SUBSCRIBED":
+				a.selSubscribed = true
+			case "SPECIAL-USE":
+				a.selSpecialUse = true
+			case "RECURSIVEMATCH":
+				a.recursiveMatch = true
+			case "REMOTE":
+			default:
+				dec.Fail("unknown LIST selection option " + o)
+				return false
+			}
+			return true
+		})
+		dec.ExpectSP()
+	}
+	dec.ExpectListMailbox(&a.ref)
+	dec.ExpectSP()
+	pat := func() bool {
+		var p string
+		if dec.ExpectListMailbox(&p) {
+			a.patterns = append(a.patterns, p)
+		}
+		return dec.Err() == nil
+	}
+	if dec.Peek('(') {
+		a.extended = true
+		dec.List(pat)
+	} else {
+		pat()
+	}
+	if dec.SP() {
+		a.extended = true
+		dec.ExpectKeyword("RETURN")
+		dec.ExpectSP()
+		dec.ExpectList(func() bool {
+			var o string
+			if !dec.ExpectAtom(&o) {
+				return false
+			}
+			switch strings.ToUpper(o) {
+			case "SUBSCRIBED":
+				a.retSubscribed = true
+			case "CHILDREN":
+				a.retChildren = true
+			case "SPECIAL-USE":
+				a.retSpecialUse = true
+			case "STATUS":
+				dec.ExpectSP()
+				a.status = parseStatusItems(dec)
+			default:
+				dec.Fail("unknown LIST return option " + o)
+				return false
+			}
+			return dec.Err() == nil
+		})
+	}
+	if !dec.ExpectCRLF() {
+		return nil, dec.Err()
+	}
+	if a.recursiveMatch && !a.selSubscribed {
+		return nil, badf("RECURSIVEMATCH needs another selection option")
+	}
+	return a, nil
+}
+
+// listEntry is one name LIST may return.
+type listEntry struct {
+	name       string
+	mb         *store.Mailbox // nil: the name does not exist
+	subscribed bool
+	childSub   bool // a descendant is subscribed (CHILDINFO)
+	implied    bool // a parent of existing names that does not exist itself
+}
+
+func (c *conn) execList(ctx context.Context, a *listArgs) error {
+	mbs, err := c.sess.Mailboxes(ctx)
+	if err != nil {
+		return fmt.Errorf("list mailboxes: %w", err)
+	}
+	subs, err := c.sess.Subscriptions(ctx)
+	if err != nil {
+		return fmt.Errorf("list subscriptions: %w", err)
+	}
+	entries := map[string]*listEntry{}
+	for i := range mbs {
+		entries[mbs[i].Name] = &listEntry{name: mbs[i].Name, mb: &mbs[i]}
+	}
+	for _, s := range subs {
+		if e, ok := entries[s]; ok {
+			e.subscribed = true
+		} else {
+			entries[s] = &listEntry{name: s, subscribed: true}
+		}
+	}
+	// Parents of existing names that do not exist themselves.
+	for name := range entries {
+		for p := parentOf(name); p != ""; p = parentOf(p) {
+			if _, ok := entries[p]; !ok {
+				entries[p] = &listEntry{name: p, implied: true}
+			}
+		}
+	}
+	names := make([]string, 0, len(entries))
+	for n, e := range entries {
+		names = append(names, n)
+		if e.subscribed {
+			for p := parentOf(n); p != ""; p = parentOf(p) {
+				entries[p].childSub = true
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		e := entries[n]
+		if !c.listMatches(a, n) || !c.listSelected(a, e) {
+			continue
+		}
+		c.writeListEntry(a, e, hasChildren(names, n, entries))
+		if len(a.status) > 0 && e.mb != nil {
+			if err := c.writeStatus(ctx, *e.mb, a.status); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// listSelected applies the selection options to an entry.
+func (c *conn) listSelected(a *listArgs, e *listEntry) bool {
+	switch {
+	case a.selSubscribed:
+		return e.subscribed || (a.recursiveMatch && e.childSub)
+	case a.selSpecialUse:
+		return e.mb != nil && e.mb.SpecialUse != ""
+	}
+	return e.mb != nil || e.implied
+}
+
+func (c *conn) listMatches(a *listArgs, name string) bool {
+	for _, p := range a.patterns {
+		if matchMailbox(a.ref+p, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeListEntry writes one LIST response.
+func (c *conn) writeListEntry(a *listArgs, e *listEntry, children bool) {
+	var attrs []string
+	if e.mb == nil {
+		attrs = append(attrs, `\Noselect`)
+		if a.extended {
+			attrs = append(attrs, `\NonExistent`)
+		}
+	}
+	if children {
+		attrs = append(attrs, `\HasChildren`)
+	} else {
+		attrs = append(attrs, `\HasNoChildren`)
+	}
+	if e.mb != nil && e.mb.SpecialUse != "" {
+		attrs = append(attrs, e.mb.SpecialUse)
+	}
+	if e.subscribed && (a.selSubscribed || a.retSubscribed) {
+		attrs = append(attrs, `\Subscribed`)
+	}
+	c.enc.raw("* LIST ").flagList(attrs).raw(` "/" `).mailbox(e.name)
+	if a.recursiveMatch && e.childSub && !e.subscribed {
+		c.enc.raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
+	}
+	c.enc.crlf()
+}
+
+func hasChildren(sorted []string, name string, entries map[string]*listEntry) bool {
+	i, _ := slices.BinarySearch(sorted, name+"/")
+	return i < len(sorted) && strings.HasPrefix(sorted[i], name+"/")
+}
+
+// parentOf returns the name one level up, or "".
+func parentOf(name string) string {
+	i := strings.LastIndexByte(name, store.HierarchySeparator)
+	if i < 0 {
+		return ""
+	}
+	return name[:i]
+}
+
+// matchMailbox matches a LIST pattern: "*" matches anything, "%" anything
+// but the hierarchy separator (RFC 9051 §6.3.9). INBOX matches
+// case-insensitively.
+func matchMailbox(pattern, name string) bool {
+	if match(pattern, name) {
+		return true
+	}
+	if name == store.MailboxInbox || strings.HasPrefix(name, store.MailboxInbox+"/") {
+		if len(pattern) >= 5 && strings.EqualFold(pattern[:5], store.MailboxInbox) {
+			return match(store.MailboxInbox+pattern[5:], name)
+		}
+	}
+	return false
+}
+
+func match(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*', '%':
+			for i := 0; i <= len(s); i++ {
+				if p[0] == '%' && i > 0 && s[i-1] == store.HierarchySeparator {
+					return false
+				}
+				if match(p[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		default:
+			if len(s) == 0 || s[0] != p[0] {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		}
+	}
+	return len(s) == 0
+}
+
+// cmdLsub: RFC 3501 §6.3.9 (deprecated by IMAP4rev2, still served).
+func (c *conn) cmdLsub(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var ref, pat string
+	if !(dec.ExpectSP() && dec.ExpectListMailbox(&ref) && dec.ExpectSP() && dec.ExpectListMailbox(&pat) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	subs, err := c.sess.Subscriptions(ctx)
+	if err != nil {
+		return fmt.Errorf("list subscriptions: %w", err)
+	}
+	for _, s := range subs {
+		if matchMailbox(ref+pat, s) {
+			c.enc.raw(`* LSUB () "/" `).mailbox(s).crlf()
+		}
+	}
+	return nil
+}

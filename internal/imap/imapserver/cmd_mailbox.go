@@ -1,0 +1,335 @@
+package imapserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
+)
+
+// cmdSelect: RFC 9051 §6.3.2.
+func (c *conn) cmdSelect(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.selectMailbox(ctx, dec, false)
+}
+
+// cmdExamine: RFC 9051 §6.3.3.
+func (c *conn) cmdExamine(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.selectMailbox(ctx, dec, true)
+}
+
+func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnly bool) error {
+	var name string
+	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	if c.sel != nil {
+		// RFC 9051 §6.3.2: the previous mailbox is closed first, even if
+		// this SELECT fails; [CLOSED] marks the boundary (RFC 7162 §3.2.11).
+		c.setState(stateAuthenticated)
+		c.untaggedOK("CLOSED", "Previous mailbox closed")
+	}
+	mb, err := c.sess.Mailbox(ctx, name)
+	if err != nil {
+		return err
+	}
+	c.sess.Changes().Take() // the view starts from the store's state below
+	infos, err := c.sess.Messages(ctx, mb.ID)
+	if err != nil {
+		return fmt.Errorf("list messages of %q: %w", name, err)
+	}
+	c.sel = newSelected(mb, infos, readOnly, c.s.opts.MessageCap)
+	c.setState(stateSelected)
+	sel := c.sel
+	e := c.enc
+	e.raw("* ").num(uint32(len(sel.msgs))).raw(" EXISTS").crlf()
+	if !c.rev2 {
+		e.raw("* 0 RECENT").crlf()
+	}
+	e.raw("* FLAGS ").flagList(c.flagsList()).crlf()
+	if readOnly {
+		c.untaggedOK("PERMANENTFLAGS ()", "No permanent flags permitted")
+	} else {
+		e.raw("* OK [PERMANENTFLAGS ").flagList(append(slices.Clone(systemFlags), `\*`)).raw("] Flags permitted").crlf()
+	}
+	if !c.rev2 {
+		for i, m := range sel.msgs {
+			if !store.Flags(m.Flags).Has(store.FlagSeen) {
+				e.raw("* OK [UNSEEN ").num(uint32(i + 1)).raw("] First unseen").crlf()
+				break
+			}
+		}
+	}
+	e.raw("* OK [UIDVALIDITY ").num(sel.uidValidity).raw("] UIDs valid").crlf()
+	e.raw("* OK [UIDNEXT ").num(uint32(sel.clientUIDNext())).raw("] Predicted next UID").crlf()
+	if c.rev2 {
+		// RFC 9051 §6.3.2: a LIST response with the mailbox's name.
+		e.raw("* LIST () \"/\" ").mailbox(sel.name).crlf()
+	}
+	if readOnly {
+		c.resp.code = "READ-ONLY"
+	} else {
+		c.resp.code = "READ-WRITE"
+	}
+	c.resp.text = "Mailbox selected"
+	return nil
+}
+
+// specialUses are the attributes CREATE accepts in USE (RFC 6154 §3).
+var specialUses = []string{store.SpecialAll, store.SpecialArchive, store.SpecialDrafts, store.SpecialFlagged,
+	store.SpecialJunk, store.SpecialSent, store.SpecialTrash}
+
+// cmdCreate: RFC 9051 §6.3.4 with CREATE-SPECIAL-USE (RFC 6154 §3).
+func (c *conn) cmdCreate(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var name string
+	var uses []string
+	if !(dec.ExpectSP() && dec.ExpectMailbox(&name)) {
+		return dec.Err()
+	}
+	if dec.SP() {
+		dec.ExpectList(func() bool {
+			if !dec.ExpectKeyword("USE") || !dec.ExpectSP() {
+				return false
+			}
+			return dec.ExpectList(func() bool {
+				var f string
+				if dec.ExpectFlag(&f) {
+					uses = append(uses, f)
+				}
+				return dec.Err() == nil
+			})
+		})
+	}
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	name = strings.TrimSuffix(name, string(store.HierarchySeparator))
+	use := ""
+	for _, u := range uses {
+		i := slices.IndexFunc(specialUses, func(s string) bool { return strings.EqualFold(s, u) })
+		if i < 0 || (use != "" && use != specialUses[i]) {
+			return nof("USEATTR", "Unsupported special-use attribute")
+		}
+		use = specialUses[i]
+	}
+	if strings.EqualFold(name, store.MailboxInbox) {
+		return nof("ALREADYEXISTS", "INBOX always exists")
+	}
+	if _, err := c.sess.CreateMailbox(ctx, name, use); err != nil {
+		return err
+	}
+	return nil
+}
+
+// cmdDelete: RFC 9051 §6.3.5.
+func (c *conn) cmdDelete(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var name string
+	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	if err := c.sess.DeleteMailbox(ctx, name); err != nil {
+		return err
+	}
+	if c.sel != nil && c.sel.name == name {
+		c.setState(stateAuthenticated)
+		c.untaggedOK("CLOSED", "Selected mailbox deleted")
+	}
+	return nil
+}
+
+// cmdRename: RFC 9051 §6.3.6.
+func (c *conn) cmdRename(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var from, to string
+	if !(dec.ExpectSP() && dec.ExpectMailbox(&from) && dec.ExpectSP() && dec.ExpectMailbox(&to) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	if err := c.sess.RenameMailbox(ctx, from, to); err != nil {
+		return err
+	}
+	if c.sel != nil && c.sel.name == from && from != store.MailboxInbox {
+		c.sel.name = to
+	}
+	return nil
+}
+
+// cmdSubscribe: RFC 9051 §6.3.7.
+func (c *conn) cmdSubscribe(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.subscribe(ctx, dec, true)
+}
+
+// cmdUnsubscribe: RFC 9051 §6.3.8.
+func (c *conn) cmdUnsubscribe(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.subscribe(ctx, dec, false)
+}
+
+func (c *conn) subscribe(ctx context.Context, dec *imapwire.Decoder, on bool) error {
+	var name string
+	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	return c.sess.SetSubscribed(ctx, name, on)
+}
+
+// cmdNamespace: RFC 9051 §6.3.10 (RFC 2342). One personal namespace.
+func (c *conn) cmdNamespace(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	c.enc.raw(`* NAMESPACE (("" "/")) NIL NIL`).crlf()
+	return nil
+}
+
+// statusItems are the STATUS data items (RFC 9051 §6.3.11, RFC 8438 SIZE,
+// RFC 7889 APPENDLIMIT, RFC 3501 RECENT).
+var statusItems = []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "RECENT", "APPENDLIMIT"}
+
+// parseStatusItems decodes "(" status-att *(SP status-att) ")".
+func parseStatusItems(dec *imapwire.Decoder) []string {
+	var items []string
+	dec.ExpectList(func() bool {
+		var a string
+		if !dec.ExpectAtom(&a) {
+			return false
+		}
+		a = strings.ToUpper(a)
+		if !slices.Contains(statusItems, a) {
+			dec.Fail("unknown STATUS item " + a)
+			return false
+		}
+		items = append(items, a)
+		return true
+	})
+	return items
+}
+
+// cmdStatus: RFC 9051 §6.3.11.
+func (c *conn) cmdStatus(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var name string
+	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectSP()) {
+		return dec.Err()
+	}
+	items := parseStatusItems(dec)
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	mb, err := c.sess.Mailbox(ctx, name)
+	if err != nil {
+		return err
+	}
+	return c.writeStatus(ctx, mb, items)
+}
+
+// mailboxCounts returns a mailbox's STATUS numbers as the client sees
+// them: with Message-Cap, only the first MessageCap messages count, and
+// UIDNEXT is the UID of the first hidden message (docs/imap.md).
+func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox) (store.MailboxStatus, error) {
+	st, err := c.sess.Status(ctx, mb.ID)
+	if err != nil {
+		return st, fmt.Errorf("status of %q: %w", mb.Name, err)
+	}
+	capN := c.s.opts.MessageCap
+	if capN == 0 || int(st.Messages) <= capN {
+		return st, nil
+	}
+	infos, err := c.sess.Messages(ctx, mb.ID)
+	if err != nil {
+		return st, fmt.Errorf("list messages of %q: %w", mb.Name, err)
+	}
+	st.Messages, st.Unseen, st.Deleted, st.Size = 0, 0, 0, 0
+	for i, in := range infos {
+		if i == capN {
+			st.UIDNext = in.UID
+			break
+		}
+		st.Messages++
+		st.Size += c.s.view.sizeOf(in)
+		if !in.Flags.Has(store.FlagSeen) {
+			st.Unseen++
+		}
+		if in.Flags.Has(store.FlagDeleted) {
+			st.Deleted++
+		}
+	}
+	return st, nil
+}
+
+// writeStatus writes "* STATUS name (…)".
+func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []string) error {
+	st, err := c.mailboxCounts(ctx, mb)
+	if err != nil {
+		return err
+	}
+	e := c.enc
+	e.raw("* STATUS ").mailbox(mb.Name).raw(" (")
+	for i, it := range items {
+		if i > 0 {
+			e.sp()
+		}
+		e.raw(it).sp()
+		switch it {
+		case "MESSAGES":
+			e.num(st.Messages)
+		case "UIDNEXT":
+			e.num(uint32(st.UIDNext))
+		case "UIDVALIDITY":
+			e.num(st.UIDValidity)
+		case "UNSEEN":
+			e.num(st.Unseen)
+		case "DELETED":
+			e.num(st.Deleted)
+		case "SIZE":
+			e.num64(st.Size)
+		case "RECENT":
+			e.num(0)
+		case "APPENDLIMIT":
+			if c.s.opts.AppendLimit > 0 {
+				e.num64(c.s.opts.AppendLimit)
+			} else {
+				e.raw("NIL")
+			}
+		}
+	}
+	e.raw(")").crlf()
+	return nil
+}
+
+// cmdCheck: RFC 3501 §6.4.1 (a NOOP in IMAP4rev2, which dropped it).
+func (c *conn) cmdCheck(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	dec.ExpectCRLF()
+	return dec.Err()
+}
+
+// cmdClose: RFC 9051 §6.4.1. Expunges silently, then unselects.
+func (c *conn) cmdClose(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	sel := c.sel
+	c.setState(stateAuthenticated)
+	if sel.readOnly {
+		return nil
+	}
+	var uids []store.UID
+	for _, m := range sel.msgs {
+		if !m.gone && m.Flags.Has(store.FlagDeleted) {
+			uids = append(uids, m.UID)
+		}
+	}
+	if len(uids) > 0 {
+		if _, err := c.sess.Expunge(ctx, sel.id, uids); err != nil {
+			return fmt.Errorf("expunge at close: %w", err)
+		}
+	}
+	return nil
+}
+
+// cmdUnselect: RFC 9051 §6.4.2 (RFC 3691).
+func (c *conn) cmdUnselect(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	c.setState(stateAuthenticated)
+	return nil
+}

@@ -1,0 +1,396 @@
+package imapserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/charset"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/store"
+)
+
+// cmdSearch: RFC 9051 §6.4.4 with ESEARCH (RFC 4731) and SEARCHRES
+// (RFC 5182).
+func (c *conn) cmdSearch(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.search(ctx, tag, dec, false)
+}
+
+// cmdUIDSearch: RFC 9051 §6.4.9.
+func (c *conn) cmdUIDSearch(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.search(ctx, tag, dec, true)
+}
+
+func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, uid bool) error {
+	a, err := parseSearch(dec)
+	if err != nil {
+		return err
+	}
+	switch strings.ToUpper(a.charset) {
+	case "", "US-ASCII", "UTF-8":
+	default:
+		return nof("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
+	}
+	matched, err := c.evalSearch(ctx, a.key)
+	if err != nil {
+		if slices.Contains(a.ret, "SAVE") {
+			c.sel.saved = nil // RFC 5182 §2.1: a failed SAVE empties $
+		}
+		return err
+	}
+	c.writeSearch(tag, a, matched, uid)
+	return nil
+}
+
+// evalSearch returns the messages of the view that match key.
+func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error) {
+	all, _ := c.sel.resolve(imapwire.SeqSet{Ranges: []imapwire.SeqRange{{Start: 1, Stop: imapwire.Star}}}, false)
+	hdr, body := key.needs()
+	var out []target
+	for start := 0; start < len(all); start += fetchBatch {
+		batch := all[start:min(start+fetchBatch, len(all))]
+		data, err := c.loadData(ctx, batch, hdr || body)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range batch {
+			sm := &searchMsg{c: c, t: t, total: uint32(len(c.sel.msgs)), ctx: ctx}
+			if d, ok := data[t.UID]; ok {
+				sm.data = &d
+			} else if hdr || body {
+				continue // expunged meanwhile
+			}
+			ok, err := sm.match(key)
+			sm.close()
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
+}
+
+// writeSearch writes SEARCH or ESEARCH and saves the result for "$".
+func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool) {
+	nums := make([]uint32, len(matched))
+	for i, t := range matched {
+		nums[i] = t.seq
+		if uid {
+			nums[i] = uint32(t.UID)
+		}
+	}
+	ret := a.ret
+	if a.hasRet && len(ret) == 0 {
+		ret = []string{"ALL"} // RFC 4731 §3.1: RETURN () means ALL
+	}
+	if slices.Contains(ret, "SAVE") {
+		c.sel.saved = savedResult(matched, ret)
+	}
+	e := c.enc
+	if !a.hasRet && !c.rev2 {
+		e.raw("* SEARCH")
+		for _, n := range nums {
+			e.sp().num(n)
+		}
+		e.crlf()
+		return
+	}
+	if !a.hasRet {
+		ret = []string{"ALL"}
+	}
+	if len(ret) == 1 && ret[0] == "SAVE" {
+		return // RFC 5182 §2.1: SAVE alone returns no ESEARCH
+	}
+	e.raw("* ESEARCH (TAG ").str(tag).raw(")")
+	if uid {
+		e.raw(" UID")
+	}
+	for _, o := range ret {
+		switch {
+		case o == "MIN" && len(nums) > 0:
+			e.raw(" MIN ").num(nums[0])
+		case o == "MAX" && len(nums) > 0:
+			e.raw(" MAX ").num(nums[len(nums)-1])
+		case o == "COUNT":
+			e.raw(" COUNT ").num(uint32(len(nums)))
+		case o == "ALL" && len(nums) > 0:
+			e.raw(" ALL ").raw(imapwire.SeqSetOf(nums...).String())
+		}
+	}
+	e.crlf()
+}
+
+// savedResult is what SAVE keeps (RFC 5182 §2.4): with MIN or MAX but
+// neither ALL nor COUNT, only those messages.
+func savedResult(matched []target, ret []string) []store.UID {
+	onlyMinMax := (slices.Contains(ret, "MIN") || slices.Contains(ret, "MAX")) &&
+		!slices.Contains(ret, "ALL") && !slices.Contains(ret, "COUNT")
+	var out []store.UID
+	for i, t := range matched {
+		if onlyMinMax && !(i == 0 && slices.Contains(ret, "MIN") || i == len(matched)-1 && slices.Contains(ret, "MAX")) {
+			continue
+		}
+		out = append(out, t.UID)
+	}
+	return out
+}
+
+// searchMsg evaluates keys against one message, loading its header and
+// text only when a key needs them.
+type searchMsg struct {
+	c     *conn
+	ctx   context.Context
+	t     target
+	total uint32
+	data  *store.MessageData
+	mv    *msgView
+	hdr   message.Header
+	hdrOK bool
+}
+
+func (m *searchMsg) close() {
+	if m.mv != nil {
+		m.mv.close()
+	}
+}
+
+func (m *searchMsg) match(k *searchKey) (bool, error) {
+	in := m.t.MessageInfo
+	switch k.op {
+	case "ALL", "OLD":
+		return true, nil
+	case "NEW", "RECENT":
+		return false, nil // \Recent is not kept (RFC 9051 drops it)
+	case "AND":
+		for _, kid := range k.kids {
+			if ok, err := m.match(kid); !ok || err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case "OR":
+		for _, kid := range k.kids {
+			if ok, err := m.match(kid); ok || err != nil {
+				return ok, err
+			}
+		}
+		return false, nil
+	case "NOT":
+		ok, err := m.match(k.kids[0])
+		return !ok, err
+	case "SEQ":
+		return m.inSet(k.set, false), nil
+	case "UID":
+		return m.inSet(k.set, true), nil
+	case "KEYWORD":
+		return in.Flags.Has(k.field), nil
+	case "UNKEYWORD":
+		return !in.Flags.Has(k.field), nil
+	case "LARGER":
+		return m.c.s.view.sizeOf(in) > k.num, nil
+	case "SMALLER":
+		return m.c.s.view.sizeOf(in) < k.num, nil
+	case "BEFORE":
+		return dateOf(in.InternalDate).Before(k.date), nil
+	case "ON":
+		return dateOf(in.InternalDate).Equal(k.date), nil
+	case "SINCE":
+		return !dateOf(in.InternalDate).Before(k.date), nil
+	case "SENTBEFORE", "SENTON", "SENTSINCE":
+		return m.sentDate(k)
+	case "BCC", "CC", "FROM", "SUBJECT", "TO":
+		return m.headerContains(k.op, k.str)
+	case "HEADER":
+		return m.headerContains(k.field, k.str)
+	case "BODY":
+		return m.bodyContains(k.str)
+	case "TEXT":
+		if ok, err := m.headerText(k.str); ok || err != nil {
+			return ok, err
+		}
+		return m.bodyContains(k.str)
+	}
+	if fk, ok := flagKeys[k.op]; ok {
+		return in.Flags.Has(fk.flag) == fk.set, nil
+	}
+	return false, fmt.Errorf("search key %s not evaluated", k.op)
+}
+
+func (m *searchMsg) inSet(set imapwire.SeqSet, uid bool) bool {
+	ts, err := m.c.sel.resolve(set, uid)
+	if err != nil {
+		return false
+	}
+	for _, t := range ts {
+		if t.UID == m.t.UID {
+			return true
+		}
+	}
+	return false
+}
+
+// dateOf drops the time of day: SEARCH compares dates only (RFC 9051
+// §6.4.4), in the zone the time carries.
+func dateOf(t time.Time) time.Time {
+	y, mo, d := t.Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+}
+
+// open opens the view of the message and reads its header.
+func (m *searchMsg) header() (message.Header, error) {
+	if m.hdrOK {
+		return m.hdr, nil
+	}
+	if m.data == nil {
+		return nil, nil
+	}
+	m.mv = m.c.s.view.view(m.t.MessageInfo, m.data)
+	if err := m.mv.open(m.ctx, m.c.sess, m.c.sel.id); err != nil {
+		if errors.Is(err, store.ErrNoSuchMessage) {
+			m.hdrOK = true
+			return nil, nil
+		}
+		return nil, err
+	}
+	h, err := message.ReadHeader(io.NewSectionReader(m.mv.readerAt(), 0, m.mv.topHeaderLen()), maxHeaderFieldsRead)
+	if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	m.hdr, m.hdrOK = h, true
+	return h, nil
+}
+
+// headerContains: the decoded value of a field contains s,
+// case-insensitively (RFC 9051 §6.4.4). An empty s matches any message
+// with the field.
+func (m *searchMsg) headerContains(field, s string) (bool, error) {
+	h, err := m.header()
+	if err != nil {
+		return false, err
+	}
+	needle := strings.ToLower(s)
+	for _, f := range h {
+		if !strings.EqualFold(f.Name, field) {
+			continue
+		}
+		if needle == "" || strings.Contains(strings.ToLower(message.DecodeHeaderText(f.Value())), needle) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// headerText: any header line contains s (TEXT's header half).
+func (m *searchMsg) headerText(s string) (bool, error) {
+	h, err := m.header()
+	if err != nil {
+		return false, err
+	}
+	needle := strings.ToLower(s)
+	for _, f := range h {
+		if strings.Contains(strings.ToLower(f.Name+": "+message.DecodeHeaderText(f.Value())), needle) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (m *searchMsg) sentDate(k *searchKey) (bool, error) {
+	h, err := m.header()
+	if err != nil || h == nil {
+		return false, err
+	}
+	t, err := mail.ParseDate(h.Get("Date"))
+	if err != nil {
+		return false, nil
+	}
+	d := dateOf(t)
+	switch k.op {
+	case "SENTBEFORE":
+		return d.Before(k.date), nil
+	case "SENTON":
+		return d.Equal(k.date), nil
+	}
+	return !d.Before(k.date), nil
+}
+
+// bodyContains searches the text parts of the message, with their
+// transfer encoding removed and converted to UTF-8, streaming.
+func (m *searchMsg) bodyContains(s string) (bool, error) {
+	if _, err := m.header(); err != nil || m.mv == nil || m.mv.content == nil {
+		return false, err
+	}
+	return m.partContains(m.mv.part, foldASCII([]byte(s)))
+}
+
+func (m *searchMsg) partContains(p *message.Part, needle []byte) (bool, error) {
+	if p.IsMultipart() {
+		for _, kid := range p.Parts {
+			if ok, err := m.partContains(kid, needle); ok || err != nil {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+	if sub := p.Message(); sub != nil {
+		return m.partContains(sub, needle)
+	}
+	if p.Type != "text" && p != m.mv.part {
+		return false, nil
+	}
+	s, e := m.mv.bodyRange(p)
+	r, err := decodeCTE(io.NewSectionReader(m.mv.readerAt(), s, e-s), p.Encoding)
+	if err != nil {
+		r = io.NewSectionReader(m.mv.readerAt(), s, e-s)
+	}
+	if cs := p.Param("charset"); cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
+		if cr, err := charset.Reader(strings.ToLower(cs), r); err == nil {
+			r = cr
+		}
+	}
+	return streamContains(r, needle), nil
+}
+
+// streamContains reports whether r contains needle (already ASCII
+// lower-cased), comparing ASCII case-insensitively, in bounded memory.
+func streamContains(r io.Reader, needle []byte) bool {
+	if len(needle) == 0 {
+		return true
+	}
+	buf := make([]byte, 0, 64*1024+len(needle))
+	chunk := make([]byte, 64*1024)
+	for {
+		n, err := r.Read(chunk)
+		buf = append(buf, foldASCII(chunk[:n])...)
+		if bytes.Contains(buf, needle) {
+			return true
+		}
+		if keep := len(needle) - 1; len(buf) > keep {
+			buf = append(buf[:0], buf[len(buf)-keep:]...)
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// foldASCII lower-cases ASCII letters in place and returns b.
+func foldASCII(b []byte) []byte {
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
+}

@@ -1,0 +1,263 @@
+package imapserver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
+)
+
+// cmdStore: RFC 9051 §6.4.6.
+func (c *conn) cmdStore(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.store(ctx, dec, false)
+}
+
+// cmdUIDStore: RFC 9051 §6.4.9.
+func (c *conn) cmdUIDStore(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.store(ctx, dec, true)
+}
+
+func (c *conn) store(ctx context.Context, dec *imapwire.Decoder, uid bool) error {
+	var set imapwire.SeqSet
+	var item string
+	var flags []string
+	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectSP() && dec.ExpectAtom(&item) && dec.ExpectSP()) {
+		return dec.Err()
+	}
+	if dec.Peek('(') {
+		dec.ExpectFlagList(&flags)
+	} else {
+		for {
+			var f string
+			if !dec.ExpectFlag(&f) {
+				break
+			}
+			flags = append(flags, f)
+			if !dec.SP() {
+				break
+			}
+		}
+	}
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	req, silent, err := parseStoreItem(item)
+	if err != nil {
+		return err
+	}
+	req.Flags = withoutRecent(flags)
+	if c.sel.readOnly {
+		return nof("READ-ONLY", "Mailbox is read-only")
+	}
+	targets, err := c.sel.resolve(set, uid)
+	if err != nil {
+		return err
+	}
+	uids := uidsOf(targets)
+	if len(uids) > 0 {
+		changed, _, err := c.sess.StoreFlags(ctx, c.sel.id, uids, req)
+		if err != nil {
+			return fmt.Errorf("store flags: %w", err)
+		}
+		for _, in := range changed {
+			if i := c.sel.index(in.UID); i >= 0 {
+				c.sel.msgs[i].Flags = in.Flags
+				c.sel.msgs[i].ModSeq = in.ModSeq
+			}
+		}
+	}
+	if kws := c.sel.collectKeywords(); hasNew(c.sel.keywords, kws) {
+		c.sel.keywords = mergeKeywords(c.sel.keywords, kws)
+		c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
+	}
+	if silent {
+		return nil
+	}
+	for _, t := range targets {
+		if i := c.sel.index(t.UID); i >= 0 && !c.sel.msgs[i].gone {
+			c.writeFlagsFetch(t.seq, c.sel.msgs[i].MessageInfo, uid)
+		}
+	}
+	return nil
+}
+
+// parseStoreItem parses "[+|-]FLAGS[.SILENT]".
+func parseStoreItem(item string) (store.FlagRequest, bool, error) {
+	var req store.FlagRequest
+	item = strings.ToUpper(item)
+	switch {
+	case strings.HasPrefix(item, "+"):
+		req.Op, item = store.FlagsAdd, item[1:]
+	case strings.HasPrefix(item, "-"):
+		req.Op, item = store.FlagsRemove, item[1:]
+	default:
+		req.Op = store.FlagsReplace
+	}
+	switch item {
+	case "FLAGS":
+		return req, false, nil
+	case "FLAGS.SILENT":
+		return req, true, nil
+	}
+	return req, false, badf("Unknown STORE item")
+}
+
+// cmdCopy: RFC 9051 §6.4.7 with COPYUID (RFC 4315 §3).
+func (c *conn) cmdCopy(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.copyMove(ctx, dec, false, false)
+}
+
+// cmdUIDCopy: RFC 9051 §6.4.9.
+func (c *conn) cmdUIDCopy(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.copyMove(ctx, dec, true, false)
+}
+
+// cmdMove: RFC 9051 §6.4.8 (RFC 6851).
+func (c *conn) cmdMove(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.copyMove(ctx, dec, false, true)
+}
+
+// cmdUIDMove: RFC 6851 §3.2.
+func (c *conn) cmdUIDMove(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	return c.copyMove(ctx, dec, true, true)
+}
+
+func (c *conn) copyMove(ctx context.Context, dec *imapwire.Decoder, uid, move bool) error {
+	var set imapwire.SeqSet
+	var name string
+	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	targets, err := c.sel.resolve(set, uid)
+	if err != nil {
+		return err
+	}
+	dest, err := c.sess.Mailbox(ctx, name)
+	if err != nil {
+		if isNoSuchMailbox(err) {
+			return nof("TRYCREATE", "No such mailbox")
+		}
+		return err
+	}
+	if move && c.sel.readOnly {
+		return nof("READ-ONLY", "Mailbox is read-only")
+	}
+	uids := uidsOf(targets)
+	if len(uids) == 0 {
+		if len(targets) > 0 {
+			return nof("EXPUNGEISSUED", "Messages were expunged")
+		}
+		return nil
+	}
+	var res store.CopyResult
+	if move {
+		res, err = c.sess.Move(ctx, c.sel.id, uids, dest.ID)
+	} else {
+		res, err = c.sess.Copy(ctx, c.sel.id, uids, dest.ID)
+	}
+	if err != nil {
+		return err
+	}
+	code := copyUID(res)
+	if move {
+		// RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs,
+		// which the epilogue sends.
+		if code != "" {
+			c.untaggedOK(code, "Moved")
+		}
+		c.sel.markGone(res.Source)
+	} else {
+		c.resp.code = code
+	}
+	if dest.ID == c.sel.id {
+		return c.resync(ctx)
+	}
+	return nil
+}
+
+// copyUID formats a COPYUID response code.
+func copyUID(res store.CopyResult) string {
+	if len(res.Source) == 0 {
+		return ""
+	}
+	src := make([]uint32, len(res.Source))
+	dst := make([]uint32, len(res.Dest))
+	for i := range res.Source {
+		src[i] = uint32(res.Source[i])
+	}
+	for i := range res.Dest {
+		dst[i] = uint32(res.Dest[i])
+	}
+	return fmt.Sprintf("COPYUID %d %s %s", res.UIDValidity, seqList(src), seqList(dst))
+}
+
+// seqList writes UIDs in the given order, compressing ascending runs, so
+// that the source and destination sets of COPYUID correspond.
+func seqList(nums []uint32) string {
+	var b strings.Builder
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%d", nums[i])
+		if j > i {
+			fmt.Fprintf(&b, ":%d", nums[j])
+		}
+		i = j + 1
+	}
+	return b.String()
+}
+
+// cmdExpunge: RFC 9051 §6.4.3.
+func (c *conn) cmdExpunge(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	return c.expunge(ctx, nil)
+}
+
+// cmdUIDExpunge: RFC 9051 §6.4.9 (RFC 4315 §2.1).
+func (c *conn) cmdUIDExpunge(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	var set imapwire.SeqSet
+	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectCRLF()) {
+		return dec.Err()
+	}
+	targets, err := c.sel.resolve(set, true)
+	if err != nil {
+		return err
+	}
+	only := map[store.UID]bool{}
+	for _, t := range targets {
+		only[t.UID] = true
+	}
+	return c.expunge(ctx, only)
+}
+
+// expunge removes the messages marked \Deleted (those in only, when not
+// nil). The EXPUNGE responses go out in the epilogue.
+func (c *conn) expunge(ctx context.Context, only map[store.UID]bool) error {
+	if c.sel.readOnly {
+		return nof("READ-ONLY", "Mailbox is read-only")
+	}
+	var uids []store.UID
+	for _, m := range c.sel.msgs {
+		if !m.gone && m.Flags.Has(store.FlagDeleted) && (only == nil || only[m.UID]) {
+			uids = append(uids, m.UID)
+		}
+	}
+	if len(uids) == 0 {
+		return nil
+	}
+	removed, err := c.sess.Expunge(ctx, c.sel.id, uids)
+	if err != nil {
+		return fmt.Errorf("expunge: %w", err)
+	}
+	c.sel.markGone(removed)
+	return nil
+}
