@@ -187,7 +187,10 @@ func startDovecot(ctx context.Context, bin, dir string, users []string, maxConns
 	}
 	procs := maxConns + 200
 	conf := filepath.Join(dir, "dovecot.conf")
-	text := fmt.Sprintf(dovecotConfig, dir, internal, login, min(uid, 500), procs, 2*procs+1000,
+	// The client limit stays below the open-file limit: Dovecot's auth
+	// process is slow to start (and so is every greeting) when it is not.
+	clients := min(procs+1000, int(raiseFileLimit())-500)
+	text := fmt.Sprintf(dovecotConfig, dir, internal, login, min(uid, 500), procs, clients,
 		ports[0], ports[1], ports[2])
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, err

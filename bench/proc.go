@@ -191,3 +191,15 @@ func readInt(path string) int {
 	}
 	return n
 }
+
+// loadAverage returns the 1-minute load average, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}

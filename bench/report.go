@@ -26,6 +26,9 @@ type report struct {
 	Command  string            `json:"command"`
 	Rows     []*row            `json:"rows"`
 	Notes    []string          `json:"notes,omitempty"`
+	// Load is the 1-minute load average when each workload started: other
+	// work on the machine makes figures noisy, and this shows how much.
+	Load map[string]string `json:"load_average,omitempty"`
 
 	mu sync.Mutex
 }
@@ -54,6 +57,7 @@ func newReport(o options, m machineInfo, root string) *report {
 		Started:  time.Now().UTC(),
 		Machine:  m,
 		Versions: map[string]string{},
+		Load:     map[string]string{},
 		Command:  strings.TrimSpace("go run ./bench " + strings.Join(o.args, " ")),
 		Settings: map[string]any{
 			"runs": o.runs, "msgs": o.msgs, "append": o.appendMsgs, "lmtp_clients": o.lmtpClients,

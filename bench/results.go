@@ -36,6 +36,16 @@ func (r *report) writeResultsMD(path, root string) error {
 		w("- %s: %s\n", s, r.Versions[s])
 	}
 	w("- Command: `%s`\n", r.Command)
+	if len(r.Load) > 0 {
+		var parts []string
+		for _, id := range allWorkloads {
+			if l, ok := r.Load[id]; ok {
+				parts = append(parts, id+" "+l)
+			}
+		}
+		w("- 1-minute load average when each workload started (%d cores; above that, other work competed): %s\n",
+			r.Machine.Cores, strings.Join(parts, ", "))
+	}
 	w("- Sizes: %d messages delivered and read, %d appended, %d LMTP clients, attachments up to %d KiB, "+
 		"IDLE levels %v, login storm %v clients for %v s, median of %v runs\n\n",
 		r.Settings["msgs"], r.Settings["append"], r.Settings["lmtp_clients"], r.Settings["max_attach"].(int)>>10,

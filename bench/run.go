@@ -223,7 +223,11 @@ type workload struct {
 // runWorkload warms every server, then runs the workload runs times per
 // server, alternating which server goes first, and records the medians.
 func (b *bench) runWorkload(ctx context.Context, w workload) {
-	b.logf("workload %s: %s", w.id, w.title)
+	load := loadAverage()
+	b.rep.mu.Lock()
+	b.rep.Load[w.id] = load
+	b.rep.mu.Unlock()
+	b.logf("workload %s: %s (load average %s)", w.id, w.title, load)
 	for _, m := range w.metrics {
 		b.rep.addRow(w.id, w.title, m)
 	}

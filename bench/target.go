@@ -117,7 +117,9 @@ func probe(ctx context.Context, addr string) string {
 		return err.Error()
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(dialTimeout))
+	// Dovecot greets only once its auth process is ready, which can take
+	// seconds after a start.
+	_ = conn.SetDeadline(time.Now().Add(startTimeout))
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
 		return "no greeting at " + addr + ": " + err.Error()

@@ -4,17 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/delivery"
 	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/server"
+	"github.com/postern/postern/internal/smtp/queue"
 	"github.com/postern/postern/internal/smtp/smtpserver"
 	"github.com/postern/postern/internal/store"
 )
@@ -56,15 +62,32 @@ func newMailParts(in *instance, proto string) (*mailParts, error) {
 	return &mailParts{deliverer: d, resolver: res, spoolDir: spool}, nil
 }
 
-// baseOptions are the options every SMTP-family server shares.
-func (m *mailParts) baseOptions(in *instance, proto string) smtpserver.Options {
+// baseOptions are the options every SMTP-family server shares. level is
+// the section's Log-Level ([SMTP] or [LMTP], inheriting the global one).
+func (m *mailParts) baseOptions(in *instance, proto string, level config.LogLevel) smtpserver.Options {
 	st := observe.NewStats(time.Now)
 	in.stats[proto] = st
 	return smtpserver.Options{
 		Hostname: in.cfg.Hostname, Deliverer: m.deliverer, Resolver: m.resolver,
 		MaxMessageSize: in.cfg.MaxMessageSize, MaxRecipients: in.cfg.SMTP.MaxRecipients,
-		SpoolDir: m.spoolDir, Logger: in.logger, Events: in.events, Conns: in.conns, Stats: st,
+		SpoolDir: m.spoolDir, Logger: sectionLogger(in, level, proto), Events: in.events, Conns: in.conns, Stats: st,
 	}
+}
+
+// sectionLogger is a logger at a section's own Log-Level, writing where
+// the process logger writes (as POP3 does).
+func sectionLogger(in *instance, level config.LogLevel, pkg string) *slog.Logger {
+	lv := new(slog.LevelVar)
+	if l, err := observe.ParseLevel(string(level)); err == nil {
+		lv.Set(l)
+	} else {
+		lv.Set(in.level.Level())
+	}
+	var out io.Writer = in.opts.Stderr
+	if in.runLog != nil {
+		out = io.MultiWriter(in.opts.Stderr, in.runLog)
+	}
+	return observe.NewLogger(out, lv, observe.FormatText).With("pkg", pkg)
 }
 
 // buildSMTP makes submission (Submission-Port with STARTTLS,
@@ -75,8 +98,13 @@ func buildSMTP(in *instance) (Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := parts.baseOptions(in, "smtp")
+	q, err := newQueue(in, parts)
+	if err != nil {
+		return nil, err
+	}
+	base := parts.baseOptions(in, "smtp", cfg.SMTP.LogLevel)
 	base.TLSConfig = in.tls.config("smtp")
+	base.Queue = q
 	sub := base
 	sub.Mode = smtpserver.ModeSubmission
 	sub.AllowPlaintextAuth = cfg.SMTP.AllowPlaintextAuth
@@ -86,7 +114,7 @@ func buildSMTP(in *instance) (Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &smtpService{byPort: map[int]*smtpserver.Server{}, fallback: submission, reload: parts.resolver.Reload, logger: in}
+	svc := &smtpService{byPort: map[int]*smtpserver.Server{}, fallback: submission, reload: parts.resolver.Reload, in: in, queue: q}
 	svc.all = append(svc.all, submission)
 	if cfg.SMTP.ServerPort != 0 {
 		inb := base
@@ -101,6 +129,7 @@ func buildSMTP(in *instance) (Service, error) {
 		svc.all = append(svc.all, inbound)
 	}
 	svc.watchHUP()
+	svc.startQueue()
 	return svc, nil
 }
 
@@ -114,14 +143,14 @@ func buildLMTP(in *instance) (Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := parts.baseOptions(in, "lmtp")
+	o := parts.baseOptions(in, "lmtp", in.cfg.LMTP.LogLevel)
 	o.Mode = smtpserver.ModeLMTP
 	o.MaxRecipients = 0 // the MTA splits as it likes; RFC 2033 sets no cap
 	srv, err := smtpserver.New(o)
 	if err != nil {
 		return nil, err
 	}
-	svc := &smtpService{fallback: srv, all: []*smtpserver.Server{srv}, reload: parts.resolver.Reload, logger: in}
+	svc := &smtpService{fallback: srv, all: []*smtpserver.Server{srv}, reload: parts.resolver.Reload, in: in}
 	svc.watchHUP()
 	return svc, nil
 }
@@ -177,10 +206,12 @@ type smtpService struct {
 	fallback *smtpserver.Server
 	all      []*smtpserver.Server
 	reload   func() error
-	logger   *instance
+	in       *instance
+	queue    *queue.Queue // nil for LMTP
 
-	stopOnce sync.Once
-	stop     chan struct{}
+	stopOnce  sync.Once
+	stop      chan struct{}
+	queueDone chan struct{}
 }
 
 func (s *smtpService) Serve(ctx context.Context, ln net.Listener) error {
@@ -197,6 +228,13 @@ func (s *smtpService) Shutdown(ctx context.Context) error {
 	var errs []error
 	for _, srv := range s.all {
 		errs = append(errs, srv.Shutdown(ctx))
+	}
+	if s.queueDone != nil {
+		select {
+		case <-s.queueDone:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("queue runner: %w", ctx.Err()))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -215,10 +253,130 @@ func (s *smtpService) watchHUP() {
 				return
 			case <-hup:
 				if err := s.reload(); err != nil {
-					s.logger.logger.Error("reload recipient tables failed; keeping the old ones", "err", err)
+					s.in.logger.Error("reload recipient tables failed; keeping the old ones", "err", err)
 				}
 			}
 		}
 	}()
 }
 
+// newQueue opens the outbound queue in <Data-Directory>/queue, with the
+// relay or MX settings of [SMTP]. Local recipients that reach the queue
+// (alias forwards back home, retries of failed local deliveries, DSNs to
+// local senders) go through the same delivery path as everything else.
+func newQueue(in *instance, parts *mailParts) (*queue.Queue, error) {
+	cfg := in.cfg
+	opts := queue.Options{
+		Dir: filepath.Join(cfg.DataDirectory, "queue"), Hostname: cfg.Hostname,
+		Resolver: cfg.SMTP.Resolver, IsLocal: parts.resolver.IsLocalDomain,
+		DeliverLocal: parts.deliverLocal,
+		Lifetime:     cfg.SMTP.QueueLifetime, DelayWarning: cfg.SMTP.DelayWarning,
+		Logger: in.logger.With("pkg", "queue"),
+	}
+	if addr := cfg.SMTP.RelayAddress(); addr != "" {
+		r := &queue.Relay{Addr: addr, Username: cfg.SMTP.RelayUsername}
+		switch cfg.SMTP.RelayTLS {
+		case config.RelayTLSImplicit:
+			r.TLS = queue.RelayImplicit
+		case config.RelayTLSNone:
+			r.TLS = queue.RelayNone
+		default:
+			r.TLS = queue.RelayStartTLS
+		}
+		if cfg.SMTP.RelayPasswordFile != "" {
+			b, err := os.ReadFile(cfg.SMTP.RelayPasswordFile)
+			if err != nil {
+				return nil, fmt.Errorf("Relay-Password-File: %w", err)
+			}
+			r.Password, _, _ = strings.Cut(strings.TrimRight(string(b), "\r\n"), "\n")
+		}
+		opts.Relay = r
+	}
+	return queue.New(opts)
+}
+
+// deliverLocal is the queue's local delivery: resolve, then deliver to
+// every local target and re-queue remote ones (alias forwards).
+func (m *mailParts) deliverLocal(ctx context.Context, rcpt string, content io.ReadSeeker) (bool, error) {
+	a, err := delivery.ParseAddress(rcpt)
+	if err != nil {
+		return true, err
+	}
+	targets, err := m.resolver.Resolve(ctx, a)
+	if err != nil {
+		permanent := delivery.Permanent(err) || errors.Is(err, delivery.ErrNotLocal) || errors.Is(err, delivery.ErrAliasLoop)
+		return permanent, err
+	}
+	for _, t := range targets {
+		if t.Remote != "" {
+			continue // QUIRK: forwards of queued local retries are not re-queued yet
+		}
+		if _, err := content.Seek(0, io.SeekStart); err != nil {
+			return false, err
+		}
+		if _, err := m.deliverer.Deliver(ctx, delivery.Request{Account: t.Account, Content: content}); err != nil {
+			return delivery.Permanent(err), err
+		}
+	}
+	return false, nil
+}
+
+// startQueue runs the queue until Shutdown.
+func (s *smtpService) startQueue() {
+	if s.queue == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.queueDone = make(chan struct{})
+	go func() {
+		defer close(s.queueDone)
+		s.queue.Run(ctx)
+	}()
+	go func() {
+		<-s.stop
+		cancel()
+	}()
+}
+
+// CtlHandlers are the control-socket commands of the SMTP service:
+// "queue list", "queue flush" and "queue delete ID".
+func (s *smtpService) CtlHandlers() map[string]server.CtlHandler {
+	if s.queue == nil {
+		return nil
+	}
+	return map[string]server.CtlHandler{"queue": s.ctlQueue}
+}
+
+func (s *smtpService) ctlQueue(_ context.Context, args []string, w io.Writer) error {
+	switch {
+	case len(args) == 1 && args[0] == "list":
+		list := s.queue.List()
+		if len(list) == 0 {
+			fmt.Fprintln(w, "queue is empty")
+			return nil
+		}
+		fmt.Fprintf(w, "%-26s %-19s %8s %4s %-19s %s\n", "ID", "QUEUED", "SIZE", "TRY", "NEXT", "FROM -> PENDING")
+		for _, m := range list {
+			from := m.From
+			if from == "" {
+				from = "<>"
+			}
+			fmt.Fprintf(w, "%-26s %-19s %8d %4d %-19s %s -> %s\n", m.ID, m.Created.Format(observe.StatsTimeFormat), m.Size,
+				m.Attempts, m.NextAttempt.Format(observe.StatsTimeFormat), from, strings.Join(m.Pending, ", "))
+			if m.LastError != "" {
+				fmt.Fprintf(w, "    last error: %s\n", m.LastError)
+			}
+		}
+		return nil
+	case len(args) == 1 && args[0] == "flush":
+		fmt.Fprintf(w, "%d message(s) scheduled for immediate delivery\n", s.queue.Flush())
+		return nil
+	case len(args) == 2 && args[0] == "delete":
+		if err := s.queue.Delete(args[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "deleted %s\n", args[1])
+		return nil
+	}
+	return errors.New("usage: queue list | queue flush | queue delete ID")
+}

@@ -45,8 +45,9 @@ func freePort(t *testing.T) int {
 
 // mailPorts are the ports of a mail-enabled test server.
 type mailPorts struct {
-	submission, submissions, smtp, lmtp int
-	lmtpSocket                          string
+	submission, submissions, smtp, lmtp, pop int
+	lmtpSocket                               string
+	cafile                                   string // the server's self-signed certificate
 }
 
 // newMailEnv writes a configuration with SMTP and LMTP on free loopback
@@ -54,7 +55,7 @@ type mailPorts struct {
 func newMailEnv(t *testing.T, global, smtpExtra string) (*env, mailPorts) {
 	t.Helper()
 	e := newEnv(t, global)
-	p := mailPorts{submission: freePort(t), submissions: freePort(t), smtp: freePort(t), lmtp: freePort(t)}
+	p := mailPorts{submission: freePort(t), submissions: freePort(t), smtp: freePort(t), lmtp: freePort(t), pop: freePort(t)}
 	// Unix socket paths are limited to 108 bytes: keep it short.
 	sockDir, err := os.MkdirTemp("", "pl")
 	if err != nil {
@@ -68,6 +69,7 @@ func newMailEnv(t *testing.T, global, smtpExtra string) (*env, mailPorts) {
 	}
 	c := strings.Replace(string(conf), "[SMTP]\nEnable: off", "[SMTP]\nEnable: on\nSubmission-Port: "+strconv.Itoa(p.submission)+
 		"\nSubmissions-Port: "+strconv.Itoa(p.submissions)+"\nServer-Port: "+strconv.Itoa(p.smtp)+"\n"+smtpExtra, 1)
+	c = strings.Replace(c, "[POP]\nEnable: off", "[POP]\nEnable: on\nServer-Port: "+strconv.Itoa(p.pop)+"\nSecure-Port: 0", 1)
 	c = strings.Replace(c, "[LMTP]\nEnable: off", "[LMTP]\nEnable: on\nServer-Port: "+strconv.Itoa(p.lmtp)+"\nSocket: "+p.lmtpSocket, 1)
 	if err := os.WriteFile(e.conf, []byte(c), 0o600); err != nil {
 		t.Fatal(err)
@@ -75,7 +77,7 @@ func newMailEnv(t *testing.T, global, smtpExtra string) (*env, mailPorts) {
 	if err := os.MkdirAll(e.data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tlsconf.GenerateSelfSigned(filepath.Join(e.data, "tls"), "localhost", []string{"127.0.0.1"}); err != nil {
+	if p.cafile, _, err = tlsconf.GenerateSelfSigned(filepath.Join(e.data, "tls"), "localhost", []string{"127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
 	return e, p

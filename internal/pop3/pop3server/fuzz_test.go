@@ -85,6 +85,7 @@ func FuzzSession(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
+		fx.t = t
 		nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)

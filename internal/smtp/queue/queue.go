@@ -75,8 +75,8 @@ type Options struct {
 	// DeliverLocal instead of SMTP.
 	IsLocal func(domain string) bool
 	// DeliverLocal delivers to a local address; permanent reports whether a
-	// failure is final.
-	DeliverLocal func(ctx context.Context, rcpt string, content io.Reader) (permanent bool, err error)
+	// failure is final. content may be read more than once (seek to 0).
+	DeliverLocal func(ctx context.Context, rcpt string, content io.ReadSeeker) (permanent bool, err error)
 	// Lifetime is how long a message is retried before it bounces.
 	Lifetime time.Duration
 	// DelayWarning is when the sender is told a message is still queued;
@@ -213,7 +213,9 @@ func (q *Queue) List() []Info {
 		}
 		out = append(out, in)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) || out[i].Created.Equal(out[j].Created) && out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Created.Before(out[j].Created) || out[i].Created.Equal(out[j].Created) && out[i].ID < out[j].ID
+	})
 	return out
 }
 

@@ -37,7 +37,6 @@ var (
 	errTooBig         = reply(552, 5, 3, 4, "Message too big")
 	errMalformed      = reply(550, 5, 6, 0, "Message is not a valid RFC 5322 message")
 	errTryAgain       = reply(451, 4, 3, 0, "Temporary delivery failure; try again later")
-	errSizeTooBig     = reply(552, 5, 3, 4, "Message size exceeds fixed maximum message size")
 )
 
 // deliveryReply maps a delivery or resolution error to its reply (the one
@@ -82,6 +81,3 @@ func authReply(err error) *smtp.SMTPError {
 	}
 	return errAuthTemporary
 }
-
-// temporary reports whether a reply is a 4xx.
-func temporary(se *smtp.SMTPError) bool { return se.Code/100 == 4 }

@@ -63,7 +63,7 @@ func (q *fakeQueue) all() []queued {
 
 // testEnv is one server with its own store.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	st    store.Store
 	srv   *Server
 	addr  string
@@ -90,7 +90,7 @@ type setup struct {
 	dataTO   time.Duration
 }
 
-func parseSetup(t *testing.T, text string) setup {
+func parseSetup(t testing.TB, text string) setup {
 	t.Helper()
 	su := setup{}
 	for _, line := range strings.Split(text, "\n") {
@@ -98,42 +98,61 @@ func parseSetup(t *testing.T, text string) setup {
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
 			continue
 		}
-		switch f[0] {
-		case "mode":
-			su.mode = map[string]Mode{"submission": ModeSubmission, "smtp": ModeInbound, "lmtp": ModeLMTP}[f[1]]
-		case "user":
-			su.users = append(su.users, [2]string{f[1], f[2]})
-		case "admin":
-			su.admins = append(su.admins, f[1])
-		case "nomail":
-			su.nomail = append(su.nomail, f[1])
-		case "domain":
-			su.domains = append(su.domains, f[1:]...)
-		case "alias":
-			su.aliases += strings.TrimSpace(strings.TrimPrefix(line, "alias")) + "\n"
-		case "max-size":
-			su.maxSize, _ = strconv.ParseInt(f[1], 10, 64)
-		case "max-rcpts":
-			su.maxRcpts, _ = strconv.Atoi(f[1])
-		case "per-ip":
-			su.perIP, _ = strconv.Atoi(f[1])
-		case "per-minute":
-			su.perMin, _ = strconv.Atoi(f[1])
-		case "plaintext-auth":
-			su.plain = true
-		case "no-queue":
-			su.noQueue = true
-		case "save-sent":
-			su.saveSent = true
-		case "remote":
-			su.remote = f[1]
-		case "data-timeout":
-			su.dataTO, _ = time.ParseDuration(f[1])
-		default:
-			t.Fatalf("unknown setup directive %q", line)
+		if err := su.apply(f); err != nil {
+			t.Fatalf("setup %q: %v", line, err)
 		}
 	}
 	return su
+}
+
+// apply applies one setup directive, split into fields.
+func (su *setup) apply(f []string) error {
+	arg := func(i int) string {
+		if i < len(f) {
+			return f[i]
+		}
+		return ""
+	}
+	var err error
+	switch f[0] {
+	case "mode":
+		m, ok := map[string]Mode{"submission": ModeSubmission, "smtp": ModeInbound, "lmtp": ModeLMTP}[arg(1)]
+		if !ok {
+			return fmt.Errorf("unknown mode %q", arg(1))
+		}
+		su.mode = m
+	case "user":
+		su.users = append(su.users, [2]string{arg(1), arg(2)})
+	case "admin":
+		su.admins = append(su.admins, arg(1))
+	case "nomail":
+		su.nomail = append(su.nomail, arg(1))
+	case "domain":
+		su.domains = append(su.domains, f[1:]...)
+	case "alias":
+		su.aliases += strings.Join(f[1:], " ") + "\n"
+	case "max-size":
+		su.maxSize, err = strconv.ParseInt(arg(1), 10, 64)
+	case "max-rcpts":
+		su.maxRcpts, err = strconv.Atoi(arg(1))
+	case "per-ip":
+		su.perIP, err = strconv.Atoi(arg(1))
+	case "per-minute":
+		su.perMin, err = strconv.Atoi(arg(1))
+	case "plaintext-auth":
+		su.plain = true
+	case "no-queue":
+		su.noQueue = true
+	case "save-sent":
+		su.saveSent = true
+	case "remote":
+		su.remote = arg(1)
+	case "data-timeout":
+		su.dataTO, err = time.ParseDuration(arg(1))
+	default:
+		return fmt.Errorf("unknown directive %q", f[0])
+	}
+	return err
 }
 
 var (
@@ -143,7 +162,7 @@ var (
 )
 
 // serverTLS returns a self-signed certificate for localhost, made once.
-func serverTLS(t *testing.T) *tls.Config {
+func serverTLS(t testing.TB) *tls.Config {
 	t.Helper()
 	testTLSOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "smtpserver-tls-")
@@ -171,7 +190,7 @@ func serverTLS(t *testing.T) *tls.Config {
 var cheapHasher = &auth.Hasher{Argon2: auth.CheapArgon2Params(), SCRAMIterations: 4096}
 
 // newTestEnv starts a server for su on a loopback port.
-func newTestEnv(t *testing.T, su setup) *testEnv {
+func newTestEnv(t testing.TB, su setup) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -292,7 +311,7 @@ func (e *testEnv) messages(account, mailbox string) []string {
 
 // tconn is a test client connection with an exchange log for failures.
 type tconn struct {
-	t   *testing.T
+	t   testing.TB
 	c   net.Conn
 	r   *bufio.Reader
 	log []string

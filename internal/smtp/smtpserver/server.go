@@ -140,6 +140,8 @@ type Server struct {
 	// testRemote, when valid, replaces every client's address: tests use
 	// it to look like a remote, non-loopback client.
 	testRemote netip.Addr
+	// onPanic, if set, is told of every recovered panic (tests).
+	onPanic func(string)
 }
 
 // New returns a Server.
@@ -229,6 +231,9 @@ func (l errorLog) Println(v ...any) {
 	msg := strings.TrimSpace(fmt.Sprint(v...))
 	if strings.HasPrefix(msg, "panic") {
 		l.s.metrics.panics.Inc()
+		if l.s.onPanic != nil {
+			l.s.onPanic(msg)
+		}
 		l.s.opts.Logger.Error("smtp panic recovered", "proto", l.s.proto, "detail", msg)
 		return
 	}

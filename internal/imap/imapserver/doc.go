@@ -1,0 +1,57 @@
+// Package imapserver is Postern's IMAP server: IMAP4rev2 and IMAP4rev1 on
+// one connection loop, with the extensions today's clients rely on, and the
+// options of the OpenVMS TCP/IP Services IMAP server (hp-system.md §6–§8).
+//
+// # Specifications
+//
+//   - RFC 9051 IMAP4rev2 and RFC 3501 IMAP4rev1: every command of each;
+//     rev2 behaviour after ENABLE IMAP4rev2 (ESEARCH results, LIST in
+//     SELECT, no \Recent, UTF-8 mailbox names).
+//   - RFC 2177 IDLE, RFC 2342 NAMESPACE, RFC 4315 UIDPLUS, RFC 6851 MOVE,
+//     RFC 3691 UNSELECT, RFC 7888 LITERAL+, RFC 4959 SASL-IR, RFC 5161
+//     ENABLE, RFC 2971 ID, RFC 3348 CHILDREN, RFC 6154 SPECIAL-USE and
+//     CREATE-SPECIAL-USE, RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS,
+//     RFC 4731 ESEARCH, RFC 5182 SEARCHRES, RFC 8438 STATUS=SIZE, RFC 7889
+//     APPENDLIMIT, RFC 3502 MULTIAPPEND, RFC 3516 BINARY, RFC 6855
+//     UTF8=ACCEPT (ENABLE only).
+//   - AUTH=PLAIN (RFC 4616) and AUTH=SCRAM-SHA-256 (RFC 7677) through
+//     internal/auth; STARTTLS, and LOGINDISABLED on an unencrypted
+//     connection that is not loopback (RFC 9051 §6.2.3).
+//
+// # Structure (STYLE.md B2)
+//
+// server.go holds Options, New (with the boot-time capability check of
+// capability.go), Serve and Shutdown; conn.go the connection loop; commands.go
+// the dispatch table and the one epilogue; state.go the states;
+// errors.go the three error classes; cmd_*.go the handlers; selected.go the
+// selected-mailbox view; view.go the one function every message read goes
+// through (Send-ID-Headers now, the Mail11 view later); encoder.go and
+// search_parse.go are private stand-ins for imapwire pieces not yet there.
+//
+// # Invariants
+//
+//   - One goroutine owns a connection. Shutdown touches it only through an
+//     atomic flag and a read deadline; the IDLE line reader owns the
+//     buffered reader until it hands its line back over a channel.
+//   - The state is checked in dispatch, from the table, never in handlers.
+//   - Store changes from other sessions reach the client only through
+//     sendUpdates, called by the epilogue of a command in the selected
+//     state, and by IDLE. EXPUNGE is never sent while answering FETCH,
+//     STORE or SEARCH (RFC 9051 §7.5.1): an expunged message keeps its
+//     sequence number as a "gone" entry until then, so sequence numbers
+//     always agree with the client's.
+//   - The view is changed only by the connection's own commands and by
+//     sendUpdates; a session does not receive its own changes, so APPEND,
+//     COPY and MOVE into the selected mailbox resynchronise the view.
+//   - No store read is open while writing to the client: FETCH and SEARCH
+//     load a batch of structures, then write.
+//   - Message bodies are streamed from the store's content with
+//     io.SectionReader; a literal from the client is read to its end into
+//     memory (small) or a temporary file, and never without consent: an
+//     APPEND literal over APPENDLIMIT is refused with [TOOBIG] before any
+//     byte of it is read, and a command line is bounded by MaxLineLength.
+//   - Passwords never reach a trace file: the trace reader redacts LOGIN
+//     arguments, AUTHENTICATE initial responses and exchanges, and the
+//     literals that carry them.
+//   - Label values of metrics come from the dispatch table or a fixed set.
+package imapserver

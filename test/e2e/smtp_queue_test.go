@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRemoteMailThroughSmartHost: a message to a remote domain reaches the
+// test's own SMTP server (the smart host), byte for byte after our
+// Received header.
+func TestRemoteMailThroughSmartHost(t *testing.T) {
+	t.Parallel()
+	sink := startSinkServer(t, false)
+	e, p := newMailEnv(t, "", "Relay-Host: "+sink.addr+"\nRelay-TLS: NONE\n")
+	e.addUser("alice", "alice-pw")
+	e.startMail()
+	msg := strings.Replace(submitMsg, "bob@e2e.example.org", "friend@remote.example", 1)
+	out := python(t, submitScript, "starttls", strconv.Itoa(p.submission), p.cafile, "alice", "alice-pw", "alice@e2e.example.org", msg, "friend@remote.example")
+	if !strings.Contains(out, "refused: []") {
+		t.Fatalf("submit: %s", out)
+	}
+	select {
+	case <-sink.got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the smart host got nothing in 30s")
+	}
+	sink.mu.Lock()
+	got := sink.msgs[0]
+	sink.mu.Unlock()
+	if !strings.HasPrefix(got, "Received: from ") || !strings.HasSuffix(got, strings.ReplaceAll(msg, "\n", "\r\n")) {
+		t.Errorf("smart host got:\n%q", got)
+	}
+	r := e.run("", "ctl", "queue", "list")
+	t.Logf("ctl queue list: exit %d %s %s", r.code, r.stdout, r.stderr)
+}
+
+// TestRemoteRefusalBouncesToSender: the smart host refuses permanently and
+// the sender finds an RFC 3464 DSN in INBOX.
+func TestRemoteRefusalBouncesToSender(t *testing.T) {
+	t.Parallel()
+	sink := startSinkServer(t, true)
+	e, p := newMailEnv(t, "", "Relay-Host: "+sink.addr+"\nRelay-TLS: NONE\n")
+	e.addUser("alice", "alice-pw")
+	e.startMail()
+	msg := strings.Replace(submitMsg, "bob@e2e.example.org", "gone@remote.example", 1)
+	out := python(t, submitScript, "ssl", strconv.Itoa(p.submissions), p.cafile, "alice", "alice-pw", "alice@e2e.example.org", msg, "gone@remote.example")
+	if !strings.Contains(out, "refused: []") {
+		t.Fatalf("submit: %s", out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var inbox []string
+	for time.Now().Before(deadline) {
+		if inbox = storedMessages(t, e.data, "alice", "INBOX"); len(inbox) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(inbox) != 1 {
+		t.Fatalf("alice has %d messages, want the DSN", len(inbox))
+	}
+	for _, want := range []string{"multipart/report; report-type=delivery-status", "Final-Recipient: rfc822; gone@remote.example",
+		"Action: failed", "Status: 5.1.1", "Subject: from alice"} {
+		if !strings.Contains(inbox[0], want) {
+			t.Errorf("DSN lacks %q:\n%s", want, inbox[0])
+		}
+	}
+}
