@@ -62,14 +62,6 @@ func sectionNames(section string) []string {
 	return out
 }
 
-// sectionTitle is how messages name a section: "[POP]", or "the global options".
-func sectionTitle(section string) string {
-	if section == SectionGlobal {
-		return "the global options"
-	}
-	return "[" + section + "]"
-}
-
 // unknownFieldMsg explains why name is not an option of section: it
 // belongs elsewhere, or it is unknown (with the nearest known name).
 func unknownFieldMsg(section, name string) string {

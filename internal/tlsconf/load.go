@@ -296,7 +296,7 @@ func (m *Material) parseKey(data, pass []byte) (crypto.Signer, bool, error) {
 // decodeKeyBlock decrypts (when encrypted) and parses one key block.
 func (m *Material) decodeKeyBlock(block *pem.Block, pass []byte) (crypto.Signer, bool, error) {
 	der, typ := block.Bytes, block.Type
-	//nolint:staticcheck // SA1019: legacy PEM encryption is insecure as a format, but reading existing keys in it is what admins need; we never write it.
+	//lint:ignore SA1019 legacy PEM encryption is insecure as a format, but reading existing keys in it is what admins need; we never write it.
 	legacy := x509.IsEncryptedPEMBlock(block)
 	encrypted := legacy || typ == "ENCRYPTED PRIVATE KEY"
 	if encrypted && m.passPath == "" {
@@ -306,7 +306,7 @@ func (m *Material) decodeKeyBlock(block *pem.Block, pass []byte) (crypto.Signer,
 	var err error
 	switch {
 	case legacy:
-		//nolint:staticcheck // SA1019: see above; DecryptPEMBlock is the only stdlib reader of RFC 1423 keys.
+		//lint:ignore SA1019 see above; DecryptPEMBlock is the only stdlib reader of RFC 1423 keys.
 		der, err = x509.DecryptPEMBlock(block, pass)
 	case encrypted:
 		lim := m.kdf

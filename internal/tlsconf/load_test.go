@@ -133,9 +133,8 @@ func TestLoadExpiryWarning(t *testing.T) {
 
 // encryptedKeyCase writes an encrypted key and a passphrase file.
 type encryptedKeyCase struct {
-	name    string
-	keyPEM  func(t *testing.T, dir string, pass string) []byte
-	skipMsg string
+	name   string
+	keyPEM func(t *testing.T, dir string, pass string) []byte
 }
 
 func encryptedKeyCases(t *testing.T) []encryptedKeyCase {
@@ -150,7 +149,7 @@ func encryptedKeyCases(t *testing.T) []encryptedKeyCase {
 			if err != nil {
 				t.Fatal(err)
 			}
-			//nolint:staticcheck // SA1019: the test needs a legacy encrypted key to read.
+			//lint:ignore SA1019 the test needs a legacy encrypted key to read.
 			block, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", der, []byte(pass), x509.PEMCipherAES256)
 			if err != nil {
 				t.Fatal(err)

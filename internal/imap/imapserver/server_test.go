@@ -242,7 +242,15 @@ func (f *fixture) withSession(user string, fn func(store.Session) error) error {
 // TestTranscripts runs testdata/transcripts/*.txtar (STYLE.md B10).
 func TestTranscripts(t *testing.T) {
 	prototest.Run(t, "testdata/transcripts/*.txtar", prototest.Options[*fixture]{
-		New: func(t *testing.T, c *prototest.Case) *fixture { return newFixture(t) },
+		New: func(t *testing.T, c *prototest.Case) *fixture {
+			f := newFixture(t)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("server log:\n%s", f.logs)
+				}
+			})
+			return f
+		},
 		Setup: func(t *testing.T, f *fixture, c *prototest.Case, args []string) error {
 			return f.setup(c, args)
 		},

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postern/postern/internal/store"
 )
 
 // client is a minimal POP3 client for the semantic tests (STYLE.md B10
@@ -110,4 +112,8 @@ func dialRaw(t testing.TB, addr string) (net.Conn, *bufio.Reader) {
 	}
 	t.Cleanup(func() { nc.Close() })
 	return nc, bufio.NewReader(nc)
+}
+
+func testInfo(id int64, at time.Time) store.MessageInfo {
+	return store.MessageInfo{EmailID: store.EmailID(id), InternalDate: at}
 }
