@@ -28,7 +28,7 @@ func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 // the process-wide lines, then the counters of each running protocol, with
 // the same writer POP3's XTND STATS uses.
 func (in *instance) ctlStats(_ context.Context, _ []string, w io.Writer) error {
-	hdr := observe.StatsHeader{Version: VersionString(), Level: strings.ToUpper(observe.LevelName(in.level.Level()))}
+	hdr := observe.StatsHeader{Version: VersionString(), Level: observe.StatsLevelName(in.level.Level())}
 	snap := observe.StatsSnapshot{Start: in.started, Now: time.Now(), CPU: observe.CPUTime()}
 	observe.WriteStatsHeader(w, hdr, snap)
 	mem := observe.ReadMemory()

@@ -369,9 +369,10 @@ func popOptions() []*option {
 			orig: "`TCPIP$POP_USE_MAIL_FOLDER`, same default."},
 		{name: "Fast-Scan", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.POP.FastScan },
-			doc: "Report message sizes in LIST and STAT from the line count instead of the exact size. " +
-				"Postern knows exact sizes cheaply, so this only matters for compatibility.",
-			orig: "`TCPIP$POP_FAST_SCAN`, same default."},
+			doc: "Accepted for compatibility and otherwise ignored: LIST and STAT always report exact sizes, " +
+				"because Postern stores each message's exact size at delivery, so exact is as fast as an estimate.",
+			orig: "`TCPIP$POP_FAST_SCAN` estimated sizes from the line count to save a scan of the mail file; " +
+				"Postern has no such scan to save, so sizes are always exact (RFC 1939 requires exact sizes anyway)."},
 		{name: "Maximum-Threads", section: s, kind: kInt, def: "15", min: 0, max: 1 << 20,
 			ptr: func(c *Config) any { return &c.POP.MaximumThreads },
 			doc: "The most POP3 sessions served at once; further clients get `-ERR [SYS/TEMP]` and are " +

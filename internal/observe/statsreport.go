@@ -3,6 +3,8 @@ package observe
 import (
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 )
 
 // StatsTimeFormat is the original's time format in XTND STATS,
@@ -58,4 +60,13 @@ func WriteStatsCounters(w io.Writer, s StatsSnapshot) {
 	for i, u := range s.CurrentUsers {
 		fmt.Fprintf(w, "%d. %s\n", i, u)
 	}
+}
+
+// StatsLevelName writes a level as the original's XTND STATS did:
+// INFORMATIONAL for info, the upper-cased name otherwise.
+func StatsLevelName(l slog.Level) string {
+	if l == slog.LevelInfo {
+		return "INFORMATIONAL"
+	}
+	return strings.ToUpper(LevelName(l))
 }

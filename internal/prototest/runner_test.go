@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,5 +119,30 @@ func TestDotStuff(t *testing.T) {
 	got := string(dotStuff([]byte(".a\r\nb")))
 	if want := "..a\r\nb\r\n.\r\n"; got != want {
 		t.Errorf("dotStuff = %q, want %q", got, want)
+	}
+}
+
+// TestUpdate rewrites a wrong exact S line with what the server sent, and
+// keeps glob lines that match.
+func TestUpdate(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/u.txtar"
+	src := "Update mode.\n-- transcript --\nS1: HELLO*\nC1: ECHO x\nS1: OK y\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("run", func(t *testing.T) {
+		Run(t, path, Options[int]{
+			New:    func(t *testing.T, c *Case) int { return 0 },
+			Start:  func(t *testing.T, _ int, c *Case) string { return echoServer(t, "HELLO") },
+			Update: true,
+		})
+	})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(src, "S1: OK y", "S1: OK x", 1); string(b) != want {
+		t.Errorf("updated file:\n%s\nwant:\n%s", b, want)
 	}
 }

@@ -274,4 +274,3 @@ func countMaildir(t *testing.T, dir string) int {
 	}
 	return n
 }
-

@@ -66,7 +66,6 @@ func (c *conn) cmdIdle(ctx context.Context, tag string, dec *imapwire.Decoder) e
 	}
 }
 
-
 // readBoundedLine reads one line of at most max bytes.
 func readBoundedLine(br *bufio.Reader, max int) ([]byte, error) {
 	var line []byte

@@ -222,7 +222,7 @@ func (c *conn) cmdStatus(ctx context.Context, tag string, dec *imapwire.Decoder)
 }
 
 // mailboxCounts returns a mailbox's STATUS numbers as the client sees
-// them: with Message-Cap, only the first MessageCap messages count, and
+// them: sizes include the Send-ID-Headers; with Message-Cap, only the first MessageCap messages count, and
 // UIDNEXT is the UID of the first hidden message (docs/imap.md).
 func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox) (store.MailboxStatus, error) {
 	st, err := c.sess.Status(ctx, mb.ID)
@@ -230,16 +230,18 @@ func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox) (store.Mailb
 		return st, fmt.Errorf("status of %q: %w", mb.Name, err)
 	}
 	capN := c.s.opts.MessageCap
-	if capN == 0 || int(st.Messages) <= capN {
+	if (capN == 0 || int(st.Messages) <= capN) && !c.s.opts.SendIDHeaders {
 		return st, nil
 	}
+	// Count what the client sees: the first MessageCap messages, with
+	// their sizes as the view makes them.
 	infos, err := c.sess.Messages(ctx, mb.ID)
 	if err != nil {
 		return st, fmt.Errorf("list messages of %q: %w", mb.Name, err)
 	}
 	st.Messages, st.Unseen, st.Deleted, st.Size = 0, 0, 0, 0
 	for i, in := range infos {
-		if i == capN {
+		if capN > 0 && i == capN {
 			st.UIDNext = in.UID
 			break
 		}

@@ -190,9 +190,9 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		ok, err := m.match(k.kids[0])
 		return !ok, err
 	case "SEQ":
-		return m.inSet(k.set, false), nil
+		return m.inSet(k, false), nil
 	case "UID":
-		return m.inSet(k.set, true), nil
+		return m.inSet(k, true), nil
 	case "KEYWORD":
 		return in.Flags.Has(k.field), nil
 	case "UNKEYWORD":
@@ -227,17 +227,17 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 	return false, fmt.Errorf("search key %s not evaluated", k.op)
 }
 
-func (m *searchMsg) inSet(set imapwire.SeqSet, uid bool) bool {
-	ts, err := m.c.sel.resolve(set, uid)
-	if err != nil {
-		return false
-	}
-	for _, t := range ts {
-		if t.UID == m.t.UID {
-			return true
+// inSet reports whether the message is in a SEQ or UID key's set. The set
+// is resolved once per key and kept on it.
+func (m *searchMsg) inSet(k *searchKey, uid bool) bool {
+	if k.members == nil {
+		k.members = map[store.UID]bool{}
+		ts, _ := m.c.sel.resolve(k.set, uid)
+		for _, t := range ts {
+			k.members[t.UID] = true
 		}
 	}
-	return false
+	return k.members[m.t.UID]
 }
 
 // dateOf drops the time of day: SEARCH compares dates only (RFC 9051

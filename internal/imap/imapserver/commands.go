@@ -160,7 +160,7 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 		err = decErr // a handler that skipped its final check
 	}
 	fatal := decErr != nil && !isIOError(decErr) && imapwire.IsFatal(decErr)
-	if !fatal && !isIOError(err) {
+	if !fatal && !c.resp.closeAfter && !isIOError(err) {
 		if derr := c.dec.DiscardLine(); derr != nil {
 			err = derr
 		}
@@ -173,6 +173,8 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	}
 	if c.state == stateSelected && cls != classBye && !cmd.ownUpdates {
 		c.sendUpdates(!cmd.noExpunge)
+	} else if c.state == stateAuthenticated && c.sess != nil {
+		c.sess.Changes().Take() // nothing selected: nothing to announce, keep the queue short
 	}
 	result := resultOK
 	switch cls {
@@ -200,7 +202,14 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 		c.setState(stateLogout)
 	}
 	c.observe(verb, start, result, err)
-	if fatal || c.resp.closeAfter || c.badCmds > maxBadCommands {
+	switch {
+	case c.resp.closeAfter:
+		c.bye("Closing: the refused literal's data cannot be skipped")
+		return false
+	case fatal:
+		c.bye("Closing: the command stream is out of step")
+		return false
+	case c.badCmds > maxBadCommands:
 		c.bye("Too many invalid commands")
 		return false
 	}

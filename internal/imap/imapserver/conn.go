@@ -49,13 +49,13 @@ type conn struct {
 	stop atomic.Bool // Shutdown asked the connection to end
 
 	// Protocol state.
-	state   state
-	account store.Account
-	sess    store.Session
-	sel     *selected // the selected mailbox; nil outside stateSelected
-	rev2    bool      // ENABLE IMAP4rev2
-	utf8    bool      // UTF-8 mailbox names and strings: IMAP4rev2 or UTF8=ACCEPT enabled
-	utf8Accept bool   // ENABLE UTF8=ACCEPT
+	state      state
+	account    store.Account
+	sess       store.Session
+	sel        *selected // the selected mailbox; nil outside stateSelected
+	rev2       bool      // ENABLE IMAP4rev2
+	utf8       bool      // UTF-8 mailbox names and strings: IMAP4rev2 or UTF8=ACCEPT enabled
+	utf8Accept bool      // ENABLE UTF8=ACCEPT
 
 	// Per-command scratch, reset by dispatch.
 	resp response

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/store"
 )
 
 // maxSearchDepth bounds NOT/OR/parenthesis nesting in SEARCH.
@@ -21,6 +22,8 @@ type searchKey struct {
 	date  time.Time
 	num   int64
 	set   imapwire.SeqSet
+
+	members map[store.UID]bool // SEQ and UID: the resolved set, filled on first use
 }
 
 // searchArgs is a parsed SEARCH command.
@@ -54,8 +57,13 @@ func parseSearch(dec *imapwire.Decoder) (*searchArgs, error) {
 	if !dec.ExpectSP() {
 		return nil, dec.Err()
 	}
-	if dec.Keyword("RETURN") {
+	// QUIRK: imapwire's Keyword peeks len(keyword)+1 bytes and so blocks on
+	// a shorter rest of line ("SEARCH ALL"); read the first atom instead
+	// and decide from it. TODO(imapwire): use Keyword once it is fixed.
+	var first string
+	if isLetterNext(dec) && dec.ExpectAtom(&first) && strings.EqualFold(first, "RETURN") {
 		a.hasRet = true
+		first = ""
 		dec.ExpectSP()
 		dec.ExpectList(func() bool {
 			var o string
@@ -72,15 +80,28 @@ func parseSearch(dec *imapwire.Decoder) (*searchArgs, error) {
 			return false
 		})
 		dec.ExpectSP()
+		if isLetterNext(dec) {
+			dec.ExpectAtom(&first)
+		}
 	}
-	if dec.Keyword("CHARSET") {
+	if strings.EqualFold(first, "CHARSET") {
+		first = ""
 		if !(dec.ExpectSP() && dec.ExpectAString(&a.charset) && dec.ExpectSP()) {
 			return nil, dec.Err()
 		}
 	}
+	if dec.Err() != nil {
+		return nil, dec.Err()
+	}
 	var keys []*searchKey
 	for {
-		k := parseSearchKey(dec, 0)
+		var k *searchKey
+		if first != "" {
+			k = parseNamedKey(dec, first, 0)
+			first = ""
+		} else {
+			k = parseSearchKey(dec, 0)
+		}
 		if k == nil {
 			return nil, dec.Err()
 		}
@@ -129,6 +150,11 @@ func parseSearchKey(dec *imapwire.Decoder, depth int) *searchKey {
 	if !dec.ExpectAtom(&name) {
 		return nil
 	}
+	return parseNamedKey(dec, name, depth)
+}
+
+// parseNamedKey decodes the arguments of a search key whose name was read.
+func parseNamedKey(dec *imapwire.Decoder, name string, depth int) *searchKey {
 	name = strings.ToUpper(name)
 	k := &searchKey{op: name}
 	ok := true
@@ -171,6 +197,15 @@ func parseSearchKey(dec *imapwire.Decoder, depth int) *searchKey {
 		return nil
 	}
 	return k
+}
+
+func isLetterNext(dec *imapwire.Decoder) bool {
+	for b := byte('A'); b <= 'Z'; b++ {
+		if dec.Peek(b) || dec.Peek(b+'a'-'A') {
+			return true
+		}
+	}
+	return false
 }
 
 func peekDigit(dec *imapwire.Decoder) bool {

@@ -1,6 +1,8 @@
 package pop3server
 
 import (
+	"bufio"
+	"crypto/tls"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -184,4 +186,24 @@ func TestTooManyThreadsCounted(t *testing.T) {
 	if s.TooManyThreads != 1 || s.TotalThreads != 1 || s.NormalDisconnects != 1 {
 		t.Errorf("stats %+v", s)
 	}
+}
+
+// TestSTLSDiscardsPipelinedInput: plaintext sent after STLS in the same
+// packet is never executed under TLS (the STARTTLS command injection of
+// CVE-2011-0411).
+func TestSTLSDiscardsPipelinedInput(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("alice", "secret")
+	f.opts.TLS = testTLSConfig(t)
+	c := dial(t, f.start())
+	c.nc.Write([]byte("STLS\r\nUSER alice\r\n"))
+	if l := c.line(); l != "+OK Begin TLS negotiation" {
+		t.Fatalf("STLS: %q", l)
+	}
+	tc := tls.Client(c.nc, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	c.nc, c.br = tc, bufio.NewReader(tc)
+	c.expect("PASS secret", "-ERR send USER first")
 }

@@ -177,3 +177,27 @@ func TestMessageWithoutFinalCRLF(t *testing.T) {
 		t.Fatalf("TOP body %q", b)
 	}
 }
+
+// TestPipelining (RFC 2449 PIPELINING): commands sent in one write are
+// answered in order.
+func TestPipelining(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("alice", "secret")
+	f.deliver("alice", store.MailboxInbox, msg("a"))
+	c := dial(t, f.start())
+	c.nc.Write([]byte("USER alice\r\nPASS secret\r\nSTAT\r\nLIST\r\nRETR 1\r\nQUIT\r\n"))
+	for _, want := range []string{"+OK Password required", "+OK Username/password", "+OK 1 ", "+OK 1 messages"} {
+		if l := c.line(); !strings.HasPrefix(l, want) {
+			t.Fatalf("got %q, want %q", l, want)
+		}
+	}
+	c.body()
+	if l := c.line(); !strings.HasPrefix(l, "+OK ") {
+		t.Fatalf("RETR: %q", l)
+	}
+	c.body()
+	if l := c.line(); !strings.HasPrefix(l, "+OK Postern POP server") {
+		t.Fatalf("QUIT: %q", l)
+	}
+	c.eof()
+}

@@ -154,7 +154,7 @@ func (c *conn) xtndStats(args []string) error {
 	}
 	level := "INFORMATIONAL"
 	if c.s.opts.Level != nil {
-		level = statsLevelName(c.s.opts.Level.Level())
+		level = observe.StatsLevelName(c.s.opts.Level.Level())
 	}
 	var b strings.Builder
 	observe.WriteStatsReport(&b, observe.StatsHeader{
@@ -163,14 +163,6 @@ func (c *conn) xtndStats(args []string) error {
 	}, c.s.stats.Snapshot())
 	c.multi("Statistics follow", strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"))
 	return nil
-}
-
-// statsLevelName writes a level as the original did.
-func statsLevelName(l slog.Level) string {
-	if l == slog.LevelInfo {
-		return "INFORMATIONAL"
-	}
-	return strings.ToUpper(observe.LevelName(l))
 }
 
 // xtndShutdown starts an orderly shutdown: no new connections, current

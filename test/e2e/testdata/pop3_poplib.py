@@ -111,6 +111,15 @@ elif scenario == "xtnd":
     check(p._shortcmd("XTND LOGLEVEL DEBUG") == b"+OK logging level changed to debug", "loglevel")
     p.quit()
 
+elif scenario == "shutdown":
+    p = poplib.POP3("localhost", port, timeout=20)
+    p.user(user)
+    p.pass_(password)
+    check(p._shortcmd("XTND SHUTDOWN").startswith(b"+OK orderly shutdown started"), "XTND SHUTDOWN")
+    # The session goes on until the client ends it.
+    check(p.noop() == b"+OK", "NOOP after XTND SHUTDOWN")
+    p.quit()
+
 else:
     raise SystemExit("unknown scenario " + scenario)
 

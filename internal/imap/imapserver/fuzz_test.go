@@ -1,0 +1,59 @@
+package imapserver
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// FuzzServer feeds arbitrary input to the whole server in each state
+// (not authenticated, authenticated, selected), after a seed corpus of
+// real commands (mox imapserver/fuzz_test.go). A panic fails TestMain; a
+// hang fails the read deadline.
+func FuzzServer(f *testing.F) {
+	seeds := []string{
+		"a CAPABILITY", "a NOOP", "a LOGOUT", "a ID NIL", "a LOGIN alice secret", "a AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==",
+		"a SELECT INBOX", "a EXAMINE Sent", "a LIST \"\" *", "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (* %) RETURN (CHILDREN STATUS (MESSAGES SIZE))",
+		"a STATUS INBOX (MESSAGES UIDNEXT UNSEEN SIZE)", "a CREATE x/y (USE (\\Archive))", "a RENAME x z", "a DELETE z",
+		"a APPEND INBOX (\\Seen) {5+}\r\nhello", "a APPEND INBOX {3+}\r\nabc {3+}\r\ndef",
+		"a FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE BODY.PEEK[1.HEADER.FIELDS (From)]<0.10> BINARY[1] BINARY.SIZE[1])",
+		"a UID FETCH 1:* RFC822", "a STORE 1 +FLAGS (\\Deleted kw)", "a UID STORE 1:* -FLAGS.SILENT \\Seen",
+		"a SEARCH RETURN (MIN MAX COUNT SAVE) CHARSET UTF-8 OR (FROM bob) NOT BODY x", "a UID SEARCH $", "a SEARCH ALL",
+		"a UID SEARCH HEADER Subject hi SENTSINCE 1-Jan-2020 LARGER 10 UID 1:*", "a COPY 1 Trash", "a UID MOVE 1:* Junk",
+		"a EXPUNGE", "a UID EXPUNGE 1", "a CLOSE", "a UNSELECT", "a ENABLE IMAP4rev2", "a IDLE\r\nDONE", "a NAMESPACE",
+		"a LSUB \"\" *", "a SUBSCRIBE INBOX", "a FETCH 1 BODY[", "a {99999999}", "* BAD", "\x00\xff", "a STARTTLS",
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	fx := newFixture(f)
+	if err := fx.addUser("alice", "secret"); err != nil {
+		f.Fatal(err)
+	}
+	fx.deliver("alice", "INBOX", []byte("From: bob@example.org\r\nSubject: hi\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"))
+	fx.opts.AppendLimit = 1 << 20
+	addr := fx.start()
+	prefixes := []string{
+		"",
+		"p1 LOGIN alice secret\r\n",
+		"p1 LOGIN alice secret\r\np2 SELECT INBOX\r\n",
+	}
+	f.Fuzz(func(t *testing.T, input string) {
+		for _, prefix := range prefixes {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nc.SetDeadline(time.Now().Add(10 * time.Second))
+			go func() {
+				io.WriteString(nc, prefix+"x0 NOOP\r\n"+input+"\r\nz LOGOUT\r\n")
+				nc.(*net.TCPConn).CloseWrite()
+			}()
+			if _, err := io.Copy(io.Discard, nc); err != nil {
+				t.Fatalf("reading the server's answer to %q: %v", input, err)
+			}
+			nc.Close()
+		}
+	})
+}
