@@ -20,7 +20,7 @@ import (
 // implements, IDLE by hand.
 func TestIMAPPythonImaplib(t *testing.T) {
 	t.Parallel()
-	e, p := newIMAPEnv(t, "")
+	e, p := newIMAPEnv(t, "Server-Trace: on\nTrace-Synch: 1")
 	e.startMail()
 	e.addUser("alice", "alice-pw")
 	e.deliverIMAP("alice", 3)
@@ -29,6 +29,10 @@ import imaplib, ssl, sys, time
 port, plain, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 ctx = ssl.create_default_context(cafile=ca)
 M = imaplib.IMAP4_SSL("localhost", port, ssl_context=ctx)
+try:
+    M.login("alice", "wrong-pw"); assert False
+except imaplib.IMAP4.error:
+    pass
 M.login("alice", "alice-pw")
 typ, caps = M.capability(); assert b"IDLE" in caps[0], caps
 typ, data = M.select("INBOX"); assert typ == "OK" and data[0] == b"3", data
@@ -72,6 +76,18 @@ print("ok")
 	out := python(t, script, strconv.Itoa(p.secure), strconv.Itoa(p.plain), p.cafile)
 	if !strings.Contains(out, "ok") {
 		t.Fatalf("imaplib: %s", out)
+	}
+	// The event log has the failed login; the trace has the session but
+	// no password (hp-system.md §8).
+	if ev := readLog(t, e.logs, "postern-event-*.log"); !strings.Contains(ev, "AUTHFAIL proto=imap remote=127.0.0.1 user=alice") {
+		t.Errorf("event log lacks the failed login:\n%s", ev)
+	}
+	trace := readLog(t, e.logs, "postern-imap-*-trace.log")
+	if strings.Contains(trace, "alice-pw") || strings.Contains(trace, "wrong-pw") {
+		t.Errorf("the trace holds a password")
+	}
+	if !strings.Contains(trace, "LOGIN alice ***") || !strings.Contains(trace, "UID MOVE") {
+		t.Errorf("trace lacks the session:\n%.2000s", trace)
 	}
 }
 
@@ -202,7 +218,7 @@ func TestIMAPCurl(t *testing.T) {
 // only the changes.
 func TestIMAPMbsync(t *testing.T) {
 	t.Parallel()
-	e, p := newIMAPEnv(t, "")
+	e, p := newIMAPEnv(t, "Server-Trace: on\nTrace-Synch: 1")
 	e.startMail()
 	e.addUser("alice", "alice-pw")
 	const n = 300
@@ -245,6 +261,7 @@ SyncState *
 	if got := countMaildir(t, inbox); got != n {
 		t.Fatalf("after the first sync the INBOX has %d messages, want %d\n%s", got, n, out)
 	}
+	traceAt := len(readLog(t, e.logs, "postern-imap-*-trace.log"))
 	// Changes on both sides: one delivery on the server, one new local
 	// message.
 	e.deliverIMAP("alice", 1)
@@ -257,8 +274,13 @@ SyncState *
 	if got := countMaildir(t, inbox); got != n+2 {
 		t.Fatalf("after the second sync the INBOX has %d messages, want %d\n%s", got, n+2, out)
 	}
-	if !strings.Contains(out, "far side: 301 messages") && !strings.Contains(out, "pulling 1") && !strings.Contains(out, "1 new") {
-		t.Logf("mbsync output:\n%s", out)
+	// Only the changes moved: one message body fetched, one appended.
+	second := readLog(t, e.logs, "postern-imap-*-trace.log")[traceAt:]
+	if got := strings.Count(second, "BODY[] {"); got != 1 {
+		t.Errorf("second sync fetched %d message bodies, want 1", got)
+	}
+	if got := strings.Count(second, " APPEND "); got != 1 {
+		t.Errorf("second sync appended %d messages, want 1:\n%s", got, second)
 	}
 	if got := len(storedMessages(t, e.data, "alice", "INBOX")); got != n+2 {
 		t.Fatalf("the server's INBOX has %d messages, want %d", got, n+2)

@@ -73,7 +73,7 @@ func TestTraceRedactsPasswords(t *testing.T) {
 	c.send("a2 LOGOUT")
 	c.expect("a2 OK")
 	c = dialRaw(t, addr)
-	c.send("b1 LOGIN alice ***")
+	c.send("b1 LOGIN alice {9}")
 	c.expect("+ ")
 	c.send("s3cr3t-pw")
 	c.expect("b1 OK")

@@ -201,7 +201,7 @@ func (ss *session) deliver(msg *message) []error {
 			}
 		}
 	}
-	ss.count(outcomes, len(remote) > 0)
+	ss.count(outcomes)
 	if ss.s.opts.Mode == ModeSubmission && ss.s.opts.SaveSent && !allFailed(outcomes) {
 		ss.saveSent(ctx, msg)
 	}
@@ -243,12 +243,10 @@ func allFailed(outcomes []error) bool {
 }
 
 // count feeds deliveries_total.
-func (ss *session) count(outcomes []error, queued bool) {
+func (ss *session) count(outcomes []error) {
 	for _, o := range outcomes {
 		result := "ok"
 		switch {
-		case o == nil && queued:
-			result = "ok"
 		case o == nil:
 		case delivery.Permanent(o) || isPermanentReply(o):
 			result = "rejected"

@@ -27,6 +27,7 @@ var (
 	errNullSender     = reply(553, 5, 7, 1, "A null sender is not allowed in submission")
 	errBadSender      = reply(553, 5, 1, 7, "Malformed sender address")
 	errBadRecipient   = reply(553, 5, 1, 3, "Malformed recipient address")
+	errNeedsUTF8      = reply(553, 5, 6, 7, "Non-ASCII address requires the SMTPUTF8 parameter")
 	errNoSuchUser     = reply(550, 5, 1, 1, "No such user here")
 	errMailDisabled   = reply(550, 5, 2, 1, "Mailbox disabled, not accepting messages")
 	errRelayDenied    = reply(550, 5, 7, 1, "Relaying denied: not a local domain")

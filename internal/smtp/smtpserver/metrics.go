@@ -27,7 +27,7 @@ func newProtoMetrics(proto string) *protoMetrics {
 			Buckets: []float64{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30},
 		}, []string{"cmd", "result"}),
 		deliveries: promauto.NewCounterVec(prometheus.CounterOpts{
-			Name: p + "deliveries_total", Help: "Per-recipient outcomes after DATA: ok, queued, rejected (5xx) or deferred (4xx).",
+			Name: p + "deliveries_total", Help: "Per-recipient outcomes after DATA: ok (stored or queued), rejected (5xx) or deferred (4xx).",
 		}, []string{"result"}),
 		authTotal: promauto.NewCounterVec(prometheus.CounterOpts{
 			Name: p + "auth_attempts_total", Help: "AUTH attempts by mechanism and result.",

@@ -105,6 +105,9 @@ func (ss *session) internal(msg string, err error) error {
 // Mail starts a transaction (MAIL FROM).
 func (ss *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 	defer func(start time.Time) { ss.observe("MAIL", start, err) }(time.Now())
+	if !isASCII(from) && (opts == nil || !opts.UTF8) {
+		return errNeedsUTF8 // RFC 6531 §3.4
+	}
 	if err := ss.checkSender(from); err != nil {
 		return err
 	}
@@ -140,6 +143,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 	defer func(start time.Time) { ss.observe("RCPT", start, err) }(time.Now())
 	if ss.s.opts.Mode == ModeSubmission && ss.account == "" {
 		return errAuthRequired
+	}
+	if !isASCII(to) && (ss.tx.opts == nil || !ss.tx.opts.UTF8) {
+		return errNeedsUTF8
 	}
 	targets, err := ss.resolve(to)
 	if err != nil {
@@ -262,4 +268,13 @@ func (ss *session) outcomeReply(err error) error {
 		return r
 	}
 	return errTryAgain
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
