@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -15,13 +16,23 @@ import (
 )
 
 // ctlHandlers returns the commands of the control socket.
+// Services add their own commands (SMTP: "queue") by implementing
+// CtlHandlers; startControl runs after the services are built.
 func (in *instance) ctlHandlers() map[string]server.CtlHandler {
-	return map[string]server.CtlHandler{
+	h := map[string]server.CtlHandler{
 		"stats":       in.ctlStats,
 		"loglevel":    in.ctlLogLevel,
 		"shutdown":    in.ctlShutdown,
 		"connections": in.ctlConnections,
 	}
+	for _, s := range in.services {
+		if p, ok := s.impl.(interface {
+			CtlHandlers() map[string]server.CtlHandler
+		}); ok {
+			maps.Copy(h, p.CtlHandlers())
+		}
+	}
+	return h
 }
 
 // ctlStats prints the XTND STATS report of the original (seed Table 19-3):

@@ -18,12 +18,28 @@ func runCtl(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) erro
 		if len(args) != 2 {
 			return usagef("usage: postern ctl loglevel LEVEL (ERROR, INFORMATIONAL, THREAD or DEBUG)")
 		}
+	case "queue":
+		if err := checkQueueArgs(args[1:]); err != nil {
+			return err
+		}
 	default:
-		return usagef("unknown ctl command %q: want stats, loglevel, shutdown or connections", args[0])
+		return usagef("unknown ctl command %q: want stats, loglevel, shutdown, connections or queue", args[0])
 	}
 	l, err := loadConfig(env, configPath(fs))
 	if err != nil {
 		return err
 	}
 	return server.CtlRequest(ctx, l.controlSocket(), strings.Join(args, " "), env.Stdout)
+}
+
+// checkQueueArgs checks "queue list", "queue flush" and "queue delete ID".
+func checkQueueArgs(args []string) error {
+	const usage = "usage: postern ctl queue list | flush | delete ID"
+	switch {
+	case len(args) == 1 && (args[0] == "list" || args[0] == "flush"):
+		return nil
+	case len(args) == 2 && args[0] == "delete":
+		return nil
+	}
+	return usagef(usage)
 }

@@ -279,7 +279,7 @@ SyncState *
 	if got := strings.Count(second, "BODY[] {"); got != 1 {
 		t.Errorf("second sync fetched %d message bodies, want 1", got)
 	}
-	if got := strings.Count(second, " APPEND "); got != 1 {
+	if got := strings.Count(second, "APPEND completed"); got != 1 {
 		t.Errorf("second sync appended %d messages, want 1:\n%s", got, second)
 	}
 	if got := len(storedMessages(t, e.data, "alice", "INBOX")); got != n+2 {

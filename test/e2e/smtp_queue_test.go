@@ -40,8 +40,22 @@ func TestRemoteMailThroughSmartHost(t *testing.T) {
 	if !strings.HasPrefix(got, "Received: from ") || !strings.HasSuffix(got, strings.ReplaceAll(msg, "\n", "\r\n")) {
 		t.Errorf("smart host got:\n%q", got)
 	}
-	r := e.run("", "ctl", "queue", "list")
-	t.Logf("ctl queue list: exit %d %s %s", r.code, r.stdout, r.stderr)
+	// Once the smart host has it, the message leaves the queue.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := e.run("", "ctl", "queue", "list").must(t, 0)
+		if strings.Contains(r.stdout, "queue is empty") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue not empty after delivery:\n%s", r.stdout)
+		}
+	}
+	if r := e.run("", "ctl", "queue", "flush").must(t, 0); !strings.Contains(r.stdout, "scheduled") {
+		t.Errorf("queue flush: %q", r.stdout)
+	}
+	e.run("", "ctl", "queue", "delete", "no-such-id").must(t, 1)
+	e.run("", "ctl", "queue", "remove").must(t, 2)
 }
 
 // TestRemoteRefusalBouncesToSender: the smart host refuses permanently and
