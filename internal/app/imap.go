@@ -5,10 +5,8 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/imap/imapserver"
 	"github.com/postern/postern/internal/observe"
-	"github.com/postern/postern/internal/store"
 )
 
 // buildIMAP converts the [IMAP] section and the globals into the IMAP
@@ -45,14 +43,9 @@ func buildIMAP(in *instance) (Service, error) {
 	stats := observe.NewStats(nil)
 	in.stats["imap"] = stats
 
-	authn := auth.New(auth.Options{
-		Store:  in.store,
-		Logger: logger,
-		Upgrade: func(ctx context.Context, name string, u store.AccountUpdate) error {
-			_, err := in.store.UpdateAccount(ctx, name, u)
-			return err
-		},
-	})
+	// One hasher and throttle for every protocol (app/auth.go); the IMAP
+	// server records its own failures in the event log and statistics.
+	authn := in.newAuthenticator(logger, nil)
 
 	idle := ic.IdleTimeout
 	if idle == 0 {

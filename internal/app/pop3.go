@@ -6,11 +6,9 @@ import (
 	"log/slog"
 	"runtime"
 
-	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/pop3/pop3server"
-	"github.com/postern/postern/internal/store"
 )
 
 // buildPOP3 converts the [POP] section and the globals into the POP3
@@ -47,14 +45,7 @@ func buildPOP3(in *instance) (Service, error) {
 	stats := observe.NewStats(nil)
 	in.stats["pop3"] = stats
 
-	authn := auth.New(auth.Options{
-		Store:  in.store,
-		Logger: logger,
-		Upgrade: func(ctx context.Context, name string, u store.AccountUpdate) error {
-			_, err := in.store.UpdateAccount(ctx, name, u)
-			return err
-		},
-	})
+	authn := in.newAuthenticator(logger, nil)
 
 	security := pop3server.SecurityFriendly
 	if pc.Security == config.SecuritySecure {

@@ -52,6 +52,7 @@ type instance struct {
 	stats  map[string]*observe.Stats // per protocol, for ctl stats
 
 	store    store.Store
+	auth     authShared
 	tls      *tlsSet
 	services []*service
 	ctl      *server.ControlServer

@@ -22,7 +22,6 @@ import (
 	"github.com/postern/postern/internal/server"
 	"github.com/postern/postern/internal/smtp/queue"
 	"github.com/postern/postern/internal/smtp/smtpserver"
-	"github.com/postern/postern/internal/store"
 )
 
 // receivedHeadroom is what the store accepts beyond Max-Message-Size for
@@ -158,18 +157,10 @@ func buildLMTP(in *instance) (Service, error) {
 // newSMTPAuthenticator builds the Authenticator of submission, recording
 // failures in the event log and the SMTP statistics.
 func newSMTPAuthenticator(in *instance) *auth.Authenticator {
-	return auth.New(auth.Options{
-		Store:  in.store,
-		Logger: in.logger.With("pkg", "auth"),
-		OnAttempt: func(a auth.Attempt) {
-			if a.Err != nil {
-				in.events.AuthFail(a.Conn.Proto, a.Conn.Remote.String(), a.User, a.Mechanism, auth.Result(a.Err))
-			}
-		},
-		Upgrade: func(ctx context.Context, name string, u store.AccountUpdate) error {
-			_, err := in.store.UpdateAccount(ctx, name, u)
-			return err
-		},
+	return in.newAuthenticator(in.logger.With("pkg", "auth"), func(a auth.Attempt) {
+		if a.Err != nil {
+			in.events.AuthFail(a.Conn.Proto, a.Conn.Remote.String(), a.User, a.Mechanism, auth.Result(a.Err))
+		}
 	})
 }
 

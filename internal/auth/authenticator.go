@@ -79,6 +79,12 @@ type Options struct {
 	// Throttle configures failure throttling.
 	Throttle ThrottleOptions
 
+	// SharedThrottle, if set, is used instead of a table of this
+	// Authenticator's own (Throttle is then ignored), so that the servers
+	// of every protocol count an address's failures together: spreading
+	// guesses over POP3, IMAP and SMTP gains an attacker nothing.
+	SharedThrottle *Throttle
+
 	// Sleep waits d or until ctx is done, for throttling. Nil means a real
 	// timer. Tests pass a function that records d and returns at once
 	// (STYLE B10: zero anti-abuse delays).
@@ -148,7 +154,10 @@ func New(opts Options) *Authenticator {
 	if a.sleep == nil {
 		a.sleep = sleepContext
 	}
-	a.throttle = NewThrottle(opts.Throttle, a.clock)
+	a.throttle = opts.SharedThrottle
+	if a.throttle == nil {
+		a.throttle = NewThrottle(opts.Throttle, a.clock)
+	}
 	return a
 }
 

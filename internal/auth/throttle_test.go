@@ -137,3 +137,25 @@ func TestThrottleConcurrent(t *testing.T) {
 		t.Errorf("Len = %d, want at most 50", n)
 	}
 }
+
+// TestSharedThrottle: two Authenticators (say POP3 and IMAP) sharing one
+// table see each other's failures from an address.
+func TestSharedThrottle(t *testing.T) {
+	shared := NewThrottle(ThrottleOptions{}, nil)
+	pop := newTestEnv(t, func(o *Options) { o.SharedThrottle = shared })
+	imap := newTestEnv(t, func(o *Options) { o.SharedThrottle = shared })
+	pop.addUser(t, "alice", "right")
+	imap.addUser(t, "alice", "right")
+	from := netip.MustParseAddr("192.0.2.7")
+	for range 4 {
+		if _, err := pop.auth.Login(t.Context(), "alice", "wrong", connFrom(from)); err == nil {
+			t.Fatal("wrong password accepted")
+		}
+	}
+	if d := imap.auth.Delay(from); d == 0 {
+		t.Error("failures over one protocol did not slow the other down")
+	}
+	if d := imap.auth.Delay(netip.MustParseAddr("192.0.2.8")); d != 0 {
+		t.Errorf("another address is delayed %v", d)
+	}
+}

@@ -68,10 +68,8 @@ func (c *conn) store(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 			}
 		}
 	}
-	if kws := c.sel.collectKeywords(); hasNew(c.sel.keywords, kws) {
-		c.sel.keywords = mergeKeywords(c.sel.keywords, kws)
-		c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
-	}
+	c.sel.kwDirty = true
+	c.announceKeywords()
 	if silent {
 		return nil
 	}

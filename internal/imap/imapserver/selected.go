@@ -38,6 +38,7 @@ type selected struct {
 	flagged   map[store.UID]bool  // flag changes by others, not announced yet
 	saved     []store.UID         // SEARCHRES result (RFC 5182), ascending
 	deleted   bool                // the mailbox was deleted by another session
+	kwDirty   bool                // flags changed since keywords were last collected
 	cap       int
 }
 
@@ -52,6 +53,7 @@ func newSelected(mb store.Mailbox, infos []store.MessageInfo, readOnly bool, msg
 	}
 	sel.announced = len(sel.msgs)
 	sel.keywords = sel.collectKeywords()
+	sel.kwDirty = false
 	return sel
 }
 
@@ -71,6 +73,7 @@ func (sel *selected) add(in store.MessageInfo) {
 		return
 	}
 	sel.msgs = append(sel.msgs, msgEntry{MessageInfo: in})
+	sel.kwDirty = sel.kwDirty || len(in.Flags) > 0
 }
 
 // refill moves hidden messages into view while there is room under the
@@ -79,6 +82,7 @@ func (sel *selected) refill() {
 	for len(sel.hidden) > 0 && (sel.cap == 0 || len(sel.msgs) < sel.cap) {
 		sel.msgs = append(sel.msgs, msgEntry{MessageInfo: sel.hidden[0]})
 		sel.hidden = sel.hidden[1:]
+		sel.kwDirty = true
 	}
 }
 
@@ -128,6 +132,7 @@ func (sel *selected) apply(ch store.Change) {
 			sel.msgs[i].Flags = ch.Flags
 			sel.msgs[i].ModSeq = ch.ModSeq
 			sel.flagged[ch.UID] = true
+			sel.kwDirty = true
 			return
 		}
 		for i := range sel.hidden {
@@ -231,10 +236,7 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		c.enc.raw("* ").num(uint32(len(sel.msgs))).raw(" EXISTS").crlf()
 		sel.announced = len(sel.msgs)
 	}
-	if kws := sel.collectKeywords(); !slices.Equal(kws, sel.keywords) && hasNew(sel.keywords, kws) {
-		sel.keywords = mergeKeywords(sel.keywords, kws)
-		c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
-	}
+	c.announceKeywords()
 	if len(sel.flagged) > 0 {
 		for i, m := range sel.msgs {
 			if sel.flagged[m.UID] && !m.gone {
@@ -246,6 +248,21 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 	if sel.deleted {
 		c.enc.raw("* BYE Selected mailbox was deleted").crlf()
 		c.setState(stateLogout)
+	}
+}
+
+// announceKeywords sends FLAGS when messages carry keywords the client
+// was not told of (RFC 9051 §7.3.5). Keywords are only ever added to the
+// list, so a client never sees a flag disappear while it uses it.
+func (c *conn) announceKeywords() {
+	sel := c.sel
+	if !sel.kwDirty {
+		return
+	}
+	sel.kwDirty = false
+	if kws := sel.collectKeywords(); hasNew(sel.keywords, kws) {
+		sel.keywords = mergeKeywords(sel.keywords, kws)
+		c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
 	}
 }
 
