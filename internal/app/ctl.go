@@ -70,6 +70,9 @@ func (in *instance) ctlLogLevel(_ context.Context, args []string, w io.Writer) e
 		return err
 	}
 	in.level.Set(lvl)
+	for _, lv := range in.levels {
+		lv.Set(lvl)
+	}
 	in.logger.Info("log level changed", "level", observe.LevelName(lvl))
 	fmt.Fprintf(w, "logging level changed to %s\n", strings.ToLower(args[0]))
 	return nil

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"runtime"
 
@@ -17,19 +16,8 @@ func buildPOP3(in *instance) (Service, error) {
 	cfg := in.cfg
 	pc := cfg.POP
 
-	// [POP] Log-Level has its own level, which XTND LOGLEVEL changes; the
-	// lines go to the same stderr and run log as the rest.
-	level := new(slog.LevelVar)
-	if lvl, err := observe.ParseLevel(string(pc.LogLevel)); err == nil {
-		level.Set(lvl)
-	} else {
-		level.Set(in.level.Level())
-	}
-	var out io.Writer = in.opts.Stderr
-	if in.runLog != nil {
-		out = io.MultiWriter(in.opts.Stderr, in.runLog)
-	}
-	logger := observe.NewLogger(out, level, observe.FormatText).With("pkg", "pop3")
+	// [POP] Log-Level has its own level, which XTND LOGLEVEL changes.
+	logger, level := sectionLevel(in, pc.LogLevel, "pop3")
 
 	traceDir := ""
 	if pc.Trace {

@@ -45,6 +45,7 @@ type instance struct {
 	started time.Time
 
 	level  *slog.LevelVar
+	levels []*slog.LevelVar // the sections' own levels, for ctl loglevel
 	logger *slog.Logger
 	runLog *observe.RunLog
 	events *observe.EventLog

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -71,22 +70,6 @@ func (m *mailParts) baseOptions(in *instance, proto string, level config.LogLeve
 		MaxMessageSize: in.cfg.MaxMessageSize, MaxRecipients: in.cfg.SMTP.MaxRecipients,
 		SpoolDir: m.spoolDir, Logger: sectionLogger(in, level, proto), Events: in.events, Conns: in.conns, Stats: st,
 	}
-}
-
-// sectionLogger is a logger at a section's own Log-Level, writing where
-// the process logger writes (as POP3 does).
-func sectionLogger(in *instance, level config.LogLevel, pkg string) *slog.Logger {
-	lv := new(slog.LevelVar)
-	if l, err := observe.ParseLevel(string(level)); err == nil {
-		lv.Set(l)
-	} else {
-		lv.Set(in.level.Level())
-	}
-	var out io.Writer = in.opts.Stderr
-	if in.runLog != nil {
-		out = io.MultiWriter(in.opts.Stderr, in.runLog)
-	}
-	return observe.NewLogger(out, lv, observe.FormatText).With("pkg", pkg)
 }
 
 // buildSMTP makes submission (Submission-Port with STARTTLS,
