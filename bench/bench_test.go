@@ -22,6 +22,13 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), smokeTimeout)
 	defer cancel()
 	dir := t.TempDir()
+	// Dovecot's mail processes run as another user and must pass through
+	// the test's directories.
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	bin := filepath.Join(dir, "postern")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/postern/postern/cmd/postern")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -65,6 +72,10 @@ func TestSmoke(t *testing.T) {
 						t.Skipf("%s does not serve this workload's protocol yet: %s", s, res.NA)
 					case res.NA != "":
 						t.Errorf("%s %s: %s", s, row.Metric, res.NA)
+					case res.Median != nil && w == "idle" && !strings.HasPrefix(row.Key, "notify"):
+						// At a few connections the memory growth is noise
+						// (the server's heap may even shrink): any figure
+						// will do.
 					case res.Median == nil || *res.Median <= 0:
 						t.Errorf("%s %s: no figure (runs %v)", s, row.Metric, res.Runs)
 					}
@@ -148,4 +159,30 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+func TestResultsKeepHandWritten(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "RESULTS.md")
+	r := newReport(defaultOptions(), machineInfo{Cores: 2}, "")
+	r.Servers = []string{"Postern", "Dovecot"}
+	r.addRow("lmtp", "1 LMTP", metricDef{"rate", "LMTP delivery", "msgs/s", "higher"})
+	r.addValue("lmtp", "rate", "Postern", 300)
+	r.addValue("lmtp", "rate", "Dovecot", 200)
+	r.computeRatios()
+	if err := r.writeResultsMD(path, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, append(b, "hand-written analysis\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.writeResultsMD(path, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(path)
+	s := string(b)
+	if strings.Count(s, "hand-written analysis") != 1 || !strings.Contains(s, "| 1 LMTP delivery | 300 msgs/s | 200 msgs/s | 1.50× | higher |") {
+		t.Errorf("regenerated RESULTS.md:\n%s", s)
+	}
 }

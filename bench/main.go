@@ -64,6 +64,7 @@ type options struct {
 	jsonPath     string
 	writeResults bool
 	resultsPath  string
+	render       string
 	args         []string // the command line, for RESULTS.md
 }
 
@@ -133,13 +134,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch directory (logs, configurations, data)")
 	fs.StringVar(&o.jsonPath, "json", "", "JSON results file (default: bench/results.json in the module)")
 	fs.BoolVar(&o.writeResults, "write-results", false, "regenerate bench/RESULTS.md from this run")
+	fs.StringVar(&o.render, "render", "", "measure nothing: print the table of a JSON results `FILE` (with -write-results, also regenerate RESULTS.md from it)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if !*all && *wl == "" {
+	if !*all && *wl == "" && o.render == "" {
 		return o, errors.New("say what to run: -all, or -workloads " + strings.Join(allWorkloads, ","))
 	}
 	if *wl != "" {
@@ -232,6 +234,18 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 		}
 		os.Exit(exitUsage)
+	}
+	if o.render != "" {
+		rep, err := loadReport(o.render)
+		if err == nil && o.writeResults {
+			err = rep.writeResultsMD(o.resultsPath, moduleRoot())
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(exitError)
+		}
+		fmt.Print(rep.markdownTable())
+		os.Exit(exitOK)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -169,6 +169,15 @@ func formatValue(v float64, unit string) string {
 	return s + " " + unit
 }
 
+// formatRatio keeps two significant digits for small ratios, which "%.2f"
+// would print as 0.00.
+func formatRatio(v float64) string {
+	if v < 0.1 {
+		return fmt.Sprintf("%.2g×", v)
+	}
+	return fmt.Sprintf("%.2f×", v)
+}
+
 func (r *report) cell(row *row, server string) string {
 	res := row.Results[server]
 	switch {
@@ -191,7 +200,7 @@ func (r *report) markdownTable() string {
 	for _, row := range r.Rows {
 		ratio := "—"
 		if row.Ratio != nil {
-			ratio = fmt.Sprintf("%.2f×", *row.Ratio)
+			ratio = formatRatio(*row.Ratio)
 		}
 		name := strings.SplitN(row.Title, " ", 2)[0] + " " + row.Metric
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, r.cell(row, "Postern"), r.cell(row, "Dovecot"), ratio, row.Better)
@@ -268,7 +277,7 @@ func (r *report) goalLines() []string {
 			if g.atLeast {
 				met = *row.Ratio >= g.limit
 			}
-			status = fmt.Sprintf("%.2f× — %s", *row.Ratio, map[bool]string{true: "met", false: "NOT met"}[met])
+			status = fmt.Sprintf("%s — %s", formatRatio(*row.Ratio), map[bool]string{true: "met", false: "NOT met"}[met])
 		}
 		out = append(out, fmt.Sprintf("- %s: %s", g.text, status))
 	}

@@ -88,6 +88,11 @@ func run(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
+	if contains(o.servers, "dovecot") && os.Geteuid() == 0 {
+		if err := searchable(dir); err != nil {
+			return nil, err
+		}
+	}
 	b.dir = dir
 	root := moduleRoot()
 	b.rep = newReport(o, readMachine(dir), root)
@@ -293,6 +298,28 @@ func (b *bench) runWorkload(ctx context.Context, w workload) {
 				parts = append(parts, fmt.Sprintf("%s=%.4g", k, vals[k]))
 			}
 			b.logf("  %s run %d: %s", t.name, r+1, strings.Join(parts, " "))
+		}
+	}
+}
+
+// searchable checks that every directory above dir lets other users pass
+// (o+x): Dovecot's mail processes run as the unprivileged dovecot user and
+// must reach their homes below dir.
+func searchable(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("Dovecot's mail user cannot reach %s: %s is mode %v; choose another -dir", abs, d, fi.Mode().Perm())
+		}
+		if d == filepath.Dir(d) {
+			return nil
 		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/imap/imapserver"
+	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/observe"
 )
 
@@ -52,21 +54,23 @@ func buildIMAP(in *instance) (Service, error) {
 		idle = -1 // Idle-Timeout: 0 means none
 	}
 	srv, err := imapserver.New(imapserver.Options{
-		Store:              in.store,
-		Auth:               authn,
-		Hostname:           cfg.Hostname,
-		Version:            Version,
-		TLS:                in.tls.config("imap"),
-		AllowPlaintextAuth: ic.AllowPlaintextAuth,
-		IdleTimeout:        idle,
-		MessageCap:         ic.MessageCap,
-		SendIDHeaders:      ic.SendIDHeaders,
-		AppendLimit:        ic.AppendLimit,
-		Logger:             logger,
-		Tracer:             tracer,
-		Events:             in.events,
-		Stats:              stats,
-		Conns:              in.conns,
+		Store:               in.store,
+		Auth:                authn,
+		Hostname:            cfg.Hostname,
+		Version:             Version,
+		TLS:                 in.tls.config("imap"),
+		AllowPlaintextAuth:  ic.AllowPlaintextAuth,
+		IdleTimeout:         idle,
+		MessageCap:          ic.MessageCap,
+		SendIDHeaders:       ic.SendIDHeaders,
+		Mail11:              imapMail11Options(cfg),
+		IgnoreMail11Headers: ic.IgnoreMail11Headers,
+		AppendLimit:         ic.AppendLimit,
+		Logger:              logger,
+		Tracer:              tracer,
+		Events:              in.events,
+		Stats:               stats,
+		Conns:               in.conns,
 	})
 	if err != nil {
 		tracer.Close()
@@ -87,4 +91,27 @@ func (s imapService) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// imapMail11Options converts the address-rewriting options of [IMAP] and
+// the globals into the Mail11 view's options (hp-system.md §3).
+//
+// TODO: Local-Aliases-File and Decnet-Node-Lookup (LookupNode) are not
+// applied yet; they belong in one helper shared with POP3.
+func imapMail11Options(cfg *config.Config) *mail11.Options {
+	ic := cfg.IMAP
+	nodes := make(map[string]string, len(cfg.DecnetNodes))
+	for _, n := range cfg.DecnetNodes {
+		nodes[n.Node] = n.Host
+	}
+	return &mail11.Options{
+		Hostname:            cfg.Hostname,
+		SubstituteDomain:    cfg.SubstituteDomain,
+		Local:               mail11.NewLocalHosts(cfg.LocalDomains...),
+		DecnetRewrite:       mail11.RewriteMode(ic.DecnetRewrite),
+		QuotedDecnetRewrite: mail11.RewriteMode(ic.QuotedDecnetRewrite),
+		Nodes:               nodes,
+		PersonalName:        ic.PersonalName,
+		GatewayNode:         ic.GatewayNode,
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -89,4 +90,49 @@ func BenchmarkSelectFetchEnvelope(b *testing.B) {
 	b.Run("uid-search-text", func(b *testing.B) {
 		benchCommand(b, addr, []string{"SELECT INBOX"}, "UID SEARCH TEXT \"number 9999\"")
 	})
+}
+
+// BenchmarkIdleConnMemory reports the heap held per idle authenticated
+// connection with a mailbox selected (issue 4's closing note), as
+// bytes/conn. Goroutine stacks are not in the heap figure.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	f := newFixture(b)
+	f.addUser("alice", "pw")
+	for range 20 {
+		f.deliver("alice", "INBOX", []byte("Subject: x\r\n\r\nhello\r\n"))
+	}
+	addr := f.start()
+	const n = 200
+	var before, after runtime.MemStats
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		conns := make([]net.Conn, 0, n)
+		for range n {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			br := bufio.NewReader(nc)
+			br.ReadString('\n')
+			fmt.Fprintf(nc, "a LOGIN alice pw\r\nb SELECT INBOX\r\n")
+			for {
+				l, err := br.ReadString('\n')
+				if err != nil {
+					b.Fatal(err)
+				}
+				if strings.HasPrefix(l, "b ") {
+					break
+				}
+			}
+			conns = append(conns, nc)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/n, "heap-bytes/conn")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stack-bytes/conn")
+		for _, nc := range conns {
+			nc.Close()
+		}
+	}
 }

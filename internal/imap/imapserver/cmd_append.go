@@ -13,9 +13,13 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// maxMemoryLiteral is the largest APPEND literal kept in memory; larger
-// ones are spooled to a temporary file.
-const maxMemoryLiteral = 1 << 20
+// maxMemoryLiteral is the largest APPEND literal kept in memory, and
+// maxMemorySpool the most one APPEND keeps in memory over all its messages
+// (MULTIAPPEND); the rest is spooled to temporary files.
+const (
+	maxMemoryLiteral = 1 << 20
+	maxMemorySpool   = 8 << 20
+)
 
 // spooled is one APPEND literal read from the client.
 type spooled struct {
@@ -41,8 +45,9 @@ func (s *spooled) remove() {
 }
 
 // spool reads a literal to its end, into memory or a temporary file.
-func (c *conn) spool(r io.Reader, size int64) (*spooled, error) {
-	if size <= maxMemoryLiteral {
+// inMemory is what the command already holds in memory.
+func (c *conn) spool(r io.Reader, size, inMemory int64) (*spooled, error) {
+	if size <= maxMemoryLiteral && inMemory+size <= maxMemorySpool {
 		b := make([]byte, size)
 		if _, err := io.ReadFull(r, b); err != nil {
 			return nil, err
@@ -86,12 +91,14 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 			m.data.remove()
 		}
 	}()
+	var inMemory int64
 	for {
-		m, err := c.readAppendMsg(dec, mbErr)
+		m, err := c.readAppendMsg(dec, mbErr, inMemory)
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, m)
+		inMemory += int64(len(m.data.mem))
 		if dec.CRLF() {
 			break
 		}
@@ -125,7 +132,7 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 }
 
 // readAppendMsg reads " [flags] [date-time] literal" of one message.
-func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error) (appendMsg, error) {
+func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error, inMemory int64) (appendMsg, error) {
 	var m appendMsg
 	if !dec.ExpectSP() {
 		return m, dec.Err()
@@ -164,7 +171,7 @@ func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error) (appendMsg, err
 			return m, err
 		}
 	}
-	sp, err := c.spool(dec.LiteralReader(info), info.Size)
+	sp, err := c.spool(dec.LiteralReader(info), info.Size, inMemory)
 	if err != nil {
 		return m, err
 	}

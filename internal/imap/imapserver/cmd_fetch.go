@@ -30,11 +30,12 @@ func (c *conn) cmdUIDFetch(ctx context.Context, tag string, dec *imapwire.Decode
 
 // fetchPlan is a parsed FETCH: what to send and what to load for it.
 type fetchPlan struct {
-	items       []imapwire.FetchItem
-	needData    bool // structure from the store (ENVELOPE, BODYSTRUCTURE, sections)
-	needContent bool // message bytes
-	setsSeen    bool
-	hasFlags    bool
+	items         []imapwire.FetchItem
+	needData      bool // structure from the store (ENVELOPE, BODYSTRUCTURE, sections)
+	needContent   bool // message bytes
+	needStructure bool // BODYSTRUCTURE or BODY
+	setsSeen      bool
+	hasFlags      bool
 }
 
 func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error {
@@ -43,7 +44,7 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectSP() && dec.ExpectFetchItems(&items) && dec.ExpectCRLF()) {
 		return dec.Err()
 	}
-	plan := planFetch(items, uid)
+	plan := planFetch(items, uid, c.s.view.needsData())
 	targets, err := c.sel.resolve(set, uid)
 	if err != nil {
 		return err
@@ -84,7 +85,9 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 	return nil
 }
 
-func planFetch(items []imapwire.FetchItem, uid bool) fetchPlan {
+// planFetch decides what to load. sizeNeedsData is set when sizes depend
+// on the stored structure (the Mail11 view).
+func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 	p := fetchPlan{items: items}
 	hasUID := false
 	for _, it := range items {
@@ -93,8 +96,12 @@ func planFetch(items []imapwire.FetchItem, uid bool) fetchPlan {
 			hasUID = true
 		case imapwire.FetchFlags:
 			p.hasFlags = true
-		case imapwire.FetchEnvelope, imapwire.FetchBodyStructure, imapwire.FetchBody:
+		case imapwire.FetchEnvelope:
 			p.needData = true
+		case imapwire.FetchBodyStructure, imapwire.FetchBody:
+			p.needData, p.needStructure = true, true
+		case imapwire.FetchRFC822Size:
+			p.needData = p.needData || sizeNeedsData
 		case imapwire.FetchBodySection, imapwire.FetchBinarySection, imapwire.FetchBinarySize,
 			imapwire.FetchRFC822, imapwire.FetchRFC822Header, imapwire.FetchRFC822Text:
 			p.needData, p.needContent = true, true
@@ -167,7 +174,7 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 		mv = c.s.view.view(t.MessageInfo, nil)
 	}
 	defer mv.close()
-	if plan.needContent {
+	if plan.needContent || plan.needStructure && mv.needsOpenForStructure() {
 		if err := mv.open(ctx, c.sess, c.sel.id); err != nil {
 			if errors.Is(err, store.ErrNoSuchMessage) {
 				return nil
@@ -205,7 +212,7 @@ func (c *conn) writeFetchItem(mv *msgView, t target, it imapwire.FetchItem) erro
 	case imapwire.FetchInternalDate:
 		e.raw("INTERNALDATE ").str(imapwire.FormatDateTime(t.InternalDate))
 	case imapwire.FetchRFC822Size:
-		e.raw("RFC822.SIZE ").num64(c.s.view.sizeOf(t.MessageInfo))
+		e.raw("RFC822.SIZE ").num64(mv.size)
 	case imapwire.FetchModSeq:
 		e.raw("MODSEQ (").num64(int64(t.ModSeq)).raw(")")
 	case imapwire.FetchEnvelope:

@@ -82,8 +82,8 @@ func TestFetchBodyStructureSemantic(t *testing.T) {
 	bin := &imap.FetchItemBinarySection{Peek: true, Part: []int{1, 2}}
 	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{
 		Envelope: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}, RFC822Size: true,
-		BodySection:   []*imap.FetchItemBodySection{sec(1, 1), sec(1, 2), sec(2, 1), hdr},
-		BinarySection: []*imap.FetchItemBinarySection{bin},
+		BodySection:       []*imap.FetchItemBodySection{sec(1, 1), sec(1, 2), sec(2, 1), hdr},
+		BinarySection:     []*imap.FetchItemBinarySection{bin},
 		BinarySectionSize: []*imap.FetchItemBinarySectionSize{{Part: []int{1, 2}}},
 	}).Collect()
 	if err != nil || len(msgs) != 1 {

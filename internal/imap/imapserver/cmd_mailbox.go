@@ -224,13 +224,17 @@ func (c *conn) cmdStatus(ctx context.Context, tag string, dec *imapwire.Decoder)
 // mailboxCounts returns a mailbox's STATUS numbers as the client sees
 // them: sizes include the Send-ID-Headers; with Message-Cap, only the first MessageCap messages count, and
 // UIDNEXT is the UID of the first hidden message (docs/imap.md).
-func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox) (store.MailboxStatus, error) {
+//
+// needSize says whether SIZE is wanted: only then are the sizes of the
+// view computed message by message.
+func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox, needSize bool) (store.MailboxStatus, error) {
 	st, err := c.sess.Status(ctx, mb.ID)
 	if err != nil {
 		return st, fmt.Errorf("status of %q: %w", mb.Name, err)
 	}
 	capN := c.s.opts.MessageCap
-	if (capN == 0 || int(st.Messages) <= capN) && !c.s.opts.SendIDHeaders {
+	viewSizes := needSize && (c.s.opts.SendIDHeaders || c.s.view.needsData())
+	if (capN == 0 || int(st.Messages) <= capN) && !viewSizes {
 		return st, nil
 	}
 	// Count what the client sees: the first MessageCap messages, with
@@ -239,14 +243,21 @@ func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox) (store.Mailb
 	if err != nil {
 		return st, fmt.Errorf("list messages of %q: %w", mb.Name, err)
 	}
+	if capN > 0 && len(infos) > capN {
+		st.UIDNext = infos[capN].UID
+		infos = infos[:capN]
+	}
+	var data map[store.UID]*store.MessageData
+	if needSize {
+		data, err = c.viewData(ctx, mb.ID, infos)
+	}
+	if err != nil {
+		return st, err
+	}
 	st.Messages, st.Unseen, st.Deleted, st.Size = 0, 0, 0, 0
-	for i, in := range infos {
-		if capN > 0 && i == capN {
-			st.UIDNext = in.UID
-			break
-		}
+	for _, in := range infos {
 		st.Messages++
-		st.Size += c.s.view.sizeOf(in)
+		st.Size += c.s.view.sizeOf(in, data[in.UID])
 		if !in.Flags.Has(store.FlagSeen) {
 			st.Unseen++
 		}
@@ -257,9 +268,30 @@ func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox) (store.Mailb
 	return st, nil
 }
 
+// viewData loads the stored structure of messages when the view's sizes
+// depend on it (the Mail11 view); otherwise it returns nil.
+func (c *conn) viewData(ctx context.Context, mbox store.MailboxID, infos []store.MessageInfo) (map[store.UID]*store.MessageData, error) {
+	if !c.s.view.needsData() || len(infos) == 0 {
+		return nil, nil
+	}
+	uids := make([]store.UID, len(infos))
+	for i, in := range infos {
+		uids[i] = in.UID
+	}
+	out := make(map[store.UID]*store.MessageData, len(uids))
+	err := c.sess.MessageData(ctx, mbox, uids, func(d store.MessageData) error {
+		out[d.Info.UID] = &d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	return out, nil
+}
+
 // writeStatus writes "* STATUS name (…)".
 func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []string) error {
-	st, err := c.mailboxCounts(ctx, mb)
+	st, err := c.mailboxCounts(ctx, mb, slices.Contains(items, "SIZE"))
 	if err != nil {
 		return err
 	}

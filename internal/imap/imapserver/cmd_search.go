@@ -54,6 +54,7 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error) {
 	all, _ := c.sel.resolve(imapwire.SeqSet{Ranges: []imapwire.SeqRange{{Start: 1, Stop: imapwire.Star}}}, false)
 	hdr, body := key.needs()
+	hdr = hdr || key.usesSize() && c.s.view.needsData()
 	var out []target
 	for start := 0; start < len(all); start += fetchBatch {
 		batch := all[start:min(start+fetchBatch, len(all))]
@@ -198,9 +199,9 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 	case "UNKEYWORD":
 		return !in.Flags.Has(k.field), nil
 	case "LARGER":
-		return m.c.s.view.sizeOf(in) > k.num, nil
+		return m.c.s.view.sizeOf(in, m.data) > k.num, nil
 	case "SMALLER":
-		return m.c.s.view.sizeOf(in) < k.num, nil
+		return m.c.s.view.sizeOf(in, m.data) < k.num, nil
 	case "BEFORE":
 		return dateOf(in.InternalDate).Before(k.date), nil
 	case "ON":

@@ -87,8 +87,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) setTransport(nc net.Conn) {
 	c.nc = nc
 	c.tr = &traceReader{r: nc, ct: c.trace}
-	c.br = bufio.NewReaderSize(c.tr, 16*1024)
-	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 32*1024)
+	c.br = bufio.NewReaderSize(c.tr, 8*1024)
+	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 8*1024)
 	c.dec = imapwire.NewDecoder(c.br, imapwire.Options{
 		MaxLineLength: c.s.opts.MaxLineLength,
 		NonSync:       imapwire.NonSyncPlus,

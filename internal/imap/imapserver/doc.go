@@ -25,8 +25,9 @@
 // the dispatch table and the one epilogue; state.go the states;
 // errors.go the three error classes; cmd_*.go the handlers; selected.go the
 // selected-mailbox view; view.go the one function every message read goes
-// through (Send-ID-Headers now, the Mail11 view later); encoder.go and
-// search_parse.go are private stand-ins for imapwire pieces not yet there.
+// through (Send-ID-Headers and the OpenVMS Mail view of internal/mail11);
+// encoder.go and search_parse.go are private stand-ins for imapwire pieces
+// that were not ready when this package was written.
 //
 // # Invariants
 //

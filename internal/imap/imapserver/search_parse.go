@@ -232,3 +232,16 @@ func (k *searchKey) needs() (hdr, body bool) {
 	}
 	return hdr, body
 }
+
+// usesSize reports whether the key compares message sizes.
+func (k *searchKey) usesSize() bool {
+	if k.op == "LARGER" || k.op == "SMALLER" {
+		return true
+	}
+	for _, kid := range k.kids {
+		if kid.usesSize() {
+			return true
+		}
+	}
+	return false
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/store"
 )
@@ -60,6 +61,14 @@ type Options struct {
 	// SendIDHeaders adds X-IMAP4-Server and X-IMAP4-ID to every message as
 	// the client sees it, counted in every size (Send-ID-Headers).
 	SendIDHeaders bool
+	// Mail11 turns the OpenVMS Mail view on (hp-system.md §3): messages
+	// with an OpenVMS envelope are served with the header mail11.IMAPHeader
+	// rebuilds, unless mail11.Decide keeps their own. Nil: every message is
+	// served as stored.
+	Mail11 *mail11.Options
+	// IgnoreMail11Headers keeps the own header of mail that came by SMTP
+	// (Ignore-Mail11-Headers; see mail11.Decide). Only used with Mail11.
+	IgnoreMail11Headers bool
 	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
 	// RFC 7889); zero means no limit.
 	AppendLimit int64
@@ -141,7 +150,8 @@ func New(opts Options) (*Server, error) {
 	if s.conns == nil {
 		s.conns = observe.NewConns()
 	}
-	s.view = viewer{sendIDHeaders: opts.SendIDHeaders, hostname: opts.Hostname, version: opts.Version}
+	s.view = viewer{sendIDHeaders: opts.SendIDHeaders, hostname: opts.Hostname, version: opts.Version,
+		mail11: opts.Mail11, ignoreMail11: opts.IgnoreMail11Headers}
 	if err := s.checkCapabilities(); err != nil {
 		return nil, err
 	}

@@ -1,40 +1,57 @@
 package imapserver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"strconv"
 
+	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/message"
 	"github.com/postern/postern/internal/store"
 )
 
 // viewer turns a stored message into the message the client sees. Every
-// message read of the server — FETCH of bodies, sizes and structure, and
-// SEARCH — goes through viewer.view, so the OpenVMS Mail view (mail11:
-// Ignore-Mail11-Headers, Decnet-Rewrite, Personal-Name, Gateway-Node) plugs
-// in here without touching the handlers. Send-ID-Headers is applied here,
-// which keeps BODY[], BODY[HEADER], RFC822.SIZE and BINARY.SIZE consistent.
+// message read of the server — FETCH of bodies, sizes and structure, SEARCH
+// and STATUS SIZE — goes through viewer.view, so the OpenVMS Mail view
+// (Ignore-Mail11-Headers, Decnet-Rewrite, Personal-Name, Gateway-Node) and
+// Send-ID-Headers apply in one place and BODY[], BODY[HEADER],
+// RFC822.SIZE and BINARY.SIZE always agree.
 type viewer struct {
 	sendIDHeaders bool
 	hostname      string
 	version       string
+	// mail11 turns the OpenVMS Mail view on; nil: messages are served as
+	// stored (after the Send-ID headers).
+	mail11       *mail11.Options
+	ignoreMail11 bool
 }
 
-// msgView is one message as the client sees it: the stored content with
-// its top-level header replaced by header. Offsets of the stored Part
-// tree map to the view by adding shift, except the top-level header,
-// which is [0, len(header)).
+// needsData reports whether sizes depend on the stored structure and
+// OpenVMS envelope, so that RFC822.SIZE, LARGER/SMALLER and STATUS SIZE
+// must load them (the Mail11 view rebuilds headers).
+func (v *viewer) needsData() bool { return v.mail11 != nil }
+
+// msgView is one message as the client sees it: the view's top-level
+// header, then the stored content from hdrEnd on. Offsets of the stored
+// Part tree map to the view by adding shift, except the top-level header,
+// which is [0, topHeaderLen()).
 type msgView struct {
 	info    store.MessageInfo
 	part    *message.Part // nil until structure was loaded
 	header  []byte        // the view's top-level header; nil: the stored one
-	hdrEnd  int64         // end of the stored top-level header (Part.BodyStart)
+	final   bool          // header is complete (rebuilt by the Mail11 view)
+	hdrEnd  int64         // stored bytes the header replaces: [0, hdrEnd)
 	shift   int64         // view offset minus stored offset, for body bytes
 	size    int64
+	lines   int64         // Mail11 own-header messages: -1 until the stored header's lines are added to BodyLines
 	content store.Content // opened lazily
+
+	storedHeaderEnd int64 // Mail11: end of the stored top-level header
 }
+
+func (v *viewer) serverID() string { return v.hostname + " Postern IMAP " + v.version }
 
 // idPrefix returns the Send-ID-Headers lines for a message (hp-system.md
 // §3.1: host name plus IMAP version, and the message UID).
@@ -42,32 +59,67 @@ func (v *viewer) idPrefix(uid store.UID) []byte {
 	if !v.sendIDHeaders {
 		return nil
 	}
-	return []byte("X-IMAP4-Server: " + v.hostname + " Postern IMAP " + v.version + "\r\n" +
+	return []byte("X-IMAP4-Server: " + v.serverID() + "\r\n" +
 		"X-IMAP4-ID: " + strconv.FormatUint(uint64(uid), 10) + "\r\n")
 }
 
-// sizeOf returns a message's size as the client sees it, without loading
-// its structure: what RFC822.SIZE reports.
-func (v *viewer) sizeOf(in store.MessageInfo) int64 {
+// sizeOf returns a message's size as the client sees it. data may be nil
+// when needsData is false.
+func (v *viewer) sizeOf(in store.MessageInfo, data *store.MessageData) int64 {
+	if data != nil && v.mail11 != nil {
+		return v.view(in, data).size
+	}
 	return in.Size + int64(len(v.idPrefix(in.UID)))
 }
 
 // view builds the client's view of a message from what the store keeps.
-// data.Part may be nil when only index data is known; header bytes are
-// then built on first use.
+// data may be nil when only index data is known (and needsData is false).
 func (v *viewer) view(info store.MessageInfo, data *store.MessageData) *msgView {
-	mv := &msgView{info: info, size: info.Size}
-	prefix := v.idPrefix(info.UID)
+	mv := &msgView{info: info, size: info.Size, lines: 0}
 	if data != nil {
 		mv.part = data.Part
 		mv.hdrEnd = data.Part.BodyStart
+		if v.mail11 != nil && !mail11.Decide(data.VMS, v.ignoreMail11) {
+			v.mail11View(mv, data)
+			return mv
+		}
 	}
-	if len(prefix) > 0 {
-		mv.header = prefix // completed with the stored header in load
+	if prefix := v.idPrefix(info.UID); len(prefix) > 0 {
+		mv.header = prefix // completed with the stored header in open
 		mv.shift = int64(len(prefix))
 		mv.size += int64(len(prefix))
 	}
 	return mv
+}
+
+// mail11View serves a message with its header rebuilt from its OpenVMS
+// envelope (mail11 package doc): the rebuilt header, then the stored
+// content after its own (empty) header block, or the whole stored content
+// when the message has a real header of its own, which then reads as the
+// first lines of the body.
+func (v *viewer) mail11View(mv *msgView, data *store.MessageData) {
+	h := mail11.IMAPHeader(data.VMS, mail11.IMAPOptions{
+		Options: *v.mail11, SendIDHeaders: v.sendIDHeaders, Server: v.serverID(),
+		ID: strconv.FormatUint(uint64(mv.info.UID), 10),
+	})
+	var env *message.Envelope
+	if p, err := message.Parse(bytes.NewReader(h)); err == nil {
+		env = p.Envelope
+	}
+	top := *data.Part
+	top.Envelope = env
+	if data.VMS.OwnHeader {
+		// The whole stored message is the body of one text part.
+		top = message.Part{End: mv.info.Size, Type: "text", Subtype: "plain", Encoding: "8BIT",
+			BodyLines: data.Part.BodyLines, Envelope: env}
+		mv.hdrEnd = 0
+		mv.lines = -1 // the stored header's lines, counted in open
+	}
+	mv.part = &top
+	mv.header, mv.final = h, true
+	mv.shift = int64(len(h)) - mv.hdrEnd
+	mv.size = int64(len(h)) + mv.info.Size - mv.hdrEnd
+	mv.storedHeaderEnd = data.Part.BodyStart
 }
 
 // open opens the stored content and completes the header.
@@ -80,7 +132,15 @@ func (mv *msgView) open(ctx context.Context, sess store.Session, mbox store.Mail
 		return fmt.Errorf("open message %d: %w", mv.info.UID, err)
 	}
 	mv.content = ct
-	if mv.header != nil && mv.part != nil {
+	if mv.lines < 0 {
+		stored := make([]byte, mv.storedHeaderEnd)
+		if _, err := ct.ReadAt(stored, 0); err != nil && err != io.EOF {
+			return fmt.Errorf("read header of message %d: %w", mv.info.UID, err)
+		}
+		mv.part.BodyLines += int64(bytes.Count(stored, []byte("\n")))
+		mv.lines = 0
+	}
+	if mv.header != nil && mv.part != nil && !mv.final {
 		h := make([]byte, len(mv.header), len(mv.header)+int(mv.hdrEnd))
 		copy(h, mv.header)
 		stored := make([]byte, mv.hdrEnd)
@@ -88,9 +148,14 @@ func (mv *msgView) open(ctx context.Context, sess store.Session, mbox store.Mail
 			return fmt.Errorf("read header of message %d: %w", mv.info.UID, err)
 		}
 		mv.header = append(h, stored...)
+		mv.final = true
 	}
 	return nil
 }
+
+// needsOpenForStructure reports whether BODYSTRUCTURE needs the content
+// (the Mail11 view of a message with its own header counts its lines).
+func (mv *msgView) needsOpenForStructure() bool { return mv.lines < 0 }
 
 // close releases the content.
 func (mv *msgView) close() {
@@ -116,7 +181,7 @@ func (mv *msgView) readerAt() io.ReaderAt {
 	return &splicedReader{head: mv.header, tail: mv.content, tailOff: mv.hdrEnd}
 }
 
-// section returns the view's byte range for a part's header or body.
+// headerRange returns the view's byte range of a part's header.
 func (mv *msgView) headerRange(p *message.Part) (int64, int64) {
 	if p == mv.part {
 		return 0, mv.topHeaderLen()
@@ -124,7 +189,11 @@ func (mv *msgView) headerRange(p *message.Part) (int64, int64) {
 	return p.HeaderStart + mv.shift, p.BodyStart + mv.shift
 }
 
+// bodyRange returns the view's byte range of a part's body.
 func (mv *msgView) bodyRange(p *message.Part) (int64, int64) {
+	if p == mv.part {
+		return mv.topHeaderLen(), mv.size
+	}
 	return p.BodyStart + mv.shift, p.End + mv.shift
 }
 

@@ -154,7 +154,7 @@ func (c *conn) cmdRETR(ctx context.Context, args string) error {
 	defer content.Close()
 
 	c.ok(fmt.Sprintf("%d octets", m.size))
-	if err := c.sendMessage(m.prefix, io.NewSectionReader(content, 0, content.Size())); err != nil {
+	if err := c.sendMessage(m.prefix, io.NewSectionReader(content, m.skip, content.Size()-m.skip)); err != nil {
 		return err
 	}
 	m.read = true
@@ -179,19 +179,23 @@ func (c *conn) cmdTOP(ctx context.Context, args string) error {
 		return errSyntax("invalid line count %q", f[1])
 	}
 
-	bodyStart, err := c.bodyStart(ctx, n, m)
-	if err != nil {
-		return err
+	bodyStart := m.body
+	if bodyStart < 0 {
+		if bodyStart, err = c.bodyStart(ctx, n, m); err != nil {
+			return err
+		}
 	}
 	content, err := c.openMessage(ctx, n, m)
 	if err != nil {
 		return err
 	}
 	defer content.Close()
+	bodyStart = min(bodyStart, content.Size())
 	end := topEnd(io.NewSectionReader(content, bodyStart, content.Size()-bodyStart), bodyStart, lines)
 
 	c.ok("top of message follows")
-	return c.sendMessage(m.prefix, io.NewSectionReader(content, 0, end))
+	skip := min(m.skip, end)
+	return c.sendMessage(m.prefix, io.NewSectionReader(content, skip, end-skip))
 }
 
 // openMessage opens a message's content; a message removed by another

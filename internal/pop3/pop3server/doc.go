@@ -34,9 +34,12 @@
 //     that reconnects at once finds the maildrop free.
 //   - Every size the client is told (STAT, LIST, RETR's "+OK n octets")
 //     equals the octets RETR sends before byte-stuffing. Every read of a
-//     message goes through conn.view, which returns the header prefix the
-//     server adds (Send-ID-Headers; the Mail11 view later) and the total
-//     size, so the sizes stay exact when the view changes.
+//     message goes through conn.view, which fixes at login, once per
+//     message, the header bytes the server sends (Send-ID-Headers, or the
+//     header the Mail11 view rebuilds), the stored octets it leaves out
+//     (an imported VMS message's empty header block) and the total size,
+//     so the sizes stay exact whatever the view. Bodies are streamed from
+//     the store, never loaded whole.
 //   - State gating happens in dispatch, from the table in commands.go,
 //     never in handlers; dispatch is the one epilogue that maps errors to
 //     replies, logs and observes metrics.

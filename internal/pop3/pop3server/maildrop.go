@@ -4,19 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"time"
 
+	"github.com/postern/postern/internal/mail11"
+	msgparse "github.com/postern/postern/internal/message"
 	"github.com/postern/postern/internal/store"
 )
 
-// message is one message of the session's snapshot.
+// message is one message of the session's snapshot. What the client sees
+// of it is prefix followed by the stored content from offset skip on: the
+// view (conn.view) fixes both at login, so every command agrees.
 type message struct {
 	info    store.MessageInfo
 	uidl    string
-	prefix  []byte // headers the view adds before the stored content
-	size    int64  // octets RETR sends before dot-stuffing: prefix + content
+	prefix  []byte // header bytes the view sends before the stored content
+	skip    int64  // octets at the start of the stored content the view leaves out
+	body    int64  // offset in the stored content where TOP counts body lines; -1: ask the store
+	size    int64  // octets RETR sends before dot-stuffing: prefix + content[skip:]
 	deleted bool   // DELE'd in this session; undone by RSET
 	read    bool   // RETR'd in this session
 	gone    bool   // expunged or moved away by another session
@@ -48,16 +55,127 @@ func makeUIDL(account string, info store.MessageInfo) string {
 	return account + tail
 }
 
-// view returns what the client sees of a message in addition to its
-// stored content: the header prefix and the total size. Every read (LIST,
-// STAT, RETR, TOP) goes through it, so a Mail11 view can plug in here and
-// sizes stay exact.
-func (c *conn) view(info store.MessageInfo, uidl string) (prefix []byte, size int64) {
-	if c.s.opts.SendIDHeaders {
-		prefix = []byte("X-POP3-Server: " + c.s.opts.Hostname + " Postern POP3 " + c.s.opts.Version + "\r\n" +
-			"X-POP3-ID: " + uidl + "\r\n")
+// viewInput is what the Mail11 view needs of a stored message besides
+// its index data: its OpenVMS envelope (stored, or derived from its own
+// header; nil for plain RFC 5322 mail) and the end of its stored header
+// block (-1 when the store has no structure for it).
+type viewInput struct {
+	env       *store.VMSEnvelope
+	bodyStart int64
+}
+
+// view sets what the client sees of a message: the header bytes sent
+// before the stored content, the stored octets left out, where TOP counts
+// body lines, and the total size. Every read (LIST, STAT, RETR, TOP) uses
+// what it sets, so sizes stay exact.
+//
+// Without the Mail11 view (in nil) the stored content is served whole,
+// after the Send-ID headers if on. With it, mail11.Decide chooses: the
+// message's own header (served the same way), or the header rebuilt by
+// mail11.POPHeader (with the Send-ID fields at its end) followed by the
+// stored content after its own header block when the message has none
+// (an imported VMS message: a lone CRLF, then the body), or by the whole
+// stored content when it has one, as mail11's package doc specifies.
+func (c *conn) view(m *message, in *viewInput) {
+	o := &c.s.opts
+	m.prefix, m.skip, m.body = nil, 0, -1
+	switch {
+	case in == nil || mail11.Decide(in.env, o.IgnoreMail11Headers):
+		if o.SendIDHeaders {
+			m.prefix = []byte("X-POP3-Server: " + c.s.serverID() + "\r\n" +
+				"X-POP3-ID: " + m.uidl + "\r\n")
+		}
+		if in != nil {
+			m.body = in.bodyStart
+		}
+	default:
+		m.prefix = mail11.POPHeader(in.env, mail11.POPOptions{
+			Options:       *o.Mail11,
+			SendIDHeaders: o.SendIDHeaders,
+			Server:        c.s.serverID(),
+			ID:            m.uidl,
+		})
+		m.body = 0
+		if !in.env.OwnHeader {
+			m.skip = min(max(in.bodyStart, 0), m.info.Size)
+			m.body = m.skip
+		}
 	}
-	return prefix, int64(len(prefix)) + info.Size
+	m.size = int64(len(m.prefix)) + m.info.Size - m.skip
+}
+
+// serverID is the X-POP3-Server value: host name, product and version.
+func (s *Server) serverID() string {
+	return s.opts.Hostname + " Postern POP3 " + s.opts.Version
+}
+
+// viewInputs reads what the Mail11 view needs of every message in infos,
+// in one store call. Mail without an OpenVMS envelope (it came by SMTP,
+// LMTP or deliver) gets one derived from its own header, read from the
+// store (the header block only), as VMS SMTP would have filled it in.
+// With Ignore-Mail11-Headers on that read is skipped: a derived envelope
+// always has an SMTP From and the message's own header, so mail11.Decide
+// keeps the own header whatever the envelope says. A message missing from
+// the result was removed meanwhile.
+func (c *conn) viewInputs(ctx context.Context, sess store.Session, mbox store.MailboxID, infos []store.MessageInfo) (map[store.UID]*viewInput, error) {
+	uids := make([]store.UID, len(infos))
+	for i, info := range infos {
+		uids[i] = info.UID
+	}
+	out := make(map[store.UID]*viewInput, len(infos))
+	headerStart := make(map[store.UID]int64)
+	err := sess.MessageData(ctx, mbox, uids, func(d store.MessageData) error {
+		in := &viewInput{env: d.VMS, bodyStart: -1}
+		if d.Part != nil {
+			in.bodyStart = d.Part.BodyStart
+			headerStart[d.Info.UID] = d.Part.HeaderStart
+		}
+		out[d.Info.UID] = in
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("message structure: %w", err)
+	}
+	if c.s.opts.IgnoreMail11Headers {
+		return out, nil
+	}
+	for _, info := range infos {
+		in := out[info.UID]
+		if in == nil || in.env != nil {
+			continue
+		}
+		hdr, err := readHeader(ctx, sess, mbox, info.UID, headerStart[info.UID], in.bodyStart)
+		if errors.Is(err, store.ErrNoSuchMessage) {
+			delete(out, info.UID)
+			continue
+		}
+		if err != nil {
+			// The message is still served, with its own header; only
+			// the view of this one message is lost.
+			c.log.LogAttrs(ctx, slog.LevelError, "pop3 read message header failed",
+				slog.Uint64("uid", uint64(info.UID)), slog.Any("err", err))
+			continue
+		}
+		in.env = mail11.DeriveEnvelope(hdr, info.InternalDate)
+	}
+	return out, nil
+}
+
+// readHeader reads and parses the stored header block [start, end) of one
+// message.
+func readHeader(ctx context.Context, sess store.Session, mbox store.MailboxID, uid store.UID, start, end int64) (msgparse.Header, error) {
+	content, err := sess.OpenContent(ctx, mbox, uid)
+	if err != nil {
+		return nil, err
+	}
+	defer content.Close()
+	end = min(end, content.Size())
+	start = min(start, end)
+	hdr, err := msgparse.ReadHeader(io.NewSectionReader(content, start, end-start), 0)
+	if errors.Is(err, msgparse.ErrHeaderTooLarge) {
+		err = nil // derive from the fields read, as SMTP would have stored them
+	}
+	return hdr, err
 }
 
 // openMaildrop opens the account's mail, takes the maildrop lock and the
@@ -103,10 +221,20 @@ func (c *conn) openMaildrop(ctx context.Context, acct store.Account) (err error)
 	if max := c.s.opts.MessageMaximum; max > 0 && len(infos) > max {
 		infos = infos[:max]
 	}
+	var inputs map[store.UID]*viewInput
+	if c.s.opts.Mail11 != nil {
+		if inputs, err = c.viewInputs(ctx, sess, mbox.ID, infos); err != nil {
+			return err
+		}
+	}
 	drop := &maildrop{mailbox: mbox, msgs: make([]*message, len(infos))}
 	for i, info := range infos {
 		m := &message{info: info, uidl: makeUIDL(acct.Name, info)}
-		m.prefix, m.size = c.view(info, m.uidl)
+		in := inputs[info.UID]
+		if inputs != nil && in == nil {
+			m.gone = true // removed since Messages
+		}
+		c.view(m, in)
 		drop.msgs[i] = m
 	}
 	sess.Changes().Take()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/store"
 )
@@ -92,6 +93,20 @@ type Options struct {
 	SendIDHeaders bool
 	// PurgeReclaim runs store.Reclaim at QUIT after messages were deleted.
 	PurgeReclaim bool
+
+	// Mail11 turns the OpenVMS Mail view on (hp-system §3, package
+	// mail11): a message whose header is rebuilt is served as the
+	// mail11.POPHeader block followed by the stored body. These are the
+	// rewriting settings (Hostname, Substitute-Domain, local hosts,
+	// Decnet-Rewrite, Quoted-Decnet-Rewrite, Decnet-Node, Personal-Name);
+	// GatewayNode is ignored, and the server fills in the Send-ID fields
+	// itself. Nil serves the stored content unchanged (plus the
+	// Send-ID-Headers). The Options are not changed after New.
+	Mail11 *mail11.Options
+	// IgnoreMail11Headers serves a message's own header block untouched
+	// when its VMS From is an SMTP address and it has one (rule R7,
+	// mail11.Decide); only used with Mail11.
+	IgnoreMail11Headers bool
 
 	// IdleTimeout is the autologout timer after login (Link-Idle-Timeout).
 	// Zero means 10 minutes; negative means none.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/prototest"
 	"github.com/postern/postern/internal/store"
@@ -179,6 +180,12 @@ func (f *fixture) addUser(name, password string, flags ...string) error {
 // deliver appends a message to a user's mailbox (INBOX by default) with
 // the arrival time testTime plus the message's position.
 func (f *fixture) deliver(user, mailbox string, content []byte) error {
+	return f.append(user, mailbox, content, nil)
+}
+
+// append appends a message, with an OpenVMS envelope if env is not nil,
+// whose Date is then the arrival time.
+func (f *fixture) append(user, mailbox string, content []byte, env *store.VMSEnvelope) error {
 	ctx := context.Background()
 	acct, err := f.st.Account(ctx, user)
 	if err != nil {
@@ -197,8 +204,12 @@ func (f *fixture) deliver(user, mailbox string, content []byte) error {
 	if err != nil {
 		return err
 	}
+	arrival := testTime.Add(-time.Duration(100-st.Messages) * time.Minute)
+	if env != nil {
+		env.Date = arrival
+	}
 	_, err = sess.Append(ctx, mb.ID, store.AppendRequest{
-		Content: bytes.NewReader(content), InternalDate: testTime.Add(-time.Duration(100-st.Messages) * time.Minute),
+		Content: bytes.NewReader(content), InternalDate: arrival, VMS: env,
 	})
 	return err
 }
@@ -266,6 +277,31 @@ func (f *fixture) setOption(name, value string) error {
 		f.opts.AllowPlaintextAuth = on
 	case "log-reject":
 		f.opts.LogReject = on
+	case "mail11":
+		f.mail11() // turns the view on
+		if !on {
+			f.opts.Mail11 = nil
+		}
+	case "ignore-mail11-headers":
+		f.opts.IgnoreMail11Headers = on
+	case "personal-name":
+		f.mail11().PersonalName = on
+	case "substitute-domain":
+		f.mail11().SubstituteDomain = value
+	case "decnet-rewrite":
+		f.mail11().DecnetRewrite = mail11.RewriteMode(strings.ToUpper(value))
+	case "quoted-decnet-rewrite":
+		f.mail11().QuotedDecnetRewrite = mail11.RewriteMode(strings.ToUpper(value))
+	case "decnet-node":
+		node, host, ok := strings.Cut(value, "=")
+		if !ok {
+			return fmt.Errorf("option decnet-node wants NODE=host")
+		}
+		o := f.mail11()
+		if o.Nodes == nil {
+			o.Nodes = map[string]string{}
+		}
+		o.Nodes[node] = host
 	case "remote":
 		f.remoteNotLoopback = value != "loopback"
 	case "stls":
@@ -276,6 +312,58 @@ func (f *fixture) setOption(name, value string) error {
 		return fmt.Errorf("unknown option %q", name)
 	}
 	return nil
+}
+
+// mail11 returns the Mail11 view options, turning the view on: the host
+// name is the test host's, the local hosts are empty until set.
+func (f *fixture) mail11() *mail11.Options {
+	if f.opts.Mail11 == nil {
+		f.opts.Mail11 = &mail11.Options{Hostname: testHost}
+	}
+	return f.opts.Mail11
+}
+
+// deliverVMS appends a message that carries an OpenVMS Mail envelope, as
+// "postern import --format vms" stores it. The file starts with the
+// envelope, one "Name: value" line each (From, Personal-Name, To, CC,
+// Subj, Own-Header: yes), then a blank line, then the message: the body
+// alone, stored behind an empty header block ("\r\n" + body), or with
+// Own-Header the whole message, header included.
+func (f *fixture) deliverVMS(user string, data []byte) error {
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	head, rest, ok := strings.Cut(text, "\n\n")
+	if !ok {
+		return fmt.Errorf("deliver-vms: no blank line after the envelope")
+	}
+	env := &store.VMSEnvelope{}
+	for _, line := range strings.Split(head, "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return fmt.Errorf("deliver-vms: bad envelope line %q", line)
+		}
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(name) {
+		case "from":
+			env.From = value
+		case "personal-name":
+			env.PersonalName = value
+		case "to":
+			env.To = value
+		case "cc":
+			env.CC = value
+		case "subj":
+			env.Subject = value
+		case "own-header":
+			env.OwnHeader = strings.EqualFold(value, "yes")
+		default:
+			return fmt.Errorf("deliver-vms: unknown envelope field %q", name)
+		}
+	}
+	content := rest
+	if !env.OwnHeader {
+		content = "\n" + rest
+	}
+	return f.append(user, store.MailboxInbox, []byte(content), env)
 }
 
 var (
@@ -306,7 +394,7 @@ func testTLSConfig(t testing.TB) *tls.Config {
 
 // TestTranscripts runs testdata/transcripts/*.txtar (STYLE.md B10).
 // Directives: "user NAME PASSWORD [flags]", "deliver NAME FILE [MAILBOX]",
-// "option NAME VALUE".
+// "deliver-vms NAME FILE" (see deliverVMS), "option NAME VALUE".
 func TestTranscripts(t *testing.T) {
 	prototest.Run(t, "testdata/transcripts/*.txtar", prototest.Options[*fixture]{
 		New:    func(t *testing.T, c *prototest.Case) *fixture { return newFixture(t) },
@@ -325,6 +413,12 @@ func TestTranscripts(t *testing.T) {
 					mbox = args[3]
 				}
 				return f.deliver(args[1], mbox, data)
+			case args[0] == "deliver-vms" && len(args) == 3:
+				data, ok := c.File(args[2])
+				if !ok {
+					return fmt.Errorf("no file %q", args[2])
+				}
+				return f.deliverVMS(args[1], data)
 			case args[0] == "option" && len(args) == 3:
 				return f.setOption(args[1], args[2])
 			}
