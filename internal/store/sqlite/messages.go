@@ -168,18 +168,27 @@ func (ss *Session) ContentID(ctx context.Context, mailbox store.MailboxID, uid s
 	return file, err
 }
 
+// contentOfSQL finds a message's content file, checking in the same
+// statement that the mailbox belongs to the session's account.
+const contentOfSQL = `SELECT c.file, c.size FROM message m
+	JOIN content c ON c.id = m.content JOIN mailbox b ON b.id = m.mailbox
+	WHERE m.mailbox = ? AND m.uid = ? AND b.account = ?`
+
+// contentOf is one prepared single-row read: it runs for every message a
+// client fetches, so it takes no transaction and no second lookup unless
+// the message is missing (then it tells a missing mailbox from a missing
+// message).
 func (ss *Session) contentOf(ctx context.Context, mailbox store.MailboxID, uid store.UID) (file string, size int64, err error) {
-	err = ss.read(ctx, func(tx *sql.Tx) error {
-		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
-			return err
+	if err := ss.checkOpen(); err != nil {
+		return "", 0, err
+	}
+	err = ss.s.stmtContentOf.QueryRowContext(ctx, mailbox, uid, ss.account).Scan(&file, &size)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, merr := ss.mailboxByID(ctx, ss.s.rdb, mailbox); merr != nil {
+			return "", 0, merr
 		}
-		err := tx.QueryRowContext(ctx, `SELECT c.file, c.size FROM message m JOIN content c ON c.id = m.content
-			WHERE m.mailbox = ? AND m.uid = ?`, mailbox, uid).Scan(&file, &size)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("uid %d: %w", uid, store.ErrNoSuchMessage)
-		}
-		return err
-	})
+		return "", 0, fmt.Errorf("uid %d: %w", uid, store.ErrNoSuchMessage)
+	}
 	return file, size, err
 }
 

@@ -73,6 +73,8 @@ type Store struct {
 
 	// Prepared statements of the append hot path, on wdb.
 	stmtInsertContent *sql.Stmt
+	// stmtContentOf is the read hot path of FETCH BODY[] and RETR, on rdb.
+	stmtContentOf *sql.Stmt
 	stmtInsertMessage *sql.Stmt
 	watch             *watcher // nil unless Options.WatchInterval > 0
 	commit            committer
@@ -151,6 +153,9 @@ func (s *Store) open(ctx context.Context) error {
 	n := max(minReadConns, runtime.GOMAXPROCS(0))
 	s.rdb.SetMaxOpenConns(n)
 	s.rdb.SetMaxIdleConns(n)
+	if s.stmtContentOf, err = s.rdb.PrepareContext(ctx, contentOfSQL); err != nil {
+		return err
+	}
 
 	if exclusive {
 		// No other process has the store open: whatever is in tmp/ and
