@@ -235,7 +235,6 @@ Pass alice-pw
 SSLType IMAPS
 CertificateFile %s
 SystemCertificates no
-AuthMechs LOGIN
 
 IMAPStore remote
 Account postern

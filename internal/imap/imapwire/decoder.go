@@ -304,14 +304,23 @@ func (dec *Decoder) Keyword(kw string) bool {
 	if !dec.ready() {
 		return false
 	}
-	b, err := dec.r.Peek(len(kw) + 1)
-	if len(b) < len(kw) {
-		if err != nil && len(b) == 0 {
-			dec.ioErr(err)
+	// Compare byte by byte: peeking len(kw)+1 bytes at once would block
+	// on a complete line shorter than that ("a SEARCH ALL" peeked for
+	// "RETURN"), waiting for bytes the client never sends. A mismatch
+	// stops the peeking; a full match is followed at least by CRLF.
+	for i := 1; i <= len(kw); i++ {
+		b, err := dec.r.Peek(i)
+		if len(b) < i {
+			if err != nil && i == 1 {
+				dec.ioErr(err)
+			}
+			return false
 		}
-		return false
+		if !strings.EqualFold(string(b[i-1:i]), kw[i-1:i]) {
+			return false
+		}
 	}
-	if !strings.EqualFold(string(b[:len(kw)]), kw) || (len(b) > len(kw) && atomChars[b[len(kw)]]) {
+	if b, _ := dec.r.Peek(len(kw) + 1); len(b) > len(kw) && atomChars[b[len(kw)]] {
 		return false
 	}
 	if !dec.count(len(kw)) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // newDecoder returns a decoder over s.
@@ -333,5 +334,27 @@ func TestFlagPerm(t *testing.T) {
 	})
 	if !ok || strings.Join(got, " ") != `\* \Deleted x` {
 		t.Errorf("got %q, %v", got, d.Err())
+	}
+}
+
+// TestKeywordDoesNotBlockOnShortLine: a complete command line shorter than
+// the keyword looked for must not make the decoder wait for more input.
+func TestKeywordDoesNotBlockOnShortLine(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("ALL\r\n")) // and then nothing: the client waits for us
+	dec := NewDecoder(bufio.NewReader(pr), Options{})
+	done := make(chan bool)
+	go func() { done <- dec.Keyword("RETURN") }()
+	select {
+	case got := <-done:
+		if got {
+			t.Error("RETURN matched ALL")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Keyword blocked on a short complete line")
+	}
+	if !dec.Keyword("ALL") || !dec.CRLF() {
+		t.Errorf("ALL CRLF not decoded: %v", dec.Err())
 	}
 }

@@ -74,7 +74,7 @@ type Store struct {
 	// Prepared statements of the append hot path, on wdb.
 	stmtInsertContent *sql.Stmt
 	// stmtContentOf is the read hot path of FETCH BODY[] and RETR, on rdb.
-	stmtContentOf *sql.Stmt
+	stmtContentOf     *sql.Stmt
 	stmtInsertMessage *sql.Stmt
 	watch             *watcher // nil unless Options.WatchInterval > 0
 	commit            committer
