@@ -2,12 +2,8 @@ package app
 
 import (
 	"context"
-	"io"
-	"log/slog"
 
-	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/imap/imapserver"
-	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/observe"
 )
 
@@ -17,17 +13,7 @@ func buildIMAP(in *instance) (Service, error) {
 	cfg := in.cfg
 	ic := cfg.IMAP
 
-	level := new(slog.LevelVar)
-	if lvl, err := observe.ParseLevel(string(ic.LogLevel)); err == nil {
-		level.Set(lvl)
-	} else {
-		level.Set(in.level.Level())
-	}
-	var out io.Writer = in.opts.Stderr
-	if in.runLog != nil {
-		out = io.MultiWriter(in.opts.Stderr, in.runLog)
-	}
-	logger := observe.NewLogger(out, level, observe.FormatText).With("pkg", "imap")
+	logger := sectionLogger(in, ic.LogLevel, "imap")
 
 	traceDir := ""
 	if ic.ServerTrace {
@@ -49,6 +35,12 @@ func buildIMAP(in *instance) (Service, error) {
 	// server records its own failures in the event log and statistics.
 	authn := in.newAuthenticator(logger, nil)
 
+	m11, err := buildMail11(cfg, logger, ic.DecnetRewrite, ic.QuotedDecnetRewrite, ic.PersonalName)
+	if err != nil {
+		return nil, err
+	}
+	m11.GatewayNode = ic.GatewayNode // IMAP only: hp-system.md §3.3 R2, R3
+
 	idle := ic.IdleTimeout
 	if idle == 0 {
 		idle = -1 // Idle-Timeout: 0 means none
@@ -63,7 +55,7 @@ func buildIMAP(in *instance) (Service, error) {
 		IdleTimeout:         idle,
 		MessageCap:          ic.MessageCap,
 		SendIDHeaders:       ic.SendIDHeaders,
-		Mail11:              imapMail11Options(cfg),
+		Mail11:              m11,
 		IgnoreMail11Headers: ic.IgnoreMail11Headers,
 		AppendLimit:         ic.AppendLimit,
 		Logger:              logger,
@@ -91,27 +83,4 @@ func (s imapService) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
-}
-
-// imapMail11Options converts the address-rewriting options of [IMAP] and
-// the globals into the Mail11 view's options (hp-system.md §3).
-//
-// TODO: Local-Aliases-File and Decnet-Node-Lookup (LookupNode) are not
-// applied yet; they belong in one helper shared with POP3.
-func imapMail11Options(cfg *config.Config) *mail11.Options {
-	ic := cfg.IMAP
-	nodes := make(map[string]string, len(cfg.DecnetNodes))
-	for _, n := range cfg.DecnetNodes {
-		nodes[n.Node] = n.Host
-	}
-	return &mail11.Options{
-		Hostname:            cfg.Hostname,
-		SubstituteDomain:    cfg.SubstituteDomain,
-		Local:               mail11.NewLocalHosts(cfg.LocalDomains...),
-		DecnetRewrite:       mail11.RewriteMode(ic.DecnetRewrite),
-		QuotedDecnetRewrite: mail11.RewriteMode(ic.QuotedDecnetRewrite),
-		Nodes:               nodes,
-		PersonalName:        ic.PersonalName,
-		GatewayNode:         ic.GatewayNode,
-	}
 }
