@@ -113,7 +113,7 @@ func findDovecot() (string, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("Dovecot is needed for the comparison and is not installed.\n"+
+		return "", fmt.Errorf("dovecot is needed for the comparison and is not installed.\n"+
 			"Install it with:\n\n    sudo apt-get install %s\n\n"+
 			"(the harness runs a private instance on loopback and never uses the system service;\n"+
 			"run with -servers postern to measure Postern alone)", strings.Join(missing, " "))

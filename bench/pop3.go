@@ -20,10 +20,6 @@ type pop3Client struct {
 	timeout time.Duration
 }
 
-// maxPOP3Line bounds a response line; RFC 1939 §3 allows 512 octets, and
-// message lines may be longer, so this is generous.
-const maxPOP3Line = 64 << 10
-
 func dialPOP3(addr string, timeout time.Duration) (*pop3Client, error) {
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -37,10 +36,6 @@ type bench struct {
 	targets []*target
 	rep     *report
 	dir     string
-
-	maildirOnce sync.Once
-	maildir     string
-	maildirErr  error
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -316,7 +311,7 @@ func searchable(dir string) error {
 			return err
 		}
 		if fi.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("Dovecot's mail user cannot reach %s: %s is mode %v; choose another -dir", abs, d, fi.Mode().Perm())
+			return fmt.Errorf("the Dovecot mail user cannot reach %s: %s is mode %v; choose another -dir", abs, d, fi.Mode().Perm())
 		}
 		if d == filepath.Dir(d) {
 			return nil
