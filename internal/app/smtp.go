@@ -76,6 +76,7 @@ func (m *mailParts) baseOptions(in *instance, proto string, level config.LogLeve
 // Submissions-Port over implicit TLS) and inbound SMTP (Server-Port).
 func buildSMTP(in *instance) (Service, error) {
 	cfg := in.cfg
+	warnNoTrace(in, "SMTP", cfg.SMTP.Trace)
 	parts, err := newMailParts(in, "smtp")
 	if err != nil {
 		return nil, err
@@ -121,6 +122,7 @@ const inboundConnectionsPerMinute = 60
 
 // buildLMTP makes the LMTP server for the Unix socket and Server-Port.
 func buildLMTP(in *instance) (Service, error) {
+	warnNoTrace(in, "LMTP", in.cfg.LMTP.Trace)
 	parts, err := newMailParts(in, "lmtp")
 	if err != nil {
 		return nil, err
@@ -353,4 +355,14 @@ func (s *smtpService) ctlQueue(_ context.Context, args []string, w io.Writer) er
 		return nil
 	}
 	return errors.New("usage: queue list | queue flush | queue delete ID")
+}
+
+// warnNoTrace says plainly that [SMTP]/[LMTP] Trace does nothing yet:
+// go-smtp offers one debug stream per server, mixing connections and
+// carrying AUTH payloads, which must never reach a trace file.
+func warnNoTrace(in *instance, section string, on bool) {
+	if on {
+		in.logger.Warn("trace is not implemented for this protocol yet; no trace file is written",
+			"section", section, "option", "Trace")
+	}
 }

@@ -480,7 +480,8 @@ func smtpOptions() []*option {
 		logLevelOpt(s, func(c *Config) *LogLevel { return &c.SMTP.LogLevel }, ""),
 		&option{name: "Trace", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.SMTP.Trace },
-			doc: "Write a trace file of all SMTP traffic, except passwords and message data, to Log-Directory."},
+			doc: "Reserved for a trace file of all SMTP traffic, except passwords and message data. " +
+				"Not implemented yet: when on, the server logs a warning at start and writes no trace file."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.SMTP.TraceSynch }, ""),
 		plaintextOpt(s, func(c *Config) *bool { return &c.SMTP.AllowPlaintextAuth }, "AUTH"),
 	)
@@ -503,7 +504,8 @@ func lmtpOptions() []*option {
 		logLevelOpt(s, func(c *Config) *LogLevel { return &c.LMTP.LogLevel }, ""),
 		{name: "Trace", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.LMTP.Trace },
-			doc: "Write a trace file of all LMTP traffic, except message data, to Log-Directory."},
+			doc: "Reserved for a trace file of all LMTP traffic, except message data. " +
+				"Not implemented yet: when on, the server logs a warning at start and writes no trace file."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.LMTP.TraceSynch }, ""),
 	}
 }
