@@ -57,6 +57,7 @@ func buildIMAP(in *instance) (Service, error) {
 		SendIDHeaders:       ic.SendIDHeaders,
 		Mail11:              m11,
 		IgnoreMail11Headers: ic.IgnoreMail11Headers,
+		VMSFolderNames:      ic.VMSFolderNames,
 		AppendLimit:         ic.AppendLimit,
 		Logger:              logger,
 		Tracer:              tracer,

@@ -122,6 +122,10 @@ type IMAPConfig struct {
 	// MessageCap is the largest number of messages listed per mailbox
 	// (Message-Cap); 0 is no cap.
 	MessageCap int
+	// VMSFolderNames passes mailbox names through the OpenVMS folder-name
+	// codec of hp-system §6.2 (Vms-Folder-Names): store names are shown
+	// encoded, and names from the client are decoded.
+	VMSFolderNames bool
 	// ServerTrace writes a trace file of all traffic except passwords
 	// (Server-Trace).
 	ServerTrace bool

@@ -290,6 +290,14 @@ func imapOptions() []*option {
 			doc: "List only the first n messages of a mailbox; the user sees more after deleting or " +
 				"moving some and expunging. 0: no cap.",
 			orig: "Same name and default."},
+		&option{name: "Vms-Folder-Names", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.IMAP.VMSFolderNames },
+			doc: "Show mailbox names as the OpenVMS IMAP server showed OpenVMS Mail folders, for " +
+				"folders imported from VMS: `HELLO` is `Hello`, `Hello` is `H_e_l_l_o`, `HELLO_ALL` " +
+				"is `Hello__All`, `HELLO$ALL` is `Hello$$All`, NEWMAIL is INBOX. Names the client " +
+				"sends are decoded the same way, one hierarchy level at a time.",
+			orig: "The original always named folders this way; Postern does so only when asked, since " +
+				"its own mailboxes are not VMS folders."},
 		&option{name: "Server-Trace", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.IMAP.ServerTrace },
 			doc: "Write a trace file of all IMAP traffic except passwords to Log-Directory. Heavy: turn " +

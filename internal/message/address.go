@@ -1,6 +1,9 @@
 package message
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // An Address is one element of an ENVELOPE address list (RFC 9051 §7.5.2).
 //
@@ -141,6 +144,9 @@ func (p *addrParser) address(out []Address) []Address {
 	if j == len(p.toks) || !p.toks[j].is(':') {
 		return p.mailbox(out)
 	}
+	if j+1 < len(p.toks) && p.toks[j+1].is(':') {
+		return p.decnet(out)
+	}
 	// RFC 5322 §3.4: group = display-name ":" [group-list] ";"
 	out = append(out, Address{Group: true, Mailbox: phrase(p.toks[p.i:j])})
 	p.i = j + 1
@@ -157,6 +163,34 @@ func (p *addrParser) address(out []Address) []Address {
 		out = p.mailbox(out)
 	}
 	return append(out, Address{Group: true})
+}
+
+// decnet takes an OpenVMS DECnet address ("NODE::USER",
+// `NODE::"user@host"`, multi-hop routes) as one address whose mailbox is
+// the whole address as written: "NODE:" is not a group name. Such
+// addresses reach a header when the Mail11 view passes them through
+// unchanged (Decnet-Rewrite NONE); reading them as RFC 5322 groups would
+// show a group named after the node and lose the route.
+func (p *addrParser) decnet(out []Address) []Address {
+	var b strings.Builder
+	for ; p.i < len(p.toks); p.i++ {
+		t := p.toks[p.i]
+		if t.is(',') {
+			break
+		}
+		if t.space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		switch t.kind {
+		case tokQuoted:
+			b.WriteString(strconv.Quote(t.text))
+		case tokComment:
+			continue
+		default:
+			b.WriteString(t.text)
+		}
+	}
+	return append(out, Address{Mailbox: b.String(), Host: missingDomain})
 }
 
 // mailbox parses one name-addr or addr-spec, up to the next "," or ";"

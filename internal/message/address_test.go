@@ -58,3 +58,20 @@ func TestParseAddressList(t *testing.T) {
 		})
 	}
 }
+
+func TestDECnetAddressIsNotAGroup(t *testing.T) {
+	for in, want := range map[string]string{
+		`ORDERS::J_SMITH`:                   `ORDERS::J_SMITH`,
+		`ORDERS::"j_smith@acme.example"`:    `ORDERS::"j_smith@acme.example"`,
+		`ABCMTS::MRGATE::"ORDERS::SPECIAL"`: `ABCMTS::MRGATE::"ORDERS::SPECIAL"`,
+	} {
+		got := parseAddressList(in)
+		if len(got) != 1 || got[0].Group || got[0].Mailbox != want || got[0].Host == "" {
+			t.Errorf("%s → %+v, want one address with mailbox %s", in, got, want)
+		}
+	}
+	// A real group still parses as one.
+	if got := parseAddressList("undisclosed-recipients:;"); len(got) != 2 || !got[0].Group {
+		t.Errorf("group → %+v", got)
+	}
+}

@@ -84,7 +84,11 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 	}
 	// The mailbox is looked up before any literal is accepted, so a
 	// missing one is refused before the client sends the data.
-	mb, mbErr := c.sess.Mailbox(ctx, name)
+	name, mbErr := c.storeName(name)
+	var mb store.Mailbox
+	if mbErr == nil {
+		mb, mbErr = c.sess.Mailbox(ctx, name)
+	}
 	var msgs []appendMsg
 	defer func() {
 		for _, m := range msgs {

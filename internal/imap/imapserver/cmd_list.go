@@ -166,10 +166,11 @@ func (c *conn) execList(ctx context.Context, a *listArgs) error {
 	slices.Sort(names)
 	for _, n := range names {
 		e := entries[n]
-		if !c.listMatches(a, n) || !c.listSelected(a, e) {
+		shown, ok := c.imapName(n)
+		if !ok || !c.listMatches(a, shown) || !c.listSelected(a, e) {
 			continue
 		}
-		c.writeListEntry(a, e, hasChildren(names, n, entries))
+		c.writeListEntry(a, e, shown, hasChildren(names, n, entries))
 		if len(a.status) > 0 && e.mb != nil {
 			if err := c.writeStatus(ctx, *e.mb, a.status); err != nil {
 				return err
@@ -190,6 +191,7 @@ func (c *conn) listSelected(a *listArgs, e *listEntry) bool {
 	return e.mb != nil || e.implied
 }
 
+// listMatches matches the patterns against the name the client sees.
 func (c *conn) listMatches(a *listArgs, name string) bool {
 	for _, p := range a.patterns {
 		if matchMailbox(a.ref+p, name) {
@@ -199,8 +201,9 @@ func (c *conn) listMatches(a *listArgs, name string) bool {
 	return false
 }
 
-// writeListEntry writes one LIST response.
-func (c *conn) writeListEntry(a *listArgs, e *listEntry, children bool) {
+// writeListEntry writes one LIST response; shown is the entry's name as
+// the client sees it.
+func (c *conn) writeListEntry(a *listArgs, e *listEntry, shown string, children bool) {
 	var attrs []string
 	if e.mb == nil {
 		attrs = append(attrs, `\Noselect`)
@@ -219,7 +222,7 @@ func (c *conn) writeListEntry(a *listArgs, e *listEntry, children bool) {
 	if e.subscribed && (a.selSubscribed || a.retSubscribed) {
 		attrs = append(attrs, `\Subscribed`)
 	}
-	c.enc.raw("* LIST ").flagList(attrs).raw(` "/" `).mailbox(e.name)
+	c.enc.raw("* LIST ").flagList(attrs).raw(` "/" `).mailbox(shown)
 	if a.recursiveMatch && e.childSub && !e.subscribed {
 		c.enc.raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
 	}
@@ -289,8 +292,8 @@ func (c *conn) cmdLsub(ctx context.Context, tag string, dec *imapwire.Decoder) e
 		return fmt.Errorf("list subscriptions: %w", err)
 	}
 	for _, s := range subs {
-		if matchMailbox(ref+pat, s) {
-			c.enc.raw(`* LSUB () "/" `).mailbox(s).crlf()
+		if shown, ok := c.imapName(s); ok && matchMailbox(ref+pat, shown) {
+			c.enc.raw(`* LSUB () "/" `).mailbox(shown).crlf()
 		}
 	}
 	return nil

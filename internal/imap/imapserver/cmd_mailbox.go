@@ -31,6 +31,10 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 		c.setState(stateAuthenticated)
 		c.untaggedOK("CLOSED", "Previous mailbox closed")
 	}
+	name, err := c.storeName(name)
+	if err != nil {
+		return err
+	}
 	mb, err := c.sess.Mailbox(ctx, name)
 	if err != nil {
 		return err
@@ -66,7 +70,8 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 	e.raw("* OK [UIDNEXT ").num(uint32(sel.clientUIDNext())).raw("] Predicted next UID").crlf()
 	if c.rev2 {
 		// RFC 9051 §6.3.2: a LIST response with the mailbox's name.
-		e.raw("* LIST () \"/\" ").mailbox(sel.name).crlf()
+		shown, _ := c.imapName(sel.name)
+		e.raw("* LIST () \"/\" ").mailbox(shown).crlf()
 	}
 	if readOnly {
 		c.resp.code = "READ-ONLY"
@@ -117,6 +122,10 @@ func (c *conn) cmdCreate(ctx context.Context, tag string, dec *imapwire.Decoder)
 	if strings.EqualFold(name, store.MailboxInbox) {
 		return nof("ALREADYEXISTS", "INBOX always exists")
 	}
+	name, err := c.newStoreName(name)
+	if err != nil {
+		return err
+	}
 	if _, err := c.sess.CreateMailbox(ctx, name, use); err != nil {
 		return err
 	}
@@ -128,6 +137,10 @@ func (c *conn) cmdDelete(ctx context.Context, tag string, dec *imapwire.Decoder)
 	var name string
 	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
 		return dec.Err()
+	}
+	name, err := c.storeName(name)
+	if err != nil {
+		return err
 	}
 	if err := c.sess.DeleteMailbox(ctx, name); err != nil {
 		return err
@@ -144,6 +157,13 @@ func (c *conn) cmdRename(ctx context.Context, tag string, dec *imapwire.Decoder)
 	var from, to string
 	if !(dec.ExpectSP() && dec.ExpectMailbox(&from) && dec.ExpectSP() && dec.ExpectMailbox(&to) && dec.ExpectCRLF()) {
 		return dec.Err()
+	}
+	from, err := c.storeName(from)
+	if err != nil {
+		return err
+	}
+	if to, err = c.newStoreName(to); err != nil {
+		return err
 	}
 	if err := c.sess.RenameMailbox(ctx, from, to); err != nil {
 		return err
@@ -168,6 +188,10 @@ func (c *conn) subscribe(ctx context.Context, dec *imapwire.Decoder, on bool) er
 	var name string
 	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
 		return dec.Err()
+	}
+	name, err := c.storeName(name)
+	if err != nil {
+		return err
 	}
 	return c.sess.SetSubscribed(ctx, name, on)
 }
@@ -213,6 +237,10 @@ func (c *conn) cmdStatus(ctx context.Context, tag string, dec *imapwire.Decoder)
 	items := parseStatusItems(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
+	}
+	name, err := c.storeName(name)
+	if err != nil {
+		return err
 	}
 	mb, err := c.sess.Mailbox(ctx, name)
 	if err != nil {
@@ -296,7 +324,8 @@ func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []string
 		return err
 	}
 	e := c.enc
-	e.raw("* STATUS ").mailbox(mb.Name).raw(" (")
+	shown, _ := c.imapName(mb.Name)
+	e.raw("* STATUS ").mailbox(shown).raw(" (")
 	for i, it := range items {
 		if i > 0 {
 			e.sp()

@@ -211,6 +211,9 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 	case "SENTBEFORE", "SENTON", "SENTSINCE":
 		return m.sentDate(k)
 	case "BCC", "CC", "FROM", "SUBJECT", "TO":
+		if ok, have := envelopeContains(m.envelope(), k.op, k.str); have {
+			return ok, nil
+		}
 		return m.headerContains(k.op, k.str)
 	case "HEADER":
 		return m.headerContains(k.field, k.str)
@@ -256,7 +259,9 @@ func (m *searchMsg) header() (message.Header, error) {
 	if m.data == nil {
 		return nil, nil
 	}
-	m.mv = m.c.s.view.view(m.t.MessageInfo, m.data)
+	if m.mv == nil {
+		m.mv = m.c.s.view.view(m.t.MessageInfo, m.data)
+	}
 	if err := m.mv.open(m.ctx, m.c.sess, m.c.sel.id); err != nil {
 		if errors.Is(err, store.ErrNoSuchMessage) {
 			m.hdrOK = true
@@ -307,12 +312,20 @@ func (m *searchMsg) headerText(s string) (bool, error) {
 	return false, nil
 }
 
+// sentDate compares the Date field, which the envelope keeps as the
+// header's first Date field, so that no file is opened.
 func (m *searchMsg) sentDate(k *searchKey) (bool, error) {
-	h, err := m.header()
-	if err != nil || h == nil {
-		return false, err
+	var date string
+	if env := m.envelope(); env != nil {
+		date = env.Date
+	} else {
+		h, err := m.header()
+		if err != nil || h == nil {
+			return false, err
+		}
+		date = h.Get("Date")
 	}
-	t, err := mail.ParseDate(h.Get("Date"))
+	t, err := mail.ParseDate(date)
 	if err != nil {
 		return false, nil
 	}

@@ -65,10 +65,10 @@ func (c *conn) store(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 			if i := c.sel.index(in.UID); i >= 0 {
 				c.sel.msgs[i].Flags = in.Flags
 				c.sel.msgs[i].ModSeq = in.ModSeq
+				c.sel.noteKeywords(in.Flags)
 			}
 		}
 	}
-	c.sel.kwDirty = true
 	c.announceKeywords()
 	if silent {
 		return nil
@@ -130,6 +130,9 @@ func (c *conn) copyMove(ctx context.Context, dec *imapwire.Decoder, uid, move bo
 	}
 	targets, err := c.sel.resolve(set, uid)
 	if err != nil {
+		return err
+	}
+	if name, err = c.storeName(name); err != nil {
 		return err
 	}
 	dest, err := c.sess.Mailbox(ctx, name)

@@ -38,7 +38,7 @@ type selected struct {
 	flagged   map[store.UID]bool  // flag changes by others, not announced yet
 	saved     []store.UID         // SEARCHRES result (RFC 5182), ascending
 	deleted   bool                // the mailbox was deleted by another session
-	kwDirty   bool                // flags changed since keywords were last collected
+	kwNew     []string            // keywords in use in the view not announced in FLAGS yet
 	cap       int
 }
 
@@ -52,8 +52,8 @@ func newSelected(mb store.Mailbox, infos []store.MessageInfo, readOnly bool, msg
 		sel.add(in)
 	}
 	sel.announced = len(sel.msgs)
-	sel.keywords = sel.collectKeywords()
-	sel.kwDirty = false
+	slices.Sort(sel.kwNew) // add noted every keyword in use
+	sel.keywords, sel.kwNew = sel.kwNew, nil
 	return sel
 }
 
@@ -73,7 +73,7 @@ func (sel *selected) add(in store.MessageInfo) {
 		return
 	}
 	sel.msgs = append(sel.msgs, msgEntry{MessageInfo: in})
-	sel.kwDirty = sel.kwDirty || len(in.Flags) > 0
+	sel.noteKeywords(in.Flags)
 }
 
 // refill moves hidden messages into view while there is room under the
@@ -81,8 +81,8 @@ func (sel *selected) add(in store.MessageInfo) {
 func (sel *selected) refill() {
 	for len(sel.hidden) > 0 && (sel.cap == 0 || len(sel.msgs) < sel.cap) {
 		sel.msgs = append(sel.msgs, msgEntry{MessageInfo: sel.hidden[0]})
+		sel.noteKeywords(sel.hidden[0].Flags)
 		sel.hidden = sel.hidden[1:]
-		sel.kwDirty = true
 	}
 }
 
@@ -132,7 +132,7 @@ func (sel *selected) apply(ch store.Change) {
 			sel.msgs[i].Flags = ch.Flags
 			sel.msgs[i].ModSeq = ch.ModSeq
 			sel.flagged[ch.UID] = true
-			sel.kwDirty = true
+			sel.noteKeywords(ch.Flags)
 			return
 		}
 		for i := range sel.hidden {
@@ -173,18 +173,15 @@ func (sel *selected) markGone(uids []store.UID) {
 	}
 }
 
-// collectKeywords returns the keywords in use in the view, sorted.
-func (sel *selected) collectKeywords() []string {
-	var kws []string
-	for _, m := range sel.msgs {
-		for _, f := range m.Flags {
-			if !strings.HasPrefix(f, `\`) && !containsFold(kws, f) {
-				kws = append(kws, f)
-			}
+// noteKeywords records the keywords among flags, which a message of the
+// view now carries, that FLAGS has not announced yet. Keeping this set as
+// flags change spares announceKeywords a walk of the whole view.
+func (sel *selected) noteKeywords(flags []string) {
+	for _, f := range flags {
+		if !strings.HasPrefix(f, `\`) && !containsFold(sel.keywords, f) && !containsFold(sel.kwNew, f) {
+			sel.kwNew = append(sel.kwNew, f)
 		}
 	}
-	slices.Sort(kws)
-	return kws
 }
 
 func containsFold(list []string, s string) bool {
@@ -256,23 +253,12 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 // list, so a client never sees a flag disappear while it uses it.
 func (c *conn) announceKeywords() {
 	sel := c.sel
-	if !sel.kwDirty {
+	if len(sel.kwNew) == 0 {
 		return
 	}
-	sel.kwDirty = false
-	if kws := sel.collectKeywords(); hasNew(sel.keywords, kws) {
-		sel.keywords = mergeKeywords(sel.keywords, kws)
-		c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
-	}
-}
-
-func hasNew(old, cur []string) bool {
-	for _, k := range cur {
-		if !containsFold(old, k) {
-			return true
-		}
-	}
-	return false
+	sel.keywords = mergeKeywords(sel.keywords, sel.kwNew)
+	sel.kwNew = nil
+	c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
 }
 
 func mergeKeywords(old, cur []string) []string {
@@ -348,16 +334,27 @@ func (sel *selected) resolve(set imapwire.SeqSet, uid bool) ([]target, error) {
 	if n > 0 {
 		maxUID = uint32(sel.msgs[n-1].UID)
 	}
-	plain := imapwire.SeqSet{Ranges: set.Ranges}
-	for i, m := range sel.msgs {
-		in := false
+	// Visit only the messages in the set's sorted, merged ranges: FETCH n
+	// must not cost a walk of the whole view.
+	max := n
+	if uid {
+		max = maxUID
+	}
+	for _, r := range (imapwire.SeqSet{Ranges: set.Ranges}).Resolve(max).Ranges {
+		lo, hi := int(r.Start)-1, min(int(r.Stop), len(sel.msgs)) // indexes [lo, hi)
 		if uid {
-			in = plain.Contains(uint32(m.UID), maxUID)
-		} else {
-			in = plain.Contains(uint32(i+1), n)
+			lo, _ = slices.BinarySearchFunc(sel.msgs, store.UID(r.Start), func(e msgEntry, u store.UID) int {
+				return cmpUID(e.UID, u)
+			})
+			hi = lo
+			for hi < len(sel.msgs) && uint32(sel.msgs[hi].UID) <= r.Stop {
+				hi++
+			}
 		}
-		if in && !(set.Saved && containsTarget(out, uint32(i+1))) {
-			out = append(out, target{uint32(i + 1), m})
+		for i := lo; i < hi; i++ {
+			if !(set.Saved && containsTarget(out, uint32(i+1))) {
+				out = append(out, target{uint32(i + 1), sel.msgs[i]})
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b target) int { return int(a.seq) - int(b.seq) })

@@ -69,6 +69,10 @@ type Options struct {
 	// IgnoreMail11Headers keeps the own header of mail that came by SMTP
 	// (Ignore-Mail11-Headers; see mail11.Decide). Only used with Mail11.
 	IgnoreMail11Headers bool
+	// VMSFolderNames passes mailbox names through the OpenVMS folder-name
+	// codec of hp-system §6.2, level by level (Vms-Folder-Names): the
+	// client sees Hello__All for the store's HELLO_ALL. See names.go.
+	VMSFolderNames bool
 	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
 	// RFC 7889); zero means no limit.
 	AppendLimit int64

@@ -177,7 +177,7 @@ func (f *fixture) deliver(user, mailbox string, content []byte, flags ...string)
 //	mailbox USER NAME
 //	deliver USER MAILBOX FILE [FLAG…]
 //	deliver-many USER MAILBOX FILE N
-//	option message-cap N | send-id-headers | append-limit N | not-loopback | plaintext
+//	option message-cap N | send-id-headers | append-limit N | not-loopback | plaintext | vms-folder-names
 func (f *fixture) setup(c *prototest.Case, args []string) error {
 	switch args[0] {
 	case "user":
@@ -217,6 +217,8 @@ func (f *fixture) setup(c *prototest.Case, args []string) error {
 			f.remoteNotLoopback = true
 		case "plaintext":
 			f.opts.AllowPlaintextAuth = true
+		case "vms-folder-names":
+			f.opts.VMSFolderNames = true
 		default:
 			return fmt.Errorf("unknown option %s", args[1])
 		}

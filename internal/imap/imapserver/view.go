@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/message"
@@ -79,6 +80,14 @@ func (v *viewer) view(info store.MessageInfo, data *store.MessageData) *msgView 
 	if data != nil {
 		mv.part = data.Part
 		mv.hdrEnd = data.Part.BodyStart
+		if v.mail11 != nil && data.VMS == nil && !v.ignoreMail11 && data.Part.Envelope != nil {
+			// Mail that came by SMTP/LMTP/deliver has no OpenVMS envelope:
+			// derive one, as the original's SMTP did, so that the options
+			// apply to it too (issue 6).
+			derived := *data
+			derived.VMS = mail11.DeriveEnvelope(envelopeHeader(data.Part.Envelope), info.InternalDate)
+			data = &derived
+		}
 		if v.mail11 != nil && !mail11.Decide(data.VMS, v.ignoreMail11) {
 			v.mail11View(mv, data)
 			return mv
@@ -215,4 +224,40 @@ func (s *splicedReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	m, err := s.tail.ReadAt(p[n:], off-int64(len(s.head))+s.tailOff)
 	return n + m, err
+}
+
+// envelopeHeader rebuilds, from the ENVELOPE the store parsed at
+// delivery, the header fields mail11.DeriveEnvelope looks at, so that the
+// view needs no read of the message file.
+//
+// QUIRK: the stored envelope has no Resent-* or Return-Path fields, which
+// the original's SMTP also consulted (hp-system.md §3.4), and it defaults
+// Reply-To to From; the POP3 view reads the real header and sees them.
+func envelopeHeader(e *message.Envelope) message.Header {
+	var h message.Header
+	add := func(name string, addrs []message.Address) {
+		var parts []string
+		for _, a := range addrs {
+			if a.Group {
+				continue
+			}
+			addr := a.Mailbox + "@" + a.Host
+			if a.Name != "" {
+				addr = strconv.Quote(a.Name) + " <" + addr + ">"
+			}
+			parts = append(parts, addr)
+		}
+		if len(parts) > 0 {
+			h = append(h, message.Field{Name: name, Raw: []byte(name + ": " + strings.Join(parts, ", ") + "\r\n")})
+		}
+	}
+	add("Reply-To", e.ReplyTo)
+	add("Sender", e.Sender)
+	add("From", e.From)
+	add("To", e.To)
+	add("Cc", e.Cc)
+	if e.Subject != "" {
+		h = append(h, message.Field{Name: "Subject", Raw: []byte("Subject: " + e.Subject + "\r\n")})
+	}
+	return h
 }

@@ -285,6 +285,9 @@ func (c *conn) syncChanges() {
 			}
 		}
 	}
+	if len(gone) == 0 {
+		return // the common case: no walk of the maildrop per command
+	}
 	for _, m := range c.drop.msgs {
 		if gone[m.info.UID] {
 			m.gone = true
