@@ -44,7 +44,8 @@ func newMailParts(in *instance, proto string) (*mailParts, error) {
 	res, err := delivery.NewResolver(delivery.ResolverOptions{
 		Directory: in.store, Hostname: cfg.Hostname, SubstituteDomain: cfg.SubstituteDomain,
 		Domains: cfg.LocalDomains, DomainsFile: cfg.LocalAliasesFile, AliasesFile: cfg.SMTP.AliasesFile,
-		Logger: in.logger.With("proto", proto),
+		ReadDomainsFile: func(path string) ([]string, error) { return readLocalAliases(path, in.logger) },
+		Logger:          in.logger.With("proto", proto),
 	})
 	if err != nil {
 		return nil, err

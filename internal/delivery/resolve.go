@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -47,6 +48,12 @@ type ResolverOptions struct {
 	// DomainsFile is the Local-Aliases-File: one further local domain per
 	// line, "!" starts a comment (hp-system.md §9). Empty means none.
 	DomainsFile string
+	// ReadDomainsFile reads DomainsFile. app passes the reader of the
+	// Mail11 view (mail11.ParseLocalAliases), so that SMTP and the POP3/
+	// IMAP address rewriting share one "local host" routine, as the
+	// original's SMTP, POP and IMAP servers did. Nil uses a plain reader
+	// of the same format.
+	ReadDomainsFile func(path string) ([]string, error)
 	// AliasesFile holds "alias: target, target" lines (Aliases-File). An
 	// alias is a local part (valid in every local domain) or a full
 	// address; a target is an account name, a local address or a remote
@@ -99,12 +106,16 @@ func (r *Resolver) Reload() error {
 		}
 	}
 	if r.opts.DomainsFile != "" {
-		ds, err := readDomainsFile(r.opts.DomainsFile)
+		read := r.opts.ReadDomainsFile
+		if read == nil {
+			read = readDomainsFile
+		}
+		ds, err := read(r.opts.DomainsFile)
 		if err != nil {
 			return err
 		}
 		for _, d := range ds {
-			domains[d] = true
+			domains[strings.ToLower(strings.TrimSuffix(d, "."))] = true
 		}
 	}
 	aliases := map[string][]string{}
@@ -264,26 +275,20 @@ func (r *Resolver) Owns(ctx context.Context, account, from string) bool {
 	return err == nil && len(ts) == 1 && strings.EqualFold(ts[0].Account, account)
 }
 
-// readDomainsFile reads a Local-Aliases-File.
+// readDomainsFile reads a Local-Aliases-File with the Mail11 view's
+// parser. Lines it cannot read are skipped (app's reader also logs them).
 func readDomainsFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read local aliases file: %w", err)
 	}
 	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || l[0] == '!' || l[0] == '#' {
-			continue
-		}
-		out = append(out, strings.ToLower(strings.TrimSuffix(strings.Fields(l)[0], ".")))
-	}
-	if err := sc.Err(); err != nil {
+	names, err := mail11.ParseLocalAliases(f)
+	var lineErr *mail11.AliasLineError
+	if err != nil && !errors.As(err, &lineErr) {
 		return nil, fmt.Errorf("read local aliases file %s: %w", path, err)
 	}
-	return out, nil
+	return names, nil
 }
 
 // readAliasesFile reads an Aliases-File.

@@ -39,7 +39,7 @@ var rules = []rule{
 	{pkg: "internal/store/storetest", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "internal/mailimport", allow: []string{"internal/store"}},
 	{pkg: "internal/auth", allow: []string{"internal/store"}},
-	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe"}},
+	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11"}},
 	{pkg: "internal/mail11", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "internal/server", allow: []string{"internal/observe", "internal/tlsconf"}},
 	{pkg: "internal/imap/imapwire", stdOnly: true},
