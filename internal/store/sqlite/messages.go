@@ -87,6 +87,9 @@ func (ss *Session) MessageData(ctx context.Context, mailbox store.MailboxID, uid
 	if err := ss.checkOpen(); err != nil {
 		return err
 	}
+	if len(uids) == 1 {
+		return ss.messageData1(ctx, mailbox, uids[0], fn)
+	}
 	if _, err := ss.mailboxByID(ctx, ss.s.rdb, mailbox); err != nil {
 		return err
 	}
@@ -107,6 +110,41 @@ func (ss *Session) MessageData(ctx context.Context, mailbox store.MailboxID, uid
 		}
 	}
 	return nil
+}
+
+// messageData1SQL reads one message's data, checking in the same
+// statement that the mailbox belongs to the session's account.
+const messageData1SQL = `SELECT ` + infoColumns + `, c.part, c.vms FROM message m
+	JOIN content c ON c.id = m.content JOIN mailbox b ON b.id = m.mailbox
+	WHERE m.mailbox = ? AND m.uid = ? AND b.account = ?`
+
+// messageData1 is MessageData for one UID, the per-message path of FETCH
+// and SEARCH: one prepared statement, and a second lookup only when the
+// message is missing (to tell a missing mailbox from a missing message).
+func (ss *Session) messageData1(ctx context.Context, mailbox store.MailboxID, uid store.UID, fn func(store.MessageData) error) error {
+	rows, err := ss.s.stmtMessageData1.QueryContext(ctx, mailbox, uid, ss.account)
+	if err != nil {
+		return err
+	}
+	var md store.MessageData
+	found := rows.Next()
+	if found {
+		md, _, err = scanMessageData(rows)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	switch {
+	case err != nil:
+		return err
+	case found:
+		return fn(md)
+	}
+	_, err = ss.mailboxByID(ctx, ss.s.rdb, mailbox)
+	return err
 }
 
 func scanMessageData(rows *sql.Rows) (store.MessageData, store.UID, error) {

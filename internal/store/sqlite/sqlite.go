@@ -74,7 +74,9 @@ type Store struct {
 	// Prepared statements of the append hot path, on wdb.
 	stmtInsertContent *sql.Stmt
 	// stmtContentOf is the read hot path of FETCH BODY[] and RETR, on rdb.
-	stmtContentOf     *sql.Stmt
+	stmtContentOf *sql.Stmt
+	// stmtMessageData1 is MessageData of one UID, on rdb.
+	stmtMessageData1  *sql.Stmt
 	stmtInsertMessage *sql.Stmt
 	watch             *watcher // nil unless Options.WatchInterval > 0
 	commit            committer
@@ -154,6 +156,12 @@ func (s *Store) open(ctx context.Context) error {
 	s.rdb.SetMaxOpenConns(n)
 	s.rdb.SetMaxIdleConns(n)
 	if s.stmtContentOf, err = s.rdb.PrepareContext(ctx, contentOfSQL); err != nil {
+		return err
+	}
+	if s.stmtMessageData1, err = s.rdb.PrepareContext(ctx, messageData1SQL); err != nil {
+		return err
+	}
+	if s.stmtMessageData1, err = s.rdb.PrepareContext(ctx, messageData1SQL); err != nil {
 		return err
 	}
 
