@@ -4,12 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/postern/postern/internal/prototest"
 )
 
 var update = flag.Bool("update", false, "rewrite failing S lines of transcripts with the actual output")
@@ -25,32 +25,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: %v panics were recovered in POP3 connections\n", n)
 		code = 1
 	}
-	if leaked := leakedGoroutines(5 * time.Second); leaked != "" {
+	if leaked := prototest.LeakedGoroutines(5*time.Second, "pop3server.(*conn)", "pop3server.(*Server)"); leaked != "" {
 		fmt.Fprintf(os.Stderr, "FAIL: goroutines leaked:\n%s\n", leaked)
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// leakedGoroutines waits up to d for this package's server goroutines to
-// end and returns the stacks of those that did not.
-func leakedGoroutines(d time.Duration) string {
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "pop3server.(*conn)") || strings.Contains(g, "pop3server.(*Server)") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
