@@ -33,6 +33,7 @@ var rules = []rule{
 	{pkg: "internal/config", allow: nil},
 	{pkg: "internal/message", allow: nil},
 	{pkg: "internal/observe", allow: nil},
+	{pkg: "internal/drain", allow: nil},
 	{pkg: "internal/tlsconf", allow: nil},
 	{pkg: "internal/store", allow: []string{"internal/message"}},
 	{pkg: "internal/store/sqlite", allow: []string{"internal/store", "internal/message"}},
@@ -59,6 +60,7 @@ var rules = []rule{
 var protocolAllow = []string{
 	"internal/store", "internal/auth", "internal/delivery", "internal/mail11",
 	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/prototest",
+	"internal/drain",
 }
 
 // forbiddenEverywhere may not be imported by any package but the ones that

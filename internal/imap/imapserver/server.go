@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/drain"
 	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/store"
@@ -106,11 +106,8 @@ type Server struct {
 	conns *observe.Conns
 	view  viewer
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	active    map[*conn]struct{}
-	closing   bool
-	wg        sync.WaitGroup
+	// group holds the listeners and live connections, for Shutdown.
+	group *drain.Group[*conn]
 }
 
 // New checks opts and returns a Server. It fails when a capability the
@@ -143,7 +140,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts: opts, log: opts.Logger, stats: opts.Stats, conns: opts.Conns,
-		listeners: make(map[net.Listener]struct{}), active: make(map[*conn]struct{}),
+		group: drain.New[*conn](),
 	}
 	if s.log == nil {
 		s.log = observe.Discard()
@@ -165,100 +162,17 @@ func New(opts Options) (*Server, error) {
 // Serve accepts connections on ln until Shutdown or a permanent accept
 // error. It returns nil after Shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil
-	}
-	s.listeners[ln] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, ln)
-		s.mu.Unlock()
-	}()
-	var backoff time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.isClosing() || ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
-			return fmt.Errorf("imap accept: %w", err)
-		}
-		backoff = 0
+	return s.group.Serve(ctx, ln, "imap", func(nc net.Conn) (*conn, func()) {
 		c := newConn(s, nc)
-		if !s.track(c) {
-			nc.Close()
-			return nil
-		}
-		go func() {
-			defer s.untrack(c)
-			c.serve()
-		}()
-	}
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
-
-func (s *Server) track(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.active[c] = struct{}{}
-	s.wg.Add(1)
-	return true
-}
-
-func (s *Server) untrack(c *conn) {
-	s.mu.Lock()
-	delete(s.active, c)
-	s.mu.Unlock()
-	s.wg.Done()
+		return c, c.serve
+	})
 }
 
 // Shutdown stops accepting, asks every connection to end (each says
 // "* BYE" at its next read), and waits for them until ctx is done, after
 // which the remaining connections are closed.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	for c := range s.active {
-		c.wake()
-	}
-	s.mu.Unlock()
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultShutdownGrace)
-		defer cancel()
-	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.active {
-			c.raw.Close()
-		}
-		s.mu.Unlock()
-		<-done
-		return ctx.Err()
-	}
+	return s.group.Shutdown(ctx, defaultShutdownGrace,
+		func(c *conn) { c.wake() },
+		func(c *conn) { c.raw.Close() })
 }

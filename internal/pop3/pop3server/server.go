@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/drain"
 	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/store"
@@ -153,12 +154,11 @@ type Server struct {
 	conns  *observe.Conns
 	random uint32 // per-start part of APOP timestamps
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	active    map[*conn]struct{}
-	closing   bool
-	sessions  int // connections counted against MaxSessions
-	wg        sync.WaitGroup
+	// group holds the listeners and live connections, for Shutdown.
+	group *drain.Group[*conn]
+
+	mu       sync.Mutex
+	sessions int // connections counted against MaxSessions
 }
 
 // New returns a Server. It fails when a required option is missing.
@@ -192,7 +192,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts: opts, log: opts.Logger, stats: opts.Stats, conns: opts.Conns,
-		listeners: map[net.Listener]struct{}{}, active: map[*conn]struct{}{},
+		group: drain.New[*conn](),
 	}
 	if s.stats == nil {
 		s.stats = observe.NewStats(opts.Clock)
@@ -212,61 +212,10 @@ func (s *Server) Stats() *observe.Stats { return s.stats }
 // Serve accepts connections on ln until ln fails, ctx ends or Shutdown is
 // called. It returns nil after Shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil
-	}
-	s.listeners[ln] = struct{}{}
-	s.mu.Unlock()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, ln)
-		s.mu.Unlock()
-	}()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing || ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
-			return fmt.Errorf("accept: %w", err)
-		}
-		if !s.startConn(nc) {
-			nc.Close()
-			return nil
-		}
-	}
-}
-
-// startConn registers and starts a connection; false once shutting down.
-func (s *Server) startConn(nc net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	c := newConn(s, nc)
-	s.active[c] = struct{}{}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		c.serve()
-		s.mu.Lock()
-		delete(s.active, c)
-		s.mu.Unlock()
-	}()
-	return true
+	return s.group.Serve(ctx, ln, "pop3", func(nc net.Conn) (*conn, func()) {
+		c := newConn(s, nc)
+		return c, c.serve
+	})
 }
 
 // acquireSession counts a session against MaxSessions.
@@ -290,31 +239,7 @@ func (s *Server) releaseSession() {
 // and when ctx ends first closes the rest and returns ctx's error. A ctx
 // without deadline waits 30 s.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	s.mu.Unlock()
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultShutdownGrace)
-		defer cancel()
-	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-	}
-	s.mu.Lock()
-	for c := range s.active {
-		c.nc.Close()
-	}
-	s.mu.Unlock()
-	<-done
-	return ctx.Err()
+	return s.group.Shutdown(ctx, defaultShutdownGrace, nil, func(c *conn) { c.nc.Close() })
 }
 
 // timestamp returns the APOP timestamp of connection cid (RFC 1939 §7):
