@@ -70,11 +70,17 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{}),
 		conns: observe.NewConns(), stats: make(map[string]*observe.Stats),
 	}
+	// SIGHUP is caught from the first moment: its default action ends the
+	// process, and a reload signal sent while the server starts (a log
+	// rotation, an eager script after the banner) must not kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if err := in.start(ctx); err != nil {
 		in.close()
 		return err
 	}
-	err := in.run(ctx)
+	err := in.run(ctx, hup)
 	in.shutdown()
 	return err
 }
@@ -149,14 +155,10 @@ func (in *instance) openLogs() error {
 
 // run waits for the end: a signal, a control-socket shutdown, or a fatal
 // listener error. SIGHUP reloads what can be reloaded.
-func (in *instance) run(ctx context.Context) error {
+func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 	in.events.Event("START", slog.String("version", VersionString()), slog.String("config", in.opts.ConfigPath))
 	in.logger.Info("server started", "version", VersionString(), "config", in.opts.ConfigPath, "quickstart", in.opts.Quickstart)
 	in.printBanner()
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	reclaim := time.NewTicker(reclaimInterval)
 	defer reclaim.Stop()
 	for {
