@@ -168,10 +168,30 @@ func (c *conn) cmdRename(ctx context.Context, tag string, dec *imapwire.Decoder)
 	if err := c.sess.RenameMailbox(ctx, from, to); err != nil {
 		return err
 	}
-	if c.sel != nil && c.sel.name == from && from != store.MailboxInbox {
-		c.sel.name = to
+	if c.sel != nil && c.sel.name == from {
+		if from == store.MailboxInbox {
+			c.inboxEmptied()
+		} else {
+			c.sel.name = to
+		}
 	}
 	return nil
+}
+
+// inboxEmptied updates the view of a selected INBOX that this session's
+// RENAME INBOX just emptied: RFC 9051 §6.3.6 moves every message to the new
+// mailbox and leaves INBOX selected and empty. A session gets no events of
+// its own changes, so the view applies the expunge itself; the command's
+// epilogue then sends the EXPUNGE responses.
+func (c *conn) inboxEmptied() {
+	uids := make([]store.UID, 0, len(c.sel.msgs)+len(c.sel.hidden))
+	for _, m := range c.sel.msgs {
+		uids = append(uids, m.UID)
+	}
+	for _, in := range c.sel.hidden {
+		uids = append(uids, in.UID)
+	}
+	c.sel.apply(store.ChangeExpunge{Mailbox: c.sel.id, UIDs: uids})
 }
 
 // cmdSubscribe: RFC 9051 §6.3.7.
