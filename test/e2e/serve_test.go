@@ -22,6 +22,7 @@ type server struct {
 	banner []string
 	stderr *syncWriter
 	done   chan error
+	exit   *int // the exit code, once wait has seen it
 }
 
 // startServe runs postern serve in dir and waits for its banner's last
@@ -82,15 +83,19 @@ func pipeReader(lines <-chan string) io.Reader {
 // wait waits for the server to exit and returns its exit code.
 func (s *server) wait() int {
 	s.t.Helper()
+	if s.exit != nil {
+		return *s.exit // waited for already (a test, then its cleanup)
+	}
 	select {
 	case err := <-s.done:
+		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		}
-		if err != nil {
+			code = ee.ExitCode()
+		} else if err != nil {
 			s.t.Fatal(err)
 		}
-		return 0
+		s.exit = &code
+		return code
 	case <-time.After(60 * time.Second):
 		s.t.Fatal("server did not exit within 60s")
 		return -1
