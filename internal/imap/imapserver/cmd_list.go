@@ -146,14 +146,7 @@ func (c *conn) execList(ctx context.Context, a *listArgs) error {
 			entries[s] = &listEntry{name: s, subscribed: true}
 		}
 	}
-	// Parents of existing names that do not exist themselves.
-	for name := range entries {
-		for p := parentOf(name); p != ""; p = parentOf(p) {
-			if _, ok := entries[p]; !ok {
-				entries[p] = &listEntry{name: p, implied: true}
-			}
-		}
-	}
+	addParents(entries)
 	names := make([]string, 0, len(entries))
 	for n, e := range entries {
 		names = append(names, n)
@@ -178,6 +171,41 @@ func (c *conn) execList(ctx context.Context, a *listArgs) error {
 		}
 	}
 	return nil
+}
+
+// addParents adds the parents of names that do not exist themselves. A
+// parent of an existing mailbox is implied: plain LIST shows it
+// \Noselect. A parent only of subscriptions to names that do not exist
+// is shown by LIST (SUBSCRIBED RECURSIVEMATCH) alone (RFC 5258 §3.5);
+// plain LIST does not show it, as RFC 9051 §6.3.9 lists existing names
+// and their hierarchy only.
+func addParents(entries map[string]*listEntry) {
+	names := make([]string, 0, len(entries))
+	for name := range entries {
+		names = append(names, name)
+	}
+	// Existing mailboxes first, so their parents are marked implied even
+	// when a subscription-only name shares them.
+	slices.SortFunc(names, func(a, b string) int {
+		ea, eb := entries[a].mb != nil, entries[b].mb != nil
+		if ea != eb {
+			if ea {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range names {
+		exists := entries[name].mb != nil
+		for p := parentOf(name); p != ""; p = parentOf(p) {
+			if e, ok := entries[p]; !ok {
+				entries[p] = &listEntry{name: p, implied: exists}
+			} else if exists && e.mb == nil {
+				e.implied = true
+			}
+		}
+	}
 }
 
 // listSelected applies the selection options to an entry.
@@ -229,9 +257,16 @@ func (c *conn) writeListEntry(a *listArgs, e *listEntry, shown string, children 
 	c.enc.crlf()
 }
 
+// hasChildren reports whether an existing mailbox lies below name: a
+// subscription to a name that does not exist is no child (RFC 5258 §4).
 func hasChildren(sorted []string, name string, entries map[string]*listEntry) bool {
 	i, _ := slices.BinarySearch(sorted, name+"/")
-	return i < len(sorted) && strings.HasPrefix(sorted[i], name+"/")
+	for ; i < len(sorted) && strings.HasPrefix(sorted[i], name+"/"); i++ {
+		if entries[sorted[i]].mb != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // parentOf returns the name one level up, or "".
@@ -291,10 +326,51 @@ func (c *conn) cmdLsub(ctx context.Context, tag string, dec *imapwire.Decoder) e
 	if err != nil {
 		return fmt.Errorf("list subscriptions: %w", err)
 	}
-	for _, s := range subs {
-		if shown, ok := c.imapName(s); ok && matchMailbox(ref+pat, shown) {
-			c.enc.raw(`* LSUB () "/" `).mailbox(shown).crlf()
+	matches := func(name string) (string, bool) {
+		shown, ok := c.imapName(name)
+		return shown, ok && matchMailbox(ref+pat, shown)
+	}
+	for _, e := range lsubEntries(subs, func(name string) bool { _, ok := matches(name); return ok }) {
+		shown, _ := matches(e.name)
+		attrs := []string{}
+		if e.noselect {
+			attrs = append(attrs, `\Noselect`)
 		}
+		c.enc.raw("* LSUB ").flagList(attrs).raw(` "/" `).mailbox(shown).crlf()
 	}
 	return nil
+}
+
+// lsubEntry is a name LSUB returns: a subscription, or an unsubscribed
+// parent standing in for subscriptions the pattern does not reach.
+type lsubEntry struct {
+	name     string
+	noselect bool
+}
+
+// lsubEntries returns, in name order, the subscriptions that match and the
+// unsubscribed parents that match while some subscription below them does
+// not, flagged \Noselect: RFC 3501 §6.3.9 has LSUB "" % return "foo" when
+// only "foo/bar" is subscribed, and LSUB "" * return "foo/bar" alone.
+func lsubEntries(subs []string, matches func(string) bool) []lsubEntry {
+	subscribed := make(map[string]bool, len(subs))
+	for _, s := range subs {
+		subscribed[s] = true
+	}
+	var out []lsubEntry
+	parents := map[string]bool{}
+	for _, s := range subs {
+		if matches(s) {
+			out = append(out, lsubEntry{name: s})
+			continue
+		}
+		for p := parentOf(s); p != "" && !subscribed[p]; p = parentOf(p) {
+			if !parents[p] && matches(p) {
+				parents[p] = true
+				out = append(out, lsubEntry{name: p, noselect: true})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b lsubEntry) int { return strings.Compare(a.name, b.name) })
+	return out
 }
