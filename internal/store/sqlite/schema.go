@@ -132,6 +132,17 @@ func migrateOne(ctx context.Context, db *sql.DB, from int) error {
 		return err
 	}
 	defer tx.Rollback()
+	// The transaction holds the write lock (the write pool's transactions
+	// are IMMEDIATE): read the version again under it, since another process
+	// opening the same fresh index (`postern serve` and `postern user add`
+	// started together) may have migrated it after migrate read it.
+	var cur int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+		return err
+	}
+	if cur > from {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, migrations[from]); err != nil {
 		return err
 	}
