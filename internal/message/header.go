@@ -239,16 +239,29 @@ func unfold(b []byte) string {
 	if bytes.IndexByte(b, '\n') < 0 {
 		return string(bytes.Trim(b, " \t\r"))
 	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		switch {
-		case b[i] == '\n':
-		case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
-		default:
-			out = append(out, b[i])
+	return string(AppendUnfolded(make([]byte, 0, len(b)), b))
+}
+
+// AppendUnfolded appends to dst the unfolded value of a raw field value,
+// the same bytes Field.Value returns for it, without allocating when dst
+// has room (SEARCH reuses one buffer for every field).
+func AppendUnfolded(dst, raw []byte) []byte {
+	start := len(dst)
+	for len(raw) > 0 {
+		nl := bytes.IndexByte(raw, '\n')
+		if nl < 0 {
+			dst = append(dst, raw...)
+			break
 		}
+		line := raw[:nl]
+		if nl > 0 && line[nl-1] == '\r' {
+			line = line[:nl-1]
+		}
+		dst = append(dst, line...)
+		raw = raw[nl+1:]
 	}
-	return string(bytes.Trim(out, " \t\r"))
+	n := copy(dst[start:], bytes.Trim(dst[start:], " \t\r"))
+	return dst[:start+n]
 }
 
 // DecodeHeaderText decodes the RFC 2047 encoded words in an unstructured

@@ -21,3 +21,25 @@ type ExpungeLogger interface {
 type ContentSharer interface {
 	ContentID(ctx context.Context, mailbox MailboxID, uid UID) (string, error)
 }
+
+// ContentRef opens one message's stored content without another index
+// lookup. Stored content is immutable, so a ref stays good for as long as
+// its content exists; once the content is reclaimed (after the message
+// was expunged), Open fails with ErrNoSuchMessage. Open is safe for
+// concurrent use, unlike the Session that gave the ref.
+type ContentRef interface {
+	Open() (Content, error)
+}
+
+// ContentLocator is implemented by sessions that can resolve the content
+// of many messages in one index read, for sessions that then read them
+// one after another: POP3 resolves its whole snapshot at login, IMAP
+// FETCH a window of messages ahead of the client.
+type ContentLocator interface {
+	// ContentRefs calls fn, in ascending UID order, for each UID of uids
+	// present in the mailbox. ErrNoSuchMailbox when the mailbox is not
+	// one of the session's account.
+	ContentRefs(ctx context.Context, mailbox MailboxID, uids []UID, fn func(UID, ContentRef) error) error
+	// MessageDataRefs is MessageData with each message's ContentRef.
+	MessageDataRefs(ctx context.Context, mailbox MailboxID, uids []UID, fn func(MessageData, ContentRef) error) error
+}

@@ -55,10 +55,20 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 			return err
 		}
 	}
+	write := func() error { return c.writeBatches(ctx, targets, plan, seen) }
+	if plan.needContent {
+		return c.enc.withBulkWriter(write)
+	}
+	return write()
+}
+
+// writeBatches loads and writes the targets' responses, fetchBatch
+// messages at a time.
+func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPlan, seen map[store.UID]bool) error {
 	expungeIssued := false
 	for start := 0; start < len(targets); start += fetchBatch {
 		batch := targets[start:min(start+fetchBatch, len(targets))]
-		data, err := c.loadData(ctx, batch, plan.needData)
+		data, err := c.loadStored(ctx, batch, plan)
 		if err != nil {
 			return err
 		}
@@ -67,7 +77,7 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 				t.msgEntry = c.sel.msgs[i] // flags after markSeen
 			}
 			d, ok := data[t.UID]
-			if plan.needData && !ok {
+			if plan.needData && (!ok || t.gone) {
 				expungeIssued = true
 				continue
 			}
@@ -165,11 +175,36 @@ func (c *conn) loadData(ctx context.Context, batch []target, need bool) (map[sto
 	return out, nil
 }
 
+// loadStored is loadData for FETCH. When bodies are sent and the store
+// offers content refs, it loads them with the structure, through the
+// read-ahead window, so that no message costs an index query of its own.
+func (c *conn) loadStored(ctx context.Context, batch []target, plan fetchPlan) (map[store.UID]storedMsg, error) {
+	loc, ok := c.sess.(store.ContentLocator)
+	if !ok || !plan.needContent {
+		data, err := c.loadData(ctx, batch, plan.needData)
+		if data == nil {
+			return nil, err
+		}
+		out := make(map[store.UID]storedMsg, len(data))
+		for u, d := range data {
+			out[u] = storedMsg{data: d}
+		}
+		return out, nil
+	}
+	uids := uidsOf(batch)
+	if len(uids) == 0 {
+		return map[store.UID]storedMsg{}, nil
+	}
+	c.sel.ahead.forget(c.sess.Changes())
+	return c.sel.ahead.load(ctx, loc, c.sel, uids)
+}
+
 // writeFetch writes one FETCH response.
-func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store.MessageData, seenSet bool) error {
+func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d storedMsg, seenSet bool) error {
 	var mv *msgView
 	if plan.needData {
-		mv = c.s.view.view(t.MessageInfo, &d)
+		mv = c.s.view.view(t.MessageInfo, &d.data)
+		mv.ref = d.ref
 	} else {
 		mv = c.s.view.view(t.MessageInfo, nil)
 	}

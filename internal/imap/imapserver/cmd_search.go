@@ -1,7 +1,6 @@
 package imapserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,32 +53,9 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error) {
 	all, _ := c.sel.resolve(imapwire.SeqSet{Ranges: []imapwire.SeqRange{{Start: 1, Stop: imapwire.Star}}}, false)
 	hdr, body := key.needs()
-	hdr = hdr || key.usesSize() && c.s.view.needsData()
-	var out []target
-	for start := 0; start < len(all); start += fetchBatch {
-		batch := all[start:min(start+fetchBatch, len(all))]
-		data, err := c.loadData(ctx, batch, hdr || body)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range batch {
-			sm := &searchMsg{c: c, t: t, total: uint32(len(c.sel.msgs)), ctx: ctx}
-			if d, ok := data[t.UID]; ok {
-				sm.data = &d
-			} else if hdr || body {
-				continue // expunged meanwhile
-			}
-			ok, err := sm.match(key)
-			sm.close()
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, t)
-			}
-		}
-	}
-	return out, nil
+	needData := hdr || body || key.usesSize() && c.s.view.needsData()
+	key.prepare(c.sel)
+	return c.searchBatches(ctx, key, all, needData, key.readsFiles())
 }
 
 // writeSearch writes SEARCH or ESEARCH and saves the result for "$".
@@ -148,9 +124,13 @@ func savedResult(matched []target, ret []string) []store.UID {
 }
 
 // searchMsg evaluates keys against one message, loading its header and
-// text only when a key needs them.
+// text only when a key needs them. It may run on a SEARCH worker
+// goroutine (search_exec.go): it reads c but never changes it, and opens
+// files through sess.
 type searchMsg struct {
 	c     *conn
+	sess  store.Session
+	sc    *searchScratch
 	ctx   context.Context
 	t     target
 	total uint32
@@ -190,10 +170,8 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 	case "NOT":
 		ok, err := m.match(k.kids[0])
 		return !ok, err
-	case "SEQ":
-		return m.inSet(k, false), nil
-	case "UID":
-		return m.inSet(k, true), nil
+	case "SEQ", "UID":
+		return k.members[m.t.UID], nil
 	case "KEYWORD":
 		return in.Flags.Has(k.field), nil
 	case "UNKEYWORD":
@@ -218,30 +196,17 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 	case "HEADER":
 		return m.headerContains(k.field, k.str)
 	case "BODY":
-		return m.bodyContains(k.str)
+		return m.bodyContains(k.folded)
 	case "TEXT":
-		if ok, err := m.headerText(k.str); ok || err != nil {
+		if ok, err := m.headerText(k); ok || err != nil {
 			return ok, err
 		}
-		return m.bodyContains(k.str)
+		return m.bodyContains(k.folded)
 	}
 	if fk, ok := flagKeys[k.op]; ok {
 		return in.Flags.Has(fk.flag) == fk.set, nil
 	}
 	return false, fmt.Errorf("search key %s not evaluated", k.op)
-}
-
-// inSet reports whether the message is in a SEQ or UID key's set. The set
-// is resolved once per key and kept on it.
-func (m *searchMsg) inSet(k *searchKey, uid bool) bool {
-	if k.members == nil {
-		k.members = map[store.UID]bool{}
-		ts, _ := m.c.sel.resolve(k.set, uid)
-		for _, t := range ts {
-			k.members[t.UID] = true
-		}
-	}
-	return k.members[m.t.UID]
 }
 
 // dateOf drops the time of day: SEARCH compares dates only (RFC 9051
@@ -251,7 +216,7 @@ func dateOf(t time.Time) time.Time {
 	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 }
 
-// open opens the view of the message and reads its header.
+// header opens the view of the message and reads its header.
 func (m *searchMsg) header() (message.Header, error) {
 	if m.hdrOK {
 		return m.hdr, nil
@@ -262,14 +227,15 @@ func (m *searchMsg) header() (message.Header, error) {
 	if m.mv == nil {
 		m.mv = m.c.s.view.view(m.t.MessageInfo, m.data)
 	}
-	if err := m.mv.open(m.ctx, m.c.sess, m.c.sel.id); err != nil {
+	if err := m.mv.open(m.ctx, m.sess, m.c.sel.id); err != nil {
 		if errors.Is(err, store.ErrNoSuchMessage) {
 			m.hdrOK = true
 			return nil, nil
 		}
 		return nil, err
 	}
-	h, err := message.ReadHeader(io.NewSectionReader(m.mv.readerAt(), 0, m.mv.topHeaderLen()), maxHeaderFieldsRead)
+	hr := io.NewSectionReader(m.mv.readerAt(), 0, m.mv.topHeaderLen())
+	h, err := message.ReadHeader(m.sc.headerReader(hr), maxHeaderFieldsRead)
 	if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
@@ -297,15 +263,15 @@ func (m *searchMsg) headerContains(field, s string) (bool, error) {
 	return false, nil
 }
 
-// headerText: any header line contains s (TEXT's header half).
-func (m *searchMsg) headerText(s string) (bool, error) {
+// headerText: any header line, as "Name: decoded value", contains the
+// key's string case-insensitively (TEXT's header half).
+func (m *searchMsg) headerText(k *searchKey) (bool, error) {
 	h, err := m.header()
 	if err != nil {
 		return false, err
 	}
-	needle := strings.ToLower(s)
 	for _, f := range h {
-		if strings.Contains(strings.ToLower(f.Name+": "+message.DecodeHeaderText(f.Value())), needle) {
+		if m.sc.fieldTextContains(f, k.lower, k.lowerBytes) {
 			return true, nil
 		}
 	}
@@ -340,12 +306,13 @@ func (m *searchMsg) sentDate(k *searchKey) (bool, error) {
 }
 
 // bodyContains searches the text parts of the message, with their
-// transfer encoding removed and converted to UTF-8, streaming.
-func (m *searchMsg) bodyContains(s string) (bool, error) {
+// transfer encoding removed and converted to UTF-8, streaming. needle is
+// ASCII lower-cased.
+func (m *searchMsg) bodyContains(needle []byte) (bool, error) {
 	if _, err := m.header(); err != nil || m.mv == nil || m.mv.content == nil {
 		return false, err
 	}
-	return m.partContains(m.mv.part, foldASCII([]byte(s)))
+	return m.partContains(m.mv.part, needle)
 }
 
 func (m *searchMsg) partContains(p *message.Part, needle []byte) (bool, error) {
@@ -373,38 +340,5 @@ func (m *searchMsg) partContains(p *message.Part, needle []byte) (bool, error) {
 			r = cr
 		}
 	}
-	return streamContains(r, needle), nil
-}
-
-// streamContains reports whether r contains needle (already ASCII
-// lower-cased), comparing ASCII case-insensitively, in bounded memory.
-func streamContains(r io.Reader, needle []byte) bool {
-	if len(needle) == 0 {
-		return true
-	}
-	buf := make([]byte, 0, 64*1024+len(needle))
-	chunk := make([]byte, 64*1024)
-	for {
-		n, err := r.Read(chunk)
-		buf = append(buf, foldASCII(chunk[:n])...)
-		if bytes.Contains(buf, needle) {
-			return true
-		}
-		if keep := len(needle) - 1; len(buf) > keep {
-			buf = append(buf[:0], buf[len(buf)-keep:]...)
-		}
-		if err != nil {
-			return false
-		}
-	}
-}
-
-// foldASCII lower-cases ASCII letters in place and returns b.
-func foldASCII(b []byte) []byte {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return b
+	return m.sc.contains(r, needle), nil
 }

@@ -23,7 +23,12 @@ type searchKey struct {
 	num   int64
 	set   imapwire.SeqSet
 
-	members map[store.UID]bool // SEQ and UID: the resolved set, filled on first use
+	// Filled by prepare, before any message is evaluated, so that SEARCH
+	// workers only read the tree.
+	members    map[store.UID]bool // SEQ and UID: the resolved set
+	lower      string             // strings.ToLower(str): TEXT's header half
+	lowerBytes []byte             // lower as bytes
+	folded     []byte             // str with ASCII letters lower-cased: BODY, TEXT
 }
 
 // searchArgs is a parsed SEARCH command.
@@ -240,6 +245,43 @@ func (k *searchKey) usesSize() bool {
 	}
 	for _, kid := range k.kids {
 		if kid.usesSize() {
+			return true
+		}
+	}
+	return false
+}
+
+// prepare resolves what every message's evaluation shares: the sets of
+// SEQ and UID keys (against the view as it is now) and the lower-cased
+// strings of BODY and TEXT.
+func (k *searchKey) prepare(sel *selected) {
+	switch k.op {
+	case "SEQ", "UID":
+		k.members = map[store.UID]bool{}
+		ts, _ := sel.resolve(k.set, k.op == "UID")
+		for _, t := range ts {
+			k.members[t.UID] = true
+		}
+	case "BODY", "TEXT":
+		k.lower = strings.ToLower(k.str)
+		k.lowerBytes = []byte(k.lower)
+		k.folded = foldASCII([]byte(k.str))
+	}
+	for _, kid := range k.kids {
+		kid.prepare(sel)
+	}
+}
+
+// readsFiles reports whether the key reads message files as a rule: BODY,
+// TEXT and HEADER. (The envelope keys read the header only for a message
+// without a stored envelope.)
+func (k *searchKey) readsFiles() bool {
+	switch k.op {
+	case "BODY", "TEXT", "HEADER":
+		return true
+	}
+	for _, kid := range k.kids {
+		if kid.readsFiles() {
 			return true
 		}
 	}

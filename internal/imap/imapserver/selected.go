@@ -40,6 +40,7 @@ type selected struct {
 	deleted   bool                // the mailbox was deleted by another session
 	kwNew     []string            // keywords in use in the view not announced in FLAGS yet
 	cap       int
+	ahead     readAhead // stored data FETCH read ahead of the client
 }
 
 // newSelected builds the view from the store's message list.
@@ -219,6 +220,9 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		sel.apply(ch)
 	}
 	if allowExpunge {
+		// Only FETCH, STORE and SEARCH keep the read-ahead window: a
+		// connection that goes on to IDLE or NOOP holds none.
+		sel.ahead = readAhead{}
 		for i := len(sel.msgs) - 1; i >= 0; i-- {
 			if sel.msgs[i].gone {
 				c.enc.raw("* ").num(uint32(i + 1)).raw(" EXPUNGE").crlf()

@@ -46,8 +46,9 @@ type msgView struct {
 	hdrEnd  int64         // stored bytes the header replaces: [0, hdrEnd)
 	shift   int64         // view offset minus stored offset, for body bytes
 	size    int64
-	lines   int64         // Mail11 own-header messages: -1 until the stored header's lines are added to BodyLines
-	content store.Content // opened lazily
+	lines   int64            // Mail11 own-header messages: -1 until the stored header's lines are added to BodyLines
+	content store.Content    // opened lazily
+	ref     store.ContentRef // opens content without an index query; nil: ask the session
 
 	storedHeaderEnd int64 // Mail11: end of the stored top-level header
 }
@@ -136,7 +137,13 @@ func (mv *msgView) open(ctx context.Context, sess store.Session, mbox store.Mail
 	if mv.content != nil {
 		return nil
 	}
-	ct, err := sess.OpenContent(ctx, mbox, mv.info.UID)
+	var ct store.Content
+	var err error
+	if mv.ref != nil {
+		ct, err = mv.ref.Open()
+	} else {
+		ct, err = sess.OpenContent(ctx, mbox, mv.info.UID)
+	}
 	if err != nil {
 		return fmt.Errorf("open message %d: %w", mv.info.UID, err)
 	}

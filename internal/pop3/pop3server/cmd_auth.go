@@ -265,6 +265,7 @@ func (c *conn) login(ctx context.Context, mech string, acct store.Account, text 
 	}
 	c.account = acct
 	c.setState(stateTransaction)
+	c.growWriter()
 	c.s.stats.AddUser(acct.Name)
 	c.s.conns.SetUser(c.cid, acct.Name)
 	c.log = c.log.With(slog.String("user", acct.Name))

@@ -205,7 +205,13 @@ func (c *conn) openMessage(ctx context.Context, n int, m *message) (store.Conten
 	if m.gone {
 		return nil, errGone(n)
 	}
-	content, err := c.session.OpenContent(ctx, c.drop.mailbox.ID, m.info.UID)
+	var content store.Content
+	var err error
+	if m.ref != nil {
+		content, err = m.ref.Open()
+	} else {
+		content, err = c.session.OpenContent(ctx, c.drop.mailbox.ID, m.info.UID)
+	}
 	if errors.Is(err, store.ErrNoSuchMessage) {
 		m.gone = true
 		return nil, errGone(n)

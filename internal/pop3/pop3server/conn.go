@@ -89,6 +89,21 @@ func (w deadlineWriter) Write(p []byte) (int, error) {
 	return w.c.nc.Write(p)
 }
 
+// sessionWriteBuffer is the write buffer of a logged-in session: most
+// messages fit, so a RETR (status line, message, terminator) leaves in one
+// write, which the 4 KiB buffer of the AUTHORIZATION state would split in
+// several. Only authenticated sessions hold it.
+const sessionWriteBuffer = 64 << 10
+
+// growWriter moves to the session's write buffer after login. The login
+// reply is not written yet; a command line sent ahead of it (RFC 2449
+// PIPELINING) may be, so the old buffer is flushed first. Its error, if
+// any, comes back from the new writer's flush: the connection is the same.
+func (c *conn) growWriter() {
+	c.bw.Flush()
+	c.bw = bufio.NewWriterSize(deadlineWriter{c}, sessionWriteBuffer)
+}
+
 // serve runs the connection to its end.
 func (c *conn) serve() {
 	defer c.finish()
@@ -199,11 +214,13 @@ func (c *conn) readFailed(err error) bool {
 func (c *conn) finish() {
 	c.cancel()
 	c.closeMaildrop()
-	c.nc.Close()
+	// The session slot is free before the client can see the close, so
+	// a client that reconnects at once is not refused (Maximum-Threads).
 	if c.counted {
 		c.s.stats.ConnClosed(c.how)
 		c.s.releaseSession()
 	}
+	c.nc.Close()
 	c.s.conns.Remove(c.cid)
 	c.trace.Close()
 	c.log.Log(context.Background(), observe.LevelThread, "pop3 connection closed", slog.Int("commands", c.nCmds))

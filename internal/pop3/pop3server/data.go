@@ -1,6 +1,8 @@
 package pop3server
 
 import (
+	"bufio"
+	"bytes"
 	"io"
 	"log/slog"
 )
@@ -13,7 +15,9 @@ import (
 func (c *conn) sendMessage(prefix []byte, content io.Reader) error {
 	sw := &stuffer{w: c.bw, bol: true, trace: c.trace.ServerData}
 	sw.Write(prefix)
-	if _, err := io.Copy(sw, content); err != nil {
+	buf := c.s.copyBuf()
+	defer c.s.bufs.Put(buf)
+	if _, err := io.CopyBuffer(sw, content, *buf); err != nil {
 		if sw.err == nil {
 			// The +OK is out: the only clean way left is to close.
 			c.log.LogAttrs(c.ctx, slog.LevelError, "pop3 read message content failed", slog.Any("err", err))
@@ -30,14 +34,34 @@ func (c *conn) sendMessage(prefix []byte, content io.Reader) error {
 	return nil
 }
 
+// copyBufSize is the size of the buffers message content is read
+// through: one read takes in most messages whole.
+const copyBufSize = 64 << 10
+
+// copyBuf returns a buffer for reading message content; give it back to
+// s.bufs.
+func (s *Server) copyBuf() *[]byte {
+	if b, ok := s.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, copyBufSize)
+	return &b
+}
+
 // stuffer is a writer that doubles a "." at the start of a line.
 type stuffer struct {
-	w     io.Writer
+	w     *bufio.Writer
 	bol   bool // the next byte starts a line
 	err   error
 	trace func([]byte)
 }
 
+// lineDot is where byte-stuffing applies inside a chunk: a line that
+// starts with ".".
+const lineDot = "\n."
+
+// Write copies p, inserting a "." before every line that starts with
+// one. Runs of lines without such a start go out in one write.
 func (s *stuffer) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
@@ -45,25 +69,28 @@ func (s *stuffer) Write(p []byte) (int, error) {
 	s.trace(p)
 	n := len(p)
 	for len(p) > 0 {
-		if s.bol && p[0] == '.' {
-			if _, s.err = s.w.Write([]byte{'.'}); s.err != nil {
-				return 0, errIO
-			}
+		if s.bol && p[0] == '.' && s.err == nil {
+			s.err = s.w.WriteByte('.')
 		}
-		i := 0
-		for i < len(p) && p[i] != '\n' {
-			i++
+		i := bytes.Index(p, []byte(lineDot))
+		if i < 0 {
+			s.put(p)
+			s.bol = p[len(p)-1] == '\n'
+			break
 		}
-		if i < len(p) {
-			i++ // include the LF
-			s.bol = true
-		} else {
-			s.bol = false
-		}
-		if _, s.err = s.w.Write(p[:i]); s.err != nil {
-			return 0, errIO
-		}
-		p = p[i:]
+		s.put(p[:i+1])
+		p = p[i+1:]
+		s.bol = true
+	}
+	if s.err != nil {
+		return 0, errIO
 	}
 	return n, nil
+}
+
+// put writes p unless an earlier write failed.
+func (s *stuffer) put(p []byte) {
+	if s.err == nil {
+		_, s.err = s.w.Write(p)
+	}
 }

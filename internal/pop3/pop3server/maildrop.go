@@ -20,13 +20,14 @@ import (
 type message struct {
 	info    store.MessageInfo
 	uidl    string
-	prefix  []byte // header bytes the view sends before the stored content
-	skip    int64  // octets at the start of the stored content the view leaves out
-	body    int64  // offset in the stored content where TOP counts body lines; -1: ask the store
-	size    int64  // octets RETR sends before dot-stuffing: prefix + content[skip:]
-	deleted bool   // DELE'd in this session; undone by RSET
-	read    bool   // RETR'd in this session
-	gone    bool   // expunged or moved away by another session
+	ref     store.ContentRef // opens the content without an index query; nil: ask the store
+	prefix  []byte           // header bytes the view sends before the stored content
+	skip    int64            // octets at the start of the stored content the view leaves out
+	body    int64            // offset in the stored content where TOP counts body lines; -1: ask the store
+	size    int64            // octets RETR sends before dot-stuffing: prefix + content[skip:]
+	deleted bool             // DELE'd in this session; undone by RSET
+	read    bool             // RETR'd in this session
+	gone    bool             // expunged or moved away by another session
 }
 
 // maildrop is the snapshot of the served mailbox taken at login (RFC
@@ -237,8 +238,42 @@ func (c *conn) openMaildrop(ctx context.Context, acct store.Account) (err error)
 		c.view(m, in)
 		drop.msgs[i] = m
 	}
+	if err := resolveContent(ctx, sess, drop); err != nil {
+		return err
+	}
 	sess.Changes().Take()
 	c.session, c.drop = sess, drop
+	return nil
+}
+
+// resolveContent finds the content of every message of the snapshot in
+// one store read, when the store can, so that RETR and TOP open a message
+// without an index query each: the maildrop is fixed for the session (RFC
+// 1939 §4) and stored content never changes. A message missing from the
+// answer keeps no ref and is looked up when read.
+func resolveContent(ctx context.Context, sess store.Session, drop *maildrop) error {
+	loc, ok := sess.(store.ContentLocator)
+	if !ok || len(drop.msgs) == 0 {
+		return nil
+	}
+	uids := make([]store.UID, len(drop.msgs))
+	for i, m := range drop.msgs {
+		uids[i] = m.info.UID
+	}
+	// Both lists ascend by UID (Session.Messages, ContentRefs): one walk.
+	next := 0
+	err := loc.ContentRefs(ctx, drop.mailbox.ID, uids, func(uid store.UID, ref store.ContentRef) error {
+		for next < len(drop.msgs) && drop.msgs[next].info.UID < uid {
+			next++
+		}
+		if next < len(drop.msgs) && drop.msgs[next].info.UID == uid {
+			drop.msgs[next].ref = ref
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("resolve message content: %w", err)
+	}
 	return nil
 }
 

@@ -159,6 +159,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions int // connections counted against MaxSessions
+
+	bufs sync.Pool // *[]byte of copyBufSize, for RETR and TOP
 }
 
 // New returns a Server. It fails when a required option is missing.

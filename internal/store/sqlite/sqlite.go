@@ -161,9 +161,6 @@ func (s *Store) open(ctx context.Context) error {
 	if s.stmtMessageData1, err = s.rdb.PrepareContext(ctx, messageData1SQL); err != nil {
 		return err
 	}
-	if s.stmtMessageData1, err = s.rdb.PrepareContext(ctx, messageData1SQL); err != nil {
-		return err
-	}
 
 	if exclusive {
 		// No other process has the store open: whatever is in tmp/ and
