@@ -350,6 +350,38 @@ func TestThrottleInLogin(t *testing.T) {
 	}
 }
 
+// TestCheckNameThrottled: probing names with FRIENDLY POP3 USER is held
+// back like guessing passwords, and slows later password attempts from the
+// same address; a known name counts nothing.
+func TestCheckNameThrottled(t *testing.T) {
+	e := newTestEnv(t)
+	e.addUser(t, "alice", "pw")
+	ctx := context.Background()
+	for range 3 {
+		if err := e.auth.CheckName(ctx, "alice", connFrom(addrA)); err != nil {
+			t.Fatalf("CheckName(alice) = %v", err)
+		}
+	}
+	if got := e.recordedSleeps(); len(got) != 0 {
+		t.Fatalf("known names were throttled: %v", got)
+	}
+	for _, name := range []string{"bob", "carol", "dave", "a b"} {
+		if err := e.auth.CheckName(ctx, name, connFrom(addrA)); !errors.Is(err, ErrUnknownUser) {
+			t.Fatalf("CheckName(%q) = %v, want ErrUnknownUser", name, err)
+		}
+	}
+	// Names 1-3 are free (0, 1, 2 earlier failures); the fourth waits 1s,
+	// and a password attempt after them 2s.
+	e.auth.Login(ctx, "alice", "pw", connFrom(addrA))
+	want := []time.Duration{time.Second, 2 * time.Second}
+	if got := e.recordedSleeps(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("sleeps = %v, want %v", got, want)
+	}
+	if !strings.Contains(e.log.String(), "mech=USER user=bob result=unknown_user") {
+		t.Errorf("the unknown name was not reported:\n%s", e.log.String())
+	}
+}
+
 func TestThrottleContextCanceled(t *testing.T) {
 	e := newTestEnv(t, func(o *Options) { o.Sleep = nil })
 	e.addUser(t, "alice", "pw")

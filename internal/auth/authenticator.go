@@ -52,6 +52,7 @@ type Attempt struct {
 // the registered names that NewMechanism accepts.
 const (
 	MechPassword    = "PASSWORD" // Login: USER/PASS, IMAP LOGIN
+	MechName        = "USER"     // CheckName: POP3 USER in FRIENDLY mode
 	MechAPOP        = "APOP"
 	MechPlain       = "PLAIN"
 	MechLogin       = "LOGIN"
@@ -206,6 +207,27 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 		a.maybeUpgrade(ctx, acct, password, c)
 	}
 	return acct, err
+}
+
+// CheckName reports whether an account of that name exists (nil) or not
+// (ErrUnknownUser), for the original's FRIENDLY POP3 USER reply, which
+// tells an unknown name at once (hp-system §2). Asking is an attempt like
+// any other: it waits out the address's throttle delay, and an unknown
+// name counts as a failure of the address and is reported, so that probing
+// names is as slow as guessing passwords. A known name is not reported:
+// the password that follows is.
+func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) error {
+	at := Attempt{Mechanism: MechName, User: name, Conn: c}
+	if err := a.wait(ctx, &at); err != nil {
+		return err
+	}
+	_, err := a.lookup(ctx, name)
+	if errors.Is(err, ErrUnknownUser) {
+		a.throttle.Failure(c.Remote)
+		at.Err = err
+		a.report(ctx, &at)
+	}
+	return err
 }
 
 // checkPassword verifies password, spending the time of one hash whatever

@@ -41,11 +41,13 @@ func (c *conn) cmdUSER(ctx context.Context, args string) error {
 	if c.s.opts.Security == SecurityFriendly {
 		// FRIENDLY tells an unknown name at once (hp-system §2); SECURE
 		// answers +OK and fails at PASS like any wrong password.
-		if _, err := c.s.opts.Store.Account(ctx, name); err != nil {
-			if !errors.Is(err, store.ErrNoSuchAccount) && !errors.Is(err, store.ErrInvalidName) {
+		// The check is throttled like a password: an unknown name counts
+		// as a failure of the address.
+		if err := c.s.opts.Auth.CheckName(ctx, name, c.connInfo()); err != nil {
+			if !errors.Is(err, auth.ErrUnknownUser) {
 				return fmt.Errorf("look up account: %w", err)
 			}
-			return c.authFailed(mechUser, name, auth.ErrUnknownUser)
+			return c.authFailed(mechUser, name, err)
 		}
 	}
 
