@@ -23,8 +23,9 @@ type canon struct {
 // differ between servers.
 var droppedCodes = map[string]bool{
 	"CAPABILITY": true, // the servers implement different extensions
-	// CONDSTORE (RFC 7162) state is sent by Dovecot without ENABLE only in
-	// some answers; Postern does not implement CONDSTORE (docs/imap.md).
+	// CONDSTORE (RFC 7162) values are per-server counters, and Dovecot
+	// sends HIGHESTMODSEQ on SELECT without ENABLE where Postern waits for
+	// a CONDSTORE-enabling command (docs/imap.md).
 	"HIGHESTMODSEQ": true, "NOMODSEQ": true,
 	// RFC 7162 §3.2.11 / RFC 9051 §7.1: CLOSED is required only of rev2
 	// and QRESYNC servers; a rev1 session may or may not see it.
@@ -300,7 +301,7 @@ func canonFetch(seq string, l []node, opt map[string]string) (map[string]string,
 		v := l[i+1]
 		switch key {
 		case "MODSEQ":
-			continue // CONDSTORE, not implemented by Postern
+			continue // CONDSTORE mod-sequences: per-server counters
 		case "FLAGS":
 			out[key] = canonFlags(v)
 		case "INTERNALDATE":

@@ -51,6 +51,11 @@ var capabilities = []capability{
 	{name: "MULTIAPPEND", postAuth: true, commands: []string{"APPEND"}},
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
 	{name: "UTF8=ACCEPT", postAuth: true, commands: []string{"ENABLE"}},
+	// RFC 7162 §3.1: every command CONDSTORE extends. MODSEQ is part of
+	// store.Session (MessageInfo.ModSeq, FlagRequest.UnchangedSince), so no
+	// optional interface is needed.
+	{name: "CONDSTORE", postAuth: true, commands: []string{"ENABLE", "SELECT", "EXAMINE", "STATUS",
+		"FETCH", "UID FETCH", "STORE", "UID STORE", "SEARCH", "UID SEARCH"}},
 	{name: "APPENDLIMIT", postAuth: true, commands: []string{"APPEND"}},
 }
 

@@ -251,8 +251,8 @@ func (c *conn) loggedIn(ctx context.Context, acct store.Account) error {
 	return nil
 }
 
-// cmdEnable: RFC 5161, with IMAP4rev2 (RFC 9051 §6.3.1) and UTF8=ACCEPT
-// (RFC 6855 §3).
+// cmdEnable: RFC 5161, with IMAP4rev2 (RFC 9051 §6.3.1), UTF8=ACCEPT
+// (RFC 6855 §3) and CONDSTORE (RFC 7162 §3.1).
 func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder) error {
 	var caps []string
 	for dec.SP() {
@@ -283,6 +283,13 @@ func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder)
 				enabled = append(enabled, "UTF8=ACCEPT")
 			}
 			c.utf8 = true
+		case "CONDSTORE":
+			// RFC 7162 §3.1. ENABLE is allowed in the authenticated
+			// state only, so no mailbox is selected: no HIGHESTMODSEQ.
+			if !c.condStore {
+				c.condStore = true
+				enabled = append(enabled, "CONDSTORE")
+			}
 		}
 	}
 	c.dec.SetUTF8(c.utf8)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime/quotedprintable"
+	"slices"
 	"strings"
 
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -36,18 +37,38 @@ type fetchPlan struct {
 	needStructure bool // BODYSTRUCTURE or BODY
 	setsSeen      bool
 	hasFlags      bool
+	hasUID        bool
+	hasModSeq     bool
 }
 
 func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error {
-	var set imapwire.SeqSet
-	var items []imapwire.FetchItem
-	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectSP() && dec.ExpectFetchItems(&items) && dec.ExpectCRLF()) {
+	args := imapwire.ParseFetchArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	plan := planFetch(items, uid, c.s.view.needsData())
-	targets, err := c.sel.resolve(set, uid)
+	if args.Vanished {
+		// RFC 7162 §3.2.6: VANISHED needs QRESYNC, which is not offered.
+		return badf("VANISHED needs QRESYNC")
+	}
+	plan := planFetch(args.Items, uid, c.s.view.needsData())
+	if args.ChangedSince != 0 && !plan.hasModSeq {
+		// RFC 7162 §3.1.4.1: CHANGEDSINCE implies the MODSEQ item.
+		plan.items = append(plan.items, imapwire.FetchItem{Attr: imapwire.FetchModSeq})
+		plan.hasModSeq = true
+	}
+	if plan.hasModSeq {
+		// RFC 7162 §3.1: FETCH MODSEQ and CHANGEDSINCE enable CONDSTORE.
+		if err := c.enableCondStore(ctx); err != nil {
+			return err
+		}
+	}
+	targets, err := c.sel.resolve(args.SeqSet, uid)
 	if err != nil {
 		return err
+	}
+	if args.ChangedSince != 0 {
+		// RFC 7162 §3.1.4.1: only messages whose MODSEQ is greater.
+		targets = slices.DeleteFunc(targets, func(t target) bool { return uint64(t.ModSeq) <= args.ChangedSince })
 	}
 	seen := map[store.UID]bool{}
 	if plan.setsSeen && !c.sel.readOnly {
@@ -99,11 +120,12 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 // on the stored structure (the Mail11 view).
 func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 	p := fetchPlan{items: items}
-	hasUID := false
 	for _, it := range items {
 		switch it.Attr {
 		case imapwire.FetchUID:
-			hasUID = true
+			p.hasUID = true
+		case imapwire.FetchModSeq:
+			p.hasModSeq = true
 		case imapwire.FetchFlags:
 			p.hasFlags = true
 		case imapwire.FetchEnvelope:
@@ -120,9 +142,10 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 			p.setsSeen = true
 		}
 	}
-	if uid && !hasUID {
+	if uid && !p.hasUID {
 		// RFC 9051 §6.4.9: UID FETCH always returns the UID.
 		p.items = append([]imapwire.FetchItem{{Attr: imapwire.FetchUID}}, p.items...)
+		p.hasUID = true
 	}
 	return p
 }
@@ -229,6 +252,16 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 	}
 	if seenSet && !plan.hasFlags {
 		e.raw(" FLAGS ").flagList(t.Flags)
+	}
+	if seenSet && c.condStore {
+		// RFC 7162 §3.1: a FETCH that set \Seen reports the UID and the
+		// new MODSEQ once CONDSTORE is enabled.
+		if !plan.hasUID {
+			e.raw(" UID ").num(uint32(t.UID))
+		}
+		if !plan.hasModSeq {
+			e.raw(" MODSEQ (").num64(int64(t.ModSeq)).raw(")")
+		}
 	}
 	e.raw(")").crlf()
 	metricFetchedOctets.Add(float64(e.n))

@@ -21,9 +21,15 @@ func (c *conn) cmdExamine(ctx context.Context, tag string, dec *imapwire.Decoder
 }
 
 func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnly bool) error {
-	var name string
-	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+	args := imapwire.ParseSelectArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
+	}
+	name := args.Mailbox
+	if args.CondStore {
+		// RFC 7162 §3.1.8: SELECT/EXAMINE (CONDSTORE) enables CONDSTORE;
+		// the HIGHESTMODSEQ below is what the client asked for.
+		c.condStore = true
 	}
 	if c.sel != nil {
 		// RFC 9051 §6.3.2: the previous mailbox is closed first, even if
@@ -68,6 +74,11 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 	}
 	e.raw("* OK [UIDVALIDITY ").num(sel.uidValidity).raw("] UIDs valid").crlf()
 	e.raw("* OK [UIDNEXT ").num(uint32(sel.clientUIDNext())).raw("] Predicted next UID").crlf()
+	if c.condStore {
+		// RFC 7162 §3.1.2.1. The mailbox was read before its messages, so a
+		// change in between may have given a message a higher MODSEQ.
+		c.writeHighestModSeq(max(mb.HighestModSeq, sel.maxModSeq()))
+	}
 	if c.rev2 {
 		// RFC 9051 §6.3.2: a LIST response with the mailbox's name.
 		shown, _ := c.imapName(sel.name)
@@ -226,8 +237,8 @@ func (c *conn) cmdNamespace(ctx context.Context, tag string, dec *imapwire.Decod
 }
 
 // statusItems are the STATUS data items (RFC 9051 §6.3.11, RFC 8438 SIZE,
-// RFC 7889 APPENDLIMIT, RFC 3501 RECENT).
-var statusItems = []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "RECENT", "APPENDLIMIT"}
+// RFC 7889 APPENDLIMIT, RFC 3501 RECENT, RFC 7162 §3.1.7 HIGHESTMODSEQ).
+var statusItems = []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "RECENT", "APPENDLIMIT", "HIGHESTMODSEQ"}
 
 // parseStatusItems decodes "(" status-att *(SP status-att) ")".
 func parseStatusItems(dec *imapwire.Decoder) []string {
@@ -337,8 +348,14 @@ func (c *conn) viewData(ctx context.Context, mbox store.MailboxID, infos []store
 	return out, nil
 }
 
-// writeStatus writes "* STATUS name (…)".
+// writeStatus writes "* STATUS name (…)". Asking for HIGHESTMODSEQ, in
+// STATUS or LIST-STATUS, is a CONDSTORE enabling command (RFC 7162 §3.1).
 func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []string) error {
+	if slices.Contains(items, "HIGHESTMODSEQ") {
+		if err := c.enableCondStore(ctx); err != nil {
+			return err
+		}
+	}
 	st, err := c.mailboxCounts(ctx, mb, slices.Contains(items, "SIZE"))
 	if err != nil {
 		return err
@@ -366,6 +383,8 @@ func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []string
 			e.num64(st.Size)
 		case "RECENT":
 			e.num(0)
+		case "HIGHESTMODSEQ":
+			e.num64(int64(st.HighestModSeq))
 		case "APPENDLIMIT":
 			if c.s.opts.AppendLimit > 0 {
 				e.num64(c.s.opts.AppendLimit)

@@ -38,6 +38,12 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 	default:
 		return nof("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
 	}
+	if a.key.usesModSeq() {
+		// RFC 7162 §3.1: SEARCH MODSEQ enables CONDSTORE.
+		if err := c.enableCondStore(ctx); err != nil {
+			return err
+		}
+	}
 	matched, err := c.evalSearch(ctx, a.key)
 	if err != nil {
 		if slices.Contains(a.ret, "SAVE") {
@@ -74,11 +80,17 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 	if slices.Contains(ret, "SAVE") {
 		c.sel.saved = savedResult(matched, ret)
 	}
+	withModSeq := a.key.usesModSeq()
 	e := c.enc
 	if !a.hasRet && !c.rev2 {
 		e.raw("* SEARCH")
 		for _, n := range nums {
 			e.sp().num(n)
+		}
+		if m := highestModSeq(matched); withModSeq && m != 0 {
+			// RFC 7162 §3.1.6: the highest MODSEQ of the messages
+			// returned; none when nothing matched.
+			e.raw(" (MODSEQ ").num64(int64(m)).raw(")")
 		}
 		e.crlf()
 		return
@@ -105,7 +117,36 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 			e.raw(" ALL ").raw(imapwire.SeqSetOf(nums...).String())
 		}
 	}
+	if m := highestModSeq(returnedOf(matched, ret)); withModSeq && m != 0 {
+		e.raw(" MODSEQ ").num64(int64(m))
+	}
 	e.crlf()
+}
+
+// returnedOf is the part of the result an ESEARCH response reports: all of
+// it with ALL or COUNT, else only the MIN and MAX messages (RFC 7162
+// §3.1.10: MODSEQ is the highest of the messages returned).
+func returnedOf(matched []target, ret []string) []target {
+	if len(matched) == 0 || slices.Contains(ret, "ALL") || slices.Contains(ret, "COUNT") {
+		return matched
+	}
+	var out []target
+	if slices.Contains(ret, "MIN") {
+		out = append(out, matched[0])
+	}
+	if slices.Contains(ret, "MAX") {
+		out = append(out, matched[len(matched)-1])
+	}
+	return out
+}
+
+// highestModSeq is the highest MODSEQ of messages, 0 for none.
+func highestModSeq(ts []target) store.ModSeq {
+	var m store.ModSeq
+	for _, t := range ts {
+		m = max(m, t.ModSeq)
+	}
+	return m
 }
 
 // savedResult is what SAVE keeps (RFC 5182 §2.4): with MIN or MAX but
@@ -172,6 +213,11 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		return !ok, err
 	case "SEQ", "UID":
 		return k.members[m.t.UID], nil
+	case "MODSEQ":
+		// RFC 7162 §3.1.5: a MODSEQ equal to or greater than the value.
+		// Per-flag entries were parsed and dropped: a message's MODSEQ is
+		// the highest of its flags'.
+		return in.ModSeq >= k.mod, nil
 	case "KEYWORD":
 		return in.Flags.Has(k.field), nil
 	case "UNKEYWORD":

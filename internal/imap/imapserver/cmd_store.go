@@ -20,86 +20,96 @@ func (c *conn) cmdUIDStore(ctx context.Context, tag string, dec *imapwire.Decode
 }
 
 func (c *conn) store(ctx context.Context, dec *imapwire.Decoder, uid bool) error {
-	var set imapwire.SeqSet
-	var item string
-	var flags []string
-	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectSP() && dec.ExpectAtom(&item) && dec.ExpectSP()) {
-		return dec.Err()
-	}
-	if dec.Peek('(') {
-		dec.ExpectFlagList(&flags)
-	} else {
-		for {
-			var f string
-			if !dec.ExpectFlag(&f) {
-				break
-			}
-			flags = append(flags, f)
-			if !dec.SP() {
-				break
-			}
-		}
-	}
+	args := imapwire.ParseStoreArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	req, silent, err := parseStoreItem(item)
-	if err != nil {
-		return err
+	req := store.FlagRequest{Op: storeOps[args.Mode], Flags: withoutRecent(args.Flags)}
+	if args.HasUnchangedSince {
+		// RFC 7162 §3.1: UNCHANGEDSINCE is a CONDSTORE enabling command.
+		if err := c.enableCondStore(ctx); err != nil {
+			return err
+		}
 	}
-	req.Flags = withoutRecent(flags)
 	if c.sel.readOnly {
 		return nof("READ-ONLY", "Mailbox is read-only")
 	}
-	targets, err := c.sel.resolve(set, uid)
+	targets, err := c.sel.resolve(args.SeqSet, uid)
 	if err != nil {
 		return err
 	}
-	uids := uidsOf(targets)
-	if len(uids) > 0 {
-		changed, _, err := c.sess.StoreFlags(ctx, c.sel.id, uids, req)
-		if err != nil {
-			return fmt.Errorf("store flags: %w", err)
-		}
-		for _, in := range changed {
-			if i := c.sel.index(in.UID); i >= 0 {
-				c.sel.msgs[i].Flags = in.Flags
-				c.sel.msgs[i].ModSeq = in.ModSeq
-				c.sel.noteKeywords(in.Flags)
-			}
-		}
+	changed, failed, err := c.execStore(ctx, uidsOf(targets), req, args)
+	if err != nil {
+		return err
 	}
-	c.announceKeywords()
-	if silent {
-		return nil
-	}
-	for _, t := range targets {
-		if i := c.sel.index(t.UID); i >= 0 && !c.sel.msgs[i].gone {
-			c.writeFlagsFetch(t.seq, c.sel.msgs[i].MessageInfo, uid)
-		}
-	}
+	c.writeStore(targets, changed, failed, args.Silent, uid)
 	return nil
 }
 
-// parseStoreItem parses "[+|-]FLAGS[.SILENT]".
-func parseStoreItem(item string) (store.FlagRequest, bool, error) {
-	var req store.FlagRequest
-	item = strings.ToUpper(item)
-	switch {
-	case strings.HasPrefix(item, "+"):
-		req.Op, item = store.FlagsAdd, item[1:]
-	case strings.HasPrefix(item, "-"):
-		req.Op, item = store.FlagsRemove, item[1:]
-	default:
-		req.Op = store.FlagsReplace
+// storeOps maps the STORE modes to the store's flag operations.
+var storeOps = map[imapwire.StoreMode]store.FlagOp{
+	imapwire.StoreReplace: store.FlagsReplace,
+	imapwire.StoreAdd:     store.FlagsAdd,
+	imapwire.StoreRemove:  store.FlagsRemove,
+}
+
+// execStore changes the flags and the view. It returns the UIDs the store
+// changed and those that failed the UNCHANGEDSINCE test (RFC 7162 §3.1.3).
+func (c *conn) execStore(ctx context.Context, uids []store.UID, req store.FlagRequest, args imapwire.StoreArgs) (changed, failed map[store.UID]bool, err error) {
+	changed, failed = map[store.UID]bool{}, map[store.UID]bool{}
+	if len(uids) == 0 {
+		return changed, failed, nil
 	}
-	switch item {
-	case "FLAGS":
-		return req, false, nil
-	case "FLAGS.SILENT":
-		return req, true, nil
+	if args.HasUnchangedSince && args.UnchangedSince == 0 {
+		// RFC 7162 §3.1.3: UNCHANGEDSINCE 0 always fails, every message
+		// having a MODSEQ of at least 1. The store reads 0 as "no test".
+		for _, u := range uids {
+			failed[u] = true
+		}
+		return changed, failed, nil
 	}
-	return req, false, badf("Unknown STORE item")
+	req.UnchangedSince = store.ModSeq(args.UnchangedSince)
+	infos, failedUIDs, err := c.sess.StoreFlags(ctx, c.sel.id, uids, req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store flags: %w", err)
+	}
+	for _, u := range failedUIDs {
+		failed[u] = true
+	}
+	for _, in := range infos {
+		changed[in.UID] = true
+		if i := c.sel.index(in.UID); i >= 0 {
+			c.sel.msgs[i].Flags = in.Flags
+			c.sel.msgs[i].ModSeq = in.ModSeq
+			c.sel.noteKeywords(in.Flags)
+		}
+	}
+	return changed, failed, nil
+}
+
+// writeStore sends the FETCH responses of STORE and sets [MODIFIED].
+// Without .SILENT every target that did not fail gets its flags (with
+// UID and MODSEQ once CONDSTORE is enabled). With .SILENT, a CONDSTORE
+// client still gets the new MODSEQ of each message changed (RFC 7162
+// §3.1.3: it cannot know it otherwise).
+func (c *conn) writeStore(targets []target, changed, failed map[store.UID]bool, silent, uid bool) {
+	c.announceKeywords()
+	for _, t := range targets {
+		i := c.sel.index(t.UID)
+		if i < 0 || c.sel.msgs[i].gone || failed[t.UID] {
+			continue
+		}
+		switch {
+		case !silent:
+			c.writeFlagsFetch(t.seq, c.sel.msgs[i].MessageInfo, uid)
+		case c.condStore && changed[t.UID]:
+			c.writeModSeqFetch(t.seq, c.sel.msgs[i].MessageInfo)
+		}
+	}
+	if code := modifiedCode(targets, failed, uid); code != "" {
+		c.resp.code = code
+		c.resp.text = "Conditional STORE failed"
+	}
 }
 
 // cmdCopy: RFC 9051 §6.4.7 with COPYUID (RFC 4315 §3).

@@ -56,6 +56,7 @@ type conn struct {
 	rev2       bool      // ENABLE IMAP4rev2
 	utf8       bool      // UTF-8 mailbox names and strings: IMAP4rev2 or UTF8=ACCEPT enabled
 	utf8Accept bool      // ENABLE UTF8=ACCEPT
+	condStore  bool      // CONDSTORE enabled (RFC 7162 §3.1), for the rest of the connection
 
 	// Per-command scratch, reset by dispatch.
 	resp response

@@ -8,9 +8,9 @@ import (
 )
 
 // FuzzServer feeds arbitrary input to the whole server in each state
-// (not authenticated, authenticated, selected), after a seed corpus of
-// real commands (mox imapserver/fuzz_test.go). A panic fails TestMain; a
-// hang fails the read deadline.
+// (not authenticated, authenticated, selected, selected with CONDSTORE),
+// after a seed corpus of real commands (mox imapserver/fuzz_test.go). A
+// panic fails TestMain; a hang fails the read deadline.
 func FuzzServer(f *testing.F) {
 	seeds := []string{
 		"a CAPABILITY", "a NOOP", "a LOGOUT", "a ID NIL", "a LOGIN alice secret", "a AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==",
@@ -23,6 +23,16 @@ func FuzzServer(f *testing.F) {
 		"a UID SEARCH HEADER Subject hi SENTSINCE 1-Jan-2020 LARGER 10 UID 1:*", "a COPY 1 Trash", "a UID MOVE 1:* Junk",
 		"a EXPUNGE", "a UID EXPUNGE 1", "a CLOSE", "a UNSELECT", "a ENABLE IMAP4rev2", "a IDLE\r\nDONE", "a NAMESPACE",
 		"a LSUB \"\" *", "a SUBSCRIBE INBOX", "a FETCH 1 BODY[", "a {99999999}", "* BAD", "\x00\xff", "a STARTTLS",
+		// CONDSTORE (RFC 7162 §3.1).
+		"a ENABLE CONDSTORE", "a SELECT INBOX (CONDSTORE)", "a EXAMINE INBOX (condstore)", "a SELECT INBOX (BOGUS)",
+		"a STATUS INBOX (HIGHESTMODSEQ MESSAGES)", "a LIST \"\" * RETURN (STATUS (HIGHESTMODSEQ))",
+		"a FETCH 1:* (FLAGS MODSEQ)", "a FETCH 1:* (FLAGS) (CHANGEDSINCE 1)", "a UID FETCH 1:* (UID) (CHANGEDSINCE 9223372036854775807)",
+		"a FETCH 1 FLAGS (CHANGEDSINCE 0)", "a FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775808)", "a UID FETCH 1 FLAGS (CHANGEDSINCE 1 VANISHED)",
+		"a FETCH 1 FLAGS (CHANGEDSINCE", "a FETCH 1 (BODY[]) (CHANGEDSINCE 1)",
+		"a STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)", "a UID STORE 1:* (UNCHANGEDSINCE 0) FLAGS.SILENT ()",
+		"a STORE 1 (UNCHANGEDSINCE 18446744073709551616) -FLAGS \\Seen", "a STORE 1 (UNCHANGEDSINCE) +FLAGS x",
+		"a SEARCH MODSEQ 1", "a UID SEARCH RETURN (MIN MAX) MODSEQ \"/flags/\\\\seen\" all 0",
+		"a SEARCH OR MODSEQ 5 NOT MODSEQ 2 UNSEEN", "a SEARCH MODSEQ \"/flags/\" priv 1", "a SEARCH MODSEQ -1",
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -38,6 +48,7 @@ func FuzzServer(f *testing.F) {
 		"",
 		"p1 LOGIN alice secret\r\n",
 		"p1 LOGIN alice secret\r\np2 SELECT INBOX\r\n",
+		"p1 LOGIN alice secret\r\np2 ENABLE CONDSTORE\r\np3 SELECT INBOX (CONDSTORE)\r\n",
 	}
 	f.Fuzz(func(t *testing.T, input string) {
 		for _, prefix := range prefixes {

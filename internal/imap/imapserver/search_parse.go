@@ -22,6 +22,7 @@ type searchKey struct {
 	date  time.Time
 	num   int64
 	set   imapwire.SeqSet
+	mod   store.ModSeq // MODSEQ (RFC 7162 §3.1.5)
 
 	// Filled by prepare, before any message is evaluated, so that SEARCH
 	// workers only read the tree.
@@ -178,6 +179,10 @@ func parseNamedKey(dec *imapwire.Decoder, name string, depth int) *searchKey {
 		ok = dec.ExpectSP() && dec.ExpectNumber64(&k.num)
 	case name == "UID":
 		ok = dec.ExpectSP() && dec.ExpectSeqSet(&k.set)
+	case name == "MODSEQ":
+		var m uint64
+		ok = dec.ExpectSearchModSeq(&m)
+		k.mod = store.ModSeq(m)
 	case name == "NOT":
 		if ok = dec.ExpectSP(); ok {
 			kid := parseSearchKey(dec, depth+1)
@@ -236,6 +241,21 @@ func (k *searchKey) needs() (hdr, body bool) {
 		hdr, body = hdr || h, body || b
 	}
 	return hdr, body
+}
+
+// usesModSeq reports whether the key holds MODSEQ (RFC 7162 §3.1.5),
+// which makes the SEARCH a CONDSTORE enabling command and adds the
+// highest MODSEQ of the result to the response (§3.1.6).
+func (k *searchKey) usesModSeq() bool {
+	if k.op == "MODSEQ" {
+		return true
+	}
+	for _, kid := range k.kids {
+		if kid.usesModSeq() {
+			return true
+		}
+	}
+	return false
 }
 
 // usesSize reports whether the key compares message sizes.

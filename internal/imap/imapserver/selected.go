@@ -139,6 +139,7 @@ func (sel *selected) apply(ch store.Change) {
 		for i := range sel.hidden {
 			if sel.hidden[i].UID == ch.UID {
 				sel.hidden[i].Flags = ch.Flags
+				sel.hidden[i].ModSeq = ch.ModSeq
 			}
 		}
 	case store.ChangeExpunge:
@@ -276,13 +277,26 @@ func mergeKeywords(old, cur []string) []string {
 	return out
 }
 
-// writeFlagsFetch writes "* n FETCH (FLAGS (…) [UID u])".
+// writeFlagsFetch writes "* n FETCH (FLAGS (…) [UID u] [MODSEQ (m)])".
+// Once CONDSTORE is enabled, every such response (STORE, another
+// session's change) carries the UID and the MODSEQ (RFC 7162 §3.1).
 func (c *conn) writeFlagsFetch(seq uint32, in store.MessageInfo, withUID bool) {
 	c.enc.raw("* ").num(seq).raw(" FETCH (FLAGS ").flagList(in.Flags)
-	if withUID {
+	if withUID || c.condStore {
 		c.enc.raw(" UID ").num(uint32(in.UID))
 	}
+	if c.condStore {
+		c.enc.raw(" MODSEQ (").num64(int64(in.ModSeq)).raw(")")
+	}
 	c.enc.raw(")").crlf()
+}
+
+// writeModSeqFetch writes "* n FETCH (UID u MODSEQ (m))": what STORE
+// .SILENT still sends for each message it changed once CONDSTORE is
+// enabled, so that the client learns the new MODSEQ (RFC 7162 §3.1.3).
+func (c *conn) writeModSeqFetch(seq uint32, in store.MessageInfo) {
+	c.enc.raw("* ").num(seq).raw(" FETCH (UID ").num(uint32(in.UID)).
+		raw(" MODSEQ (").num64(int64(in.ModSeq)).raw("))").crlf()
 }
 
 // resync adds to the view the messages this session itself put into the

@@ -248,7 +248,7 @@ func ParseFetchArgs(dec *Decoder) FetchArgs {
 		}
 		switch strings.ToUpper(m) {
 		case "CHANGEDSINCE":
-			return dec.ExpectSP() && dec.ExpectModSeq(&a.ChangedSince)
+			return dec.ExpectSP() && dec.ExpectNzModSeq(&a.ChangedSince)
 		case "VANISHED":
 			a.Vanished = true
 			return true

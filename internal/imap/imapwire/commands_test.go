@@ -241,3 +241,42 @@ func benchmarkCommand(b *testing.B, cmd string) {
 		}
 	}
 }
+
+// TestModSeqValues checks the bounds of RFC 7162 §7: CHANGEDSINCE takes a
+// mod-sequence-value (1 to 2^63-1), UNCHANGEDSINCE and the MODSEQ search
+// key a mod-sequence-valzer (0 to 2^63-1); anything else is BAD.
+func TestModSeqValues(t *testing.T) {
+	good := []string{
+		"a1 FETCH 1 FLAGS (CHANGEDSINCE 1)",
+		"a1 FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775807)",
+		"a1 STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)",
+		"a1 STORE 1 (UNCHANGEDSINCE 9223372036854775807) FLAGS.SILENT ()",
+		"a1 SEARCH MODSEQ 0",
+		`a1 SEARCH MODSEQ "/flags/\\Seen" priv 9223372036854775807`,
+		`a1 SEARCH MODSEQ "/flags/$Junk" shared 5`,
+	}
+	bad := []string{
+		"a1 FETCH 1 FLAGS (CHANGEDSINCE 0)",
+		"a1 FETCH 1 FLAGS (CHANGEDSINCE 9223372036854775808)",
+		"a1 FETCH 1 FLAGS (CHANGEDSINCE 18446744073709551616)",
+		"a1 FETCH 1 FLAGS (CHANGEDSINCE)",
+		"a1 STORE 1 (UNCHANGEDSINCE 9223372036854775808) +FLAGS (\\Seen)",
+		"a1 STORE 1 (UNCHANGEDSINCE -1) +FLAGS (\\Seen)",
+		"a1 SEARCH MODSEQ 9223372036854775808",
+		`a1 SEARCH MODSEQ "/flags/" all 1`,
+		`a1 SEARCH MODSEQ "/x/\\Seen" all 1`,
+		`a1 SEARCH MODSEQ "/flags/\\Seen" bogus 1`,
+	}
+	for _, in := range good {
+		if _, err := ParseCommand(newDecoder(in+"\r\n", Options{})); err != nil {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	for _, in := range bad {
+		_, err := ParseCommand(newDecoder(in+"\r\n", Options{}))
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("%q: got %v, want a syntax error", in, err)
+		}
+	}
+}

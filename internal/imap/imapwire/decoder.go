@@ -377,13 +377,30 @@ func (dec *Decoder) ExpectNumber64(ptr *int64) bool {
 	return dec.Expect(dec.Number64(ptr), "number")
 }
 
-// ExpectModSeq decodes a mod-sequence-value (RFC 7162 §7: 63-bit unsigned).
+// ExpectModSeq decodes a mod-sequence-valzer (RFC 7162 §7: "0" or a
+// mod-sequence-value, at most 2^63-1), the argument of UNCHANGEDSINCE and
+// of the MODSEQ search key. A larger value is a syntax error.
 func (dec *Decoder) ExpectModSeq(ptr *uint64) bool {
 	v, ok := dec.digits(1<<63-1, false)
 	if ok {
 		*ptr = v
 	}
 	return dec.Expect(ok, "mod-sequence value")
+}
+
+// ExpectNzModSeq decodes a mod-sequence-value (RFC 7162 §7: a positive
+// 63-bit number, 1 <= n <= 2^63-1), the argument of CHANGEDSINCE. Zero and
+// larger values are syntax errors.
+func (dec *Decoder) ExpectNzModSeq(ptr *uint64) bool {
+	var v uint64
+	if !dec.ExpectModSeq(&v) {
+		return false
+	}
+	if v == 0 {
+		return dec.setErr(syntaxErrorf("mod-sequence value must not be zero"))
+	}
+	*ptr = v
+	return true
 }
 
 // digits decodes a run of digits no greater than max. A value that does

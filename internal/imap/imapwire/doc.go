@@ -17,7 +17,10 @@
 //   - RFC 5258, RFC 5819 and RFC 6154: LIST-EXTENDED selection and return
 //     options, LIST-STATUS, SPECIAL-USE and CREATE-SPECIAL-USE.
 //   - RFC 7162: the CONDSTORE pieces of the grammar (CHANGEDSINCE,
-//     UNCHANGEDSINCE, MODSEQ search key, SELECT (CONDSTORE)).
+//     UNCHANGEDSINCE, MODSEQ search key, SELECT (CONDSTORE)), with the
+//     bounds of §7: a mod-sequence-value is 1 to 2^63-1
+//     ([Decoder.ExpectNzModSeq]), a mod-sequence-valzer 0 to 2^63-1
+//     ([Decoder.ExpectModSeq]).
 //   - RFC 3502 MULTIAPPEND, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 2971 ID.
 //
 // # Decoding

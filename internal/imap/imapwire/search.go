@@ -187,18 +187,29 @@ func (dec *Decoder) searchKeyArgs(name string, k *SearchKey) bool {
 	return true
 }
 
-// searchModSeq decodes the arguments of MODSEQ (RFC 7162 §3.1.5):
-// [SP entry-name SP entry-type-req] SP mod-sequence-valzer. The entry is
-// parsed and dropped: per-flag mod-sequences are not kept.
+// searchModSeq decodes the arguments of MODSEQ (RFC 7162 §3.1.5).
 func (dec *Decoder) searchModSeq(k *SearchKey) bool {
 	*k = SearchKey{Op: SearchModSeq}
+	return dec.ExpectSearchModSeq(&k.ModSeq)
+}
+
+// ExpectSearchModSeq decodes what follows the MODSEQ search key (RFC 7162
+// §3.1.5 and §7): [SP entry-name SP entry-type-req] SP mod-sequence-valzer.
+// The entry name must be "/flags/" and a flag, the entry type priv, shared
+// or all; both are checked and dropped, since per-flag mod-sequences are
+// not kept and a message's MODSEQ bounds every one of its flags'.
+func (dec *Decoder) ExpectSearchModSeq(ptr *uint64) bool {
 	if !dec.ExpectSP() {
 		return false
 	}
 	if dec.Peek('"') {
 		var entry, typ string
 		if !dec.Quoted(&entry) || !dec.ExpectSP() || !dec.ExpectAtom(&typ) || !dec.ExpectSP() {
-			return false
+			return dec.Expect(false, "MODSEQ entry")
+		}
+		flag, ok := strings.CutPrefix(strings.ToLower(entry), "/flags/")
+		if !ok || !isEntryFlag(flag) {
+			return dec.setErr(syntaxErrorf("invalid MODSEQ entry name %q", entry))
 		}
 		switch strings.ToLower(typ) {
 		case "priv", "shared", "all":
@@ -206,7 +217,22 @@ func (dec *Decoder) searchModSeq(k *SearchKey) bool {
 			return dec.setErr(syntaxErrorf("invalid MODSEQ entry type %q", typ))
 		}
 	}
-	return dec.ExpectModSeq(&k.ModSeq)
+	return dec.ExpectModSeq(ptr)
+}
+
+// isEntryFlag reports whether s is the attr-flag of an entry-flag-name
+// (RFC 7162 §7): a system flag with its backslash, or a keyword atom.
+func isEntryFlag(s string) bool {
+	s = strings.TrimPrefix(s, `\`)
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !atomChars[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // andOf returns the conjunction of keys, the key itself when there is one.
