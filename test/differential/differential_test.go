@@ -25,9 +25,8 @@ const testBudget = 55 * time.Second
 
 // pair is one logged-in connection to each server, driven in lockstep.
 type pair struct {
-	t          *testing.T
-	dov, pst   *imapConn
-	mismatches int
+	t        *testing.T
+	dov, pst *imapConn
 }
 
 func TestDifferential(t *testing.T) {

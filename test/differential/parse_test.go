@@ -30,9 +30,6 @@ func (n node) String() string {
 	return n.s
 }
 
-// upper reports an atom's or string's text in upper case.
-func (n node) upper() string { return strings.ToUpper(n.s) }
-
 // parser reads IMAP response data from one response (literals inline).
 type parser struct {
 	b   []byte
