@@ -17,7 +17,8 @@ import (
 
 	"github.com/postern/postern/internal/store"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Names inside the data directory.
@@ -139,7 +140,7 @@ func (s *Store) open(ctx context.Context) error {
 	s.wdb.SetMaxIdleConns(1)
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, s.wdb); err != nil {
+	if err := retryBusy(ctx, func() error { return migrate(ctx, s.wdb) }); err != nil {
 		return err
 	}
 	if s.stmtInsertContent, err = s.wdb.PrepareContext(ctx, insertContentSQL); err != nil {
@@ -198,6 +199,27 @@ func dsn(path string, writer bool) string {
 		q.Add("_pragma", "query_only(1)")
 	}
 	return "file:" + path + "?" + q.Encode()
+}
+
+// retryBusy runs fn again while it fails with SQLITE_BUSY, for up to
+// busyTimeout. Opening a fresh index from two processes at once can fail so
+// without the busy handler ever being asked: the first connection's switch
+// to WAL needs an exclusive lock, and SQLite answers BUSY at once to a
+// journal-mode change or a first read that meets it.
+func retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := fn()
+		var se *msqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
 
 func makeDirs(dir string) error {
