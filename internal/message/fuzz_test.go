@@ -83,6 +83,11 @@ func FuzzUnmarshal(f *testing.F) {
 	}
 	f.Add([]byte{encodingVersion})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		var top Part
+		topErr := top.UnmarshalBinaryTop(b)
+		if topErr != nil && !errors.Is(topErr, ErrCorrupt) {
+			t.Fatalf("top: error that is not ErrCorrupt: %v", topErr)
+		}
 		var p Part
 		if err := p.UnmarshalBinary(b); err != nil {
 			if !errors.Is(err, ErrCorrupt) {
@@ -94,6 +99,12 @@ func FuzzUnmarshal(f *testing.F) {
 		// to the same bytes.
 		if err := checkOffsets(&p, nil); err != nil {
 			t.Fatal(err)
+		}
+		// The root alone decodes to the root without its children.
+		root := p
+		root.Parts = nil
+		if topErr != nil || !reflect.DeepEqual(&top, &root) {
+			t.Fatalf("UnmarshalBinaryTop = %+v, %v; want %+v", top, topErr, root)
 		}
 		b2, err := p.MarshalBinary()
 		if err != nil {

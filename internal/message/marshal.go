@@ -62,6 +62,30 @@ func (p *Part) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
+// UnmarshalBinaryTop is UnmarshalBinary for the root part alone: it
+// decodes the root's offsets, fields and envelope, leaves Parts nil and
+// skips the children without decoding them. It is for readers that need
+// only the top-level envelope and size (FETCH ENVELOPE): the children are
+// most of the decoding work. Corrupt data in what it reads is an error
+// wrapping ErrCorrupt; corruption in the children it skips goes unnoticed.
+func (p *Part) UnmarshalBinaryTop(data []byte) error {
+	if len(data) == 0 {
+		return fmt.Errorf("%w: empty", ErrCorrupt)
+	}
+	if data[0] != encodingVersion {
+		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, data[0])
+	}
+	d := decoder{b: data[1:]}
+	var q Part
+	d.fields(&q, 0, maxOffset)
+	d.count(8) // the children, checked for size only
+	if d.err != nil {
+		return d.err
+	}
+	*p = q
+	return nil
+}
+
 type encoder struct {
 	b []byte
 }
@@ -237,6 +261,26 @@ func (d *decoder) part(p *Part, cursor int64, depth int, limit int64) {
 		d.fail("nesting too deep")
 		return
 	}
+	d.fields(p, cursor, limit)
+	n := d.count(8) // a part takes at least 8 bytes
+	if d.err != nil {
+		return
+	}
+	if n > 0 {
+		p.Parts = make([]*Part, 0, n)
+	}
+	cursor = p.BodyStart
+	for i := 0; i < n && d.err == nil; i++ {
+		c := &Part{}
+		d.part(c, cursor, depth+1, p.End)
+		p.Parts = append(p.Parts, c)
+		cursor = c.End
+	}
+}
+
+// fields decodes a part up to its child count: offsets, header fields and
+// envelope.
+func (d *decoder) fields(p *Part, cursor, limit int64) {
 	p.HeaderStart = cursor + d.uvarint(limit-cursor)
 	p.BodyStart = p.HeaderStart + d.uvarint(limit-p.HeaderStart)
 	p.End = p.BodyStart + d.uvarint(limit-p.BodyStart)
@@ -263,20 +307,6 @@ func (d *decoder) part(p *Part, cursor int64, depth int, limit int64) {
 		p.Envelope = d.envelope()
 	default:
 		d.fail("bad envelope flag")
-	}
-	n := d.count(8) // a part takes at least 8 bytes
-	if d.err != nil {
-		return
-	}
-	if n > 0 {
-		p.Parts = make([]*Part, 0, n)
-	}
-	cursor = p.BodyStart
-	for i := 0; i < n && d.err == nil; i++ {
-		c := &Part{}
-		d.part(c, cursor, depth+1, p.End)
-		p.Parts = append(p.Parts, c)
-		cursor = c.End
 	}
 }
 

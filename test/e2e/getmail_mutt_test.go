@@ -12,50 +12,32 @@ import (
 	"time"
 )
 
-// getmailEnv is a scratch getmail6 set-up: its state directory and a
-// Maildir destination. getmail refuses to deliver as root, so when the test
-// runs as root the rc file names `user = nobody` and the Maildir is made
-// writable by everyone (CLIENTS.md).
+// getmailEnv is a scratch getmail6 set-up: its state directory, and
+// delivery into Postern's own LMTP port (getmail's MDA_lmtp) for the
+// recipient "to". LMTP rather than a Maildir: getmail runs every Maildir or
+// mbox delivery in a forked child and waits for its SIGCHLD on a condition
+// variable, a wake-up that is lost when the child exits first, which on a
+// loaded machine hangs getmail for a minute (getmailcore/baseclasses.py
+// _wait_for_child). MDA_lmtp delivers in-process.
 type getmailEnv struct {
-	t       *testing.T
-	dir     string // getmail's state: oldmail files, log
-	maildir string
+	t    *testing.T
+	dir  string // getmail's state: oldmail files
+	lmtp int
+	to   string
 }
 
-func newGetmailEnv(t *testing.T) *getmailEnv {
+func newGetmailEnv(t *testing.T, lmtpPort int, to string) *getmailEnv {
 	t.Helper()
 	requireTool(t, "getmail")
-	// Outside t.TempDir, whose 0700 directories nobody cannot enter.
-	root, err := os.MkdirTemp("", "getmail")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	g := &getmailEnv{t: t, dir: filepath.Join(root, "state"), maildir: filepath.Join(root, "Maildir")}
-	for _, d := range []string{g.dir, g.maildir + "/cur", g.maildir + "/new", g.maildir + "/tmp"} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if os.Geteuid() == 0 {
-		for _, d := range []string{root, g.maildir, g.maildir + "/cur", g.maildir + "/new", g.maildir + "/tmp"} {
-			if err := os.Chmod(d, 0o777); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return g
+	return &getmailEnv{t: t, dir: t.TempDir(), lmtp: lmtpPort, to: to}
 }
 
 // run writes the rc file with the retriever block and options, runs
 // getmail, and returns what it printed. getmail exits 0 even when delivery
-// fails, so callers check the Maildir and the output.
+// fails, so callers check the recipient's mailbox and the output.
 func (g *getmailEnv) run(retriever string, options ...string) string {
 	g.t.Helper()
-	dest := "[destination]\ntype = Maildir\npath = " + g.maildir + "/\n"
-	if os.Geteuid() == 0 {
-		dest += "user = nobody\n"
-	}
+	dest := fmt.Sprintf("[destination]\ntype = MDA_lmtp\nhost = 127.0.0.1\nport = %d\noverride = %s\n", g.lmtp, g.to)
 	rc := "[retriever]\n" + retriever + "\n" + dest + "[options]\nverbose = 1\n" + strings.Join(options, "\n") + "\n"
 	rcFile := filepath.Join(g.dir, "getmailrc")
 	if err := os.WriteFile(rcFile, []byte(rc), 0o600); err != nil {
@@ -72,48 +54,57 @@ func (g *getmailEnv) run(retriever string, options ...string) string {
 	return string(out)
 }
 
-// messages returns the contents of the Maildir's messages.
-func (g *getmailEnv) messages() []string {
-	g.t.Helper()
-	var out []string
-	for _, sub := range []string{"new", "cur"} {
-		ents, _ := os.ReadDir(filepath.Join(g.maildir, sub))
-		for _, ent := range ents {
-			b, err := os.ReadFile(filepath.Join(g.maildir, sub, ent.Name()))
-			if err != nil {
-				g.t.Fatal(err)
-			}
-			out = append(out, string(b))
-		}
+// withReturnPath adds the Return-Path field getmail takes the LMTP
+// sender from (without one it sends MAIL FROM:<unknown>, which is no
+// address).
+func withReturnPath(msg func(subject, body string) string) func(subject, body string) string {
+	return func(subject, body string) string { return "Return-Path: <bob@example.org>\n" + msg(subject, body) }
+}
+
+// withLMTP turns on LMTP over TCP in a test configuration and returns its
+// port.
+func withLMTP(t *testing.T, e *env) int {
+	t.Helper()
+	port := freePort(t)
+	conf, err := os.ReadFile(e.conf)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	c := strings.Replace(string(conf), "[LMTP]\nEnable: off", "[LMTP]\nEnable: on\nSocket: off\nServer-Port: "+strconv.Itoa(port), 1)
+	if err := os.WriteFile(e.conf, []byte(c), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
 
 // TestPOP3Getmail retrieves over implicit TLS with getmail6, verifying the
-// server certificate: first leaving the mail on the server (getmail
-// remembers what it saw by UIDL and takes nothing twice), then deleting it.
+// server certificate, and hands each message to bob over LMTP: first
+// leaving the mail on the server (getmail remembers what it saw by UIDL and
+// takes nothing twice), then deleting it.
 func TestPOP3Getmail(t *testing.T) {
 	t.Parallel()
-	g := newGetmailEnv(t)
 	e, p := newPOPEnv(t, "Leave-In-Newmail: on")
+	g := newGetmailEnv(t, withLMTP(t, e), "bob@e2e.example.org")
 	e.addUser("alice", "alice-pw")
-	e.deliverPOP("alice", 3)
+	e.addUser("bob", "bob-pw")
+	e.deliverN("alice", 3, withReturnPath(popMessage))
 	e.startMail()
 	retriever := fmt.Sprintf("type = SimplePOP3SSLRetriever\nserver = localhost\nport = %d\n"+
 		"username = alice\npassword = alice-pw\nca_certs = %s", p.secure, p.cafile)
+	bob := func() []string { return storedMessages(t, e.data, "bob", "INBOX") }
 
 	out := g.run(retriever, "read_all = false", "delete = false")
-	if got := g.messages(); len(got) != 3 {
+	if got := bob(); len(got) != 3 {
 		t.Fatalf("first run delivered %d messages, want 3:\n%s", len(got), out)
 	}
-	e.deliverPOP("alice", 1) // a fourth: only it is new to getmail
+	e.deliverN("alice", 1, withReturnPath(popMessage)) // a fourth: only it is new to getmail
 	out = g.run(retriever, "read_all = false", "delete = false")
-	got := g.messages()
+	got := bob()
 	if len(got) != 4 {
 		t.Fatalf("second run left %d messages, want 4 (only the new one fetched):\n%s", len(got), out)
 	}
 	for _, m := range got {
-		if !strings.Contains(m, "Subject: message ") || !strings.Contains(m, "\n.dot line\n") {
+		if !strings.Contains(m, "Subject: message ") || !strings.Contains(m, "\r\n.dot line\r\n") {
 			t.Errorf("message not retrieved whole or byte-stuffing not undone:\n%q", m)
 		}
 	}
@@ -121,7 +112,7 @@ func TestPOP3Getmail(t *testing.T) {
 		t.Errorf("after delete = false: %v, want all 4 in INBOX", c)
 	}
 	out = g.run(retriever, "read_all = true", "delete = true")
-	if got := g.messages(); len(got) != 8 {
+	if got := bob(); len(got) != 8 {
 		t.Errorf("the deleting run delivered %d more messages, want 4:\n%s", len(got)-4, out)
 	}
 	if c := mailboxCounts(t, e.data, "alice"); c["INBOX"] != 0 || c["Mail"] != 0 {
@@ -130,47 +121,50 @@ func TestPOP3Getmail(t *testing.T) {
 }
 
 // TestIMAPGetmail retrieves INBOX over implicit TLS with getmail6's IMAP
-// retriever, then again with deletion: getmail marks \Deleted and expunges.
+// retriever, handing each message to bob over LMTP, then again with
+// deletion: getmail marks \Deleted and expunges.
 func TestIMAPGetmail(t *testing.T) {
 	t.Parallel()
-	g := newGetmailEnv(t)
 	e, p := newIMAPEnv(t, "")
+	g := newGetmailEnv(t, withLMTP(t, e), "bob@e2e.example.org")
 	e.startMail()
 	e.addUser("alice", "alice-pw")
-	e.deliverIMAP("alice", 5)
+	e.addUser("bob", "bob-pw")
+	e.deliverN("alice", 5, withReturnPath(imapMessage))
 	retriever := fmt.Sprintf("type = SimpleIMAPSSLRetriever\nserver = localhost\nport = %d\n"+
 		"username = alice\npassword = alice-pw\nca_certs = %s\nmailboxes = (\"INBOX\",)", p.secure, p.cafile)
+	bob := func() []string { return storedMessages(t, e.data, "bob", "INBOX") }
 
 	out := g.run(retriever, "read_all = false", "delete = false")
-	got := g.messages()
+	got := bob()
 	if len(got) != 5 {
 		t.Fatalf("first run delivered %d messages, want 5:\n%s", len(got), out)
 	}
-	if n := len(storedMessages(t, e.data, "alice", "INBOX")); n != 5 {
-		t.Errorf("the server's INBOX has %d messages after delete = false, want 5", n)
-	}
 	stored := storedMessages(t, e.data, "alice", "INBOX")
+	if len(stored) != 5 {
+		t.Errorf("alice's INBOX has %d messages after delete = false, want 5", len(stored))
+	}
 	if !containsBody(got, stored[0]) {
-		t.Errorf("no retrieved message has the stored bytes of message 1:\n%q\ngot %q", stored[0], got)
+		t.Errorf("no delivered message has the stored bytes of message 1:\n%q\ngot %q", stored[0], got)
 	}
 	out = g.run(retriever, "read_all = true", "delete = true")
-	if got := g.messages(); len(got) != 10 {
+	if got := bob(); len(got) != 10 {
 		t.Errorf("the deleting run delivered %d more messages, want 5:\n%s", len(got)-5, out)
 	}
 	if n := len(storedMessages(t, e.data, "alice", "INBOX")); n != 0 {
-		t.Errorf("the server's INBOX has %d messages after delete = true, want 0", n)
+		t.Errorf("alice's INBOX has %d messages after delete = true, want 0", n)
 	}
 }
 
-// containsBody reports whether one of the Maildir messages is the stored
-// message: LF line ends, with the fields getmail adds (Return-Path,
-// Delivered-To and Received in front, X-getmail-retrieved-from-mailbox at
-// the end of the header) taken away.
-func containsBody(maildir []string, stored string) bool {
-	want := strings.ReplaceAll(stored, "\r\n", "\n")
-	for _, m := range maildir {
-		m = strings.Replace(m, "X-getmail-retrieved-from-mailbox: INBOX\n", "", 1)
-		if strings.HasSuffix(m, "\n"+want) {
+// containsBody reports whether one of bob's messages is the stored
+// message, after the fields getmail and our LMTP server add in front
+// (getmail's Return-Path, Delivered-To and Received; our Received) and
+// the X-getmail-retrieved-from-mailbox field getmail adds at the end of
+// the header are taken away.
+func containsBody(delivered []string, stored string) bool {
+	for _, m := range delivered {
+		m = strings.Replace(m, "X-getmail-retrieved-from-mailbox: INBOX\r\n", "", 1)
+		if strings.HasSuffix(m, "\r\n"+stored) {
 			return true
 		}
 	}

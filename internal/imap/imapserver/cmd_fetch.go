@@ -41,6 +41,10 @@ type fetchPlan struct {
 	hasModSeq     bool
 }
 
+// topOnly reports whether the items look at no more of the stored
+// structure than its top-level part (ENVELOPE, RFC822.SIZE).
+func (p fetchPlan) topOnly() bool { return !p.needStructure && !p.needContent }
+
 func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error {
 	args := imapwire.ParseFetchArgs(dec)
 	if !dec.ExpectCRLF() {
@@ -84,11 +88,16 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 }
 
 // writeBatches loads and writes the targets' responses, fetchBatch
-// messages at a time.
+// messages at a time (topFetchBatch when only top-level parts are read).
 func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPlan, seen map[store.UID]bool) error {
 	expungeIssued := false
-	for start := 0; start < len(targets); start += fetchBatch {
-		batch := targets[start:min(start+fetchBatch, len(targets))]
+	size := fetchBatch
+	if plan.needData && plan.topOnly() {
+		// Top-level parts are small: fewer, larger reads.
+		size = topFetchBatch
+	}
+	for start := 0; start < len(targets); start += size {
+		batch := targets[start:min(start+size, len(targets))]
 		data, err := c.loadStored(ctx, batch, plan)
 		if err != nil {
 			return err
@@ -177,19 +186,31 @@ func (c *conn) markSeen(ctx context.Context, targets []target) (map[store.UID]bo
 	return out, nil
 }
 
+// topDataLoader is offered by stores that can load the top-level part of
+// a structure alone (Part.Parts nil), which is all ENVELOPE and
+// RFC822.SIZE look at and a fraction of the decoding.
+type topDataLoader interface {
+	MessageDataTop(ctx context.Context, mailbox store.MailboxID, uids []store.UID, fn func(store.MessageData) error) error
+}
+
 // loadData fetches the stored structure of a batch of messages, before
-// anything is written, so no store read is open while writing.
-func (c *conn) loadData(ctx context.Context, batch []target, need bool) (map[store.UID]store.MessageData, error) {
+// anything is written, so no store read is open while writing. With top
+// set, only the top-level part is needed.
+func (c *conn) loadData(ctx context.Context, batch []target, need, top bool) (map[store.UID]storedMsg, error) {
 	if !need {
 		return nil, nil
 	}
 	uids := uidsOf(batch)
-	out := make(map[store.UID]store.MessageData, len(uids))
+	out := make(map[store.UID]storedMsg, len(uids))
 	if len(uids) == 0 {
 		return out, nil
 	}
-	err := c.sess.MessageData(ctx, c.sel.id, uids, func(d store.MessageData) error {
-		out[d.Info.UID] = d
+	load := c.sess.MessageData
+	if l, ok := c.sess.(topDataLoader); ok && top {
+		load = l.MessageDataTop
+	}
+	err := load(ctx, c.sel.id, uids, func(d store.MessageData) error {
+		out[d.Info.UID] = storedMsg{data: d}
 		return nil
 	})
 	if err != nil {
@@ -204,15 +225,7 @@ func (c *conn) loadData(ctx context.Context, batch []target, need bool) (map[sto
 func (c *conn) loadStored(ctx context.Context, batch []target, plan fetchPlan) (map[store.UID]storedMsg, error) {
 	loc, ok := c.sess.(store.ContentLocator)
 	if !ok || !plan.needContent {
-		data, err := c.loadData(ctx, batch, plan.needData)
-		if data == nil {
-			return nil, err
-		}
-		out := make(map[store.UID]storedMsg, len(data))
-		for u, d := range data {
-			out[u] = storedMsg{data: d}
-		}
-		return out, nil
+		return c.loadData(ctx, batch, plan.needData, plan.topOnly())
 	}
 	uids := uidsOf(batch)
 	if len(uids) == 0 {

@@ -20,22 +20,35 @@ const maxTracedLine = 4096
 //
 // TODO(imapwire): replace with imapwire.Encoder once it lands.
 type encoder struct {
-	w     *bufio.Writer
-	trace *observe.ConnTrace
-	utf8  bool // strings and mailbox names may carry UTF-8 (IMAP4rev2, UTF8=ACCEPT)
-	line  []byte
-	err   error
-	n     int64 // message data octets written, for metrics
+	w      *bufio.Writer
+	trace  *observe.ConnTrace
+	utf8   bool   // strings and mailbox names may carry UTF-8 (IMAP4rev2, UTF8=ACCEPT)
+	line   []byte // the line so far, for the trace; kept only with a trace
+	err    error
+	n      int64    // message data octets written, for metrics
+	digits [20]byte // scratch for formatting numbers
 }
 
 func (e *encoder) write(s string) *encoder {
 	if e.err != nil {
 		return e
 	}
-	if len(e.line) < maxTracedLine {
+	if e.trace != nil && len(e.line) < maxTracedLine {
 		e.line = append(e.line, s[:min(len(s), maxTracedLine-len(e.line))]...)
 	}
 	_, e.err = e.w.WriteString(s)
+	return e
+}
+
+// writeBytes is write for a byte slice.
+func (e *encoder) writeBytes(b []byte) *encoder {
+	if e.err != nil {
+		return e
+	}
+	if e.trace != nil && len(e.line) < maxTracedLine {
+		e.line = append(e.line, b[:min(len(b), maxTracedLine-len(e.line))]...)
+	}
+	_, e.err = e.w.Write(b)
 	return e
 }
 
@@ -46,10 +59,14 @@ func (e *encoder) raw(s string) *encoder { return e.write(s) }
 func (e *encoder) sp() *encoder { return e.write(" ") }
 
 // num writes a number.
-func (e *encoder) num(n uint32) *encoder { return e.write(strconv.FormatUint(uint64(n), 10)) }
+func (e *encoder) num(n uint32) *encoder {
+	return e.writeBytes(strconv.AppendUint(e.digits[:0], uint64(n), 10))
+}
 
 // num64 writes a number64.
-func (e *encoder) num64(n int64) *encoder { return e.write(strconv.FormatInt(n, 10)) }
+func (e *encoder) num64(n int64) *encoder {
+	return e.writeBytes(strconv.AppendInt(e.digits[:0], n, 10))
+}
 
 // crlf ends a line and traces it.
 func (e *encoder) crlf() *encoder {
@@ -77,6 +94,10 @@ func (e *encoder) quotable(s string) bool {
 func (e *encoder) str(s string) *encoder {
 	if !e.quotable(s) {
 		return e.literal(int64(len(s)), strings.NewReader(s), false)
+	}
+	if strings.IndexByte(s, '"') < 0 && strings.IndexByte(s, '\\') < 0 {
+		// Nothing to escape: no copy.
+		return e.write(`"`).write(s).write(`"`)
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 2)

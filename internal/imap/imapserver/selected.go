@@ -369,6 +369,7 @@ func (sel *selected) resolve(set imapwire.SeqSet, uid bool) ([]target, error) {
 				hi++
 			}
 		}
+		out = slices.Grow(out, hi-lo)
 		for i := lo; i < hi; i++ {
 			if !(set.Saved && containsTarget(out, uint32(i+1))) {
 				out = append(out, target{uint32(i + 1), sel.msgs[i]})

@@ -26,6 +26,7 @@ const (
 	defaultMaxLine       = 64 * 1024
 	maxBadCommands       = 20 // BAD responses before the connection is closed
 	fetchBatch           = 256
+	topFetchBatch        = 1000                   // FETCH of top-level parts only (ENVELOPE, RFC822.SIZE)
 	idleTick             = 250 * time.Millisecond // how often IDLE looks for changes from other processes
 )
 

@@ -90,16 +90,38 @@ func (ss *Session) MessageData(ctx context.Context, mailbox store.MailboxID, uid
 	if len(uids) == 1 {
 		return ss.messageData1(ctx, mailbox, uids[0], fn)
 	}
+	return ss.messageData(ctx, mailbox, uids, messageDataChunk, scanMessageData, fn)
+}
+
+// MessageDataTop is MessageData with only the top-level part of each
+// structure: Part.Parts is nil (it may be set for a single UID). It is for
+// readers that need no more than the top-level envelope, offsets and
+// sizes (FETCH ENVELOPE, RFC822.SIZE), and costs a fraction of the
+// decoding, which also lets it read larger chunks.
+func (ss *Session) MessageDataTop(ctx context.Context, mailbox store.MailboxID, uids []store.UID, fn func(store.MessageData) error) error {
+	defer observe("message_data_top", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return err
+	}
+	if len(uids) == 1 {
+		return ss.messageData1(ctx, mailbox, uids[0], fn)
+	}
+	return ss.messageData(ctx, mailbox, uids, uidChunk, scanMessageTop, fn)
+}
+
+// messageData runs MessageData's reads, chunkSize UIDs a query, with scan.
+func (ss *Session) messageData(ctx context.Context, mailbox store.MailboxID, uids []store.UID, chunkSize int,
+	scan func(*sql.Rows) (store.MessageData, store.UID, error), fn func(store.MessageData) error) error {
 	if _, err := ss.mailboxByID(ctx, ss.s.rdb, mailbox); err != nil {
 		return err
 	}
 	uids = normalizeUIDs(uids)
 	for len(uids) > 0 {
-		n := min(len(uids), messageDataChunk)
+		n := min(len(uids), chunkSize)
 		chunk := uids[:n]
 		uids = uids[n:]
 		batch, err := selectByUIDs(ctx, ss.s.rdb, `SELECT `+infoColumns+`, c.part, c.vms FROM message m JOIN content c ON c.id = m.content
-			WHERE m.mailbox = ? AND %s ORDER BY m.uid`, mailbox, chunk, scanMessageData)
+			WHERE m.mailbox = ? AND %s ORDER BY m.uid`, mailbox, chunk, scan)
 		if err != nil {
 			return err
 		}
@@ -148,23 +170,38 @@ func (ss *Session) messageData1(ctx context.Context, mailbox store.MailboxID, ui
 }
 
 func scanMessageData(rows *sql.Rows) (store.MessageData, store.UID, error) {
-	var partData, vmsData []byte
+	return scanMessage(rows, (*message.Part).UnmarshalBinary)
+}
+
+func scanMessageTop(rows *sql.Rows) (store.MessageData, store.UID, error) {
+	return scanMessage(rows, (*message.Part).UnmarshalBinaryTop)
+}
+
+// scanMessage scans a row of infoColumns, part and vms, decoding the part
+// with unmarshal. The blobs are read in place (sql.RawBytes): decoding
+// copies what it keeps.
+func scanMessage(rows *sql.Rows, unmarshal func(*message.Part, []byte) error) (store.MessageData, store.UID, error) {
+	var partData, vmsData sql.RawBytes
 	mi, err := scanInfo(rows, &partData, &vmsData)
 	if err != nil {
 		return store.MessageData{}, 0, err
 	}
 	md := store.MessageData{Info: mi}
-	if md.Part, md.VMS, err = decodeStructure(partData, vmsData); err != nil {
+	if md.Part, md.VMS, err = decodeStructureWith(partData, vmsData, unmarshal); err != nil {
 		return md, 0, fmt.Errorf("message uid %d: %w", mi.UID, err)
 	}
 	return md, mi.UID, nil
 }
 
 func decodeStructure(partData, vmsData []byte) (*message.Part, *store.VMSEnvelope, error) {
+	return decodeStructureWith(partData, vmsData, (*message.Part).UnmarshalBinary)
+}
+
+func decodeStructureWith(partData, vmsData []byte, unmarshal func(*message.Part, []byte) error) (*message.Part, *store.VMSEnvelope, error) {
 	var part *message.Part
 	if partData != nil {
 		part = new(message.Part)
-		if err := part.UnmarshalBinary(partData); err != nil {
+		if err := unmarshal(part, partData); err != nil {
 			return nil, nil, fmt.Errorf("decode structure: %w", err)
 		}
 	}
