@@ -43,23 +43,12 @@ func (p *Part) MarshalBinary() ([]byte, error) {
 // ErrCorrupt, never a panic or an oversized allocation, and the offsets of a
 // decoded Part satisfy the invariants documented on Part.
 func (p *Part) UnmarshalBinary(data []byte) error {
-	if len(data) == 0 {
-		return fmt.Errorf("%w: empty", ErrCorrupt)
-	}
-	if data[0] != encodingVersion {
-		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, data[0])
-	}
-	d := decoder{b: data[1:]}
-	var q Part
-	d.part(&q, 0, 0, maxOffset)
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("%d trailing bytes", len(d.b))
-	}
-	if d.err != nil {
-		return d.err
-	}
-	*p = q
-	return nil
+	return p.unmarshal(data, func(d *decoder, q *Part) {
+		d.part(q, 0, 0, maxOffset)
+		if d.err == nil && len(d.b) != 0 {
+			d.fail("%d trailing bytes", len(d.b))
+		}
+	})
 }
 
 // UnmarshalBinaryTop is UnmarshalBinary for the root part alone: it
@@ -69,6 +58,15 @@ func (p *Part) UnmarshalBinary(data []byte) error {
 // most of the decoding work. Corrupt data in what it reads is an error
 // wrapping ErrCorrupt; corruption in the children it skips goes unnoticed.
 func (p *Part) UnmarshalBinaryTop(data []byte) error {
+	return p.unmarshal(data, func(d *decoder, q *Part) {
+		d.fields(q, 0, maxOffset)
+		d.count(8) // the children, checked for size only
+	})
+}
+
+// unmarshal checks the encoding version, runs decode on the rest and sets
+// p only if it succeeded.
+func (p *Part) unmarshal(data []byte, decode func(*decoder, *Part)) error {
 	if len(data) == 0 {
 		return fmt.Errorf("%w: empty", ErrCorrupt)
 	}
@@ -77,8 +75,7 @@ func (p *Part) UnmarshalBinaryTop(data []byte) error {
 	}
 	d := decoder{b: data[1:]}
 	var q Part
-	d.fields(&q, 0, maxOffset)
-	d.count(8) // the children, checked for size only
+	decode(&d, &q)
 	if d.err != nil {
 		return d.err
 	}
