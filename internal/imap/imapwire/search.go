@@ -223,16 +223,7 @@ func (dec *Decoder) ExpectSearchModSeq(ptr *uint64) bool {
 // isEntryFlag reports whether s is the attr-flag of an entry-flag-name
 // (RFC 7162 §7): a system flag with its backslash, or a keyword atom.
 func isEntryFlag(s string) bool {
-	s = strings.TrimPrefix(s, `\`)
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !atomChars[s[i]] {
-			return false
-		}
-	}
-	return true
+	return isAtom(strings.TrimPrefix(s, `\`))
 }
 
 // andOf returns the conjunction of keys, the key itself when there is one.
