@@ -52,6 +52,7 @@ var rules = []rule{
 	{pkg: "internal/cli", allow: []string{"internal/..."}},
 	{pkg: "internal/prototest", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "cmd/postern", allow: []string{"internal/cli"}},
+	{pkg: "internal/testport", stdOnly: true},
 	{pkg: "bench", allow: nil},
 }
 

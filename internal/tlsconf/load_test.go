@@ -169,7 +169,10 @@ func opensslEncrypt(args []string) func(t *testing.T, dir, pass string) []byte {
 	return func(t *testing.T, dir, pass string) []byte {
 		bin, err := exec.LookPath("openssl")
 		if err != nil {
-			t.Skip("openssl not on PATH; the in-test PBES2 encoder case covers the decoder")
+			if os.Getenv("TEST_TOOLS_REQUIRED") == "1" {
+				t.Fatal("openssl is required (TEST_TOOLS_REQUIRED=1) but not on PATH: apt-get install openssl")
+			}
+			t.Skip("openssl not on PATH (apt-get install openssl); the in-test PBES2 encoder case covers the decoder")
 		}
 		passFile := filepath.Join(dir, "openssl-pass")
 		writeFile(t, passFile, []byte(pass), 0o600)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/internal/testport"
 	"github.com/postern/postern/internal/tlsconf"
 )
 
@@ -73,20 +74,12 @@ func requireDovecot(t *testing.T) string {
 	return bin
 }
 
-// freePorts returns n distinct loopback TCP ports that were free a moment
-// ago. All are held open until all are chosen, so they differ.
+// freePorts returns n loopback TCP ports for the servers the test starts,
+// never handed out twice on this machine while this process lives
+// (testport).
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
+	return testport.GetN(t, n)
 }
 
 // scratchDir makes a directory every account may traverse: Dovecot's mail

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -159,7 +160,7 @@ func TestServeRefusesWorldReadableKey(t *testing.T) {
 	}
 	os.Chmod(filepath.Join(tlsDir, "server.key"), 0o644)
 	conf, _ := os.ReadFile(e.conf)
-	conf = []byte(strings.Replace(string(conf), "[IMAP]\nEnable: off", "Certificate-File: "+tlsDir+"/\nKey-File: "+tlsDir+"/\n[IMAP]\nEnable: on\nServer-Port: 14399\nSecure-Port: 0", 1))
+	conf = []byte(strings.Replace(string(conf), "[IMAP]\nEnable: off", "Certificate-File: "+tlsDir+"/\nKey-File: "+tlsDir+"/\n[IMAP]\nEnable: on\nServer-Port: "+strconv.Itoa(freePort(t))+"\nSecure-Port: 0", 1))
 	os.WriteFile(e.conf, conf, 0o600)
 	r := e.run("", "serve").must(t, 1)
 	if !strings.Contains(r.stderr, "chmod 600 "+filepath.Join(tlsDir, "server.key")) {
@@ -170,13 +171,14 @@ func TestServeRefusesWorldReadableKey(t *testing.T) {
 func TestQuickstart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := startServe(t, dir, []string{"POSTERN_CONFIG="})
+	qsEnv, addrs := quickstartEnv(t)
+	s := startServe(t, dir, qsEnv)
 	banner := strings.Join(s.banner, "\n")
 	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(banner)
 	if m == nil {
 		t.Fatalf("no demo password in the banner:\n%s", banner)
 	}
-	for _, want := range []string{"quickstart", "127.0.0.1:1143", "127.0.0.1:1993", "127.0.0.1:1110", "127.0.0.1:1995", "127.0.0.1:1587", "127.0.0.1:2424"} {
+	for _, want := range append([]string{"quickstart"}, addrs...) {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
@@ -194,11 +196,11 @@ func TestQuickstart(t *testing.T) {
 		t.Errorf("no self-signed certificate: %v", err)
 	}
 	e := &env{t: t, dir: dir}
-	e.runIn(dir, []string{"POSTERN_CONFIG="}, "", "ctl", "shutdown").must(t, 0)
+	e.runIn(dir, qsEnv, "", "ctl", "shutdown").must(t, 0)
 	s.wait()
 
 	// The second start keeps the user and does not print the password.
-	s = startServe(t, dir, []string{"POSTERN_CONFIG="})
+	s = startServe(t, dir, qsEnv)
 	if strings.Contains(strings.Join(s.banner, "\n"), m[1]) {
 		t.Error("the second start printed the password again")
 	}
@@ -206,6 +208,24 @@ func TestQuickstart(t *testing.T) {
 	if code := s.wait(); code != 0 {
 		t.Errorf("exit code %d after SIGINT", code)
 	}
+}
+
+// quickstartEnv is the environment of a quickstart server (no configuration
+// file) whose listeners are moved, through the POSTERN_* overrides, from
+// quickstart's fixed ports (1143, 1993, …) to free ones, so that the test
+// runs beside a quickstart someone started by hand. It returns the
+// environment and the addresses the banner must list.
+func quickstartEnv(t *testing.T) ([]string, []string) {
+	t.Helper()
+	envv := []string{"POSTERN_CONFIG="}
+	var addrs []string
+	for _, v := range []string{"IMAP_SERVER_PORT", "IMAP_SECURE_PORT", "POP_SERVER_PORT", "POP_SECURE_PORT",
+		"SMTP_SUBMISSION_PORT", "SMTP_SUBMISSIONS_PORT", "LMTP_SERVER_PORT"} {
+		p := strconv.Itoa(freePort(t))
+		envv = append(envv, "POSTERN_"+v+"="+p)
+		addrs = append(addrs, "127.0.0.1:"+p)
+	}
+	return envv, addrs
 }
 
 func readLog(t *testing.T, dir, pattern string) string {

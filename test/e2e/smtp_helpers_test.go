@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,33 +13,42 @@ import (
 
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/sqlite"
+	"github.com/postern/postern/internal/testport"
 	"github.com/postern/postern/internal/tlsconf"
 )
 
-// requireTool finds an external program. With TEST_TOOLS_REQUIRED=1 (CI)
-// a missing tool fails the test; otherwise the test is skipped, saying why.
+// requireTool finds an external program. With TEST_TOOLS_REQUIRED=1 (CI,
+// ./test.sh) a missing tool fails the test; otherwise the test is skipped.
+// Either way the message names the Debian package to install.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
 	}
-	if os.Getenv("TEST_TOOLS_REQUIRED") == "1" {
-		t.Fatalf("%s is required (TEST_TOOLS_REQUIRED=1) but not installed: %v", name, err)
+	pkg := toolPackages[name]
+	if pkg == "" {
+		pkg = name
 	}
-	t.Skipf("skipping: %s is not installed (apt-get install %s)", name, name)
+	if os.Getenv("TEST_TOOLS_REQUIRED") == "1" {
+		t.Fatalf("%s is required (TEST_TOOLS_REQUIRED=1) but not installed: apt-get install %s (./test.sh does, as root)", name, pkg)
+	}
+	t.Skipf("skipping: %s is not installed (apt-get install %s, or run ./test.sh as root)", name, pkg)
 	return ""
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
+// toolPackages maps the programs the tests run to their Debian packages,
+// where the names differ (test.sh installs the same list).
+var toolPackages = map[string]string{
+	"mbsync":  "isync",
+	"getmail": "getmail6",
+}
+
+// freePort returns a loopback TCP port for a server the test starts: never
+// the same one twice, in this process or another test process (testport).
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testport.Get(t)
 }
 
 // mailPorts are the ports of a mail-enabled test server.
