@@ -3,146 +3,124 @@ package imapserver
 import (
 	"strings"
 
+	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/message"
 )
 
 // writeEnvelope writes an ENVELOPE (RFC 9051 §7.5.2) from what the store
 // parsed at delivery.
-func (c *conn) writeEnvelope(env *message.Envelope) {
-	e := c.enc
+func writeEnvelope(e *imapwire.Encoder, env *message.Envelope) {
 	if env == nil {
-		e.raw("(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)")
-		return
+		env = &message.Envelope{}
 	}
-	e.raw("(").nstr(env.Date).sp().nstr(env.Subject)
+	e.Special('(')
+	nstring(e, env.Date).SP()
+	nstring(e, env.Subject)
 	for _, list := range [][]message.Address{env.From, env.Sender, env.ReplyTo, env.To, env.Cc, env.Bcc} {
-		e.sp()
-		c.writeAddresses(list)
+		writeAddresses(e.SP(), list)
 	}
-	e.sp().nstr(env.InReplyTo).sp().nstr(env.MessageID).raw(")")
+	nstring(e.SP(), env.InReplyTo).SP()
+	nstring(e, env.MessageID).Special(')')
 }
 
 // writeAddresses writes an address list, with group markers as RFC 9051
 // §7.5.2 describes them.
-func (c *conn) writeAddresses(list []message.Address) {
-	e := c.enc
+func writeAddresses(e *imapwire.Encoder, list []message.Address) {
 	if len(list) == 0 {
-		e.raw("NIL")
+		e.NIL()
 		return
 	}
-	e.raw("(")
-	for _, a := range list {
+	e.List(len(list), func(i int) {
+		a := list[i]
 		switch {
 		case a.Group && a.Mailbox != "":
-			e.raw("(NIL NIL ").nstr(a.Mailbox).raw(" NIL)")
+			e.Special('(').NIL().SP().NIL().SP()
+			nstring(e, a.Mailbox).SP().NIL().Special(')')
 		case a.Group:
-			e.raw("(NIL NIL NIL NIL)")
+			e.Special('(').NIL().SP().NIL().SP().NIL().SP().NIL().Special(')')
 		default:
-			e.raw("(").nstr(a.Name).raw(" NIL ").nstr(a.Mailbox).sp().nstr(a.Host).raw(")")
+			e.Special('(')
+			nstring(e, a.Name).SP().NIL().SP()
+			nstring(e, a.Mailbox).SP()
+			nstring(e, a.Host).Special(')')
 		}
-	}
-	e.raw(")")
+	})
 }
 
 // writeBodyStructure writes BODYSTRUCTURE (extended, with extension data)
 // or BODY (not extended) for a part, RFC 9051 §7.5.2.
-func (c *conn) writeBodyStructure(p *message.Part, extended bool) {
-	e := c.enc
+func writeBodyStructure(e *imapwire.Encoder, p *message.Part, extended bool) {
 	if p.IsMultipart() {
-		e.raw("(")
+		e.Special('(')
 		for _, ch := range p.Parts {
-			c.writeBodyStructure(ch, extended)
+			writeBodyStructure(e, ch, extended)
 		}
-		e.sp().str(p.Subtype)
+		e.SP().String(p.Subtype)
 		if extended {
-			e.sp()
-			c.writeParams(p.Params, false)
-			e.sp()
-			c.writeDisposition(p)
-			e.sp()
-			c.writeLanguage(p.Language)
-			e.sp().nstr(p.Location)
+			writeParams(e.SP(), p.Params, false)
+			writeDisposition(e.SP(), p)
+			writeLanguage(e.SP(), p.Language)
+			nstring(e.SP(), p.Location)
 		}
-		e.raw(")")
+		e.Special(')')
 		return
 	}
-	e.raw("(").str(p.Type).sp().str(p.Subtype).sp()
-	c.writeParams(p.Params, p.Type == "text")
-	e.sp().nstr(p.ID).sp().nstr(p.Description).sp().str(p.Encoding).sp().num64(p.End - p.BodyStart)
+	e.Special('(').String(p.Type).SP().String(p.Subtype).SP()
+	writeParams(e, p.Params, p.Type == "text")
+	nstring(e.SP(), p.ID).SP()
+	nstring(e, p.Description).SP().String(p.Encoding).SP().Number64(p.End - p.BodyStart)
 	if m := p.Message(); m != nil {
-		e.sp()
-		c.writeEnvelope(m.Envelope)
-		e.sp()
-		c.writeBodyStructure(m, extended)
-		e.sp().num64(p.BodyLines)
+		writeEnvelope(e.SP(), m.Envelope)
+		writeBodyStructure(e.SP(), m, extended)
+		e.SP().Number64(p.BodyLines)
 	} else if p.Type == "text" {
-		e.sp().num64(p.BodyLines)
+		e.SP().Number64(p.BodyLines)
 	}
 	if extended {
-		e.sp().nstr(p.MD5).sp()
-		c.writeDisposition(p)
-		e.sp()
-		c.writeLanguage(p.Language)
-		e.sp().nstr(p.Location)
+		nstring(e.SP(), p.MD5).SP()
+		writeDisposition(e, p)
+		writeLanguage(e.SP(), p.Language)
+		nstring(e.SP(), p.Location)
 	}
-	e.raw(")")
+	e.Special(')')
 }
 
 // writeParams writes a body-fld-param. Text parts without a charset get
 // charset=us-ascii, the RFC 2045 §5.2 default, as other servers show it.
-func (c *conn) writeParams(ps []message.Param, text bool) {
-	e := c.enc
+func writeParams(e *imapwire.Encoder, ps []message.Param, text bool) {
 	hasCharset := false
 	for _, p := range ps {
 		if p.Name == "charset" {
 			hasCharset = true
 		}
 	}
-	if len(ps) == 0 && !(text && !hasCharset) {
-		e.raw("NIL")
-		return
-	}
-	e.raw("(")
-	first := true
 	if text && !hasCharset {
-		e.str("charset").sp().str("us-ascii")
-		first = false
+		ps = append([]message.Param{{Name: "charset", Value: "us-ascii"}}, ps...)
 	}
-	for _, p := range ps {
-		if !first {
-			e.sp()
-		}
-		first = false
-		e.str(p.Name).sp().str(p.Value)
-	}
-	e.raw(")")
-}
-
-func (c *conn) writeDisposition(p *message.Part) {
-	if p.Disposition == "" {
-		c.enc.raw("NIL")
+	if len(ps) == 0 {
+		e.NIL()
 		return
 	}
-	c.enc.raw("(").str(p.Disposition).sp()
-	c.writeParams(p.DispositionParams, false)
-	c.enc.raw(")")
+	e.List(len(ps), func(i int) { e.String(ps[i].Name).SP().String(ps[i].Value) })
 }
 
-func (c *conn) writeLanguage(langs []string) {
-	e := c.enc
+func writeDisposition(e *imapwire.Encoder, p *message.Part) {
+	if p.Disposition == "" {
+		e.NIL()
+		return
+	}
+	e.Special('(').String(p.Disposition).SP()
+	writeParams(e, p.DispositionParams, false)
+	e.Special(')')
+}
+
+func writeLanguage(e *imapwire.Encoder, langs []string) {
 	switch len(langs) {
 	case 0:
-		e.raw("NIL")
+		e.NIL()
 	case 1:
-		e.str(langs[0])
+		e.String(langs[0])
 	default:
-		e.raw("(")
-		for i, l := range langs {
-			if i > 0 {
-				e.sp()
-			}
-			e.str(strings.TrimSpace(l))
-		}
-		e.raw(")")
+		e.List(len(langs), func(i int) { e.String(strings.TrimSpace(langs[i])) })
 	}
 }

@@ -170,8 +170,7 @@ func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error, inMemory int64)
 		return m, nof("TOOBIG", "Message larger than APPENDLIMIT %d", c.s.opts.AppendLimit)
 	}
 	if !info.NonSync {
-		c.enc.raw("+ Ready for literal data").crlf()
-		if err := c.flushErr(); err != nil {
+		if err := c.enc.Continuation("Ready for literal data"); err != nil {
 			return m, err
 		}
 	}

@@ -20,8 +20,11 @@ func (c *conn) cmdCapability(ctx context.Context, tag string, dec *imapwire.Deco
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	c.enc.raw("* CAPABILITY ").raw(c.capabilityString()).crlf()
-	return nil
+	e := c.enc.Untagged().Atom("CAPABILITY")
+	for _, cp := range c.capabilityList() {
+		e.SP().Atom(cp)
+	}
+	return e.CRLF()
 }
 
 // cmdNoop: RFC 9051 §6.1.2. The epilogue sends the pending updates.
@@ -35,9 +38,8 @@ func (c *conn) cmdLogout(ctx context.Context, tag string, dec *imapwire.Decoder)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	c.enc.raw("* BYE Postern IMAP server logging out").crlf()
 	c.setState(stateLogout)
-	return nil
+	return c.enc.StatusResponse("", "BYE", "", "Postern IMAP server logging out")
 }
 
 // cmdID: RFC 2971. The client's fields are logged; the server names
@@ -68,11 +70,12 @@ func (c *conn) cmdID(ctx context.Context, tag string, dec *imapwire.Decoder) err
 		return dec.Err()
 	}
 	if len(fields) > 0 {
-		c.log.Debug("imap client id", slog.String("id", respText(strings.Join(fields, " "))))
+		c.log.Debug("imap client id", slog.String("id", strings.Join(fields, " ")))
 	}
-	c.enc.raw("* ID (").str("name").sp().str("Postern").sp().str("version").sp().str(c.s.opts.Version).
-		sp().str("vendor").sp().str("Postern").raw(")").crlf()
-	return nil
+	id := []string{"name", "Postern", "version", c.s.opts.Version, "vendor", "Postern"}
+	e := c.enc.Untagged().Atom("ID").SP()
+	e.List(len(id), func(i int) { e.String(id[i]) })
+	return e.CRLF()
 }
 
 // cmdStartTLS: RFC 9051 §6.2.1. The tagged OK goes out in clear before the
@@ -183,8 +186,7 @@ func (c *conn) cmdAuthenticate(ctx context.Context, tag string, dec *imapwire.De
 // saslRound sends one challenge and reads the client's response, which is
 // redacted in the trace.
 func (c *conn) saslRound(chal []byte) ([]byte, error) {
-	c.enc.raw("+ ").raw(base64.StdEncoding.EncodeToString(chal)).crlf()
-	if err := c.flushErr(); err != nil {
+	if err := c.enc.Continuation(base64.StdEncoding.EncodeToString(chal)); err != nil {
 		return nil, err
 	}
 	c.tr.authExchange = true
@@ -293,11 +295,10 @@ func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder)
 		}
 	}
 	c.dec.SetUTF8(c.utf8)
-	c.enc.utf8 = c.utf8
-	c.enc.raw("* ENABLED")
-	for _, e := range enabled {
-		c.enc.sp().raw(e)
+	c.enc.SetUTF8(c.utf8)
+	e := c.enc.Untagged().Atom("ENABLED")
+	for _, name := range enabled {
+		e.SP().Atom(name)
 	}
-	c.enc.crlf()
-	return nil
+	return e.CRLF()
 }

@@ -52,7 +52,7 @@ func (c *conn) enableCondStore(ctx context.Context) error {
 
 // writeHighestModSeq writes "* OK [HIGHESTMODSEQ n] …" (RFC 7162 §3.1.2.1).
 func (c *conn) writeHighestModSeq(m store.ModSeq) {
-	c.enc.raw("* OK [HIGHESTMODSEQ ").num64(int64(m)).raw("] Highest").crlf()
+	c.okCode("HIGHESTMODSEQ", func(e *imapwire.Encoder) { e.ModSeq(uint64(m)) }, "Highest")
 }
 
 // maxModSeq is the highest MODSEQ of the messages in the view.

@@ -82,7 +82,7 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 	}
 	write := func() error { return c.writeBatches(ctx, targets, plan, seen) }
 	if plan.needContent {
-		return c.enc.withBulkWriter(write)
+		return c.withBulkWriter(write)
 	}
 	return write()
 }
@@ -115,8 +115,8 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 				return err
 			}
 		}
-		if c.enc.err != nil {
-			return c.enc.err
+		if err := c.enc.Err(); err != nil {
+			return err
 		}
 	}
 	if expungeIssued {
@@ -253,95 +253,83 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 			return err
 		}
 	}
-	e := c.enc
-	e.raw("* ").num(t.seq).raw(" FETCH (")
-	for i, it := range plan.items {
-		if i > 0 {
-			e.sp()
-		}
-		if err := c.writeFetchItem(mv, t, it); err != nil {
+	fw := c.enc.BeginFetch(t.seq)
+	for _, it := range plan.items {
+		if err := c.writeFetchItem(fw, mv, t, it); err != nil {
 			return err
 		}
 	}
 	if seenSet && !plan.hasFlags {
-		e.raw(" FLAGS ").flagList(t.Flags)
+		fw.Item("FLAGS").Flags(t.Flags)
 	}
 	if seenSet && c.condStore {
 		// RFC 7162 §3.1: a FETCH that set \Seen reports the UID and the
 		// new MODSEQ once CONDSTORE is enabled.
 		if !plan.hasUID {
-			e.raw(" UID ").num(uint32(t.UID))
+			fw.Item("UID").Number(uint32(t.UID))
 		}
 		if !plan.hasModSeq {
-			e.raw(" MODSEQ (").num64(int64(t.ModSeq)).raw(")")
+			writeModSeq(fw, t.ModSeq)
 		}
 	}
-	e.raw(")").crlf()
-	metricFetchedOctets.Add(float64(e.n))
-	e.n = 0
-	return e.err
+	return fw.End()
 }
 
 // writeFetchItem writes one data item with its name.
-func (c *conn) writeFetchItem(mv *msgView, t target, it imapwire.FetchItem) error {
-	e := c.enc
+func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, it imapwire.FetchItem) error {
 	switch it.Attr {
 	case imapwire.FetchFlags:
-		e.raw("FLAGS ").flagList(t.Flags)
+		fw.Item("FLAGS").Flags(t.Flags)
 	case imapwire.FetchUID:
-		e.raw("UID ").num(uint32(t.UID))
+		fw.Item("UID").Number(uint32(t.UID))
 	case imapwire.FetchInternalDate:
-		e.raw("INTERNALDATE ").str(imapwire.FormatDateTime(t.InternalDate))
+		fw.Item("INTERNALDATE").DateTime(t.InternalDate)
 	case imapwire.FetchRFC822Size:
-		e.raw("RFC822.SIZE ").num64(mv.size)
+		fw.Item("RFC822.SIZE").Number64(mv.size)
 	case imapwire.FetchModSeq:
-		e.raw("MODSEQ (").num64(int64(t.ModSeq)).raw(")")
+		writeModSeq(fw, t.ModSeq)
 	case imapwire.FetchEnvelope:
-		e.raw("ENVELOPE ")
-		c.writeEnvelope(mv.part.Envelope)
+		writeEnvelope(fw.Item("ENVELOPE"), mv.part.Envelope)
 	case imapwire.FetchBodyStructure:
-		e.raw("BODYSTRUCTURE ")
-		c.writeBodyStructure(mv.part, true)
+		writeBodyStructure(fw.Item("BODYSTRUCTURE"), mv.part, true)
 	case imapwire.FetchBody:
-		e.raw("BODY ")
-		c.writeBodyStructure(mv.part, false)
+		writeBodyStructure(fw.Item("BODY"), mv.part, false)
 	case imapwire.FetchRFC822:
-		e.raw("RFC822 ")
-		c.writeRange(mv, 0, mv.size, nil)
+		c.writeRange(fw.Item("RFC822"), mv, 0, mv.size, nil)
 	case imapwire.FetchRFC822Header:
-		e.raw("RFC822.HEADER ")
-		c.writeRange(mv, 0, mv.topHeaderLen(), nil)
+		c.writeRange(fw.Item("RFC822.HEADER"), mv, 0, mv.topHeaderLen(), nil)
 	case imapwire.FetchRFC822Text:
-		e.raw("RFC822.TEXT ")
 		s, end := mv.bodyRange(mv.part)
-		c.writeRange(mv, s, end-s, nil)
+		c.writeRange(fw.Item("RFC822.TEXT"), mv, s, end-s, nil)
 	case imapwire.FetchBodySection:
-		e.raw(it.ResponseName()).sp()
-		return c.writeBodySection(mv, it)
+		return c.writeBodySection(fw, mv, it)
 	case imapwire.FetchBinarySection, imapwire.FetchBinarySize:
-		return c.writeBinary(mv, it)
+		return c.writeBinary(fw, mv, it)
 	}
 	return nil
 }
 
 // writeRange writes n bytes of the view from off as a literal (or data
 // from memory when b is not nil), with the partial applied by the caller.
-func (c *conn) writeRange(mv *msgView, off, n int64, b []byte) {
+func (c *conn) writeRange(e *imapwire.Encoder, mv *msgView, off, n int64, b []byte) {
+	var r io.Reader = io.NewSectionReader(mv.readerAt(), off, n)
 	if b != nil {
-		c.enc.literal(int64(len(b)), bytes.NewReader(b), false)
-		return
+		r, n = bytes.NewReader(b), int64(len(b))
 	}
-	c.enc.literal(n, io.NewSectionReader(mv.readerAt(), off, n), false)
+	if e.WriteLiteralFrom(r, n) == nil {
+		metricFetchedOctets.Add(float64(n))
+	}
 }
 
 // writeBodySection writes the data of BODY[section]<partial>.
-func (c *conn) writeBodySection(mv *msgView, it imapwire.FetchItem) error {
+func (c *conn) writeBodySection(fw *imapwire.FetchWriter, mv *msgView, it imapwire.FetchItem) error {
 	off, n, b, ok, err := c.sectionBytes(mv, it.Section)
 	if err != nil {
 		return err
 	}
+	e := fw.Item(it.ResponseName())
 	if !ok {
-		c.enc.raw("NIL")
+		e.NIL()
 		return nil
 	}
 	if b != nil {
@@ -355,7 +343,7 @@ func (c *conn) writeBodySection(mv *msgView, it imapwire.FetchItem) error {
 			b = b[start : start+cnt]
 		}
 	}
-	c.writeRange(mv, off, n, b)
+	c.writeRange(e, mv, off, n, b)
 	return nil
 }
 
@@ -411,7 +399,7 @@ func (c *conn) sectionBytes(mv *msgView, sec imapwire.Section) (off, n int64, b 
 // writeBinary writes BINARY[section]<partial> or BINARY.SIZE[section]
 // (RFC 3516): the part's content with its Content-Transfer-Encoding
 // removed.
-func (c *conn) writeBinary(mv *msgView, it imapwire.FetchItem) error {
+func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.FetchItem) error {
 	var p *message.Part
 	var off, n int64
 	if len(it.Section.Part) == 0 {
@@ -441,7 +429,7 @@ func (c *conn) writeBinary(mv *msgView, it imapwire.FetchItem) error {
 	}
 	size, hasNUL := countDecoded(r)
 	if it.Attr == imapwire.FetchBinarySize {
-		c.enc.raw(it.ResponseName()).sp().num64(size)
+		fw.Item(it.ResponseName()).Number64(size)
 		return nil
 	}
 	start, cnt := int64(0), size
@@ -453,8 +441,16 @@ func (c *conn) writeBinary(mv *msgView, it imapwire.FetchItem) error {
 	if _, err := io.CopyN(io.Discard, r, start); err != nil && err != io.EOF {
 		return fmt.Errorf("binary section: %w", err)
 	}
-	c.enc.raw(it.ResponseName()).sp()
-	c.enc.literal(cnt, io.LimitReader(r, cnt), hasNUL)
+	e := fw.Item(it.ResponseName())
+	if hasNUL {
+		// RFC 3516 §4.2: binary data goes out as literal8.
+		err = e.WriteLiteral8From(r, cnt)
+	} else {
+		err = e.WriteLiteralFrom(r, cnt)
+	}
+	if err == nil {
+		metricFetchedOctets.Add(float64(cnt))
+	}
 	return nil
 }
 

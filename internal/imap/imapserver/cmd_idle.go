@@ -27,8 +27,7 @@ func (c *conn) cmdIdle(ctx context.Context, tag string, dec *imapwire.Decoder) e
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	c.enc.raw("+ idling").crlf()
-	if err := c.flushErr(); err != nil {
+	if err := c.enc.Continuation("idling"); err != nil {
 		return err
 	}
 	c.setReadDeadline(c.readTimeout())

@@ -33,8 +33,7 @@ func (c *conn) cmdList(ctx context.Context, tag string, dec *imapwire.Decoder) e
 	}
 	if len(a.patterns) == 1 && a.patterns[0] == "" && !a.extended {
 		// RFC 9051 §6.3.9: the hierarchy delimiter and root.
-		c.enc.raw(`* LIST (\Noselect) "/" ""`).crlf()
-		return nil
+		return c.writeList([]string{`\Noselect`}, "", nil)
 	}
 	return c.execList(ctx, a)
 }
@@ -250,11 +249,30 @@ func (c *conn) writeListEntry(a *listArgs, e *listEntry, shown string, children 
 	if e.subscribed && (a.selSubscribed || a.retSubscribed) {
 		attrs = append(attrs, `\Subscribed`)
 	}
-	c.enc.raw("* LIST ").flagList(attrs).raw(` "/" `).mailbox(shown)
+	var ext func(*imapwire.Encoder)
 	if a.recursiveMatch && e.childSub && !e.subscribed {
-		c.enc.raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
+		// RFC 5258 §3.5: ("CHILDINFO" ("SUBSCRIBED")).
+		ext = func(e *imapwire.Encoder) {
+			e.List(2, func(i int) {
+				if i == 0 {
+					e.Quoted("CHILDINFO")
+				} else {
+					e.List(1, func(int) { e.Quoted("SUBSCRIBED") })
+				}
+			})
+		}
 	}
-	c.enc.crlf()
+	c.writeList(attrs, shown, ext)
+}
+
+// writeList writes "* LIST (attrs) "/" name [ext]" (RFC 9051 §7.3.1); ext writes extended data
+// (RFC 5258 §3.5).
+func (c *conn) writeList(attrs []string, name string, ext func(*imapwire.Encoder)) error {
+	e := c.enc.Untagged().Atom("LIST").SP().Flags(attrs).SP().Quoted(string(store.HierarchySeparator)).SP().Mailbox(name)
+	if ext != nil {
+		ext(e.SP())
+	}
+	return e.CRLF()
 }
 
 // hasChildren reports whether an existing mailbox lies below name: a
@@ -336,7 +354,7 @@ func (c *conn) cmdLsub(ctx context.Context, tag string, dec *imapwire.Decoder) e
 		if e.noselect {
 			attrs = append(attrs, `\Noselect`)
 		}
-		c.enc.raw("* LSUB ").flagList(attrs).raw(` "/" `).mailbox(shown).crlf()
+		c.enc.Untagged().Atom("LSUB").SP().Flags(attrs).SP().Quoted(string(store.HierarchySeparator)).SP().Mailbox(shown).CRLF()
 	}
 	return nil
 }

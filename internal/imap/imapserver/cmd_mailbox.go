@@ -53,27 +53,27 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 	c.sel = newSelected(mb, infos, readOnly, c.s.opts.MessageCap)
 	c.setState(stateSelected)
 	sel := c.sel
-	e := c.enc
-	e.raw("* ").num(uint32(len(sel.msgs))).raw(" EXISTS").crlf()
+	c.numbered(uint32(len(sel.msgs)), "EXISTS")
 	if !c.rev2 {
-		e.raw("* 0 RECENT").crlf()
+		c.numbered(0, "RECENT")
 	}
-	e.raw("* FLAGS ").flagList(c.flagsList()).crlf()
+	c.enc.Untagged().Atom("FLAGS").SP().Flags(c.flagsList()).CRLF()
 	if readOnly {
-		c.untaggedOK("PERMANENTFLAGS ()", "No permanent flags permitted")
+		c.okCode("PERMANENTFLAGS", func(e *imapwire.Encoder) { e.Flags(nil) }, "No permanent flags permitted")
 	} else {
-		e.raw("* OK [PERMANENTFLAGS ").flagList(append(slices.Clone(systemFlags), `\*`)).raw("] Flags permitted").crlf()
+		perm := append(slices.Clone(systemFlags), imapwire.FlagWildcard)
+		c.okCode("PERMANENTFLAGS", func(e *imapwire.Encoder) { e.Flags(perm) }, "Flags permitted")
 	}
 	if !c.rev2 {
 		for i, m := range sel.msgs {
 			if !store.Flags(m.Flags).Has(store.FlagSeen) {
-				e.raw("* OK [UNSEEN ").num(uint32(i + 1)).raw("] First unseen").crlf()
+				c.okCode("UNSEEN", func(e *imapwire.Encoder) { e.Number(uint32(i + 1)) }, "First unseen")
 				break
 			}
 		}
 	}
-	e.raw("* OK [UIDVALIDITY ").num(sel.uidValidity).raw("] UIDs valid").crlf()
-	e.raw("* OK [UIDNEXT ").num(uint32(sel.clientUIDNext())).raw("] Predicted next UID").crlf()
+	c.okCode("UIDVALIDITY", func(e *imapwire.Encoder) { e.Number(sel.uidValidity) }, "UIDs valid")
+	c.okCode("UIDNEXT", func(e *imapwire.Encoder) { e.Number(uint32(sel.clientUIDNext())) }, "Predicted next UID")
 	if c.condStore {
 		// RFC 7162 §3.1.2.1. The mailbox was read before its messages, so a
 		// change in between may have given a message a higher MODSEQ.
@@ -82,7 +82,7 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 	if c.rev2 {
 		// RFC 9051 §6.3.2: a LIST response with the mailbox's name.
 		shown, _ := c.imapName(sel.name)
-		e.raw("* LIST () \"/\" ").mailbox(shown).crlf()
+		c.writeList(nil, shown, nil)
 	}
 	if readOnly {
 		c.resp.code = "READ-ONLY"
@@ -232,8 +232,12 @@ func (c *conn) cmdNamespace(ctx context.Context, tag string, dec *imapwire.Decod
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	c.enc.raw(`* NAMESPACE (("" "/")) NIL NIL`).crlf()
-	return nil
+	// (("" "/")): one personal namespace, no prefix, "/" as separator.
+	e := c.enc.Untagged().Atom("NAMESPACE").SP()
+	e.List(1, func(int) {
+		e.List(2, func(i int) { e.Quoted([]string{"", string(store.HierarchySeparator)}[i]) })
+	})
+	return e.SP().NIL().SP().NIL().CRLF()
 }
 
 // statusItems are the STATUS data items (RFC 9051 §6.3.11, RFC 8438 SIZE,
@@ -360,41 +364,36 @@ func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []string
 	if err != nil {
 		return err
 	}
-	e := c.enc
 	shown, _ := c.imapName(mb.Name)
-	e.raw("* STATUS ").mailbox(shown).raw(" (")
-	for i, it := range items {
-		if i > 0 {
-			e.sp()
-		}
-		e.raw(it).sp()
-		switch it {
+	e := c.enc.Untagged().Atom("STATUS").SP().Mailbox(shown).SP()
+	e.List(len(items), func(i int) {
+		e.Atom(items[i]).SP()
+		switch items[i] {
 		case "MESSAGES":
-			e.num(st.Messages)
+			e.Number(st.Messages)
 		case "UIDNEXT":
-			e.num(uint32(st.UIDNext))
+			e.Number(uint32(st.UIDNext))
 		case "UIDVALIDITY":
-			e.num(st.UIDValidity)
+			e.Number(st.UIDValidity)
 		case "UNSEEN":
-			e.num(st.Unseen)
+			e.Number(st.Unseen)
 		case "DELETED":
-			e.num(st.Deleted)
+			e.Number(st.Deleted)
 		case "SIZE":
-			e.num64(st.Size)
+			e.Number64(st.Size)
 		case "RECENT":
-			e.num(0)
+			e.Number(0)
 		case "HIGHESTMODSEQ":
-			e.num64(int64(st.HighestModSeq))
+			e.ModSeq(uint64(st.HighestModSeq))
 		case "APPENDLIMIT":
 			if c.s.opts.AppendLimit > 0 {
-				e.num64(c.s.opts.AppendLimit)
+				e.Number64(c.s.opts.AppendLimit)
 			} else {
-				e.raw("NIL")
+				e.NIL()
 			}
 		}
-	}
-	e.raw(")").crlf()
-	return nil
+	})
+	return e.CRLF()
 }
 
 // cmdCheck: RFC 3501 §6.4.1 (a NOOP in IMAP4rev2, which dropped it).

@@ -81,18 +81,14 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 		c.sel.saved = savedResult(matched, ret)
 	}
 	withModSeq := a.key.usesModSeq()
-	e := c.enc
 	if !a.hasRet && !c.rev2 {
-		e.raw("* SEARCH")
-		for _, n := range nums {
-			e.sp().num(n)
+		// RFC 7162 §3.1.6: the highest MODSEQ of the messages returned;
+		// none when nothing matched.
+		var m store.ModSeq
+		if withModSeq {
+			m = highestModSeq(matched)
 		}
-		if m := highestModSeq(matched); withModSeq && m != 0 {
-			// RFC 7162 §3.1.6: the highest MODSEQ of the messages
-			// returned; none when nothing matched.
-			e.raw(" (MODSEQ ").num64(int64(m)).raw(")")
-		}
-		e.crlf()
+		c.enc.Search(nums, uint64(m))
 		return
 	}
 	if !a.hasRet {
@@ -101,26 +97,23 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 	if len(ret) == 1 && ret[0] == "SAVE" {
 		return // RFC 5182 §2.1: SAVE alone returns no ESEARCH
 	}
-	e.raw("* ESEARCH (TAG ").str(tag).raw(")")
-	if uid {
-		e.raw(" UID")
-	}
+	d := imapwire.ESearchData{Tag: tag, UID: uid}
 	for _, o := range ret {
 		switch {
 		case o == "MIN" && len(nums) > 0:
-			e.raw(" MIN ").num(nums[0])
+			d.Min = nums[0]
 		case o == "MAX" && len(nums) > 0:
-			e.raw(" MAX ").num(nums[len(nums)-1])
+			d.Max = nums[len(nums)-1]
 		case o == "COUNT":
-			e.raw(" COUNT ").num(uint32(len(nums)))
+			d.Count, d.HasCount = uint32(len(nums)), true
 		case o == "ALL" && len(nums) > 0:
-			e.raw(" ALL ").raw(imapwire.SeqSetOf(nums...).String())
+			d.All = imapwire.SeqSetOf(nums...)
 		}
 	}
-	if m := highestModSeq(returnedOf(matched, ret)); withModSeq && m != 0 {
-		e.raw(" MODSEQ ").num64(int64(m))
+	if withModSeq {
+		d.ModSeq = uint64(highestModSeq(returnedOf(matched, ret)))
 	}
-	e.crlf()
+	c.enc.ESearch(d)
 }
 
 // returnedOf is the part of the result an ESEARCH response reports: all of

@@ -121,11 +121,7 @@ func (c *conn) preDispatchError(tag string, err error) bool {
 	c.nCmds++
 	c.badCmds++
 	_, _, msg := classify(err)
-	if tag == "" {
-		c.enc.raw("* BAD ").raw(respText(msg)).crlf()
-	} else {
-		c.tagged(tag, "BAD", "", msg)
-	}
+	c.enc.StatusResponse(tag, "BAD", "", msg) // untagged when no tag was read
 	if c.nCmds == 1 || c.badCmds > maxBadCommands || imapwire.IsFatal(c.dec.Err()) && !isSyntax(c.dec.Err()) {
 		c.bye("Too many invalid commands")
 		return false
@@ -229,18 +225,16 @@ func (c *conn) observe(verb string, start time.Time, result string, err error) {
 
 // tagged writes a tagged status response.
 func (c *conn) tagged(tag, status, code, text string) {
-	c.enc.raw(tag).sp().raw(status).sp()
-	if code != "" {
-		c.enc.raw("[").raw(code).raw("] ")
-	}
-	c.enc.raw(respText(text)).crlf()
+	c.enc.StatusResponse(tag, status, code, text)
+}
+
+// okCode writes "* OK [name args] text", args writing the code's
+// arguments.
+func (c *conn) okCode(name string, args func(*imapwire.Encoder), text string) {
+	c.enc.Untagged().Atom("OK").SP().Code(name, args).Text(text).CRLF()
 }
 
 // untaggedOK writes "* OK [code] text".
 func (c *conn) untaggedOK(code, text string) {
-	c.enc.raw("* OK ")
-	if code != "" {
-		c.enc.raw("[").raw(code).raw("] ")
-	}
-	c.enc.raw(respText(text)).crlf()
+	c.enc.StatusResponse("", "OK", code, text)
 }

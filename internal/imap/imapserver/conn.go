@@ -44,7 +44,7 @@ type conn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	dec  *imapwire.Decoder
-	enc  *encoder
+	enc  *imapwire.Encoder
 	tls  bool
 	stop atomic.Bool // Shutdown asked the connection to end
 
@@ -96,8 +96,25 @@ func (c *conn) setTransport(nc net.Conn) {
 		OnLiteral:     c.continueLiteral,
 		UTF8:          c.utf8,
 	})
-	c.enc = &encoder{w: c.bw, trace: c.trace, utf8: c.utf8}
+	c.enc = c.newEncoder(c.bw)
 }
+
+// newEncoder returns an encoder writing to w with the connection's
+// settings and trace.
+func (c *conn) newEncoder(w *bufio.Writer) *imapwire.Encoder {
+	opts := imapwire.EncoderOptions{UTF8: c.utf8}
+	if c.trace != nil {
+		opts.Tracer = encTrace{c.trace}
+	}
+	return imapwire.NewEncoder(w, opts)
+}
+
+// encTrace shows the trace what the encoder writes: lines, and literal
+// data as message data.
+type encTrace struct{ ct *observe.ConnTrace }
+
+func (t encTrace) Line(b []byte) { t.ct.Server(b) }
+func (t encTrace) Data(b []byte) { t.ct.ServerData(b) }
 
 // deadlineWriter renews the write deadline before each write, so only a
 // client that stops reading for writeTimeout is dropped.
@@ -121,8 +138,7 @@ func (c *conn) continueLiteral(info imapwire.LiteralInfo) error {
 	if info.NonSync {
 		return nil
 	}
-	c.enc.raw("+ Ready for literal data").crlf()
-	return c.flushErr()
+	return c.enc.Continuation("Ready for literal data")
 }
 
 // serve runs the connection to its end.
@@ -133,8 +149,8 @@ func (c *conn) serve() {
 			metricPanics.Inc()
 			c.log.Error("imap connection panic", slog.Any("panic", x), slog.String("stack", string(debug.Stack())))
 			c.how = observe.DisconnectAbnormal
-			c.enc.err = nil
-			c.enc.raw("* BYE Internal server error").crlf()
+			c.enc = c.newEncoder(c.bw) // whatever the panic left half-written
+			c.enc.StatusResponse("", "BYE", "", "Internal server error")
 			c.bw.Flush()
 		}
 	}()
@@ -153,7 +169,7 @@ func (c *conn) serve() {
 		c.nc.SetDeadline(time.Time{})
 	}
 	c.log.Log(c.ctx, observe.LevelThread, "imap connection opened", slog.Bool("tls", c.tls))
-	c.enc.raw("* OK [CAPABILITY ").raw(c.capabilityString()).raw("] Postern IMAP4rev2 server ready").crlf()
+	c.enc.StatusResponse("", "OK", "CAPABILITY "+c.capabilityString(), "Postern IMAP4rev2 server ready")
 	if !c.flush() {
 		return
 	}
@@ -217,23 +233,14 @@ func (c *conn) readFailed(err error) {
 
 // bye sends an untagged BYE and flushes.
 func (c *conn) bye(msg string) {
-	c.enc.raw("* BYE ").raw(respText(msg)).crlf()
+	c.enc.StatusResponse("", "BYE", "", msg)
 	c.flush()
 }
 
 // flush writes buffered responses; false if the connection broke.
 func (c *conn) flush() bool { return c.flushErr() == nil }
 
-func (c *conn) flushErr() error {
-	if c.enc.err != nil {
-		return c.enc.err
-	}
-	if err := c.bw.Flush(); err != nil {
-		c.enc.err = err
-		return err
-	}
-	return nil
-}
+func (c *conn) flushErr() error { return c.enc.Flush() }
 
 // finish releases everything the connection holds.
 func (c *conn) finish() {

@@ -27,8 +27,9 @@
 // errors.go the three error classes; cmd_*.go the handlers; selected.go the
 // selected-mailbox view; view.go the one function every message read goes
 // through (Send-ID-Headers and the OpenVMS Mail view of internal/mail11);
-// encoder.go and search_parse.go are private stand-ins for imapwire pieces
-// that were not ready when this package was written.
+// respond.go the responses several handlers share. Every byte the server
+// writes goes through the connection's imapwire.Encoder; search_parse.go
+// is a private stand-in for the imapwire SEARCH parser, to be replaced.
 //
 // # Invariants
 //

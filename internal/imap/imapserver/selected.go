@@ -226,7 +226,7 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		sel.ahead = readAhead{}
 		for i := len(sel.msgs) - 1; i >= 0; i-- {
 			if sel.msgs[i].gone {
-				c.enc.raw("* ").num(uint32(i + 1)).raw(" EXPUNGE").crlf()
+				c.numbered(uint32(i+1), "EXPUNGE")
 				delete(sel.flagged, sel.msgs[i].UID)
 				sel.msgs = slices.Delete(sel.msgs, i, i+1)
 				sel.announced--
@@ -235,7 +235,7 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		sel.refill()
 	}
 	if len(sel.msgs) > sel.announced {
-		c.enc.raw("* ").num(uint32(len(sel.msgs))).raw(" EXISTS").crlf()
+		c.numbered(uint32(len(sel.msgs)), "EXISTS")
 		sel.announced = len(sel.msgs)
 	}
 	c.announceKeywords()
@@ -248,7 +248,7 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		clear(sel.flagged)
 	}
 	if sel.deleted {
-		c.enc.raw("* BYE Selected mailbox was deleted").crlf()
+		c.enc.StatusResponse("", "BYE", "", "Selected mailbox was deleted")
 		c.setState(stateLogout)
 	}
 }
@@ -263,7 +263,7 @@ func (c *conn) announceKeywords() {
 	}
 	sel.keywords = mergeKeywords(sel.keywords, sel.kwNew)
 	sel.kwNew = nil
-	c.enc.raw("* FLAGS ").flagList(c.flagsList()).crlf()
+	c.enc.Untagged().Atom("FLAGS").SP().Flags(c.flagsList()).CRLF()
 }
 
 func mergeKeywords(old, cur []string) []string {
@@ -281,22 +281,25 @@ func mergeKeywords(old, cur []string) []string {
 // Once CONDSTORE is enabled, every such response (STORE, another
 // session's change) carries the UID and the MODSEQ (RFC 7162 §3.1).
 func (c *conn) writeFlagsFetch(seq uint32, in store.MessageInfo, withUID bool) {
-	c.enc.raw("* ").num(seq).raw(" FETCH (FLAGS ").flagList(in.Flags)
+	fw := c.enc.BeginFetch(seq)
+	fw.Item("FLAGS").Flags(in.Flags)
 	if withUID || c.condStore {
-		c.enc.raw(" UID ").num(uint32(in.UID))
+		fw.Item("UID").Number(uint32(in.UID))
 	}
 	if c.condStore {
-		c.enc.raw(" MODSEQ (").num64(int64(in.ModSeq)).raw(")")
+		writeModSeq(fw, in.ModSeq)
 	}
-	c.enc.raw(")").crlf()
+	fw.End()
 }
 
 // writeModSeqFetch writes "* n FETCH (UID u MODSEQ (m))": what STORE
 // .SILENT still sends for each message it changed once CONDSTORE is
 // enabled, so that the client learns the new MODSEQ (RFC 7162 §3.1.3).
 func (c *conn) writeModSeqFetch(seq uint32, in store.MessageInfo) {
-	c.enc.raw("* ").num(seq).raw(" FETCH (UID ").num(uint32(in.UID)).
-		raw(" MODSEQ (").num64(int64(in.ModSeq)).raw("))").crlf()
+	fw := c.enc.BeginFetch(seq)
+	fw.Item("UID").Number(uint32(in.UID))
+	writeModSeq(fw, in.ModSeq)
+	fw.End()
 }
 
 // resync adds to the view the messages this session itself put into the

@@ -19,28 +19,22 @@ var bulkWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bu
 
 // withBulkWriter runs fn with the encoder writing into a borrowed large
 // buffer in front of the connection's own, then passes on what fn wrote.
-// A failure to pass it on is kept in e.err and returned, as any write
-// error. After a panic in fn its partial output is dropped.
-func (e *encoder) withBulkWriter(fn func() error) error {
-	conn := e.w
+// A failure to pass it on is returned, as any write error. After a panic
+// in fn its partial output is dropped.
+func (c *conn) withBulkWriter(fn func() error) error {
 	big := bulkWriters.Get().(*bufio.Writer)
 	// Only Write: bufio's ReadFrom would hand a literal that starts on
 	// an empty buffer to the 8 KiB writer's ReadFrom.
-	big.Reset(writeOnly{conn})
-	e.w = big
+	big.Reset(writeOnly{c.bw})
+	own := c.enc.SetWriter(big)
 	defer func() {
+		c.enc.SetWriter(own)
 		big.Reset(nil)
 		bulkWriters.Put(big)
-		e.w = conn
 	}()
 	err := fn()
-	if ferr := big.Flush(); ferr != nil {
-		if e.err == nil {
-			e.err = ferr
-		}
-		if err == nil {
-			err = ferr
-		}
+	if ferr := big.Flush(); ferr != nil && err == nil {
+		err = ferr
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/observe"
 )
 
@@ -24,7 +25,7 @@ type traceReader struct {
 	r  io.Reader
 	ct *observe.ConnTrace
 
-	line      []byte // the current line, capped at maxTracedLine
+	line      []byte // the current line, capped at imapwire.MaxTracedLine
 	tail      []byte // its last bytes, for the literal header
 	litLeft   int64  // literal data still to come
 	secretLit bool   // the literal being read carries a credential
@@ -61,7 +62,7 @@ func (t *traceReader) process(b []byte) {
 		if i >= 0 {
 			chunk = b[:i+1]
 		}
-		if room := maxTracedLine - len(t.line); room > 0 {
+		if room := imapwire.MaxTracedLine - len(t.line); room > 0 {
 			t.line = append(t.line, chunk[:min(room, len(chunk))]...)
 		}
 		t.tail = append(t.tail, chunk...)

@@ -2,6 +2,7 @@ package imapwire
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -23,6 +24,23 @@ type EncoderOptions struct {
 	// MaxQuoted bounds the length of quoted strings. Zero means
 	// DefaultMaxQuoted.
 	MaxQuoted int
+	// Tracer, when not nil, sees every line and every literal's data the
+	// encoder writes, for a protocol trace.
+	Tracer Tracer
+}
+
+// MaxTracedLine bounds the part of a line an Encoder keeps for its
+// Tracer; the rest of a longer line is not traced.
+const MaxTracedLine = 4096
+
+// A Tracer observes what an Encoder writes, with protocol text and
+// message data apart, so a trace can summarise or redact the data.
+type Tracer interface {
+	// Line is called at the end of each line with its text, without the
+	// CRLF, cut at MaxTracedLine bytes. The slice is reused afterwards.
+	Line(line []byte)
+	// Data is called with the data of literals as it is written.
+	Data(p []byte)
 }
 
 // An Encoder writes IMAP responses to a *bufio.Writer. Like the Decoder it
@@ -34,6 +52,7 @@ type Encoder struct {
 	opts EncoderOptions
 	err  error
 	num  []byte
+	line []byte // the line so far, kept only with a Tracer
 }
 
 // NewEncoder returns an encoder writing to w.
@@ -47,6 +66,15 @@ func NewEncoder(w *bufio.Writer, opts EncoderOptions) *Encoder {
 // SetUTF8 switches mailbox names and quoted strings to UTF-8 (true) or to
 // modified UTF-7 and 7-bit quoted strings (false).
 func (enc *Encoder) SetUTF8(on bool) { enc.opts.UTF8 = on }
+
+// SetWriter makes the encoder write to w from now on and returns the
+// writer it wrote to before, for a caller that puts a larger buffer in
+// front of the connection's for a while. Flushing w is the caller's.
+func (enc *Encoder) SetWriter(w *bufio.Writer) *bufio.Writer {
+	old := enc.w
+	enc.w = w
+	return old
+}
 
 // Err returns the first error the encoder met.
 func (enc *Encoder) Err() error { return enc.err }
@@ -67,6 +95,7 @@ func encodeErrorf(what string) error { return errors.Join(ErrEncode, errors.New(
 // raw writes s unchecked.
 func (enc *Encoder) raw(s string) *Encoder {
 	if enc.err == nil {
+		enc.traced(s)
 		if _, err := enc.w.WriteString(s); err != nil {
 			enc.setErr(err)
 		}
@@ -77,9 +106,33 @@ func (enc *Encoder) raw(s string) *Encoder {
 // rawByte writes b unchecked.
 func (enc *Encoder) rawByte(b byte) *Encoder {
 	if enc.err == nil {
+		if enc.opts.Tracer != nil && len(enc.line) < MaxTracedLine {
+			enc.line = append(enc.line, b)
+		}
 		if err := enc.w.WriteByte(b); err != nil {
 			enc.setErr(err)
 		}
+	}
+	return enc
+}
+
+// traced adds s to the line kept for the Tracer.
+func (enc *Encoder) traced(s string) {
+	if enc.opts.Tracer != nil && len(enc.line) < MaxTracedLine {
+		enc.line = append(enc.line, s[:min(len(s), MaxTracedLine-len(enc.line))]...)
+	}
+}
+
+// lineEnd writes CRLF and hands the line to the Tracer.
+func (enc *Encoder) lineEnd() *Encoder {
+	if enc.err == nil {
+		if _, err := enc.w.WriteString("\r\n"); err != nil {
+			enc.setErr(err)
+		}
+	}
+	if enc.opts.Tracer != nil {
+		enc.opts.Tracer.Line(enc.line)
+		enc.line = enc.line[:0]
 	}
 	return enc
 }
@@ -110,7 +163,7 @@ func (enc *Encoder) Special(b byte) *Encoder { return enc.rawByte(b) }
 
 // CRLF ends the response and returns the first error met while writing it.
 func (enc *Encoder) CRLF() error {
-	enc.raw("\r\n")
+	enc.lineEnd()
 	return enc.err
 }
 
@@ -147,6 +200,9 @@ func (enc *Encoder) Number64(n int64) *Encoder {
 func (enc *Encoder) ModSeq(n uint64) *Encoder {
 	enc.num = strconv.AppendUint(enc.num[:0], n, 10)
 	if enc.err == nil {
+		if enc.opts.Tracer != nil && len(enc.line) < MaxTracedLine {
+			enc.line = append(enc.line, enc.num...)
+		}
 		if _, err := enc.w.Write(enc.num); err != nil {
 			enc.setErr(err)
 		}
@@ -196,8 +252,8 @@ func (enc *Encoder) Quoted(s string) *Encoder {
 }
 
 // String writes s as a quoted string when it can, else as a literal: for a
-// CR or LF, 8-bit data outside UTF-8 mode, or more than MaxQuoted bytes. A
-// NUL cannot be sent in a string (use Literal8) and is an error.
+// CR or LF, a NUL, 8-bit data outside UTF-8 mode, or more than MaxQuoted
+// bytes. A literal cannot carry NUL either (see Literal).
 func (enc *Encoder) String(s string) *Encoder {
 	if enc.canQuote(s) {
 		return enc.Quoted(s)
@@ -221,18 +277,42 @@ func (enc *Encoder) NString(s *string) *Encoder {
 	return enc.String(*s)
 }
 
-// Literal writes s as a literal, {n} CRLF and the data. NUL is an error.
+// NULSubstitute is the octet an Encoder sends in a literal in place of
+// each NUL of the data: a literal is made of CHAR8 (%x01-ff, RFC 9051 §4.3
+// and §9), and replacing octet for octet keeps every size and offset the
+// client was told (RFC822.SIZE, BODYSTRUCTURE, partial fetches). Dovecot
+// does the same. Literal8 sends NUL unchanged (RFC 3516 §4.1).
+const NULSubstitute = 0x80
+
+// Literal writes s as a literal, {n} CRLF and the data, each NUL replaced
+// by NULSubstitute.
 func (enc *Encoder) Literal(s string) *Encoder {
+	enc.literalHeader(int64(len(s)), false)
 	if strings.IndexByte(s, 0) >= 0 {
-		enc.setErr(encodeErrorf("NUL in literal"))
-		return enc
+		b := []byte(s)
+		replaceNUL(b)
+		s = string(b)
 	}
-	return enc.literalHeader(int64(len(s)), false).raw(s)
+	return enc.data(s)
 }
 
 // Literal8 writes s as a literal8, ~{n} CRLF and the data (RFC 3516).
 func (enc *Encoder) Literal8(s string) *Encoder {
-	return enc.literalHeader(int64(len(s)), true).raw(s)
+	return enc.literalHeader(int64(len(s)), true).data(s)
+}
+
+// data writes literal data and shows it to the Tracer as such.
+func (enc *Encoder) data(s string) *Encoder {
+	if enc.err != nil {
+		return enc
+	}
+	if _, err := enc.w.WriteString(s); err != nil {
+		enc.setErr(err)
+	}
+	if enc.opts.Tracer != nil && len(s) > 0 {
+		enc.opts.Tracer.Data([]byte(s))
+	}
+	return enc
 }
 
 // literalHeader writes {n} CRLF or ~{n} CRLF.
@@ -240,19 +320,19 @@ func (enc *Encoder) literalHeader(n int64, binary bool) *Encoder {
 	if binary {
 		enc.rawByte('~')
 	}
-	return enc.rawByte('{').Number64(n).raw("}\r\n")
+	return enc.rawByte('{').Number64(n).rawByte('}').lineEnd()
 }
 
 // WriteLiteralFrom writes a literal of n bytes copied from r, without
-// holding them in memory. Reading fewer than n bytes is an error: the
-// response is then broken and the connection must be closed. The data is
-// not checked for NUL; use WriteLiteral8From for binary content.
+// holding them in memory, each NUL replaced by NULSubstitute. Reading
+// fewer than n bytes is an error: the response is then broken and the
+// connection must be closed.
 func (enc *Encoder) WriteLiteralFrom(r io.Reader, n int64) error {
 	return enc.literalFrom(r, n, false)
 }
 
 // WriteLiteral8From writes a literal8 of n bytes copied from r (RFC 3516
-// BINARY[…] data).
+// BINARY[…] data), NUL included.
 func (enc *Encoder) WriteLiteral8From(r io.Reader, n int64) error {
 	return enc.literalFrom(r, n, true)
 }
@@ -265,7 +345,11 @@ func (enc *Encoder) literalFrom(r io.Reader, n int64, binary bool) error {
 	if enc.err != nil {
 		return enc.err
 	}
-	copied, err := io.CopyN(enc.w, r, n)
+	dw := dataWriter{enc: enc, mapNUL: !binary}
+	copied, err := io.CopyN(writeOnly{&dw}, r, n)
+	if err == nil {
+		err = dw.err
+	}
 	if err == io.EOF && copied < n {
 		err = io.ErrUnexpectedEOF
 	}
@@ -273,6 +357,43 @@ func (enc *Encoder) literalFrom(r io.Reader, n int64, binary bool) error {
 		enc.setErr(err)
 	}
 	return enc.err
+}
+
+// dataWriter passes literal data to the encoder's writer and Tracer,
+// replacing NUL when mapNUL is set. It keeps the write error apart, so
+// that a failure of the reader and one of the writer are told apart.
+type dataWriter struct {
+	enc    *Encoder
+	mapNUL bool
+	err    error
+}
+
+func (dw *dataWriter) Write(p []byte) (int, error) {
+	if dw.mapNUL {
+		// p belongs to io.Copy's buffer, which is refilled anyway.
+		replaceNUL(p)
+	}
+	n, err := dw.enc.w.Write(p)
+	if dw.enc.opts.Tracer != nil && n > 0 {
+		dw.enc.opts.Tracer.Data(p[:n])
+	}
+	if err != nil {
+		dw.err = err
+	}
+	return n, err
+}
+
+// writeOnly hides every method of a writer but Write, so that io.CopyN
+// copies through its own buffer, which dataWriter may change.
+type writeOnly struct{ w io.Writer }
+
+func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+// replaceNUL replaces each NUL of b with NULSubstitute.
+func replaceNUL(b []byte) {
+	for i := bytes.IndexByte(b, 0); i >= 0; i = bytes.IndexByte(b, 0) {
+		b[i] = NULSubstitute
+	}
 }
 
 // List writes a parenthesised list of n elements, item writing each one;
@@ -352,108 +473,4 @@ func (enc *Encoder) Code(name string, args func(*Encoder)) *Encoder {
 		args(enc)
 	}
 	return enc.raw("] ")
-}
-
-// StatusResponse writes a whole status response: tag ("*" when empty),
-// the type (OK, NO, BAD, PREAUTH or BYE), an optional response code given
-// as its wire text (such as "TOOBIG" or "APPENDUID 38505 3955"), and the
-// text, then CRLF.
-func (enc *Encoder) StatusResponse(tag, typ, code, text string) error {
-	if tag == "" {
-		enc.Untagged()
-	} else {
-		enc.Tagged(tag)
-	}
-	enc.Atom(typ).SP()
-	if code != "" {
-		if strings.ContainsAny(code, "\x00\r\n]") {
-			enc.setErr(encodeErrorf("invalid response code"))
-		}
-		enc.rawByte('[').raw(code).raw("] ")
-	}
-	if text == "" {
-		// RFC 9051 §9: text is 1*TEXT-CHAR.
-		text = typ
-	}
-	return enc.Text(text).CRLF()
-}
-
-// A FetchWriter writes one "* n FETCH (…)" response, item by item.
-type FetchWriter struct {
-	enc   *Encoder
-	items int
-}
-
-// BeginFetch starts "* seq FETCH (".
-func (enc *Encoder) BeginFetch(seq uint32) *FetchWriter {
-	enc.Untagged().Number(seq).raw(" FETCH (")
-	return &FetchWriter{enc: enc}
-}
-
-// Item writes the name of the next data item and the space after it, and
-// returns the encoder to write its value with: for instance
-// fw.Item("UID").Number(uid), or fw.Item(it.ResponseName()).
-// WriteLiteralFrom(body, size) to stream a body section.
-func (fw *FetchWriter) Item(name string) *Encoder {
-	if fw.items > 0 {
-		fw.enc.SP()
-	}
-	fw.items++
-	return fw.enc.raw(name).SP()
-}
-
-// End writes ")" CRLF and returns the first error of the response.
-func (fw *FetchWriter) End() error { return fw.enc.rawByte(')').CRLF() }
-
-// Search writes the untagged response of a SEARCH without RETURN (RFC 9051
-// §7.3.4, kept for IMAP4rev1 clients): "* SEARCH" and the numbers, then,
-// when modSeq is not zero, the "(MODSEQ n)" of RFC 7162 §3.1.5.
-func (enc *Encoder) Search(nums []uint32, modSeq uint64) error {
-	enc.Untagged().raw("SEARCH")
-	for _, n := range nums {
-		enc.SP().Number(n)
-	}
-	if modSeq != 0 {
-		enc.raw(" (MODSEQ ").ModSeq(modSeq).rawByte(')')
-	}
-	return enc.CRLF()
-}
-
-// ESearchData is the content of an ESEARCH response (RFC 9051 §7.3.4,
-// RFC 4731). Zero fields are left out.
-type ESearchData struct {
-	Tag      string // the command's tag, for the (TAG "…") correlator
-	UID      bool   // the result holds UIDs
-	Min, Max uint32
-	All      SeqSet
-	Count    uint32
-	HasCount bool   // write COUNT even when it is zero
-	ModSeq   uint64 // RFC 7162 §3.2.5
-}
-
-// ESearch writes "* ESEARCH (TAG "t") [UID] MIN … MAX … ALL … COUNT …".
-func (enc *Encoder) ESearch(d ESearchData) error {
-	enc.Untagged().raw("ESEARCH")
-	if d.Tag != "" {
-		enc.raw(" (TAG ").Quoted(d.Tag).rawByte(')')
-	}
-	if d.UID {
-		enc.raw(" UID")
-	}
-	if d.Min != 0 {
-		enc.raw(" MIN ").Number(d.Min)
-	}
-	if d.Max != 0 {
-		enc.raw(" MAX ").Number(d.Max)
-	}
-	if !d.All.IsEmpty() {
-		enc.raw(" ALL ").SeqSet(d.All)
-	}
-	if d.HasCount || d.Count != 0 {
-		enc.raw(" COUNT ").Number(d.Count)
-	}
-	if d.ModSeq != 0 {
-		enc.raw(" MODSEQ ").ModSeq(d.ModSeq)
-	}
-	return enc.CRLF()
 }

@@ -62,7 +62,6 @@ func TestEncoderStrings(t *testing.T) {
 func TestEncoderErrors(t *testing.T) {
 	for name, f := range map[string]func(enc *Encoder){
 		"atom with space": func(enc *Encoder) { enc.Atom("a b") },
-		"NUL string":      func(enc *Encoder) { enc.String("a\x00") },
 		"bad flag":        func(enc *Encoder) { enc.Flag(`\a b`) },
 		"empty seqset":    func(enc *Encoder) { enc.SeqSet(SeqSet{}) },
 		"negative":        func(enc *Encoder) { enc.Number64(-1) },
@@ -79,6 +78,48 @@ func TestEncoderErrors(t *testing.T) {
 	got := encode(t, EncoderOptions{}, func(enc *Encoder) { enc.Literal8("a\x00") })
 	if got != "~{2}\r\na\x00" {
 		t.Errorf("literal8: %q", got)
+	}
+}
+
+// TestEncoderNUL: no NUL ever goes out in a quoted string or a plain
+// literal (RFC 9051 §4.3, CHAR8 is %x01-ff): each becomes NULSubstitute,
+// octet for octet, so sizes stay true; literal8 keeps it.
+func TestEncoderNUL(t *testing.T) {
+	for name, tt := range map[string]struct {
+		f    func(enc *Encoder)
+		want string
+	}{
+		"string":   {func(enc *Encoder) { enc.String("a\x00b") }, "{3}\r\na\x80b"},
+		"astring":  {func(enc *Encoder) { enc.AString("\x00") }, "{1}\r\n\x80"},
+		"literal":  {func(enc *Encoder) { enc.Literal("\x00\x00") }, "{2}\r\n\x80\x80"},
+		"streamed": {func(enc *Encoder) { enc.WriteLiteralFrom(strings.NewReader("x\x00y\x00"), 4) }, "{4}\r\nx\x80y\x80"},
+		"literal8": {func(enc *Encoder) { enc.WriteLiteral8From(strings.NewReader("x\x00"), 2) }, "~{2}\r\nx\x00"},
+	} {
+		if got := encode(t, EncoderOptions{}, tt.f); got != tt.want {
+			t.Errorf("%s: got %q, want %q", name, got, tt.want)
+		}
+	}
+}
+
+// lineTracer records what an Encoder shows its Tracer.
+type lineTracer struct{ events []string }
+
+func (lt *lineTracer) Line(b []byte) { lt.events = append(lt.events, "L:"+string(b)) }
+func (lt *lineTracer) Data(b []byte) { lt.events = append(lt.events, "D:"+string(b)) }
+
+func TestEncoderTracer(t *testing.T) {
+	lt := &lineTracer{}
+	encode(t, EncoderOptions{Tracer: lt}, func(enc *Encoder) {
+		fw := enc.BeginFetch(1)
+		fw.Item("UID").Number(7)
+		fw.Item("BODY[]").WriteLiteralFrom(strings.NewReader("ab\r\n"), 4)
+		fw.End()
+		enc.StatusResponse("a1", "OK", "", strings.Repeat("x", MaxTracedLine))
+	})
+	want := []string{"L:* 1 FETCH (UID 7 BODY[] {4}", "D:ab\r\n", "L:)",
+		"L:" + ("a1 OK " + strings.Repeat("x", MaxTracedLine))[:MaxTracedLine]}
+	if !slices.Equal(lt.events, want) {
+		t.Errorf("traced\n%q\nwant\n%q", lt.events, want)
 	}
 }
 

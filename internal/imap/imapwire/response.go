@@ -1,0 +1,107 @@
+package imapwire
+
+import "strings"
+
+// StatusResponse writes a whole status response: tag ("*" when empty),
+// the type (OK, NO, BAD, PREAUTH or BYE), an optional response code given
+// as its wire text (such as "TOOBIG" or "APPENDUID 38505 3955"), and the
+// text, then CRLF.
+func (enc *Encoder) StatusResponse(tag, typ, code, text string) error {
+	if tag == "" {
+		enc.Untagged()
+	} else {
+		enc.Tagged(tag)
+	}
+	enc.Atom(typ).SP()
+	if code != "" {
+		if strings.ContainsAny(code, "\x00\r\n]") {
+			enc.setErr(encodeErrorf("invalid response code"))
+		}
+		enc.rawByte('[').raw(code).raw("] ")
+	}
+	if text == "" {
+		// RFC 9051 §9: text is 1*TEXT-CHAR.
+		text = typ
+	}
+	return enc.Text(text).CRLF()
+}
+
+// A FetchWriter writes one "* n FETCH (…)" response, item by item.
+type FetchWriter struct {
+	enc   *Encoder
+	items int
+}
+
+// BeginFetch starts "* seq FETCH (".
+func (enc *Encoder) BeginFetch(seq uint32) *FetchWriter {
+	enc.Untagged().Number(seq).raw(" FETCH (")
+	return &FetchWriter{enc: enc}
+}
+
+// Item writes the name of the next data item and the space after it, and
+// returns the encoder to write its value with: for instance
+// fw.Item("UID").Number(uid), or fw.Item(it.ResponseName()).
+// WriteLiteralFrom(body, size) to stream a body section.
+func (fw *FetchWriter) Item(name string) *Encoder {
+	if fw.items > 0 {
+		fw.enc.SP()
+	}
+	fw.items++
+	return fw.enc.raw(name).SP()
+}
+
+// End writes ")" CRLF and returns the first error of the response.
+func (fw *FetchWriter) End() error { return fw.enc.rawByte(')').CRLF() }
+
+// Search writes the untagged response of a SEARCH without RETURN (RFC 9051
+// §7.3.4, kept for IMAP4rev1 clients): "* SEARCH" and the numbers, then,
+// when modSeq is not zero, the "(MODSEQ n)" of RFC 7162 §3.1.5.
+func (enc *Encoder) Search(nums []uint32, modSeq uint64) error {
+	enc.Untagged().raw("SEARCH")
+	for _, n := range nums {
+		enc.SP().Number(n)
+	}
+	if modSeq != 0 {
+		enc.raw(" (MODSEQ ").ModSeq(modSeq).rawByte(')')
+	}
+	return enc.CRLF()
+}
+
+// ESearchData is the content of an ESEARCH response (RFC 9051 §7.3.4,
+// RFC 4731). Zero fields are left out.
+type ESearchData struct {
+	Tag      string // the command's tag, for the (TAG "…") correlator
+	UID      bool   // the result holds UIDs
+	Min, Max uint32
+	All      SeqSet
+	Count    uint32
+	HasCount bool   // write COUNT even when it is zero
+	ModSeq   uint64 // RFC 7162 §3.2.5
+}
+
+// ESearch writes "* ESEARCH (TAG "t") [UID] MIN … MAX … ALL … COUNT …".
+func (enc *Encoder) ESearch(d ESearchData) error {
+	enc.Untagged().raw("ESEARCH")
+	if d.Tag != "" {
+		enc.raw(" (TAG ").Quoted(d.Tag).rawByte(')')
+	}
+	if d.UID {
+		enc.raw(" UID")
+	}
+	if d.Min != 0 {
+		enc.raw(" MIN ").Number(d.Min)
+	}
+	if d.Max != 0 {
+		enc.raw(" MAX ").Number(d.Max)
+	}
+	if !d.All.IsEmpty() {
+		enc.raw(" ALL ").SeqSet(d.All)
+	}
+	if d.HasCount || d.Count != 0 {
+		enc.raw(" COUNT ").Number(d.Count)
+	}
+	if d.ModSeq != 0 {
+		enc.raw(" MODSEQ ").ModSeq(d.ModSeq)
+	}
+	return enc.CRLF()
+}
