@@ -23,6 +23,10 @@ const QuickstartDir = "postern-data"
 // demoUser is the account quickstart mode creates.
 const demoUser = "demo"
 
+// demoAddress is the demo user's mail address: localhost is a local domain
+// in quickstart mode (config.Quickstart), so it sends and receives there.
+const demoAddress = demoUser + "@localhost"
+
 // demoPasswordFile keeps the demo password, mode 0600, in the data directory.
 const demoPasswordFile = "demo-password"
 
@@ -42,7 +46,7 @@ func ensureDemoUser(ctx context.Context, st store.Store, cfg *config.Config, out
 	pwPath := filepath.Join(cfg.DataDirectory, demoPasswordFile)
 	_, err := st.Account(ctx, demoUser)
 	if err == nil {
-		fmt.Fprintf(out, "Quickstart user %q: password in %s\n", demoUser, pwPath)
+		fmt.Fprintf(out, "Quickstart user %q, address %s: password in %s\n", demoUser, demoAddress, pwPath)
 		return nil
 	}
 	if !errors.Is(err, store.ErrNoSuchAccount) {
@@ -59,7 +63,8 @@ func ensureDemoUser(ctx context.Context, st store.Store, cfg *config.Config, out
 	if _, err := st.CreateAccount(ctx, demoUser, creds); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Quickstart user %q created with password: %s\n(kept in %s, mode 0600)\n", demoUser, pw, pwPath)
+	fmt.Fprintf(out, "Quickstart user %q, address %s, created with password: %s\n(kept in %s, mode 0600)\n",
+		demoUser, demoAddress, pw, pwPath)
 	return nil
 }
 
@@ -99,6 +104,9 @@ func (in *instance) printBanner() {
 			state = " (not available in this build yet)"
 		}
 		fmt.Fprintf(w, "  %-12s %s%s\n", "LMTP socket", in.cfg.LMTP.Socket, state)
+	}
+	for _, m := range in.tls.all {
+		fmt.Fprintf(w, "  %-12s %s (SHA-256 fingerprint %s)\n", "Certificate", m.CertPath(), certFingerprint(m.Certificate()))
 	}
 	fmt.Fprintf(w, "  %-12s %s\n", "Control", in.cfg.ControlSocket)
 	if in.cfg.MetricsAddress != "" {

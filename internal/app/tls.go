@@ -1,10 +1,12 @@
 package app
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/tlsconf"
@@ -86,4 +88,19 @@ func (s *tlsSet) reload(logger *slog.Logger) error {
 		logger.Info("certificate reloaded", "cert", m.CertPath(), "not_after", m.NotAfter())
 	}
 	return nil
+}
+
+// certFingerprint is the SHA-256 fingerprint of a certificate's leaf in the
+// form `openssl x509 -noout -fingerprint -sha256` prints, so that a client's
+// "do you trust this certificate?" prompt can be checked against it.
+func certFingerprint(c *tls.Certificate) string {
+	if c == nil || len(c.Certificate) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(c.Certificate[0])
+	hex := make([]string, len(sum))
+	for i, b := range sum {
+		hex[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(hex, ":")
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -422,7 +423,8 @@ const (
 // without a config file): the defaults, listening on 127.0.0.1 only, on the
 // unprivileged ports IMAP 1143, IMAPS 1993, POP3 1110, POP3S 1995,
 // submission 1587, submissions 1465 and LMTP 2424 (plus the LMTP socket),
-// with its data in dataDir. The result is resolved.
+// with its data in dataDir, and localhost a local domain besides the
+// Hostname. The result is resolved.
 func Quickstart(dataDir string) *Config {
 	c := quickstartUnresolved(dataDir)
 	c.Resolve()
@@ -441,7 +443,19 @@ func quickstartUnresolved(dataDir string) *Config {
 	c.SMTP.SubmissionPort = QuickstartSubmissionPort
 	c.SMTP.SubmissionsPort = QuickstartSubmissionsPort
 	c.LMTP.ServerPort = QuickstartLMTPPort
+	c.LocalDomains = quickstartDomains(c.Hostname)
 	return c
+}
+
+// quickstartDomains are the local domains of quickstart mode besides the
+// Hostname: localhost and the host's short name, so that demo@localhost
+// sends and receives mail on a machine whose name is not in the DNS.
+func quickstartDomains(hostname string) []string {
+	out := []string{"localhost"}
+	if short, _, ok := strings.Cut(hostname, "."); ok && short != "" && short != "localhost" {
+		out = append(out, short)
+	}
+	return out
 }
 
 // LoadQuickstart is Quickstart followed by the environment overrides and

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,12 @@ func TestQuickstart(t *testing.T) {
 	want := []int{1143, 1993, 1110, 1995, 1587, 1465, 0, 2424}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ports = %v, want %v", got, want)
+	}
+	if !slices.Contains(c.LocalDomains, "localhost") {
+		t.Errorf("Local-Domains = %v, want localhost among them", c.LocalDomains)
+	}
+	if got := quickstartDomains("mx.example.org"); !reflect.DeepEqual(got, []string{"localhost", "mx"}) {
+		t.Errorf("quickstartDomains(mx.example.org) = %v", got)
 	}
 	if c.LogDirectory != filepath.Join("postern-data", "log") || c.TLS.CertificateFile != "postern-data/tls/server.crt" {
 		t.Errorf("paths not under the data directory: %q %q", c.LogDirectory, c.TLS.CertificateFile)

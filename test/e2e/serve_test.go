@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/pem"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -171,16 +174,20 @@ func TestServeRefusesWorldReadableKey(t *testing.T) {
 func TestQuickstart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	qsEnv, addrs := quickstartEnv(t)
+	qsEnv, ports := quickstartEnv(t)
 	s := startServe(t, dir, qsEnv)
 	banner := strings.Join(s.banner, "\n")
 	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(banner)
 	if m == nil {
 		t.Fatalf("no demo password in the banner:\n%s", banner)
 	}
-	for _, want := range append([]string{"quickstart"}, addrs...) {
-		if !strings.Contains(banner, want) {
-			t.Errorf("banner lacks %q:\n%s", want, banner)
+	want := []string{"quickstart", `user "demo", address demo@localhost`}
+	for _, p := range ports {
+		want = append(want, "127.0.0.1:"+strconv.Itoa(p))
+	}
+	for _, w := range want {
+		if !strings.Contains(banner, w) {
+			t.Errorf("banner lacks %q:\n%s", w, banner)
 		}
 	}
 	pwFile := filepath.Join(dir, "postern-data", "demo-password")
@@ -192,17 +199,26 @@ func TestQuickstart(t *testing.T) {
 	if strings.TrimSpace(string(b)) != m[1] {
 		t.Errorf("demo-password file holds %q, banner said %q", b, m[1])
 	}
-	if _, err := os.Stat(filepath.Join(dir, "postern-data", "tls", "server.crt")); err != nil {
-		t.Errorf("no self-signed certificate: %v", err)
+	certLine := "postern-data/tls/server.crt (SHA-256 fingerprint " + certFileFingerprint(t, filepath.Join(dir, "postern-data", "tls", "server.crt")) + ")"
+	if !strings.Contains(banner, certLine) {
+		t.Errorf("banner lacks the certificate line %q:\n%s", certLine, banner)
 	}
+	quickstartMailsLocally(t, ports, m[1])
 	e := &env{t: t, dir: dir}
+	if r := e.runIn(dir, qsEnv, "", "ctl", "queue", "list").must(t, 0); !strings.Contains(r.stdout, "queue is empty") {
+		t.Errorf("mail for demo@localhost was queued for delivery elsewhere:\n%s", r.stdout)
+	}
 	e.runIn(dir, qsEnv, "", "ctl", "shutdown").must(t, 0)
 	s.wait()
 
 	// The second start keeps the user and does not print the password.
 	s = startServe(t, dir, qsEnv)
-	if strings.Contains(strings.Join(s.banner, "\n"), m[1]) {
+	banner = strings.Join(s.banner, "\n")
+	if strings.Contains(banner, m[1]) {
 		t.Error("the second start printed the password again")
+	}
+	if !strings.Contains(banner, `user "demo", address demo@localhost: password in`) {
+		t.Errorf("the second start does not say where the password is:\n%s", banner)
 	}
 	s.cmd.Process.Signal(os.Interrupt)
 	if code := s.wait(); code != 0 {
@@ -210,22 +226,67 @@ func TestQuickstart(t *testing.T) {
 	}
 }
 
+// quickstartMailsLocally sends, as the demo user over submission, a
+// message from demo@localhost to demo@localhost, and reads it back over
+// POP3: localhost is a local domain in quickstart, for the sender
+// (RFC 6409 §6.1: the server may check it) and for the recipient.
+func quickstartMailsLocally(t *testing.T, ports map[string]int, pw string) {
+	t.Helper()
+	out := python(t, `
+import smtplib, poplib, sys, time
+sub, pop, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+c = smtplib.SMTP("127.0.0.1", sub)
+c.login("demo", pw)
+refused = c.sendmail("demo@localhost", ["demo@localhost"],
+    b"From: demo@localhost\r\nTo: demo@localhost\r\nSubject: hello me\r\n\r\nlocal mail\r\n")
+c.quit()
+print("refused", refused)
+p = poplib.POP3("127.0.0.1", pop)
+p.user("demo"); p.pass_(pw)
+print("stat", p.stat()[0])
+print(b"\n".join(p.retr(1)[1]).decode())
+p.quit()
+`, strconv.Itoa(ports["SMTP_SUBMISSION_PORT"]), strconv.Itoa(ports["POP_SERVER_PORT"]), pw)
+	if !strings.Contains(out, "refused {}") || !strings.Contains(out, "stat 1") || !strings.Contains(out, "Subject: hello me") {
+		t.Errorf("demo@localhost to demo@localhost was not delivered locally:\n%s", out)
+	}
+}
+
+// certFileFingerprint is the SHA-256 fingerprint of a PEM certificate file,
+// as openssl x509 -fingerprint -sha256 prints it.
+func certFileFingerprint(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("%s: no PEM block", path)
+	}
+	sum := sha256.Sum256(block.Bytes)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(parts, ":")
+}
+
 // quickstartEnv is the environment of a quickstart server (no configuration
 // file) whose listeners are moved, through the POSTERN_* overrides, from
 // quickstart's fixed ports (1143, 1993, …) to free ones, so that the test
 // runs beside a quickstart someone started by hand. It returns the
-// environment and the addresses the banner must list.
-func quickstartEnv(t *testing.T) ([]string, []string) {
+// environment and the ports, by override name (IMAP_SERVER_PORT, …).
+func quickstartEnv(t *testing.T) ([]string, map[string]int) {
 	t.Helper()
 	envv := []string{"POSTERN_CONFIG="}
-	var addrs []string
+	ports := map[string]int{}
 	for _, v := range []string{"IMAP_SERVER_PORT", "IMAP_SECURE_PORT", "POP_SERVER_PORT", "POP_SECURE_PORT",
 		"SMTP_SUBMISSION_PORT", "SMTP_SUBMISSIONS_PORT", "LMTP_SERVER_PORT"} {
-		p := strconv.Itoa(freePort(t))
-		envv = append(envv, "POSTERN_"+v+"="+p)
-		addrs = append(addrs, "127.0.0.1:"+p)
+		ports[v] = freePort(t)
+		envv = append(envv, "POSTERN_"+v+"="+strconv.Itoa(ports[v]))
 	}
-	return envv, addrs
+	return envv, ports
 }
 
 func readLog(t *testing.T, dir, pattern string) string {
