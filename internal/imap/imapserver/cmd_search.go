@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"slices"
 	"strings"
 	"time"
 
@@ -29,10 +28,11 @@ func (c *conn) cmdUIDSearch(ctx context.Context, tag string, dec *imapwire.Decod
 }
 
 func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, uid bool) error {
-	a, err := parseSearch(dec)
-	if err != nil {
-		return err
+	args := imapwire.ParseSearchArgs(dec)
+	if !dec.ExpectCRLF() {
+		return dec.Err()
 	}
+	a := &searchArgs{ret: args.Return, charset: args.Charset, key: compileSearch(args.Key)}
 	switch strings.ToUpper(a.charset) {
 	case "", "US-ASCII", "UTF-8":
 	default:
@@ -46,7 +46,7 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 	}
 	matched, err := c.evalSearch(ctx, a.key)
 	if err != nil {
-		if slices.Contains(a.ret, "SAVE") {
+		if a.ret.Save {
 			c.sel.saved = nil // RFC 5182 §2.1: a failed SAVE empties $
 		}
 		return err
@@ -64,6 +64,13 @@ func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error)
 	return c.searchBatches(ctx, key, all, needData, key.readsFiles())
 }
 
+// searchArgs is a SEARCH command as the server runs it.
+type searchArgs struct {
+	ret     imapwire.SearchReturn
+	charset string
+	key     *searchKey
+}
+
 // writeSearch writes SEARCH or ESEARCH and saves the result for "$".
 func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool) {
 	nums := make([]uint32, len(matched))
@@ -74,14 +81,11 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 		}
 	}
 	ret := a.ret
-	if a.hasRet && len(ret) == 0 {
-		ret = []string{"ALL"} // RFC 4731 §3.1: RETURN () means ALL
-	}
-	if slices.Contains(ret, "SAVE") {
+	if ret.Save {
 		c.sel.saved = savedResult(matched, ret)
 	}
 	withModSeq := a.key.usesModSeq()
-	if !a.hasRet && !c.rev2 {
+	if !ret.Extended && !c.rev2 {
 		// RFC 7162 §3.1.6: the highest MODSEQ of the messages returned;
 		// none when nothing matched.
 		var m store.ModSeq
@@ -91,24 +95,26 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 		c.enc.Search(nums, uint64(m))
 		return
 	}
-	if !a.hasRet {
-		ret = []string{"ALL"}
+	if !ret.Extended {
+		ret.All = true // IMAP4rev2 answers ESEARCH ALL (RFC 9051 §6.4.4)
 	}
-	if len(ret) == 1 && ret[0] == "SAVE" {
+	if !ret.Min && !ret.Max && !ret.All && !ret.Count {
 		return // RFC 5182 §2.1: SAVE alone returns no ESEARCH
 	}
-	d := imapwire.ESearchData{Tag: tag, UID: uid}
-	for _, o := range ret {
-		switch {
-		case o == "MIN" && len(nums) > 0:
+	d := imapwire.ESearchData{Tag: tag, UID: uid, HasCount: ret.Count}
+	if len(nums) > 0 {
+		if ret.Min {
 			d.Min = nums[0]
-		case o == "MAX" && len(nums) > 0:
+		}
+		if ret.Max {
 			d.Max = nums[len(nums)-1]
-		case o == "COUNT":
-			d.Count, d.HasCount = uint32(len(nums)), true
-		case o == "ALL" && len(nums) > 0:
+		}
+		if ret.All {
 			d.All = imapwire.SeqSetOf(nums...)
 		}
+	}
+	if ret.Count {
+		d.Count = uint32(len(nums))
 	}
 	if withModSeq {
 		d.ModSeq = uint64(highestModSeq(returnedOf(matched, ret)))
@@ -119,15 +125,15 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 // returnedOf is the part of the result an ESEARCH response reports: all of
 // it with ALL or COUNT, else only the MIN and MAX messages (RFC 7162
 // §3.1.10: MODSEQ is the highest of the messages returned).
-func returnedOf(matched []target, ret []string) []target {
-	if len(matched) == 0 || slices.Contains(ret, "ALL") || slices.Contains(ret, "COUNT") {
+func returnedOf(matched []target, ret imapwire.SearchReturn) []target {
+	if len(matched) == 0 || ret.All || ret.Count {
 		return matched
 	}
 	var out []target
-	if slices.Contains(ret, "MIN") {
+	if ret.Min {
 		out = append(out, matched[0])
 	}
-	if slices.Contains(ret, "MAX") {
+	if ret.Max {
 		out = append(out, matched[len(matched)-1])
 	}
 	return out
@@ -144,12 +150,11 @@ func highestModSeq(ts []target) store.ModSeq {
 
 // savedResult is what SAVE keeps (RFC 5182 §2.4): with MIN or MAX but
 // neither ALL nor COUNT, only those messages.
-func savedResult(matched []target, ret []string) []store.UID {
-	onlyMinMax := (slices.Contains(ret, "MIN") || slices.Contains(ret, "MAX")) &&
-		!slices.Contains(ret, "ALL") && !slices.Contains(ret, "COUNT")
+func savedResult(matched []target, ret imapwire.SearchReturn) []store.UID {
+	onlyMinMax := (ret.Min || ret.Max) && !ret.All && !ret.Count
 	var out []store.UID
 	for i, t := range matched {
-		if onlyMinMax && !(i == 0 && slices.Contains(ret, "MIN") || i == len(matched)-1 && slices.Contains(ret, "MAX")) {
+		if onlyMinMax && !(i == 0 && ret.Min || i == len(matched)-1 && ret.Max) {
 			continue
 		}
 		out = append(out, t.UID)
@@ -182,70 +187,66 @@ func (m *searchMsg) close() {
 
 func (m *searchMsg) match(k *searchKey) (bool, error) {
 	in := m.t.MessageInfo
-	switch k.op {
-	case "ALL", "OLD":
+	switch k.Op {
+	case imapwire.SearchAll:
 		return true, nil
-	case "NEW", "RECENT":
-		return false, nil // \Recent is not kept (RFC 9051 drops it)
-	case "AND":
+	case imapwire.SearchAnd:
 		for _, kid := range k.kids {
 			if ok, err := m.match(kid); !ok || err != nil {
 				return false, err
 			}
 		}
 		return true, nil
-	case "OR":
+	case imapwire.SearchOr:
 		for _, kid := range k.kids {
 			if ok, err := m.match(kid); ok || err != nil {
 				return ok, err
 			}
 		}
 		return false, nil
-	case "NOT":
+	case imapwire.SearchNot:
 		ok, err := m.match(k.kids[0])
 		return !ok, err
-	case "SEQ", "UID":
+	case imapwire.SearchSeqSet, imapwire.SearchUID:
 		return k.members[m.t.UID], nil
-	case "MODSEQ":
+	case imapwire.SearchModSeq:
 		// RFC 7162 §3.1.5: a MODSEQ equal to or greater than the value.
 		// Per-flag entries were parsed and dropped: a message's MODSEQ is
 		// the highest of its flags'.
-		return in.ModSeq >= k.mod, nil
-	case "KEYWORD":
-		return in.Flags.Has(k.field), nil
-	case "UNKEYWORD":
-		return !in.Flags.Has(k.field), nil
-	case "LARGER":
-		return m.c.s.view.sizeOf(in, m.data) > k.num, nil
-	case "SMALLER":
-		return m.c.s.view.sizeOf(in, m.data) < k.num, nil
-	case "BEFORE":
-		return dateOf(in.InternalDate).Before(k.date), nil
-	case "ON":
-		return dateOf(in.InternalDate).Equal(k.date), nil
-	case "SINCE":
-		return !dateOf(in.InternalDate).Before(k.date), nil
-	case "SENTBEFORE", "SENTON", "SENTSINCE":
+		return in.ModSeq >= store.ModSeq(k.ModSeq), nil
+	case imapwire.SearchFlag, imapwire.SearchNoFlag:
+		// \Recent is not kept (RFC 9051 drops it): RECENT and NEW match
+		// nothing, OLD everything.
+		return in.Flags.Has(k.Flag) == (k.Op == imapwire.SearchFlag), nil
+	case imapwire.SearchLarger:
+		return m.c.s.view.sizeOf(in, m.data) > k.Size, nil
+	case imapwire.SearchSmaller:
+		return m.c.s.view.sizeOf(in, m.data) < k.Size, nil
+	case imapwire.SearchBefore:
+		return dateOf(in.InternalDate).Before(k.Date), nil
+	case imapwire.SearchOn:
+		return dateOf(in.InternalDate).Equal(k.Date), nil
+	case imapwire.SearchSince:
+		return !dateOf(in.InternalDate).Before(k.Date), nil
+	case imapwire.SearchSentBefore, imapwire.SearchSentOn, imapwire.SearchSentSince:
 		return m.sentDate(k)
-	case "BCC", "CC", "FROM", "SUBJECT", "TO":
-		if ok, have := envelopeContains(m.envelope(), k.op, k.str); have {
-			return ok, nil
-		}
-		return m.headerContains(k.op, k.str)
-	case "HEADER":
-		return m.headerContains(k.field, k.str)
-	case "BODY":
+	case imapwire.SearchHeader:
+		return m.headerContains(k.Field, k.Value)
+	case imapwire.SearchBody:
 		return m.bodyContains(k.folded)
-	case "TEXT":
+	case imapwire.SearchText:
 		if ok, err := m.headerText(k); ok || err != nil {
 			return ok, err
 		}
 		return m.bodyContains(k.folded)
 	}
-	if fk, ok := flagKeys[k.op]; ok {
-		return in.Flags.Has(fk.flag) == fk.set, nil
+	if name := envelopeKeys[k.Op]; name != "" {
+		if ok, have := envelopeContains(m.envelope(), name, k.Value); have {
+			return ok, nil
+		}
+		return m.headerContains(name, k.Value)
 	}
-	return false, fmt.Errorf("search key %s not evaluated", k.op)
+	return false, fmt.Errorf("search key %d not evaluated", k.Op)
 }
 
 // dateOf drops the time of day: SEARCH compares dates only (RFC 9051
@@ -335,13 +336,13 @@ func (m *searchMsg) sentDate(k *searchKey) (bool, error) {
 		return false, nil
 	}
 	d := dateOf(t)
-	switch k.op {
-	case "SENTBEFORE":
-		return d.Before(k.date), nil
-	case "SENTON":
-		return d.Equal(k.date), nil
+	switch k.Op {
+	case imapwire.SearchSentBefore:
+		return d.Before(k.Date), nil
+	case imapwire.SearchSentOn:
+		return d.Equal(k.Date), nil
 	}
-	return !d.Before(k.date), nil
+	return !d.Before(k.Date), nil
 }
 
 // bodyContains searches the text parts of the message, with their

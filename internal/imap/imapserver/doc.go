@@ -27,9 +27,10 @@
 // errors.go the three error classes; cmd_*.go the handlers; selected.go the
 // selected-mailbox view; view.go the one function every message read goes
 // through (Send-ID-Headers and the OpenVMS Mail view of internal/mail11);
-// respond.go the responses several handlers share. Every byte the server
-// writes goes through the connection's imapwire.Encoder; search_parse.go
-// is a private stand-in for the imapwire SEARCH parser, to be replaced.
+// respond.go the responses several handlers share; search_key.go the
+// SEARCH key tree compiled from imapwire's. Every byte the server writes
+// goes through the connection's imapwire.Encoder; cmd_list.go and
+// cmd_mailbox.go still parse LIST and STATUS options themselves.
 //
 // # Invariants
 //

@@ -16,9 +16,10 @@ const DefaultMaxLineLength = 64 * 1024
 // accepts (RFC 7888 §4).
 const maxLiteralMinus = 4096
 
-// maxNesting bounds the depth of parenthesised lists and of SEARCH keys
-// (NOT NOT …, OR chains), so hostile input cannot exhaust the stack.
-const maxNesting = 64
+// MaxNesting bounds the depth of nesting in one command, so hostile input
+// cannot exhaust the stack: each parenthesised list counts one level, and
+// so does each NOT and each operand of OR in a SEARCH key.
+const MaxNesting = 64
 
 // NonSyncMode says which non-synchronising literals a server accepts: it
 // follows the capability the server advertises.

@@ -92,10 +92,6 @@ func (dec *Decoder) SearchKey(ptr *SearchKey) bool {
 	if !ok {
 		return false
 	}
-	if dec.depth++; dec.depth > maxNesting {
-		return dec.setErr(syntaxErrorf("search keys nested too deeply"))
-	}
-	defer func() { dec.depth-- }()
 	switch {
 	case c == '(':
 		var keys []SearchKey
@@ -165,24 +161,31 @@ func (dec *Decoder) searchKeyArgs(name string, k *SearchKey) bool {
 	case "UID":
 		*k = SearchKey{Op: SearchUID}
 		return dec.ExpectSP() && dec.ExpectSeqSet(&k.SeqSet)
-	case "NOT":
-		var sub SearchKey
-		*k = SearchKey{Op: SearchNot}
-		if !dec.ExpectSP() || !dec.ExpectSearchKey(&sub) {
-			return false
-		}
-		k.Children = []SearchKey{sub}
-	case "OR":
-		var a, b SearchKey
-		*k = SearchKey{Op: SearchOr}
-		if !dec.ExpectSP() || !dec.ExpectSearchKey(&a) || !dec.ExpectSP() || !dec.ExpectSearchKey(&b) {
-			return false
-		}
-		k.Children = []SearchKey{a, b}
+	case "NOT", "OR":
+		return dec.searchOperands(name, k)
 	case "MODSEQ":
 		return dec.searchModSeq(k)
 	default:
 		return dec.setErr(syntaxErrorf("unknown search key %q", name))
+	}
+	return true
+}
+
+// searchOperands decodes the operands of NOT (one) or OR (two). Like a
+// parenthesised list, NOT and OR count one level of nesting (MaxNesting).
+func (dec *Decoder) searchOperands(name string, k *SearchKey) bool {
+	if dec.depth++; dec.depth > MaxNesting {
+		return dec.setErr(syntaxErrorf("search keys nested too deeply"))
+	}
+	defer func() { dec.depth-- }()
+	*k = SearchKey{Op: SearchNot, Children: make([]SearchKey, 1, 2)}
+	if name == "OR" {
+		k.Op, k.Children = SearchOr, k.Children[:2]
+	}
+	for i := range k.Children {
+		if !dec.ExpectSP() || !dec.ExpectSearchKey(&k.Children[i]) {
+			return false
+		}
 	}
 	return true
 }
@@ -270,7 +273,7 @@ func ParseSearchArgs(dec *Decoder) SearchArgs {
 		if !dec.ExpectSP() {
 			return args
 		}
-		if !dec.Quoted(&args.Charset) && !dec.ExpectAtom(&args.Charset) {
+		if !dec.ExpectAString(&args.Charset) { // RFC 9051 §9: "CHARSET" SP charset, an astring
 			return args
 		}
 		if !dec.ExpectSP() {

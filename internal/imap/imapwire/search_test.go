@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,6 +77,27 @@ func TestSearch(t *testing.T) {
 	}
 }
 
+// TestSearchNesting: parentheses, NOT and OR each count one level, and
+// MaxNesting levels are allowed, one more is BAD, whatever the mix.
+func TestSearchNesting(t *testing.T) {
+	for name, f := range map[string]func(n int) string{
+		"NOT":    func(n int) string { return strings.Repeat("NOT ", n) + "ALL" },
+		"parens": func(n int) string { return strings.Repeat("(", n) + "ALL" + strings.Repeat(")", n) },
+		"OR":     func(n int) string { return strings.Repeat("OR ALL ", n) + "ALL" },
+		"mixed": func(n int) string {
+			return strings.Repeat("(NOT ", n/2) + strings.Repeat("NOT ", n%2) + "ALL" + strings.Repeat(")", n/2)
+		},
+	} {
+		for n, ok := range map[int]bool{MaxNesting: true, MaxNesting + 1: false} {
+			d := newDecoder(" "+f(n)+"\r\n", Options{})
+			ParseSearchArgs(d)
+			if got := d.Err() == nil; got != ok {
+				t.Errorf("%s nested %d deep: parsed %v, want %v (%v)", name, n, got, ok, d.Err())
+			}
+		}
+	}
+}
+
 func FuzzSearch(f *testing.F) {
 	for _, s := range []string{
 		" ALL", " OR (SEEN 1:5) UID 3,*", " CHARSET UTF-8 TEXT {3}\r\nabc", " RETURN (MIN MAX) $",
@@ -96,7 +118,7 @@ func FuzzSearch(f *testing.F) {
 // checkSearchKey checks the shape of a parsed tree.
 func checkSearchKey(t *testing.T, k SearchKey, depth int) {
 	t.Helper()
-	if depth > 2*maxNesting+2 {
+	if depth > MaxNesting+1 {
 		t.Fatalf("tree deeper than the nesting limit")
 	}
 	switch k.Op {

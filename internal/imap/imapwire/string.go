@@ -258,7 +258,7 @@ func (dec *Decoder) List(item func() bool) bool {
 	if !dec.Special('(') {
 		return false
 	}
-	if dec.depth++; dec.depth > maxNesting {
+	if dec.depth++; dec.depth > MaxNesting {
 		return dec.setErr(syntaxErrorf("lists nested too deeply"))
 	}
 	defer func() { dec.depth-- }()
