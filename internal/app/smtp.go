@@ -93,6 +93,7 @@ func buildSMTP(in *instance) (Service, error) {
 	sub.Mode = smtpserver.ModeSubmission
 	sub.AllowPlaintextAuth = cfg.SMTP.AllowPlaintextAuth
 	sub.SaveSent = cfg.SMTP.SaveSent
+	sub.AcceptBareLF = cfg.SMTP.AcceptBareLF
 	sub.Authenticator = newSMTPAuthenticator(in)
 	submission, err := smtpserver.New(sub)
 	if err != nil {

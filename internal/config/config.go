@@ -16,6 +16,9 @@ import (
 // fields that inherit a global value and the paths under Data-Directory
 // hold their effective values (see Resolve), and it has passed Validate.
 type Config struct {
+	// Defaults is the profile the defaults of a few options come from
+	// (Defaults): OPENVMS, the original's behaviour, or MODERN.
+	Defaults Profile
 	// Hostname is the server's fully qualified host name (Hostname).
 	Hostname string
 	// ListenAddress lists the IP addresses every listener binds
@@ -274,6 +277,10 @@ type SMTPConfig struct {
 	// AllowPlaintextAuth permits AUTH without TLS on non-loopback
 	// connections (Allow-Plaintext-Auth; inherits the global value).
 	AllowPlaintextAuth bool
+	// AcceptBareLF takes a bare LF in a message submitted by an
+	// authenticated user as a line end and stores it as CRLF
+	// (Accept-Bare-LF).
+	AcceptBareLF bool
 }
 
 // LMTPConfig is the [LMTP] section: local delivery from an MTA.
@@ -331,6 +338,19 @@ const (
 	RewriteNone Rewrite = "NONE"
 	// RewriteTransform translates the node name to a host name.
 	RewriteTransform Rewrite = "TRANSFORM"
+)
+
+// Profile is a set of defaults, chosen by the global option Defaults.
+type Profile string
+
+// The profiles.
+const (
+	// ProfileOpenVMS keeps the original's behaviour: POP3 moves read mail
+	// out of the inbox, FRIENDLY login errors, bare LF refused everywhere.
+	ProfileOpenVMS Profile = "OPENVMS"
+	// ProfileModern is what users of other servers expect: read mail stays
+	// in the inbox, SECURE login errors, bare LF accepted on submission.
+	ProfileModern Profile = "MODERN"
 )
 
 // Security is how the POP server reports authorization failures.
@@ -423,8 +443,8 @@ const (
 // without a config file): the defaults, listening on 127.0.0.1 only, on the
 // unprivileged ports IMAP 1143, IMAPS 1993, POP3 1110, POP3S 1995,
 // submission 1587, submissions 1465 and LMTP 2424 (plus the LMTP socket),
-// with its data in dataDir, and localhost a local domain besides the
-// Hostname. The result is resolved.
+// with its data in dataDir, localhost a local domain besides the Hostname,
+// and the modern Defaults. The result is resolved.
 func Quickstart(dataDir string) *Config {
 	c := quickstartUnresolved(dataDir)
 	c.Resolve()
@@ -444,6 +464,7 @@ func quickstartUnresolved(dataDir string) *Config {
 	c.SMTP.SubmissionsPort = QuickstartSubmissionsPort
 	c.LMTP.ServerPort = QuickstartLMTPPort
 	c.LocalDomains = quickstartDomains(c.Hostname)
+	c.Defaults = ProfileModern
 	return c
 }
 

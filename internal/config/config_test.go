@@ -446,3 +446,60 @@ func TestFormatRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultsProfile: Defaults picks the defaults of the options that
+// differ between the original and what users of other servers expect; an
+// explicit option always wins; a file without the field is OPENVMS.
+func TestDefaultsProfile(t *testing.T) {
+	type want struct {
+		leave   bool
+		sec     Security
+		bareLF  bool
+		profile Profile
+	}
+	cases := []struct {
+		name, conf string
+		env        []string
+		want       want
+	}{
+		{"absent", "Hostname: h.example\n", nil, want{false, SecurityFriendly, false, ProfileOpenVMS}},
+		{"openvms", "Defaults: openvms\n", nil, want{false, SecurityFriendly, false, ProfileOpenVMS}},
+		{"modern", "Defaults: modern\n", nil, want{true, SecuritySecure, true, ProfileModern}},
+		{"env", "Hostname: h.example\n", []string{"POSTERN_DEFAULTS=Modern"}, want{true, SecuritySecure, true, ProfileModern}},
+		{"explicit wins", "Defaults: modern\n[POP]\nSecurity: FRIENDLY\nLeave-In-Newmail: off\n[SMTP]\nAccept-Bare-LF: off\n",
+			nil, want{false, SecurityFriendly, false, ProfileModern}},
+		{"explicit wins over openvms", "[POP]\nSecurity: SECURE\n", nil, want{false, SecuritySecure, false, ProfileOpenVMS}},
+		{"modern with Use-Mail-Folder", "Defaults: modern\n[POP]\nUse-Mail-Folder: on\n", nil, want{false, SecuritySecure, true, ProfileModern}},
+	}
+	for _, tc := range cases {
+		c, err := Parse(tc.name+".conf", strings.NewReader(tc.conf), tc.env)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		got := want{c.POP.LeaveInNewmail, c.POP.Security, c.SMTP.AcceptBareLF, c.Defaults}
+		if got != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+
+	if c := Quickstart("qs"); c.Defaults != ProfileModern || !c.POP.LeaveInNewmail || c.POP.Security != SecuritySecure {
+		t.Errorf("quickstart is not modern: %s %v %s", c.Defaults, c.POP.LeaveInNewmail, c.POP.Security)
+	}
+	c, err := LoadQuickstart("qs", []string{"POSTERN_DEFAULTS=openvms"})
+	if err != nil || c.POP.LeaveInNewmail || c.POP.Security != SecurityFriendly {
+		t.Errorf("quickstart with POSTERN_DEFAULTS=openvms: %v %+v", err, c)
+	}
+	// Set and Resolve switch the profile both ways.
+	c = Defaults()
+	c.Set("", "Defaults", "modern")
+	c.Resolve()
+	if !c.SMTP.AcceptBareLF {
+		t.Error("Set Defaults modern: Accept-Bare-LF still off")
+	}
+	c.Set("", "Defaults", "openvms")
+	c.Resolve()
+	if c.SMTP.AcceptBareLF || c.POP.LeaveInNewmail {
+		t.Error("Set Defaults openvms: modern defaults kept")
+	}
+}

@@ -64,6 +64,12 @@ type option struct {
 	derive  string        // path under Data-Directory used when unset
 	specExt string        // default extension of a kFileSpec (".crt", ".key")
 	offOK   bool          // "" or OFF switches the option off (kept empty, never derived)
+	// modern is the default under `Defaults: modern`, when it differs from
+	// def (the OpenVMS default); applied by Resolve to options left unset.
+	modern string
+	// modernUnless, if set, keeps def under `Defaults: modern` when it
+	// reports true (an explicit option the modern default would clash with).
+	modernUnless func(c *Config) bool
 
 	values string // the reference's "values" text, when the kind's is not enough
 	doc    string // what the option does

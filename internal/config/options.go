@@ -24,6 +24,17 @@ const minIMAPIdle = 30 * time.Minute
 func globalOptions() []*option {
 	g := SectionGlobal
 	return []*option{
+		{name: "Defaults", section: g, kind: kEnum, enum: []string{"OPENVMS", "MODERN"}, def: "OPENVMS",
+			ptr:    func(c *Config) any { return &c.Defaults },
+			defDoc: "`OPENVMS` (`MODERN` in quickstart)",
+			doc: "Where the defaults of a few options come from. OPENVMS keeps the original's behaviour. " +
+				"MODERN is what users of other mail servers expect: mail read over POP3 stays in the inbox " +
+				"(`[POP] Leave-In-Newmail: on`, so a phone's IMAP inbox does not empty when a desktop POP3 " +
+				"client reads), login failures never tell whether an account exists (`[POP] Security: SECURE`), " +
+				"and a bare LF in a message from an authenticated user is taken as a line end " +
+				"(`[SMTP] Accept-Bare-LF: on`). An option written in the file or the environment always " +
+				"wins over the profile. `docs/postern.conf.example` and quickstart use MODERN.",
+			orig: "The original had one behaviour, OPENVMS."},
 		{name: "Hostname", section: g, kind: kHost, dynamic: systemHostname,
 			ptr: func(c *Config) any { return &c.Hostname }, check: required(func(c *Config) string { return c.Hostname }),
 			defDoc: "the system's host name",
@@ -336,11 +347,11 @@ func popOptions() []*option {
 			"POP3 over implicit TLS. 0 turns this listener off.",
 			"Secure POP (V5.6) used port 995, set in the service database."),
 		{name: "Security", section: s, kind: kEnum, enum: []string{"FRIENDLY", "SECURE"}, def: "FRIENDLY",
-			ptr: func(c *Config) any { return &c.POP.Security },
+			modern: "SECURE", ptr: func(c *Config) any { return &c.POP.Security },
 			doc: "FRIENDLY reports each login failure specifically (`-ERR password supplied for \"jones\" " +
 				"is incorrect`). SECURE answers every failure alike and accepts an unknown USER with +OK, " +
 				"so a client cannot tell which part was wrong.",
-			orig: "`TCPIP$POP_SECURITY`, same values and default."},
+			orig: "`TCPIP$POP_SECURITY`, same values and default (SECURE with `Defaults: modern`)."},
 		{name: "Trace", section: s, kind: kBool, def: "OFF",
 			ptr:  func(c *Config) any { return &c.POP.Trace },
 			doc:  "Write a trace file of all POP3 traffic except passwords to Log-Directory.",
@@ -365,11 +376,13 @@ func popOptions() []*option {
 				"default here is the RFC minimum, so idle clients cannot hold connections forever. Set 0 for the original behaviour."},
 		personalNameOpt(s, func(c *Config) *bool { return &c.POP.PersonalName },
 			"`TCPIP$POP_PERSONAL_NAME`; inherits the global Personal-Name here."),
-		{name: "Leave-In-Newmail", section: s, kind: kBool, def: "OFF",
-			ptr: func(c *Config) any { return &c.POP.LeaveInNewmail },
+		{name: "Leave-In-Newmail", section: s, kind: kBool, def: "OFF", modern: "ON",
+			modernUnless: func(c *Config) bool { return c.POP.UseMailFolder },
+			ptr:          func(c *Config) any { return &c.POP.LeaveInNewmail },
 			doc: "Keep read but undeleted mail in the inbox (NEWMAIL). Off: mail read through POP3 moves " +
-				"to the MAIL folder at the end of the session. Cannot be combined with Use-Mail-Folder.",
-			orig: "`TCPIP$POP_LEAVE_IN_NEWMAIL`, same default."},
+				"to the MAIL folder at the end of the session. Cannot be combined with Use-Mail-Folder " +
+				"(with `Defaults: modern` and Use-Mail-Folder on, the default is OFF).",
+			orig: "`TCPIP$POP_LEAVE_IN_NEWMAIL`, same default (ON with `Defaults: modern`)."},
 		{name: "Use-Mail-Folder", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.POP.UseMailFolder },
 			doc: "Move all new mail into the MAIL folder and serve MAIL instead of the inbox. Cannot be " +
@@ -492,6 +505,13 @@ func smtpOptions() []*option {
 				"Not implemented yet: when on, the server logs a warning at start and writes no trace file."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.SMTP.TraceSynch }, ""),
 		plaintextOpt(s, func(c *Config) *bool { return &c.SMTP.AllowPlaintextAuth }, "AUTH"),
+		&option{name: "Accept-Bare-LF", section: s, kind: kBool, def: "OFF", modern: "ON",
+			ptr: func(c *Config) any { return &c.SMTP.AcceptBareLF },
+			doc: "On submission (587, 465), where every client has logged in, take a bare LF in the " +
+				"message as a line end and store it as CRLF (RFC 6409 §8 lets a submission server fix " +
+				"up messages), so `curl -T` of an ordinary Unix file works. Off: such a message is " +
+				"refused with 550 5.6.0. Inbound SMTP and LMTP always refuse bare CR and LF " +
+				"(RFC 5321 §2.3.8), which is what stops SMTP smuggling."},
 	)
 	return opts
 }

@@ -125,6 +125,8 @@ func (o *option) defaultText() string {
 	switch {
 	case o.defDoc != "":
 		return o.defDoc
+	case o.modern != "":
+		return "`" + o.def + "` (`" + o.modern + "` with `Defaults: modern`)"
 	case o.derive != "":
 		return "`<Data-Directory>/" + o.derive + "`"
 	case o.inherit != "":

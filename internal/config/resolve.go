@@ -17,7 +17,9 @@ import (
 //     Allow-Plaintext-Auth, and [IMAP] Append-Limit from Max-Message-Size)
 //     take its value;
 //   - partial certificate and key specifications that were set are completed
-//     from the value they would otherwise have had.
+//     from the value they would otherwise have had;
+//   - options whose default depends on the Defaults profile (openvms or
+//     modern) take the profile's default.
 //
 // Resolve runs after the file and the environment are applied, so changing
 // Data-Directory moves everything under it. It is idempotent. It overwrites
@@ -34,6 +36,10 @@ func (c *Config) Resolve() {
 		case set && o.kind == kFileSpec:
 			field.SetString(ResolveFileSpec(field.String(), c.defaultOf(o), o.specExt))
 		case set:
+		case o.modern != "":
+			if msg := o.set(c, c.profileDefault(o), false); msg != "" {
+				panic("config: bad profile default for " + o.label() + ": " + msg)
+			}
 		case o.derive != "":
 			field.SetString(filepath.Join(c.DataDirectory, filepath.FromSlash(o.derive)))
 		case o.inherit != "":
@@ -78,4 +84,12 @@ func withExt(name, ext string) string {
 		return name
 	}
 	return name + ext
+}
+
+// profileDefault is o's default under the configuration's Defaults profile.
+func (c *Config) profileDefault(o *option) string {
+	if c.Defaults != ProfileModern || (o.modernUnless != nil && o.modernUnless(c)) {
+		return o.def
+	}
+	return o.modern
 }

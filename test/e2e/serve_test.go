@@ -229,7 +229,8 @@ func TestQuickstart(t *testing.T) {
 // quickstartMailsLocally sends, as the demo user over submission, a
 // message from demo@localhost to demo@localhost, and reads it back over
 // POP3: localhost is a local domain in quickstart, for the sender
-// (RFC 6409 §6.1: the server may check it) and for the recipient.
+// (RFC 6409 §6.1: the server may check it) and for the recipient. A second
+// POP3 session still finds it in INBOX (Defaults: modern).
 func quickstartMailsLocally(t *testing.T, ports map[string]int, pw string) {
 	t.Helper()
 	out := python(t, `
@@ -246,9 +247,17 @@ p.user("demo"); p.pass_(pw)
 print("stat", p.stat()[0])
 print(b"\n".join(p.retr(1)[1]).decode())
 p.quit()
+p = poplib.POP3("127.0.0.1", pop)
+p.user("demo"); p.pass_(pw)
+print("stat after quit", p.stat()[0])
+p.quit()
 `, strconv.Itoa(ports["SMTP_SUBMISSION_PORT"]), strconv.Itoa(ports["POP_SERVER_PORT"]), pw)
 	if !strings.Contains(out, "refused {}") || !strings.Contains(out, "stat 1") || !strings.Contains(out, "Subject: hello me") {
 		t.Errorf("demo@localhost to demo@localhost was not delivered locally:\n%s", out)
+	}
+	// Quickstart uses Defaults: modern, so mail read over POP3 stays in INBOX.
+	if !strings.Contains(out, "stat after quit 1") {
+		t.Errorf("read mail left INBOX in quickstart (Defaults: modern keeps it):\n%s", out)
 	}
 }
 

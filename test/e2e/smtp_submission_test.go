@@ -141,6 +141,37 @@ func TestSubmissionSwaksAndCurl(t *testing.T) {
 	}
 }
 
+// TestSubmissionCurlUnixFile sends an ordinary Unix file (LF line ends)
+// with the curl example of docs/smtp.md: `Defaults: modern` accepts it and
+// stores CRLF; the OpenVMS defaults refuse it with 550 5.6.0.
+func TestSubmissionCurlUnixFile(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "curl")
+	msgFile := t.TempDir() + "/m.eml"
+	writeFile(t, msgFile, "From: alice@e2e.example.org\nTo: bob@e2e.example.org\nSubject: unix\n\nline one\nline two\n")
+	for _, profile := range []string{"modern", "openvms"} {
+		e, p := newMailEnv(t, "Defaults: "+profile, "")
+		e.addUser("alice", "alice-pw")
+		e.addUser("bob", "bob-pw")
+		e.startMail()
+		out, code := runTool(t, "curl", "-sS", "--ssl-reqd", "--cacert", p.cafile, "smtps://localhost:"+strconv.Itoa(p.submissions),
+			"-u", "alice:alice-pw", "--mail-from", "alice@e2e.example.org", "--mail-rcpt", "bob@e2e.example.org", "-T", msgFile)
+		got := storedMessages(t, e.data, "bob", "INBOX")
+		if profile == "openvms" {
+			if code == 0 || len(got) != 0 {
+				t.Errorf("openvms: curl exit %d, %d messages stored; want a refusal\n%s", code, len(got), out)
+			}
+			continue
+		}
+		if code != 0 {
+			t.Fatalf("modern: curl exit %d\n%s", code, out)
+		}
+		if len(got) != 1 || !strings.Contains(got[0], "Subject: unix\r\n\r\nline one\r\nline two\r\n") || strings.Contains(strings.ReplaceAll(got[0], "\r\n", ""), "\n") {
+			t.Errorf("modern: stored %q, want CRLF line ends", got)
+		}
+	}
+}
+
 func TestInboundSMTPIsNotAnOpenRelay(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "swaks")

@@ -32,18 +32,23 @@ var (
 type FramingReader struct {
 	r      io.Reader
 	prevCR bool // the last byte passed through was CR
+	lfOK   bool // a bare LF is a line end (AcceptBareLF), not a violation
 	err    error
 }
 
 // NewFramingReader returns a FramingReader over r.
 func NewFramingReader(r io.Reader) *FramingReader { return &FramingReader{r: r} }
 
+// AcceptBareLF makes a bare LF acceptable; a bare CR and a NUL still are
+// violations. Pass the data through a CRLFWriter to store CRLF.
+func (f *FramingReader) AcceptBareLF() { f.lfOK = true }
+
 // Read implements io.Reader.
 func (f *FramingReader) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	for _, c := range p[:n] {
 		switch {
-		case f.prevCR && c != '\n', !f.prevCR && c == '\n':
+		case f.prevCR && c != '\n', !f.prevCR && c == '\n' && !f.lfOK:
 			f.fail(ErrBareLineEnd)
 		case c == 0:
 			f.fail(ErrNUL)
@@ -64,6 +69,34 @@ func (f *FramingReader) fail(err error) {
 
 // Err returns the first framing violation seen, or nil.
 func (f *FramingReader) Err() error { return f.err }
+
+// CRLFWriter writes what it is given with every bare LF turned into CRLF,
+// across Write boundaries.
+type CRLFWriter struct {
+	w      io.Writer
+	prevCR bool
+	buf    []byte
+}
+
+// NewCRLFWriter returns a CRLFWriter over w.
+func NewCRLFWriter(w io.Writer) *CRLFWriter { return &CRLFWriter{w: w} }
+
+// Write implements io.Writer; it reports len(p) when everything, with the
+// added CRs, was written.
+func (cw *CRLFWriter) Write(p []byte) (int, error) {
+	cw.buf = cw.buf[:0]
+	for _, c := range p {
+		if c == '\n' && !cw.prevCR {
+			cw.buf = append(cw.buf, '\r')
+		}
+		cw.buf = append(cw.buf, c)
+		cw.prevCR = c == '\r'
+	}
+	if _, err := cw.w.Write(cw.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
 
 // spool holds one message while it is received and delivered: in memory
 // up to memSpoolLimit, then in an unlinked temporary file (so a crash

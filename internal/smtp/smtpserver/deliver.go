@@ -37,6 +37,12 @@ func (m *message) content() io.Reader {
 func (ss *session) receive(r io.Reader) (*message, error) {
 	fr := NewFramingReader(r)
 	sp := newSpool(ss.s.opts.SpoolDir)
+	var sink io.Writer = sp
+	if ss.s.opts.Mode == ModeSubmission && ss.s.opts.AcceptBareLF {
+		// Submission needs AUTH before MAIL, so the sender is known.
+		fr.AcceptBareLF()
+		sink = NewCRLFWriter(sp)
+	}
 	buf := make([]byte, copyBufSize)
 	nc := ss.conn.Conn()
 	var werr error
@@ -44,7 +50,7 @@ func (ss *session) receive(r io.Reader) (*message, error) {
 		nc.SetReadDeadline(time.Now().Add(ss.s.opts.DataTimeout))
 		n, err := fr.Read(buf)
 		if n > 0 && werr == nil && fr.Err() == nil {
-			_, werr = sp.Write(buf[:n])
+			_, werr = sink.Write(buf[:n])
 		}
 		if err == io.EOF {
 			break

@@ -86,6 +86,7 @@ type setup struct {
 	plain    bool
 	noQueue  bool
 	saveSent bool
+	bareLF   bool
 	remote   string
 	dataTO   time.Duration
 }
@@ -145,6 +146,8 @@ func (su *setup) apply(f []string) error {
 		su.noQueue = true
 	case "save-sent":
 		su.saveSent = true
+	case "accept-bare-lf":
+		su.bareLF = true
 	case "remote":
 		su.remote = arg(1)
 	case "data-timeout":
@@ -240,7 +243,7 @@ func newTestEnv(t testing.TB, su setup) *testEnv {
 		TLSConfig:     e.tls, AllowPlaintextAuth: su.plain,
 		MaxMessageSize: su.maxSize, MaxRecipients: su.maxRcpts,
 		MaxConnectionsPerIP: su.perIP, ConnectionsPerMinute: su.perMin,
-		SaveSent: su.saveSent, SpoolDir: dir, DataTimeout: su.dataTO,
+		SaveSent: su.saveSent, AcceptBareLF: su.bareLF, SpoolDir: dir, DataTimeout: su.dataTO,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:  func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
 	}

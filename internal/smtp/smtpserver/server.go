@@ -108,6 +108,11 @@ type Options struct {
 	// SaveSent keeps a copy of each submitted message in the sender's Sent
 	// mailbox.
 	SaveSent bool
+	// AcceptBareLF, in submission mode only, takes a bare LF in message
+	// data as a line end and stores it as CRLF (RFC 6409 §8: a submission
+	// server may fix up what its authenticated users send). Inbound SMTP
+	// and LMTP ignore it and refuse bare LF (RFC 5321 §2.3.8).
+	AcceptBareLF bool
 	// SpoolDir holds messages larger than the in-memory spool while they
 	// are received; "" means os.TempDir. Files are unlinked at creation.
 	SpoolDir string

@@ -2,6 +2,7 @@ package smtpserver
 
 import (
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -361,5 +362,67 @@ alias loop2: loop1`)
 	}
 	if q := e.queue.all(); len(q) != 1 || q[0].to[0] != "someone@remote.example" {
 		t.Errorf("forward: %+v", q)
+	}
+}
+
+// TestSubmissionAcceptBareLF: with AcceptBareLF, submission stores a
+// bare-LF message with CRLF line ends (RFC 6409 §8); a bare CR is still
+// refused; without it, and on inbound SMTP and LMTP whatever the option
+// says, a bare LF is refused (RFC 5321 §2.3.8). The data is written raw:
+// Go's SMTP clients would turn LF into CRLF themselves.
+func TestSubmissionAcceptBareLF(t *testing.T) {
+	t.Parallel()
+	body := "From: alice@example.org\nTo: alice@example.org\nSubject: unix file\n\nline one\nline two\r\nthree"
+	want := "From: alice@example.org\r\nTo: alice@example.org\r\nSubject: unix file\r\n\r\nline one\r\nline two\r\nthree\r\n"
+	cases := []struct {
+		setup, data, reply string
+	}{
+		{"mode submission\naccept-bare-lf", body + "\r\n.\r\n", "250 *"},
+		{"mode submission\naccept-bare-lf", "Subject: x\r\n\rbody\r\n.\r\n", "550 5.6.0 *bare CR or LF*"},
+		{"mode submission", body + "\r\n.\r\n", "550 5.6.0 *bare CR or LF*"},
+		{"mode smtp\naccept-bare-lf", body + "\r\n.\r\n", "550 5.6.0 *bare CR or LF*"},
+		{"mode lmtp\naccept-bare-lf", body + "\r\n.\r\n", "550 5.6.0 <alice@example.org> *bare CR or LF*"},
+	}
+	for _, tc := range cases {
+		e := newTestEnv(t, parseSetup(t, tc.setup+"\nuser alice pw"))
+		c := e.dial()
+		lmtp := strings.HasPrefix(tc.setup, "mode lmtp")
+		if strings.HasPrefix(tc.setup, "mode submission") {
+			c.expect("220 *")
+			c.send("EHLO client")
+			c.reply()
+			c.send("AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00alice\x00pw")))
+			c.expect("235 *")
+			c.send("MAIL FROM:<alice@example.org>")
+			c.expect("250 *")
+			c.send("RCPT TO:<alice@example.org>")
+			c.expect("250 *")
+		} else {
+			startTx(c, lmtp)
+		}
+		c.send("DATA")
+		c.expect("354 *")
+		c.writeRaw(tc.data)
+		c.expect(tc.reply)
+		got := e.messages("alice", "INBOX")
+		switch {
+		case strings.HasPrefix(tc.reply, "250") && (len(got) != 1 || !strings.HasSuffix(got[0], want)):
+			t.Errorf("%q: stored %q, want it to end with %q", tc.setup, got, want)
+		case !strings.HasPrefix(tc.reply, "250") && len(got) != 0:
+			t.Errorf("%q: refused, yet %d messages stored", tc.setup, len(got))
+		}
+	}
+}
+
+func TestCRLFWriterAcrossWrites(t *testing.T) {
+	var b strings.Builder
+	w := NewCRLFWriter(&b)
+	for _, p := range []string{"a\r", "\nb\n", "\n", "c\r\n"} {
+		if n, err := w.Write([]byte(p)); n != len(p) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", p, n, err)
+		}
+	}
+	if b.String() != "a\r\nb\r\n\r\nc\r\n" {
+		t.Errorf("got %q", b.String())
 	}
 }
