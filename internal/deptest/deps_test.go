@@ -44,6 +44,9 @@ var rules = []rule{
 	{pkg: "internal/mail11", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "internal/server", allow: []string{"internal/observe", "internal/tlsconf"}},
 	{pkg: "internal/imap/imapwire", stdOnly: true},
+	// Pure: RFC 5256/5051 over strings and dates (x/text, go-message's
+	// charset tables for RFC 2047); no module package.
+	{pkg: "internal/imap/thread", allow: nil},
 	{pkg: "internal/imap/imapserver", allow: protocolAllow},
 	{pkg: "internal/pop3/pop3server", allow: protocolAllow},
 	{pkg: "internal/smtp/smtpserver", allow: protocolAllow},
@@ -60,7 +63,7 @@ var rules = []rule{
 // a concrete store, or one another.
 var protocolAllow = []string{
 	"internal/store", "internal/auth", "internal/delivery", "internal/mail11",
-	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/prototest",
+	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/imap/thread", "internal/prototest",
 	"internal/drain",
 }
 
