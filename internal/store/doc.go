@@ -23,7 +23,24 @@
 //   - Acknowledge only what is durable: Append returns nil only after the
 //     content file and the index entry are both fsync'd and committed.
 //   - Commit before broadcasting: a [Change] is published only after the
-//     transaction that made it has committed, and in commit order per account.
+//     transaction that made it has committed, and in commit order per account,
+//     whichever process committed it.
+//   - Ordering contract: UIDs are assigned in commit order, so the
+//     [ChangeAdd] events of one mailbox reach every subscriber in strictly
+//     ascending UID order. Sessions rely on it: the IMAP view shows a new
+//     message only above the highest UID it knows (RFC 9051 §2.3.1.1) and
+//     ignores an addition at or below it as one it already has. A store
+//     whose writers can publish out of commit order must restore the order
+//     before delivery.
+//   - Flags and expunges are decided by the store at commit time, never from
+//     a copy a session holds: [Session.StoreFlags] applies +FLAGS/-FLAGS as
+//     set operations to the stored flags inside one transaction, and
+//     [Session.ExpungeDeleted] removes what carries \Deleted when it
+//     commits.
+//   - A message's MODSEQ rises with every change to it, so of two states of
+//     one message the one with the higher MODSEQ is the newer; a session
+//     merging [ChangeFlags] (which may arrive after it read a newer state
+//     itself) keeps the higher one and never shows a MODSEQ going back.
 //   - Publishing never blocks on a slow subscriber: each subscription has its
 //     own unbounded queue, drained by its owner.
 //   - MODSEQ values of one mailbox strictly increase; an expunged UID is

@@ -81,12 +81,23 @@ type Session interface {
 	// Append adds messages to a mailbox, atomically: all are added or none
 	// (RFC 3502 MULTIAPPEND). It returns only once they are durable.
 	Append(ctx context.Context, mailbox MailboxID, reqs ...AppendRequest) ([]AppendResult, error)
-	// StoreFlags changes the flags of the given messages. It returns the new
-	// state of each message it changed, and the UIDs it left alone because
-	// their MODSEQ exceeded req.UnchangedSince (RFC 7162 §3.1.3).
-	StoreFlags(ctx context.Context, mailbox MailboxID, uids []UID, req FlagRequest) (changed []MessageInfo, failed []UID, err error)
+	// StoreFlags changes the flags of the given messages (missing UIDs are
+	// skipped). The change is decided in one transaction from the flags
+	// stored when it commits, never from a copy the caller holds:
+	// FlagsAdd and FlagsRemove are set operations on the stored flags,
+	// FlagsReplace replaces them (RFC 9051 §6.4.6), and UnchangedSince is
+	// tested in the same transaction (RFC 7162 §3.1.3). The messages whose
+	// flags change get one new MODSEQ, shared by the call.
+	StoreFlags(ctx context.Context, mailbox MailboxID, uids []UID, req FlagRequest) (FlagResult, error)
 	// Expunge removes the given messages and returns the UIDs removed.
 	Expunge(ctx context.Context, mailbox MailboxID, uids []UID) ([]UID, error)
+	// ExpungeDeleted removes those of the given messages that carry
+	// \Deleted when the expunge commits, and returns their UIDs (RFC 9051
+	// §6.4.3 EXPUNGE, §6.4.1 CLOSE, RFC 4315 §2.1 UID EXPUNGE). The store
+	// decides which carry \Deleted, in the expunge's transaction: a
+	// \Deleted another session stored a moment before counts, one it
+	// removed does not, whatever copy of the flags the caller holds.
+	ExpungeDeleted(ctx context.Context, mailbox MailboxID, uids []UID) ([]UID, error)
 	// Copy copies messages to another mailbox, sharing their content.
 	Copy(ctx context.Context, from MailboxID, uids []UID, to MailboxID) (CopyResult, error)
 	// Move moves messages to another mailbox atomically, keeping their
@@ -168,6 +179,19 @@ type FlagRequest struct {
 	// UnchangedSince, when non-zero, leaves alone every message whose
 	// MODSEQ is greater (RFC 7162 CONDSTORE).
 	UnchangedSince ModSeq
+}
+
+// FlagResult is what StoreFlags did. Each list is in ascending UID order.
+type FlagResult struct {
+	// Changed holds the new state of each message whose flags changed.
+	Changed []MessageInfo
+	// Unchanged holds the state of each message whose flags already were
+	// what the request asked for: the state stored when the call
+	// committed, which may be newer than the caller's copy.
+	Unchanged []MessageInfo
+	// Failed lists the messages left alone because their MODSEQ exceeded
+	// UnchangedSince (RFC 7162 §3.1.3).
+	Failed []UID
 }
 
 // CopyResult maps source UIDs to destination UIDs (RFC 4315 COPYUID).

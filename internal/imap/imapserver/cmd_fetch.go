@@ -111,16 +111,23 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 				expungeIssued = true
 				continue
 			}
-			if err := c.writeFetch(ctx, t, plan, d, seen[t.UID]); err != nil {
+			written, err := c.writeFetch(ctx, t, plan, d, seen[t.UID])
+			if err != nil {
 				return err
 			}
+			expungeIssued = expungeIssued || !written
 		}
 		if err := c.enc.Err(); err != nil {
 			return err
 		}
 	}
 	if expungeIssued {
-		return nof("EXPUNGEISSUED", "Some messages were expunged")
+		// RFC 9051 §7.1 (RFC 5530 §3) and RFC 2180 §4.1: a message another
+		// session expunged, whose EXPUNGE this session may not send yet
+		// (§7.5.1), is answered with what still exists: the others, and a
+		// tagged OK telling the client to look (Dovecot does the same).
+		c.resp.code = "EXPUNGEISSUED"
+		c.resp.text = "Some messages were expunged"
 	}
 	return nil
 }
@@ -159,29 +166,28 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 	return p
 }
 
-// markSeen sets \Seen on the targets that lack it, before their bodies
-// are sent (RFC 9051 §6.4.5), and returns the UIDs it changed.
+// markSeen sets \Seen on the targets, before their bodies are sent
+// (RFC 9051 §6.4.5), and returns the UIDs it changed. Every target still
+// in the view goes to the store, which adds \Seen to the flags it holds:
+// the view's copy may miss a \Seen another session just removed. The
+// store answers a FETCH of messages already seen from a read, without a
+// write. The committed states are merged into the view.
 func (c *conn) markSeen(ctx context.Context, targets []target) (map[store.UID]bool, error) {
-	var uids []store.UID
-	for _, t := range targets {
-		if !t.gone && !store.Flags(t.Flags).Has(store.FlagSeen) {
-			uids = append(uids, t.UID)
-		}
-	}
 	out := map[store.UID]bool{}
+	uids := uidsOf(targets)
 	if len(uids) == 0 {
 		return out, nil
 	}
-	changed, _, err := c.sess.StoreFlags(ctx, c.sel.id, uids, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}})
+	fr, err := c.sess.StoreFlags(ctx, c.sel.id, uids, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}})
 	if err != nil {
 		return nil, fmt.Errorf("set \\Seen: %w", err)
 	}
-	for _, in := range changed {
-		if i := c.sel.index(in.UID); i >= 0 {
-			c.sel.msgs[i].Flags = in.Flags
-			c.sel.msgs[i].ModSeq = in.ModSeq
-		}
+	for _, in := range fr.Changed {
+		c.sel.merge(in)
 		out[in.UID] = true
+	}
+	for _, in := range fr.Unchanged {
+		c.sel.merge(in)
 	}
 	return out, nil
 }
@@ -235,8 +241,9 @@ func (c *conn) loadStored(ctx context.Context, batch []target, plan fetchPlan) (
 	return c.sel.ahead.load(ctx, loc, c.sel, uids)
 }
 
-// writeFetch writes one FETCH response.
-func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d storedMsg, seenSet bool) error {
+// writeFetch writes one FETCH response. It reports false, writing
+// nothing, when the message's content is gone (expunged and reclaimed).
+func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d storedMsg, seenSet bool) (bool, error) {
 	var mv *msgView
 	if plan.needData {
 		mv = c.s.view.view(t.MessageInfo, &d.data)
@@ -248,15 +255,15 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 	if plan.needContent || plan.needStructure && mv.needsOpenForStructure() {
 		if err := mv.open(ctx, c.sess, c.sel.id); err != nil {
 			if errors.Is(err, store.ErrNoSuchMessage) {
-				return nil
+				return false, nil
 			}
-			return err
+			return false, err
 		}
 	}
 	fw := c.enc.BeginFetch(t.seq)
 	for _, it := range plan.items {
 		if err := c.writeFetchItem(fw, mv, t, it); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if seenSet && !plan.hasFlags {
@@ -272,7 +279,7 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 			writeModSeq(fw, t.ModSeq)
 		}
 	}
-	return fw.End()
+	return true, fw.End()
 }
 
 // writeFetchItem writes one data item with its name.

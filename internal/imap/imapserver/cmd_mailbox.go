@@ -412,18 +412,8 @@ func (c *conn) cmdClose(ctx context.Context, tag string, dec *imapwire.Decoder) 
 	if sel.readOnly {
 		return nil
 	}
-	var uids []store.UID
-	for _, m := range sel.msgs {
-		if !m.gone && m.Flags.Has(store.FlagDeleted) {
-			uids = append(uids, m.UID)
-		}
-	}
-	if len(uids) > 0 {
-		if _, err := c.sess.Expunge(ctx, sel.id, uids); err != nil {
-			return fmt.Errorf("expunge at close: %w", err)
-		}
-	}
-	return nil
+	// RFC 9051 §6.4.1: what carries \Deleted in the store, decided there.
+	return c.expungeDeleted(ctx, sel, nil)
 }
 
 // cmdUnselect: RFC 9051 §6.4.2 (RFC 3691).

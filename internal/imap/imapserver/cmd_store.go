@@ -38,11 +38,11 @@ func (c *conn) store(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 	if err != nil {
 		return err
 	}
-	changed, failed, err := c.execStore(ctx, uidsOf(targets), req, args)
+	res, err := c.execStore(ctx, uidsOf(targets), req, args)
 	if err != nil {
 		return err
 	}
-	c.writeStore(targets, changed, failed, args.Silent, uid)
+	c.writeStore(targets, res, args.Silent, uid)
 	return nil
 }
 
@@ -53,60 +53,71 @@ var storeOps = map[imapwire.StoreMode]store.FlagOp{
 	imapwire.StoreRemove:  store.FlagsRemove,
 }
 
-// execStore changes the flags and the view. It returns the UIDs the store
-// changed and those that failed the UNCHANGEDSINCE test (RFC 7162 §3.1.3).
-func (c *conn) execStore(ctx context.Context, uids []store.UID, req store.FlagRequest, args imapwire.StoreArgs) (changed, failed map[store.UID]bool, err error) {
-	changed, failed = map[store.UID]bool{}, map[store.UID]bool{}
+// storeResult is what a STORE did, by UID: the messages whose flags it
+// changed, those whose committed state it learnt (changed or not), and
+// those that failed the UNCHANGEDSINCE test (RFC 7162 §3.1.3).
+type storeResult struct {
+	changed, reported, failed map[store.UID]bool
+}
+
+// execStore has the store change the flags, and merges the committed
+// states it returns into the view. The store decides the result from the
+// flags it holds, not from the view's copy, which may be older (issue 11:
+// a +FLAGS computed from a stale copy dropped another session's \Deleted).
+func (c *conn) execStore(ctx context.Context, uids []store.UID, req store.FlagRequest, args imapwire.StoreArgs) (storeResult, error) {
+	res := storeResult{changed: map[store.UID]bool{}, reported: map[store.UID]bool{}, failed: map[store.UID]bool{}}
 	if len(uids) == 0 {
-		return changed, failed, nil
+		return res, nil
 	}
 	if args.HasUnchangedSince && args.UnchangedSince == 0 {
 		// RFC 7162 §3.1.3: UNCHANGEDSINCE 0 always fails, every message
 		// having a MODSEQ of at least 1. The store reads 0 as "no test".
 		for _, u := range uids {
-			failed[u] = true
+			res.failed[u] = true
 		}
-		return changed, failed, nil
+		return res, nil
 	}
 	req.UnchangedSince = store.ModSeq(args.UnchangedSince)
-	infos, failedUIDs, err := c.sess.StoreFlags(ctx, c.sel.id, uids, req)
+	fr, err := c.sess.StoreFlags(ctx, c.sel.id, uids, req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store flags: %w", err)
+		return res, fmt.Errorf("store flags: %w", err)
 	}
-	for _, u := range failedUIDs {
-		failed[u] = true
+	for _, u := range fr.Failed {
+		res.failed[u] = true
 	}
-	for _, in := range infos {
-		changed[in.UID] = true
-		if i := c.sel.index(in.UID); i >= 0 {
-			c.sel.msgs[i].Flags = in.Flags
-			c.sel.msgs[i].ModSeq = in.ModSeq
-			c.sel.noteKeywords(in.Flags)
-		}
+	for _, in := range fr.Changed {
+		res.changed[in.UID] = true
+		res.reported[in.UID] = true
+		c.sel.merge(in)
 	}
-	return changed, failed, nil
+	for _, in := range fr.Unchanged {
+		res.reported[in.UID] = true
+		c.sel.merge(in)
+	}
+	return res, nil
 }
 
 // writeStore sends the FETCH responses of STORE and sets [MODIFIED].
-// Without .SILENT every target that did not fail gets its flags (with
-// UID and MODSEQ once CONDSTORE is enabled). With .SILENT, a CONDSTORE
-// client still gets the new MODSEQ of each message changed (RFC 7162
-// §3.1.3: it cannot know it otherwise).
-func (c *conn) writeStore(targets []target, changed, failed map[store.UID]bool, silent, uid bool) {
+// Without .SILENT every target whose committed state the store reported
+// gets its flags (with UID and MODSEQ once CONDSTORE is enabled): a
+// message another session expunged meanwhile gets none. With .SILENT, a
+// CONDSTORE client still gets the new MODSEQ of each message changed
+// (RFC 7162 §3.1.3: it cannot know it otherwise).
+func (c *conn) writeStore(targets []target, res storeResult, silent, uid bool) {
 	c.announceKeywords()
 	for _, t := range targets {
 		i := c.sel.index(t.UID)
-		if i < 0 || c.sel.msgs[i].gone || failed[t.UID] {
+		if i < 0 || c.sel.msgs[i].gone || !res.reported[t.UID] {
 			continue
 		}
 		switch {
 		case !silent:
 			c.writeFlagsFetch(t.seq, c.sel.msgs[i].MessageInfo, uid)
-		case c.condStore && changed[t.UID]:
+		case c.condStore && res.changed[t.UID]:
 			c.writeModSeqFetch(t.seq, c.sel.msgs[i].MessageInfo)
 		}
 	}
-	if code := modifiedCode(targets, failed, uid); code != "" {
+	if code := modifiedCode(targets, res.failed, uid); code != "" {
 		c.resp.code = code
 		c.resp.text = "Conditional STORE failed"
 	}
@@ -250,25 +261,36 @@ func (c *conn) cmdUIDExpunge(ctx context.Context, tag string, dec *imapwire.Deco
 	return c.expunge(ctx, only)
 }
 
-// expunge removes the messages marked \Deleted (those in only, when not
-// nil). The EXPUNGE responses go out in the epilogue.
+// expunge removes the messages of the view that carry \Deleted in the
+// store when the expunge commits (those in only, when not nil): the store
+// decides, not the view's copy of the flags, which may miss a \Deleted
+// another session just set (RFC 9051 §6.4.3, issue 11). The EXPUNGE
+// responses go out in the epilogue.
 func (c *conn) expunge(ctx context.Context, only map[store.UID]bool) error {
 	if c.sel.readOnly {
 		return nof("READ-ONLY", "Mailbox is read-only")
 	}
+	return c.expungeDeleted(ctx, c.sel, only)
+}
+
+// expungeDeleted has the store remove the \Deleted messages among those
+// of sel (in only, when not nil) and marks them gone. Messages beyond the
+// view (not yet announced, or hidden by Message-Cap) are left alone: the
+// client has not been told of them.
+func (c *conn) expungeDeleted(ctx context.Context, sel *selected, only map[store.UID]bool) error {
 	var uids []store.UID
-	for _, m := range c.sel.msgs {
-		if !m.gone && m.Flags.Has(store.FlagDeleted) && (only == nil || only[m.UID]) {
+	for _, m := range sel.msgs {
+		if !m.gone && (only == nil || only[m.UID]) {
 			uids = append(uids, m.UID)
 		}
 	}
 	if len(uids) == 0 {
 		return nil
 	}
-	removed, err := c.sess.Expunge(ctx, c.sel.id, uids)
+	removed, err := c.sess.ExpungeDeleted(ctx, sel.id, uids)
 	if err != nil {
 		return fmt.Errorf("expunge: %w", err)
 	}
-	c.sel.markGone(removed)
+	sel.markGone(removed)
 	return nil
 }

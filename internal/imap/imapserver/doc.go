@@ -47,6 +47,12 @@
 //   - The view is changed only by the connection's own commands and by
 //     sendUpdates; a session does not receive its own changes, so APPEND,
 //     COPY and MOVE into the selected mailbox resynchronise the view.
+//   - The view only renders what the store committed. STORE, the \Seen a
+//     FETCH sets, EXPUNGE, UID EXPUNGE and CLOSE are decided by the store
+//     from the flags it holds (store.Session.StoreFlags, ExpungeDeleted),
+//     never from the view's copy; the states the store returns and the
+//     changes of other sessions are merged by MODSEQ (selected.merge), so
+//     an older state never replaces a newer one.
 //   - No store read is open while writing to the client: FETCH and SEARCH
 //     load a batch of structures, then write.
 //   - Message bodies are streamed from the store's content with

@@ -31,7 +31,8 @@ const (
 // view, not from here. Only whether a message still exists can change:
 // the window is dropped whenever other sessions' changes are waiting
 // (forget), so a message expunged elsewhere is missing from the store's
-// answer, as without the window, and gets NO [EXPUNGEISSUED]. It holds
+// answer, as without the window, and is left out of an OK [EXPUNGEISSUED]
+// answer. It holds
 // fewer than 2*maxReadAhead messages, and none after a command other than FETCH,
 // STORE or SEARCH (sendUpdates), so an idle connection keeps no window.
 type readAhead struct {

@@ -126,32 +126,25 @@ func (sel *selected) apply(ch store.Change) {
 			sel.add(ch.Info)
 		}
 	case store.ChangeFlags:
-		if ch.Mailbox != sel.id {
-			return
-		}
-		if i := sel.index(ch.UID); i >= 0 && !sel.msgs[i].gone {
-			sel.msgs[i].Flags = ch.Flags
-			sel.msgs[i].ModSeq = ch.ModSeq
+		if ch.Mailbox == sel.id && sel.merge(store.MessageInfo{UID: ch.UID, ModSeq: ch.ModSeq, Flags: ch.Flags}) {
 			sel.flagged[ch.UID] = true
-			sel.noteKeywords(ch.Flags)
-			return
-		}
-		for i := range sel.hidden {
-			if sel.hidden[i].UID == ch.UID {
-				sel.hidden[i].Flags = ch.Flags
-				sel.hidden[i].ModSeq = ch.ModSeq
-			}
 		}
 	case store.ChangeExpunge:
 		if ch.Mailbox != sel.id {
 			return
 		}
 		for _, uid := range ch.UIDs {
-			if i := sel.index(uid); i >= 0 {
+			switch i := sel.index(uid); {
+			case i >= sel.announced:
+				// Never announced (added by a change of this same batch):
+				// it leaves as silently as it came.
+				delete(sel.flagged, uid)
+				sel.msgs = slices.Delete(sel.msgs, i, i+1)
+			case i >= 0:
 				sel.msgs[i].gone = true
-				continue
+			default:
+				sel.hidden = slices.DeleteFunc(sel.hidden, func(in store.MessageInfo) bool { return in.UID == uid })
 			}
-			sel.hidden = slices.DeleteFunc(sel.hidden, func(in store.MessageInfo) bool { return in.UID == uid })
 		}
 	case store.ChangeMailbox:
 		if ch.ID != sel.id {
@@ -164,6 +157,32 @@ func (sel *selected) apply(ch store.Change) {
 			sel.name = ch.Name
 		}
 	}
+}
+
+// merge records a state of a message's flags that the store committed:
+// from another session's change, or from this session's STORE or FETCH.
+// States arrive out of order (a session's own STORE result is newer than
+// another session's change still waiting in its queue), so a state
+// replaces the view's only when its MODSEQ is higher (store doc): the view
+// never goes back to an older state, and the client never sees a
+// message's MODSEQ decrease. It reports whether the view changed.
+func (sel *selected) merge(in store.MessageInfo) bool {
+	if i := sel.index(in.UID); i >= 0 {
+		m := &sel.msgs[i]
+		if m.gone || in.ModSeq <= m.ModSeq {
+			return false
+		}
+		m.Flags, m.ModSeq = in.Flags, in.ModSeq
+		sel.noteKeywords(in.Flags)
+		return true
+	}
+	for i := range sel.hidden {
+		if h := &sel.hidden[i]; h.UID == in.UID && in.ModSeq > h.ModSeq {
+			h.Flags, h.ModSeq = in.Flags, in.ModSeq
+			return true
+		}
+	}
+	return false
 }
 
 // markGone marks messages this session expunged or moved away.

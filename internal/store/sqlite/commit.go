@@ -95,9 +95,12 @@ func (s *Store) lead(mine *writeJob) {
 }
 
 // runBatch runs jobs in one transaction, commits, publishes, and wakes
-// each job.
+// each job. Publication follows commit order (store doc): runJobs returns
+// holding pubMu, which is released only once the changes other processes
+// committed before this batch and the batch's own changes are published.
 func (s *Store) runBatch(jobs []*writeJob) {
-	err := s.runJobs(jobs)
+	foreign, err := s.runJobs(jobs)
+	s.publishEvents(foreign)
 	for _, j := range jobs {
 		if j.err == nil && err != nil {
 			j.err = err
@@ -105,17 +108,24 @@ func (s *Store) runBatch(jobs []*writeJob) {
 		if j.err == nil {
 			s.publishEvents(j.evs)
 		}
+	}
+	s.pubMu.Unlock()
+	for _, j := range jobs {
 		j.done <- j.err
 	}
 }
 
-// runJobs is the transaction of runBatch. It returns an error that fails
+// runJobs is the transaction of runBatch. It returns, with pubMu held, the
+// changes other processes committed before it, and an error that fails
 // every job (begin or commit failed); a job's own failure is in its err.
-func (s *Store) runJobs(jobs []*writeJob) error {
+// pubMu is taken once the writer connection is held, the order the
+// watcher's poll takes them in too.
+func (s *Store) runJobs(jobs []*writeJob) ([]event, error) {
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
+	s.pubMu.Lock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var foreign []event
 	if s.watch != nil {
@@ -123,7 +133,7 @@ func (s *Store) runJobs(jobs []*writeJob) error {
 		// published first, so that every session sees commit order.
 		if foreign, err = s.watch.sync(ctx, tx); err != nil {
 			tx.Rollback()
-			return err
+			return nil, err
 		}
 	}
 	w := &wtx{Tx: tx, s: s}
@@ -136,8 +146,7 @@ func (s *Store) runJobs(jobs []*writeJob) error {
 	}
 	if ok == 0 {
 		tx.Rollback()
-		s.publishEvents(foreign)
-		return nil
+		return foreign, nil
 	}
 	recorded := false
 	if s.watch != nil {
@@ -154,8 +163,7 @@ func (s *Store) runJobs(jobs []*writeJob) error {
 	if recorded {
 		s.watch.finishOwn(err == nil)
 	}
-	s.publishEvents(foreign)
-	return err
+	return foreign, err
 }
 
 // runJob runs one job inside a savepoint of the batch's transaction; on

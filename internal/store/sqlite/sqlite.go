@@ -81,6 +81,11 @@ type Store struct {
 	stmtInsertMessage *sql.Stmt
 	watch             *watcher // nil unless Options.WatchInterval > 0
 	commit            committer
+	// pubMu orders publication: it is held from a commit (or the
+	// watcher's look at other processes' commits) until its changes are
+	// published, so sessions receive changes in commit order. It is taken
+	// after the writer connection, never before.
+	pubMu sync.Mutex
 
 	// pending holds the content files renamed into msg/ whose index rows
 	// are not committed yet, so Reclaim leaves them alone.

@@ -361,12 +361,12 @@ func TestWatch(t *testing.T) {
 	if add.Mailbox != watched.inbox.ID || add.Info.UID != r.UID || add.Info.EmailID != r.EmailID || add.Info.ModSeq != r.ModSeq {
 		t.Errorf("ChangeAdd %+v, want %+v", add, r)
 	}
-	changed, _, err := remote.ss.StoreFlags(ctx, remote.inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\Seen`}})
-	if err != nil {
-		t.Fatal(err)
+	fr, err := remote.ss.StoreFlags(ctx, remote.inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\Seen`}})
+	if err != nil || len(fr.Changed) != 1 {
+		t.Fatalf("StoreFlags = %+v, %v", fr, err)
 	}
 	fl := waitChange[store.ChangeFlags](t, watched.ss)
-	if fl.UID != r.UID || fl.ModSeq != changed[0].ModSeq || !slices.Equal(fl.Flags, store.Flags{`\Seen`}) {
+	if fl.UID != r.UID || fl.ModSeq != fr.Changed[0].ModSeq || !slices.Equal(fl.Flags, store.Flags{`\Seen`}) {
 		t.Errorf("ChangeFlags %+v", fl)
 	}
 	if _, err := remote.ss.Expunge(ctx, remote.inbox.ID, []store.UID{r.UID}); err != nil {

@@ -14,71 +14,102 @@ import (
 const maxUID = 1<<32 - 1
 
 // StoreFlags changes the flags of messages. A message whose flags do not
-// actually change keeps its MODSEQ and is not reported. All the messages
-// changed by one call get the same new MODSEQ.
-func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, req store.FlagRequest) (changed []store.MessageInfo, failed []store.UID, err error) {
+// actually change keeps its MODSEQ and is reported unchanged, with its
+// stored state. All the messages changed by one call get the same new
+// MODSEQ.
+//
+// The result is decided from the stored flags, under the write lock. A
+// call that would change nothing (a client setting \Seen on messages that
+// have it) is first decided on a read snapshot and then needs no write
+// transaction: a no-op at the snapshot's moment is a no-op of the call.
+func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, req store.FlagRequest) (store.FlagResult, error) {
 	defer observe("store_flags", time.Now())
 	if err := ss.checkOpen(); err != nil {
-		return nil, nil, err
+		return store.FlagResult{}, err
 	}
 	flags, err := store.CanonicalFlags(req.Flags)
 	if err != nil {
-		return nil, nil, err
+		return store.FlagResult{}, err
 	}
 	uids = normalizeUIDs(uids)
+	var res store.FlagResult
+	err = ss.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = ss.decideFlags(ctx, tx, mailbox, uids, req, flags)
+		return err
+	})
+	if err != nil || len(res.Changed) == 0 {
+		return res, err
+	}
 	err = ss.write(ctx, func(w *wtx) error {
-		changed, failed = nil, nil
-		if _, err := ss.mailboxByID(ctx, w, mailbox); err != nil {
+		var err error
+		if res, err = ss.decideFlags(ctx, w, mailbox, uids, req, flags); err != nil || len(res.Changed) == 0 {
 			return err
 		}
-		cur, err := selectByUIDs(ctx, w, `SELECT `+infoColumns+` FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`,
-			mailbox, uids, scanInfoUID)
-		if err != nil {
-			return err
-		}
-		for _, mi := range cur {
-			if req.UnchangedSince != 0 && mi.ModSeq > req.UnchangedSince {
-				failed = append(failed, mi.UID) // RFC 7162 §3.1.3
-				continue
-			}
-			nf, err := applyFlags(mi.Flags, req.Op, flags)
-			if err != nil {
-				return err
-			}
-			if !sameFlags(mi.Flags, nf) {
-				mi.Flags = nf
-				changed = append(changed, mi)
-			}
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		modseq, err := w.bumpModSeq(ctx, mailbox)
-		if err != nil {
-			return err
-		}
-		stmt, err := w.PrepareContext(ctx, `UPDATE message SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE mailbox = ? AND uid = ?`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		chs := make([]store.Change, 0, len(changed))
-		for i := range changed {
-			mi := &changed[i]
-			mi.ModSeq = modseq
-			_, err := stmt.ExecContext(ctx, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted), modseq, mailbox, mi.UID)
-			if err != nil {
-				return err
-			}
-			chs = append(chs, store.ChangeFlags{Mailbox: mailbox, UID: mi.UID, ModSeq: modseq, Flags: mi.Flags})
-		}
-		w.publish(ss.account, ss.sub.ID(), chs...)
-		return nil
+		return ss.writeFlags(ctx, w, mailbox, res.Changed)
 	})
 	if err != nil {
-		return nil, nil, err
+		return store.FlagResult{}, err
 	}
-	return changed, failed, nil
+	return res, nil
+}
+
+// decideFlags reads the stored state of uids and sorts them into the
+// messages the request changes (with their new flags, MODSEQ not yet
+// raised), those it leaves as they are, and those failing UnchangedSince.
+func (ss *Session) decideFlags(ctx context.Context, q querier, mailbox store.MailboxID, uids []store.UID, req store.FlagRequest, flags store.Flags) (store.FlagResult, error) {
+	var res store.FlagResult
+	if _, err := ss.mailboxByID(ctx, q, mailbox); err != nil {
+		return res, err
+	}
+	cur, err := selectByUIDs(ctx, q, `SELECT `+infoColumns+` FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`,
+		mailbox, uids, scanInfoUID)
+	if err != nil {
+		return res, err
+	}
+	for _, mi := range cur {
+		if req.UnchangedSince != 0 && mi.ModSeq > req.UnchangedSince {
+			res.Failed = append(res.Failed, mi.UID) // RFC 7162 §3.1.3
+			continue
+		}
+		nf, err := applyFlags(mi.Flags, req.Op, flags)
+		if err != nil {
+			return res, err
+		}
+		if sameFlags(mi.Flags, nf) {
+			res.Unchanged = append(res.Unchanged, mi)
+			continue
+		}
+		mi.Flags = nf
+		res.Changed = append(res.Changed, mi)
+	}
+	return res, nil
+}
+
+// writeFlags stores the new flags of changed under one new MODSEQ, which
+// it sets in changed, and queues their ChangeFlags.
+func (ss *Session) writeFlags(ctx context.Context, w *wtx, mailbox store.MailboxID, changed []store.MessageInfo) error {
+	modseq, err := w.bumpModSeq(ctx, mailbox)
+	if err != nil {
+		return err
+	}
+	stmt, err := w.PrepareContext(ctx, `UPDATE message SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE mailbox = ? AND uid = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	chs := make([]store.Change, 0, len(changed))
+	for i := range changed {
+		mi := &changed[i]
+		mi.ModSeq = modseq
+		_, err := stmt.ExecContext(ctx, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted), modseq, mailbox, mi.UID)
+		if err != nil {
+			return err
+		}
+		chs = append(chs, store.ChangeFlags{Mailbox: mailbox, UID: mi.UID, ModSeq: modseq, Flags: mi.Flags})
+	}
+	w.publish(ss.account, ss.sub.ID(), chs...)
+	return nil
 }
 
 func scanInfoUID(rows *sql.Rows) (store.MessageInfo, store.UID, error) {
@@ -123,6 +154,12 @@ func sameFlags(a, b store.Flags) bool {
 // Their content stays until Reclaim.
 func (ss *Session) Expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
 	defer observe("expunge", time.Now())
+	return ss.expungeWhere(ctx, mailbox, uids, `SELECT m.uid FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`)
+}
+
+// expungeWhere removes the messages of uids that query (a selectByUIDs
+// query returning UIDs) selects, in one write transaction.
+func (ss *Session) expungeWhere(ctx context.Context, mailbox store.MailboxID, uids []store.UID, query string) ([]store.UID, error) {
 	if err := ss.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -134,8 +171,7 @@ func (ss *Session) Expunge(ctx context.Context, mailbox store.MailboxID, uids []
 			return err
 		}
 		var err error
-		removed, err = selectByUIDs(ctx, w, `SELECT m.uid FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`,
-			mailbox, uids, scanUID)
+		removed, err = selectByUIDs(ctx, w, query, mailbox, uids, scanUID)
 		if err != nil || len(removed) == 0 {
 			return err
 		}
@@ -153,6 +189,13 @@ func (ss *Session) Expunge(ctx context.Context, mailbox store.MailboxID, uids []
 		return nil, err
 	}
 	return removed, nil
+}
+
+// ExpungeDeleted removes those of uids whose stored flags hold \Deleted
+// when the transaction runs: the deleted column mirrors the flag.
+func (ss *Session) ExpungeDeleted(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
+	defer observe("expunge_deleted", time.Now())
+	return ss.expungeWhere(ctx, mailbox, uids, `SELECT m.uid FROM message m WHERE m.mailbox = ? AND m.deleted AND %s ORDER BY m.uid`)
 }
 
 func scanUID(rows *sql.Rows) (store.UID, store.UID, error) {

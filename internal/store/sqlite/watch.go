@@ -113,6 +113,11 @@ func (w *watcher) poll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// pubMu, taken while the writer connection is held (the lock order of
+	// runJobs), keeps these changes from being published after those of a
+	// later commit of this process (store doc: commit order).
+	w.s.pubMu.Lock()
+	defer w.s.pubMu.Unlock()
 	evs, err := w.sync(ctx, tx)
 	tx.Rollback()
 	w.s.publishEvents(evs)

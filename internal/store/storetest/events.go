@@ -31,12 +31,12 @@ func testEvents(t *testing.T, st store.Store) {
 	}
 	quiet("append")
 
-	changed, _, err := a.StoreFlags(ctx, inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\Seen`}})
-	if err != nil {
-		t.Fatal(err)
+	fr, err := a.StoreFlags(ctx, inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\Seen`}})
+	if err != nil || len(fr.Changed) != 1 {
+		t.Fatalf("StoreFlags = %+v, %v", fr, err)
 	}
 	chs = waitFor(t, b.Changes(), func(c store.Change) bool { _, ok := c.(store.ChangeFlags); return ok })
-	if f := chs[0].(store.ChangeFlags); f.UID != r.UID || f.ModSeq != changed[0].ModSeq || len(f.Flags) != 1 || f.Flags[0] != `\Seen` {
+	if f := chs[0].(store.ChangeFlags); f.UID != r.UID || f.ModSeq != fr.Changed[0].ModSeq || len(f.Flags) != 1 || f.Flags[0] != `\Seen` {
 		t.Errorf("ChangeFlags %+v", f)
 	}
 	quiet("store flags")

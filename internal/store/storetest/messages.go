@@ -87,15 +87,16 @@ func testModSeq(t *testing.T, st store.Store) {
 	step("append", r1.ModSeq)
 	r2 := appendOne(t, ss, inbox.ID, req("two"))
 	step("second append", r2.ModSeq)
-	changed, _, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r1.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}})
-	if err != nil || len(changed) != 1 {
-		t.Fatalf("StoreFlags = %+v, %v", changed, err)
+	fr, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r1.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}})
+	if err != nil || len(fr.Changed) != 1 {
+		t.Fatalf("StoreFlags = %+v, %v", fr, err)
 	}
-	step("store flags", changed[0].ModSeq)
-	// A change that changes nothing keeps the MODSEQ.
-	changed, _, err = ss.StoreFlags(ctx, inbox.ID, []store.UID{r1.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\SEEN`}})
-	if err != nil || len(changed) != 0 {
-		t.Errorf("no-op StoreFlags reported %+v, %v", changed, err)
+	step("store flags", fr.Changed[0].ModSeq)
+	// A change that changes nothing keeps the MODSEQ, and reports the
+	// stored state.
+	fr, err = ss.StoreFlags(ctx, inbox.ID, []store.UID{r1.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\SEEN`}})
+	if err != nil || len(fr.Changed) != 0 || len(fr.Unchanged) != 1 || fr.Unchanged[0].ModSeq != last {
+		t.Errorf("no-op StoreFlags reported %+v, %v; want unchanged at MODSEQ %d", fr, err, last)
 	}
 	if h := status(t, ss, inbox.ID).HighestModSeq; h != last {
 		t.Errorf("no-op StoreFlags moved HIGHESTMODSEQ to %d from %d", h, last)
@@ -162,9 +163,13 @@ func testFlags(t *testing.T, st store.Store) {
 	}
 	set := func(op store.FlagOp, flags store.Flags, want store.Flags, wantChanged bool) {
 		t.Helper()
-		changed, failed, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: op, Flags: flags})
-		if err != nil || len(failed) != 0 {
-			t.Fatalf("StoreFlags(%d, %q) = %v, %v", op, flags, failed, err)
+		fr, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: op, Flags: flags})
+		changed := fr.Changed
+		if err != nil || len(fr.Failed) != 0 || len(fr.Changed)+len(fr.Unchanged) != 1 {
+			t.Fatalf("StoreFlags(%d, %q) = %+v, %v", op, flags, fr, err)
+		}
+		if len(fr.Unchanged) == 1 && !slices.Equal(fr.Unchanged[0].Flags, want) {
+			t.Errorf("StoreFlags(%d, %q) reported unchanged %q, want %q", op, flags, fr.Unchanged[0].Flags, want)
 		}
 		if (len(changed) == 1) != wantChanged {
 			t.Errorf("StoreFlags(%d, %q) changed %+v, want changed=%v", op, flags, changed, wantChanged)
@@ -183,13 +188,13 @@ func testFlags(t *testing.T, st store.Store) {
 	set(store.FlagsReplace, store.Flags{`\Answered`}, store.Flags{`\Answered`}, false)
 	set(store.FlagsReplace, nil, nil, true)
 	for _, bad := range []string{`\Recent`, `\Bogus`, "two words", "", "paren(", `quo"te`} {
-		_, _, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{bad}})
+		_, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r.UID}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{bad}})
 		wantErr(t, fmt.Sprintf("StoreFlags(%q)", bad), err, store.ErrInvalidName)
 	}
 	// Missing UIDs are skipped.
-	changed, failed, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r.UID + 100}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\Seen`}})
-	if err != nil || len(changed)+len(failed) != 0 {
-		t.Errorf("StoreFlags of a missing UID = %v, %v, %v", changed, failed, err)
+	fr, err := ss.StoreFlags(ctx, inbox.ID, []store.UID{r.UID + 100}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\Seen`}})
+	if err != nil || len(fr.Changed)+len(fr.Unchanged)+len(fr.Failed) != 0 {
+		t.Errorf("StoreFlags of a missing UID = %+v, %v", fr, err)
 	}
 }
 
@@ -202,13 +207,13 @@ func testUnchangedSince(t *testing.T, st store.Store) {
 	// Touch the second message, so its MODSEQ passes the first's.
 	ss.StoreFlags(ctx, inbox.ID, uids[1:2], store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{"$x"}})
 	req := store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{`\Seen`}, UnchangedSince: infos[2].ModSeq}
-	changed, failed, err := ss.StoreFlags(ctx, inbox.ID, uids, req)
+	fr, err := ss.StoreFlags(ctx, inbox.ID, uids, req)
 	if err != nil {
 		t.Fatalf("StoreFlags: %v", err)
 	}
-	if !equalUIDs(failed, uids[1:2]) || !equalUIDs(uidsOf(changed), []store.UID{uids[0], uids[2]}) {
+	if !equalUIDs(fr.Failed, uids[1:2]) || !equalUIDs(uidsOf(fr.Changed), []store.UID{uids[0], uids[2]}) {
 		t.Errorf("UNCHANGEDSINCE %d: changed %v, failed %v; want changed %v, failed %v",
-			req.UnchangedSince, uidsOf(changed), failed, []store.UID{uids[0], uids[2]}, uids[1:2])
+			req.UnchangedSince, uidsOf(fr.Changed), fr.Failed, []store.UID{uids[0], uids[2]}, uids[1:2])
 	}
 }
 
