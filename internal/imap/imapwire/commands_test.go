@@ -189,6 +189,8 @@ func FuzzDecoder(f *testing.F) {
 		"a1 SELECT &ZeVnLIqe- (CONDSTORE)\r\n",
 		"a1 ID (\"name\" NIL)\r\n",
 		"a1 FETCH 1 BINARY.SIZE[1.2]\r\n",
+		"a1 UID SORT (REVERSE DATE DISPLAYFROM) UTF-8 HEADER SUBJECT x\r\n",
+		"a1 UID THREAD REFS US-ASCII ALL\r\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -21,6 +21,9 @@
 //     bounds of §7: a mod-sequence-value is 1 to 2^63-1
 //     ([Decoder.ExpectNzModSeq]), a mod-sequence-valzer 0 to 2^63-1
 //     ([Decoder.ExpectModSeq]).
+//   - RFC 5256 SORT and THREAD, with RFC 5957's SORT=DISPLAY keys and
+//     Dovecot's THREAD=REFS algorithm: ParseSortArgs, ParseThreadArgs,
+//     [Encoder.Sort], [Encoder.Thread].
 //   - RFC 3502 MULTIAPPEND, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 2971 ID.
 //
 // # Decoding

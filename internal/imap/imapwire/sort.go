@@ -1,0 +1,132 @@
+package imapwire
+
+import "strings"
+
+// The sort keys of RFC 5256 §3 and RFC 5957 §2 (SORT=DISPLAY), as
+// SortCriterion.Key holds them.
+const (
+	SortArrival     = "ARRIVAL"
+	SortCc          = "CC"
+	SortDate        = "DATE"
+	SortFrom        = "FROM"
+	SortSize        = "SIZE"
+	SortSubject     = "SUBJECT"
+	SortTo          = "TO"
+	SortDisplayFrom = "DISPLAYFROM"
+	SortDisplayTo   = "DISPLAYTO"
+)
+
+// sortKeys is the set of sort-key names.
+var sortKeys = map[string]bool{
+	SortArrival: true, SortCc: true, SortDate: true, SortFrom: true, SortSize: true,
+	SortSubject: true, SortTo: true, SortDisplayFrom: true, SortDisplayTo: true,
+}
+
+// SortCriterion is one sort-criterion: ["REVERSE" SP] sort-key.
+type SortCriterion struct {
+	Key     string // one of the Sort… constants
+	Reverse bool
+}
+
+// SortArgs are the arguments of SORT and UID SORT (RFC 5256 §3).
+type SortArgs struct {
+	Criteria []SortCriterion
+	// Charset is mandatory in SORT; the strings of Key are raw bytes in
+	// it (answering [BADCHARSET] is the caller's business).
+	Charset string
+	Key     SearchKey
+}
+
+// ParseSortArgs decodes the arguments of SORT after the command name
+// (RFC 5256 §5):
+//
+//	sort            = ["UID" SP] "SORT" SP sort-criteria SP search-criteria
+//	sort-criteria   = "(" sort-criterion *(SP sort-criterion) ")"
+//	sort-criterion  = ["REVERSE" SP] sort-key
+//	search-criteria = charset 1*(SP search-key)
+//
+// It stops before the CRLF.
+func ParseSortArgs(dec *Decoder) SortArgs {
+	var args SortArgs
+	if !dec.ExpectSP() {
+		return args
+	}
+	ok := dec.ExpectList(func() bool {
+		var c SortCriterion
+		if !dec.sortCriterion(&c) {
+			return false
+		}
+		args.Criteria = append(args.Criteria, c)
+		return true
+	})
+	if !ok {
+		return args
+	}
+	if len(args.Criteria) == 0 {
+		dec.Expect(false, "sort criterion")
+		return args
+	}
+	if !dec.ExpectSP() {
+		return args
+	}
+	args.Charset, args.Key = dec.searchCriteria()
+	return args
+}
+
+// sortCriterion decodes ["REVERSE" SP] sort-key.
+func (dec *Decoder) sortCriterion(c *SortCriterion) bool {
+	var name string
+	if !dec.ExpectAtom(&name) {
+		return false
+	}
+	name = strings.ToUpper(name)
+	if name == "REVERSE" {
+		c.Reverse = true
+		if !dec.ExpectSP() || !dec.ExpectAtom(&name) {
+			return false
+		}
+		name = strings.ToUpper(name)
+	}
+	if !sortKeys[name] {
+		return dec.setErr(syntaxErrorf("unknown sort key %q", name))
+	}
+	c.Key = name
+	return true
+}
+
+// searchCriteria decodes the search-criteria of SORT and THREAD (RFC 5256
+// §5): charset 1*(SP search-key), charset = atom / quoted.
+func (dec *Decoder) searchCriteria() (charset string, key SearchKey) {
+	if !dec.Quoted(&charset) && !dec.ExpectAtom(&charset) {
+		return "", key
+	}
+	var keys []SearchKey
+	for dec.ExpectSP() {
+		var k SearchKey
+		if !dec.ExpectSearchKey(&k) {
+			return charset, key
+		}
+		keys = append(keys, k)
+		if !dec.Peek(' ') {
+			break
+		}
+	}
+	if len(keys) == 0 {
+		return charset, key
+	}
+	return charset, andOf(keys)
+}
+
+// Sort writes the untagged response of SORT (RFC 5256 §4): "* SORT" and
+// the numbers in sorted order, then, when modSeq is not zero, the
+// "(MODSEQ n)" of RFC 7162 §3.1.6 (a SORT whose search used MODSEQ).
+func (enc *Encoder) Sort(nums []uint32, modSeq uint64) error {
+	enc.Untagged().raw("SORT")
+	for _, n := range nums {
+		enc.SP().Number(n)
+	}
+	if modSeq != 0 {
+		enc.raw(" (MODSEQ ").ModSeq(modSeq).rawByte(')')
+	}
+	return enc.CRLF()
+}
