@@ -78,8 +78,8 @@ type appendMsg struct {
 // cmdAppend: RFC 9051 §6.3.12, MULTIAPPEND (RFC 3502), APPENDLIMIT
 // (RFC 7889), UIDPLUS APPENDUID (RFC 4315), BINARY literal8 (RFC 3516).
 func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var name string
-	if !(dec.ExpectSP() && dec.ExpectMailbox(&name)) {
+	name := imapwire.ParseAppendMailbox(dec)
+	if dec.Err() != nil {
 		return dec.Err()
 	}
 	// The mailbox is looked up before any literal is accepted, so a
@@ -137,25 +137,12 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 
 // readAppendMsg reads " [flags] [date-time] literal" of one message.
 func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error, inMemory int64) (appendMsg, error) {
-	var m appendMsg
-	if !dec.ExpectSP() {
-		return m, dec.Err()
+	am := imapwire.ParseAppendMessage(dec)
+	if dec.Err() != nil {
+		return appendMsg{}, dec.Err()
 	}
-	if dec.Peek('(') {
-		if !(dec.ExpectFlagList(&m.flags) && dec.ExpectSP()) {
-			return m, dec.Err()
-		}
-		m.flags = withoutRecent(m.flags)
-	}
-	if dec.Peek('"') {
-		if !(dec.ExpectDateTime(&m.date) && dec.ExpectSP()) {
-			return m, dec.Err()
-		}
-	}
-	var info imapwire.LiteralInfo
-	if !dec.Literal8Header(&info) && !dec.ExpectLiteralHeader(&info) {
-		return m, dec.Err()
-	}
+	m := appendMsg{flags: withoutRecent(am.Flags), date: am.Date}
+	info := am.Literal
 	switch {
 	case errors.Is(mbErr, store.ErrNoSuchMailbox):
 		c.resp.closeAfter = info.NonSync && info.Size > maxMemoryLiteral

@@ -45,29 +45,17 @@ func (c *conn) cmdLogout(ctx context.Context, tag string, dec *imapwire.Decoder)
 // cmdID: RFC 2971. The client's fields are logged; the server names
 // itself.
 func (c *conn) cmdID(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var fields []string
-	if !dec.ExpectSP() {
-		return dec.Err()
-	}
-	if !dec.NIL() {
-		dec.ExpectList(func() bool {
-			var k string
-			var v *string
-			if !(dec.ExpectString(&k) && dec.ExpectSP() && dec.ExpectNString(&v)) {
-				return false
-			}
-			if len(fields) < 60 {
-				val := "NIL"
-				if v != nil {
-					val = *v
-				}
-				fields = append(fields, k+"="+val)
-			}
-			return true
-		})
-	}
+	params := imapwire.ParseIDArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
+	}
+	var fields []string
+	for _, p := range params[:min(len(params), 30)] { // RFC 2971 §3.3: at most 30 fields
+		val := "NIL"
+		if p.Value != nil {
+			val = *p.Value
+		}
+		fields = append(fields, p.Key+"="+val)
 	}
 	if len(fields) > 0 {
 		c.log.Debug("imap client id", slog.String("id", strings.Join(fields, " ")))
@@ -111,10 +99,11 @@ func (c *conn) cmdStartTLS(ctx context.Context, tag string, dec *imapwire.Decode
 
 // cmdLogin: RFC 9051 §6.2.3.
 func (c *conn) cmdLogin(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var user, pass string
-	if !(dec.ExpectSP() && dec.ExpectAString(&user) && dec.ExpectSP() && dec.ExpectAString(&pass) && dec.ExpectCRLF()) {
+	args := imapwire.ParseLoginArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
+	user, pass := args.Username, args.Password
 	if !c.plaintextAllowed() {
 		return nof("PRIVACYREQUIRED", "LOGIN is disabled on an unencrypted connection; use STARTTLS")
 	}
@@ -128,15 +117,11 @@ func (c *conn) cmdLogin(ctx context.Context, tag string, dec *imapwire.Decoder) 
 
 // cmdAuthenticate: RFC 9051 §6.2.2 with SASL-IR (RFC 4959).
 func (c *conn) cmdAuthenticate(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var mech, ir string
-	if !(dec.ExpectSP() && dec.ExpectAtom(&mech)) {
-		return dec.Err()
-	}
-	hasIR := dec.SP() && dec.ExpectAtom(&ir)
+	args := imapwire.ParseAuthenticateArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	mech = strings.ToUpper(mech)
+	mech := args.Mechanism
 	switch {
 	case mech == auth.MechPlain && !c.plaintextAllowed():
 		return nof("PRIVACYREQUIRED", "PLAIN is disabled on an unencrypted connection; use STARTTLS")
@@ -148,8 +133,9 @@ func (c *conn) cmdAuthenticate(ctx context.Context, tag string, dec *imapwire.De
 		return nof("CANNOT", "Unsupported authentication mechanism")
 	}
 	var resp []byte // nil: no initial response
-	if hasIR {
-		if resp, err = decodeSASL(ir); err != nil {
+	if args.InitialResponse != nil {
+		// RFC 4959 §3: "=" is an empty response, given here as "".
+		if resp, err = base64.StdEncoding.DecodeString(*args.InitialResponse); err != nil {
 			return badf("Invalid base64 in initial response")
 		}
 	}
@@ -256,23 +242,13 @@ func (c *conn) loggedIn(ctx context.Context, acct store.Account) error {
 // cmdEnable: RFC 5161, with IMAP4rev2 (RFC 9051 §6.3.1), UTF8=ACCEPT
 // (RFC 6855 §3) and CONDSTORE (RFC 7162 §3.1).
 func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var caps []string
-	for dec.SP() {
-		var a string
-		if !dec.ExpectAtom(&a) {
-			break
-		}
-		caps = append(caps, a)
-	}
+	args := imapwire.ParseEnableArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	if len(caps) == 0 {
-		return badf("ENABLE needs at least one capability")
-	}
 	var enabled []string
-	for _, a := range caps {
-		switch strings.ToUpper(a) {
+	for _, a := range args.Capabilities {
+		switch a {
 		case "IMAP4REV2":
 			if !c.rev2 {
 				c.rev2 = true

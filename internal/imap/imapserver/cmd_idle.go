@@ -1,21 +1,17 @@
 package imapserver
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/store"
 )
 
-// maxIdleLine bounds the line that ends IDLE.
-const maxIdleLine = 1024
-
 // idleLine is what the IDLE reader goroutine hands back.
 type idleLine struct {
-	line []byte
+	line string
 	err  error
 }
 
@@ -33,8 +29,11 @@ func (c *conn) cmdIdle(ctx context.Context, tag string, dec *imapwire.Decoder) e
 	c.setReadDeadline(c.readTimeout())
 	done := make(chan idleLine, 1)
 	go func() {
-		line, err := readBoundedLine(c.br, maxIdleLine)
-		done <- idleLine{line, err}
+		// RFC 2177 §3: "DONE" CRLF ends IDLE. The decoder is this
+		// goroutine's until it hands the line over.
+		var line string
+		dec.Line(&line)
+		done <- idleLine{line, dec.Err()}
 	}()
 	var changes <-chan struct{}
 	if c.sess != nil {
@@ -54,7 +53,7 @@ func (c *conn) cmdIdle(ctx context.Context, tag string, dec *imapwire.Decoder) e
 			if l.err != nil {
 				return l.err
 			}
-			if !bytes.EqualFold(bytes.TrimRight(l.line, "\r\n"), []byte("DONE")) {
+			if !strings.EqualFold(l.line, "DONE") {
 				return badf("Expected DONE")
 			}
 			return nil
@@ -62,22 +61,6 @@ func (c *conn) cmdIdle(ctx context.Context, tag string, dec *imapwire.Decoder) e
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}
-}
-
-// readBoundedLine reads one line of at most max bytes.
-func readBoundedLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > max {
-			return nil, badf("Line too long")
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		return line, err
 	}
 }
 

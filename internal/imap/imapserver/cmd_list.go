@@ -10,110 +10,18 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// listArgs is a parsed LIST command (RFC 9051 §6.3.9, LIST-EXTENDED
-// RFC 5258, SPECIAL-USE RFC 6154, LIST-STATUS RFC 5819).
-type listArgs struct {
-	extended       bool // the extended syntax was used
-	selSubscribed  bool
-	selSpecialUse  bool
-	recursiveMatch bool
-	retSubscribed  bool
-	retChildren    bool
-	retSpecialUse  bool
-	status         []string // RETURN (STATUS (…))
-	ref            string
-	patterns       []string
-}
-
-// cmdList: RFC 9051 §6.3.9.
+// cmdList: RFC 9051 §6.3.9, LIST-EXTENDED (RFC 5258), SPECIAL-USE
+// (RFC 6154), LIST-STATUS (RFC 5819); the grammar is imapwire's.
 func (c *conn) cmdList(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	a, err := parseList(dec)
-	if err != nil {
-		return err
+	a := imapwire.ParseListArgs(dec)
+	if !dec.ExpectCRLF() {
+		return dec.Err()
 	}
-	if len(a.patterns) == 1 && a.patterns[0] == "" && !a.extended {
+	if len(a.Patterns) == 1 && a.Patterns[0] == "" && !a.Extended {
 		// RFC 9051 §6.3.9: the hierarchy delimiter and root.
 		return c.writeList([]string{`\Noselect`}, "", nil)
 	}
-	return c.execList(ctx, a)
-}
-
-func parseList(dec *imapwire.Decoder) (*listArgs, error) {
-	a := &listArgs{}
-	if !dec.ExpectSP() {
-		return nil, dec.Err()
-	}
-	if dec.Peek('(') {
-		a.extended = true
-		dec.List(func() bool {
-			var o string
-			if !dec.ExpectAtom(&o) {
-				return false
-			}
-			switch strings.ToUpper(o) {
-			case "SUBSCRIBED":
-				a.selSubscribed = true
-			case "SPECIAL-USE":
-				a.selSpecialUse = true
-			case "RECURSIVEMATCH":
-				a.recursiveMatch = true
-			case "REMOTE":
-			default:
-				dec.Fail("unknown LIST selection option " + o)
-				return false
-			}
-			return true
-		})
-		dec.ExpectSP()
-	}
-	dec.ExpectListMailbox(&a.ref)
-	dec.ExpectSP()
-	pat := func() bool {
-		var p string
-		if dec.ExpectListMailbox(&p) {
-			a.patterns = append(a.patterns, p)
-		}
-		return dec.Err() == nil
-	}
-	if dec.Peek('(') {
-		a.extended = true
-		dec.List(pat)
-	} else {
-		pat()
-	}
-	if dec.SP() {
-		a.extended = true
-		dec.ExpectKeyword("RETURN")
-		dec.ExpectSP()
-		dec.ExpectList(func() bool {
-			var o string
-			if !dec.ExpectAtom(&o) {
-				return false
-			}
-			switch strings.ToUpper(o) {
-			case "SUBSCRIBED":
-				a.retSubscribed = true
-			case "CHILDREN":
-				a.retChildren = true
-			case "SPECIAL-USE":
-				a.retSpecialUse = true
-			case "STATUS":
-				dec.ExpectSP()
-				a.status = parseStatusItems(dec)
-			default:
-				dec.Fail("unknown LIST return option " + o)
-				return false
-			}
-			return dec.Err() == nil
-		})
-	}
-	if !dec.ExpectCRLF() {
-		return nil, dec.Err()
-	}
-	if a.recursiveMatch && !a.selSubscribed {
-		return nil, badf("RECURSIVEMATCH needs another selection option")
-	}
-	return a, nil
+	return c.execList(ctx, &a)
 }
 
 // listEntry is one name LIST may return.
@@ -121,18 +29,59 @@ type listEntry struct {
 	name       string
 	mb         *store.Mailbox // nil: the name does not exist
 	subscribed bool
-	childSub   bool // a descendant is subscribed (CHILDINFO)
+	childSub   bool // a descendant the patterns miss is subscribed (CHILDINFO)
 	implied    bool // a parent of existing names that does not exist itself
+	shown      string
+	matches    bool // the name the client sees matches a pattern
 }
 
-func (c *conn) execList(ctx context.Context, a *listArgs) error {
+func (c *conn) execList(ctx context.Context, a *imapwire.ListArgs) error {
+	entries, err := c.listEntries(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(entries))
+	for n, e := range entries {
+		names = append(names, n)
+		var ok bool
+		e.shown, ok = c.imapName(n)
+		e.matches = ok && c.listMatches(a, e.shown)
+	}
+	for _, e := range entries {
+		if e.subscribed && !e.matches {
+			// RFC 5258 §3.5: CHILDINFO names a subscribed descendant
+			// that the patterns do not match themselves.
+			for p := parentOf(e.name); p != ""; p = parentOf(p) {
+				entries[p].childSub = true
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		e := entries[n]
+		if !e.matches || !c.listSelected(a, e) {
+			continue
+		}
+		c.writeListEntry(a, e, hasChildren(names, n, entries))
+		if len(a.Return.Status) > 0 && e.mb != nil {
+			if err := c.writeStatus(ctx, *e.mb, a.Return.Status); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// listEntries returns every name LIST may show: the mailboxes, the
+// subscriptions and their parents.
+func (c *conn) listEntries(ctx context.Context) (map[string]*listEntry, error) {
 	mbs, err := c.sess.Mailboxes(ctx)
 	if err != nil {
-		return fmt.Errorf("list mailboxes: %w", err)
+		return nil, fmt.Errorf("list mailboxes: %w", err)
 	}
 	subs, err := c.sess.Subscriptions(ctx)
 	if err != nil {
-		return fmt.Errorf("list subscriptions: %w", err)
+		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}
 	entries := map[string]*listEntry{}
 	for i := range mbs {
@@ -146,30 +95,7 @@ func (c *conn) execList(ctx context.Context, a *listArgs) error {
 		}
 	}
 	addParents(entries)
-	names := make([]string, 0, len(entries))
-	for n, e := range entries {
-		names = append(names, n)
-		if e.subscribed {
-			for p := parentOf(n); p != ""; p = parentOf(p) {
-				entries[p].childSub = true
-			}
-		}
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		e := entries[n]
-		shown, ok := c.imapName(n)
-		if !ok || !c.listMatches(a, shown) || !c.listSelected(a, e) {
-			continue
-		}
-		c.writeListEntry(a, e, shown, hasChildren(names, n, entries))
-		if len(a.status) > 0 && e.mb != nil {
-			if err := c.writeStatus(ctx, *e.mb, a.status); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return entries, nil
 }
 
 // addParents adds the parents of names that do not exist themselves. A
@@ -208,35 +134,39 @@ func addParents(entries map[string]*listEntry) {
 }
 
 // listSelected applies the selection options to an entry.
-func (c *conn) listSelected(a *listArgs, e *listEntry) bool {
+func (c *conn) listSelected(a *imapwire.ListArgs, e *listEntry) bool {
 	switch {
-	case a.selSubscribed:
-		return e.subscribed || (a.recursiveMatch && e.childSub)
-	case a.selSpecialUse:
+	case a.Select.Subscribed:
+		return e.subscribed || (a.Select.RecursiveMatch && e.childSub)
+	case a.Select.SpecialUse:
 		return e.mb != nil && e.mb.SpecialUse != ""
 	}
 	return e.mb != nil || e.implied
 }
 
 // listMatches matches the patterns against the name the client sees.
-func (c *conn) listMatches(a *listArgs, name string) bool {
-	for _, p := range a.patterns {
-		if matchMailbox(a.ref+p, name) {
+func (c *conn) listMatches(a *imapwire.ListArgs, name string) bool {
+	for _, p := range a.Patterns {
+		if matchMailbox(a.Reference+p, name) {
 			return true
 		}
 	}
 	return false
 }
 
-// writeListEntry writes one LIST response; shown is the entry's name as
-// the client sees it.
-func (c *conn) writeListEntry(a *listArgs, e *listEntry, shown string, children bool) {
+// writeListEntry writes one LIST response.
+func (c *conn) writeListEntry(a *imapwire.ListArgs, e *listEntry, children bool) {
 	var attrs []string
-	if e.mb == nil {
+	switch {
+	case e.mb != nil:
+	case e.implied || !a.Extended:
+		// A parent of existing mailboxes is a place in the hierarchy
+		// that cannot be selected (RFC 9051 §7.3.1), as Dovecot shows it.
 		attrs = append(attrs, `\Noselect`)
-		if a.extended {
-			attrs = append(attrs, `\NonExistent`)
-		}
+	default:
+		// RFC 5258 §3: \NonExistent implies \Noselect, which is not sent
+		// beside it.
+		attrs = append(attrs, `\NonExistent`)
 	}
 	if children {
 		attrs = append(attrs, `\HasChildren`)
@@ -246,11 +176,11 @@ func (c *conn) writeListEntry(a *listArgs, e *listEntry, shown string, children 
 	if e.mb != nil && e.mb.SpecialUse != "" {
 		attrs = append(attrs, e.mb.SpecialUse)
 	}
-	if e.subscribed && (a.selSubscribed || a.retSubscribed) {
+	if e.subscribed && (a.Select.Subscribed || a.Return.Subscribed) {
 		attrs = append(attrs, `\Subscribed`)
 	}
 	var ext func(*imapwire.Encoder)
-	if a.recursiveMatch && e.childSub && !e.subscribed {
+	if a.Select.RecursiveMatch && e.childSub && !e.subscribed {
 		// RFC 5258 §3.5: ("CHILDINFO" ("SUBSCRIBED")).
 		ext = func(e *imapwire.Encoder) {
 			e.List(2, func(i int) {
@@ -262,11 +192,11 @@ func (c *conn) writeListEntry(a *listArgs, e *listEntry, shown string, children 
 			})
 		}
 	}
-	c.writeList(attrs, shown, ext)
+	c.writeList(attrs, e.shown, ext)
 }
 
-// writeList writes "* LIST (attrs) "/" name [ext]" (RFC 9051 §7.3.1); ext writes extended data
-// (RFC 5258 §3.5).
+// writeList writes "* LIST (attrs) "/" name [ext]" (RFC 9051 §7.3.1); ext
+// writes extended data (RFC 5258 §3.5).
 func (c *conn) writeList(attrs []string, name string, ext func(*imapwire.Encoder)) error {
 	e := c.enc.Untagged().Atom("LIST").SP().Flags(attrs).SP().Quoted(string(store.HierarchySeparator)).SP().Mailbox(name)
 	if ext != nil {
@@ -336,10 +266,11 @@ func match(p, s string) bool {
 
 // cmdLsub: RFC 3501 §6.3.9 (deprecated by IMAP4rev2, still served).
 func (c *conn) cmdLsub(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var ref, pat string
-	if !(dec.ExpectSP() && dec.ExpectListMailbox(&ref) && dec.ExpectSP() && dec.ExpectListMailbox(&pat) && dec.ExpectCRLF()) {
+	a := imapwire.ParseLSubArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
+	ref, pat := a.Reference, a.Patterns[0]
 	subs, err := c.sess.Subscriptions(ctx)
 	if err != nil {
 		return fmt.Errorf("list subscriptions: %w", err)

@@ -99,29 +99,12 @@ var specialUses = []string{store.SpecialAll, store.SpecialArchive, store.Special
 
 // cmdCreate: RFC 9051 §6.3.4 with CREATE-SPECIAL-USE (RFC 6154 §3).
 func (c *conn) cmdCreate(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var name string
-	var uses []string
-	if !(dec.ExpectSP() && dec.ExpectMailbox(&name)) {
-		return dec.Err()
-	}
-	if dec.SP() {
-		dec.ExpectList(func() bool {
-			if !dec.ExpectKeyword("USE") || !dec.ExpectSP() {
-				return false
-			}
-			return dec.ExpectList(func() bool {
-				var f string
-				if dec.ExpectFlag(&f) {
-					uses = append(uses, f)
-				}
-				return dec.Err() == nil
-			})
-		})
-	}
+	args := imapwire.ParseCreateArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	name = strings.TrimSuffix(name, string(store.HierarchySeparator))
+	uses := args.SpecialUse
+	name := strings.TrimSuffix(args.Mailbox, string(store.HierarchySeparator))
 	use := ""
 	for _, u := range uses {
 		i := slices.IndexFunc(specialUses, func(s string) bool { return strings.EqualFold(s, u) })
@@ -145,11 +128,11 @@ func (c *conn) cmdCreate(ctx context.Context, tag string, dec *imapwire.Decoder)
 
 // cmdDelete: RFC 9051 §6.3.5.
 func (c *conn) cmdDelete(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var name string
-	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+	args := imapwire.ParseMailboxArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	name, err := c.storeName(name)
+	name, err := c.storeName(args.Mailbox)
 	if err != nil {
 		return err
 	}
@@ -165,15 +148,16 @@ func (c *conn) cmdDelete(ctx context.Context, tag string, dec *imapwire.Decoder)
 
 // cmdRename: RFC 9051 §6.3.6.
 func (c *conn) cmdRename(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var from, to string
-	if !(dec.ExpectSP() && dec.ExpectMailbox(&from) && dec.ExpectSP() && dec.ExpectMailbox(&to) && dec.ExpectCRLF()) {
+	args := imapwire.ParseRenameArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	from, err := c.storeName(from)
+	from, err := c.storeName(args.From)
 	if err != nil {
 		return err
 	}
-	if to, err = c.newStoreName(to); err != nil {
+	to, err := c.newStoreName(args.To)
+	if err != nil {
 		return err
 	}
 	if err := c.sess.RenameMailbox(ctx, from, to); err != nil {
@@ -216,11 +200,11 @@ func (c *conn) cmdUnsubscribe(ctx context.Context, tag string, dec *imapwire.Dec
 }
 
 func (c *conn) subscribe(ctx context.Context, dec *imapwire.Decoder, on bool) error {
-	var name string
-	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+	args := imapwire.ParseMailboxArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	name, err := c.storeName(name)
+	name, err := c.storeName(args.Mailbox)
 	if err != nil {
 		return err
 	}
@@ -240,40 +224,14 @@ func (c *conn) cmdNamespace(ctx context.Context, tag string, dec *imapwire.Decod
 	return e.SP().NIL().SP().NIL().CRLF()
 }
 
-// statusItems are the STATUS data items (RFC 9051 §6.3.11, RFC 8438 SIZE,
-// RFC 7889 APPENDLIMIT, RFC 3501 RECENT, RFC 7162 §3.1.7 HIGHESTMODSEQ).
-var statusItems = []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "RECENT", "APPENDLIMIT", "HIGHESTMODSEQ"}
-
-// parseStatusItems decodes "(" status-att *(SP status-att) ")".
-func parseStatusItems(dec *imapwire.Decoder) []string {
-	var items []string
-	dec.ExpectList(func() bool {
-		var a string
-		if !dec.ExpectAtom(&a) {
-			return false
-		}
-		a = strings.ToUpper(a)
-		if !slices.Contains(statusItems, a) {
-			dec.Fail("unknown STATUS item " + a)
-			return false
-		}
-		items = append(items, a)
-		return true
-	})
-	return items
-}
-
-// cmdStatus: RFC 9051 §6.3.11.
+// cmdStatus: RFC 9051 §6.3.11, with SIZE (RFC 8438), APPENDLIMIT (RFC
+// 7889), RECENT (RFC 3501) and HIGHESTMODSEQ (RFC 7162 §3.1.7).
 func (c *conn) cmdStatus(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var name string
-	if !(dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectSP()) {
-		return dec.Err()
-	}
-	items := parseStatusItems(dec)
+	args := imapwire.ParseStatusArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	name, err := c.storeName(name)
+	name, err := c.storeName(args.Mailbox)
 	if err != nil {
 		return err
 	}
@@ -281,7 +239,7 @@ func (c *conn) cmdStatus(ctx context.Context, tag string, dec *imapwire.Decoder)
 	if err != nil {
 		return err
 	}
-	return c.writeStatus(ctx, mb, items)
+	return c.writeStatus(ctx, mb, args.Items)
 }
 
 // mailboxCounts returns a mailbox's STATUS numbers as the client sees
@@ -354,38 +312,38 @@ func (c *conn) viewData(ctx context.Context, mbox store.MailboxID, infos []store
 
 // writeStatus writes "* STATUS name (…)". Asking for HIGHESTMODSEQ, in
 // STATUS or LIST-STATUS, is a CONDSTORE enabling command (RFC 7162 §3.1).
-func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []string) error {
-	if slices.Contains(items, "HIGHESTMODSEQ") {
+func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []imapwire.StatusItem) error {
+	if slices.Contains(items, imapwire.StatusHighestModSeq) {
 		if err := c.enableCondStore(ctx); err != nil {
 			return err
 		}
 	}
-	st, err := c.mailboxCounts(ctx, mb, slices.Contains(items, "SIZE"))
+	st, err := c.mailboxCounts(ctx, mb, slices.Contains(items, imapwire.StatusSize))
 	if err != nil {
 		return err
 	}
 	shown, _ := c.imapName(mb.Name)
 	e := c.enc.Untagged().Atom("STATUS").SP().Mailbox(shown).SP()
 	e.List(len(items), func(i int) {
-		e.Atom(items[i]).SP()
+		e.Atom(items[i].String()).SP()
 		switch items[i] {
-		case "MESSAGES":
+		case imapwire.StatusMessages:
 			e.Number(st.Messages)
-		case "UIDNEXT":
+		case imapwire.StatusUIDNext:
 			e.Number(uint32(st.UIDNext))
-		case "UIDVALIDITY":
+		case imapwire.StatusUIDValidity:
 			e.Number(st.UIDValidity)
-		case "UNSEEN":
+		case imapwire.StatusUnseen:
 			e.Number(st.Unseen)
-		case "DELETED":
+		case imapwire.StatusDeleted:
 			e.Number(st.Deleted)
-		case "SIZE":
+		case imapwire.StatusSize:
 			e.Number64(st.Size)
-		case "RECENT":
+		case imapwire.StatusRecent:
 			e.Number(0)
-		case "HIGHESTMODSEQ":
+		case imapwire.StatusHighestModSeq:
 			e.ModSeq(uint64(st.HighestModSeq))
-		case "APPENDLIMIT":
+		case imapwire.StatusAppendLimit:
 			if c.s.opts.AppendLimit > 0 {
 				e.Number64(c.s.opts.AppendLimit)
 			} else {

@@ -144,12 +144,12 @@ func (c *conn) cmdUIDMove(ctx context.Context, tag string, dec *imapwire.Decoder
 }
 
 func (c *conn) copyMove(ctx context.Context, dec *imapwire.Decoder, uid, move bool) error {
-	var set imapwire.SeqSet
-	var name string
-	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectSP() && dec.ExpectMailbox(&name) && dec.ExpectCRLF()) {
+	args := imapwire.ParseCopyArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	targets, err := c.sel.resolve(set, uid)
+	name := args.Mailbox
+	targets, err := c.sel.resolve(args.SeqSet, uid)
 	if err != nil {
 		return err
 	}
@@ -246,8 +246,8 @@ func (c *conn) cmdExpunge(ctx context.Context, tag string, dec *imapwire.Decoder
 
 // cmdUIDExpunge: RFC 9051 §6.4.9 (RFC 4315 §2.1).
 func (c *conn) cmdUIDExpunge(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	var set imapwire.SeqSet
-	if !(dec.ExpectSP() && dec.ExpectSeqSet(&set) && dec.ExpectCRLF()) {
+	set := imapwire.ParseSeqSetArgs(dec)
+	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
 	targets, err := c.sel.resolve(set, true)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -89,18 +88,9 @@ type response struct {
 // command reads one command's tag and verb and dispatches it. It returns
 // false when the connection must end.
 func (c *conn) command() bool {
-	dec := c.dec
-	var tag, verb string
-	if !(dec.ExpectTag(&tag) && dec.ExpectSP() && dec.ExpectAtom(&verb)) {
-		return c.preDispatchError(tag, dec.Err())
-	}
-	verb = strings.ToUpper(verb)
-	if verb == "UID" {
-		var sub string
-		if !(dec.ExpectSP() && dec.ExpectAtom(&sub)) {
-			return c.preDispatchError(tag, dec.Err())
-		}
-		verb += " " + strings.ToUpper(sub)
+	tag, verb := imapwire.ParseCommandName(c.dec)
+	if err := c.dec.Err(); err != nil {
+		return c.preDispatchError(tag, err)
 	}
 	cmd, ok := commands[verb]
 	if !ok {

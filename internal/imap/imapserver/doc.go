@@ -28,9 +28,11 @@
 // selected-mailbox view; view.go the one function every message read goes
 // through (Send-ID-Headers and the OpenVMS Mail view of internal/mail11);
 // respond.go the responses several handlers share; search_key.go the
-// SEARCH key tree compiled from imapwire's. Every byte the server writes
-// goes through the connection's imapwire.Encoder; cmd_list.go and
-// cmd_mailbox.go still parse LIST and STATUS options themselves.
+// SEARCH key tree compiled from imapwire's. imapwire is the only IMAP
+// grammar and the only encoder: every handler parses its arguments with an
+// imapwire Parse…Args function (commands_test.go checks that the dispatch
+// table and imapwire's command list agree), and every byte the server
+// writes goes through the connection's imapwire.Encoder.
 //
 // # Invariants
 //

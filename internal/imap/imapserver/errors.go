@@ -110,7 +110,12 @@ func classify(err error) (cls errorClass, code, msg string) {
 	var ltb *imapwire.LiteralTooBigError
 	var llong *imapwire.LineTooLongError
 	var lref *imapwire.LiteralRefusedError
+	var mne *imapwire.MailboxNameError
 	switch {
+	case errors.As(err, &mne):
+		// Grammatical, so NO (RFC 9051 §7.1.2), not BAD; no mailbox can
+		// ever have that name: [CANNOT] (RFC 5530 §3).
+		return classNo, "CANNOT", "Mailbox name is not valid " + map[bool]string{false: "modified UTF-7", true: "UTF-8"}[mne.UTF8]
 	case errors.As(err, &be):
 		return classBye, "", be.msg
 	case errors.As(err, &ltb):

@@ -472,10 +472,11 @@ func (dec *Decoder) DiscardLine() error {
 func isProtocolError(err error) bool {
 	var (
 		se *SyntaxError
+		ne *MailboxNameError
 		lt *LineTooLongError
 		tb *LiteralTooBigError
 		lr *LiteralRefusedError
 	)
-	return errors.As(err, &se) || errors.As(err, &lt) || errors.As(err, &tb) ||
+	return errors.As(err, &se) || errors.As(err, &ne) || errors.As(err, &lt) || errors.As(err, &tb) ||
 		errors.As(err, &lr) || err == ErrLiteralPending
 }

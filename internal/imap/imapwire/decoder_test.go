@@ -294,6 +294,12 @@ func TestMailboxDecoding(t *testing.T) {
 			if ok != tt.ok || got != tt.want {
 				t.Errorf("got %q, %v (%v); want %q, %v", got, ok, d.Err(), tt.want, tt.ok)
 			}
+			// A grammatical name that the encoding refuses is no syntax
+			// error: the server answers NO and reads on.
+			var ne *MailboxNameError
+			if !ok && (!errors.As(d.Err(), &ne) || IsFatal(d.Err())) {
+				t.Errorf("error %v: want a non-fatal *MailboxNameError", d.Err())
+			}
 		})
 	}
 	d := newDecoder("%/a*b", Options{})

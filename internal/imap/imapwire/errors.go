@@ -51,6 +51,23 @@ func (e *LiteralTooBigError) Error() string {
 	return fmt.Sprintf("imapwire: %s of %d bytes is over the limit of %d", kind, e.Size, e.Limit)
 }
 
+// A MailboxNameError reports a mailbox name (or LIST pattern) that is a
+// valid astring but not valid in the wire encoding of names: modified
+// UTF-7 (RFC 3501 §5.1.3), or UTF-8 once enabled. The command is
+// grammatical, so the server answers NO, not BAD; the rest of the line is
+// discarded as after a syntax error.
+type MailboxNameError struct {
+	Name string // as sent
+	UTF8 bool   // UTF-8 names were enabled
+}
+
+func (e *MailboxNameError) Error() string {
+	if e.UTF8 {
+		return "imapwire: mailbox name is not valid UTF-8"
+	}
+	return "imapwire: mailbox name is not valid modified UTF-7"
+}
+
 // ErrLiteralPending is recorded when a caller asks the decoder for a token
 // while a literal it accepted has not been read to its end.
 var ErrLiteralPending = errors.New("imapwire: literal not fully read")
@@ -70,7 +87,8 @@ func IsFatal(err error) bool {
 		return false
 	}
 	var se *SyntaxError
-	if errors.As(err, &se) {
+	var ne *MailboxNameError
+	if errors.As(err, &se) || errors.As(err, &ne) {
 		return false
 	}
 	var lt *LiteralTooBigError

@@ -53,17 +53,19 @@ func (dec *Decoder) ExpectListMailbox(ptr *string) bool {
 	return dec.Expect(dec.ListMailbox(ptr), "mailbox pattern")
 }
 
-// mailboxName converts a name from the wire encoding to UTF-8.
+// mailboxName converts a name from the wire encoding to UTF-8. A name
+// that is not valid in it is grammatical all the same (an astring), so it
+// is a *MailboxNameError, not a syntax error.
 func (dec *Decoder) mailboxName(raw string) (string, bool) {
 	if dec.opts.UTF8 {
 		if !utf8.ValidString(raw) {
-			return "", dec.setErr(syntaxErrorf("mailbox name is not valid UTF-8"))
+			return "", dec.setErr(&MailboxNameError{Name: raw, UTF8: true})
 		}
 		return raw, true
 	}
 	name, err := DecodeMUTF7(raw)
 	if err != nil {
-		return "", dec.setErr(syntaxErrorf("mailbox name is not valid modified UTF-7"))
+		return "", dec.setErr(&MailboxNameError{Name: raw})
 	}
 	return name, true
 }
