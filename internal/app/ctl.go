@@ -24,6 +24,7 @@ func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 		"loglevel":    in.ctlLogLevel,
 		"shutdown":    in.ctlShutdown,
 		"connections": in.ctlConnections,
+		"reopen-logs": in.ctlReopenLogs,
 	}
 	for _, s := range in.services {
 		if p, ok := s.impl.(interface {
@@ -101,5 +102,15 @@ func (in *instance) ctlConnections(_ context.Context, _ []string, w io.Writer) e
 		}
 		fmt.Fprintf(w, "%-6d %-6s %-22s %-16s %s\n", c.ID, c.Proto, c.Remote, user, c.Since.Format(observe.StatsTimeFormat))
 	}
+	return nil
+}
+
+// ctlReopenLogs reopens the run and event logs after rotation, as SIGHUP
+// does, without re-reading anything else.
+func (in *instance) ctlReopenLogs(_ context.Context, _ []string, w io.Writer) error {
+	if err := in.reopenLogs(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "logs reopened: %s, %s\n", in.runLog.Path(), in.events.Path())
 	return nil
 }

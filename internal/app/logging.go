@@ -30,5 +30,5 @@ func sectionLevel(in *instance, level config.LogLevel, pkg string) (*slog.Logger
 	if in.runLog != nil {
 		out = io.MultiWriter(in.opts.Stderr, in.runLog)
 	}
-	return observe.NewLogger(out, lv, observe.FormatText).With("pkg", pkg), lv
+	return observe.NewLogger(out, lv, in.format).With("pkg", pkg), lv
 }

@@ -46,6 +46,7 @@ type instance struct {
 
 	level  *slog.LevelVar
 	levels []*slog.LevelVar // the sections' own levels, for ctl loglevel
+	format observe.Format   // Log-Format
 	logger *slog.Logger
 	runLog *observe.RunLog
 	events *observe.EventLog
@@ -144,7 +145,11 @@ func (in *instance) openLogs() error {
 		return fmt.Errorf("open run log: %w", err)
 	}
 	in.runLog = runLog
-	in.logger = observe.NewLogger(io.MultiWriter(in.opts.Stderr, runLog), in.level, observe.FormatText)
+	in.format, err = observe.ParseFormat(cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	in.logger = observe.NewLogger(io.MultiWriter(in.opts.Stderr, runLog), in.level, in.format)
 	events, err := observe.OpenEventLog(cfg.LogDirectory, observe.NodeName(cfg.Hostname), observe.EventLogOptions{})
 	if err != nil {
 		return fmt.Errorf("open event log: %w", err)
@@ -187,9 +192,11 @@ func (in *instance) requestStop() {
 	in.stopOnce.Do(func() { close(in.stop) })
 }
 
-// reload re-reads what can change without a restart: certificates and the
-// log level. Everything else needs a restart, as with the original.
+// reload reopens the logs (log rotation) and re-reads what can change
+// without a restart: certificates and the log level. Everything else needs
+// a restart, as with the original.
 func (in *instance) reload() {
+	in.reopenLogs()
 	in.events.Event("RELOAD")
 	if err := in.tls.reload(in.logger); err != nil {
 		in.logger.Error("reload certificates failed; keeping the old ones", "err", err)
@@ -206,7 +213,28 @@ func (in *instance) reload() {
 	if lvl, err := observe.ParseLevel(string(cfg.LogLevel)); err == nil {
 		in.level.Set(lvl)
 	}
-	in.logger.Info("reload done", "config", in.opts.ConfigPath, "level", cfg.LogLevel)
+	in.logger.Info("reload done", "config", in.opts.ConfigPath, "log_level", cfg.LogLevel)
+}
+
+// reopenLogs reopens the run log and the event log by name, so that after
+// logrotate renamed them (contrib/logrotate/postern) the server writes to
+// new files. SIGHUP and `postern ctl reopen-logs` call it. A log that cannot
+// be reopened keeps being written where it was.
+func (in *instance) reopenLogs() error {
+	var errs []error
+	if err := in.runLog.Reopen(); err != nil {
+		errs = append(errs, fmt.Errorf("run log: %w", err))
+	}
+	if err := in.events.Reopen(); err != nil {
+		errs = append(errs, fmt.Errorf("event log: %w", err))
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		in.logger.Error("reopen logs failed", "err", err)
+		return err
+	}
+	in.logger.Info("logs reopened", "run_log", in.runLog.Path(), "event_log", in.events.Path())
+	return nil
 }
 
 // shutdown stops the services gracefully within Shutdown-Timeout, then

@@ -37,7 +37,7 @@ be run again: messages already imported into the mailbox are skipped.`,
 			flags: importFlags, run: runImport,
 		},
 		{
-			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
+			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
 			summary: "talk to the running server over its control socket",
 			flags:   configFlag, run: runCtl,
 		},

@@ -44,6 +44,9 @@ type Config struct {
 	TLS TLSFiles
 	// LogLevel is the default logging level (Log-Level).
 	LogLevel LogLevel
+	// LogFormat is how run log lines are written: TEXT (key=value) or
+	// JSON, one object per line (Log-Format).
+	LogFormat string
 	// PersonalName puts the sender's personal name into rebuilt From
 	// headers by default (Personal-Name).
 	PersonalName bool

@@ -102,6 +102,13 @@ func globalOptions() []*option {
 				"(credentials shown) and TRACEDATA (message data shown). INFO and WARNING are accepted. " +
 				"`postern ctl loglevel` and XTND LOGLEVEL change it at run time.",
 			orig: "`TCPIP$POP_LOG_LEVEL` had ERROR, INFORMATIONAL, THREAD and DEBUG; WARN and the TRACE levels are new."},
+		{name: "Log-Format", section: g, kind: kEnum, enum: []string{"TEXT", "JSON"}, def: "TEXT",
+			ptr: func(c *Config) any { return &c.LogFormat },
+			doc: "How the run log (and standard error) is written: TEXT, one `key=value` line per record " +
+				"(`time=… level=INFO msg=\"connection opened\" proto=imap …`), or JSON, one object per line " +
+				"for a log collector (journald, Loki, jq). Each key appears once per line in both. The event " +
+				"log keeps its own fixed format (docs/operations.md), which fail2ban reads.",
+			orig: "The original's run logs were free text."},
 		{name: "Personal-Name", section: g, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.PersonalName },
 			doc: "Put the sender's personal name into rebuilt From headers (`\"Name\" <addr>`, RFC 2047 " +

@@ -90,8 +90,9 @@ func ParseFormat(s string) (Format, error) {
 // NewLogger returns a logger writing to w at the level held by level
 // (change it at run time for XTND LOGLEVEL and postern ctl loglevel). The
 // extra levels are written by name (TRACE, TRACEAUTH, …) instead of slog's
-// DEBUG-4. Write to the terminal and the run log alike with
-// io.MultiWriter(os.Stderr, runLog): each record is a single Write.
+// DEBUG-4. Every key appears once per line (see dedupHandler). Write to
+// the terminal and the run log alike with io.MultiWriter(os.Stderr,
+// runLog): each record is a single Write.
 func NewLogger(w io.Writer, level *slog.LevelVar, format Format) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: replaceLevel}
 	var h slog.Handler
@@ -100,7 +101,7 @@ func NewLogger(w io.Writer, level *slog.LevelVar, format Format) *slog.Logger {
 	} else {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(h)
+	return slog.New(newDedupHandler(h))
 }
 
 // replaceLevel writes the level attribute by name.

@@ -160,6 +160,10 @@ func (c *conn) serve() {
 	}
 	metricConnections.WithLabelValues(listener, strconv.FormatBool(c.tls)).Inc()
 	c.s.stats.ConnOpened()
+	// Logged once per connection, before anything can fail, so that every
+	// "connection closed" has its "connection opened" (at INFORMATIONAL,
+	// like SMTP's: Log-Level says that level shows connections).
+	c.log.Info("connection opened", slog.Bool("tls", c.tls))
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		c.nc.SetDeadline(time.Now().Add(preAuthTimeout))
 		if err := tc.HandshakeContext(c.ctx); err != nil {
@@ -168,7 +172,6 @@ func (c *conn) serve() {
 		}
 		c.nc.SetDeadline(time.Time{})
 	}
-	c.log.Log(c.ctx, observe.LevelThread, "imap connection opened", slog.Bool("tls", c.tls))
 	c.enc.StatusResponse("", "OK", "CAPABILITY "+c.capabilityString(), "Postern IMAP4rev2 server ready")
 	if !c.flush() {
 		return
@@ -254,7 +257,7 @@ func (c *conn) finish() {
 	c.trace.Close()
 	c.s.conns.Remove(c.cid)
 	c.s.stats.ConnClosed(c.how)
-	c.log.Log(context.Background(), observe.LevelThread, "imap connection closed", slog.Int("commands", c.nCmds))
+	c.log.Info("connection closed", slog.Int("commands", c.nCmds))
 }
 
 // isLoopback reports whether the client connects from this host.

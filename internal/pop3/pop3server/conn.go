@@ -121,6 +121,10 @@ func (c *conn) serve() {
 		listener = "pop3s"
 	}
 	metricConnections.WithLabelValues(listener, strconv.FormatBool(c.tls)).Inc()
+	// Logged once per connection, before anything can fail, so that every
+	// "connection closed" has its "connection opened" (at INFORMATIONAL,
+	// like SMTP's: Log-Level says that level shows connections).
+	c.log.Info("connection opened", slog.Bool("tls", c.tls))
 	if !c.s.acquireSession() {
 		c.s.stats.TooManyThreads()
 		c.log.Warn("pop3 connection refused", slog.String("reason", "too many sessions"))
@@ -138,7 +142,6 @@ func (c *conn) serve() {
 			return
 		}
 	}
-	c.log.Log(c.ctx, observe.LevelThread, "pop3 connection opened", slog.Bool("tls", c.tls))
 	c.writeLine("+OK POP server Postern Version " + c.s.opts.Version + ", " + c.s.opts.OS + " at " +
 		c.s.opts.Hostname + ", up since " + c.s.opts.Started.Format(greetingTimeFormat) + " " + c.stamp)
 	if !c.flush() {
@@ -191,7 +194,7 @@ func (c *conn) readFailed(err error) bool {
 		return true
 	case errors.Is(err, errFlood):
 		metricBadInput.WithLabelValues("long_line").Inc()
-		c.log.Info("pop3 connection closed", slog.String("reason", "line flood"))
+		c.log.Info("pop3 line flood; closing the connection")
 		c.writeLine("-ERR line too long; closing connection")
 		c.flush()
 		return false
@@ -223,7 +226,7 @@ func (c *conn) finish() {
 	c.nc.Close()
 	c.s.conns.Remove(c.cid)
 	c.trace.Close()
-	c.log.Log(context.Background(), observe.LevelThread, "pop3 connection closed", slog.Int("commands", c.nCmds))
+	c.log.Info("connection closed", slog.Int("commands", c.nCmds))
 }
 
 // setSndbuf applies Options.Sndbuf to TCP connections.
