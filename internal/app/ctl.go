@@ -25,6 +25,7 @@ func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 		"shutdown":    in.ctlShutdown,
 		"connections": in.ctlConnections,
 		"reopen-logs": in.ctlReopenLogs,
+		"listeners":   in.ctlListeners,
 	}
 	for _, s := range in.services {
 		if p, ok := s.impl.(interface {

@@ -6,31 +6,47 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/postern/postern/internal/app"
 	"github.com/postern/postern/internal/config"
 )
 
-// runCheck validates the configuration with the same code as serve and
-// prints every problem, one per line, as FILE:LINE: message.
-func runCheck(_ context.Context, env *Env, fs *flag.FlagSet, _ []string) error {
+// runCheck validates the configuration with the same code as serve, then
+// checks what serve will need from the system (app.Preflight: Run-As-User,
+// directories, certificates, ports), and prints every problem, one per
+// line, as FILE:LINE: message.
+func runCheck(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) error {
 	path, err := config.Find(configPath(fs), env.Getenv)
 	if errors.Is(err, config.ErrNoConfig) {
+		cfg, err := config.LoadQuickstart(app.QuickstartDir, env.Environ())
+		if err != nil {
+			return err
+		}
 		fmt.Fprintln(env.Stdout, "no configuration file found: serve would run in quickstart mode")
-		return nil
+		return report(env, "quickstart", app.Preflight(ctx, cfg, true))
 	}
 	if err != nil {
 		return err
 	}
-	_, err = config.Load(path, env.Environ())
+	cfg, err := config.Load(path, env.Environ())
 	var list *config.ErrorList
 	if errors.As(err, &list) {
-		for _, e := range *list {
-			fmt.Fprintln(env.Stderr, e)
-		}
-		return &exitError{code: exitFailure, err: fmt.Errorf("%s: %d problem(s)", path, len(*list))}
+		return report(env, path, *list)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s: configuration OK\n", path)
+	return report(env, path, app.Preflight(ctx, cfg, false))
+}
+
+// report prints problems to stderr and fails, or says the configuration is
+// fine.
+func report(env *Env, what string, problems []error) error {
+	for _, e := range problems {
+		fmt.Fprintln(env.Stderr, e)
+	}
+	if len(problems) > 0 {
+		return &exitError{code: exitFailure, err: fmt.Errorf("%s: %d problem(s)", what, len(problems))}
+	}
+	fmt.Fprintf(env.Stdout, "%s: configuration OK\n", what)
 	return nil
 }

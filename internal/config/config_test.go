@@ -503,3 +503,16 @@ func TestDefaultsProfile(t *testing.T) {
 		t.Error("Set Defaults openvms: modern defaults kept")
 	}
 }
+
+// TestExampleConfig: the example the README tells administrators to copy
+// is valid and uses the modern defaults.
+func TestExampleConfig(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "docs", "postern.conf.example"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Defaults != ProfileModern || !c.POP.LeaveInNewmail || c.POP.Security != SecuritySecure {
+		t.Errorf("docs/postern.conf.example: Defaults %s, Leave-In-Newmail %v, Security %s; want the modern profile",
+			c.Defaults, c.POP.LeaveInNewmail, c.POP.Security)
+	}
+}

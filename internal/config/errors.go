@@ -86,3 +86,19 @@ func sortErrors(errs []error) {
 		return li < lj
 	})
 }
+
+// Problem returns a problem with an option found outside the file's syntax
+// (by `postern check` looking at the system: an account that does not
+// exist, a port in use), located where the option was set: its line, its
+// environment variable, or the whole file when it holds its default.
+func (c *Config) Problem(section, field, msg string) *FieldError {
+	fe := &FieldError{File: c.file, Field: field, Section: section, Msg: msg}
+	if o := lookup(section, field); o != nil {
+		fe.Field, fe.Section = o.name, o.section
+		fe.Msg = o.label() + ": " + msg
+		if from, ok := c.origins[o.key()]; ok {
+			fe.Line, fe.Env = from.line, from.env
+		}
+	}
+	return fe
+}

@@ -81,8 +81,9 @@ func globalOptions() []*option {
 			ptr: func(c *Config) any { return &c.TLS.CertificateFile },
 			doc: "The PEM certificate chain for every TLS listener. A full or partial file specification: " +
 				"a directory alone (ending in `/`) takes the file name `server.crt`; a name alone is looked " +
-				"for in `<Data-Directory>/tls/`; a file name without a dot gets `.crt`. If neither this nor " +
-				"Key-File exists at startup, a self-signed certificate is created there.",
+				"for in `<Data-Directory>/tls/`; a file name without a dot gets `.crt`. The server reads it " +
+				"(and Key-File) before switching to Run-As-User. In quickstart mode a self-signed certificate is created when neither file exists; " +
+				"otherwise a missing file refuses the start (`postern check` says so first).",
 			orig: "`TCPIP$POP_CERT_FILE` (default `SSL$CERTS:SERVER.CRT`), with the same partial-specification " +
 				"rules; global here, and each section can override it."},
 		{name: "Key-File", section: g, kind: kFileSpec, derive: "tls/server.key", specExt: ".key",

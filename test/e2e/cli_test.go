@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -98,12 +100,22 @@ func TestCheck(t *testing.T) {
 	if !strings.Contains(r.stdout, "configuration OK") {
 		t.Errorf("check: %q", r.stdout)
 	}
-	// The example the README tells administrators to copy must stay valid.
+	// The example the README tells administrators to copy must stay
+	// valid: its syntax here (the system it needs, a postern account,
+	// certificates in /etc/postern/tls/ and free mail ports, is not this
+	// one), its values in
+	// internal/config's TestExampleConfig.
 	example, err := filepath.Abs("../../docs/postern.conf.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.run("", "check", "--config", example).must(t, 0)
+	r = e.run("", "check", "--config", example)
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if line != "" && !strings.Contains(line, "Run-As-User") && !strings.Contains(line, "Certificate-File") &&
+			!strings.Contains(line, "Key-File") && !strings.Contains(line, "problem(s)") && !strings.Contains(line, "in use by another program") {
+			t.Errorf("check of the example: %s", line)
+		}
+	}
 
 	bad := filepath.Join(e.dir, "bad.conf")
 	os.WriteFile(bad, []byte("Hostname: x\n[POP]\nLeave-In-Newmal: on\nMessage-Maximum: lots\n"), 0o600)
@@ -113,4 +125,62 @@ func TestCheck(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, r.stderr)
 		}
 	}
+}
+
+// TestCheckSystem: check finds what serve would refuse (an unknown
+// Run-As-User, a missing certificate, a port another program holds, a
+// data directory that is a file), each at its line; and a port held by the
+// server running with the same configuration is not a problem.
+func TestCheckSystem(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+	e := newEnv(t, "Run-As-User: no-such-user-e2e")
+	conf, _ := os.ReadFile(e.conf)
+	c := strings.Replace(string(conf), "[IMAP]\nEnable: off", "[IMAP]\nEnable: on\nServer-Port: "+strconv.Itoa(busyPort)+
+		"\nSecure-Port: 0\nCertificate-File: "+e.dir+"/missing.crt", 1)
+	writeFile(t, e.conf, c)
+	r := e.run("", "check").must(t, 1)
+	lineOf := func(field string) string {
+		for i, l := range strings.Split(c, "\n") {
+			if strings.HasPrefix(l, field+":") {
+				return e.conf + ":" + strconv.Itoa(i+1) + ": "
+			}
+		}
+		t.Fatalf("no %s line in %s", field, c)
+		return ""
+	}
+	for _, want := range []string{
+		lineOf("Run-As-User") + `Run-As-User: no account "no-such-user-e2e"`,
+		lineOf("Certificate-File") + "[IMAP] Certificate-File: certificate file " + e.dir + "/missing.crt does not exist",
+		lineOf("Server-Port") + "[IMAP] Server-Port: port 127.0.0.1:" + strconv.Itoa(busyPort) + " is in use by another program",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("check output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	// serve refuses the same configuration.
+	if r := e.run("", "serve"); r.code == 0 {
+		t.Errorf("serve started with what check refused")
+	}
+
+	// A data directory that is a file.
+	f := newEnv(t, "")
+	writeFile(t, f.data, "not a directory")
+	if r := f.run("", "check").must(t, 1); !strings.Contains(r.stderr, "Data-Directory: "+f.data+" is not a directory") {
+		t.Errorf("check output: %s", r.stderr)
+	}
+
+	// A port the running server of this configuration holds is free.
+	g, _ := newTLSEnv(t, "IMAP", "")
+	srv := startServe(t, g.dir, []string{"POSTERN_CONFIG=" + g.conf})
+	if r := g.run("", "check").must(t, 0); !strings.Contains(r.stdout, "configuration OK") {
+		t.Errorf("check beside its running server: %s %s", r.stdout, r.stderr)
+	}
+	g.run("", "ctl", "shutdown").must(t, 0)
+	srv.wait()
 }
