@@ -56,6 +56,12 @@ var capabilities = []capability{
 	// optional interface is needed.
 	{name: "CONDSTORE", postAuth: true, commands: []string{"ENABLE", "SELECT", "EXAMINE", "STATUS",
 		"FETCH", "UID FETCH", "STORE", "UID STORE", "SEARCH", "UID SEARCH"}},
+	// RFC 5256, RFC 5957 and Dovecot's REFS: internal/imap/thread.
+	{name: "SORT", postAuth: true, commands: []string{"SORT", "UID SORT"}},
+	{name: "SORT=DISPLAY", postAuth: true, commands: []string{"SORT", "UID SORT"}},
+	{name: "THREAD=ORDEREDSUBJECT", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
+	{name: "THREAD=REFERENCES", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
+	{name: "THREAD=REFS", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "APPENDLIMIT", postAuth: true, commands: []string{"APPEND"}},
 }
 

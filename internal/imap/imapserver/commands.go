@@ -71,6 +71,12 @@ var commands = map[string]*command{
 	"UID COPY":    {fn: (*conn).cmdUIDCopy, states: onSelected},
 	"UID MOVE":    {fn: (*conn).cmdUIDMove, states: onSelected},
 	"UID EXPUNGE": {fn: (*conn).cmdUIDExpunge, states: onSelected}, // RFC 4315 §2.1
+	// RFC 5256 §3: SORT and THREAD answer sequence numbers, as SEARCH does,
+	// so no EXPUNGE may go out meanwhile (RFC 9051 §7.5.1).
+	"SORT":       {fn: (*conn).cmdSort, states: onSelected, noExpunge: true},
+	"UID SORT":   {fn: (*conn).cmdUIDSort, states: onSelected},
+	"THREAD":     {fn: (*conn).cmdThread, states: onSelected, noExpunge: true},
+	"UID THREAD": {fn: (*conn).cmdUIDThread, states: onSelected},
 }
 
 // response is the per-command scratch the handler fills for the tagged OK:
