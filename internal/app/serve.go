@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/server"
@@ -57,6 +59,8 @@ type instance struct {
 	auth     authShared
 	tls      *tlsSet
 	services []*service
+	reserve  *admission.Reserve // spare descriptors of every listener
+	trusted  []netip.Prefix     // Trusted-Networks
 	ctl      *server.ControlServer
 	metrics  *http.Server
 
@@ -110,6 +114,13 @@ func (in *instance) start(ctx context.Context) error {
 		return err
 	}
 	in.tls = tls
+	for _, n := range cfg.TrustedNetworks {
+		p, err := config.ParseNetwork(n) // validated by config already
+		if err != nil {
+			return fmt.Errorf("Trusted-Networks: %w", err)
+		}
+		in.trusted = append(in.trusted, p)
+	}
 	if err := in.bind(ctx); err != nil {
 		return err
 	}
@@ -267,6 +278,9 @@ func (in *instance) close() {
 	}
 	for _, s := range in.services {
 		s.closeListeners()
+	}
+	if in.reserve != nil {
+		in.reserve.Close()
 	}
 	if in.store != nil {
 		if err := in.store.Close(); err != nil && in.logger != nil {

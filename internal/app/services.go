@@ -3,13 +3,24 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/imap/imapserver"
+	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/pop3/pop3server"
 	"github.com/postern/postern/internal/server"
+	"github.com/postern/postern/internal/smtp/smtpserver"
 )
 
 // Service is a protocol server as app sees it: it serves the listeners
@@ -26,6 +37,20 @@ type listenSpec struct {
 	label       string // e.g. "IMAP", "IMAPS"
 	port        int
 	implicitTLS bool
+	// gate is how admission treats the listener's connections.
+	gate gate
+}
+
+// gate is the admission side of a listener: which caps it counts against
+// and how a refused client is told.
+type gate struct {
+	// table names the admission Table the listener shares with the
+	// protocol's other listeners ("" is the protocol's own).
+	table string
+	// preauth is the total time a connection may stay unauthenticated.
+	preauth time.Duration
+	// perMinute caps new connections per address per minute; 0 is none.
+	perMinute int
 }
 
 // protocol is an entry of the protocol table.
@@ -33,13 +58,17 @@ type protocol struct {
 	name    string
 	enabled func(*config.Config) bool
 	specs   func(*config.Config) []listenSpec
+	// limits are the section's admission caps; reply words a refusal on
+	// a plaintext port (implicit-TLS ports close refused clients).
+	limits func(*config.Config) config.ConnLimits
+	reply  func(*config.Config) func(admission.Reason) string
 	// build makes the server; nil while the protocol is not implemented
 	// in this build, in which case its ports stay closed and the banner
 	// says so.
 	build func(in *instance) (Service, error)
 	// extra binds listeners that are not TCP ports (the LMTP Unix
 	// socket); nil when there are none.
-	extra func(in *instance) ([]net.Listener, error)
+	extra func(in *instance, s *service) ([]net.Listener, error)
 }
 
 // protocols lists every protocol Postern serves.
@@ -49,60 +78,78 @@ func protocols() []protocol {
 			name:    "imap",
 			enabled: func(c *config.Config) bool { return c.IMAP.Enable },
 			specs: func(c *config.Config) []listenSpec {
-				return []listenSpec{{"IMAP", c.IMAP.ServerPort, false}, {"IMAPS", c.IMAP.SecurePort, true}}
+				g := gate{preauth: imapserver.PreauthLimit}
+				return []listenSpec{{"IMAP", c.IMAP.ServerPort, false, g}, {"IMAPS", c.IMAP.SecurePort, true, g}}
 			},
-			build: buildIMAP,
+			limits: func(c *config.Config) config.ConnLimits { return c.IMAP.ConnLimits },
+			reply:  func(*config.Config) func(admission.Reason) string { return imapserver.Refusal },
+			build:  buildIMAP,
 		},
 		{
 			name:    "pop3",
 			enabled: func(c *config.Config) bool { return c.POP.Enable },
 			specs: func(c *config.Config) []listenSpec {
-				return []listenSpec{{"POP3", c.POP.ServerPort, false}, {"POP3S", c.POP.SecurePort, true}}
+				g := gate{preauth: pop3server.PreauthLimit}
+				return []listenSpec{{"POP3", c.POP.ServerPort, false, g}, {"POP3S", c.POP.SecurePort, true, g}}
 			},
-			build: buildPOP3,
+			limits: func(c *config.Config) config.ConnLimits { return c.POP.ConnLimits },
+			reply:  func(*config.Config) func(admission.Reason) string { return pop3server.Refusal },
+			build:  buildPOP3,
 		},
 		{
 			name:    "smtp",
 			enabled: func(c *config.Config) bool { return c.SMTP.Enable },
 			specs: func(c *config.Config) []listenSpec {
+				sub := gate{table: "submission", preauth: smtpserver.PreauthLimit(smtpserver.ModeSubmission)}
+				inb := gate{table: "inbound", preauth: smtpserver.PreauthLimit(smtpserver.ModeInbound),
+					perMinute: inboundConnectionsPerMinute}
 				return []listenSpec{
-					{"Submission", c.SMTP.SubmissionPort, false},
-					{"Submissions", c.SMTP.SubmissionsPort, true},
-					{"SMTP", c.SMTP.ServerPort, false},
+					{"Submission", c.SMTP.SubmissionPort, false, sub},
+					{"Submissions", c.SMTP.SubmissionsPort, true, sub},
+					{"SMTP", c.SMTP.ServerPort, false, inb},
 				}
 			},
-			build: buildSMTP,
+			limits: func(c *config.Config) config.ConnLimits { return c.SMTP.ConnLimits },
+			reply:  func(c *config.Config) func(admission.Reason) string { return smtpserver.Refusal(c.Hostname) },
+			build:  buildSMTP,
 		},
 		{
 			name:    "lmtp",
 			enabled: func(c *config.Config) bool { return c.LMTP.Enable },
 			specs: func(c *config.Config) []listenSpec {
-				return []listenSpec{{"LMTP", c.LMTP.ServerPort, false}}
+				return []listenSpec{{"LMTP", c.LMTP.ServerPort, false, gate{preauth: smtpserver.PreauthLimit(smtpserver.ModeLMTP)}}}
 			},
-			build: buildLMTP,
-			extra: listenLMTPSocket,
+			limits: func(c *config.Config) config.ConnLimits { return c.LMTP.ConnLimits },
+			reply:  func(c *config.Config) func(admission.Reason) string { return smtpserver.Refusal(c.Hostname) },
+			build:  buildLMTP,
+			extra:  listenLMTPSocket,
 		},
 	}
 }
 
 // service is one protocol's listeners and, once built, its server.
 type service struct {
-	proto protocol
-	name  string
-	impl  Service
-	lns   []net.Listener
-	wg    sync.WaitGroup
+	proto    protocol
+	name     string
+	impl     Service
+	lns      []net.Listener
+	tables   map[string]*admission.Table
+	wg       sync.WaitGroup
+	stopping atomic.Bool
 }
 
 // bind binds every listener of every enabled, implemented protocol before
 // any is served, so that a port clash refuses the start, and before the
-// privilege drop, so that ports below 1024 work.
+// privilege drop, so that ports below 1024 work. Every listener goes
+// through admission (docs/architecture.md); implicit-TLS ones are wrapped
+// in TLS above it.
 func (in *instance) bind(ctx context.Context) error {
+	in.reserve = admission.NewReserve(descriptorReserve)
 	for _, p := range protocols() {
 		if !p.enabled(in.cfg) || p.build == nil {
 			continue
 		}
-		s := &service{proto: p, name: p.name}
+		s := &service{proto: p, name: p.name, tables: map[string]*admission.Table{}}
 		in.services = append(in.services, s)
 		for _, spec := range p.specs(in.cfg) {
 			if spec.port == 0 {
@@ -113,6 +160,7 @@ func (in *instance) bind(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", spec.label, err)
 			}
 			for _, ln := range lns {
+				ln = in.admit(s, ln, spec.label, spec.gate, !spec.implicitTLS)
 				if spec.implicitTLS {
 					ln = tls.NewListener(ln, in.tls.config(p.name))
 				}
@@ -120,7 +168,7 @@ func (in *instance) bind(ctx context.Context) error {
 			}
 		}
 		if p.extra != nil {
-			lns, err := p.extra(in)
+			lns, err := p.extra(in, s)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
@@ -128,6 +176,43 @@ func (in *instance) bind(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// descriptorReserve is how many spare descriptors the process keeps to
+// refuse clients politely at its descriptor limit (admission.Reserve).
+const descriptorReserve = 4
+
+// admit wraps a bound listener in admission, with the caps of its
+// protocol section (one Table per gate.table) and Trusted-Networks.
+func (in *instance) admit(s *service, ln net.Listener, label string, g gate, plaintext bool) *admission.Listener {
+	t := s.tables[g.table]
+	if t == nil {
+		cl := s.proto.limits(in.cfg)
+		t = admission.NewTable(admission.Limits{
+			PerIP: cl.MaxConnectionsPerIP, PreauthPerIP: cl.MaxPreauthPerIP, Service: cl.ServiceLimit,
+			PerMinute: g.perMinute, Trusted: in.trusted,
+		}, nil)
+		s.tables[g.table] = t
+	}
+	label = strings.ToLower(label)
+	opts := admission.Options{
+		Label: label, Table: t, Reserve: in.reserve, PreauthLimit: g.preauth,
+		Logger: in.logger.With("proto", s.name),
+		OnRefuse: func(remote netip.Addr, why admission.Reason) {
+			in.events.Reject(s.name, remote.String(), "connection limit: "+string(why))
+		},
+		OnFailure: func(err error) {
+			in.events.Event(observe.EventListener, slog.String("proto", s.name), slog.String("listener", label),
+				slog.String("addr", ln.Addr().String()), slog.String("err", err.Error()))
+		},
+	}
+	if plaintext {
+		opts.Reply = s.proto.reply(in.cfg)
+	}
+	if ln.Addr().Network() == "unix" {
+		opts.Rebind = func() (net.Listener, error) { return listenUnix(ln.Addr().String(), lmtpSocketMode) }
+	}
+	return admission.NewListener(ln, opts)
 }
 
 // startServices builds each bound protocol's server (the store is open by
@@ -151,14 +236,35 @@ func (s *service) serve(in *instance) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			if err := s.impl.Serve(context.Background(), ln); err != nil {
-				in.logger.Error("listener stopped", "service", s.name, "addr", ln.Addr().String(), "err", err)
-			}
+			s.serveListener(in, ln)
 		}()
 	}
 }
 
+// serveListener serves ln until the service stops. Admission absorbs
+// accept errors, so Serve returning early is a failure: it is counted,
+// logged and reported like a failed listener, and serving starts again
+// after a back-off.
+func (s *service) serveListener(in *instance, ln net.Listener) {
+	b := admission.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Second}
+	for {
+		err := s.impl.Serve(context.Background(), ln)
+		if s.stopping.Load() {
+			return
+		}
+		if err == nil {
+			err = errors.New("Serve returned while the service runs")
+		}
+		admission.CountFailure(s.name)
+		in.logger.Error("listener stopped; serving it again", "service", s.name, "addr", ln.Addr().String(), "err", err)
+		in.events.Event(observe.EventListener, slog.String("proto", s.name), slog.String("addr", ln.Addr().String()),
+			slog.String("err", err.Error()))
+		time.Sleep(b.Next())
+	}
+}
+
 func (s *service) shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
 	var err error
 	if s.impl != nil {
 		err = s.impl.Shutdown(ctx)
@@ -169,6 +275,7 @@ func (s *service) shutdown(ctx context.Context) error {
 }
 
 func (s *service) closeListeners() {
+	s.stopping.Store(true)
 	for _, ln := range s.lns {
 		ln.Close()
 	}

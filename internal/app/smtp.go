@@ -104,8 +104,6 @@ func buildSMTP(in *instance) (Service, error) {
 	if cfg.SMTP.ServerPort != 0 {
 		inb := base
 		inb.Mode = smtpserver.ModeInbound
-		inb.MaxConnectionsPerIP = cfg.SMTP.MaxConnectionsPerIP
-		inb.ConnectionsPerMinute = inboundConnectionsPerMinute
 		inbound, err := smtpserver.New(inb)
 		if err != nil {
 			return nil, err
@@ -119,7 +117,8 @@ func buildSMTP(in *instance) (Service, error) {
 }
 
 // inboundConnectionsPerMinute caps how fast one address may open inbound
-// SMTP connections. Not configurable yet.
+// SMTP connections (admission, on the SMTP listener only). Not
+// configurable yet.
 const inboundConnectionsPerMinute = 60
 
 // buildLMTP makes the LMTP server for the Unix socket and Server-Port.
@@ -153,7 +152,7 @@ func newSMTPAuthenticator(in *instance) *auth.Authenticator {
 
 // listenLMTPSocket binds [LMTP] Socket. A live socket means another server
 // runs on this data directory: refuse. A stale one is replaced.
-func listenLMTPSocket(in *instance) ([]net.Listener, error) {
+func listenLMTPSocket(in *instance, s *service) ([]net.Listener, error) {
 	path := in.cfg.LMTP.Socket
 	if path == "" {
 		return nil, nil
@@ -165,15 +164,24 @@ func listenLMTPSocket(in *instance) ([]net.Listener, error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale LMTP socket: %w", err)
 	}
-	ln, err := net.Listen("unix", path)
+	ln, err := listenUnix(path, lmtpSocketMode)
 	if err != nil {
 		return nil, fmt.Errorf("LMTP socket: %w", err)
 	}
-	if err := os.Chmod(path, lmtpSocketMode); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("LMTP socket: %w", err)
+	return []net.Listener{in.admit(s, ln, "lmtp-unix", gate{table: "unix"}, true)}, nil
+}
+
+// listenUnix listens on a Unix socket at path with mode.
+func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
 	}
-	return []net.Listener{ln}, nil
+	if err := os.Chmod(path, mode); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
 }
 
 // smtpService routes each listener to its server by port (inbound SMTP on

@@ -70,6 +70,10 @@ type Config struct {
 	// MaxMessageSize is the largest message, in bytes, that submission,
 	// inbound SMTP, LMTP and deliver accept (Max-Message-Size).
 	MaxMessageSize int64
+	// TrustedNetworks lists IP addresses and networks (CIDR) exempt from the
+	// failed-login throttle and the per-address connection caps
+	// (Trusted-Networks); empty by default, loopback included.
+	TrustedNetworks []string
 
 	// IMAP is the [IMAP] section.
 	IMAP IMAPConfig
@@ -103,6 +107,8 @@ type TLSFiles struct {
 type IMAPConfig struct {
 	// Enable turns the IMAP server on or off (Enable).
 	Enable bool
+	// ConnLimits are the admission caps of the section.
+	ConnLimits
 	// ServerPort is the IMAP port with STARTTLS; 0 is off (Server-Port).
 	ServerPort int
 	// SecurePort is the IMAP port with implicit TLS; 0 is off (Secure-Port).
@@ -158,6 +164,8 @@ type IMAPConfig struct {
 type POPConfig struct {
 	// Enable turns the POP3 server on or off (Enable).
 	Enable bool
+	// ConnLimits are the admission caps of the section.
+	ConnLimits
 	// ServerPort is the POP3 port with STLS; 0 is off (Server-Port).
 	ServerPort int
 	// SecurePort is the POP3 port with implicit TLS; 0 is off (Secure-Port).
@@ -264,9 +272,9 @@ type SMTPConfig struct {
 	// MaxRecipients is the largest number of recipients of one message
 	// (Max-Recipients).
 	MaxRecipients int
-	// MaxConnectionsPerIP caps the concurrent SMTP connections from one
-	// IP address (Max-Connections-Per-IP); 0 is no cap.
-	MaxConnectionsPerIP int
+	// ConnLimits are the admission caps of the section, applied to
+	// submission and to inbound SMTP each.
+	ConnLimits
 	// TLS holds the certificate and key files for SMTP (inherit the global ones).
 	TLS TLSFiles
 	// LogLevel is the SMTP logging level (Log-Level; inherits the global value).
@@ -290,6 +298,8 @@ type SMTPConfig struct {
 type LMTPConfig struct {
 	// Enable turns the LMTP server on or off (Enable).
 	Enable bool
+	// ConnLimits are the admission caps of the section.
+	ConnLimits
 	// Socket is the Unix socket LMTP listens on (Socket); empty is off.
 	Socket string
 	// ServerPort is the TCP port LMTP listens on; 0 is off (Server-Port).
@@ -301,6 +311,20 @@ type LMTPConfig struct {
 	// TraceSynch is the number of trace writes between flushes to disk
 	// (Trace-Synch); 0 flushes only at exit.
 	TraceSynch int
+}
+
+// ConnLimits are the connection caps every protocol section has, enforced
+// by package admission. Zero means no cap.
+type ConnLimits struct {
+	// MaxConnectionsPerIP caps the concurrent connections from one IPv4
+	// address or IPv6 /64 (Max-Connections-Per-IP).
+	MaxConnectionsPerIP int
+	// MaxPreauthPerIP caps the connections from one address that have not
+	// authenticated yet (Max-Preauth-Per-IP).
+	MaxPreauthPerIP int
+	// ServiceLimit caps the concurrent connections of the whole section
+	// (Service-Limit).
+	ServiceLimit int
 }
 
 // DecnetNode is one entry of the DECnet node map: mail from Node::user is

@@ -2,6 +2,8 @@ package config
 
 import (
 	"net"
+	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -148,6 +150,64 @@ func globalOptions() []*option {
 			ptr: func(c *Config) any { return &c.MaxMessageSize },
 			doc: "The largest message accepted by submission, inbound SMTP, LMTP and `postern deliver`, " +
 				"announced as SMTP SIZE. The default for `[IMAP] Append-Limit`."},
+		{name: "Trusted-Networks", section: g, kind: kList, elem: kString,
+			ptr: func(c *Config) any { return &c.TrustedNetworks }, check: checkTrustedNetworks,
+			values: "list of IP addresses or CIDR networks", defDoc: "empty: nothing is trusted, not even loopback",
+			doc: "Clients from these networks (a webmail or proxy host, `10.0.0.0/8`, `2001:db8::/48`) are " +
+				"exempt from the failed-login throttle and from every section's Max-Connections-Per-IP, " +
+				"Max-Preauth-Per-IP and connection rate; they still count towards Service-Limit. Loopback " +
+				"is not exempt unless listed (`127.0.0.1, ::1`). See docs/operations.md."},
+	}
+}
+
+func checkTrustedNetworks(c *Config) string {
+	for _, n := range c.TrustedNetworks {
+		if _, err := ParseNetwork(n); err != nil {
+			return quote(n) + " is not an IP address or CIDR network (e.g. 192.0.2.0/24)"
+		}
+	}
+	return ""
+}
+
+// ParseNetwork parses a Trusted-Networks entry: a CIDR network or a single
+// address (a /32 or /128).
+func ParseNetwork(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// connLimitOpts are the admission caps of a section (package admission;
+// docs/operations.md "Connection admission").
+func connLimitOpts(sec string, p func(*Config) *ConnLimits, perIP, preauth, note string) []*option {
+	if note != "" {
+		note = " " + note
+	}
+	return []*option{
+		{name: "Max-Connections-Per-IP", section: sec, kind: kInt, def: perIP, min: 0, max: 1 << 20,
+			ptr: func(c *Config) any { return &p(c).MaxConnectionsPerIP },
+			doc: "The most simultaneous connections from one IPv4 address or IPv6 /64; further ones get " +
+				"the protocol's temporary reply. Loopback counts like any address (see Trusted-Networks). " +
+				"0: no cap." + note},
+		{name: "Max-Preauth-Per-IP", section: sec, kind: kInt, def: preauth, min: 0, max: 1 << 20,
+			ptr: func(c *Config) any { return &p(c).MaxPreauthPerIP },
+			doc: "The most simultaneous connections from one address that have not logged in yet (for " +
+				"inbound SMTP and LMTP: not yet sent MAIL), so that idle sockets cannot crowd out real " +
+				"clients. 0: no cap."},
+		{name: "Service-Limit", section: sec, kind: kInt, def: "0", min: 0, max: 1 << 20,
+			ptr: func(c *Config) any { return &p(c).ServiceLimit },
+			doc: "The most simultaneous connections of this section from all addresses together; further " +
+				"ones get the protocol's temporary reply. 0: no cap."},
 	}
 }
 
@@ -340,6 +400,8 @@ func imapOptions() []*option {
 		plaintextOpt(s, func(c *Config) *bool { return &c.IMAP.AllowPlaintextAuth },
 			"LOGIN and AUTHENTICATE PLAIN"),
 	)
+	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.IMAP.ConnLimits }, "50", "10",
+		"50 lets an office behind one NAT address (a client keeps 2 to 5 connections each) work.")...)
 	return opts
 }
 
@@ -448,6 +510,8 @@ func popOptions() []*option {
 		plaintextOpt(s, func(c *Config) *bool { return &c.POP.AllowPlaintextAuth },
 			"USER/PASS and AUTH PLAIN"),
 	)
+	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.POP.ConnLimits }, "20", "10",
+		"POP3 clients hold one short connection each.")...)
 	return opts
 }
 
@@ -500,9 +564,6 @@ func smtpOptions() []*option {
 		{name: "Max-Recipients", section: s, kind: kInt, def: "100", min: 1, max: 1 << 20,
 			ptr: func(c *Config) any { return &c.SMTP.MaxRecipients },
 			doc: "The most recipients one message may have (RFC 5321 §4.5.3.1.8 asks for at least 100)."},
-		{name: "Max-Connections-Per-IP", section: s, kind: kInt, def: "10", min: 0, max: 1 << 20,
-			ptr: func(c *Config) any { return &c.SMTP.MaxConnectionsPerIP },
-			doc: "The most simultaneous SMTP connections from one IP address. 0: no cap."},
 	}
 	opts = append(opts, tlsOpts(s, func(c *Config) *TLSFiles { return &c.SMTP.TLS }, "")...)
 	opts = append(opts,
@@ -521,12 +582,14 @@ func smtpOptions() []*option {
 				"refused with 550 5.6.0. Inbound SMTP and LMTP always refuse bare CR and LF " +
 				"(RFC 5321 §2.3.8), which is what stops SMTP smuggling."},
 	)
+	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.SMTP.ConnLimits }, "20", "10",
+		"Submission and inbound SMTP are counted apart; inbound SMTP also allows at most 60 new connections per address a minute.")...)
 	return opts
 }
 
 func lmtpOptions() []*option {
 	s := SectionLMTP
-	return []*option{
+	return append([]*option{
 		enableOpt(s, func(c *Config) *bool { return &c.LMTP.Enable },
 			"Turn the LMTP server (RFC 2033) on or off.", ""),
 		{name: "Socket", section: s, kind: kPath, derive: "lmtp.sock", offOK: true,
@@ -543,5 +606,6 @@ func lmtpOptions() []*option {
 			doc: "Reserved for a trace file of all LMTP traffic, except message data. " +
 				"Not implemented yet: when on, the server logs a warning at start and writes no trace file."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.LMTP.TraceSynch }, ""),
-	}
+	}, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.LMTP.ConnLimits }, "0", "0",
+		"For LMTP over TCP only (the Unix socket has no address); off by default, since the MTA is one trusted address.")...)
 }

@@ -33,7 +33,8 @@ var rules = []rule{
 	{pkg: "internal/config", allow: nil},
 	{pkg: "internal/message", allow: nil},
 	{pkg: "internal/observe", allow: nil},
-	{pkg: "internal/drain", allow: nil},
+	{pkg: "internal/admission", allow: nil},
+	{pkg: "internal/drain", allow: []string{"internal/admission"}},
 	{pkg: "internal/tlsconf", allow: nil},
 	{pkg: "internal/store", allow: []string{"internal/message"}},
 	{pkg: "internal/store/sqlite", allow: []string{"internal/store", "internal/message"}},
@@ -64,7 +65,7 @@ var rules = []rule{
 var protocolAllow = []string{
 	"internal/store", "internal/auth", "internal/delivery", "internal/mail11",
 	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/imap/thread", "internal/prototest",
-	"internal/drain",
+	"internal/drain", "internal/admission",
 }
 
 // forbiddenEverywhere may not be imported by any package but the ones that

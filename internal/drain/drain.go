@@ -6,11 +6,12 @@ package drain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/admission"
 )
 
 // Group is the listeners and live connections of one server. C is the
@@ -32,9 +33,13 @@ func New[C comparable]() *Group[C] {
 // permanent accept error. For each connection it calls start, which wraps
 // it in the server's connection type and returns it with the function that
 // serves it; serve then runs in its own goroutine while the connection is
-// tracked. Temporary accept errors (descriptor exhaustion) back off up to
-// a second. Serve returns nil after Shutdown or ctx's end; proto names the
-// protocol in the error of a failed accept.
+// tracked. Temporary and resource-exhaustion accept errors (EMFILE,
+// ENFILE, ENOBUFS, ECONNABORTED, timeouts; admission.Temporary) back off
+// up to a second and are retried. In the server, ln is an
+// admission.Listener, which absorbs them itself and re-creates a failed
+// socket; this loop is the same rule for any other listener. Serve returns
+// nil after Shutdown or ctx's end; proto names the protocol in the error
+// of a failed accept.
 func (g *Group[C]) Serve(ctx context.Context, ln net.Listener, proto string, start func(net.Conn) (C, func())) error {
 	if !g.addListener(ln) {
 		return nil
@@ -42,22 +47,20 @@ func (g *Group[C]) Serve(ctx context.Context, ln net.Listener, proto string, sta
 	defer g.removeListener(ln)
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	var backoff time.Duration
+	var backoff admission.Backoff
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if g.Closing() || ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
+			if admission.Temporary(err) {
+				time.Sleep(backoff.Next())
 				continue
 			}
 			return fmt.Errorf("%s accept: %w", proto, err)
 		}
-		backoff = 0
+		backoff.Reset()
 		c, serve := start(nc)
 		if !g.track(c) {
 			nc.Close()

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -81,4 +83,49 @@ func (g *Group[C]) activeCount() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.active)
+}
+
+// flakyListener fails its first Accepts with errs, then accepts normally.
+type flakyListener struct {
+	net.Listener
+	errs []error
+}
+
+func (f *flakyListener) Accept() (net.Conn, error) {
+	if len(f.errs) > 0 {
+		err := f.errs[0]
+		f.errs = f.errs[1:]
+		return nil, err
+	}
+	return f.Listener.Accept()
+}
+
+// TestServeSurvivesDescriptorExhaustion is issue 12 finding 1: EMFILE on
+// accept used to end Serve ("listener stopped") and leave the port dead.
+func TestServeSurvivesDescriptorExhaustion(t *testing.T) {
+	g := New[*echoConn]()
+	errno := func(e syscall.Errno) error {
+		return &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", e)}
+	}
+	ln := &flakyListener{Listener: listen(t), errs: []error{
+		errno(syscall.EMFILE), errno(syscall.ENFILE), errno(syscall.ENOBUFS), errno(syscall.ECONNABORTED),
+	}}
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(context.Background(), ln, "test", startEcho) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for g.activeCount() == 0 {
+		select {
+		case err := <-served:
+			t.Fatalf("Serve returned %v after a temporary accept error", err)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	g.Shutdown(context.Background(), time.Second, nil, func(c *echoConn) { c.nc.Close() })
+	if err := <-served; err != nil {
+		t.Errorf("Serve after Shutdown: %v", err)
+	}
 }

@@ -20,6 +20,7 @@ const (
 	EventReload   = "RELOAD"   // configuration or certificates reloaded (attrs: result)
 	EventAuthFail = "AUTHFAIL" // an authentication failed (proto, remote, user, mech, reason)
 	EventReject   = "REJECT"   // a command or connection rejected for authorization reasons (proto, remote, reason)
+	EventListener = "LISTENER" // a listener failed and is being re-created (proto, listener, addr, err)
 )
 
 // eventTimeFormat is RFC 3339 with milliseconds, fixed width.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/store"
@@ -231,6 +232,7 @@ func (c *conn) loggedIn(ctx context.Context, acct store.Account) error {
 	}
 	c.account, c.sess = acct, sess
 	c.setState(stateAuthenticated)
+	admission.Authenticated(c.raw)
 	c.log = c.log.With(slog.String("user", acct.Name))
 	c.s.conns.SetUser(c.cid, acct.Name)
 	c.s.stats.AddUser(acct.Name)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/drain"
 	"github.com/postern/postern/internal/mail11"
@@ -29,6 +30,22 @@ const (
 	topFetchBatch        = 1000                   // FETCH of top-level parts only (ENVELOPE, RFC822.SIZE)
 	idleTick             = 250 * time.Millisecond // how often IDLE looks for changes from other processes
 )
+
+// PreauthLimit is how long a connection may stay not authenticated in all,
+// however it paces its input (admission.Options.PreauthLimit); each
+// command before login must also arrive within preAuthTimeout. RFC 9051
+// §5.4's 30-minute autologout timer applies after login.
+const PreauthLimit = 2 * time.Minute
+
+// Refusal is the greeting admission gives a client it refuses: a BYE
+// greeting (RFC 9051 §7.1.5) with the UNAVAILABLE code (RFC 5530 §3), so
+// that the client retries later.
+func Refusal(why admission.Reason) string {
+	if why == admission.ReasonBusy || why == admission.ReasonService {
+		return "* BYE [UNAVAILABLE] Server busy; try again later\r\n"
+	}
+	return "* BYE [UNAVAILABLE] Too many connections from your address; try again later\r\n"
+}
 
 // Options configure a Server. Only Store and Auth are required; every other
 // zero value is safe and documented.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/store"
 )
@@ -262,9 +263,17 @@ func saslUser(mech string, resp []byte) string {
 // login enters the TRANSACTION state after successful authentication.
 func (c *conn) login(ctx context.Context, mech string, acct store.Account, text string) error {
 	metricAuth.WithLabelValues(mech, auth.ResultOK).Inc()
+	// Maximum-Threads counts logged-in sessions only (see Options).
+	if !c.s.acquireSession() {
+		c.s.stats.TooManyThreads()
+		c.log.Warn("pop3 login refused", slog.String("user", acct.Name), slog.String("reason", "too many sessions"))
+		return userError{code: codeSysTemp, msg: "too many POP3 sessions; try again later", close: true}
+	}
+	c.threaded = true
 	if err := c.openMaildrop(ctx, acct); err != nil {
 		return err
 	}
+	admission.Authenticated(c.nc)
 	c.account = acct
 	c.setState(stateTransaction)
 	c.growWriter()

@@ -167,23 +167,36 @@ func TestLogRejectAndTrace(t *testing.T) {
 	}
 }
 
-// TestTooManyThreadsCounted: refusals under Maximum-Threads are counted.
+// TestTooManyThreadsCounted: logins refused under Maximum-Threads are
+// counted, and idle connections that never log in do not hold a session
+// (issue 12 finding 2: fifteen silent sockets locked every user out).
 func TestTooManyThreadsCounted(t *testing.T) {
 	f := newFixture(t)
+	f.addUser("alice", "secret")
 	f.opts.MaxSessions = 1
 	addr := f.start()
-	c := dial(t, addr)
-	c2 := &client{t: t}
-	c2.nc, c2.br = dialRaw(t, addr)
-	if l := c2.line(); !strings.HasPrefix(l, "-ERR [SYS/TEMP] too many POP3 sessions") {
-		t.Fatalf("got %q", l)
+	var idle []*client
+	for range 3 {
+		c := &client{t: t}
+		c.nc, c.br = dialRaw(t, addr)
+		c.line()
+		idle = append(idle, c)
 	}
+	c := dial(t, addr)
+	c.expect("USER alice", "+OK")
+	c.expect("PASS secret", "+OK")
+	c2 := dial(t, addr)
+	c2.expect("USER alice", "+OK")
+	c2.expect("PASS secret", "-ERR [SYS/TEMP] too many POP3 sessions")
 	c2.eof()
 	c.expect("QUIT", "+OK")
 	c.eof()
+	for _, ic := range idle {
+		ic.nc.Close()
+	}
 	f.srv.Shutdown(t.Context())
 	s := f.opts.Stats.Snapshot()
-	if s.TooManyThreads != 1 || s.TotalThreads != 1 || s.NormalDisconnects != 1 {
+	if s.TooManyThreads != 1 || s.TotalThreads != 5 {
 		t.Errorf("stats %+v", s)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/store"
@@ -57,7 +58,8 @@ type conn struct {
 	nCmds    int // commands dispatched
 	closing  bool
 	how      observe.Disconnect
-	counted  bool // counted in Stats (ConnOpened) and against MaxSessions
+	counted  bool // counted in Stats (ConnOpened)
+	threaded bool // logged in and counted against MaxSessions
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -125,13 +127,6 @@ func (c *conn) serve() {
 	// "connection closed" has its "connection opened" (at INFORMATIONAL,
 	// like SMTP's: Log-Level says that level shows connections).
 	c.log.Info("connection opened", slog.Bool("tls", c.tls))
-	if !c.s.acquireSession() {
-		c.s.stats.TooManyThreads()
-		c.log.Warn("pop3 connection refused", slog.String("reason", "too many sessions"))
-		c.writeLine("-ERR [" + codeSysTemp + "] too many POP3 sessions; try again later")
-		c.flush()
-		return
-	}
 	c.counted = true
 	c.s.stats.ConnOpened()
 	c.setSndbuf()
@@ -219,9 +214,11 @@ func (c *conn) finish() {
 	c.closeMaildrop()
 	// The session slot is free before the client can see the close, so
 	// a client that reconnects at once is not refused (Maximum-Threads).
+	if c.threaded {
+		c.s.releaseSession()
+	}
 	if c.counted {
 		c.s.stats.ConnClosed(c.how)
-		c.s.releaseSession()
 	}
 	c.nc.Close()
 	c.s.conns.Remove(c.cid)
@@ -237,6 +234,9 @@ func (c *conn) setSndbuf() {
 	nc := c.nc
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
+	}
+	if ac := admission.From(nc); ac != nil {
+		nc = ac.NetConn()
 	}
 	if tcp, ok := nc.(*net.TCPConn); ok {
 		if err := tcp.SetWriteBuffer(c.s.opts.Sndbuf); err != nil {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/drain"
 	"github.com/postern/postern/internal/mail11"
@@ -38,10 +39,30 @@ const (
 const (
 	defaultMaxAuthAttempts = 2                // the original's fixed limit
 	defaultIdleTimeout     = 10 * time.Minute // RFC 1939 §3 minimum autologout timer
-	preAuthTimeout         = 2 * time.Minute  // before login, at most this long idle
+	preAuthTimeout         = time.Minute      // before login, at most this long idle (QUIRK: see PreauthLimit)
 	writeTimeout           = 2 * time.Minute  // a write blocked longer counts as a blocked socket
 	defaultShutdownGrace   = 30 * time.Second // Shutdown without a deadline
 )
+
+// PreauthLimit is how long a connection may stay unauthenticated in all,
+// however it paces its input (admission.Options.PreauthLimit); before
+// login it must also send each command within a minute.
+//
+// QUIRK: RFC 1939 §3 asks for an autologout timer of at least ten minutes.
+// Postern applies that after login (Link-Idle-Timeout) but gives a client
+// that has not logged in one minute per command and two minutes in all,
+// so that idle sockets cannot hold connection slots (issue 12); no real
+// client takes that long to log in. Documented in docs/pop3.md.
+const PreauthLimit = 2 * time.Minute
+
+// Refusal is the reply admission gives a client it refuses (RFC 3206
+// SYS/TEMP: a temporary condition, try again later).
+func Refusal(why admission.Reason) string {
+	if why == admission.ReasonBusy || why == admission.ReasonService {
+		return "-ERR [" + codeSysTemp + "] server busy; try again later\r\n"
+	}
+	return "-ERR [" + codeSysTemp + "] too many connections from your address; try again later\r\n"
+}
 
 // Options configure a Server. Only Store and Auth are required; every
 // other zero value is safe and documented.
@@ -112,9 +133,12 @@ type Options struct {
 	// IdleTimeout is the autologout timer after login (Link-Idle-Timeout).
 	// Zero means 10 minutes; negative means none.
 	IdleTimeout time.Duration
-	// MaxSessions caps concurrent connections (Maximum-Threads); further
-	// clients get -ERR [SYS/TEMP] and are counted as Too Many Threads.
-	// Zero means no cap.
+	// MaxSessions caps concurrent logged-in sessions (Maximum-Threads): a
+	// login beyond it gets -ERR [SYS/TEMP], is counted as Too Many
+	// Threads, and the connection is closed. Connections that have not
+	// logged in do not count (QUIRK: the original counted every
+	// connection, so idle sockets could lock everyone out; admission's
+	// Max-Preauth-Per-IP bounds those instead). Zero means no cap.
 	MaxSessions int
 	// Sndbuf sets SO_SNDBUF of TCP connections; zero keeps the system's.
 	Sndbuf int
@@ -158,7 +182,7 @@ type Server struct {
 	group *drain.Group[*conn]
 
 	mu       sync.Mutex
-	sessions int // connections counted against MaxSessions
+	sessions int // logged-in sessions counted against MaxSessions
 
 	bufs sync.Pool // *[]byte of copyBufSize, for RETR and TOP
 }
@@ -220,7 +244,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 }
 
-// acquireSession counts a session against MaxSessions.
+// acquireSession counts a logged-in session against MaxSessions.
 func (s *Server) acquireSession() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/store"
 )
@@ -92,6 +93,7 @@ func (a *saslServer) succeed(acct store.Account) {
 	ss := a.ss
 	ss.s.metrics.authTotal.WithLabelValues(a.mech, auth.ResultOK).Inc()
 	ss.account = acct.Name
+	admission.Authenticated(ss.conn.Conn())
 	ss.log = ss.log.With("user", acct.Name)
 	ss.log.Info("authenticated", "mech", a.mech)
 	if ss.s.opts.Conns != nil && ss.info.cid != 0 {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/delivery"
 	"github.com/postern/postern/internal/store"
@@ -242,7 +243,6 @@ func newTestEnv(t testing.TB, su setup) *testEnv {
 		Authenticator: auth.New(auth.Options{Store: st, Hasher: cheapHasher, Sleep: func(context.Context, time.Duration) error { return nil }}),
 		TLSConfig:     e.tls, AllowPlaintextAuth: su.plain,
 		MaxMessageSize: su.maxSize, MaxRecipients: su.maxRcpts,
-		MaxConnectionsPerIP: su.perIP, ConnectionsPerMinute: su.perMin,
 		SaveSent: su.saveSent, AcceptBareLF: su.bareLF, SpoolDir: dir, DataTimeout: su.dataTO,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:  func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
@@ -257,9 +257,16 @@ func newTestEnv(t testing.TB, su setup) *testEnv {
 	if su.remote != "" {
 		srv.testRemote = netip.MustParseAddr(su.remote)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var ln net.Listener
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if su.perIP != 0 || su.perMin != 0 {
+		// The caps are admission's, in front of the server as in app.
+		ln = admission.NewListener(ln, admission.Options{Label: "test",
+			Table: admission.NewTable(admission.Limits{PerIP: su.perIP, PerMinute: su.perMin}, nil),
+			Reply: Refusal(testHostname)})
 	}
 	e.srv, e.addr = srv, ln.Addr().String()
 	done := make(chan error, 1)

@@ -13,7 +13,6 @@ type protoMetrics struct {
 	deliveries  *prometheus.CounterVec   // result
 	authTotal   *prometheus.CounterVec   // mech, result
 	panics      prometheus.Counter
-	rejected    *prometheus.CounterVec // reason
 }
 
 func newProtoMetrics(proto string) *protoMetrics {
@@ -35,9 +34,6 @@ func newProtoMetrics(proto string) *protoMetrics {
 		panics: promauto.NewCounter(prometheus.CounterOpts{
 			Name: p + "panics_total", Help: "Panics recovered while serving a connection.",
 		}),
-		rejected: promauto.NewCounterVec(prometheus.CounterOpts{
-			Name: p + "connections_rejected_total", Help: "Connections refused before the greeting: per_ip or rate.",
-		}, []string{"reason"}),
 	}
 }
 

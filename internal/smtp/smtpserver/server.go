@@ -43,6 +43,18 @@ func (m Mode) String() string {
 	return "lmtp"
 }
 
+// PreauthLimit is how long a connection may go on without having
+// authenticated (submission) or started a transaction with MAIL (inbound
+// SMTP and LMTP), however it paces its input; admission enforces it
+// (Options.PreauthLimit). Inbound SMTP keeps RFC 5321 §4.5.3.2's five
+// minutes per command, so its limit allows two of those.
+func PreauthLimit(m Mode) time.Duration {
+	if m == ModeSubmission {
+		return 2 * time.Minute
+	}
+	return 10 * time.Minute
+}
+
 // Timeouts of RFC 5321 §4.5.3.2, rounded: a command may take 5 minutes,
 // and each block of DATA must arrive within 3.
 const (
@@ -99,12 +111,6 @@ type Options struct {
 	MaxMessageSize int64
 	// MaxRecipients caps the recipients of one transaction; 0 means none.
 	MaxRecipients int
-	// MaxConnectionsPerIP caps concurrent connections from one address
-	// (an IPv6 /64); 0 means none. Not applied to Unix sockets.
-	MaxConnectionsPerIP int
-	// ConnectionsPerMinute caps new connections per address per minute; 0
-	// means none.
-	ConnectionsPerMinute int
 	// SaveSent keeps a copy of each submitted message in the sender's Sent
 	// mailbox.
 	SaveSent bool
@@ -138,7 +144,6 @@ type Server struct {
 	proto   string // "smtp" or "lmtp": logs, metrics, conns
 	metrics *protoMetrics
 	smtp    *smtp.Server
-	limiter *limiter
 	nextCID atomic.Uint64
 	closing atomic.Bool
 
@@ -176,7 +181,6 @@ func New(opts Options) (*Server, error) {
 	if opts.Mode == ModeLMTP {
 		s.proto, s.metrics = "lmtp", lmtpMetrics
 	}
-	s.limiter = newLimiter(opts.MaxConnectionsPerIP, opts.ConnectionsPerMinute, opts.Clock)
 	gs := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	gs.Domain = opts.Hostname
 	gs.LMTP = opts.Mode == ModeLMTP
@@ -199,13 +203,14 @@ func New(opts Options) (*Server, error) {
 }
 
 // Serve accepts connections on ln until Shutdown. Implicit-TLS listeners
-// (from tls.NewListener) are welcome; see limitListener.
+// (from tls.NewListener) are welcome; see trackListener. In the server,
+// ln is an admission.Listener: the per-address caps are applied there.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	label := s.opts.Mode.String()
 	if ln.Addr().Network() == "unix" {
 		label += "-unix"
 	}
-	err := s.smtp.Serve(&limitListener{Listener: ln, s: s, label: label})
+	err := s.smtp.Serve(&trackListener{Listener: ln, s: s, label: label})
 	if errors.Is(err, smtp.ErrServerClosed) || s.closing.Load() {
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/delivery"
 )
 
@@ -112,6 +113,11 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 		return err
 	}
 	ss.tx = transaction{id: newID(), from: from, opts: opts}
+	if ss.s.opts.Mode != ModeSubmission {
+		// A client that starts a transaction is past its "pre-auth"
+		// phase: inbound SMTP and LMTP have no login (admission).
+		admission.Authenticated(ss.conn.Conn())
+	}
 	return nil
 }
 

@@ -1,0 +1,26 @@
+package admission
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	metricAcceptErrors = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "postern_admission_accept_errors_total",
+		Help: "Accept errors retried or recovered, by listener and kind (temporary, descriptors, failed).",
+	}, []string{"listener", "kind"})
+	metricRefused = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "postern_admission_refused_total",
+		Help: "Connections refused with the protocol's temporary reply, by listener and reason " +
+			"(per_ip, preauth, service, rate, busy).",
+	}, []string{"listener", "reason"})
+	metricListenerFailures = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "postern_listener_failures_total",
+		Help: "Listeners that failed with a permanent accept error and were re-created, by listener.",
+	}, []string{"listener"})
+)
+
+// CountFailure counts a failed listener that was restarted elsewhere (app
+// serving a listener again after its Serve returned), in the same metric.
+func CountFailure(label string) { metricListenerFailures.WithLabelValues(label).Inc() }
