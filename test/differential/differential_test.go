@@ -17,8 +17,17 @@ import (
 )
 
 // users are the accounts on both servers: alice for read-only IMAP
-// sessions, bob for IMAP sessions that change things, carol for POP3.
-var users = []string{"alice", "bob", "carol"}
+// sessions, bob for IMAP sessions that change things, carol for POP3,
+// dave for SORT and THREAD (with its own mail, sortCorpus).
+var users = []string{"alice", "bob", "carol", "dave"}
+
+// corpusOf is the mail user receives.
+func corpusOf(user string) []string {
+	if user == "dave" {
+		return sortCorpus
+	}
+	return corpus
+}
 
 // testBudget is how long the comparison may take once Postern is built.
 const testBudget = 55 * time.Second
@@ -48,7 +57,7 @@ func TestDifferential(t *testing.T) {
 	errs := make(chan error, len(users))
 	for _, u := range users {
 		go func() {
-			for _, m := range corpus {
+			for _, m := range corpusOf(u) {
 				if err := p.run(m, "deliver", u); err != nil {
 					errs <- err
 					return
@@ -71,6 +80,7 @@ func TestDifferential(t *testing.T) {
 	t.Run("IMAPRead", func(t *testing.T) { runIMAP(t, pst, dov, "alice", readSteps) })
 	t.Run("IMAPWrite", func(t *testing.T) { runIMAP(t, pst, dov, "bob", writeSteps) })
 	t.Run("POP3", func(t *testing.T) { runPOP3(t, pst, dov, "carol") })
+	t.Run("SortThread", func(t *testing.T) { runIMAP(t, pst, dov, "dave", sortSteps) })
 	if d := time.Since(start); d > testBudget {
 		t.Errorf("the comparison took %v, more than its budget of %v", d, testBudget)
 	}
@@ -93,13 +103,14 @@ func mirror(t *testing.T, pst, dov *server, user string) {
 		}
 		dates[atoi(resp.fields[0].s)] = resp.fields[2].l[1].s
 	}
-	if len(dates) != len(corpus) {
-		t.Fatalf("Postern: %d messages delivered to %s, want %d:\n%s", len(dates), user, len(corpus), r.raw())
+	mail := corpusOf(user)
+	if len(dates) != len(mail) {
+		t.Fatalf("Postern: %d messages delivered to %s, want %d:\n%s", len(dates), user, len(mail), r.raw())
 	}
 	pc.do("LOGOUT")
 	dc := dialIMAP(t, "Dovecot", dov.imap)
 	dc.login(user)
-	for i, m := range corpus {
+	for i, m := range mail {
 		r := dc.do(fmt.Sprintf("APPEND INBOX %q %s", dates[i+1], literal(crlf(m))))
 		if !strings.Contains(string(r.tagged), " OK") {
 			t.Fatalf("Dovecot: APPEND: %s", r.raw())

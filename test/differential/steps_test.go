@@ -18,6 +18,10 @@ var allowed = map[string]string{
 	// "hidden@example.org (Hidden Person)" agrees); Postern also borrows
 	// a leading one, Dovecot only a trailing one. A heuristic either way.
 	"fetch-envelope-leading-comment": "a leading comment as the personal name: Postern uses it, Dovecot does not",
+	// The same leading comment is message 8's display name, so DISPLAYFROM
+	// (RFC 5957 §2: the display-name, else the address) sorts it as "a
+	// comment" in Postern and as "older@example.org" in Dovecot.
+	"sort-displayfrom-corpus": "message 8's leading comment as its display name, as in fetch-envelope-leading-comment",
 	// Neither RFC 3501 §6.4.5 nor RFC 9051 §6.4.5 says what a section
 	// that does not exist returns: Dovecot sends "", Postern NIL.
 	"fetch-missing-part":    "a part that does not exist is NIL (Postern) or \"\" (Dovecot)",
@@ -127,6 +131,12 @@ var readSteps = []step{
 	{"uid-fetch-missing", "UID FETCH 20 UID"},
 	{"uid-fetch-star-star", "UID FETCH *:* UID"},
 	{"uid-fetch-set", "UID FETCH 2,4:5,12:* (FLAGS RFC822.SIZE)"},
+	// SORT and THREAD on this mail too: odd and missing dates, encoded
+	// subjects (dave's mail has the rest, sortSteps).
+	{"sort-date-corpus", "SORT (DATE) UTF-8 ALL"},
+	{"sort-subject-corpus", "SORT (SUBJECT REVERSE ARRIVAL) UTF-8 ALL"},
+	{"sort-displayfrom-corpus", "SORT (DISPLAYFROM) UTF-8 ALL"},
+	{"thread-references-corpus", "THREAD REFERENCES UTF-8 ALL"},
 	// Errors: only OK/NO/BAD is compared.
 	{"fetch-beyond-exists", "FETCH 13 UID"},
 	{"fetch-zero", "FETCH 0 UID"},
