@@ -34,7 +34,7 @@ func Preflight(ctx context.Context, cfg *config.Config, quickstart bool) []error
 	errs = append(errs, checkRunAsUser(cfg)...)
 	errs = append(errs, checkDirs(cfg)...)
 	if !quickstart {
-		if _, err := loadTLS(cfg, observe.Discard()); err != nil {
+		if _, err := loadTLS(cfg, observe.Discard(), nil); err != nil {
 			errs = append(errs, tlsProblem(cfg, err))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,14 +56,15 @@ type instance struct {
 	conns  *observe.Conns
 	stats  map[string]*observe.Stats // per protocol, for ctl stats
 
-	store    store.Store
-	auth     authShared
-	tls      *tlsSet
-	services []*service
-	reserve  *admission.Reserve // spare descriptors of every listener
-	trusted  []netip.Prefix     // Trusted-Networks
-	ctl      *server.ControlServer
-	metrics  *http.Server
+	store      store.Store
+	auth       authShared
+	tls        *tlsSet
+	fileReader *server.FileReader // reads certificates with root's access after the drop; nil if not needed
+	services   []*service
+	reserve    *admission.Reserve // spare descriptors of every listener
+	trusted    []netip.Prefix     // Trusted-Networks
+	ctl        *server.ControlServer
+	metrics    *http.Server
 
 	stopOnce sync.Once
 	stop     chan struct{} // closed to ask for a graceful shutdown
@@ -109,7 +111,12 @@ func (in *instance) start(ctx context.Context) error {
 			return err
 		}
 	}
-	tls, err := loadTLS(cfg, in.logger)
+	in.fileReader = startFileReader(cfg, in.logger)
+	var read func(string) ([]byte, fs.FileMode, error)
+	if in.fileReader != nil {
+		read = in.fileReader.ReadFile
+	}
+	tls, err := loadTLS(cfg, in.logger, read)
 	if err != nil {
 		return err
 	}
@@ -295,6 +302,9 @@ func (in *instance) close() {
 	}
 	if in.runLog != nil {
 		in.runLog.Close()
+	}
+	if in.fileReader != nil {
+		in.fileReader.Close()
 	}
 }
 

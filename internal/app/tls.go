@@ -4,11 +4,16 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/server"
 	"github.com/postern/postern/internal/tlsconf"
 )
 
@@ -23,17 +28,19 @@ type tlsSet struct {
 func tlsDir(cfg *config.Config) string { return filepath.Join(cfg.DataDirectory, "tls") }
 
 // loadTLS loads the material of each enabled protocol that listens on a
-// port (STARTTLS or implicit TLS). A bad file refuses the start.
-func loadTLS(cfg *config.Config, logger *slog.Logger) (*tlsSet, error) {
+// port (STARTTLS or implicit TLS). A bad file refuses the start. read, when
+// not nil, reads the files (and later reloads them) in place of the
+// process (the privileged reader, see startFileReader).
+func loadTLS(cfg *config.Config, logger *slog.Logger, read func(string) ([]byte, fs.FileMode, error)) (*tlsSet, error) {
 	set := &tlsSet{byProto: make(map[string]*tlsconf.Material)}
 	shared := make(map[tlsconf.Files]*tlsconf.Material)
 	for _, p := range tlsProtocols(cfg) {
-		files := tlsconf.Files{Certificate: p.files.CertificateFile, Key: p.files.KeyFile, KeyPassphraseFile: p.files.KeyPassphraseFile}
+		files := tlsFiles(p)
 		if m, ok := shared[files]; ok {
 			set.byProto[p.name] = m
 			continue
 		}
-		m, warns, err := tlsconf.Load(files, tlsDir(cfg), tlsconf.LoadOptions{Section: p.section})
+		m, warns, err := tlsconf.Load(files, tlsDir(cfg), tlsconf.LoadOptions{Section: p.section, ReadFile: read})
 		if err != nil {
 			return nil, fmt.Errorf("TLS for %s: %w", p.section, err)
 		}
@@ -50,6 +57,45 @@ func loadTLS(cfg *config.Config, logger *slog.Logger) (*tlsSet, error) {
 type tlsProto struct {
 	name, section string
 	files         config.TLSFiles
+}
+
+func tlsFiles(p tlsProto) tlsconf.Files {
+	return tlsconf.Files{Certificate: p.files.CertificateFile, Key: p.files.KeyFile, KeyPassphraseFile: p.files.KeyPassphraseFile}
+}
+
+// startFileReader starts, when the server will drop root for Run-As-User,
+// the helper that keeps reading the certificate, key and passphrase files
+// with root's access (server.FileReader), so that a reload after the drop
+// reads root-only files as the start did. It returns nil when the process
+// keeps its account, or when the helper cannot start (then a reload reads
+// as Run-As-User, and the log says so).
+func startFileReader(cfg *config.Config, logger *slog.Logger) *server.FileReader {
+	if cfg.RunAsUser == "" || os.Geteuid() != 0 {
+		return nil
+	}
+	if u, err := user.Lookup(cfg.RunAsUser); err != nil || u.Uid == "0" {
+		return nil
+	}
+	var paths []string
+	for _, p := range tlsProtocols(cfg) {
+		for _, path := range tlsconf.Paths(tlsFiles(p), tlsDir(cfg)) {
+			if !slices.Contains(paths, path) {
+				paths = append(paths, path)
+			}
+		}
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		var fr *server.FileReader
+		if fr, err = server.StartFileReader(exe, paths); err == nil {
+			return fr
+		}
+	}
+	logger.Warn("no privileged reader for certificates: a reload reads them as Run-As-User", "err", err)
+	return nil
 }
 
 func tlsProtocols(cfg *config.Config) []tlsProto {

@@ -63,6 +63,8 @@ type command struct {
 	run              func(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error
 	// sub holds the subcommands of a family such as "user".
 	sub []*command
+	// hidden commands are run by postern itself and not listed.
+	hidden bool
 }
 
 // exitError carries an exit code up to Main.
@@ -199,6 +201,9 @@ func printFamily(w io.Writer, path []string, cmds []*command) {
 
 func printList(w io.Writer, cmds []*command) {
 	for _, c := range cmds {
+		if c.hidden {
+			continue
+		}
 		fmt.Fprintf(w, "  %-30s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
 }

@@ -1,6 +1,12 @@
 package cli
 
-import "flag"
+import (
+	"context"
+	"flag"
+	"os"
+
+	"github.com/postern/postern/internal/server"
+)
 
 // commands returns the command table. The order is the order of -h.
 func commands() []*command {
@@ -42,6 +48,13 @@ be run again: messages already imported into the mailbox are skipped.`,
 			flags:   configFlag, run: runCtl,
 		},
 		{name: "version", summary: "print the version", maxArgs: 0, run: runVersion},
+		{
+			name: server.FileReaderCommand, args: "PATH...", minArgs: 1, maxArgs: -1, hidden: true,
+			summary: "(started by serve) read the certificate files for the server after it dropped root",
+			run: func(_ context.Context, _ *Env, _ *flag.FlagSet, paths []string) error {
+				return server.ServeFileReader(os.NewFile(3, "file-reader"), paths)
+			},
+		},
 	}
 }
 

@@ -84,7 +84,9 @@ func globalOptions() []*option {
 			doc: "The PEM certificate chain for every TLS listener. A full or partial file specification: " +
 				"a directory alone (ending in `/`) takes the file name `server.crt`; a name alone is looked " +
 				"for in `<Data-Directory>/tls/`; a file name without a dot gets `.crt`. The server reads it " +
-				"(and Key-File) before switching to Run-As-User. In quickstart mode a self-signed certificate is created when neither file exists; " +
+				"(and Key-File) as root before switching to Run-As-User, and again on reload through a " +
+				"helper that keeps root's read access to these files alone, so root-only files such as " +
+				"Let's Encrypt's renew without a restart. In quickstart mode a self-signed certificate is created when neither file exists; " +
 				"otherwise a missing file refuses the start (`postern check` says so first).",
 			orig: "`TCPIP$POP_CERT_FILE` (default `SSL$CERTS:SERVER.CRT`), with the same partial-specification " +
 				"rules; global here, and each section can override it."},

@@ -12,9 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -47,6 +45,11 @@ type LoadOptions struct {
 	Section string
 	// Now returns the current time for expiry warnings; nil means time.Now.
 	Now func() time.Time
+	// ReadFile, when set, reads a file and returns its contents and mode
+	// instead of opening it: a server that dropped its privileges reads
+	// root-only files through it (server.FileReader). Errors should keep
+	// fs.ErrNotExist for errors.Is.
+	ReadFile func(path string) ([]byte, fs.FileMode, error)
 }
 
 // Material is the loaded certificate chain and key of one listener (or of
@@ -70,12 +73,7 @@ type Material struct {
 func Load(f Files, defaultDir string, opts LoadOptions) (*Material, []Warning, error) {
 	m := &Material{files: f, opts: opts}
 	m.certPath, m.keyPath = Resolve(f, defaultDir)
-	if p := f.KeyPassphraseFile; p != "" {
-		m.passPath = p
-		if !strings.Contains(p, "/") {
-			m.passPath = filepath.Join(defaultDir, p)
-		}
-	}
+	m.passPath = passphrasePath(f, defaultDir)
 	cert, warns, err := m.load()
 	if err != nil {
 		return nil, warns, err
@@ -183,42 +181,72 @@ func (m *Material) load() (*tls.Certificate, []Warning, error) {
 // mode is taken from the open descriptor, so the check and the read see
 // the same file.
 func (m *Material) readFile(opt, value, path, what string, warns *[]Warning) ([]byte, error) {
-	f, err := os.Open(path)
+	read := m.opts.ReadFile
+	if read == nil {
+		read = readFileMode
+	}
+	data, mode, err := read(path)
 	if err != nil {
-		msg := fmt.Sprintf("cannot open %s file %s: %v", what, path, errors.Unwrap(err))
-		if errors.Is(err, fs.ErrNotExist) {
+		msg := fmt.Sprintf("cannot read %s file %s: %v", what, path, unwrapPath(err))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			msg = fmt.Sprintf("%s file %s does not exist (%s)", what, path, describeValue(opt, value))
+		case errors.Is(err, errNotRegular):
+			msg = fmt.Sprintf("%s file %s is not a regular file", what, path)
+			err = fs.ErrInvalid
 		}
 		return nil, &Error{Option: m.option(opt), Path: path, Message: msg, Err: err}
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, &Error{Option: m.option(opt), Path: path, Message: fmt.Sprintf("stat %s file %s: %v", what, path, err), Err: err}
-	}
-	if !fi.Mode().IsRegular() {
+	if !mode.IsRegular() {
 		return nil, &Error{Option: m.option(opt), Path: path, Err: fs.ErrInvalid,
 			Message: fmt.Sprintf("%s file %s is not a regular file", what, path)}
 	}
 	if warns != nil {
-		perm := fi.Mode().Perm()
+		perm := mode.Perm()
 		if perm&0o004 != 0 {
 			return nil, &Error{Option: m.option(opt), Path: path, Err: ErrInsecureFile,
 				Message: fmt.Sprintf("%s file %s is readable by other users (mode %04o); run: chmod 600 %s", what, path, perm, path)}
 		}
 		if perm&0o040 != 0 {
 			*warns = append(*warns, Warning{Option: m.option(opt), Path: path,
-				Message: fmt.Sprintf("%s file %s is readable by group %s (mode %04o); make sure only services that need it are members, or run: chmod 600 %s", what, path, groupName(fi), perm, path)})
+				Message: fmt.Sprintf("%s file %s is readable by group %s (mode %04o); make sure only services that need it are members, or run: chmod 600 %s", what, path, groupOf(path), perm, path)})
 		}
+	}
+	return data, nil
+}
+
+// errNotRegular reports a path that is not a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// readFileMode reads a regular file of at most maxFileSize bytes and
+// returns its mode as seen on the open descriptor.
+func readFileMode(path string) ([]byte, fs.FileMode, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi.Mode(), errNotRegular
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err == nil && len(data) > maxFileSize {
 		err = fmt.Errorf("larger than %d bytes", maxFileSize)
 	}
-	if err != nil {
-		return nil, &Error{Option: m.option(opt), Path: path, Message: fmt.Sprintf("read %s file %s: %v", what, path, err), Err: err}
+	return data, fi.Mode(), err
+}
+
+// unwrapPath drops the "open PATH: " prefix the message repeats anyway.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	return data, nil
+	return err
 }
 
 // describeValue says where a resolved path came from, for "does not exist"
@@ -230,10 +258,10 @@ func describeValue(opt, value string) string {
 	return "resolved from " + opt + " " + strconv.Quote(value)
 }
 
-// groupName returns the name (or number) of the file's group.
-func groupName(fi fs.FileInfo) string {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
+// groupOf returns the name (or number) of the file's group.
+func groupOf(path string) string {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
 		return "(unknown)"
 	}
 	gid := strconv.FormatUint(uint64(st.Gid), 10)

@@ -35,6 +35,27 @@ func Resolve(f Files, defaultDir string) (certPath, keyPath string) {
 	return certPath, keyPath
 }
 
+// Paths returns every file Load reads for f: the certificate, the key and,
+// when f has one, the passphrase file.
+func Paths(f Files, defaultDir string) []string {
+	certPath, keyPath := Resolve(f, defaultDir)
+	out := []string{certPath, keyPath}
+	if p := passphrasePath(f, defaultDir); p != "" {
+		out = append(out, p)
+	}
+	return out
+}
+
+// passphrasePath is the path of f's passphrase file ("" for none): a name
+// without "/" is looked for in defaultDir.
+func passphrasePath(f Files, defaultDir string) string {
+	p := f.KeyPassphraseFile
+	if p != "" && !strings.Contains(p, "/") {
+		p = filepath.Join(defaultDir, p)
+	}
+	return p
+}
+
 // resolveOne completes one partial file specification.
 func resolveOne(value, defaultDir, defName, ext string) string {
 	switch {
