@@ -106,6 +106,7 @@ func (in *instance) start(ctx context.Context) error {
 	if err := in.openLogs(); err != nil {
 		return err
 	}
+	applyMemoryLimit(cfg, in.logger)
 	if in.opts.Quickstart {
 		if err := prepareQuickstartTLS(cfg); err != nil {
 			return err

@@ -80,6 +80,12 @@ type Options struct {
 	// Throttle configures failure throttling.
 	Throttle ThrottleOptions
 
+	// Cache, if set, remembers recently verified passwords so that a
+	// repeated login does not run argon2id again; see [Cache]. Share one
+	// among the Authenticators of every protocol. Nil: every password login
+	// is verified in full.
+	Cache *Cache
+
 	// SharedThrottle, if set, is used instead of a table of this
 	// Authenticator's own (Throttle is then ignored), so that the servers
 	// of every protocol count an address's failures together: spreading
@@ -115,6 +121,7 @@ type Options struct {
 type Authenticator struct {
 	accounts  Accounts
 	hasher    *Hasher
+	cache     *Cache
 	clock     func() time.Time
 	logger    *slog.Logger
 	throttle  *Throttle
@@ -134,6 +141,7 @@ func New(opts Options) *Authenticator {
 	a := &Authenticator{
 		accounts:  opts.Store,
 		hasher:    opts.Hasher,
+		cache:     opts.Cache,
 		clock:     opts.Clock,
 		logger:    opts.Logger,
 		sleep:     opts.Sleep,
@@ -201,9 +209,13 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 	if err := a.wait(ctx, &at); err != nil {
 		return store.Account{}, err
 	}
-	acct, err := a.checkPassword(ctx, name, password)
+	acct, cached, err := a.checkPassword(ctx, name, password)
 	acct, err = a.finish(ctx, &at, acct, err)
-	if err == nil {
+	if err == nil && !cached {
+		// Only a whole successful login is remembered: the account flags
+		// were checked too. A hit is not re-stored, so an entry expires
+		// one TTL after the verification that made it.
+		a.cache.put(acct.Name, acct.PasswordHash, password)
 		a.maybeUpgrade(ctx, acct, password, c)
 	}
 	return acct, err
@@ -232,27 +244,34 @@ func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) 
 
 // checkPassword verifies password, spending the time of one hash whatever
 // happens, so that timing does not tell an unknown user from a wrong
-// password.
-func (a *Authenticator) checkPassword(ctx context.Context, name, password string) (store.Account, error) {
-	acct, err := a.lookup(ctx, name)
+// password. The one exception is a password the cache has seen verified
+// against the account's current stored hash (cached is then true): it
+// is answered at once, which tells the client only what the success
+// reply tells it anyway. The account is always read from the store, so
+// its flags are current.
+func (a *Authenticator) checkPassword(ctx context.Context, name, password string) (acct store.Account, cached bool, err error) {
+	acct, err = a.lookup(ctx, name)
 	if err != nil {
 		if errors.Is(err, ErrUnknownUser) {
 			a.hasher.verifyDummy(ctx, password)
 		}
-		return store.Account{}, err
+		return store.Account{}, false, err
 	}
 	if acct.PasswordHash == "" {
 		a.hasher.verifyDummy(ctx, password)
-		return store.Account{}, ErrBadCredentials
+		return store.Account{}, false, ErrBadCredentials
+	}
+	if a.cache.hit(acct.Name, acct.PasswordHash, password) {
+		return acct, true, nil
 	}
 	ok, err := a.hasher.verify(ctx, acct.PasswordHash, password)
 	if err != nil {
-		return store.Account{}, fmt.Errorf("verify password of account %q: %w", acct.Name, err)
+		return store.Account{}, false, fmt.Errorf("verify password of account %q: %w", acct.Name, err)
 	}
 	if !ok {
-		return store.Account{}, ErrBadCredentials
+		return store.Account{}, false, ErrBadCredentials
 	}
-	return acct, nil
+	return acct, false, nil
 }
 
 // lookup finds an account, turning "no such account" (and names that
@@ -412,5 +431,8 @@ func (a *Authenticator) maybeUpgrade(ctx context.Context, acct store.Account, pa
 		log.LogAttrs(ctx, slog.LevelWarn, "credential upgrade failed", slog.String("user", acct.Name), slog.Any("err", err))
 		return
 	}
+	// The stored hash changed: remember the password against the new one,
+	// or the next login would miss.
+	a.cache.put(acct.Name, *u.PasswordHash, password)
 	log.LogAttrs(ctx, slog.LevelInfo, "credentials upgraded", slog.String("user", acct.Name))
 }

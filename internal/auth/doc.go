@@ -56,8 +56,17 @@
 //     address with no failures is never delayed. The delay is taken
 //     before the credentials are checked, so it cannot be skipped by
 //     timing out a failure reply. The table is bounded.
-//   - Argon2 computations are bounded by Hasher.MaxConcurrent, so a burst
-//     of logins cannot exhaust memory (64 MiB each by default).
+//   - Argon2 computations are bounded by Hasher.MaxConcurrent (derived by
+//     [HashConcurrency] from GOMAXPROCS and a memory budget), so a burst of
+//     logins cannot exhaust memory (64 MiB each by default); once the queue
+//     has been quiet for a second after a burst, that memory goes back to
+//     the system (hashmem.go).
+//   - The verified-credentials [Cache] keeps only an HMAC of (account,
+//     stored hash, password) under a per-process random key (RFC 2104),
+//     compared in constant time. It answers only the password check: the
+//     account is read from the store and its flags checked on every login,
+//     the throttle waits before the cache is consulted, only successful
+//     logins are cached, and a changed stored hash misses.
 //   - The package never writes to the store; credential upgrades go
 //     through the Options.Upgrade callback.
 package auth

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,10 +46,6 @@ const (
 	maxArgon2KeyLen  = 128
 )
 
-// maxDefaultConcurrentHashes caps the default number of argon2 hashes
-// running at once: 8 × 64 MiB = 512 MiB of peak memory.
-const maxDefaultConcurrentHashes = 8
-
 // Argon2Params are the cost parameters of an argon2id hash (RFC 9106 §3.1).
 type Argon2Params struct {
 	Memory  uint32 // KiB
@@ -88,10 +83,15 @@ type Hasher struct {
 	SCRAMIterations int
 
 	// MaxConcurrent bounds the argon2 computations running at once, and so
-	// the memory they hold. Zero means GOMAXPROCS/Threads, at least 1 and at
-	// most 8.
+	// the memory they hold. Zero derives it with [HashConcurrency] from
+	// GOMAXPROCS and MemoryBudget.
 	MaxConcurrent int
 
+	// MemoryBudget is the memory, in bytes, that the derived number of
+	// concurrent computations may hold. Zero means DefaultHashMemoryBudget.
+	MemoryBudget int64
+
+	mem   hashMemory
 	once  sync.Once
 	sem   chan struct{}
 	dummy struct {
@@ -102,12 +102,7 @@ type Hasher struct {
 
 func (h *Hasher) init() {
 	h.once.Do(func() {
-		n := h.MaxConcurrent
-		if n <= 0 {
-			n = runtime.GOMAXPROCS(0) / int(h.params().Threads)
-			n = max(1, min(n, maxDefaultConcurrentHashes))
-		}
-		h.sem = make(chan struct{}, n)
+		h.sem = make(chan struct{}, h.concurrency())
 	})
 }
 
@@ -115,11 +110,7 @@ func (h *Hasher) params() Argon2Params {
 	if h.Argon2 == (Argon2Params{}) {
 		return DefaultArgon2Params()
 	}
-	p := h.Argon2
-	p.Time = max(p.Time, 1)
-	p.Threads = max(p.Threads, 1)
-	p.Memory = max(p.Memory, 8*uint32(p.Threads)) // argon2's own minimum
-	return p
+	return h.Argon2.normalized()
 }
 
 func (h *Hasher) scramIterations() int {
@@ -186,7 +177,7 @@ func (h *Hasher) hash(ctx context.Context, password string) (string, error) {
 	}
 	defer release()
 	p := h.params()
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, argon2KeyLen)
+	key := h.idKey(hashOpHash, []byte(password), salt, p, argon2KeyLen)
 	return encodePHC(phc{Argon2Params: p, salt: salt, key: key}), nil
 }
 
@@ -196,6 +187,11 @@ func (h *Hasher) Verify(hash, password string) (bool, error) {
 }
 
 func (h *Hasher) verify(ctx context.Context, hash, password string) (bool, error) {
+	return h.verifyOp(ctx, hashOpVerify, hash, password)
+}
+
+// verifyOp is verify with the metric label of the computation.
+func (h *Hasher) verifyOp(ctx context.Context, op, hash, password string) (bool, error) {
 	if isBcrypt(hash) {
 		return verifyBcrypt(hash, password)
 	}
@@ -208,7 +204,7 @@ func (h *Hasher) verify(ctx context.Context, hash, password string) (bool, error
 		return false, err
 	}
 	defer release()
-	key := argon2.IDKey([]byte(PreparePassword(password)), ph.salt, ph.Time, ph.Memory, ph.Threads, uint32(len(ph.key)))
+	key := h.idKey(op, []byte(PreparePassword(password)), ph.salt, ph.Argon2Params, uint32(len(ph.key)))
 	return subtle.ConstantTimeCompare(key, ph.key) == 1, nil
 }
 
@@ -219,7 +215,7 @@ func (h *Hasher) verifyDummy(ctx context.Context, password string) {
 	h.dummy.once.Do(func() {
 		h.dummy.hash, _ = h.hash(context.Background(), "postern dummy password")
 	})
-	h.verify(ctx, h.dummy.hash, password)
+	h.verifyOp(ctx, hashOpDummy, h.dummy.hash, password)
 }
 
 // NeedsRehash reports whether hash is not an argon2id hash with h's

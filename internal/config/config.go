@@ -74,6 +74,15 @@ type Config struct {
 	// failed-login throttle and the per-address connection caps
 	// (Trusted-Networks); empty by default, loopback included.
 	TrustedNetworks []string
+	// AuthCacheTTL is how long a verified password is remembered
+	// (Auth-Cache-TTL); 0 turns the cache off.
+	AuthCacheTTL time.Duration
+	// AuthHashConcurrency is how many argon2id verifications run at once
+	// (Auth-Hash-Concurrency); 0 derives it from GOMAXPROCS and memory.
+	AuthHashConcurrency int
+	// MemoryLimit is the Go runtime's soft memory limit in bytes
+	// (Memory-Limit); 0 leaves the runtime's default.
+	MemoryLimit int64
 
 	// IMAP is the [IMAP] section.
 	IMAP IMAPConfig

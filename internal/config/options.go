@@ -23,6 +23,13 @@ const minPOPIdle = 10 * time.Minute
 // RFC 9051 §5.4: an autologout timer MUST be at least 30 minutes.
 const minIMAPIdle = 30 * time.Minute
 
+// Bounds of Auth-Cache-TTL and Memory-Limit (internal/auth MaxCacheTTL;
+// below 64 MiB a Go server would spend its time collecting garbage).
+const (
+	maxAuthCacheTTL = 24 * time.Hour
+	minMemoryLimit  = 64 << 20
+)
+
 func globalOptions() []*option {
 	g := SectionGlobal
 	return []*option{
@@ -159,6 +166,33 @@ func globalOptions() []*option {
 				"exempt from the failed-login throttle and from every section's Max-Connections-Per-IP, " +
 				"Max-Preauth-Per-IP and connection rate; they still count towards Service-Limit. Loopback " +
 				"is not exempt unless listed (`127.0.0.1, ::1`). See docs/operations.md."},
+		{name: "Auth-Cache-TTL", section: g, kind: kDuration, def: "10m", check: checkAuthCacheTTL,
+			ptr:    func(c *Config) any { return &c.AuthCacheTTL },
+			values: "duration: 0 (off) to 24h",
+			doc: "How long a successfully verified password is remembered, so that logging in again with it " +
+				"(a phone reconnecting, a webmail logging in for every page) costs a keyed hash instead of an " +
+				"argon2id run. What is kept per account is an HMAC-SHA256, under a random key made at each start, " +
+				"of the name, the stored password hash and the password — never the password. A password change " +
+				"(`postern user passwd`, even while the server runs) makes the entry useless at once; " +
+				"`--disabled`, `--no-mail` and expiry are read from the account on every login; failed logins are " +
+				"never cached, and the failed-login throttle applies before the cache. At most 10,000 accounts " +
+				"are remembered, least recently used forgotten first. 0 turns the cache off. PLAIN, LOGIN, " +
+				"USER/PASS and IMAP LOGIN use it; SCRAM and APOP verify no password and do not. See " +
+				"docs/operations.md, \"Password hashing and the auth cache\"."},
+		{name: "Auth-Hash-Concurrency", section: g, kind: kInt, def: "0", min: 0, max: 256,
+			ptr: func(c *Config) any { return &c.AuthHashConcurrency },
+			doc: "How many argon2id password verifications run at once; the others wait their turn. Each " +
+				"holds the hash's memory (64 MiB by default). 0 derives it: one per two CPUs (GOMAXPROCS ÷ the " +
+				"hash's 2 lanes, since each verification already uses two), at most as many as fit in a budget " +
+				"of 512 MiB, or of half of Memory-Limit when that is set; at least 1."},
+		{name: "Memory-Limit", section: g, kind: kSize, def: "0", check: checkMemoryLimit,
+			ptr:    func(c *Config) any { return &c.MemoryLimit },
+			values: "size: 0 (none), or at least `64M`",
+			doc: "A soft limit on the memory of the server process (Go's runtime memory limit, " +
+				"`debug.SetMemoryLimit`): near it the garbage collector runs more often and returns free " +
+				"memory to the system sooner. It is not a hard cap: the server never fails for it. 0 leaves " +
+				"the runtime's default (the `GOMEMLIMIT` environment variable, or none). When set, it also " +
+				"bounds the derived Auth-Hash-Concurrency to half of it."},
 	}
 }
 
@@ -230,6 +264,20 @@ func checkMetricsAddress(c *Config) string {
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
 		return quote(c.MetricsAddress) + " has no port; use host:port, e.g. 127.0.0.1:9100"
+	}
+	return ""
+}
+
+func checkAuthCacheTTL(c *Config) string {
+	if c.AuthCacheTTL > maxAuthCacheTTL {
+		return formatDuration(c.AuthCacheTTL) + " is longer than the maximum of " + formatDuration(maxAuthCacheTTL) + "; use 0 to turn the cache off"
+	}
+	return ""
+}
+
+func checkMemoryLimit(c *Config) string {
+	if n := c.MemoryLimit; n > 0 && n < minMemoryLimit {
+		return itoa(int(n)) + " bytes is too small; use 0 (none) or at least 64M"
 	}
 	return ""
 }
