@@ -37,6 +37,10 @@
 //     set operations to the stored flags inside one transaction, and
 //     [Session.ExpungeDeleted] removes what carries \Deleted when it
 //     commits.
+//   - Recency (RFC 3501 §2.3.2) is a claim, not a flag: each mailbox keeps
+//     the lowest UID no session has claimed, and [Session.ClaimRecent] moves
+//     it to UIDNEXT in one transaction, so no message is ever claimed twice.
+//     Claims change no MODSEQ and publish no change.
 //   - A message's MODSEQ rises with every change to it, so of two states of
 //     one message the one with the higher MODSEQ is the newer; a session
 //     merging [ChangeFlags] (which may arrive after it read a newer state

@@ -7,7 +7,8 @@ import (
 )
 
 // systemFlags lists the system flags a message can carry, in canonical case.
-// \Recent is not among them: it is not stored (RFC 9051 drops it).
+// \Recent is not among them: it is no flag of the message but of a
+// session's view of it, which the store keeps as a claim (Session.ClaimRecent).
 var systemFlags = []string{FlagAnswered, FlagDeleted, FlagDraft, FlagFlagged, FlagSeen}
 
 // CanonicalFlags validates flags and returns them in the form the store

@@ -104,6 +104,24 @@ type Session interface {
 	// content and EmailID (RFC 6851).
 	Move(ctx context.Context, from MailboxID, uids []UID, to MailboxID) (CopyResult, error)
 
+	// Recency (RFC 3501 §2.3.2 \Recent, IMAP4rev1 only). Each mailbox
+	// keeps the lowest UID no session has claimed: a message is recent
+	// for the one session that claims it, the first read-write session to
+	// open the mailbox (or to be told of the message while it has the
+	// mailbox open) after the message arrived.
+
+	// ClaimRecent claims the messages of a mailbox that no session has
+	// claimed yet and returns their UID range: every message with a UID in
+	// it is recent for the caller and for no session that claims later.
+	// Claims are atomic: two concurrent calls never get overlapping
+	// ranges. Next is the UIDNEXT at the claim, so a message that arrives
+	// afterwards falls in a later claim.
+	ClaimRecent(ctx context.Context, mailbox MailboxID) (UIDRange, error)
+	// UnclaimedRecent returns the range of UIDs no session has claimed
+	// yet, without claiming it: a read-only session (EXAMINE) sees those
+	// messages as recent but leaves them recent for the next claimer.
+	UnclaimedRecent(ctx context.Context, mailbox MailboxID) (UIDRange, error)
+
 	// Changes and locks.
 
 	// Changes is this session's subscription to the account's committed

@@ -134,9 +134,17 @@ type MailboxStatus struct {
 	Messages uint32
 	Unseen   uint32 // messages without \Seen
 	Deleted  uint32 // messages with \Deleted
-	Recent   uint32 // always 0: \Recent is not kept (RFC 9051 drops it)
+	Recent   uint32 // messages no session has claimed as recent (RFC 3501 §2.3.2)
 	Size     int64  // sum of message sizes (RFC 8438 STATUS=SIZE)
 }
+
+// UIDRange is the UIDs from First up to, but not including, Next.
+type UIDRange struct {
+	First, Next UID
+}
+
+// Contains reports whether uid is in the range.
+func (r UIDRange) Contains(uid UID) bool { return uid >= r.First && uid < r.Next }
 
 // Flags is a set of system flags and keywords, kept sorted and without
 // duplicates by the store. Flag names compare case-insensitively

@@ -191,10 +191,7 @@ func canonUntagged(r response, opt map[string]string) (line string, fetch map[st
 		case "EXISTS":
 			return "EXISTS " + f[0].s, nil, "", nil
 		case "RECENT":
-			// QUIRK of Postern: it keeps no \Recent (RFC 9051 removed it,
-			// Appendix E item 5) and answers every rev1 SELECT with
-			// "* 0 RECENT"; Dovecot counts. Not compared.
-			return "", nil, "", nil
+			return "RECENT " + f[0].s, nil, "", nil
 		case "EXPUNGE":
 			return "", nil, "EXPUNGE " + f[0].s, nil
 		case "FETCH":
@@ -242,8 +239,11 @@ func canonUntagged(r response, opt map[string]string) (line string, fetch map[st
 		if len(f) == 2 {
 			// Which keywords FLAGS lists is the server's choice (RFC 9051
 			// §7.3.5 "the flags that are applicable"): Dovecot lists every
-			// keyword ever used in the mailbox, Postern those in use.
-			return "FLAGS " + canonFlags(systemFlags(f[1])), nil, "", nil
+			// keyword ever used in the mailbox, Postern those in use. So is
+			// \Recent (RFC 3501 §7.2.6 asks for "at a minimum, the
+			// system-defined flags"): Postern lists it to IMAP4rev1
+			// clients, Dovecot does not.
+			return "FLAGS " + canonFlags(withoutRecent(systemFlags(f[1]))), nil, "", nil
 		}
 	case "LIST", "LSUB":
 		if len(f) == 4 {
@@ -328,16 +328,11 @@ func canonItemName(s string) string {
 }
 
 // canonFlags renders a flag or attribute list as a sorted, lower-cased set.
-// Flags are case-insensitive (RFC 9051 §2.3.2). \Recent is dropped: see
-// the RECENT quirk in canonUntagged.
+// Flags are case-insensitive (RFC 9051 §2.3.2).
 func canonFlags(n node) string {
 	var fl []string
 	for _, f := range n.l {
-		s := strings.ToLower(f.s)
-		if s == `\recent` {
-			continue
-		}
-		fl = append(fl, s)
+		fl = append(fl, strings.ToLower(f.s))
 	}
 	sort.Strings(fl)
 	return "(" + strings.Join(fl, " ") + ")"
@@ -362,8 +357,6 @@ func canonStatus(l []node) string {
 		switch k {
 		case "UIDVALIDITY":
 			v = "<n>"
-		case "RECENT":
-			continue // see the RECENT quirk in canonUntagged
 		}
 		items = append(items, k+" "+v)
 	}
@@ -533,6 +526,17 @@ func canonLanguage(n node) node {
 }
 
 // systemFlags keeps the flags that start with a backslash.
+// withoutRecent drops \Recent from a flag list.
+func withoutRecent(n node) node {
+	out := node{kind: 'l'}
+	for _, f := range n.l {
+		if !strings.EqualFold(f.s, `\Recent`) {
+			out.l = append(out.l, f)
+		}
+	}
+	return out
+}
+
 func systemFlags(n node) node {
 	out := node{kind: 'l'}
 	for _, f := range n.l {

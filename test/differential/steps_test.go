@@ -27,8 +27,8 @@ var allowed = map[string]string{
 	"fetch-missing-part":    "a part that does not exist is NIL (Postern) or \"\" (Dovecot)",
 	"fetch-missing-subpart": "a part that does not exist is NIL (Postern) or \"\" (Dovecot)",
 	// RFC 3501 §2.3.2: \Recent "can not be altered by the client"; how
-	// a server refuses is not said. Dovecot answers BAD, Postern (which
-	// keeps no \Recent, as RFC 9051) ignores it.
+	// a server refuses is not said. Dovecot answers BAD, Postern ignores
+	// the flag and stores the rest.
 	"store-recent": "STORE \\Recent: BAD (Dovecot) or ignored (Postern)",
 	// RFC 3501 §6.4.4 defines SENT* by the Date header; for a message
 	// whose Date is missing or unparsable it says nothing. Dovecot treats
@@ -201,6 +201,12 @@ var readSteps = []step{
 	{"uid-search", "UID SEARCH SUBJECT odd"},
 	{"search-seen", "SEARCH SEEN"},
 	{"search-unseen", "SEARCH UNSEEN"},
+	// \Recent (RFC 3501 §2.3.2): EXAMINE sees the unclaimed messages as
+	// recent without claiming them.
+	{"search-recent", "SEARCH RECENT"},
+	{"search-new", "SEARCH NEW"},
+	{"search-old", "SEARCH OLD"},
+	{"search-recent-seen", "SEARCH RECENT SEEN"},
 	{"search-keyword", "SEARCH KEYWORD $Label1"},
 	{"search-unkeyword", "SEARCH UNKEYWORD $Label1"},
 	{"search-esearch", "SEARCH RETURN (MIN MAX COUNT) FROM example.org"},
@@ -234,6 +240,8 @@ var readSteps = []step{
 // writeSteps run on bob's INBOX and change it.
 var writeSteps = []step{
 	{"select", "SELECT INBOX"},
+	{"status-recent-selected", "STATUS INBOX (MESSAGES RECENT)"},
+	{"status-recent-other", "STATUS Junk (MESSAGES RECENT)"},
 	{"store-add", "STORE 1 +FLAGS (\\Flagged)"},
 	{"store-replace", "STORE 2 FLAGS (\\Seen $Label1)"},
 	{"store-remove-silent", "STORE 2:3 -FLAGS.SILENT (\\Seen)"},
@@ -254,12 +262,15 @@ var writeSteps = []step{
 	{"search-seen-after", "SEARCH SEEN"},
 	{"search-unseen-after", "SEARCH UNSEEN"},
 	{"search-or-flags", "SEARCH OR FLAGGED ANSWERED"},
+	{"search-new-after", "SEARCH NEW"},
+	{"search-old-after", "SEARCH OLD"},
 	{"create", "CREATE Archive"},
 	{"create-child", "CREATE Archive/2026"},
 	{"create-exists", "CREATE Archive"},
 	{"create-inbox", "CREATE INBOX"},
 	{"copy", "COPY 1:3 Archive"},
 	{"uid-copy", "UID COPY 4,6 Archive/2026"},
+	{"status-copies-recent", "STATUS Archive (MESSAGES RECENT)"},
 	{"copy-missing-mailbox", "COPY 1 Nonexistent"},
 	{"copy-missing-message", "UID COPY 99 Archive"},
 	{"move", "MOVE 7 Archive"},
@@ -278,6 +289,7 @@ var writeSteps = []step{
 	{"fetch-after-uid-expunge", "FETCH 1:* UID"},
 	{"append", "APPEND INBOX (\\Seen $Appended) \"01-Jan-2020 10:00:00 +0100\" " + literal(appended)},
 	{"fetch-appended", "FETCH * (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)"},
+	{"search-recent-after-append", "SEARCH RECENT"},
 	{"search-before", "SEARCH BEFORE 2-Jan-2020"},
 	{"search-on", "SEARCH ON 1-Jan-2020"},
 	{"search-since", "SEARCH SINCE 2-Jan-2020"},

@@ -267,7 +267,7 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 		}
 	}
 	if seenSet && !plan.hasFlags {
-		fw.Item("FLAGS").Flags(t.Flags)
+		fw.Item("FLAGS").Flags(c.shownFlags(t.MessageInfo))
 	}
 	if seenSet && c.condStore {
 		// RFC 7162 §3.1: a FETCH that set \Seen reports the UID and the
@@ -286,7 +286,7 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, it imapwire.FetchItem) error {
 	switch it.Attr {
 	case imapwire.FetchFlags:
-		fw.Item("FLAGS").Flags(t.Flags)
+		fw.Item("FLAGS").Flags(c.shownFlags(t.MessageInfo))
 	case imapwire.FetchUID:
 		fw.Item("UID").Number(uint32(t.UID))
 	case imapwire.FetchInternalDate:

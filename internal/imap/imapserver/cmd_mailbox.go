@@ -51,12 +51,16 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 		return fmt.Errorf("list messages of %q: %w", name, err)
 	}
 	c.sel = newSelected(mb, infos, readOnly, c.s.opts.MessageCap)
+	if err := c.startRecent(ctx, readOnly); err != nil {
+		c.sel = nil
+		return err
+	}
 	c.setState(stateSelected)
 	sel := c.sel
 	c.numbered(uint32(len(sel.msgs)), "EXISTS")
-	if !c.rev2 {
-		c.numbered(0, "RECENT")
-	}
+	// RFC 3501 §7.3.2 (IMAP4rev1 only): EXAMINE counts what no session
+	// has claimed, SELECT what this one just claimed.
+	c.announceRecent(true)
 	c.enc.Untagged().Atom("FLAGS").SP().Flags(c.flagsList()).CRLF()
 	if readOnly {
 		c.okCode("PERMANENTFLAGS", func(e *imapwire.Encoder) { e.Flags(nil) }, "No permanent flags permitted")
@@ -265,6 +269,10 @@ func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox, needSize boo
 		return st, fmt.Errorf("list messages of %q: %w", mb.Name, err)
 	}
 	if capN > 0 && len(infos) > capN {
+		// The hidden messages are the newest, and so are the unclaimed
+		// recent ones (UIDs from the mailbox's first unclaimed): the
+		// visible recent ones are what the hidden leave of them.
+		st.Recent = uint32(max(0, int(st.Recent)-(len(infos)-capN)))
 		st.UIDNext = infos[capN].UID
 		infos = infos[:capN]
 	}
@@ -340,7 +348,7 @@ func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []imapwi
 		case imapwire.StatusSize:
 			e.Number64(st.Size)
 		case imapwire.StatusRecent:
-			e.Number(0)
+			e.Number(c.statusRecent(mb.ID, st.Recent))
 		case imapwire.StatusHighestModSeq:
 			e.ModSeq(uint64(st.HighestModSeq))
 		case imapwire.StatusAppendLimit:

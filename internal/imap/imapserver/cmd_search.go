@@ -215,9 +215,13 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		// the highest of its flags'.
 		return in.ModSeq >= store.ModSeq(k.ModSeq), nil
 	case imapwire.SearchFlag, imapwire.SearchNoFlag:
-		// \Recent is not kept (RFC 9051 drops it): RECENT and NEW match
-		// nothing, OLD everything.
-		return in.Flags.Has(k.Flag) == (k.Op == imapwire.SearchFlag), nil
+		has := in.Flags.Has(k.Flag)
+		if k.Flag == imapwire.FlagRecent {
+			// RECENT, NEW (RECENT UNSEEN) and OLD (NOT RECENT): recent for
+			// this session (recent.go); never, for an IMAP4rev2 session.
+			has = m.c.sel.isRecent(m.t.UID)
+		}
+		return has == (k.Op == imapwire.SearchFlag), nil
 	case imapwire.SearchLarger:
 		return m.c.s.view.sizeOf(in, m.data) > k.Size, nil
 	case imapwire.SearchSmaller:

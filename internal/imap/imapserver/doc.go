@@ -25,7 +25,8 @@
 // capability.go), Serve and Shutdown; conn.go the connection loop; commands.go
 // the dispatch table and the one epilogue; state.go the states;
 // errors.go the three error classes; cmd_*.go the handlers; selected.go the
-// selected-mailbox view; view.go the one function every message read goes
+// selected-mailbox view; recent.go the RFC 3501 \Recent of IMAP4rev1
+// sessions, claimed through the store; view.go the one function every message read goes
 // through (Send-ID-Headers and the OpenVMS Mail view of internal/mail11);
 // respond.go the responses several handlers share; search_key.go the
 // SEARCH key tree compiled from imapwire's. imapwire is the only IMAP

@@ -41,6 +41,7 @@ type selected struct {
 	kwNew     []string            // keywords in use in the view not announced in FLAGS yet
 	cap       int
 	ahead     readAhead // stored data FETCH read ahead of the client
+	recent    recency   // \Recent for this session (recent.go)
 }
 
 // newSelected builds the view from the store's message list.
@@ -68,6 +69,9 @@ func (sel *selected) add(in store.MessageInfo) {
 	sel.maxUID = in.UID
 	if in.UID >= sel.uidNext {
 		sel.uidNext = in.UID + 1
+	}
+	if sel.recent.covers(in.UID) {
+		sel.recent.uids[in.UID] = true
 	}
 	if sel.cap > 0 && (len(sel.msgs) >= sel.cap || len(sel.hidden) > 0) {
 		sel.hidden = append(sel.hidden, in)
@@ -139,6 +143,7 @@ func (sel *selected) apply(ch store.Change) {
 				// Never announced (added by a change of this same batch):
 				// it leaves as silently as it came.
 				delete(sel.flagged, uid)
+				delete(sel.recent.uids, uid)
 				sel.msgs = slices.Delete(sel.msgs, i, i+1)
 			case i >= 0:
 				sel.msgs[i].gone = true
@@ -218,7 +223,8 @@ func containsFold(list []string, s string) bool {
 var systemFlags = []string{`\Answered`, `\Flagged`, `\Deleted`, `\Seen`, `\Draft`}
 
 // flagsList returns the FLAGS of the mailbox: system flags and keywords in
-// use; \Recent for IMAP4rev1 clients (RFC 3501 §2.3.2), never set.
+// use; \Recent for IMAP4rev1 clients (RFC 3501 §2.3.2), which the server
+// sets and no client can.
 func (c *conn) flagsList() []string {
 	fl := slices.Clone(systemFlags)
 	fl = append(fl, c.sel.keywords...)
@@ -247,16 +253,20 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 			if sel.msgs[i].gone {
 				c.numbered(uint32(i+1), "EXPUNGE")
 				delete(sel.flagged, sel.msgs[i].UID)
+				delete(sel.recent.uids, sel.msgs[i].UID)
 				sel.msgs = slices.Delete(sel.msgs, i, i+1)
 				sel.announced--
 			}
 		}
 		sel.refill()
 	}
-	if len(sel.msgs) > sel.announced {
+	c.updateRecent()
+	exists := len(sel.msgs) > sel.announced
+	if exists {
 		c.numbered(uint32(len(sel.msgs)), "EXISTS")
 		sel.announced = len(sel.msgs)
 	}
+	c.announceRecent(exists)
 	c.announceKeywords()
 	if len(sel.flagged) > 0 {
 		for i, m := range sel.msgs {
@@ -301,7 +311,7 @@ func mergeKeywords(old, cur []string) []string {
 // session's change) carries the UID and the MODSEQ (RFC 7162 §3.1).
 func (c *conn) writeFlagsFetch(seq uint32, in store.MessageInfo, withUID bool) {
 	fw := c.enc.BeginFetch(seq)
-	fw.Item("FLAGS").Flags(in.Flags)
+	fw.Item("FLAGS").Flags(c.shownFlags(in))
 	if withUID || c.condStore {
 		fw.Item("UID").Number(uint32(in.UID))
 	}

@@ -58,8 +58,9 @@ func (ss *Session) Status(ctx context.Context, id store.MailboxID) (store.Mailbo
 			return err
 		}
 		st.Mailbox = m.Mailbox
-		return tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(1 - seen), 0), coalesce(sum(deleted), 0), coalesce(sum(size), 0)
-			FROM message WHERE mailbox = ?`, id).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size)
+		return tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(1 - seen), 0), coalesce(sum(deleted), 0), coalesce(sum(size), 0),
+				coalesce(sum(uid >= (SELECT first_recent FROM mailbox WHERE id = ?1)), 0)
+			FROM message WHERE mailbox = ?1`, id).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.Recent)
 	})
 	return st, err
 }
@@ -307,7 +308,10 @@ func (ss *Session) renameInbox(ctx context.Context, w *wtx, inbox mailboxRow, to
 		{`INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) SELECT mailbox, uid, ? FROM message WHERE mailbox = ?`,
 			[]any{inboxModSeq, inbox.ID}},
 		{`UPDATE message SET mailbox = ?, modseq = ? WHERE mailbox = ?`, []any{dst.ID, dstModSeq, inbox.ID}},
-		{`UPDATE mailbox SET uidnext = ?, highestmodseq = ? WHERE id = ?`, []any{inbox.UIDNext, dstModSeq, dst.ID}},
+		// The messages keep their recency: what no session claimed in INBOX
+		// is unclaimed in the new mailbox.
+		{`UPDATE mailbox SET uidnext = ?, highestmodseq = ?, first_recent = (SELECT first_recent FROM mailbox WHERE id = ?) WHERE id = ?`,
+			[]any{inbox.UIDNext, dstModSeq, inbox.ID, dst.ID}},
 	}
 	for _, st := range stmts {
 		if _, err := w.ExecContext(ctx, st.q, st.args...); err != nil {

@@ -2,8 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/postern/postern/internal/store"
 )
 
 // TestOpenFreshConcurrently opens one fresh store from several openers at
@@ -28,5 +32,44 @@ func TestOpenFreshConcurrently(t *testing.T) {
 			}
 			stores[i].Close()
 		}
+	}
+}
+
+// TestMigrateRecent takes an index back to schema version 1 and reopens
+// it: version 2 adds RFC 3501 §2.3.2 recency with nothing to claim in the
+// mailboxes that existed, while new arrivals are recent.
+func TestMigrateRecent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openFixture(t, st, acc)
+	f.append(t, "before")
+	f.ss.Close()
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, `ALTER TABLE mailbox DROP COLUMN first_recent; PRAGMA user_version = 1`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = openTest(t, dir, Options{})
+	f = openFixture(t, st, acc)
+	if s, err := f.ss.Status(ctx, f.inbox.ID); err != nil || s.Recent != 0 || s.Messages != 1 {
+		t.Fatalf("after migration: %+v, %v; want 1 message, none recent", s, err)
+	}
+	r := f.append(t, "after")
+	got, err := f.ss.ClaimRecent(ctx, f.inbox.ID)
+	if err != nil || got != (store.UIDRange{First: r.UID, Next: r.UID + 1}) {
+		t.Errorf("ClaimRecent after migration = %+v, %v; want only UID %d", got, err, r.UID)
 	}
 }

@@ -106,6 +106,14 @@ CREATE TABLE expunged (
 ) WITHOUT ROWID;
 CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);
 `,
+	// Version 2: RFC 3501 §2.3.2 \Recent. first_recent is the lowest UID no
+	// session has claimed (Session.ClaimRecent): messages at or above it
+	// are recent for the next session to claim them. Mailboxes that exist
+	// already start with nothing to claim.
+	`
+ALTER TABLE mailbox ADD COLUMN first_recent INTEGER NOT NULL DEFAULT 1;
+UPDATE mailbox SET first_recent = uidnext;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -42,6 +42,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"FlagsDecidedByStore", testFlagsDecidedByStore},
 		{"ExpungeDeleted", testExpungeDeleted},
 		{"ConcurrentFlags", testConcurrentFlags},
+		{"Recent", testRecent},
+		{"ConcurrentClaims", testConcurrentClaims},
 		{"Status", testStatus},
 		{"Events", testEvents},
 		{"EventsOtherAccount", testEventsOtherAccount},
