@@ -42,52 +42,56 @@ const (
 
 // options are the command-line settings; defaults are the sizes.
 type options struct {
-	workloads    []string
-	servers      []string
-	runs         int
-	msgs         int
-	appendMsgs   int
-	lmtpClients  int
-	maxAttach    int
-	idleLevels   []int
-	idleDeliver  int
-	idleSetupMax time.Duration
-	stormClients int
-	stormTime    time.Duration
-	opTimeout    time.Duration
-	workTimeout  time.Duration
-	timeout      time.Duration
-	short        bool
-	posternBin   string
-	dir          string
-	keep         bool
-	jsonPath     string
-	writeResults bool
-	resultsPath  string
-	render       string
-	args         []string // the command line, for RESULTS.md
+	workloads     []string
+	servers       []string
+	runs          int
+	msgs          int
+	appendMsgs    int
+	lmtpClients   int
+	maxAttach     int
+	idleLevels    []int
+	idleDeliver   int
+	idleSetupMax  time.Duration
+	stormClients  int
+	stormTime     time.Duration
+	loginsClients []int
+	loginsTime    time.Duration
+	opTimeout     time.Duration
+	workTimeout   time.Duration
+	timeout       time.Duration
+	short         bool
+	posternBin    string
+	dir           string
+	keep          bool
+	jsonPath      string
+	writeResults  bool
+	resultsPath   string
+	render        string
+	args          []string // the command line, for RESULTS.md
 }
 
 // allWorkloads lists the workloads in the order they run.
-var allWorkloads = []string{"lmtp", "imap", "append", "pop3", "idle", "storm"}
+var allWorkloads = []string{"lmtp", "imap", "append", "pop3", "idle", "storm", "logins"}
 
 func defaultOptions() options {
 	return options{
-		workloads:    allWorkloads,
-		servers:      []string{"postern", "dovecot"},
-		runs:         3,
-		msgs:         10000,
-		appendMsgs:   2000,
-		lmtpClients:  4,
-		maxAttach:    2 << 20,
-		idleLevels:   []int{1000, 10000},
-		idleDeliver:  5,
-		idleSetupMax: 10 * time.Minute,
-		stormClients: 200,
-		stormTime:    20 * time.Second,
-		opTimeout:    60 * time.Second,
-		workTimeout:  20 * time.Minute,
-		timeout:      3 * time.Hour,
+		workloads:     allWorkloads,
+		servers:       []string{"postern", "dovecot"},
+		runs:          3,
+		msgs:          10000,
+		appendMsgs:    2000,
+		lmtpClients:   4,
+		maxAttach:     2 << 20,
+		idleLevels:    []int{1000, 10000},
+		idleDeliver:   5,
+		idleSetupMax:  10 * time.Minute,
+		stormClients:  200,
+		stormTime:     20 * time.Second,
+		loginsClients: []int{10, 50},
+		loginsTime:    10 * time.Second,
+		opTimeout:     60 * time.Second,
+		workTimeout:   20 * time.Minute,
+		timeout:       3 * time.Hour,
 	}
 }
 
@@ -104,6 +108,8 @@ func (o *options) applyShort() {
 	o.idleSetupMax = 30 * time.Second
 	o.stormClients = 4
 	o.stormTime = time.Second
+	o.loginsClients = []int{2}
+	o.loginsTime = time.Second
 	o.opTimeout = 20 * time.Second
 	o.workTimeout = 60 * time.Second
 	o.timeout = 5 * time.Minute
@@ -126,6 +132,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	idleSetup := fs.Duration("idle-setup-max", o.idleSetupMax, "longest time allowed to log in one IDLE level")
 	stormClients := fs.Int("storm-clients", o.stormClients, "parallel clients of the login storm")
 	stormTime := fs.Duration("storm-time", o.stormTime, "duration of the login storm")
+	loginsClients := fs.String("logins-clients", "10,50", "client counts of the logins workload (the first also runs the webmail loop)")
+	loginsTime := fs.Duration("logins-time", o.loginsTime, "duration of each loop of the logins workload")
 	opTimeout := fs.Duration("op-timeout", o.opTimeout, "deadline of one network exchange")
 	workTimeout := fs.Duration("workload-timeout", o.workTimeout, "deadline of one workload run against one server")
 	timeout := fs.Duration("timeout", o.timeout, "deadline of the whole benchmark")
@@ -188,6 +196,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			o.stormClients = *stormClients
 		case "storm-time":
 			o.stormTime = *stormTime
+		case "logins-clients":
+			o.loginsClients, err = parseInts(*loginsClients)
+		case "logins-time":
+			o.loginsTime = *loginsTime
 		case "op-timeout":
 			o.opTimeout = *opTimeout
 		case "workload-timeout":

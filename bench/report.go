@@ -259,6 +259,9 @@ var goals = []goal{
 	{"imap", "search_text", false, 0.5, "SEARCH TEXT ≤ 0.5× Dovecot's time"},
 	{"idle", "pss1000", false, 0.1, "memory per idle IMAP connection ≤ 0.1× (PSS, 1,000 connections)"},
 	{"pop3", "mibs", true, 1.0, "POP3 RETR throughput ≥ 1.0×"},
+	{"logins", "p10_rate", true, 1.0, "logins/s, 10 clients, vs Dovecot {PLAIN} with its auth cache ≥ 1.0× (issue 15)"},
+	{"logins", "p50_rate", true, 1.0, "logins/s, 50 clients, vs Dovecot {PLAIN} with its auth cache ≥ 1.0× (issue 15)"},
+	{"logins", "a50_rate", true, 3.0, "logins/s, 50 clients, both on argon2id ≥ 3× (issue 15)"},
 }
 
 func (r *report) goalLines() []string {

@@ -77,7 +77,7 @@ func (r *report) writeResultsMD(path, root string) error {
 	w("%s\n", r.markdownTable())
 	w("Ratio is Postern / Dovecot; whether above or below 1 is better is in the last column.\n")
 	w("n/a: the server does not serve that protocol yet, or the level did not run (reasons below).\n\n")
-	w("## Targets of issue 7\n\n")
+	w("## Targets of issues 7 and 15\n\n")
 	for _, l := range r.goalLines() {
 		w("%s\n", l)
 	}

@@ -47,7 +47,7 @@ func users(runs int) []string {
 	for r := range runs {
 		u = append(u, fmt.Sprintf("deliver%d", r), fmt.Sprintf("append%d", r))
 	}
-	return u
+	return append(u, loginUserNames(loginArgon)...)
 }
 
 // run prepares both servers, runs the chosen workloads and returns the
@@ -99,7 +99,7 @@ func run(ctx context.Context, o options, log io.Writer) (*report, error) {
 	b.logf("corpus: %d messages, %.1f MiB, generated in %v", len(b.corpus.msgs),
 		float64(b.corpus.bytes)/(1<<20), time.Since(start).Round(time.Millisecond))
 
-	maxConns := max(o.stormClients, slicesMax(o.idleLevels)) + 100
+	maxConns := max(o.stormClients, slicesMax(o.idleLevels), slicesMax(o.loginsClients)) + 100
 	for _, s := range o.servers {
 		var t *target
 		var err error
@@ -113,7 +113,8 @@ func run(ctx context.Context, o options, log io.Writer) (*report, error) {
 			}
 			t, err = startPostern(ctx, bin, filepath.Join(dir, "postern"), users(o.runs))
 		case "dovecot":
-			t, err = startDovecot(ctx, dovecotBin, filepath.Join(dir, "dovecot"), users(o.runs), maxConns)
+			t, err = startDovecot(ctx, dovecotBin, filepath.Join(dir, "dovecot"),
+				append(users(o.runs), loginUserNames(loginPlain)...), maxConns)
 		}
 		if err != nil {
 			b.stopAll()

@@ -24,7 +24,7 @@ const (
 	idleMailbox = 10
 )
 
-// workloads returns the issue's six workloads, in order.
+// workloads returns the numbered workloads (issues 7 and 15), in order.
 func (b *bench) workloads() []workload {
 	o := b.o
 	return []workload{
@@ -103,6 +103,7 @@ func (b *bench) workloads() []workload {
 			},
 			run: b.runStorm,
 		},
+		b.loginsWorkload(),
 	}
 }
 
