@@ -53,6 +53,10 @@ func (in *instance) ctlStats(_ context.Context, _ []string, w io.Writer) error {
 	sort.Strings(names)
 	for _, name := range names {
 		fmt.Fprintf(w, "\n[%s]\n", strings.ToUpper(name))
+		if name == "smtp" || name == "lmtp" {
+			observe.WriteMailStatsCounters(w, in.stats[name].Snapshot())
+			continue
+		}
 		observe.WriteStatsCounters(w, in.stats[name].Snapshot())
 	}
 	if len(names) == 0 {

@@ -40,6 +40,12 @@ type Stats struct {
 	minOctets           atomic.Int64 // -1 until the first retrieval
 	maxOctets           atomic.Int64
 	authFailures        atomic.Int64
+	// SMTP and LMTP: messages taken in and where their recipients went.
+	receivedMessages atomic.Int64
+	receivedOctets   atomic.Int64
+	deliveredRcpts   atomic.Int64
+	queuedRcpts      atomic.Int64
+	failedRcpts      atomic.Int64
 
 	usersMu sync.Mutex
 	users   map[string]int // user name → open sessions
@@ -101,6 +107,22 @@ func (s *Stats) Retrieved(octets int64) {
 	}
 }
 
+// Received counts a message taken in over SMTP or LMTP (its data read in
+// full and handed to delivery) of the given size.
+func (s *Stats) Received(octets int64) {
+	s.receivedMessages.Add(1)
+	s.receivedOctets.Add(octets)
+}
+
+// Delivered counts n local deliveries (one per account a message reached).
+func (s *Stats) Delivered(n int) { s.deliveredRcpts.Add(int64(n)) }
+
+// Queued counts n remote recipients handed to the outbound queue.
+func (s *Stats) Queued(n int) { s.queuedRcpts.Add(int64(n)) }
+
+// FailedRecipients counts n recipients whose delivery failed after the data.
+func (s *Stats) FailedRecipients(n int) { s.failedRcpts.Add(int64(n)) }
+
 // AddUser records a logged-in session of user.
 func (s *Stats) AddUser(user string) {
 	s.usersMu.Lock()
@@ -139,6 +161,12 @@ type StatsSnapshot struct {
 	MinOctets           int64         `json:"min_octets"`     // 0 when nothing was retrieved
 	MaxOctets           int64         `json:"max_octets"`
 	AuthFailures        int64         `json:"auth_failures"`
+	// SMTP and LMTP.
+	ReceivedMessages    int64 `json:"received_messages"`
+	ReceivedOctets      int64 `json:"received_octets"`
+	DeliveredRecipients int64 `json:"delivered_recipients"`
+	QueuedRecipients    int64 `json:"queued_recipients"`
+	FailedRecipients    int64 `json:"failed_recipients"`
 	// CurrentUsers lists logged-in sessions' user names, sorted; a user
 	// with two sessions appears twice, as each thread did in the original.
 	CurrentUsers []string `json:"current_users"`
@@ -165,6 +193,11 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		MinOctets:           max(s.minOctets.Load(), 0),
 		MaxOctets:           s.maxOctets.Load(),
 		AuthFailures:        s.authFailures.Load(),
+		ReceivedMessages:    s.receivedMessages.Load(),
+		ReceivedOctets:      s.receivedOctets.Load(),
+		DeliveredRecipients: s.deliveredRcpts.Load(),
+		QueuedRecipients:    s.queuedRcpts.Load(),
+		FailedRecipients:    s.failedRcpts.Load(),
 	}
 	if snap.RetrievedMessages > 0 {
 		snap.AverageOctets = snap.RetrievedOctets / snap.RetrievedMessages

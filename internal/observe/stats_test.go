@@ -3,6 +3,7 @@ package observe
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -73,5 +74,26 @@ func TestStatsConcurrent(t *testing.T) {
 		snap.MinOctets != 1 || snap.MaxOctets != 1600 || len(snap.CurrentUsers) != 0 ||
 		snap.MaxThreads < 1 || snap.MaxThreads > 16 {
 		t.Errorf("%+v", snap)
+	}
+}
+
+func TestMailStatsCounters(t *testing.T) {
+	s := NewStats(nil)
+	s.ConnOpened()
+	s.Received(100)
+	s.Received(50)
+	s.Delivered(2)
+	s.Queued(3)
+	s.FailedRecipients(1)
+	var b strings.Builder
+	WriteMailStatsCounters(&b, s.Snapshot())
+	for _, want := range []string{"Current Threads : 1\n", "Received Messages : 2\n", "Received Octets : 150\n",
+		"Delivered Recipients : 2\n", "Queued Recipients : 3\n", "Failed Recipients : 1\n", "Auth Failures : 0\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "Retrieved") {
+		t.Errorf("mail counters show retrievals:\n%s", b.String())
 	}
 }

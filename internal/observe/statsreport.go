@@ -62,6 +62,33 @@ func WriteStatsCounters(w io.Writer, s StatsSnapshot) {
 	}
 }
 
+// WriteMailStatsCounters writes the counters of SMTP (submission and
+// inbound) and LMTP, which take mail in rather than hand it out: the
+// connection lines of the report, then what was received and where it
+// went (delivered to local accounts, queued for remote recipients,
+// failed), then the authentication failures and the current users.
+func WriteMailStatsCounters(w io.Writer, s StatsSnapshot) {
+	rows := []struct {
+		name string
+		v    int64
+	}{
+		{"Current Threads", s.CurrentThreads}, {"Total Threads", s.TotalThreads},
+		{"Max Threads", s.MaxThreads}, {"Too Many Threads", s.TooManyThreads},
+		{"Normal Disconnects", s.NormalDisconnects}, {"Abnormal Disconnects", s.AbnormalDisconnects},
+		{"Client Timeouts", s.ClientTimeouts},
+		{"Received Messages", s.ReceivedMessages}, {"Received Octets", s.ReceivedOctets},
+		{"Delivered Recipients", s.DeliveredRecipients}, {"Queued Recipients", s.QueuedRecipients},
+		{"Failed Recipients", s.FailedRecipients}, {"Auth Failures", s.AuthFailures},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s : %d\n", r.name, r.v)
+	}
+	fmt.Fprintln(w, "Current Users :")
+	for i, u := range s.CurrentUsers {
+		fmt.Fprintf(w, "%d. %s\n", i, u)
+	}
+}
+
 // StatsLevelName writes a level as the original's XTND STATS did:
 // INFORMATIONAL for info, the upper-cased name otherwise.
 func StatsLevelName(l slog.Level) string {

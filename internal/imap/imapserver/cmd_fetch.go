@@ -302,6 +302,7 @@ func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, i
 	case imapwire.FetchBody:
 		writeBodyStructure(fw.Item("BODY"), mv.part, false)
 	case imapwire.FetchRFC822:
+		c.s.stats.Retrieved(mv.size)
 		c.writeRange(fw.Item("RFC822"), mv, 0, mv.size, nil)
 	case imapwire.FetchRFC822Header:
 		c.writeRange(fw.Item("RFC822.HEADER"), mv, 0, mv.topHeaderLen(), nil)
@@ -309,11 +310,23 @@ func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, i
 		s, end := mv.bodyRange(mv.part)
 		c.writeRange(fw.Item("RFC822.TEXT"), mv, s, end-s, nil)
 	case imapwire.FetchBodySection:
+		if isWholeMessage(it) {
+			c.s.stats.Retrieved(mv.size)
+		}
 		return c.writeBodySection(fw, mv, it)
 	case imapwire.FetchBinarySection, imapwire.FetchBinarySize:
 		return c.writeBinary(fw, mv, it)
 	}
 	return nil
+}
+
+// isWholeMessage reports whether a BODY[] item retrieves the message: the
+// whole of it, or the first chunk of a client that fetches it in pieces
+// (BODY.PEEK[]<0.65536>), so that each retrieval counts once in the
+// Retrieved Messages statistics, as a POP3 RETR does.
+func isWholeMessage(it imapwire.FetchItem) bool {
+	return len(it.Section.Part) == 0 && it.Section.Specifier == imapwire.SectionAll &&
+		(it.Partial == nil || it.Partial.Offset == 0)
 }
 
 // writeRange writes n bytes of the view from off as a literal (or data

@@ -176,6 +176,7 @@ func (ss *session) deliver(msg *message) []error {
 	byAccount := map[string]error{}
 	var remote []string
 	var remoteOf []int
+	queued := 0
 	for i, rc := range ss.tx.rcpts {
 		for _, t := range rc.targets {
 			if t.Remote != "" {
@@ -200,6 +201,7 @@ func (ss *session) deliver(msg *message) []error {
 			err = errTryAgain
 		} else {
 			ss.log.Info("message queued", "tx", ss.tx.id, "queue_id", id, "rcpts", len(remote))
+			queued = len(remote)
 		}
 		for _, i := range remoteOf {
 			if err != nil && outcomes[i] == nil {
@@ -208,6 +210,7 @@ func (ss *session) deliver(msg *message) []error {
 		}
 	}
 	ss.count(outcomes)
+	ss.countStats(msg, byAccount, queued, outcomes)
 	if ss.s.opts.Mode == ModeSubmission && ss.s.opts.SaveSent && !allFailed(outcomes) {
 		ss.saveSent(ctx, msg)
 	}
@@ -246,6 +249,32 @@ func allFailed(outcomes []error) bool {
 		}
 	}
 	return true
+}
+
+// countStats feeds the ctl stats counters: the message, its local
+// deliveries (one per account reached), its queued remote recipients and
+// its failed recipients.
+func (ss *session) countStats(msg *message, byAccount map[string]error, queued int, outcomes []error) {
+	st := ss.s.opts.Stats
+	if st == nil {
+		return
+	}
+	st.Received(int64(len(msg.prepend)) + msg.sp.Size())
+	delivered := 0
+	for _, err := range byAccount {
+		if err == nil {
+			delivered++
+		}
+	}
+	failed := 0
+	for _, o := range outcomes {
+		if o != nil {
+			failed++
+		}
+	}
+	st.Delivered(delivered)
+	st.Queued(queued)
+	st.FailedRecipients(failed)
 }
 
 // count feeds deliveries_total.
