@@ -105,7 +105,7 @@ func (c *conn) sortData(ctx context.Context, targets []target, refs bool) ([]thr
 	kept := make([]target, 0, len(targets))
 	for start := 0; start < len(targets); start += topFetchBatch {
 		batch := targets[start:min(start+topFetchBatch, len(targets))]
-		data, err := c.loadData(ctx, batch, true, true)
+		data, err := c.loadSortBatch(ctx, batch, refs)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -115,6 +115,7 @@ func (c *conn) sortData(ctx context.Context, targets []target, refs bool) ([]thr
 				continue // expunged meanwhile
 			}
 			mv := c.s.view.view(t.MessageInfo, &d.data)
+			mv.ref = d.ref
 			m := sortMessage(t, mv)
 			if refs {
 				if m.References, err = c.references(ctx, mv); err != nil {
@@ -126,6 +127,27 @@ func (c *conn) sortData(ctx context.Context, targets []target, refs bool) ([]thr
 		}
 	}
 	return msgs, kept, nil
+}
+
+// loadSortBatch loads the stored data of a batch: the top-level parts,
+// or, when the headers are read (refs) and the store can, the structure
+// with each message's content ref, so that opening a message costs no
+// index query of its own (store.ContentLocator).
+func (c *conn) loadSortBatch(ctx context.Context, batch []target, refs bool) (map[store.UID]storedMsg, error) {
+	loc, ok := c.sess.(store.ContentLocator)
+	if !refs || !ok {
+		return c.loadData(ctx, batch, true, true)
+	}
+	uids := uidsOf(batch)
+	out := make(map[store.UID]storedMsg, len(uids))
+	err := loc.MessageDataRefs(ctx, c.sel.id, uids, func(d store.MessageData, r store.ContentRef) error {
+		out[d.Info.UID] = storedMsg{data: d, ref: r}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	return out, nil
 }
 
 // sortMessage fills a thread.Message from the view of a message.
@@ -156,8 +178,9 @@ func firstAddress(list []message.Address) thread.Address {
 // references reads the References field from the message's header, as
 // the view shows it.
 //
-// QUIRK: one file read per message; the stored envelope could keep the
-// field instead (noted for the performance issue).
+// QUIRK: one file read per message (without an index query when the
+// store gives content refs); the stored envelope could keep the field
+// instead (noted for the performance issue).
 func (c *conn) references(ctx context.Context, mv *msgView) (string, error) {
 	if err := mv.open(ctx, c.sess, c.sel.id); err != nil {
 		if errors.Is(err, store.ErrNoSuchMessage) {
