@@ -46,6 +46,14 @@ type deviation struct {
 
 // dovecotDeviations are cases where Dovecot is wrong.
 var dovecotDeviations = map[string]deviation{
+	// RFC 5051 §2 decomposes with UnicodeData.txt's decomposition field,
+	// which Hangul syllables lack (theirs is algorithmic): U+AC00 stays
+	// whole and sorts after the jamo U+1101. Dovecot decomposes it into
+	// U+1100 U+1161, before U+1101.
+	"sort-subject-hangul": {
+		why:  "RFC 5051 §2: Hangul syllables have no decomposition mapping in UnicodeData.txt",
+		want: []string{"TAGGED OK", "SORT 22 21"},
+	},
 	// RFC 2046 §5.1.1: the CRLF before a boundary belongs to the
 	// boundary. Message 11's first part is a multipart/alternative whose
 	// close-delimiter is followed directly by the outer "\r\n--outer":

@@ -317,14 +317,29 @@ func TestOrderedSubject(t *testing.T) {
 
 // FuzzThread builds up to 32 messages from the input (IDs, references and
 // subjects from small alphabets, so that links, loops, duplicates and
-// subject merges are common) and checks for every algorithm that the
-// result is a forest holding each message exactly once, with dummies only
-// at the root.
+// subject merges are common) and checks that SORT on every key gives a
+// permutation and that every algorithm gives a forest holding each
+// message exactly once, with dummies only at the root.
 func FuzzThread(f *testing.F) {
 	f.Add([]byte("abcdefghij"), int64(1))
 	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09"), int64(7))
 	f.Fuzz(func(t *testing.T, data []byte, seed int64) {
 		msgs := fuzzMessages(data, seed)
+		var crit []Criterion
+		for k := KeyArrival; k <= KeyDisplayTo; k++ {
+			crit = append(crit, Criterion{Key: k, Reverse: k%2 == 0})
+		}
+		order := Sort(msgs, crit)
+		seen := make([]bool, len(msgs))
+		for _, i := range order {
+			if i < 0 || i >= len(msgs) || seen[i] {
+				t.Fatalf("Sort: %v is not a permutation of %d messages", order, len(msgs))
+			}
+			seen[i] = true
+		}
+		if len(order) != len(msgs) {
+			t.Fatalf("Sort: %d of %d messages", len(order), len(msgs))
+		}
 		for _, alg := range []Algorithm{OrderedSubject, References, Refs} {
 			forest := Thread(msgs, alg)
 			seen := make([]bool, len(msgs))
