@@ -26,6 +26,10 @@ func sectionLevel(in *instance, level config.LogLevel, pkg string) (*slog.Logger
 		lv.Set(in.level.Level())
 	}
 	in.levels = append(in.levels, lv)
+	if in.sectionLevels == nil {
+		in.sectionLevels = map[string][]*slog.LevelVar{}
+	}
+	in.sectionLevels[pkg] = append(in.sectionLevels[pkg], lv)
 	var out io.Writer = in.opts.Stderr
 	if in.runLog != nil {
 		out = io.MultiWriter(in.opts.Stderr, in.runLog)

@@ -49,12 +49,15 @@ type instance struct {
 
 	level  *slog.LevelVar
 	levels []*slog.LevelVar // the sections' own levels, for ctl loglevel
-	format observe.Format   // Log-Format
-	logger *slog.Logger
-	runLog *observe.RunLog
-	events *observe.EventLog
-	conns  *observe.Conns
-	stats  map[string]*observe.Stats // per protocol, for ctl stats
+	// sectionLevels are the same by logger name (imap, pop3, smtp, lmtp),
+	// for a reload to set each from its section's Log-Level.
+	sectionLevels map[string][]*slog.LevelVar
+	format        observe.Format // Log-Format
+	logger        *slog.Logger
+	runLog        *observe.RunLog
+	events        *observe.EventLog
+	conns         *observe.Conns
+	stats         map[string]*observe.Stats // per protocol, for ctl stats
 
 	store      store.Store
 	auth       authShared
@@ -212,26 +215,27 @@ func (in *instance) requestStop() {
 }
 
 // reload reopens the logs (log rotation) and re-reads what can change
-// without a restart: certificates and the log level. Everything else needs
-// a restart, as with the original.
+// without a restart: certificates and the log levels. Everything else needs
+// a restart, as with the original, and the log says which changes wait
+// for it.
 func (in *instance) reload() {
 	in.reopenLogs()
-	in.events.Event("RELOAD")
 	if err := in.tls.reload(in.logger); err != nil {
 		in.logger.Error("reload certificates failed; keeping the old ones", "err", err)
 	}
 	if in.opts.ConfigPath == "" {
+		in.events.Event(observe.EventReload, slog.String("result", "ok"))
 		in.logger.Info("reload done", "config", "quickstart")
 		return
 	}
 	cfg, err := config.Load(in.opts.ConfigPath, in.opts.Environ())
 	if err != nil {
+		in.events.Event(observe.EventReload, slog.String("result", "error"))
 		in.logger.Error("reload config failed; keeping the running configuration", "err", err)
 		return
 	}
-	if lvl, err := observe.ParseLevel(string(cfg.LogLevel)); err == nil {
-		in.level.Set(lvl)
-	}
+	in.applyLogLevels(cfg)
+	in.reportRestartNeeded(cfg)
 	in.logger.Info("reload done", "config", in.opts.ConfigPath, "log_level", cfg.LogLevel)
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -90,9 +91,13 @@ func Main(ctx context.Context, env *Env, args []string) int {
 		printOverview(env.Stderr, cmds)
 		return exitUsage
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if args[0] == "-h" || args[0] == "--help" || (args[0] == "help" && len(args) == 1) {
 		printOverview(env.Stdout, cmds)
 		return exitOK
+	}
+	if args[0] == "help" {
+		// "postern help user add" is "postern user add -h".
+		args = append(slices.Clone(args[1:]), "-h")
 	}
 	err := runCommand(ctx, env, cmds, []string{"postern"}, args)
 	return reportError(env.Stderr, err)
@@ -191,7 +196,7 @@ func printOverview(w io.Writer, cmds []*command) {
 	fmt.Fprintln(w, "postern — a mail server: POP3, IMAP4, SMTP submission and LMTP")
 	fmt.Fprintln(w, "\nUsage: postern COMMAND [arguments] [flags]\n\nCommands:")
 	printList(w, cmds)
-	fmt.Fprintln(w, "\nRun \"postern COMMAND -h\" for a command's flags.")
+	fmt.Fprintln(w, "\nRun \"postern help COMMAND\" (or \"postern COMMAND -h\") for a command's help and flags.")
 }
 
 func printFamily(w io.Writer, path []string, cmds []*command) {
@@ -204,7 +209,12 @@ func printList(w io.Writer, cmds []*command) {
 		if c.hidden {
 			continue
 		}
-		fmt.Fprintf(w, "  %-30s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		use := strings.TrimSpace(c.name + " " + c.args)
+		if len(use) > 30 {
+			fmt.Fprintf(w, "  %s\n  %-30s %s\n", use, "", c.summary)
+			continue
+		}
+		fmt.Fprintf(w, "  %-30s %s\n", use, c.summary)
 	}
 }
 
@@ -218,7 +228,10 @@ func printHelp(w io.Writer, path []string, c *command, fs *flag.FlagSet) {
 	if hasFlags {
 		fmt.Fprintln(w, "\nFlags:")
 		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(w, "  --%-22s %s\n", f.Name, f.Usage)
+			// UnquoteUsage takes the argument's name out of the
+			// `backquotes` of the usage text: "--config FILE".
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(w, "  %-24s %s\n", strings.TrimSpace("--"+f.Name+" "+name), usage)
 		})
 	}
 }

@@ -17,7 +17,8 @@ func commands() []*command {
 			help: `Without a configuration file (--config, $POSTERN_CONFIG, ./postern.conf or
 /etc/postern/postern.conf), serve runs in quickstart mode: data in ./postern-data,
 loopback only, a self-signed certificate and a "demo" user.
-SIGTERM or SIGINT stops gracefully; SIGHUP reloads certificates and log levels.`,
+SIGTERM or SIGINT stops gracefully; SIGHUP reopens the logs and reloads
+certificates and log levels (other changes need a restart; the log says which).`,
 			flags: configFlag, run: runServe,
 		},
 		{
@@ -78,9 +79,11 @@ func userCommands() []*command {
 			flags:   userSetFlags, run: runUserSet,
 		},
 		{
-			name: "del", args: "NAME", minArgs: 1, maxArgs: 1,
+			name: "del", args: "NAME [--yes]", minArgs: 1, maxArgs: 1,
 			summary: "delete an account and all its mail",
-			flags:   configFlag, run: runUserDel,
+			help: `On a terminal, asks for confirmation first. Anywhere else (a script, a pipe)
+it refuses unless --yes is given.`,
+			flags: userDelFlags, run: runUserDel,
 		},
 		{
 			name: "list", maxArgs: 0,

@@ -24,7 +24,7 @@ func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return &exitError{code: exitTempFail, err: err}
 	}
-	st, err := openStore(ctx, l)
+	st, err := openStore(ctx, env, l)
 	if err != nil {
 		return &exitError{code: exitTempFail, err: err}
 	}

@@ -19,7 +19,7 @@ import (
 
 func importFlags(fs *flag.FlagSet) any {
 	configFlag(fs)
-	fs.String("format", "", "source format: mbox, maildir or vms (default: detected)")
+	fs.String("format", "", "source `FORMAT`: mbox, maildir or vms (default: detected)")
 	fs.String("mailbox", "", "import into `MBOX` (created if missing; default INBOX)")
 	return nil
 }
@@ -127,7 +127,8 @@ func importAll(ctx context.Context, sess store.Session, mb store.Mailbox, src ma
 			n.imported++
 			n.octets += res[0].Size
 		}
-		bar.update(src.Progress())
+		done, total := src.Progress()
+		bar.update(n, done, total)
 	}
 }
 
@@ -137,26 +138,51 @@ func isPerMessage(err error) bool {
 	return errors.Is(err, store.ErrTooBig) || errors.Is(err, message.ErrMalformed)
 }
 
-// progress draws a one-line progress bar on a terminal and nothing
-// otherwise.
+// progress shows how an import goes: a one-line bar redrawn in place on a
+// terminal; elsewhere (a log, a pipe, cron) a plain line every
+// progressInterval with the count and the rate, so a long import is seen
+// to advance.
 type progress struct {
-	w       io.Writer
-	on      bool
-	label   string
-	last    time.Time
-	started time.Time
+	w        io.Writer
+	on       bool // a terminal: draw the bar
+	label    string
+	now      func() time.Time
+	interval time.Duration // between plain lines
+	last     time.Time
+	started  time.Time
 }
+
+// progressInterval is how often a plain progress line is written.
+const progressInterval = 5 * time.Second
 
 func newProgress(env *Env, format mailimport.Format) *progress {
 	f, ok := env.Stderr.(*os.File)
-	return &progress{w: env.Stderr, on: ok && env.IsTerminal(f), label: string(format), started: time.Now()}
+	now := time.Now()
+	return &progress{w: env.Stderr, on: ok && env.IsTerminal(f), label: string(format),
+		now: time.Now, interval: progressInterval, started: now, last: now}
 }
 
-func (p *progress) update(done, total int64) {
-	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+func (p *progress) update(n importCounts, done, total int64) {
+	now := p.now()
+	if !p.on {
+		if now.Sub(p.last) < p.interval {
+			return
+		}
+		p.last = now
+		read := n.imported + n.skipped + n.failed
+		rate := float64(read) / now.Sub(p.started).Seconds()
+		pct := ""
+		if total > 0 {
+			pct = fmt.Sprintf(", %.0f%% of the source", 100*float64(done)/float64(total))
+		}
+		fmt.Fprintf(p.w, "postern: importing %s: %d messages (%d new, %d already there, %d failed)%s, %.0f messages/s\n",
+			p.label, read, n.imported, n.skipped, n.failed, pct, rate)
 		return
 	}
-	p.last = time.Now()
+	if now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
 	const width = 30
 	frac := 0.0
 	if total > 0 {
@@ -170,7 +196,7 @@ func (p *progress) update(done, total int64) {
 			bar[i] = '#'
 		}
 	}
-	fmt.Fprintf(p.w, "\rimporting %s [%s] %3.0f%%", p.label, bar, frac*100)
+	fmt.Fprintf(p.w, "\rimporting %s [%s] %3.0f%% %d messages", p.label, bar, frac*100, n.imported+n.skipped+n.failed)
 }
 
 func (p *progress) note(msg string) {

@@ -3,6 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/postern/postern/internal/app"
 	"github.com/postern/postern/internal/config"
@@ -47,7 +51,8 @@ func (l *loaded) controlSocket() string { return l.cfg.ControlSocket }
 // openStore opens the store for a command. Run as root with Run-As-User
 // set, the command first becomes that account, as the server does, so
 // that no file it creates in the data directory belongs to root.
-func openStore(ctx context.Context, l *loaded) (store.Store, error) {
+func openStore(ctx context.Context, env *Env, l *loaded) (store.Store, error) {
+	warnNewDataDir(env, l)
 	if err := app.PrepareDirs(l.cfg); err != nil {
 		return nil, err
 	}
@@ -64,7 +69,7 @@ func withStore(ctx context.Context, env *Env, flagPath string, fn func(store.Sto
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, l)
+	st, err := openStore(ctx, env, l)
 	if err != nil {
 		return err
 	}
@@ -73,4 +78,25 @@ func withStore(ctx context.Context, env *Env, flagPath string, fn func(store.Sto
 		err = cerr
 	}
 	return err
+}
+
+// warnNewDataDir says, before a command creates a data directory, that it
+// is about to start an empty store: a command run in the wrong directory
+// (quickstart's ./postern-data is relative) or with the wrong
+// configuration would otherwise act on a new, empty store silently.
+func warnNewDataDir(env *Env, l *loaded) {
+	dir := l.cfg.DataDirectory
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	from := "the configuration " + l.path
+	if l.quickstart {
+		from = "no configuration file found, so quickstart's ./" + app.QuickstartDir + " in the current directory"
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	fmt.Fprintf(env.Stderr, "postern: warning: creating a new, empty data directory %s (%s); "+
+		"if your mail is elsewhere, run the command where the server runs or pass --config\n", abs, from)
 }

@@ -174,7 +174,18 @@ func parseExpires(v string) (time.Time, error) {
 	return t, nil
 }
 
+func userDelFlags(fs *flag.FlagSet) any {
+	configFlag(fs)
+	fs.Bool("yes", false, "delete without asking (needed when standard input is not a terminal)")
+	return nil
+}
+
 func runUserDel(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	if fs.Lookup("yes").Value.String() != "true" {
+		if err := confirm(env, fmt.Sprintf("Delete account %s and all its mail? This cannot be undone. [y/N] ", strings.ToLower(args[0]))); err != nil {
+			return err
+		}
+	}
 	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
 		if err := st.DeleteAccount(ctx, args[0]); err != nil {
 			return err
@@ -225,6 +236,26 @@ func describeAccount(a store.Account) string {
 		return "-"
 	}
 	return strings.Join(f, ",")
+}
+
+// confirm asks a yes/no question on the terminal and fails unless the
+// answer is yes. Without a terminal it fails at once, naming --yes: a
+// destructive command in a script must say so.
+func confirm(env *Env, question string) error {
+	f, ok := env.Stdin.(*os.File)
+	if !ok || !env.IsTerminal(f) {
+		return usagef("refusing without --yes: standard input is not a terminal to confirm on")
+	}
+	fmt.Fprint(env.Stderr, question)
+	answer, err := readLine(env.Stdin, 16)
+	if err != nil {
+		return fmt.Errorf("no answer: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return &exitError{code: exitFailure, err: errors.New("not confirmed; nothing deleted")}
 }
 
 // readSecret reads a password from one line of stdin, or prompts twice on

@@ -516,3 +516,27 @@ func TestExampleConfig(t *testing.T) {
 			c.Defaults, c.POP.LeaveInNewmail, c.POP.Security)
 	}
 }
+
+func TestChanges(t *testing.T) {
+	a, err := Parse("a.conf", strings.NewReader("Hostname: h.example\nLog-Level: INFO\n[IMAP]\nServer-Port: 143\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("b.conf", strings.NewReader("Hostname: h.example\nLog-Level: DEBUG\nLocal-Domains: x.example, y.example\n[IMAP]\nServer-Port: 1143\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ch := range Changes(a, b) {
+		got = append(got, ch.Label()+": "+ch.Old+" -> "+ch.New)
+	}
+	want := []string{"Local-Domains:  -> x.example, y.example", "Log-Level: INFORMATIONAL -> DEBUG",
+		"[IMAP] Server-Port: 143 -> 1143", "[IMAP] Log-Level: INFORMATIONAL -> DEBUG", "[POP] Log-Level: INFORMATIONAL -> DEBUG",
+		"[SMTP] Log-Level: INFORMATIONAL -> DEBUG", "[LMTP] Log-Level: INFORMATIONAL -> DEBUG"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Changes:\n got %q\nwant %q", got, want)
+	}
+	if len(Changes(a, a)) != 0 {
+		t.Error("a configuration differs from itself")
+	}
+}

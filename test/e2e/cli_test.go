@@ -13,10 +13,16 @@ func TestUserLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "")
 	// Flags after the positional argument, GNU style.
-	e.run("s3cret\n", "user", "add", "Alice", "--password-stdin", "--admin").must(t, 0)
-	e.run("other\n", "user", "add", "--password-stdin", "bob").must(t, 0)
+	// The first command creates the data directory, and says so first.
+	r := e.run("s3cret\n", "user", "add", "Alice", "--password-stdin", "--admin").must(t, 0)
+	if !strings.Contains(r.stderr, "warning: creating a new, empty data directory "+e.data+" (the configuration "+e.conf+")") {
+		t.Errorf("no warning before creating the data directory: %q", r.stderr)
+	}
+	if r := e.run("other\n", "user", "add", "--password-stdin", "bob").must(t, 0); strings.Contains(r.stderr, "warning") {
+		t.Errorf("warning with an existing data directory: %q", r.stderr)
+	}
 
-	r := e.run("", "user", "list").must(t, 0)
+	r = e.run("", "user", "list").must(t, 0)
 	for _, want := range []string{"alice", "admin", "bob"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("user list lacks %q:\n%s", want, r.stdout)
@@ -34,8 +40,15 @@ func TestUserLifecycle(t *testing.T) {
 	}
 	e.run("topsecret\n", "user", "set", "bob", "--apop-secret-stdin", "--enabled").must(t, 0)
 	e.run("newpass\n", "user", "passwd", "bob", "--password-stdin").must(t, 0)
-	e.run("", "user", "del", "bob").must(t, 0)
-	e.run("", "user", "del", "bob").must(t, 1)
+	// Not a terminal: del refuses without --yes, and deletes nothing.
+	if r := e.run("", "user", "del", "bob").must(t, 2); !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("user del without --yes: %q", r.stderr)
+	}
+	if r := e.run("", "user", "list").must(t, 0); !strings.Contains(r.stdout, "bob") {
+		t.Errorf("user del without --yes deleted bob:\n%s", r.stdout)
+	}
+	e.run("", "user", "del", "bob", "--yes").must(t, 0)
+	e.run("", "user", "del", "--yes", "bob").must(t, 1)
 	r = e.run("", "user", "list").must(t, 0)
 	if strings.Contains(r.stdout, "bob") {
 		t.Errorf("bob still listed after del:\n%s", r.stdout)

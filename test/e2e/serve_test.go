@@ -337,7 +337,42 @@ func TestServeReload(t *testing.T) {
 	if code := s.wait(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if ev := readLog(t, e.logs, "postern-event-*.log"); !strings.Contains(ev, "RELOAD") {
-		t.Errorf("no RELOAD event:\n%s", ev)
+	if ev := readLog(t, e.logs, "postern-event-*.log"); !strings.Contains(ev, "RELOAD result=ok") {
+		t.Errorf("no RELOAD result=ok event:\n%s", ev)
 	}
+}
+
+// TestServeReloadRestartNeeded: a reload that finds a changed port (and
+// another option a reload cannot apply) keeps the old listener, and says
+// "restart needed", naming each change, in the run log and the event log.
+func TestServeReloadRestartNeeded(t *testing.T) {
+	t.Parallel()
+	e, p := newTLSEnv(t, "IMAP", "")
+	s := startServe(t, e.dir, []string{"POSTERN_CONFIG=" + e.conf})
+	t.Cleanup(func() { e.run("", "ctl", "shutdown"); s.wait() })
+	newPort := freePort(t)
+	conf, _ := os.ReadFile(e.conf)
+	c := strings.Replace(string(conf), "Server-Port: "+strconv.Itoa(p.plain), "Server-Port: "+strconv.Itoa(newPort), 1)
+	c = strings.Replace(c, "Listen-Address: 127.0.0.1\n", "Listen-Address: 127.0.0.1\nMax-Message-Size: 10M\n", 1)
+	writeFile(t, e.conf, c)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	want := "[IMAP] Server-Port: " + strconv.Itoa(p.plain) + " -> " + strconv.Itoa(newPort)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(readLog(t, e.logs, "postern-event-*.log"), "RELOAD result=restart_needed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no RELOAD result=restart_needed:\n%s", readLog(t, e.logs, "postern-event-*.log"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	run := readLog(t, e.logs, "postern-run.log")
+	for _, w := range []string{"restart needed", want, "Max-Message-Size: 50M -> 10M"} {
+		if !strings.Contains(run, w) {
+			t.Errorf("run log lacks %q:\n%s", w, run)
+		}
+	}
+	if ev := readLog(t, e.logs, "postern-event-*.log"); !strings.Contains(ev, want) {
+		t.Errorf("event log lacks %q:\n%s", want, ev)
+	}
+	// The old port still answers: nothing was half-applied.
+	python(t, "import imaplib, sys; imaplib.IMAP4('127.0.0.1', int(sys.argv[1])).logout()", strconv.Itoa(p.plain))
 }
