@@ -244,11 +244,12 @@ func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) 
 
 // checkPassword verifies password, spending the time of one hash whatever
 // happens, so that timing does not tell an unknown user from a wrong
-// password. The one exception is a password the cache has seen verified
-// against the account's current stored hash (cached is then true): it
-// is answered at once, which tells the client only what the success
-// reply tells it anyway. The account is always read from the store, so
-// its flags are current.
+// password. The exceptions (cached is then true) are a password the cache
+// has seen verified against the account's current stored hash, answered
+// at once, which tells the client only what the success reply tells it
+// anyway; and an attempt made while the same credentials were being
+// verified for another, which shares that verification's verdict. The
+// account is always read from the store, so its flags are current.
 func (a *Authenticator) checkPassword(ctx context.Context, name, password string) (acct store.Account, cached bool, err error) {
 	acct, err = a.lookup(ctx, name)
 	if err != nil {
@@ -264,14 +265,16 @@ func (a *Authenticator) checkPassword(ctx context.Context, name, password string
 	if a.cache.hit(acct.Name, acct.PasswordHash, password) {
 		return acct, true, nil
 	}
-	ok, err := a.hasher.verify(ctx, acct.PasswordHash, password)
+	ok, cached, err := a.cache.verify(ctx, acct.Name, acct.PasswordHash, password, func() (bool, error) {
+		return a.hasher.verify(ctx, acct.PasswordHash, password)
+	})
 	if err != nil {
 		return store.Account{}, false, fmt.Errorf("verify password of account %q: %w", acct.Name, err)
 	}
 	if !ok {
 		return store.Account{}, false, ErrBadCredentials
 	}
-	return acct, false, nil
+	return acct, cached, nil
 }
 
 // lookup finds an account, turning "no such account" (and names that

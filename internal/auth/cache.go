@@ -2,6 +2,7 @@ package auth
 
 import (
 	"container/list"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -58,6 +59,18 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *cacheEntry, by account name
 	lru     list.List                // front: most recently used
+	flights map[[sha256.Size]byte]*flight
+}
+
+// flight is one verification in progress, which concurrent attempts with
+// the same credentials wait for instead of hashing again: a client that
+// opens several connections at once (Thunderbird opens five) costs one
+// argon2id run, not five.
+type flight struct {
+	done    chan struct{}
+	ok      bool  // the password matched
+	err     error // the verification failed (not a mismatch)
+	waiters int   // attempts waiting, for tests
 }
 
 type cacheEntry struct {
@@ -78,6 +91,7 @@ func NewCache(opts CacheOptions) *Cache {
 		clock:   opts.Clock,
 		key:     make([]byte, sha256.Size),
 		entries: map[string]*list.Element{},
+		flights: map[[sha256.Size]byte]*flight{},
 	}
 	if c.max <= 0 {
 		c.max = DefaultCacheEntries
@@ -144,6 +158,48 @@ func (c *Cache) hit(name, stored, password string) bool {
 		metricCacheLookups.WithLabelValues(cacheMiss).Inc()
 	}
 	return ok
+}
+
+// verify runs check, the full verification of password against the stored
+// hash of account name, unless the same verification is already running
+// for another attempt: then it waits for that one and shares its verdict
+// (shared is true). A verdict is shared only between attempts in flight at
+// the same time; nothing is stored here. If the running verification ends
+// in an error (its client went away), the waiter verifies for itself.
+func (c *Cache) verify(ctx context.Context, name, stored, password string, check func() (bool, error)) (ok, shared bool, err error) {
+	if c == nil {
+		ok, err = check()
+		return ok, false, err
+	}
+	key := c.mac(name, stored, password)
+	c.mu.Lock()
+	f, running := c.flights[key]
+	if running {
+		f.waiters++
+	} else {
+		f = &flight{done: make(chan struct{})}
+		c.flights[key] = f
+	}
+	c.mu.Unlock()
+	if running {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return false, false, ctx.Err()
+		}
+		if f.err == nil {
+			metricCacheLookups.WithLabelValues(cacheShared).Inc()
+			return f.ok, true, nil
+		}
+		ok, err = check()
+		return ok, false, err
+	}
+	f.ok, f.err = check()
+	c.mu.Lock()
+	delete(c.flights, key)
+	c.mu.Unlock()
+	close(f.done)
+	return f.ok, false, f.err
 }
 
 func (c *Cache) lookupLocked(name string, want [sha256.Size]byte, now time.Time) bool {

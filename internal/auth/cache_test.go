@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,4 +279,122 @@ func TestCacheKeySeparatesFields(t *testing.T) {
 		t.Error("a nil cache is not empty")
 	}
 	none.put("a", "b", "c")
+}
+
+// waitForWaiters spins until n attempts wait for the verification of
+// (name, stored, password) in flight.
+func waitForWaiters(c *Cache, name, stored, password string, n int) {
+	key := c.mac(name, stored, password)
+	for {
+		c.mu.Lock()
+		f := c.flights[key]
+		got := 0
+		if f != nil {
+			got = f.waiters
+		}
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestCacheCoalescesConcurrentVerifications: attempts with the same
+// credentials while a verification runs share its verdict, success or
+// mismatch; after an error (the first client went away) each verifies for
+// itself; other credentials are not held up.
+func TestCacheCoalescesConcurrentVerifications(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		ok         bool
+		err        error
+		wantCalls  int32 // verifications run
+		wantShared int   // attempts answered by the leader's verdict
+	}{
+		{"match", true, nil, 1, 3},
+		{"mismatch", false, nil, 1, 3},
+		{"error", false, context.Canceled, 4, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewCache(CacheOptions{TTL: time.Minute})
+			var calls atomic.Int32
+			release := make(chan struct{})
+			started := make(chan struct{})
+			leader := func() (bool, error) {
+				calls.Add(1)
+				close(started)
+				<-release
+				return tt.ok, tt.err
+			}
+			follower := func() (bool, error) { calls.Add(1); return tt.ok, nil }
+			type verdict struct {
+				ok, shared bool
+				err        error
+			}
+			results := make(chan verdict, 4)
+			go func() {
+				ok, shared, err := c.verify(context.Background(), "alice", "h", "pw", leader)
+				results <- verdict{ok, shared, err}
+			}()
+			<-started
+			for range 3 {
+				go func() {
+					ok, shared, err := c.verify(context.Background(), "alice", "h", "pw", follower)
+					results <- verdict{ok, shared, err}
+				}()
+			}
+			waitForWaiters(c, "alice", "h", "pw", 3)
+			// Other credentials run at once.
+			if ok, shared, _ := c.verify(context.Background(), "alice", "h", "other", func() (bool, error) { return false, nil }); ok || shared {
+				t.Error("other credentials waited for or shared the flight")
+			}
+			close(release)
+			shared := 0
+			for range 4 {
+				v := <-results
+				if v.shared {
+					shared++
+					if v.ok != tt.ok || v.err != nil {
+						t.Errorf("shared verdict %v %v, want %v", v.ok, v.err, tt.ok)
+					}
+				}
+			}
+			if got := calls.Load(); got != tt.wantCalls {
+				t.Errorf("%d verifications ran, want %d", got, tt.wantCalls)
+			}
+			if shared != tt.wantShared {
+				t.Errorf("%d attempts shared a verdict, want %d", shared, tt.wantShared)
+			}
+			if c.Len() != 0 || len(c.flights) != 0 {
+				t.Errorf("after the flight: %d entries, %d flights; want none", c.Len(), len(c.flights))
+			}
+		})
+	}
+}
+
+// TestCacheWaiterCancelled: an attempt whose context ends while it waits
+// gives up without a verdict.
+func TestCacheWaiterCancelled(t *testing.T) {
+	c := NewCache(CacheOptions{TTL: time.Minute})
+	release, started := make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.verify(context.Background(), "alice", "h", "pw", func() (bool, error) { close(started); <-release; return true, nil })
+	}()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := c.verify(ctx, "alice", "h", "pw", func() (bool, error) { return true, nil })
+		errc <- err
+	}()
+	waitForWaiters(c, "alice", "h", "pw", 1)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled waiter: %v", err)
+	}
+	close(release)
+	<-done
 }

@@ -66,7 +66,8 @@
 //     compared in constant time. It answers only the password check: the
 //     account is read from the store and its flags checked on every login,
 //     the throttle waits before the cache is consulted, only successful
-//     logins are cached, and a changed stored hash misses.
+//     logins are cached, and a changed stored hash misses. Concurrent
+//     attempts with the same credentials share one verification.
 //   - The package never writes to the store; credential upgrades go
 //     through the Options.Upgrade callback.
 package auth

@@ -7,8 +7,9 @@ import (
 
 // Labels of metricCacheLookups.
 const (
-	cacheHit  = "hit"
-	cacheMiss = "miss"
+	cacheHit    = "hit"
+	cacheMiss   = "miss"
+	cacheShared = "shared" // a miss that waited for the same verification in flight
 )
 
 // Labels of metricHashes: what an argon2id computation was for.
@@ -21,7 +22,7 @@ const (
 var (
 	metricCacheLookups = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "postern_auth_cache_lookups_total",
-		Help: "Verified-credentials cache lookups by password logins, by result (hit: no hash computed; miss: a full verification followed).",
+		Help: "Verified-credentials cache lookups by password logins, by result (hit: no hash computed; miss: a full verification followed; shared: after a miss, the verification of another attempt with the same credentials, running at the time, answered).",
 	}, []string{"result"})
 	metricCacheEntries = promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "postern_auth_cache_entries",
