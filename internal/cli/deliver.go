@@ -17,8 +17,8 @@ func deliverFlags(fs *flag.FlagSet) any {
 }
 
 // runDeliver is the local delivery agent: its exit status is all a mail
-// transfer agent looks at, so every failure maps to one of the sysexits
-// codes of PRODUCT.md, with one line on stderr.
+// transfer agent looks at, so every failure maps to one of the exit
+// codes of sysexits.h (the exit codes in cli.go), with one line on stderr.
 func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	l, err := loadConfig(env, configPath(fs))
 	if err != nil {

@@ -21,7 +21,7 @@ type loaded struct {
 	quickstart bool
 }
 
-// loadConfig finds and loads the configuration the way PRODUCT.md says:
+// loadConfig finds and loads the configuration as docs/configuration.md says:
 // --config, $POSTERN_CONFIG, ./postern.conf, /etc/postern/postern.conf, and
 // quickstart mode when there is none. Every command uses it, so that
 // "postern user add" after a quickstart "postern serve" acts on the same

@@ -464,7 +464,7 @@ func systemHostname() string {
 	return h
 }
 
-// Quickstart ports (PRODUCT.md "Quickstart mode").
+// Quickstart ports (docs/configuration.md, "Quickstart mode").
 const (
 	QuickstartIMAPPort        = 1143
 	QuickstartIMAPSPort       = 1993

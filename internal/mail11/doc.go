@@ -3,7 +3,7 @@
 // from a message's OpenVMS Mail envelope (the VMS From, To, CC and Subj
 // fields, the arrival date and the sender's personal name), and the
 // address rewriting rules R1–R8 behind it. All references are to
-// ../shared/spec/hp-system.md.
+// docs/hp-system.md.
 //
 // It is a pure package: no I/O, network, logging or clock. It imports only
 // the standard library, internal/store (VMSEnvelope) and internal/message.

@@ -22,7 +22,7 @@ func TestParseSort(t *testing.T) {
 			Criteria: []SortCriterion{{Key: SortSubject}, {Key: SortDate, Reverse: true}}, Charset: "UTF-8", Key: SearchKey{Op: SearchAll}}},
 		{` (SUBJECT) US-ASCII TEXT "not in mailbox"`, SortArgs{
 			Criteria: []SortCriterion{{Key: SortSubject}}, Charset: "US-ASCII", Key: SearchKey{Op: SearchText, Value: "not in mailbox"}}},
-		// What Roundcube sends (FINDINGS.md).
+		// What Roundcube sends (measured with a real Roundcube).
 		{" (DATE) US-ASCII HEADER SUBJECT x UNDELETED", SortArgs{
 			Criteria: []SortCriterion{{Key: SortDate}}, Charset: "US-ASCII", Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
 				{Op: SearchHeader, Field: "SUBJECT", Value: "x"}, {Op: SearchNoFlag, Flag: FlagDeleted}}}}},
