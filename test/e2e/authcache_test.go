@@ -20,11 +20,11 @@ import (
 // hashed again by the next IMAP LOGIN, POP3 USER/PASS or SMTP AUTH PLAIN,
 // counted by the server's own metrics; `postern user passwd` from another
 // process and `user set --disabled` take effect at the next login, with
-// the cache warm.
+// the cache warm. Memory-Limit reaches the Go runtime.
 func TestAuthCacheAcrossProtocols(t *testing.T) {
 	t.Parallel()
 	metrics := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	e, p := newMailEnv(t, "Metrics-Address: "+metrics, "")
+	e, p := newMailEnv(t, "Metrics-Address: "+metrics+"\nMemory-Limit: 256M", "")
 	imapPort := freePort(t)
 	conf, err := os.ReadFile(e.conf)
 	if err != nil {
@@ -37,6 +37,9 @@ func TestAuthCacheAcrossProtocols(t *testing.T) {
 	e.addUser("alice", "alice-pw")
 	e.startMail()
 	imapAddr := "127.0.0.1:" + strconv.Itoa(imapPort)
+	if got := scrapeMetric(t, metrics, "go_gc_gomemlimit_bytes"); got != 256<<20 {
+		t.Errorf("go_gc_gomemlimit_bytes = %d, want Memory-Limit's %d", got, 256<<20)
+	}
 
 	verifies := func() int { return scrapeMetric(t, metrics, `postern_auth_password_hashes_total{op="verify"}`) }
 	hits := func() int { return scrapeMetric(t, metrics, `postern_auth_cache_lookups_total{result="hit"}`) }
