@@ -145,7 +145,8 @@ func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error, inMemory int64)
 	info := am.Literal
 	switch {
 	case errors.Is(mbErr, store.ErrNoSuchMailbox):
-		c.resp.closeAfter = info.NonSync && info.Size > maxMemoryLiteral
+		// The data of a {n+} literal is on its way: the epilogue skips it
+		// (up to imapwire.DefaultMaxDiscard, else it closes).
 		return m, nof("TRYCREATE", "No such mailbox")
 	case mbErr != nil:
 		return m, mbErr

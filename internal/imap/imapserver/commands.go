@@ -117,26 +117,55 @@ func (c *conn) preDispatchError(tag string, err error) bool {
 	c.nCmds++
 	c.badCmds++
 	_, _, msg := classify(err)
-	c.enc.StatusResponse(tag, "BAD", "", msg) // untagged when no tag was read
-	if c.nCmds == 1 || c.badCmds > maxBadCommands || imapwire.IsFatal(c.dec.Err()) && !isSyntax(c.dec.Err()) {
-		c.bye("Too many invalid commands")
+	closing, derr := c.skipCommand(c.dec.Err(), err)
+	if isIOError(derr) {
+		c.readFailed(derr)
 		return false
 	}
-	if err := c.dec.DiscardLine(); err != nil {
-		c.readFailed(err)
+	c.enc.StatusResponse(tag, "BAD", "", msg) // untagged when no tag was read
+	switch {
+	case closing != "":
+		c.bye(closing)
+		return false
+	case c.nCmds == 1 || c.badCmds > maxBadCommands:
+		c.bye("Too many invalid commands")
 		return false
 	}
 	return true
 }
 
-func isSyntax(err error) bool {
-	var se *imapwire.SyntaxError
-	return err == nil || errors.As(err, &se)
+// skipCommand brings the input to the start of the next command after a
+// command ended with err (decErr being the decoder's error): the rest of
+// the failed command, its literals included, is read and dropped, so that
+// no octet of a literal is ever taken for a command (RFC 9051 §4.3). When
+// that cannot be done, closing says why the connection must end after
+// the response: the decoder lost its place (a fatal error), or the client
+// is sending a literal too large to drop. An I/O error while skipping is
+// returned.
+func (c *conn) skipCommand(decErr, err error) (closing string, ioErr error) {
+	switch {
+	case isIOError(err) || isIOError(decErr):
+		return "", nil // the epilogue ends the connection
+	case c.resp.closeAfter:
+		return "Closing: the refused literal's data cannot be skipped", nil
+	case decErr != nil && imapwire.IsFatal(decErr):
+		return "Closing: the command stream is out of step", nil
+	}
+	derr := c.dec.DiscardLine()
+	var de *imapwire.DiscardLimitError
+	switch {
+	case derr == nil:
+		return "", nil
+	case errors.As(derr, &de):
+		return "Closing: the refused literal's data cannot be skipped", nil
+	}
+	return "", derr
 }
 
 // dispatch runs one command and its epilogue: the state gate, the handler,
-// pending mailbox updates, the tagged response, the log line and the
-// metric. It returns false when the connection must end.
+// the rest of a failed command skipped, pending mailbox updates, the
+// tagged response, the log line and the metric. It returns false when the
+// connection must end.
 func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	start := time.Now()
 	c.nCmds++
@@ -151,11 +180,9 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	if err == nil && decErr != nil {
 		err = decErr // a handler that skipped its final check
 	}
-	fatal := decErr != nil && !isIOError(decErr) && imapwire.IsFatal(decErr)
-	if !fatal && !c.resp.closeAfter && !isIOError(err) {
-		if derr := c.dec.DiscardLine(); derr != nil {
-			err = derr
-		}
+	closing, derr := c.skipCommand(decErr, err)
+	if derr != nil {
+		err = derr
 	}
 	cls, code, msg := classify(err)
 	if cls == classIO {
@@ -168,7 +195,21 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	} else if c.state == stateAuthenticated && c.sess != nil {
 		c.sess.Changes().Take() // nothing selected: nothing to announce, keep the queue short
 	}
-	result := resultOK
+	c.observe(verb, start, c.respond(verb, tag, cls, code, msg, err), err)
+	switch {
+	case closing != "":
+		c.bye(closing)
+		return false
+	case c.badCmds > maxBadCommands:
+		c.bye("Too many invalid commands")
+		return false
+	}
+	return true
+}
+
+// respond writes the tagged response (or BYE) of a command whose outcome
+// is cls, and returns the result label for the metric.
+func (c *conn) respond(verb, tag string, cls errorClass, code, msg string, err error) string {
 	switch cls {
 	case classOK:
 		if c.resp.sent {
@@ -179,33 +220,21 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 		}
 		c.tagged(tag, "OK", c.resp.code, c.resp.text)
 	case classNo:
-		result = resultNo
 		c.tagged(tag, "NO", code, msg)
+		return resultNo
 	case classBad:
-		result = resultBad
 		c.badCmds++
 		c.tagged(tag, "BAD", code, msg)
+		return resultBad
 	case classInternal:
-		result = resultError
 		c.log.Error("imap command failed", slog.String("cmd", verb), slog.Any("err", err))
 		c.tagged(tag, "NO", code, msg)
+		return resultError
 	case classBye:
 		c.bye(msg)
 		c.setState(stateLogout)
 	}
-	c.observe(verb, start, result, err)
-	switch {
-	case c.resp.closeAfter:
-		c.bye("Closing: the refused literal's data cannot be skipped")
-		return false
-	case fatal:
-		c.bye("Closing: the command stream is out of step")
-		return false
-	case c.badCmds > maxBadCommands:
-		c.bye("Too many invalid commands")
-		return false
-	}
-	return true
+	return resultOK
 }
 
 // observe writes the command's debug line and metric.

@@ -8,18 +8,12 @@ import (
 )
 
 // TestCommandsHaveGrammar: imapwire is the only IMAP grammar (issue 11),
-// so every verb of the dispatch table has its grammar there, and every
-// command imapwire parses is served.
+// so every verb of the dispatch table has its grammar there.
 func TestCommandsHaveGrammar(t *testing.T) {
 	wire := imapwire.CommandNames()
 	for verb := range commands {
 		if !slices.Contains(wire, verb) {
 			t.Errorf("%s is dispatched but imapwire has no grammar for it", verb)
-		}
-	}
-	for _, name := range wire {
-		if _, ok := commands[name]; !ok {
-			t.Errorf("imapwire parses %s but the server does not dispatch it", name)
 		}
 	}
 }

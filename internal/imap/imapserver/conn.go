@@ -13,7 +13,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -273,10 +272,12 @@ func (c *conn) plaintextAllowed() bool {
 var errConnBroken = errors.New("connection broken")
 
 // isIOError reports whether err is a transport failure: the connection is
-// gone or timed out, not a protocol problem.
+// gone or timed out, not a protocol problem. A failure of the server's own
+// files is not one, even though a syscall.Errno satisfies net.Error: a
+// full disk (ENOSPC) while spooling an APPEND is answered NO and the
+// session goes on (issue 12), so only the connection's errors count.
 func isIOError(err error) bool {
-	var ne net.Error
+	var oe *net.OpError
 	return errors.Is(err, errConnBroken) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.As(err, &ne)
+		errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &oe)
 }

@@ -3,6 +3,7 @@ package imapserver
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -140,6 +141,16 @@ func classify(err error) (cls errorClass, code, msg string) {
 		if errors.Is(err, m.err) {
 			return classNo, m.code, m.msg
 		}
+	}
+	// Storage failures are internal (logged at error: an operator must
+	// act), answered with the code that tells the client what happened
+	// (RFC 5530 §3): a full disk is a limit of the server, a filesystem
+	// quota the user's.
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return classInternal, "LIMIT", "Not enough storage space; the incident was logged"
+	case errors.Is(err, syscall.EDQUOT):
+		return classInternal, "OVERQUOTA", "Storage quota exceeded"
 	}
 	return classInternal, "SERVERBUG", "Internal error; the incident was logged"
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ type fixture struct {
 	events, logs      *syncBuffer
 	srv               *Server
 	remoteNotLoopback bool
+	appendErr         error // the store's Append fails with it (option append-fails)
 }
 
 type syncBuffer struct {
@@ -92,6 +94,9 @@ func (f *fixture) start() string {
 		Store: f.st, Hasher: f.hasher, Clock: func() time.Time { return testTime },
 		Sleep: func(context.Context, time.Duration) error { return nil },
 	})
+	if f.appendErr != nil {
+		f.opts.Store = faultStore{Store: f.st, appendErr: f.appendErr}
+	}
 	srv, err := New(f.opts)
 	if err != nil {
 		f.t.Fatal(err)
@@ -178,6 +183,7 @@ func (f *fixture) deliver(user, mailbox string, content []byte, flags ...string)
 //	deliver USER MAILBOX FILE [FLAG…]
 //	deliver-many USER MAILBOX FILE N
 //	option message-cap N | send-id-headers | append-limit N | not-loopback | plaintext | vms-folder-names
+//	option append-fails ENOSPC|EDQUOT|EIO
 func (f *fixture) setup(c *prototest.Case, args []string) error {
 	switch args[0] {
 	case "user":
@@ -219,6 +225,8 @@ func (f *fixture) setup(c *prototest.Case, args []string) error {
 			f.opts.AllowPlaintextAuth = true
 		case "vms-folder-names":
 			f.opts.VMSFolderNames = true
+		case "append-fails":
+			f.appendErr = map[string]error{"ENOSPC": syscall.ENOSPC, "EDQUOT": syscall.EDQUOT, "EIO": syscall.EIO}[args[2]]
 		default:
 			return fmt.Errorf("unknown option %s", args[1])
 		}

@@ -2,6 +2,7 @@ package imapwire
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -65,6 +66,11 @@ type Options struct {
 	// anything, which suits tests and the client side.
 	OnLiteral func(LiteralInfo) error
 
+	// MaxDiscard bounds the non-synchronising literal DiscardLine skips
+	// after a failed command; a larger one makes it fail, and the server
+	// closes the connection instead. Zero means DefaultMaxDiscard.
+	MaxDiscard int64
+
 	// UTF8 makes mailbox names UTF-8 on the wire (IMAP4rev2 or
 	// UTF8=ACCEPT enabled); otherwise they are modified UTF-7 and are
 	// decoded to UTF-8 (RFC 3501 §5.1.3). See SetUTF8.
@@ -102,6 +108,10 @@ type Decoder struct {
 	litInfo LiteralInfo
 	depth   int // list and search-key nesting
 	buf     []byte
+	// tail holds the last bytes consumed on the current line, so that
+	// DiscardLine can tell a line that ends with a literal header even
+	// when a token swallowed it (an unterminated quoted string).
+	tail []byte
 }
 
 // NewDecoder returns a decoder reading from r.
@@ -197,7 +207,26 @@ func (dec *Decoder) accept(b byte) bool {
 	}
 	dec.r.Discard(1)
 	dec.crlf = false
+	dec.noteByte(b)
 	return true
+}
+
+// noteByte and noteBytes remember consumed line text in dec.tail.
+func (dec *Decoder) noteByte(b byte) {
+	if len(dec.tail) >= maxLiteralHeader {
+		dec.tail = append(dec.tail[:0], dec.tail[1:]...)
+	}
+	dec.tail = append(dec.tail, b)
+}
+
+func (dec *Decoder) noteBytes(p []byte) {
+	if len(p) >= maxLiteralHeader {
+		p = p[len(p)-maxLiteralHeader:]
+	}
+	if over := len(dec.tail) + len(p) - maxLiteralHeader; over > 0 {
+		dec.tail = append(dec.tail[:0], dec.tail[over:]...)
+	}
+	dec.tail = append(dec.tail, p...)
 }
 
 // readWhile consumes the longest run of bytes in class and returns it in a
@@ -224,6 +253,7 @@ func (dec *Decoder) readWhile(class *charClass) []byte {
 				return nil
 			}
 			dec.buf = append(dec.buf, chunk[:i]...)
+			dec.noteBytes(chunk[:i])
 			dec.r.Discard(i)
 			dec.crlf = false
 		}
@@ -257,6 +287,7 @@ func (dec *Decoder) CRLF() bool {
 	dec.n = 0
 	dec.depth = 0
 	dec.crlf = true
+	dec.tail = dec.tail[:0]
 	return true
 }
 
@@ -327,6 +358,8 @@ func (dec *Decoder) Keyword(kw string) bool {
 	if !dec.count(len(kw)) {
 		return false
 	}
+	b, _ := dec.r.Peek(len(kw))
+	dec.noteBytes(b)
 	dec.r.Discard(len(kw))
 	dec.crlf = false
 	return true
@@ -432,51 +465,137 @@ func (dec *Decoder) Text(ptr *string) bool { return dec.token(ptr, &textChars) }
 // ExpectText decodes non-empty text or records an error.
 func (dec *Decoder) ExpectText(ptr *string) bool { return dec.Expect(dec.Text(ptr), "text") }
 
+// DefaultMaxDiscard is the largest non-synchronising literal
+// DiscardLine skips when Options.MaxDiscard is zero.
+const DefaultMaxDiscard = 1 << 20
+
 // DiscardLine prepares the decoder for the next command after a non-fatal
-// error (see IsFatal): it skips any unread literal data the caller
-// accepted and the rest of the current line, without buffering it, then
-// clears the recorded error and the counters. If the error happened just
-// after a line ended (a refused synchronising literal), nothing is
-// skipped. A read error is returned and stays recorded.
+// error (see IsFatal), keeping the command stream in step: the octets of
+// a literal are never read as commands (RFC 9051 §4.3, §7.5).
+//
+// It skips any unread literal data the caller accepted, then the rest of
+// the command, without buffering it: the rest of the line and, when that
+// line ends with the header of a non-synchronising literal ("{n+}" or
+// "~{n+}", which the client sends without waiting), the literal's data
+// and the line after it, and so on. A line ending with a synchronising
+// literal's header ends the command: the client waits for a continuation
+// request that does not come. Then it clears the recorded error and the
+// counters.
+//
+// A non-synchronising literal larger than Options.MaxDiscard is not read:
+// DiscardLine returns a *DiscardLimitError and the caller closes the
+// connection. If the error happened just after a line ended (a refused
+// synchronising literal), nothing is skipped. A read error is returned and
+// stays recorded.
 func (dec *Decoder) DiscardLine() error {
 	if dec.err != nil && !isProtocolError(dec.err) {
 		return dec.err
 	}
-	var ioerr error
 	if dec.pending && dec.litInfo.NonSync {
 		// The client sent the data without waiting: skip it.
 		dec.litLeft = dec.litInfo.Size
 	}
 	dec.pending = false
-	if dec.litLeft > 0 {
-		_, ioerr = io.CopyN(io.Discard, dec.r, dec.litLeft)
-		dec.litLeft = 0
-		dec.crlf = false
+	err := dec.discardCommand()
+	if dec.litLeft > dec.maxDiscard() {
+		err = &DiscardLimitError{Size: dec.litLeft, Limit: dec.maxDiscard()}
 	}
-	for ioerr == nil && !dec.crlf {
-		_, ioerr = dec.r.ReadSlice('\n')
-		if ioerr == bufio.ErrBufferFull {
-			ioerr = nil
+	dec.err, dec.n, dec.depth = err, 0, 0
+	return err
+}
+
+// discardCommand skips literal data and lines up to the end of the
+// command, as DiscardLine describes.
+func (dec *Decoder) discardCommand() error {
+	tail := dec.tail // the end of the line being skipped
+	defer func() { dec.tail = tail[:0] }()
+	for {
+		if dec.litLeft > dec.maxDiscard() {
+			return nil // DiscardLine reports it
+		}
+		if dec.litLeft > 0 {
+			_, err := io.CopyN(io.Discard, dec.r, dec.litLeft)
+			dec.litLeft, dec.crlf = 0, false
+			if err != nil {
+				return err
+			}
+		}
+		if dec.crlf {
+			return nil
+		}
+		chunk, err := dec.r.ReadSlice('\n')
+		tail = append(tail, chunk...)
+		if len(tail) > maxLiteralHeader {
+			tail = append(tail[:0], tail[len(tail)-maxLiteralHeader:]...)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err != nil:
+			return err
+		}
+		info, ok := literalAtLineEnd(tail)
+		tail = tail[:0]
+		if ok && info.NonSync {
+			dec.litLeft = info.Size
 			continue
 		}
-		if ioerr == nil {
-			dec.crlf = true
-		}
+		dec.crlf = true
 	}
-	dec.err, dec.n, dec.depth = ioerr, 0, 0
-	return ioerr
+}
+
+// maxDiscard is Options.MaxDiscard or its default.
+func (dec *Decoder) maxDiscard() int64 {
+	if dec.opts.MaxDiscard > 0 {
+		return dec.opts.MaxDiscard
+	}
+	return DefaultMaxDiscard
+}
+
+// maxLiteralHeader bounds the text literalAtLineEnd looks at: "~{" and a
+// number64 of 19 digits, "+}" and CRLF.
+const maxLiteralHeader = 32
+
+// literalAtLineEnd reports whether line, a whole line with its LF, ends
+// with a literal header: "{" number64 ["+"] "}" CRLF, or the literal8 form
+// with "~". A bare LF ends a line as well.
+func literalAtLineEnd(line []byte) (LiteralInfo, bool) {
+	var info LiteralInfo
+	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+	body, ok := bytes.CutSuffix(line, []byte("}"))
+	if !ok {
+		return info, false
+	}
+	if body, info.NonSync = bytes.CutSuffix(body, []byte("+")); true {
+		i := bytes.LastIndexByte(body, '{')
+		if i < 0 || i == len(body)-1 {
+			return info, false
+		}
+		for _, c := range body[i+1:] {
+			if c < '0' || c > '9' {
+				return info, false
+			}
+		}
+		n, err := strconv.ParseInt(string(body[i+1:]), 10, 64)
+		if err != nil {
+			return info, false
+		}
+		info.Size, info.Binary = n, i > 0 && body[i-1] == '~'
+	}
+	return info, true
 }
 
 // isProtocolError reports whether err is one of the decoder's own errors
 // rather than a failure of the underlying reader.
 func isProtocolError(err error) bool {
 	var (
+		de *DiscardLimitError
 		se *SyntaxError
 		ne *MailboxNameError
 		lt *LineTooLongError
 		tb *LiteralTooBigError
 		lr *LiteralRefusedError
 	)
-	return errors.As(err, &se) || errors.As(err, &ne) || errors.As(err, &lt) || errors.As(err, &tb) ||
+	return errors.As(err, &se) || errors.As(err, &ne) || errors.As(err, &de) || errors.As(err, &lt) || errors.As(err, &tb) ||
 		errors.As(err, &lr) || err == ErrLiteralPending
 }

@@ -254,6 +254,51 @@ func TestDecoderDiscardLine(t *testing.T) {
 	}
 }
 
+// TestDiscardLineLiterals: after a command fails before, during or after a
+// literal, DiscardLine skips the literals of the rest of the command, so
+// the commands hidden in their data ("x1 …") are never parsed, and the
+// next command is the next one the client sent (RFC 9051 §4.3, §7.5).
+func TestDiscardLineLiterals(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		next     string // tag of the next command; "" for a DiscardLimitError
+	}{
+		{"unknown command", "a1 FROB {12+}\r\nx1 LOGOUT\r\n\r\na2 NOOP\r\n", "a2"},
+		{"syntax error before", "a1 SELECT INBOX (BOGUS {12+}\r\nx1 LOGOUT\r\n)\r\na2 NOOP\r\n", "a2"},
+		{"two literals", "a1 FROB {3+}\r\nabc {12+}\r\nx1 LOGOUT\r\n\r\na2 NOOP\r\n", "a2"},
+		{"literal8", "a1 FROB ~{12+}\r\nx1 LOGOUT\r\n\r\na2 NOOP\r\n", "a2"},
+		{"NUL during", "a1 LOGIN {3+}\r\na\x00b {12+}\r\nx1 LOGOUT\r\n\r\na2 NOOP\r\n", "a2"},
+		{"error after", "a1 LOGIN {5+}\r\nalice secret more {12+}\r\nx1 LOGOUT\r\n\r\na2 NOOP\r\n", "a2"},
+		{"sync ends the command", "a1 FROB {12}\r\na2 NOOP\r\n", "a2"},
+		{"bare LF", "a1 FROB {3+}\nx1 \na2 NOOP\r\n", "a2"},
+		{"header inside a broken quoted string", "a1 LOGIN \"abc{12+}\r\nx1 LOGOUT\r\n\r\na2 NOOP\r\n", "a2"},
+		{"header after an atom", "a1 SELECT INBOX{12+}\r\nx1 LOGOUT\r\n\r\na2 NOOP\r\n", "a2"},
+		{"quoted brace is no literal", "a1 FROB \"{3+}\" x\r\na2 NOOP\r\n", "a2"},
+		{"over MaxDiscard", "a1 FROB {100+}\r\n" + strings.Repeat("x", 100) + "\r\na2 NOOP\r\n", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDecoder(tt.in, Options{MaxDiscard: 50})
+			if _, err := ParseCommand(d); err == nil {
+				t.Fatal("the first command parsed")
+			}
+			err := d.DiscardLine()
+			if tt.next == "" {
+				var de *DiscardLimitError
+				if !errors.As(err, &de) || de.Size != 100 || !IsFatal(err) {
+					t.Fatalf("got %v, want a fatal *DiscardLimitError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cmd, err := ParseCommand(d); err != nil || cmd.Tag != tt.next {
+				t.Fatalf("next command %+v, %v; want tag %s", cmd, err, tt.next)
+			}
+		})
+	}
+}
+
 func TestDecoderListNesting(t *testing.T) {
 	in := "a1 SEARCH " + strings.Repeat("(", 100) + "ALL" + strings.Repeat(")", 100) + "\r\n"
 	_, err := ParseCommand(newDecoder(in, Options{}))

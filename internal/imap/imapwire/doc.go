@@ -39,8 +39,10 @@
 // server's dispatch table. [ParseCommand] parses a whole command, for tests
 // and fuzzing.
 //
-// Errors say what the server does next: a *SyntaxError is answered BAD,
-// then [Decoder.DiscardLine] skips the rest of the line; a
+// Errors say what the server does next: a *SyntaxError is answered BAD
+// (a *MailboxNameError NO), then [Decoder.DiscardLine] skips the rest of
+// the command, the data of its non-synchronising literals included, so
+// that no octet of a literal is ever read as a command; a
 // *LineTooLongError, a refused non-synchronising literal and I/O errors
 // leave the stream out of step ([IsFatal]), so the connection is closed
 // after the response; a *LiteralTooBigError maps to [TOOBIG].

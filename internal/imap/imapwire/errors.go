@@ -36,7 +36,7 @@ func (e *LineTooLongError) Error() string {
 // For a synchronising literal the client is waiting for a continuation
 // request, so no data follows and the connection stays usable. For a
 // non-synchronising literal the data is already on its way: the server must
-// close the connection or skip Size bytes with [Decoder.DiscardLiteral].
+// close the connection (IsFatal) or skip the data (DiscardLine).
 type LiteralTooBigError struct {
 	Size    int64 // declared size
 	Limit   int64 // the limit that was passed
@@ -66,6 +66,19 @@ func (e *MailboxNameError) Error() string {
 		return "imapwire: mailbox name is not valid UTF-8"
 	}
 	return "imapwire: mailbox name is not valid modified UTF-7"
+}
+
+// A DiscardLimitError reports a non-synchronising literal of a failed
+// command that DiscardLine did not skip because it is larger than
+// Options.MaxDiscard. Its data is on its way and was not read, so the
+// stream is out of step: the server closes the connection after its
+// answer to the command.
+type DiscardLimitError struct {
+	Size, Limit int64
+}
+
+func (e *DiscardLimitError) Error() string {
+	return fmt.Sprintf("imapwire: non-synchronizing literal of %d bytes not skipped (limit %d)", e.Size, e.Limit)
 }
 
 // ErrLiteralPending is recorded when a caller asks the decoder for a token
@@ -99,7 +112,7 @@ func IsFatal(err error) bool {
 	if errors.As(err, &lr) {
 		return lr.Info.NonSync
 	}
-	return true
+	return true // DiscardLimitError, LineTooLongError, I/O errors
 }
 
 // A LiteralRefusedError wraps the error with which Options.OnLiteral refused

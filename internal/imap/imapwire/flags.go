@@ -55,6 +55,7 @@ func (dec *Decoder) Flag(ptr *string) bool {
 func (dec *Decoder) FlagPerm(ptr *string) bool {
 	if b, err := dec.r.Peek(2); dec.ready() && err == nil && b[0] == '\\' && b[1] == '*' {
 		dec.count(2)
+		dec.noteBytes(b[:2])
 		dec.r.Discard(2)
 		dec.crlf = false
 		*ptr = FlagWildcard

@@ -22,8 +22,10 @@ func (dec *Decoder) Quoted(ptr *string) bool {
 		case '"':
 			dec.buf = out
 			*ptr = string(out)
+			dec.noteByte(b)
 			return dec.count(1)
 		case '\\':
+			dec.noteByte(b)
 			if b, err = dec.r.ReadByte(); err != nil {
 				return dec.ioErr(err)
 			}
@@ -39,6 +41,7 @@ func (dec *Decoder) Quoted(ptr *string) bool {
 			dec.r.UnreadByte()
 			return dec.setErr(syntaxErrorf("invalid character %q in quoted string", b))
 		}
+		dec.noteByte(b)
 		if !dec.count(1) {
 			return false
 		}
@@ -119,6 +122,7 @@ func (dec *Decoder) literalCRLF() bool {
 	}
 	dec.r.Discard(2)
 	dec.crlf = true
+	dec.tail = dec.tail[:0]
 	return true
 }
 
