@@ -91,6 +91,7 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 // messages at a time (topFetchBatch when only top-level parts are read).
 func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPlan, seen map[store.UID]bool) error {
 	expungeIssued := false
+	var dropped error // the first item left out of a response
 	size := fetchBatch
 	if plan.needData && plan.topOnly() {
 		// Top-level parts are small: fewer, larger reads.
@@ -111,7 +112,7 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 				expungeIssued = true
 				continue
 			}
-			written, err := c.writeFetch(ctx, t, plan, d, seen[t.UID])
+			written, err := c.writeFetch(ctx, t, plan, d, seen[t.UID], &dropped)
 			if err != nil {
 				return err
 			}
@@ -120,6 +121,11 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 		if err := c.enc.Err(); err != nil {
 			return err
 		}
+	}
+	if dropped != nil {
+		// Every response was finished cleanly; the command fails now,
+		// e.g. NO [UNKNOWN-CTE] (RFC 3516 §4.3), as Dovecot answers.
+		return dropped
 	}
 	if expungeIssued {
 		// RFC 9051 §7.1 (RFC 5530 §3) and RFC 2180 §4.1: a message another
@@ -243,7 +249,11 @@ func (c *conn) loadStored(ctx context.Context, batch []target, plan fetchPlan) (
 
 // writeFetch writes one FETCH response. It reports false, writing
 // nothing, when the message's content is gone (expunged and reclaimed).
-func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d storedMsg, seenSet bool) (bool, error) {
+// An item that fails before anything of it is written is left out, and
+// the response finished without it (issue 12: a tagged NO never lands
+// inside "* n FETCH ("); *dropped keeps the first such error, for the
+// tagged response of the command.
+func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d storedMsg, seenSet bool, dropped *error) (bool, error) {
 	var mv *msgView
 	if plan.needData {
 		mv = c.s.view.view(t.MessageInfo, &d.data)
@@ -262,8 +272,8 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 	}
 	fw := c.enc.BeginFetch(t.seq)
 	for _, it := range plan.items {
-		if err := c.writeFetchItem(fw, mv, t, it); err != nil {
-			return false, err
+		if err := c.writeFetchItem(fw, mv, t, it); err != nil && *dropped == nil {
+			*dropped = err
 		}
 	}
 	if seenSet && !plan.hasFlags {
@@ -282,7 +292,9 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 	return true, fw.End()
 }
 
-// writeFetchItem writes one data item with its name.
+// writeFetchItem writes one data item with its name. It returns an error
+// only when it wrote nothing of the item; a failure after that breaks the
+// response and is the encoder's (the connection ends).
 func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, it imapwire.FetchItem) error {
 	switch it.Attr {
 	case imapwire.FetchFlags:
@@ -420,21 +432,15 @@ func (c *conn) sectionBytes(mv *msgView, sec imapwire.Section) (off, n int64, b 
 // (RFC 3516): the part's content with its Content-Transfer-Encoding
 // removed.
 func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.FetchItem) error {
-	var p *message.Part
-	var off, n int64
-	if len(it.Section.Part) == 0 {
-		p, off, n = nil, 0, mv.size
-	} else {
-		path := make([]int, len(it.Section.Part))
-		for i, x := range it.Section.Part {
-			path[i] = int(x)
+	p, off, n, ok := binaryRange(mv, it.Section)
+	if !ok {
+		// A part that does not exist, as BODY[…] of one: no data.
+		if it.Attr == imapwire.FetchBinarySize {
+			fw.Item(it.ResponseName()).Number64(0)
+		} else {
+			fw.Item(it.ResponseName()).NIL()
 		}
-		var ok bool
-		if p, ok = mv.part.Section(path); !ok {
-			return nof("", "No such section")
-		}
-		s, e := mv.bodyRange(p)
-		off, n = s, e-s
+		return nil
 	}
 	open := func() (io.Reader, error) {
 		raw := io.NewSectionReader(mv.readerAt(), off, n)
@@ -445,7 +451,7 @@ func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.Fe
 	}
 	r, err := open()
 	if err != nil {
-		return err
+		return err // NO [UNKNOWN-CTE], before anything of the item is written
 	}
 	size, hasNUL := countDecoded(r)
 	if it.Attr == imapwire.FetchBinarySize {
@@ -472,6 +478,24 @@ func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.Fe
 		metricFetchedOctets.Add(float64(cnt))
 	}
 	return nil
+}
+
+// binaryRange locates the data of BINARY[section] (RFC 3516 §4.2): the
+// part, nil for the whole message, and its body's range; ok is false for
+// a part that does not exist.
+func binaryRange(mv *msgView, sec imapwire.Section) (p *message.Part, off, n int64, ok bool) {
+	if len(sec.Part) == 0 {
+		return nil, 0, mv.size, true
+	}
+	path := make([]int, len(sec.Part))
+	for i, x := range sec.Part {
+		path[i] = int(x)
+	}
+	if p, ok = mv.part.Section(path); !ok {
+		return nil, 0, 0, false
+	}
+	s, e := mv.bodyRange(p)
+	return p, s, e - s, true
 }
 
 // decodeCTE returns a reader removing a Content-Transfer-Encoding, or

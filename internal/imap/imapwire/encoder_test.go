@@ -224,6 +224,10 @@ func TestFetchWriter(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
+	// A response whose items were all left out is not written.
+	if got := encode(t, EncoderOptions{}, func(enc *Encoder) { enc.BeginFetch(3).End() }); got != "" {
+		t.Errorf("empty FETCH response written: %q", got)
+	}
 	// A short reader is an error: the response is broken.
 	var buf bytes.Buffer
 	enc := NewEncoder(bufio.NewWriter(&buf), EncoderOptions{})

@@ -26,32 +26,46 @@ func (enc *Encoder) StatusResponse(tag, typ, code, text string) error {
 	return enc.Text(text).CRLF()
 }
 
-// A FetchWriter writes one "* n FETCH (…)" response, item by item.
+// A FetchWriter writes one "* n FETCH (…)" response, item by item. Nothing
+// is written before the first item, so that a caller may still decide,
+// item by item, to leave an item out (one that fails before its name is
+// written, as BINARY of an unknown encoding, RFC 3516 §4.3) and a response
+// left with no item is not written at all: msg-att holds at least one
+// (RFC 9051 §9).
 type FetchWriter struct {
 	enc   *Encoder
+	seq   uint32
 	items int
 }
 
-// BeginFetch starts "* seq FETCH (".
+// BeginFetch starts the response for message seq.
 func (enc *Encoder) BeginFetch(seq uint32) *FetchWriter {
-	enc.Untagged().Number(seq).raw(" FETCH (")
-	return &FetchWriter{enc: enc}
+	return &FetchWriter{enc: enc, seq: seq}
 }
 
-// Item writes the name of the next data item and the space after it, and
-// returns the encoder to write its value with: for instance
-// fw.Item("UID").Number(uid), or fw.Item(it.ResponseName()).
-// WriteLiteralFrom(body, size) to stream a body section.
+// Item writes the name of the next data item and the space after it,
+// preceded by "* seq FETCH (" for the first, and returns the encoder to
+// write its value with: for instance fw.Item("UID").Number(uid), or
+// fw.Item(it.ResponseName()).WriteLiteralFrom(body, size) to stream a
+// body section.
 func (fw *FetchWriter) Item(name string) *Encoder {
-	if fw.items > 0 {
+	if fw.items == 0 {
+		fw.enc.Untagged().Number(fw.seq).raw(" FETCH (")
+	} else {
 		fw.enc.SP()
 	}
 	fw.items++
 	return fw.enc.raw(name).SP()
 }
 
-// End writes ")" CRLF and returns the first error of the response.
-func (fw *FetchWriter) End() error { return fw.enc.rawByte(')').CRLF() }
+// End writes ")" CRLF, unless no item was written, and returns the first
+// error of the response.
+func (fw *FetchWriter) End() error {
+	if fw.items == 0 {
+		return fw.enc.err
+	}
+	return fw.enc.rawByte(')').CRLF()
+}
 
 // Search writes the untagged response of a SEARCH without RETURN (RFC 9051
 // §7.3.4, kept for IMAP4rev1 clients): "* SEARCH" and the numbers, then,
