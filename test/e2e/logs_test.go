@@ -64,7 +64,7 @@ func runSessions(t *testing.T, p mailPorts, imap int) string {
 // is logged opened once and closed once.
 func TestRunLogKeysAndConnections(t *testing.T) {
 	t.Parallel()
-	e, p, imap := newAllEnv(t, "")
+	e, p, imap := newAllEnv(t, "Trusted-Networks: 127.0.0.1") // no throttle delays
 	e.addUser("alice", "alice-pw")
 	srv := e.startMail()
 	runSessions(t, p, imap)
@@ -117,7 +117,7 @@ func TestRunLogKeysAndConnections(t *testing.T) {
 // object with unique keys.
 func TestLogFormatJSON(t *testing.T) {
 	t.Parallel()
-	e, p, imap := newAllEnv(t, "Log-Format: json")
+	e, p, imap := newAllEnv(t, "Log-Format: json\nTrusted-Networks: 127.0.0.1")
 	e.addUser("alice", "alice-pw")
 	srv := e.startMail()
 	runSessions(t, p, imap)

@@ -115,7 +115,10 @@ func (e *env) addUser(name, pw string) {
 func python(t *testing.T, script string, args ...string) string {
 	t.Helper()
 	py := requireTool(t, "python3")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// A bound against a hung client, not a speed test: a script of a dozen
+	// argon2id logins on a machine loaded by a parallel test run can take
+	// well over a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, append([]string{"-c", script}, args...)...)
 	out, err := cmd.CombinedOutput()
