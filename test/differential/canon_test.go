@@ -23,10 +23,10 @@ type canon struct {
 // differ between servers.
 var droppedCodes = map[string]bool{
 	"CAPABILITY": true, // the servers implement different extensions
-	// CONDSTORE (RFC 7162) values are per-server counters, and Dovecot
-	// sends HIGHESTMODSEQ on SELECT without ENABLE where Postern waits for
-	// a CONDSTORE-enabling command (docs/imap.md).
-	"HIGHESTMODSEQ": true, "NOMODSEQ": true,
+	// RFC 7162 §3.1.2.1: NOMODSEQ is for a mailbox without mod-sequences,
+	// which neither server has. HIGHESTMODSEQ is kept, without its value
+	// (canonUntagged).
+	"NOMODSEQ": true,
 	// RFC 7162 §3.2.11 / RFC 9051 §7.1: CLOSED is required only of rev2
 	// and QRESYNC servers; a rev1 session may or may not see it.
 	"CLOSED":  true,
@@ -219,6 +219,11 @@ func canonUntagged(r response, opt map[string]string) (line string, fetch map[st
 		case code == "UIDVALIDITY":
 			// The value is each server's own (RFC 9051 §2.3.1.1).
 			return "* " + word + " [UIDVALIDITY <n>]", nil, "", nil
+		case code == "HIGHESTMODSEQ":
+			// Mod-sequences are per-server counters, but both servers
+			// MUST send the code on every SELECT/EXAMINE (RFC 7162
+			// §3.1.2.1).
+			return "* " + word + " [HIGHESTMODSEQ <n>]", nil, "", nil
 		case code == "COPYUID":
 			// MOVE reports COPYUID in an untagged OK (RFC 6851 §4.3).
 			return "* " + word + tagCode(r), nil, "", nil

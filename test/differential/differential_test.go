@@ -11,6 +11,8 @@ package differential
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +164,9 @@ func (p *pair) compare(s step) {
 		dc.lines = dropUnsolicitedFlags(dc.lines)
 		pc.lines = dropUnsolicitedFlags(pc.lines)
 	}
+	if isSelect(s.cmd) {
+		dc = p.requireHighestModSeq(s, dc)
+	}
 	if d, ok := dovecotDeviations[s.name]; ok {
 		// Dovecot is wrong here: compare Postern with the RFC's answer.
 		want := canon{lines: d.want, opt: map[string]string{}}
@@ -173,6 +178,26 @@ func (p *pair) compare(s step) {
 	}
 	diff := diffCanon(dc, pc)
 	report(t, s.name, "C: "+shorten(s.cmd), diff, dr.raw(), pr.raw())
+}
+
+// highestModSeqLine is the canonical HIGHESTMODSEQ response (canonUntagged).
+const highestModSeqLine = "* OK [HIGHESTMODSEQ <n>]"
+
+// requireHighestModSeq adds the HIGHESTMODSEQ that RFC 7162 §3.1.2.1
+// requires in every successful SELECT/EXAMINE of a mailbox with
+// mod-sequences, CONDSTORE enabled or not, to a Dovecot answer that lacks
+// it. Dovecot starts keeping mod-sequences for a mailbox only once a client
+// uses CONDSTORE, and until then sends neither HIGHESTMODSEQ nor the
+// NOMODSEQ the RFC asks for in that case; Postern keeps them always.
+func (p *pair) requireHighestModSeq(s step, dc canon) canon {
+	if len(dc.lines) == 0 || !strings.HasPrefix(dc.lines[0], "TAGGED OK") || slices.Contains(dc.lines, highestModSeqLine) {
+		return dc
+	}
+	p.t.Logf("Dovecot deviates in %s (RFC 7162 §3.1.2.1: HIGHESTMODSEQ in every SELECT/EXAMINE; Dovecot sent none)", s.name)
+	rest := append(slices.Clone(dc.lines[1:]), highestModSeqLine)
+	sort.Strings(rest) // as canonicalize orders untagged lines
+	dc.lines = append(dc.lines[:1:1], rest...)
+	return dc
 }
 
 // isSelect reports whether cmd opens a mailbox.

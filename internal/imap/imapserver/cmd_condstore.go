@@ -16,8 +16,8 @@ import (
 //     of §3.1 (SELECT/EXAMINE (CONDSTORE), FETCH MODSEQ or CHANGEDSINCE,
 //     SEARCH MODSEQ, STATUS HIGHESTMODSEQ, STORE UNCHANGEDSINCE), which
 //     call enableCondStore;
-//   - [HIGHESTMODSEQ n] in SELECT/EXAMINE (cmd_mailbox.go, §3.1.2.1),
-//     requested with the (CONDSTORE) parameter (§3.1.8);
+//   - [HIGHESTMODSEQ n] in every SELECT/EXAMINE, enabled or not
+//     (cmd_mailbox.go, §3.1.2.1);
 //   - the STATUS item HIGHESTMODSEQ (cmd_mailbox.go, §3.1.7);
 //   - the FETCH item MODSEQ and modifier CHANGEDSINCE (cmd_fetch.go,
 //     §3.1.4);
@@ -31,9 +31,10 @@ import (
 
 // enableCondStore records a CONDSTORE enabling command (RFC 7162 §3.1).
 // CONDSTORE stays on for the rest of the connection. When the first one
-// arrives while a mailbox is selected, the client has not been told the
-// mailbox's HIGHESTMODSEQ (SELECT sent none), so it is announced now in an
-// untagged OK, before the command's own responses (§3.1.2.1).
+// arrives while a mailbox is selected, the HIGHESTMODSEQ that SELECT sent
+// may be stale: the FETCH responses since then carried no MODSEQ (§3.1
+// allows that before enabling). So the current value is announced now in
+// an untagged OK, before the command's own responses (§3.1.2.1).
 func (c *conn) enableCondStore(ctx context.Context) error {
 	if c.condStore {
 		return nil

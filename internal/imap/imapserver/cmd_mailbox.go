@@ -27,8 +27,7 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 	}
 	name := args.Mailbox
 	if args.CondStore {
-		// RFC 7162 §3.1.8: SELECT/EXAMINE (CONDSTORE) enables CONDSTORE;
-		// the HIGHESTMODSEQ below is what the client asked for.
+		// RFC 7162 §3.1.8: SELECT/EXAMINE (CONDSTORE) enables CONDSTORE.
 		c.condStore = true
 	}
 	if c.sel != nil {
@@ -78,11 +77,12 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 	}
 	c.okCode("UIDVALIDITY", func(e *imapwire.Encoder) { e.Number(sel.uidValidity) }, "UIDs valid")
 	c.okCode("UIDNEXT", func(e *imapwire.Encoder) { e.Number(uint32(sel.clientUIDNext())) }, "Predicted next UID")
-	if c.condStore {
-		// RFC 7162 §3.1.2.1. The mailbox was read before its messages, so a
-		// change in between may have given a message a higher MODSEQ.
-		c.writeHighestModSeq(max(mb.HighestModSeq, sel.maxModSeq()))
-	}
+	// RFC 7162 §3.1.2.1: a server that keeps mod-sequences for the mailbox
+	// (every Postern mailbox) MUST send HIGHESTMODSEQ on every successful
+	// SELECT/EXAMINE, whether CONDSTORE is enabled or not. The mailbox was
+	// read before its messages, so a change in between may have given a
+	// message a higher MODSEQ.
+	c.writeHighestModSeq(max(mb.HighestModSeq, sel.maxModSeq()))
 	if c.rev2 {
 		// RFC 9051 §6.3.2: a LIST response with the mailbox's name.
 		shown, _ := c.imapName(sel.name)
