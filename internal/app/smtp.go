@@ -77,7 +77,6 @@ func (m *mailParts) baseOptions(in *instance, proto string, level config.LogLeve
 // Submissions-Port over implicit TLS) and inbound SMTP (Server-Port).
 func buildSMTP(in *instance) (Service, error) {
 	cfg := in.cfg
-	warnNoTrace(in, "SMTP", cfg.SMTP.Trace)
 	parts, err := newMailParts(in, "smtp")
 	if err != nil {
 		return nil, err
@@ -86,7 +85,12 @@ func buildSMTP(in *instance) (Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	tracer, err := newMailTracer(in, "smtp", cfg.SMTP.Trace, cfg.SMTP.TraceSynch)
+	if err != nil {
+		return nil, err
+	}
 	base := parts.baseOptions(in, "smtp", cfg.SMTP.LogLevel)
+	base.Tracer = tracer
 	base.TLSConfig = in.tls.config("smtp")
 	base.Queue = q
 	sub := base
@@ -97,15 +101,17 @@ func buildSMTP(in *instance) (Service, error) {
 	sub.Authenticator = newSMTPAuthenticator(in)
 	submission, err := smtpserver.New(sub)
 	if err != nil {
+		tracer.Close()
 		return nil, err
 	}
-	svc := &smtpService{byPort: map[int]*smtpserver.Server{}, fallback: submission, reload: parts.resolver.Reload, in: in, queue: q}
+	svc := &smtpService{byPort: map[int]*smtpserver.Server{}, fallback: submission, reload: parts.resolver.Reload, in: in, queue: q, tracer: tracer}
 	svc.all = append(svc.all, submission)
 	if cfg.SMTP.ServerPort != 0 {
 		inb := base
 		inb.Mode = smtpserver.ModeInbound
 		inbound, err := smtpserver.New(inb)
 		if err != nil {
+			tracer.Close()
 			return nil, err
 		}
 		svc.byPort[cfg.SMTP.ServerPort] = inbound
@@ -123,19 +129,24 @@ const inboundConnectionsPerMinute = 60
 
 // buildLMTP makes the LMTP server for the Unix socket and Server-Port.
 func buildLMTP(in *instance) (Service, error) {
-	warnNoTrace(in, "LMTP", in.cfg.LMTP.Trace)
 	parts, err := newMailParts(in, "lmtp")
+	if err != nil {
+		return nil, err
+	}
+	tracer, err := newMailTracer(in, "lmtp", in.cfg.LMTP.Trace, in.cfg.LMTP.TraceSynch)
 	if err != nil {
 		return nil, err
 	}
 	o := parts.baseOptions(in, "lmtp", in.cfg.LMTP.LogLevel)
 	o.Mode = smtpserver.ModeLMTP
 	o.MaxRecipients = 0 // the MTA splits as it likes; RFC 2033 sets no cap
+	o.Tracer = tracer
 	srv, err := smtpserver.New(o)
 	if err != nil {
+		tracer.Close()
 		return nil, err
 	}
-	svc := &smtpService{fallback: srv, all: []*smtpserver.Server{srv}, reload: parts.resolver.Reload, in: in}
+	svc := &smtpService{fallback: srv, all: []*smtpserver.Server{srv}, reload: parts.resolver.Reload, in: in, tracer: tracer}
 	svc.watchHUP()
 	return svc, nil
 }
@@ -194,6 +205,7 @@ type smtpService struct {
 	reload   func() error
 	in       *instance
 	queue    *queue.Queue // nil for LMTP
+	tracer   *observe.Tracer
 
 	stopOnce  sync.Once
 	stop      chan struct{}
@@ -222,6 +234,7 @@ func (s *smtpService) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("queue runner: %w", ctx.Err()))
 		}
 	}
+	errs = append(errs, s.tracer.Close())
 	return errors.Join(errs...)
 }
 
@@ -367,12 +380,14 @@ func (s *smtpService) ctlQueue(_ context.Context, args []string, w io.Writer) er
 	return errors.New("usage: queue list | queue flush | queue delete ID")
 }
 
-// warnNoTrace says plainly that [SMTP]/[LMTP] Trace does nothing yet:
-// go-smtp offers one debug stream per server, mixing connections and
-// carrying AUTH payloads, which must never reach a trace file.
-func warnNoTrace(in *instance, section string, on bool) {
+// newMailTracer is the trace facility of the SMTP family: files named
+// postern-smtp-… or postern-lmtp-… in Log-Directory when Trace is on,
+// flushed by Trace-Synch as POP3's and IMAP's are. The server hides AUTH
+// itself (smtpserver traceTap), so the Tracer gets no Redactor.
+func newMailTracer(in *instance, proto string, on bool, synch int) (*observe.Tracer, error) {
+	dir := ""
 	if on {
-		in.logger.Warn("trace is not implemented for this protocol yet; no trace file is written",
-			"section", section, "option", "Trace")
+		dir = in.cfg.LogDirectory
 	}
+	return observe.NewTracer(observe.TraceOptions{Dir: dir, Proto: proto, Node: in.cfg.Hostname, Synch: synch})
 }

@@ -620,8 +620,9 @@ func smtpOptions() []*option {
 		logLevelOpt(s, func(c *Config) *LogLevel { return &c.SMTP.LogLevel }, ""),
 		&option{name: "Trace", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.SMTP.Trace },
-			doc: "Reserved for a trace file of all SMTP traffic, except passwords and message data. " +
-				"Not implemented yet: when on, the server logs a warning at start and writes no trace file."},
+			doc: "Write a trace file of SMTP and submission traffic, `postern-smtp-NODE-mmddhhmmss-trace.log` " +
+				"in Log-Directory: timestamped client and server lines, AUTH exchanges hidden, message data " +
+				"summarised as a byte count. Traffic inside TLS (after STARTTLS, or on Submissions-Port) is not traced."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.SMTP.TraceSynch }, ""),
 		plaintextOpt(s, func(c *Config) *bool { return &c.SMTP.AllowPlaintextAuth }, "AUTH"),
 		&option{name: "Accept-Bare-LF", section: s, kind: kBool, def: "OFF", modern: "ON",
@@ -653,8 +654,8 @@ func lmtpOptions() []*option {
 		logLevelOpt(s, func(c *Config) *LogLevel { return &c.LMTP.LogLevel }, ""),
 		{name: "Trace", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.LMTP.Trace },
-			doc: "Reserved for a trace file of all LMTP traffic, except message data. " +
-				"Not implemented yet: when on, the server logs a warning at start and writes no trace file."},
+			doc: "Write a trace file of LMTP traffic, `postern-lmtp-NODE-mmddhhmmss-trace.log` in " +
+				"Log-Directory: timestamped client and server lines, message data summarised as a byte count."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.LMTP.TraceSynch }, ""),
 	}, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.LMTP.ConnLimits }, "0", "0",
 		"For LMTP over TCP only (the Unix socket has no address); off by default, since the MTA is one trusted address.")...)

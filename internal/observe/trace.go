@@ -345,6 +345,15 @@ func (ct *ConnTrace) Close() error {
 	return nil
 }
 
+// Note writes a "--" line about the connection (such as the start of
+// TLS) to the trace file only.
+func (ct *ConnTrace) Note(text string) {
+	if ct == nil {
+		return
+	}
+	ct.note(text)
+}
+
 // note writes a "--" line (connect, close) to the file only.
 func (ct *ConnTrace) note(text string) {
 	ct.mu.Lock()

@@ -86,6 +86,7 @@ type trackedConn struct {
 	net.Conn
 	s    *Server
 	info *connInfo
+	tap  *traceTap // nil without a Tracer
 
 	closeOnce sync.Once
 	timedOut  atomic.Bool
@@ -117,11 +118,13 @@ func (s *Server) track(c net.Conn, remote netip.Addr, label string, implicitTLS 
 		log:      s.opts.Logger.With("proto", s.proto, "listener", label, "cid", cid, "remote", remoteStr),
 	}
 	info.log.Info("connection opened", "tls", implicitTLS)
-	return &trackedConn{Conn: c, s: s, info: info}
+	tap := newTraceTap(s.opts.Tracer.Conn(cid, remoteStr, info.log), implicitTLS)
+	return &trackedConn{Conn: c, s: s, info: info, tap: tap}
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	c.tap.client(p[:n])
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
@@ -133,9 +136,16 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+func (c *trackedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.tap.server(p[:n])
+	return n, err
+}
+
 func (c *trackedConn) Close() error {
 	err := c.Conn.Close()
 	c.closeOnce.Do(func() {
+		c.tap.close()
 		s := c.s
 		how := observe.DisconnectNormal
 		switch {

@@ -133,6 +133,9 @@ type Options struct {
 	Events *observe.EventLog
 	Conns  *observe.Conns
 	Stats  *observe.Stats
+	// Tracer writes the protocol trace ([SMTP]/[LMTP] Trace); nil traces
+	// nothing. See traceTap for what is hidden and where tracing stops.
+	Tracer *observe.Tracer
 	// Clock gives the time for headers; nil means time.Now.
 	Clock func() time.Time
 }
