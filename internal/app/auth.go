@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 
 	"github.com/postern/postern/internal/auth"
@@ -24,7 +25,7 @@ type authShared struct {
 
 // newAuthShared builds the shared parts from the configuration
 // (Auth-Cache-TTL, Auth-Hash-Concurrency, Memory-Limit).
-func newAuthShared(cfg *config.Config) authShared {
+func newAuthShared(cfg *config.Config, trusted []netip.Prefix) authShared {
 	h := &auth.Hasher{MaxConcurrent: cfg.AuthHashConcurrency}
 	if cfg.MemoryLimit > 0 {
 		h.MemoryBudget = cfg.MemoryLimit / 2
@@ -32,7 +33,7 @@ func newAuthShared(cfg *config.Config) authShared {
 	return authShared{
 		hasher:   h,
 		cache:    auth.NewCache(auth.CacheOptions{TTL: cfg.AuthCacheTTL}),
-		throttle: auth.NewThrottle(auth.ThrottleOptions{}, nil),
+		throttle: auth.NewThrottle(auth.ThrottleOptions{Trusted: trusted}, nil),
 	}
 }
 
@@ -40,7 +41,7 @@ func newAuthShared(cfg *config.Config) authShared {
 // shared hasher, cache and throttle. onAttempt may be nil.
 func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.Attempt)) *auth.Authenticator {
 	if in.auth.hasher == nil {
-		in.auth = newAuthShared(in.cfg)
+		in.auth = newAuthShared(in.cfg, in.trusted)
 		in.logger.Info("password verification",
 			"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
 	}

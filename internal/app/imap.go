@@ -52,6 +52,7 @@ func buildIMAP(in *instance) (Service, error) {
 		Version:             Version,
 		TLS:                 in.tls.config("imap"),
 		AllowPlaintextAuth:  ic.AllowPlaintextAuth,
+		MaxAuthAttempts:     ic.MaxAuthAttempts,
 		IdleTimeout:         idle,
 		MessageCap:          ic.MessageCap,
 		SendIDHeaders:       ic.SendIDHeaders,

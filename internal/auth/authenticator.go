@@ -44,8 +44,10 @@ type Attempt struct {
 	Mechanism string // MechPassword, MechAPOP, MechPlain, MechLogin or MechSCRAMSHA256
 	User      string // the name the client gave, never a secret
 	Conn      ConnInfo
-	Delay     time.Duration // how long the attempt was throttled
-	Err       error         // nil on success; see Result
+	// RetryAfter is set when the throttle held the attempt back (Err is
+	// then a *ThrottledError): how long the client must wait.
+	RetryAfter time.Duration
+	Err        error // nil on success; see Result
 }
 
 // Mechanism names as they appear in Attempt.Mechanism. The SASL ones are
@@ -77,7 +79,8 @@ type Options struct {
 	// Nil discards.
 	Logger *slog.Logger
 
-	// Throttle configures failure throttling.
+	// Throttle configures failure throttling; tests set Off (STYLE B10:
+	// zero anti-abuse delays).
 	Throttle ThrottleOptions
 
 	// Cache, if set, remembers recently verified passwords so that a
@@ -91,11 +94,6 @@ type Options struct {
 	// of every protocol count an address's failures together: spreading
 	// guesses over POP3, IMAP and SMTP gains an attacker nothing.
 	SharedThrottle *Throttle
-
-	// Sleep waits d or until ctx is done, for throttling. Nil means a real
-	// timer. Tests pass a function that records d and returns at once
-	// (STYLE B10: zero anti-abuse delays).
-	Sleep func(ctx context.Context, d time.Duration) error
 
 	// OnAttempt, if set, is called after every attempt that reached a
 	// verdict (not after malformed input), on the caller's goroutine.
@@ -125,7 +123,6 @@ type Authenticator struct {
 	clock     func() time.Time
 	logger    *slog.Logger
 	throttle  *Throttle
-	sleep     func(context.Context, time.Duration) error
 	onAttempt func(Attempt)
 	upgrade   func(context.Context, string, store.AccountUpdate) error
 	nonce     func() string
@@ -144,7 +141,6 @@ func New(opts Options) *Authenticator {
 		cache:     opts.Cache,
 		clock:     opts.Clock,
 		logger:    opts.Logger,
-		sleep:     opts.Sleep,
 		onAttempt: opts.OnAttempt,
 		upgrade:   opts.Upgrade,
 		nonce:     opts.SCRAMNonce,
@@ -160,9 +156,6 @@ func New(opts Options) *Authenticator {
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
-	if a.sleep == nil {
-		a.sleep = sleepContext
-	}
 	a.throttle = opts.SharedThrottle
 	if a.throttle == nil {
 		a.throttle = NewThrottle(opts.Throttle, a.clock)
@@ -170,25 +163,8 @@ func New(opts Options) *Authenticator {
 	return a
 }
 
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Delay returns how long the next attempt from remote will be held back
-// because of its recent failures.
-func (a *Authenticator) Delay(remote netip.Addr) time.Duration {
-	return a.throttle.Delay(remote)
-}
+// Throttle returns the failure throttle this Authenticator uses.
+func (a *Authenticator) Throttle() *Throttle { return a.throttle }
 
 // Login checks a user name and password: POP3 USER/PASS, IMAP LOGIN, and
 // the PLAIN and LOGIN mechanisms. It returns the account on success, or an
@@ -196,10 +172,11 @@ func (a *Authenticator) Delay(remote netip.Addr) time.Duration {
 // credentials, then ErrDisabled, ErrExpired or ErrNoMail for an account that
 // may not log in; anything else is an internal error.
 //
-// An attempt from an address with recent failures first waits (see
-// [Throttle]); the wait comes before the check, not before a failure
-// reply, because a delay only on failure tells the client the verdict as
-// soon as the success reply is overdue.
+// An attempt from an address (or for a user from an address) with recent
+// failures may be held back without being checked: it then returns a
+// *ThrottledError (ErrThrottled) saying how long to wait (see [Throttle]).
+// The decision comes before the check, never after it, so its timing
+// tells nothing about the password.
 func (a *Authenticator) Login(ctx context.Context, name, password string, c ConnInfo) (store.Account, error) {
 	return a.login(ctx, MechPassword, name, password, c)
 }
@@ -209,7 +186,7 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 	if err := a.wait(ctx, &at); err != nil {
 		return store.Account{}, err
 	}
-	acct, cached, err := a.checkPassword(ctx, name, password)
+	acct, cached, err := a.checkPassword(a.queueTicket(ctx, c.Remote, name), name, password)
 	acct, err = a.finish(ctx, &at, acct, err)
 	if err == nil && !cached {
 		// Only a whole successful login is remembered: the account flags
@@ -221,13 +198,21 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 	return acct, err
 }
 
+// queueTicket puts an attempt's place in the password-hash queue into ctx:
+// its source address and its throttle priority (fairqueue.go).
+func (a *Authenticator) queueTicket(ctx context.Context, remote netip.Addr, user string) context.Context {
+	t := queueTicket{class: a.throttle.Priority(remote, user)}
+	t.addr, _ = throttleKey(remote)
+	return withTicket(ctx, t)
+}
+
 // CheckName reports whether an account of that name exists (nil) or not
 // (ErrUnknownUser), for the original's FRIENDLY POP3 USER reply, which
 // tells an unknown name at once (hp-system §2). Asking is an attempt like
-// any other: it waits out the address's throttle delay, and an unknown
-// name counts as a failure of the address and is reported, so that probing
-// names is as slow as guessing passwords. A known name is not reported:
-// the password that follows is.
+// any other: it may be held back by the throttle, and an unknown name
+// counts as a failure and is reported, so that probing names is as slow as
+// guessing passwords. A known name is not reported: the password that
+// follows is.
 func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) error {
 	at := Attempt{Mechanism: MechName, User: name, Conn: c}
 	if err := a.wait(ctx, &at); err != nil {
@@ -235,10 +220,12 @@ func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) 
 	}
 	_, err := a.lookup(ctx, name)
 	if errors.Is(err, ErrUnknownUser) {
-		a.throttle.Failure(c.Remote)
+		a.throttle.Failure(c.Remote, name)
 		at.Err = err
 		a.report(ctx, &at)
+		return err
 	}
+	a.throttle.Release(c.Remote, name)
 	return err
 }
 
@@ -350,26 +337,35 @@ func (a *Authenticator) checkAPOP(ctx context.Context, name, timestamp, digest s
 	return acct, nil
 }
 
-// wait holds an attempt back by the throttle delay of its address.
+// wait asks the throttle whether the attempt may be checked now; if not,
+// it reports the attempt and returns the *ThrottledError.
 func (a *Authenticator) wait(ctx context.Context, at *Attempt) error {
-	at.Delay = a.throttle.Delay(at.Conn.Remote)
-	if at.Delay <= 0 {
+	d := a.throttle.Check(at.Conn.Remote, at.User)
+	if d <= 0 {
 		return nil
 	}
-	if err := a.sleep(ctx, at.Delay); err != nil {
-		return fmt.Errorf("throttled authentication: %w", err)
-	}
-	return nil
+	at.RetryAfter = d
+	at.Err = &ThrottledError{RetryAfter: d}
+	a.report(ctx, at)
+	return at.Err
 }
 
-// finish is the single epilogue of every attempt: account checks,
-// throttle bookkeeping, the log line and the OnAttempt callback.
+// finish is the single epilogue of every attempt that was checked:
+// account checks, throttle bookkeeping, the log line and the OnAttempt
+// callback.
 func (a *Authenticator) finish(ctx context.Context, at *Attempt, acct store.Account, err error) (store.Account, error) {
 	if err == nil {
 		err = a.checkAccount(acct)
 	}
-	if errors.Is(err, ErrBadCredentials) {
-		a.throttle.Failure(at.Conn.Remote)
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		a.throttle.Failure(at.Conn.Remote, at.User)
+	case acct.Name != "" && !errors.Is(err, ErrMalformed):
+		// The credentials were right (the account may still be
+		// disabled or expired: not a guess either way).
+		a.throttle.Success(at.Conn.Remote, at.User)
+	default:
+		a.throttle.Release(at.Conn.Remote, at.User)
 	}
 	at.Err = err
 	a.report(ctx, at)
@@ -395,12 +391,14 @@ func (a *Authenticator) report(ctx context.Context, at *Attempt) {
 	if at.Conn.Remote.IsValid() {
 		attrs = append(attrs, slog.String("remote", at.Conn.Remote.String()))
 	}
-	if at.Delay > 0 {
-		attrs = append(attrs, slog.Duration("delay", at.Delay))
+	if at.RetryAfter > 0 {
+		attrs = append(attrs, slog.Duration("retry_after", at.RetryAfter.Round(time.Second)))
 	}
 	switch Result(at.Err) {
 	case ResultOK:
 		log.LogAttrs(ctx, slog.LevelInfo, "authentication succeeded", attrs...)
+	case ResultThrottled:
+		log.LogAttrs(ctx, slog.LevelInfo, "authentication throttled", attrs...)
 	case ResultError:
 		log.LogAttrs(ctx, slog.LevelError, "authentication error", append(attrs, slog.Any("err", at.Err))...)
 	default:

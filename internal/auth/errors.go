@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Errors returned by [Authenticator.Login], [Authenticator.APOP] and the
@@ -75,7 +76,48 @@ var (
 
 	// ErrEmptyPassword is returned when asked to hash an empty password.
 	ErrEmptyPassword = errors.New("empty password")
+
+	// ErrThrottled means the attempt was not checked because its address
+	// (or its address and user) failed too often lately; a
+	// *ThrottledError wrapping it says for how long. Protocols answer it
+	// with a temporary failure and a retry hint (IMAP NO [UNAVAILABLE],
+	// POP3 -ERR [SYS/TEMP], SMTP 454 4.7.0). It says nothing about the
+	// account, so SECURE mode may report it as such.
+	ErrThrottled = errors.New("too many failed logins")
 )
+
+// ThrottledError is the error of an attempt the throttle held back.
+type ThrottledError struct {
+	// RetryAfter is how long the client should wait before trying again.
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v; retry after %v", ErrThrottled, e.RetryAfter)
+}
+
+// Unwrap makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }
+
+// RetryHint words the wait of a throttled attempt for a reply: "try again
+// in 1 second", "try again in 15 seconds".
+func RetryHint(err error) string {
+	n := RetryAfter(err)
+	if n == 1 {
+		return "try again in 1 second"
+	}
+	return fmt.Sprintf("try again in %d seconds", n)
+}
+
+// RetryAfter returns how long a throttled attempt (see ErrThrottled) should
+// wait, in whole seconds rounded up, at least 1; 0 if err is not one.
+func RetryAfter(err error) int {
+	var te *ThrottledError
+	if !errors.As(err, &te) {
+		return 0
+	}
+	return max(1, int((te.RetryAfter+time.Second-1)/time.Second))
+}
 
 // Result labels for metrics, from [Result]. The set is fixed so that it can
 // be used as a Prometheus label value.
@@ -88,6 +130,7 @@ const (
 	ResultExpired        = "expired"
 	ResultMalformed      = "malformed"
 	ResultAborted        = "aborted"
+	ResultThrottled      = "throttled"
 	ResultError          = "error"
 )
 
@@ -108,6 +151,8 @@ func Result(err error) string {
 		return ResultNoMail
 	case errors.Is(err, ErrExpired):
 		return ResultExpired
+	case errors.Is(err, ErrThrottled):
+		return ResultThrottled
 	case errors.Is(err, ErrMalformed), errors.Is(err, ErrAuthzidNotAllowed),
 		errors.Is(err, ErrChannelBinding), errors.Is(err, ErrUnsupportedMechanism),
 		errors.Is(err, ErrExchangeDone):

@@ -61,7 +61,7 @@ func (h *Hasher) concurrency() int {
 // Concurrency returns how many argon2id computations h runs at once.
 func (h *Hasher) Concurrency() int {
 	h.init()
-	return cap(h.sem)
+	return h.queue.slots
 }
 
 // normalized raises parameters to argon2's minimums.

@@ -84,7 +84,8 @@ type Hasher struct {
 
 	// MaxConcurrent bounds the argon2 computations running at once, and so
 	// the memory they hold. Zero derives it with [HashConcurrency] from
-	// GOMAXPROCS and MemoryBudget.
+	// GOMAXPROCS and MemoryBudget. Waiting computations are served fairly by
+	// source address (fairqueue.go).
 	MaxConcurrent int
 
 	// MemoryBudget is the memory, in bytes, that the derived number of
@@ -93,7 +94,7 @@ type Hasher struct {
 
 	mem   hashMemory
 	once  sync.Once
-	sem   chan struct{}
+	queue *fairQueue
 	dummy struct {
 		once sync.Once
 		hash string
@@ -102,7 +103,7 @@ type Hasher struct {
 
 func (h *Hasher) init() {
 	h.once.Do(func() {
-		h.sem = make(chan struct{}, h.concurrency())
+		h.queue = newFairQueue(h.concurrency())
 	})
 }
 
@@ -120,19 +121,15 @@ func (h *Hasher) scramIterations() int {
 	return max(h.SCRAMIterations, MinSCRAMIterations)
 }
 
-// acquire takes a slot for one argon2 computation.
+// acquire takes a slot for one argon2 computation, in the turn of the
+// attempt's ticket in ctx (fairqueue.go).
 func (h *Hasher) acquire(ctx context.Context) (release func(), err error) {
 	h.init()
-	select {
-	case h.sem <- struct{}{}:
-		return func() { <-h.sem }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return h.queue.acquire(ctx, ticketOf(ctx))
 }
 
 // defaultHasher serves the package-level functions. It is a cache in the
-// sense of STYLE B1: its only state is the lazily made semaphore.
+// sense of STYLE B1: its only state is the lazily made queue.
 var defaultHasher Hasher
 
 // HashPassword hashes password with argon2id and the default parameters,

@@ -108,15 +108,18 @@ func (m *scramMech) clientFinal(ctx context.Context, response []byte) ([]byte, b
 	}
 	cf, err := parseSCRAMClientFinal(response)
 	if err != nil {
+		m.a.throttle.Release(at.Conn.Remote, at.User)
 		return []byte(scramErrInvalidEncoding), true, m.end(store.Account{}, err)
 	}
 	// RFC 5802 §5.1 "c": without channel binding it is the GS2 header.
 	if !bytes.Equal(cf.channelBinding, []byte(m.first.gs2Header)) {
 		err := fmt.Errorf("%w: SCRAM channel binding does not repeat the GS2 header", ErrMalformed)
+		m.a.throttle.Release(at.Conn.Remote, at.User)
 		return []byte(scramErrChannelBinding), true, m.end(store.Account{}, err)
 	}
 	if cf.nonce != m.nonce {
 		err := fmt.Errorf("%w: SCRAM nonce does not match", ErrMalformed)
+		m.a.throttle.Release(at.Conn.Remote, at.User)
 		return []byte(scramErrOther), true, m.end(store.Account{}, err)
 	}
 

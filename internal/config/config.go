@@ -166,6 +166,9 @@ type IMAPConfig struct {
 	// AllowPlaintextAuth permits LOGIN and AUTHENTICATE PLAIN without TLS
 	// on non-loopback connections (Allow-Plaintext-Auth; inherits the global value).
 	AllowPlaintextAuth bool
+	// MaxAuthAttempts is the number of failed logins after which the
+	// connection is closed (Max-Auth-Attempts).
+	MaxAuthAttempts int
 }
 
 // POPConfig is the [POP] section. Its fields are the TCPIP$POP_* logical

@@ -450,6 +450,11 @@ func imapOptions() []*option {
 		plaintextOpt(s, func(c *Config) *bool { return &c.IMAP.AllowPlaintextAuth },
 			"LOGIN and AUTHENTICATE PLAIN"),
 	)
+	opts = append(opts, &option{name: "Max-Auth-Attempts", section: s, kind: kInt, def: "3", min: 1, max: 1000,
+		ptr: func(c *Config) any { return &c.IMAP.MaxAuthAttempts },
+		doc: "Failed logins allowed per connection (throttled attempts count); after the last one the " +
+			"server answers the NO, then `* BYE` and closes the connection, as `[POP] Max-Auth-Attempts` does.",
+		orig: "The original IMAP server did not close the connection after failed logins."})
 	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.IMAP.ConnLimits }, "50", "10",
 		"50 lets an office behind one NAT address (a client keeps 2 to 5 connections each) work.")...)
 	return opts

@@ -206,7 +206,11 @@ func (c *conn) connInfo() auth.ConnInfo {
 }
 
 // authFailed records a failed authentication (metric, statistics, event
-// log) and returns the NO to send.
+// log) and returns the NO to send. A throttled attempt is answered
+// [UNAVAILABLE] with how long to wait (RFC 5530 §3; issue 13: the delay is
+// visible). After MaxAuthAttempts failures the connection ends with a BYE
+// after the NO, as POP3's does, so that one connection cannot keep
+// guessing.
 func (c *conn) authFailed(mech, user string, err error) error {
 	result := auth.Result(err)
 	metricAuth.WithLabelValues(mech, result).Inc()
@@ -217,7 +221,14 @@ func (c *conn) authFailed(mech, user string, err error) error {
 	if c.s.opts.Events != nil {
 		c.s.opts.Events.AuthFail("imap", c.host, user, mech, result)
 	}
-	if errors.Is(err, auth.ErrDisabled) || errors.Is(err, auth.ErrNoMail) || errors.Is(err, auth.ErrExpired) {
+	c.authFailures++
+	if c.authFailures >= c.s.opts.MaxAuthAttempts {
+		c.resp.byeAfter = "Too many failed logins"
+	}
+	switch {
+	case errors.Is(err, auth.ErrThrottled):
+		return nof("UNAVAILABLE", "Too many failed logins; %s", auth.RetryHint(err))
+	case errors.Is(err, auth.ErrDisabled) || errors.Is(err, auth.ErrNoMail) || errors.Is(err, auth.ErrExpired):
 		return err // mapped in errors.go
 	}
 	return nof("AUTHENTICATIONFAILED", "Authentication failed")

@@ -89,6 +89,9 @@ type response struct {
 	// sending data the server refused (a non-synchronising literal over
 	// APPENDLIMIT).
 	closeAfter bool
+	// byeAfter, if set, ends the connection after the response with an
+	// untagged BYE of this text (too many failed logins).
+	byeAfter string
 }
 
 // command reads one command's tag and verb and dispatches it. It returns
@@ -202,6 +205,9 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 		return false
 	case c.badCmds > maxBadCommands:
 		c.bye("Too many invalid commands")
+		return false
+	case c.resp.byeAfter != "":
+		c.bye(c.resp.byeAfter)
 		return false
 	}
 	return true

@@ -61,9 +61,10 @@ type conn struct {
 	resp response
 
 	// Counters.
-	nCmds   int
-	badCmds int
-	how     observe.Disconnect
+	nCmds        int
+	badCmds      int
+	authFailures int // failed logins, against MaxAuthAttempts
+	how          observe.Disconnect
 }
 
 func newConn(s *Server, nc net.Conn) *conn {

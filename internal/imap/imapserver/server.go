@@ -20,15 +20,16 @@ import (
 
 // Defaults of Options fields left zero, and fixed limits.
 const (
-	defaultIdleTimeout   = 30 * time.Minute // RFC 9051 §5.4 minimum autologout timer
-	preAuthTimeout       = 1 * time.Minute  // before login, at most this long idle
-	writeTimeout         = 2 * time.Minute  // a single write blocked this long ends the connection
-	defaultShutdownGrace = 30 * time.Second
-	defaultMaxLine       = 64 * 1024
-	maxBadCommands       = 20 // BAD responses before the connection is closed
-	fetchBatch           = 256
-	topFetchBatch        = 1000                   // FETCH of top-level parts only (ENVELOPE, RFC822.SIZE)
-	idleTick             = 250 * time.Millisecond // how often IDLE looks for changes from other processes
+	defaultIdleTimeout     = 30 * time.Minute // RFC 9051 §5.4 minimum autologout timer
+	preAuthTimeout         = 1 * time.Minute  // before login, at most this long idle
+	writeTimeout           = 2 * time.Minute  // a single write blocked this long ends the connection
+	defaultShutdownGrace   = 30 * time.Second
+	defaultMaxLine         = 64 * 1024
+	maxBadCommands         = 20 // BAD responses before the connection is closed
+	defaultMaxAuthAttempts = 3  // failed logins before the connection is closed
+	fetchBatch             = 256
+	topFetchBatch          = 1000                   // FETCH of top-level parts only (ENVELOPE, RFC822.SIZE)
+	idleTick               = 250 * time.Millisecond // how often IDLE looks for changes from other processes
 )
 
 // PreauthLimit is how long a connection may stay not authenticated in all,
@@ -69,6 +70,10 @@ type Options struct {
 	// connections that are neither TLS nor loopback; off, such connections
 	// see LOGINDISABLED (RFC 9051 §6.2.3).
 	AllowPlaintextAuth bool
+	// MaxAuthAttempts is the number of failed logins (throttled attempts
+	// included) after which the connection is closed with a BYE, like
+	// POP3's; zero means 3.
+	MaxAuthAttempts int
 
 	// IdleTimeout is the autologout timer after login (Idle-Timeout). Zero
 	// means 30 minutes; negative means none.
@@ -143,6 +148,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = defaultIdleTimeout
+	}
+	if opts.MaxAuthAttempts <= 0 {
+		opts.MaxAuthAttempts = defaultMaxAuthAttempts
 	}
 	if opts.MaxLineLength <= 0 {
 		opts.MaxLineLength = defaultMaxLine

@@ -38,7 +38,8 @@ type fixture struct {
 	events, logs      *syncBuffer
 	srv               *Server
 	remoteNotLoopback bool
-	appendErr         error // the store's Append fails with it (option append-fails)
+	appendErr         error                // the store's Append fails with it (option append-fails)
+	throttle          auth.ThrottleOptions // Off unless a transcript turns it on
 }
 
 type syncBuffer struct {
@@ -71,7 +72,8 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, st: st, hasher: &auth.Hasher{Argon2: auth.CheapArgon2Params(), SCRAMIterations: auth.MinSCRAMIterations},
-		events: &syncBuffer{}, logs: &syncBuffer{}}
+		events: &syncBuffer{}, logs: &syncBuffer{},
+		throttle: auth.ThrottleOptions{Off: true}} // STYLE B10: no anti-abuse delays
 	level := new(slog.LevelVar)
 	level.Set(slog.LevelDebug)
 	f.opts = Options{
@@ -92,7 +94,7 @@ func (f *fixture) start() string {
 	f.t.Helper()
 	f.opts.Auth = auth.New(auth.Options{
 		Store: f.st, Hasher: f.hasher, Clock: func() time.Time { return testTime },
-		Sleep: func(context.Context, time.Duration) error { return nil },
+		Throttle: f.throttle,
 	})
 	if f.appendErr != nil {
 		f.opts.Store = faultStore{Store: f.st, appendErr: f.appendErr}
@@ -227,6 +229,10 @@ func (f *fixture) setup(c *prototest.Case, args []string) error {
 			f.opts.VMSFolderNames = true
 		case "append-fails":
 			f.appendErr = map[string]error{"ENOSPC": syscall.ENOSPC, "EDQUOT": syscall.EDQUOT, "EIO": syscall.EIO}[args[2]]
+		case "throttle": // the production throttle, on the fixed test clock
+			f.throttle = auth.ThrottleOptions{}
+		case "max-auth-attempts":
+			f.opts.MaxAuthAttempts, _ = strconv.Atoi(args[2])
 		default:
 			return fmt.Errorf("unknown option %s", args[1])
 		}

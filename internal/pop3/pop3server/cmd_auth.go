@@ -303,6 +303,12 @@ func (c *conn) authFailed(mech, user string, err error) error {
 			slog.String("mech", mech), slog.String("reason", result))
 	}
 	ue := userError{code: codeAuth, msg: c.failureText(mech, user, err)}
+	if errors.Is(err, auth.ErrThrottled) {
+		// RFC 3206 SYS/TEMP: try again later, and when (issue 13: the
+		// wait is visible). It says nothing about the account, so
+		// SECURE mode says it too.
+		ue = userError{code: codeSysTemp, msg: "too many failed logins; " + auth.RetryHint(err)}
+	}
 	if c.failures >= c.s.opts.MaxAuthAttempts {
 		ue.msg += "; too many failures, closing connection"
 		ue.close = true

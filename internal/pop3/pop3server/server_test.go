@@ -42,6 +42,8 @@ type fixture struct {
 	// loopbackPlain makes the server treat the client as non-loopback,
 	// to test the plaintext rules.
 	remoteNotLoopback bool
+	// throttle is Off (STYLE B10) unless a transcript turns it on.
+	throttle auth.ThrottleOptions
 }
 
 // syncBuffer is a goroutine-safe bytes.Buffer for logs.
@@ -75,7 +77,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, st: st, hasher: &auth.Hasher{Argon2: auth.CheapArgon2Params(), SCRAMIterations: auth.MinSCRAMIterations},
-		events: &syncBuffer{}, logs: &syncBuffer{}}
+		events: &syncBuffer{}, logs: &syncBuffer{}, throttle: auth.ThrottleOptions{Off: true}}
 	level := new(slog.LevelVar)
 	f.opts = Options{
 		Store:     st,
@@ -99,7 +101,7 @@ func (f *fixture) start() string {
 	f.t.Helper()
 	f.opts.Auth = auth.New(auth.Options{
 		Store: f.st, Hasher: f.hasher, Clock: func() time.Time { return testTime },
-		Sleep: func(context.Context, time.Duration) error { return nil },
+		Throttle: f.throttle,
 	})
 	srv, err := New(f.opts)
 	if err != nil {
@@ -273,6 +275,8 @@ func (f *fixture) setOption(name, value string) error {
 	case "maximum-threads":
 		f.opts.MaxSessions = num
 		return needNum()
+	case "throttle": // the production throttle, on the fixed test clock
+		f.throttle = auth.ThrottleOptions{}
 	case "allow-plaintext-auth":
 		f.opts.AllowPlaintextAuth = on
 	case "log-reject":

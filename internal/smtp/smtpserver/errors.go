@@ -72,6 +72,10 @@ func deliveryReply(err error) *smtp.SMTPError {
 // whether the user exists (auth package doc).
 func authReply(err error) *smtp.SMTPError {
 	switch {
+	case errors.Is(err, auth.ErrThrottled):
+		// RFC 4954 §6: 454 4.7.0, a temporary failure; the retry hint
+		// makes the wait visible (issue 13).
+		return reply(454, 4, 7, 0, "Too many failed logins; "+auth.RetryHint(err))
 	case errors.Is(err, auth.ErrMalformed):
 		return errAuthMalformed
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrDisabled),

@@ -90,6 +90,7 @@ type setup struct {
 	bareLF   bool
 	remote   string
 	dataTO   time.Duration
+	throttle bool // the production login throttle instead of none
 }
 
 func parseSetup(t testing.TB, text string) setup {
@@ -151,6 +152,8 @@ func (su *setup) apply(f []string) error {
 		su.bareLF = true
 	case "remote":
 		su.remote = arg(1)
+	case "throttle":
+		su.throttle = true
 	case "data-timeout":
 		su.dataTO, err = time.ParseDuration(arg(1))
 	default:
@@ -240,7 +243,7 @@ func newTestEnv(t testing.TB, su setup) *testEnv {
 		Mode: su.mode, Hostname: testHostname,
 		Deliverer:     delivery.New(delivery.Options{Store: st}),
 		Resolver:      res,
-		Authenticator: auth.New(auth.Options{Store: st, Hasher: cheapHasher, Sleep: func(context.Context, time.Duration) error { return nil }}),
+		Authenticator: auth.New(auth.Options{Store: st, Hasher: cheapHasher, Throttle: auth.ThrottleOptions{Off: !su.throttle}}),
 		TLSConfig:     e.tls, AllowPlaintextAuth: su.plain,
 		MaxMessageSize: su.maxSize, MaxRecipients: su.maxRcpts,
 		SaveSent: su.saveSent, AcceptBareLF: su.bareLF, SpoolDir: dir, DataTimeout: su.dataTO,
