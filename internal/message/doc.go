@@ -24,8 +24,10 @@
 //
 // # Invariants
 //
-// Offsets. Every offset refers to the CRLF-normalised message
-// (NewCRLFReader), counted from its first byte. For every Part:
+// Offsets. Every offset refers to the message as stored, counted from its
+// first byte: the CRLF-normalised message (NewCRLFReader), or the octets as
+// given for a message stored exactly (a literal8 upload, whose bare LF
+// Parse tolerates). For every Part:
 // HeaderStart <= BodyStart <= End <= message size; children are in order,
 // do not overlap, and lie within their parent's body
 // (parent.BodyStart <= child.HeaderStart, child.End <= parent.End). Inside a

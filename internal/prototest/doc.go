@@ -21,8 +21,12 @@
 // In a C line, "{file}" naming a file of the archive becomes an IMAP
 // synchronising literal: the runner sends the text before it with
 // "{size}" and CRLF, waits for the server's "+" continuation line, then
-// sends the file and the rest of the line. Every file is normalised to
-// CRLF line endings.
+// sends the file and the rest of the line. "{file+}" is sent as a
+// non-synchronising literal (no wait), "~{file}" and "~{file+}" as
+// literal8. In an S line, "{file}" or "~{file}" expects a literal holding
+// exactly the file's octets. Every file is normalised to CRLF line
+// endings, except a ".bin" file, used as written with "\xHH" escapes
+// decoded (literal.go).
 //
 // # Setup
 //

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,7 +45,8 @@ type Case struct {
 	files map[string][]byte
 }
 
-// File returns an archive file by name, with CRLF line endings.
+// File returns an archive file by name, with CRLF line endings (a ".bin"
+// file as written, escapes decoded; see fileData).
 func (c *Case) File(name string) ([]byte, bool) {
 	b, ok := c.files[name]
 	return b, ok
@@ -88,7 +88,7 @@ func runFile[S any](t *testing.T, path, name string, opts Options[S]) {
 	a := parseArchive(data)
 	c := &Case{Name: name, Path: path, Comment: strings.TrimSpace(string(a.comment)), files: map[string][]byte{}}
 	for _, f := range a.files {
-		c.files[f.name] = toCRLF(f.data)
+		c.files[f.name] = fileData(f.name, f.data)
 	}
 	tr, idx, ok := a.file("transcript")
 	if !ok {
@@ -238,38 +238,33 @@ func (r *run) do(st *step) error {
 	return r.expect(st, cc)
 }
 
-// literalRe finds "{file}" references in C lines.
-var literalRe = regexp.MustCompile(`\{([^{}\s]+)\}`)
-
 func (r *run) send(st *step, cc *clientConn) error {
 	text := st.text
 	for {
-		m := literalRe.FindStringSubmatchIndex(text)
-		if m == nil {
+		ref, ok := r.literalRef(text)
+		if !ok {
 			break
 		}
-		data, ok := r.c.files[text[m[2]:m[3]]]
-		if !ok {
-			break // not a file: sent as typed
-		}
-		head := text[:m[0]] + "{" + strconv.Itoa(len(data)) + "}"
+		head := text[:ref.start] + ref.header()
 		r.logf("C%d: %s", st.conn, head)
 		if err := r.write(cc, []byte(head+"\r\n")); err != nil {
 			return err
 		}
-		line, err := r.readLine(cc)
-		if err != nil {
-			return fmt.Errorf("waiting for the continuation of literal {%s}: %v", text[m[2]:m[3]], err)
+		if !ref.nonSync {
+			line, err := r.readLine(cc)
+			if err != nil {
+				return fmt.Errorf("waiting for the continuation of literal {%s}: %v", ref.name, err)
+			}
+			r.logf("S%d: %s", st.conn, line)
+			if !strings.HasPrefix(line, "+") {
+				return fmt.Errorf("expected a \"+\" continuation for literal {%s}, got %q", ref.name, line)
+			}
 		}
-		r.logf("S%d: %s", st.conn, line)
-		if !strings.HasPrefix(line, "+") {
-			return fmt.Errorf("expected a \"+\" continuation for literal {%s}, got %q", text[m[2]:m[3]], line)
-		}
-		if err := r.write(cc, data); err != nil {
+		if err := r.write(cc, ref.data); err != nil {
 			return err
 		}
-		r.logf("C%d: [%d octets of %s]", st.conn, len(data), text[m[2]:m[3]])
-		text = text[m[1]:]
+		r.logf("C%d: [%d octets of %s]", st.conn, len(ref.data), ref.name)
+		text = text[ref.end:]
 	}
 	r.logf("C%d: %s", st.conn, text)
 	return r.write(cc, []byte(text+"\r\n"))
@@ -294,6 +289,9 @@ func (r *run) readLine(cc *clientConn) (string, error) {
 }
 
 func (r *run) expect(st *step, cc *clientConn) error {
+	if _, ok := r.literalRef(st.text); ok && !st.regexp {
+		return r.expectLiterals(st, cc)
+	}
 	for skipped := 0; ; skipped++ {
 		line, err := r.readLine(cc)
 		if err != nil {

@@ -65,6 +65,21 @@ func serveEcho(c net.Conn, greeting string) {
 				n += len(l)
 			}
 			fmt.Fprintf(c, "250 %d\r\n", n)
+		case "ECHOLIT":
+			// "ECHOLIT [~]{n[+]}": reads the literal (answering "+" for a
+			// synchronising one) and sends its data back in a literal of
+			// the same kind.
+			binary := strings.HasPrefix(arg, "~")
+			h := strings.Trim(arg, "~{}")
+			n, _ := strconv.Atoi(strings.TrimSuffix(h, "+"))
+			if !strings.HasSuffix(h, "+") {
+				fmt.Fprintf(c, "+ go ahead\r\n")
+			}
+			buf := make([]byte, n)
+			io.ReadFull(br, buf)
+			br.ReadString('\n')
+			tilde := map[bool]string{true: "~"}[binary]
+			fmt.Fprintf(c, "* ECHO %s{%d}\r\n%s done\r\nOK\r\n", tilde, n, buf)
 		case "BYE":
 			return
 		default:
@@ -112,6 +127,16 @@ func TestParseErrors(t *testing.T) {
 		if _, err := parseTranscript(src, 1); err == nil {
 			t.Errorf("parseTranscript(%q) succeeded", src)
 		}
+	}
+}
+
+func TestFileData(t *testing.T) {
+	got := string(fileData("a.bin", []byte("a\\x00b\nc\\\\x\\xZZ\\\nd\n")))
+	if want := "a\x00b\nc\\x\\xZZd\n"; got != want {
+		t.Errorf("fileData(.bin) = %q, want %q", got, want)
+	}
+	if got := string(fileData("a.eml", []byte("a\nb"))); got != "a\r\nb" {
+		t.Errorf("fileData(.eml) = %q", got)
 	}
 }
 

@@ -154,8 +154,14 @@ type Content interface {
 
 // AppendRequest describes one message to add.
 type AppendRequest struct {
-	// Content is read to EOF. Line endings are normalised to CRLF.
+	// Content is read to EOF. Line endings are normalised to CRLF unless
+	// Exact is set.
 	Content io.Reader
+	// Exact stores Content octet for octet: bare LF, bare CR and NUL are
+	// data. IMAP sets it for a literal8 upload (RFC 3516 §4.4, APPEND
+	// with ~{n}), which must be served back unchanged by BINARY[]; the
+	// structure's offsets then refer to the octets as given.
+	Exact bool
 	// Flags are the initial flags.
 	Flags Flags
 	// InternalDate is the arrival time; zero means now.

@@ -73,6 +73,7 @@ type appendMsg struct {
 	flags []string
 	date  time.Time
 	data  *spooled
+	exact bool // a literal8 (RFC 3516 §4.4): stored octet for octet
 }
 
 // cmdAppend: RFC 9051 §6.3.12, MULTIAPPEND (RFC 3502), APPENDLIMIT
@@ -116,7 +117,7 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 		if err != nil {
 			return fmt.Errorf("read spooled literal: %w", err)
 		}
-		reqs[i] = store.AppendRequest{Content: r, Flags: m.flags, InternalDate: m.date, MaxSize: c.s.opts.AppendLimit}
+		reqs[i] = store.AppendRequest{Content: r, Flags: m.flags, InternalDate: m.date, MaxSize: c.s.opts.AppendLimit, Exact: m.exact}
 	}
 	res, err := c.sess.Append(ctx, mb.ID, reqs...)
 	if err != nil {
@@ -141,7 +142,7 @@ func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error, inMemory int64)
 	if dec.Err() != nil {
 		return appendMsg{}, dec.Err()
 	}
-	m := appendMsg{flags: withoutRecent(am.Flags), date: am.Date}
+	m := appendMsg{flags: withoutRecent(am.Flags), date: am.Date, exact: am.Literal.Binary}
 	info := am.Literal
 	switch {
 	case errors.Is(mbErr, store.ErrNoSuchMailbox):

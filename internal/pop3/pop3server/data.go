@@ -10,8 +10,10 @@ import (
 // sendMessage writes a multi-line response body: the view's header prefix
 // and the content, byte-stuffed (RFC 1939 §3: a line starting with "."
 // gets another), then the terminating ".". Content is stored with CRLF
-// line endings; if it does not end with one, the CRLF before the "." is
-// added as part of the terminator. A write failure returns errIO.
+// line endings (except a literal8 IMAP upload, stored exactly); if it does
+// not end with CRLF (a bare LF included), a CRLF is added before the ".",
+// so that the terminator is always CRLF "." CRLF. A write failure returns
+// errIO.
 func (c *conn) sendMessage(prefix []byte, content io.Reader) error {
 	sw := &stuffer{w: c.bw, bol: true, trace: c.trace.ServerData}
 	sw.Write(prefix)
@@ -24,7 +26,7 @@ func (c *conn) sendMessage(prefix []byte, content io.Reader) error {
 		}
 		return errIO
 	}
-	if !sw.bol {
+	if sw.wrote && !sw.endsCRLF() {
 		c.bw.WriteString("\r\n")
 	}
 	c.writeLine(".")
@@ -54,7 +56,12 @@ type stuffer struct {
 	bol   bool // the next byte starts a line
 	err   error
 	trace func([]byte)
+	wrote bool    // some content was written
+	last  [2]byte // the last two octets written
 }
+
+// endsCRLF reports whether the content written so far ends with CRLF.
+func (s *stuffer) endsCRLF() bool { return s.last == [2]byte{'\r', '\n'} }
 
 // lineDot is where byte-stuffing applies inside a chunk: a line that
 // starts with ".".
@@ -68,6 +75,14 @@ func (s *stuffer) Write(p []byte) (int, error) {
 	}
 	s.trace(p)
 	n := len(p)
+	if n > 0 {
+		s.wrote = true
+		if n == 1 {
+			s.last = [2]byte{s.last[1], p[0]}
+		} else {
+			s.last = [2]byte{p[n-2], p[n-1]}
+		}
+	}
 	for len(p) > 0 {
 		if s.bol && p[0] == '.' && s.err == nil {
 			s.err = s.w.WriteByte('.')

@@ -54,6 +54,21 @@ func TestStufferChunks(t *testing.T) {
 	}
 }
 
+// TestStufferEnd: the terminator is CRLF "." CRLF whatever the content
+// ends with: a CRLF is added after content that ends without one, a bare
+// LF included (a literal8 IMAP upload is stored exactly).
+func TestStufferEnd(t *testing.T) {
+	for content, wantCRLF := range map[string]bool{"": true, "a\r\n": true, "a\n": false, "a": false, "a\r": false, "\n": false} {
+		s := &stuffer{w: bufio.NewWriter(&bytes.Buffer{}), bol: true, trace: func([]byte) {}}
+		for i := range len(content) {
+			s.Write([]byte{content[i]})
+		}
+		if got := !s.wrote || s.endsCRLF(); got != wantCRLF {
+			t.Errorf("%q: ends as a line %v, want %v", content, got, wantCRLF)
+		}
+	}
+}
+
 // TestRETRLargeDotted: a message larger than the copy buffer, with
 // dotted lines on both sides of the buffer's edge, comes back whole.
 func TestRETRLargeDotted(t *testing.T) {

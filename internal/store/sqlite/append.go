@@ -242,7 +242,7 @@ func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled,
 	return sp, nil
 }
 
-// writeContent streams req.Content, CRLF-normalised, into f while parsing
+// writeContent streams req.Content, CRLF-normalised unless req.Exact, into f while parsing
 // it in a second goroutine, and returns the structure, the SHA-256 and the
 // size. Memory stays flat: one buffer here, the parser's bounded buffers
 // there.
@@ -263,7 +263,11 @@ func writeContent(ctx context.Context, f *os.File, req store.AppendRequest) (*me
 		done <- parsed{part, err}
 	}()
 	h := sha256.New()
-	size, copyErr := copyLimited(ctx, io.MultiWriter(f, h, pw), message.NewCRLFReader(req.Content), req.MaxSize)
+	src := req.Content
+	if !req.Exact {
+		src = message.NewCRLFReader(src)
+	}
+	size, copyErr := copyLimited(ctx, io.MultiWriter(f, h, pw), src, req.MaxSize)
 	pw.CloseWithError(copyErr)
 	res := <-done
 	switch {

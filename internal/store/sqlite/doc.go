@@ -26,8 +26,8 @@
 // Acknowledged means durable; a crash at any instant loses nothing
 // acknowledged and leaves nothing half-visible.
 //
-//  1. Stream each request through message.NewCRLFReader into a new file
-//     in tmp/, while a second goroutine parses the same bytes
+//  1. Stream each request through message.NewCRLFReader (or as it is,
+//     for AppendRequest.Exact) into a new file in tmp/, while a second goroutine parses the same bytes
 //     (message.Parse, over an io.Pipe), the size is counted against
 //     MaxSize (store.ErrTooBig) and SHA-256 is computed. Memory stays flat.
 //  2. fsync the file and rename it to msg/<xx>/<id>; fsync msg/<xx>.

@@ -444,6 +444,37 @@ func testOpenContent(t *testing.T, st store.Store) {
 	wantErr(t, "OpenContent of a missing UID", err, store.ErrNoSuchMessage)
 }
 
+// testExactContent: AppendRequest.Exact keeps every octet, bare LF, bare
+// CR and NUL included (a literal8 upload, RFC 3516 §4.4), and sizes and
+// the parsed structure refer to those octets.
+func testExactContent(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	_, ss := account(t, st, "alice")
+	inbox := mailbox(t, ss, "INBOX")
+	raw := "Subject: bin\nContent-Type: application/octet-stream\n\nNUL\x00 bare CR\r LF\n\xff\n"
+	r := appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader(raw), Exact: true})
+	if r.Size != int64(len(raw)) || messages(t, ss, inbox.ID)[0].Size != r.Size {
+		t.Errorf("size %d, want %d", r.Size, len(raw))
+	}
+	c, err := ss.OpenContent(ctx, inbox.ID, r.UID)
+	if err != nil {
+		t.Fatalf("OpenContent: %v", err)
+	}
+	defer c.Close()
+	if got := readAll(t, c); string(got) != raw {
+		t.Errorf("content %q, want %q", got, raw)
+	}
+	err = ss.MessageData(ctx, inbox.ID, []store.UID{r.UID}, func(d store.MessageData) error {
+		if p := d.Part; p.BodyStart != int64(strings.Index(raw, "NUL")) || p.End != int64(len(raw)) {
+			t.Errorf("body [%d, %d), want [%d, %d)", p.BodyStart, p.End, strings.Index(raw, "NUL"), len(raw))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func testMessageData(t *testing.T, st store.Store) {
 	ctx := t.Context()
 	_, ss := account(t, st, "alice")

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AtomicMultiAppend", testAtomicMultiAppend},
 		{"MaildropLock", testMaildropLock},
 		{"OpenContent", testOpenContent},
+		{"ExactContent", testExactContent},
 		{"MessageData", testMessageData},
 		{"Reclaim", testReclaim},
 		{"ClosedSession", testClosedSession},
