@@ -374,8 +374,11 @@ func (p *postern) run(stdin string, args ...string) error {
 }
 
 // buildPostern builds ./cmd/postern into dir. It may run on any goroutine.
+// The bound only guards against a hang: on a fresh machine (no build
+// cache) while ./... builds every other package, the build alone takes
+// minutes.
 func buildPostern(dir string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "postern"), "../../cmd/postern").CombinedOutput()
 	if err != nil {
