@@ -22,8 +22,7 @@ var (
 	ErrNUL         = errors.New("NUL byte in message data")
 )
 
-// FramingReader checks message data after go-smtp has removed the
-// dot-stuffing: every CR must be followed by LF, every LF preceded by CR,
+// FramingReader checks message data after the dot-stuffing is removed: every CR must be followed by LF, every LF preceded by CR,
 // and there must be no NUL (we offer no BINARYMIME). It passes the data
 // through unchanged; Err reports the first violation once the input is
 // read. Checking after unstuffing also catches "<CR><LF>.<LF>", which
@@ -46,7 +45,17 @@ func (f *FramingReader) AcceptBareLF() { f.lfOK = true }
 // Read implements io.Reader.
 func (f *FramingReader) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
-	for _, c := range p[:n] {
+	f.Check(p[:n])
+	if err == io.EOF {
+		f.End()
+	}
+	return n, err
+}
+
+// Check checks the next octets of the data without reading them (for
+// BDAT chunks, which come in pieces of known size).
+func (f *FramingReader) Check(p []byte) {
+	for _, c := range p {
 		switch {
 		case f.prevCR && c != '\n', !f.prevCR && c == '\n' && !f.lfOK:
 			f.fail(ErrBareLineEnd)
@@ -55,10 +64,13 @@ func (f *FramingReader) Read(p []byte) (int, error) {
 		}
 		f.prevCR = c == '\r'
 	}
-	if err == io.EOF && f.prevCR {
+}
+
+// End checks the end of the data: a CR must not be the last octet.
+func (f *FramingReader) End() {
+	if f.prevCR {
 		f.fail(ErrBareLineEnd)
 	}
-	return n, err
 }
 
 func (f *FramingReader) fail(err error) {

@@ -1,13 +1,21 @@
-// Package smtpserver is Postern's SMTP side as backends of
-// emersion/go-smtp: message submission (RFC 6409) on the submission port
-// with STARTTLS (RFC 3207) and on the submissions port over implicit TLS
-// (RFC 8314), inbound SMTP (RFC 5321) for the local domains, and LMTP
-// (RFC 2033) for an MTA in front of us. go-smtp owns the wire: the command
-// loop, the reply formatting, DATA/BDAT framing (RFC 3030 CHUNKING), the
-// ESMTP parameters (RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8,
-// RFC 2920 PIPELINING, RFC 2034 ENHANCEDSTATUSCODES) and the AUTH exchange
-// (RFC 4954). This package owns the meaning: who may send, who may
-// receive, and what an accepted message becomes.
+// Package smtpserver is Postern's SMTP side: message submission (RFC 6409)
+// on the submission port with STARTTLS (RFC 3207) and on the submissions
+// port over implicit TLS (RFC 8314), inbound SMTP (RFC 5321) for the local
+// domains, and LMTP (RFC 2033) for an MTA in front of us.
+//
+// The wire is this package's own (conn.go, commands.go, parse.go,
+// dotreader.go): the command loop, the replies, DATA and BDAT framing
+// (RFC 3030 CHUNKING), the ESMTP parameters (RFC 1870 SIZE, RFC 6152
+// 8BITMIME, RFC 6531 SMTPUTF8, RFC 2920 PIPELINING, RFC 2034
+// ENHANCEDSTATUSCODES) and the AUTH exchange (RFC 4954). It replaced
+// emersion/go-smtp's server (v0.25.1) for issue 12: that server closed the
+// connection without a reply on a DATA line over its line limit, could not
+// parse a SIZE beyond 32 bits (501 instead of 552), echoed raw EHLO bytes,
+// and its BDAT goroutine read the session after teardown had cleared it
+// (a nil dereference any unauthenticated client could trigger). go-smtp
+// remains for its reply and option types and for the queue's client.
+// session.go, deliver.go and receive.go own the meaning: who may send, who
+// may receive, and what an accepted message becomes.
 //
 // The three modes differ only in policy, never in code path:
 //
@@ -30,11 +38,16 @@
 //     calls internal/delivery.
 //   - Unknown recipients are refused at RCPT (550 5.1.1), so an accepted
 //     message never bounces for that reason.
-//   - DATA and BDAT content with a bare CR, a bare LF or a NUL is refused
-//     (550 5.6.0) after reading to the end marker, so the session stays in
-//     step and "<LF>.<LF>" smuggling cannot split a message. go-smtp itself
-//     only ever ends DATA at "<CR><LF>.<CR><LF>".
-//   - An oversized message gets 552 5.3.4 and nothing is stored.
+//   - DATA and BDAT content is always read to its end, whatever is wrong
+//     with it, so the session stays in step: a bare CR, a bare LF or a NUL
+//     gets 550 5.6.0, a line over 2,000 octets 500 5.5.2, a message over
+//     the size limit 552 5.3.4 (per recipient in LMTP), and nothing is
+//     stored. Only "<CR><LF>.<CR><LF>" ends DATA, so "<LF>.<LF>" smuggling
+//     cannot split a message.
+//   - BDAT runs on the connection's goroutine: chunks go straight into the
+//     receiver, so no other goroutine ever sees the session.
+//   - Whatever a client pipelined after STARTTLS is dropped with the
+//     plaintext read buffer.
 //   - Every message taken in gets a Received header (RFC 5321 §4.4).
 //   - The seam for DKIM signing and SPF/DKIM/DMARC checks is
 //     Options.Inspect: it sees the spooled message before any delivery.

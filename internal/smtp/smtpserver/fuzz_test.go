@@ -3,6 +3,7 @@ package smtpserver
 import (
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,12 @@ func FuzzSession(f *testing.F) {
 		"x\n.\nMAIL FROM:<evil@x>\r\n.\r\n",
 		"STARTTLS\r\n\x16\x03\x01\x00",
 		"RSET\r\nNOOP\r\nVRFY x\r\nEHLO again\r\nHELO x\r\n",
+		// Issue 12: go-smtp v0.25.1 panicked when a BDAT transfer met the
+		// connection's end (testdata/fuzz/FuzzSession keeps the inputs).
+		"BDAT 0\r\n", "BDAT 100\r\nabc",
+		"x" + strings.Repeat("y", 3000) + "\r\n.\r\n", // a long DATA line
+		"MAIL FROM:<a@example.net> SIZE=99999999999\r\n",
+		"EHLO \x00\xff\r\n",
 	}
 	for _, s := range seeds {
 		for mode := uint8(0); mode < 3; mode++ {

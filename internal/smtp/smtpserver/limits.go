@@ -1,7 +1,6 @@
 package smtpserver
 
 import (
-	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,40 +14,6 @@ import (
 	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/observe"
 )
-
-// trackListener registers each connection with the observability sinks
-// and wraps it in a trackedConn. The caps on connections per address,
-// per service and per minute are admission's, in front of it.
-type trackListener struct {
-	net.Listener
-	s     *Server
-	label string
-}
-
-// Accept returns the next connection. QUIRK: app hands us
-// implicit-TLS listeners already wrapped by tls.NewListener; such a
-// *tls.Conn has not handshaken yet, so we take its raw conn, track that,
-// and wrap it in TLS again with the same config, keeping *tls.Conn
-// outermost where go-smtp looks for it.
-func (l *trackListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	raw, implicitTLS := c, false
-	if tc, ok := c.(*tls.Conn); ok && l.s.opts.TLSConfig != nil {
-		raw, implicitTLS = tc.NetConn(), true
-	}
-	remote := remoteAddr(raw)
-	if l.s.testRemote.IsValid() {
-		remote = l.s.testRemote
-	}
-	tc := l.s.track(raw, remote, l.label, implicitTLS)
-	if implicitTLS {
-		return tls.Server(tc, l.s.opts.TLSConfig), nil
-	}
-	return tc, nil
-}
 
 // Refusal returns the reply admission gives a client it refuses: 421, the
 // service is not available for now (RFC 5321 §3.8, §4.2.3), with 4.7.0
@@ -168,12 +133,3 @@ func (c *trackedConn) Close() error {
 // NetConn returns the underlying connection (admission.From looks
 // through it).
 func (c *trackedConn) NetConn() net.Conn { return c.Conn }
-
-// connOf finds our trackedConn under a go-smtp connection.
-func connOf(c net.Conn) *trackedConn {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	t, _ := c.(*trackedConn)
-	return t
-}

@@ -9,14 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/delivery"
+	"github.com/postern/postern/internal/drain"
 	"github.com/postern/postern/internal/observe"
 )
 
@@ -61,6 +59,7 @@ const (
 	defaultCommandTimeout = 5 * time.Minute
 	defaultDataTimeout    = 3 * time.Minute
 	writeTimeout          = time.Minute
+	defaultShutdownGrace  = 30 * time.Second
 )
 
 // Queue takes messages for remote recipients. Enqueue returns only once the
@@ -146,7 +145,7 @@ type Server struct {
 	opts    Options
 	proto   string // "smtp" or "lmtp": logs, metrics, conns
 	metrics *protoMetrics
-	smtp    *smtp.Server
+	group   *drain.Group[*conn]
 	nextCID atomic.Uint64
 	closing atomic.Bool
 
@@ -184,71 +183,45 @@ func New(opts Options) (*Server, error) {
 	if opts.Mode == ModeLMTP {
 		s.proto, s.metrics = "lmtp", lmtpMetrics
 	}
-	gs := smtp.NewServer(smtp.BackendFunc(s.newSession))
-	gs.Domain = opts.Hostname
-	gs.LMTP = opts.Mode == ModeLMTP
-	if opts.Mode != ModeLMTP {
-		// STARTTLS for submission; opportunistic for inbound MTAs.
-		gs.TLSConfig = opts.TLSConfig
-	}
-	gs.MaxMessageBytes = opts.MaxMessageSize
-	gs.MaxRecipients = opts.MaxRecipients
-	gs.MaxLineLength = 2000 // RFC 5321 §4.5.3.1.6 doubled, as go-smtp
-	// Our Auth/AuthMechanisms apply the TLS-or-loopback policy per
-	// connection; go-smtp's switch is server-wide.
-	gs.AllowInsecureAuth = true
-	gs.ReadTimeout = opts.CommandTimeout
-	gs.WriteTimeout = writeTimeout
-	gs.EnableSMTPUTF8 = true
-	gs.ErrorLog = errorLog{s}
-	s.smtp = gs
+	s.group = drain.New[*conn]()
 	return s, nil
 }
 
 // Serve accepts connections on ln until Shutdown. Implicit-TLS listeners
-// (from tls.NewListener) are welcome; see trackListener. In the server,
-// ln is an admission.Listener: the per-address caps are applied there.
+// (from tls.NewListener) are welcome: each *tls.Conn is taken apart so
+// that the bookkeeping (trackedConn) sits under TLS, and wrapped again. In
+// the server, ln is an admission.Listener: the caps per address are
+// applied there.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	label := s.opts.Mode.String()
 	if ln.Addr().Network() == "unix" {
 		label += "-unix"
 	}
-	err := s.smtp.Serve(&trackListener{Listener: ln, s: s, label: label})
-	if errors.Is(err, smtp.ErrServerClosed) || s.closing.Load() {
-		return nil
-	}
-	return err
+	return s.group.Serve(ctx, ln, s.proto, func(nc net.Conn) (*conn, func()) {
+		raw, implicitTLS := nc, false
+		if tc, ok := nc.(*tls.Conn); ok && s.opts.TLSConfig != nil {
+			raw, implicitTLS = tc.NetConn(), true
+		}
+		remote := remoteAddr(raw)
+		if s.testRemote.IsValid() {
+			remote = s.testRemote
+		}
+		tc := s.track(raw, remote, label, implicitTLS)
+		c := newConn(s, tc, tc.info, implicitTLS)
+		return c, c.serve
+	})
 }
 
-// Shutdown stops accepting, waits for sessions to end until ctx is done,
-// then closes the remaining connections.
+// Shutdown stops accepting and asks every connection to end at its next
+// command with 421 (RFC 5321 §3.8), waits for them until ctx is done (30 s
+// without a deadline), then closes the remaining ones.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
-	err := s.smtp.Shutdown(ctx)
-	if errors.Is(err, smtp.ErrServerClosed) {
-		return nil
-	}
+	err := s.group.Shutdown(ctx, defaultShutdownGrace,
+		func(c *conn) { c.stop.Store(true); c.raw.SetReadDeadline(time.Now()) },
+		func(c *conn) { c.raw.Close() })
 	if err != nil {
-		s.smtp.Close()
 		return fmt.Errorf("%s shutdown: %w", s.proto, err)
 	}
 	return nil
-}
-
-// errorLog adapts go-smtp's Logger: it reports recovered panics and
-// connection errors, which we count and log.
-type errorLog struct{ s *Server }
-
-func (l errorLog) Printf(format string, v ...any) { l.Println(fmt.Sprintf(format, v...)) }
-func (l errorLog) Println(v ...any) {
-	msg := strings.TrimSpace(fmt.Sprint(v...))
-	if strings.HasPrefix(msg, "panic") {
-		l.s.metrics.panics.Inc()
-		if l.s.onPanic != nil {
-			l.s.onPanic(msg)
-		}
-		l.s.opts.Logger.Error("smtp panic recovered", "proto", l.s.proto, "detail", msg)
-		return
-	}
-	l.s.opts.Logger.Debug("smtp connection error", "proto", l.s.proto, "detail", msg)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -16,13 +15,14 @@ import (
 	"github.com/postern/postern/internal/delivery"
 )
 
-// session is one client's SMTP session as go-smtp's backend. go-smtp calls
-// its methods from the connection's goroutine (BDAT: from one helper
-// goroutine at a time), so it needs no locking.
+// session is the meaning of one client's SMTP session: who is
+// authenticated, the transaction's sender and resolved recipients, and
+// what a received message becomes. The connection's goroutine (conn.go)
+// calls its methods, one at a time, so it needs no locking.
 type session struct {
 	// Immutable.
 	s    *Server
-	conn *smtp.Conn
+	conn *conn
 	info *connInfo
 	log  *slog.Logger
 
@@ -43,22 +43,17 @@ type transaction struct {
 
 // recipient is one accepted RCPT with what it resolved to.
 type recipient struct {
-	addr    string // as the client wrote it: the StatusCollector key
+	addr    string // as the client wrote it
 	targets []delivery.Target
 }
 
-// newSession is go-smtp's backend: called at the first HELO/EHLO/LHLO and
-// again after STARTTLS.
-func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
+// newSession starts a session at the first HELO/EHLO/LHLO and again after
+// STARTTLS.
+func (s *Server) newSession(c *conn) (*session, error) {
 	if s.closing.Load() {
 		return nil, reply(421, 4, 3, 2, "Service shutting down")
 	}
-	ss := &session{s: s, conn: c}
-	if tc := connOf(c.Conn()); tc != nil {
-		ss.info = tc.info
-	} else {
-		ss.info = &connInfo{log: s.opts.Logger, since: s.opts.Clock(), loopback: true}
-	}
+	ss := &session{s: s, conn: c, info: c.info}
 	ss.log = ss.info.log.With("helo", c.Hostname())
 	return ss, nil
 }
@@ -238,31 +233,32 @@ func (ss *session) received() string {
 	return delivery.Received(ri)
 }
 
-// Data receives the message and delivers it (SMTP and submission): one
-// reply for all recipients.
-func (ss *session) Data(r io.Reader) (err error) {
+// dataReplies delivers a received message (or takes the error that
+// refused it) and returns the replies: one for SMTP and submission, one
+// per recipient for LMTP (RFC 2033 §4.2).
+func (ss *session) dataReplies(msg *message, err error) []error {
 	defer func(start time.Time) { ss.observe("DATA", start, err) }(time.Now())
-	msg, err := ss.receive(r)
+	n := 1
+	if ss.s.opts.Mode == ModeLMTP {
+		n = len(ss.tx.rcpts)
+	}
 	if err != nil {
-		return err
+		out := make([]error, n)
+		for i := range out {
+			out[i] = err
+		}
+		return out
 	}
 	defer msg.Close()
 	outcomes := ss.deliver(msg)
-	return ss.combine(msg, outcomes)
-}
-
-// LMTPData is Data with one reply per recipient (RFC 2033 §4.2).
-func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) (err error) {
-	defer func(start time.Time) { ss.observe("DATA", start, err) }(time.Now())
-	msg, err := ss.receive(r)
-	if err != nil {
-		return err
+	if ss.s.opts.Mode != ModeLMTP {
+		err = ss.combine(msg, outcomes)
+		return []error{err}
 	}
-	defer msg.Close()
-	for i, o := range ss.deliver(msg) {
-		status.SetStatus(ss.tx.rcpts[i].addr, ss.outcomeReply(o))
+	for i, o := range outcomes {
+		outcomes[i] = ss.outcomeReply(o)
 	}
-	return nil
+	return outcomes
 }
 
 // outcomeReply turns a delivery outcome into nil (250) or an SMTP reply.

@@ -10,9 +10,8 @@ import (
 
 // traceTap turns the bytes of one connection into trace lines: client
 // lines (with AUTH hidden), server replies, message data summarised by
-// the ConnTrace. It sits under TLS (go-smtp's only per-connection seam is
-// the net.Conn it serves, and it wraps that in tls.Server at STARTTLS),
-// so once TLS starts the rest of the traffic is ciphertext: the tap then
+// the ConnTrace. It sits under TLS, on the accepted connection that
+// conn.go wraps in tls.Server at STARTTLS, so once TLS starts the rest of the traffic is ciphertext: the tap then
 // writes one note and traces nothing more but the close.
 //
 // Secrets (RFC 4954 §4): the AUTH command line keeps its mechanism only
