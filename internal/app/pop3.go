@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"runtime"
 
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/observe"
@@ -52,7 +51,7 @@ func buildPOP3(in *instance) (Service, error) {
 		Auth:                authn,
 		Hostname:            cfg.Hostname,
 		Version:             Version,
-		OS:                  runtime.GOOS + " " + runtime.GOARCH,
+		OS:                  osRelease(),
 		Started:             in.started,
 		TLS:                 in.tls.config("pop3"),
 		AllowPlaintextAuth:  pc.AllowPlaintextAuth,
@@ -65,6 +64,8 @@ func buildPOP3(in *instance) (Service, error) {
 		FastScan:            pc.FastScan,
 		SendIDHeaders:       pc.SendIDHeaders,
 		PurgeReclaim:        pc.PurgeReclaim,
+		ExpireZero:          pc.Expire == "0",
+		LoginDelay:          pc.LoginDelay,
 		Mail11:              view,
 		IgnoreMail11Headers: pc.IgnoreMail11Headers,
 		IdleTimeout:         idle,

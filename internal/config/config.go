@@ -213,6 +213,12 @@ type POPConfig struct {
 	// MaximumThreads caps the concurrent POP3 sessions (Maximum-Threads);
 	// 0 is no cap.
 	MaximumThreads int
+	// Expire is the retention announced as EXPIRE (Expire): "NEVER", or
+	// "0" to delete every retrieved message at the end of the session.
+	Expire string
+	// LoginDelay is the least time between two logins of an account,
+	// announced as LOGIN-DELAY and enforced (Login-Delay); 0 is none.
+	LoginDelay time.Duration
 	// IgnoreMail11Headers hides the rebuilt OpenVMS headers of mail that
 	// came through SMTP and shows the real ones (Ignore-Mail11-Headers).
 	IgnoreMail11Headers bool

@@ -524,6 +524,20 @@ func popOptions() []*option {
 			doc: "The most POP3 sessions served at once; further clients get `-ERR [SYS/TEMP]` and are " +
 				"counted as Too Many Threads in XTND STATS. 0: no cap.",
 			orig: "`TCPIP$POP_MAXIMUM_THREADS`, same default; 0 (no cap) is new."},
+		{name: "Expire", section: s, kind: kEnum, enum: []string{"NEVER", "0"}, def: "NEVER",
+			ptr: func(c *Config) any { return &c.POP.Expire },
+			doc: "What CAPA announces as EXPIRE (RFC 2449 §6.7), and does. NEVER: mail a client leaves " +
+				"on the server stays. 0: clients may not leave mail on the server; every message " +
+				"retrieved with RETR is deleted when the session ends with QUIT, as if DELE'd. A " +
+				"number of days is not offered: it would need the time each message was first " +
+				"retrieved, which the store does not keep.",
+			orig: "New; the original had no CAPA."},
+		{name: "Login-Delay", section: s, kind: kDuration, def: "0",
+			ptr: func(c *Config) any { return &c.POP.LoginDelay },
+			doc: "The least time between two logins of one account, announced in CAPA as LOGIN-DELAY " +
+				"in seconds (RFC 2449 §6.8). A login sooner than that, with the right password, gets " +
+				"`-ERR [LOGIN-DELAY]`. The times are kept in memory: a restart forgets them. 0: none.",
+			orig: "New; the original had no CAPA."},
 	}
 	opts = append(opts, mail11Opts(s,
 		func(c *Config) *bool { return &c.POP.IgnoreMail11Headers },
@@ -543,7 +557,7 @@ func popOptions() []*option {
 			orig: "`TCPIP$POP_SNDBUF`, same rule (at least 512)."},
 		&option{name: "Disuserpass", section: s, kind: kBool, def: "OFF",
 			ptr:  func(c *Config) any { return &c.POP.Disuserpass },
-			doc:  "Refuse USER/PASS (and AUTH PLAIN), so that only APOP logs in.",
+			doc:  "Refuse USER/PASS (and AUTH PLAIN and LOGIN), so that only APOP and SCRAM log in.",
 			orig: "`TCPIP$POP_DISUSERPASS`, same default."},
 		&option{name: "Purge-Reclaim", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.POP.PurgeReclaim },

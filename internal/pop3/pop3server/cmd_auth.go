@@ -121,7 +121,7 @@ func (c *conn) cmdAUTH(ctx context.Context, args string) error {
 	}
 	mechName := strings.ToUpper(f[0])
 	if !c.mechAllowed(mechName) {
-		if mechName == auth.MechPlain {
+		if mechName == auth.MechPlain || mechName == auth.MechLogin {
 			return c.passwordAllowed()
 		}
 		return errSyntax("unsupported SASL mechanism")
@@ -162,7 +162,7 @@ func splitArgsLong(args string) ([]string, error) {
 // saslMechanisms lists the mechanisms offered on this connection.
 func (c *conn) saslMechanisms() []string {
 	var out []string
-	for _, m := range []string{auth.MechSCRAMSHA256, auth.MechPlain} {
+	for _, m := range []string{auth.MechSCRAMSHA256, auth.MechPlain, auth.MechLogin} {
 		if c.mechAllowed(m) {
 			out = append(out, m)
 		}
@@ -171,12 +171,14 @@ func (c *conn) saslMechanisms() []string {
 }
 
 // mechAllowed reports whether a mechanism may be used now: SCRAM
-// always, PLAIN under the USER/PASS rules.
+// always, PLAIN and LOGIN (draft-murchison-sasl-login, for clients of the
+// original's era) under the USER/PASS rules, since both carry the
+// password itself.
 func (c *conn) mechAllowed(m string) bool {
 	switch m {
 	case auth.MechSCRAMSHA256:
 		return true
-	case auth.MechPlain:
+	case auth.MechPlain, auth.MechLogin:
 		return c.passwordAllowed() == nil
 	}
 	return false
@@ -242,9 +244,11 @@ func (c *conn) saslExchange(ctx context.Context, name string, mech auth.Mechanis
 }
 
 // saslUser extracts the user name from a first SASL response, for logs
-// only: PLAIN's authcid, SCRAM's "n=" attribute.
+// only: PLAIN's authcid, LOGIN's first response, SCRAM's "n=" attribute.
 func saslUser(mech string, resp []byte) string {
 	switch mech {
+	case auth.MechLogin:
+		return string(resp)
 	case auth.MechPlain:
 		f := bytes.Split(resp, []byte{0})
 		if len(f) == 3 {
@@ -263,6 +267,9 @@ func saslUser(mech string, resp []byte) string {
 // login enters the TRANSACTION state after successful authentication.
 func (c *conn) login(ctx context.Context, mech string, acct store.Account, text string) error {
 	metricAuth.WithLabelValues(mech, auth.ResultOK).Inc()
+	if err := c.checkLoginDelay(acct); err != nil {
+		return err
+	}
 	// Maximum-Threads counts logged-in sessions only (see Options).
 	if !c.s.acquireSession() {
 		c.s.stats.TooManyThreads()

@@ -46,6 +46,7 @@ func (c *conn) cmdCAPA(ctx context.Context, args string) error {
 			caps = append(caps, "STLS")
 		}
 	}
+	caps = append(caps, c.policyCaps()...)
 	caps = append(caps, "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "IMPLEMENTATION Postern-"+c.s.opts.Version)
 	c.multi("Capability list follows", caps)
 	return nil

@@ -6,13 +6,15 @@
 //
 //   - RFC 1939: USER, PASS, APOP, STAT, LIST, RETR, DELE, NOOP, RSET, TOP,
 //     UIDL, QUIT; the AUTHORIZATION → TRANSACTION → UPDATE states.
-//   - RFC 2449: CAPA (TOP, UIDL, USER, SASL, STLS, RESP-CODES,
-//     AUTH-RESP-CODE, PIPELINING, IMPLEMENTATION); 255-octet command lines;
-//     40-octet arguments (PASS and AUTH's initial response exempt).
+//   - RFC 2449: CAPA (TOP, UIDL, USER, SASL, STLS, EXPIRE, LOGIN-DELAY,
+//     RESP-CODES, AUTH-RESP-CODE, PIPELINING, IMPLEMENTATION); 255-octet
+//     command lines; 40-octet arguments (PASS and AUTH's initial response
+//     exempt); EXPIRE 0 enforced at QUIT, LOGIN-DELAY with [LOGIN-DELAY].
 //   - RFC 2595: STLS. Implicit TLS (port 995) arrives as a *tls.Conn from a
 //     tls.NewListener.
 //   - RFC 5034: AUTH with SASL-IR style initial responses, PLAIN
-//     (RFC 4616) and SCRAM-SHA-256 (RFC 7677); "*" cancels.
+//     (RFC 4616), LOGIN (draft-murchison-sasl-login-00) and SCRAM-SHA-256
+//     (RFC 7677); "*" cancels.
 //   - RFC 3206: [AUTH], [SYS/TEMP], [SYS/PERM]; RFC 2449 [IN-USE].
 //   - The original's XTND CLIENT, LOGLEVEL, STATS and SHUTDOWN (seed
 //     Table 19-3), for accounts with the admin flag.

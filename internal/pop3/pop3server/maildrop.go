@@ -344,7 +344,7 @@ func (c *conn) update() error {
 	for _, m := range c.drop.msgs {
 		switch {
 		case m.gone:
-		case m.deleted:
+		case m.deleted, m.read && c.s.opts.ExpireZero: // EXPIRE 0: RFC 2449 §6.7
 			del = append(del, m.info.UID)
 		case m.read:
 			read = append(read, m.info.UID)

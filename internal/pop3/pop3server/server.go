@@ -115,6 +115,14 @@ type Options struct {
 	SendIDHeaders bool
 	// PurgeReclaim runs store.Reclaim at QUIT after messages were deleted.
 	PurgeReclaim bool
+	// ExpireZero is [POP] Expire: 0: CAPA says EXPIRE 0 and every message
+	// retrieved with RETR is deleted at QUIT as if DELE'd (RFC 2449 §6.7).
+	// Off, CAPA says EXPIRE NEVER.
+	ExpireZero bool
+	// LoginDelay is [POP] Login-Delay: the least time between two logins
+	// of one account, announced as LOGIN-DELAY and enforced with
+	// -ERR [LOGIN-DELAY] (RFC 2449 §6.8, §8.1.1). Zero: none.
+	LoginDelay time.Duration
 
 	// Mail11 turns the OpenVMS Mail view on (hp-system §3, package
 	// mail11): a message whose header is rebuilt is served as the
@@ -183,6 +191,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions int // logged-in sessions counted against MaxSessions
+
+	logins loginDelays // last login per account, for LoginDelay
 
 	bufs sync.Pool // *[]byte of copyBufSize, for RETR and TOP
 }

@@ -270,6 +270,11 @@ func (f *fixture) setOption(name, value string) error {
 		return needNum()
 	case "send-id-headers":
 		f.opts.SendIDHeaders = on
+	case "expire":
+		f.opts.ExpireZero = value == "0"
+	case "login-delay":
+		f.opts.LoginDelay = time.Duration(num) * time.Second
+		return needNum()
 	case "purge-reclaim":
 		f.opts.PurgeReclaim = on
 	case "maximum-threads":
