@@ -20,6 +20,11 @@ type Address struct {
 	// Host is the domain. It is never empty for a non-group address, since
 	// a NIL host means group syntax on the wire.
 	Host string
+	// Route is the obsolete source route of a name-addr, as the ENVELOPE's
+	// at-domain-list (adl, RFC 9051 §7.5.2; RFC 5322 §4.4 obs-route):
+	// "<@relay.example,@b.example:user@host>" has Route
+	// "@relay.example,@b.example". Empty without one.
+	Route string
 	// Group marks a group start or end marker.
 	Group bool
 }
@@ -224,9 +229,10 @@ func (p *addrParser) mailbox(out []Address) []Address {
 		if gt := indexSpecial(inner, '>'); gt >= 0 {
 			inner = inner[:gt]
 		}
-		if len(inner) > 0 && inner[0].is('@') {
+		if len(inner) > 0 && (inner[0].is('@') || inner[0].is(',')) {
 			if c := indexSpecial(inner, ':'); c >= 0 {
-				inner = inner[c+1:] // drop the obsolete source route
+				a.Route = route(inner[:c])
+				inner = inner[c+1:]
 			}
 		}
 		a.Mailbox, a.Host = addrSpec(inner)
@@ -273,6 +279,20 @@ func bareAddrSpec(seg []addrTok) Address {
 		}
 	}
 	return a
+}
+
+// route renders an obs-domain-list (RFC 5322 §4.4: *(CFWS / ",") "@"
+// domain *("," [CFWS] ["@" domain])) the way ENVELOPE's at-domain-list
+// writes it: "@a,@b", comments, white space and empty elements dropped.
+func route(toks []addrTok) string {
+	var doms []string
+	for i := 0; i < len(toks); i++ {
+		if toks[i].is('@') && i+1 < len(toks) && (toks[i+1].kind == tokAtom || toks[i+1].kind == tokLiteral) {
+			doms = append(doms, "@"+toks[i+1].text)
+			i++
+		}
+	}
+	return strings.Join(doms, ",")
 }
 
 // addrSpec splits the tokens of an addr-spec at the first "@". Comments,

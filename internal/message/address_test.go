@@ -17,7 +17,11 @@ var parseAddressListTests = []struct {
 	{"encoded name kept raw", "=?utf-8?q?J=C3=B6rg?= <j@x.example>", []Address{{Name: "=?utf-8?q?J=C3=B6rg?=", Mailbox: "j", Host: "x.example"}}},
 	{"comment as name", "joe@example.org (Joe Bloggs)", []Address{{Name: "Joe Bloggs", Mailbox: "joe", Host: "example.org"}}},
 	{"comments ignored", "Joe (the man) <joe(x)@example.org>", []Address{{Name: "Joe", Mailbox: "joe", Host: "example.org"}}},
-	{"route dropped", "<@relay.example:joe@example.org>", []Address{{Mailbox: "joe", Host: "example.org"}}},
+	// RFC 5322 §4.4 obs-route: the at-domain-list of ENVELOPE (RFC 9051 §7.5.2).
+	{"route", "<@relay.example:joe@example.org>", []Address{{Route: "@relay.example", Mailbox: "joe", Host: "example.org"}}},
+	{"route of two, with a name", "Joe <@a.example,@b.example:joe@example.org>", []Address{{Name: "Joe", Route: "@a.example,@b.example", Mailbox: "joe", Host: "example.org"}}},
+	{"route with CFWS and empty elements", "< ,@a.example (x), ,@[192.0.2.1] : joe@example.org>, b@c", []Address{
+		{Route: "@a.example,@[192.0.2.1]", Mailbox: "joe", Host: "example.org"}, {Mailbox: "b", Host: "c"}}},
 	{"quoted local part", `"john doe"@example.org`, []Address{{Mailbox: "john doe", Host: "example.org"}}},
 	{"domain literal", "a@[192.0.2.1]", []Address{{Mailbox: "a", Host: "[192.0.2.1]"}}},
 	{"list with empty elements", ",a@x.example,, b@y.example ,", []Address{{Mailbox: "a", Host: "x.example"}, {Mailbox: "b", Host: "y.example"}}},

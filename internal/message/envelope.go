@@ -1,7 +1,8 @@
 package message
 
-// An Envelope holds the fields of an IMAP ENVELOPE (RFC 9051 §7.5.2). An
-// empty string or nil list is sent as NIL.
+// An Envelope holds the fields of an IMAP ENVELOPE (RFC 9051 §7.5.2). A
+// nil list is sent as NIL, and so is an empty string unless Empty says the
+// field is present in the header but empty: then it is "" (§7.5.2).
 //
 // Sender and Reply-To are defaulted here, at delivery, not at FETCH time:
 // when the header field is absent or yields no address, they are a copy of
@@ -16,7 +17,24 @@ type Envelope struct {
 
 	// InReplyTo and MessageID are the raw values (unfolded, trimmed).
 	InReplyTo, MessageID string
+
+	// Empty marks the string fields whose header field is present but
+	// empty.
+	Empty EmptyFields
 }
+
+// EmptyFields is a set of the string fields of an Envelope.
+type EmptyFields uint8
+
+// The members of EmptyFields.
+const (
+	EmptyDate EmptyFields = 1 << iota
+	EmptySubject
+	EmptyInReplyTo
+	EmptyMessageID
+
+	emptyAll = EmptyDate | EmptySubject | EmptyInReplyTo | EmptyMessageID
+)
 
 // newEnvelope builds the envelope of a message from its header. The first
 // occurrence of each field is used.
@@ -32,6 +50,20 @@ func newEnvelope(h Header) *Envelope {
 		Bcc:       parseAddressList(h.Get("Bcc")),
 		InReplyTo: h.Get("In-Reply-To"),
 		MessageID: h.Get("Message-ID"),
+	}
+	// RFC 9051 §7.5.2: "If the Date, Subject, In-Reply-To, and Message-ID
+	// header lines are absent in the [RFC5322] header, the corresponding
+	// member of the envelope is NIL; if these header lines are present but
+	// empty, the corresponding member of the envelope is the empty string."
+	for _, f := range []struct {
+		name string
+		val  string
+		bit  EmptyFields
+	}{{"Date", e.Date, EmptyDate}, {"Subject", e.Subject, EmptySubject},
+		{"In-Reply-To", e.InReplyTo, EmptyInReplyTo}, {"Message-ID", e.MessageID, EmptyMessageID}} {
+		if f.val == "" && h.Has(f.name) {
+			e.Empty |= f.bit
+		}
 	}
 	// RFC 9051 §7.5.2: "If the Sender or Reply-To header lines are absent
 	// in the [RFC5322] header, or are present but empty, the server sets

@@ -25,11 +25,17 @@ var ErrCorrupt = errors.New("message: corrupt part encoding")
 // uvarints HeaderStart-cursor, BodyStart-HeaderStart, End-BodyStart and
 // BodyLines; strings Type, Subtype; params; strings ID, Description,
 // Encoding, MD5, Disposition; params; string list Language; string
-// Location; a byte 0/1 and the envelope; uvarint child count and the
+// Location; a byte 0 (no envelope), 1 (an envelope) or 2 (an envelope and
+// a byte of its Empty fields) and the envelope; uvarint child count and the
 // children. The cursor is 0 for the root, the parent's BodyStart for a first
 // child and the previous sibling's End after that, so offsets are small
 // deltas and children are ordered by construction. A string is a uvarint
-// length and bytes; a list is a uvarint count and elements.
+// length and bytes; a list is a uvarint count and elements. An envelope is
+// strings Date, Subject, six address lists, strings InReplyTo, MessageID;
+// an address is a flags byte (bit 0 a group marker, bit 1 a route
+// follows), strings Name, Mailbox, Host and, with bit 1, Route. Bit 1 and
+// envelope flag 2 came later in version 1: data without them decodes as
+// before.
 func (p *Part) MarshalBinary() ([]byte, error) {
 	e := encoder{b: []byte{encodingVersion}}
 	if err := e.part(p, 0, 0); err != nil {
@@ -129,11 +135,16 @@ func (e *encoder) part(p *Part, cursor int64, depth int) error {
 		e.str(l)
 	}
 	e.str(p.Location)
-	if p.Envelope == nil {
+	switch {
+	case p.Envelope == nil:
 		e.b = append(e.b, 0)
-	} else {
+	case p.Envelope.Empty == 0:
 		e.b = append(e.b, 1)
 		e.envelope(p.Envelope)
+	default:
+		e.b = append(e.b, 2)
+		e.envelope(p.Envelope)
+		e.b = append(e.b, byte(p.Envelope.Empty))
 	}
 	e.uvarint(int64(len(p.Parts)))
 	cursor = p.BodyStart
@@ -157,12 +168,18 @@ func (e *encoder) envelope(env *Envelope) {
 		for _, a := range l {
 			flags := byte(0)
 			if a.Group {
-				flags = 1
+				flags |= 1
+			}
+			if a.Route != "" {
+				flags |= 2
 			}
 			e.b = append(e.b, flags)
 			e.str(a.Name)
 			e.str(a.Mailbox)
 			e.str(a.Host)
+			if a.Route != "" {
+				e.str(a.Route)
+			}
 		}
 	}
 	e.str(env.InReplyTo)
@@ -302,6 +319,11 @@ func (d *decoder) fields(p *Part, cursor, limit int64) {
 	case 0:
 	case 1:
 		p.Envelope = d.envelope()
+	case 2:
+		p.Envelope = d.envelope()
+		if p.Envelope.Empty = EmptyFields(d.byte()); p.Envelope.Empty&^emptyAll != 0 {
+			d.fail("bad empty fields")
+		}
 	default:
 		d.fail("bad envelope flag")
 	}
@@ -317,10 +339,14 @@ func (d *decoder) envelope() *Envelope {
 		*l = make([]Address, 0, n)
 		for i := 0; i < n && d.err == nil; i++ {
 			flags := d.byte()
-			if flags > 1 {
+			if flags > 3 {
 				d.fail("bad address flags")
 			}
-			*l = append(*l, Address{Group: flags == 1, Name: d.str(), Mailbox: d.str(), Host: d.str()})
+			a := Address{Group: flags&1 != 0, Name: d.str(), Mailbox: d.str(), Host: d.str()}
+			if flags&2 != 0 {
+				a.Route = d.str()
+			}
+			*l = append(*l, a)
 		}
 	}
 	env.InReplyTo = d.str()

@@ -17,6 +17,28 @@ func TestMarshalRoundTrip(t *testing.T) {
 		p, _ := mustParse(t, "From: A <a@x.example>\nTo: g: b@y.example;\nSubject: s\nMessage-ID: <m@x>\nIn-Reply-To: <r@x>\nDate: d\nContent-Type: text/plain; charset=utf-8\nContent-Language: en\nContent-Disposition: inline; x=y\nContent-ID: <c>\n\nbody\n")
 		roundTrip(t, p)
 	})
+	t.Run("routes and empty fields", func(t *testing.T) {
+		p, _ := mustParse(t, "From: <@r.example:a@x.example>\nTo: B <@a,@b:b@y.example>, c@z\nSubject:\nDate: \nMessage-ID:\n\nbody\n")
+		env := p.Envelope
+		if env.From[0].Route != "@r.example" || env.To[0].Route != "@a,@b" || env.Empty != EmptyDate|EmptySubject|EmptyMessageID {
+			t.Fatalf("parsed %+v", env)
+		}
+		roundTrip(t, p)
+	})
+}
+
+// TestUnmarshalBeforeRoutes: data written before routes and empty fields
+// existed (address flags 0/1, envelope flag 1) decodes as before.
+func TestUnmarshalBeforeRoutes(t *testing.T) {
+	p, _ := mustParse(t, "From: a@x.example\nSubject: s\n\nbody\n")
+	b, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q Part
+	if err := q.UnmarshalBinary(b); err != nil || q.Envelope.Empty != 0 || q.Envelope.From[0] != (Address{Mailbox: "a", Host: "x.example"}) {
+		t.Fatalf("got %+v, %v", q.Envelope, err)
+	}
 }
 
 func roundTrip(t *testing.T, p *Part) {

@@ -8,30 +8,42 @@ import (
 )
 
 // writeEnvelope writes an ENVELOPE (RFC 9051 §7.5.2) from what the store
-// parsed at delivery.
+// parsed at delivery: date, subject, from, sender, reply-to, to, cc, bcc,
+// in-reply-to and message-id. A string field is NIL when its header field
+// is absent and "" when it is present but empty (§7.5.2).
 func writeEnvelope(e *imapwire.Encoder, env *message.Envelope) {
 	if env == nil {
 		env = &message.Envelope{}
 	}
+	field := func(s string, bit message.EmptyFields) *imapwire.Encoder {
+		if s == "" && env.Empty&bit != 0 {
+			return e.String("")
+		}
+		return nstring(e, s)
+	}
 	e.Special('(')
-	nstring(e, env.Date).SP()
-	nstring(e, env.Subject)
+	field(env.Date, message.EmptyDate).SP()
+	field(env.Subject, message.EmptySubject)
 	for _, list := range [][]message.Address{env.From, env.Sender, env.ReplyTo, env.To, env.Cc, env.Bcc} {
 		writeAddresses(e.SP(), list)
 	}
-	nstring(e.SP(), env.InReplyTo).SP()
-	nstring(e, env.MessageID).Special(')')
+	e.SP()
+	field(env.InReplyTo, message.EmptyInReplyTo).SP()
+	field(env.MessageID, message.EmptyMessageID).Special(')')
 }
 
-// writeAddresses writes an address list, with group markers as RFC 9051
-// §7.5.2 describes them.
+// writeAddresses writes an address list (RFC 9051 §7.5.2): "("
+// 1*address ")", the addresses side by side without spaces (§9); each
+// address is (name adl mailbox host), adl being the source route; group
+// syntax is a start marker (NIL NIL group-name NIL), the members and an
+// end marker (NIL NIL NIL NIL).
 func writeAddresses(e *imapwire.Encoder, list []message.Address) {
 	if len(list) == 0 {
 		e.NIL()
 		return
 	}
-	e.List(len(list), func(i int) {
-		a := list[i]
+	e.Special('(')
+	for _, a := range list {
 		switch {
 		case a.Group && a.Mailbox != "":
 			e.Special('(').NIL().SP().NIL().SP()
@@ -40,11 +52,13 @@ func writeAddresses(e *imapwire.Encoder, list []message.Address) {
 			e.Special('(').NIL().SP().NIL().SP().NIL().SP().NIL().Special(')')
 		default:
 			e.Special('(')
-			nstring(e, a.Name).SP().NIL().SP()
+			nstring(e, a.Name).SP()
+			nstring(e, a.Route).SP()
 			nstring(e, a.Mailbox).SP()
 			nstring(e, a.Host).Special(')')
 		}
-	})
+	}
+	e.Special(')')
 }
 
 // writeBodyStructure writes BODYSTRUCTURE (extended, with extension data)
