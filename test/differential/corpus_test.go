@@ -216,12 +216,32 @@ Message-ID: <big.12@example.org>
 Content-Type: text/plain; format=flowed
 
 ` + strings.Repeat("All work and no play makes Jack a dull boy.\n", 120),
+	// 13: source routes (RFC 5322 §4.4 obs-route, the ENVELOPE's adl) and
+	// header fields present but empty (RFC 9051 §7.5.2: "", not NIL).
+	`From: Relay User <@relay.example,@hop.example:routed@example.org>
+To: <@relay.example:to@example.net>, plain@example.net
+Sender:
+Subject:
+Date: Thu, 26 Nov 2026 09:00:00 +0000
+Message-ID:
+In-Reply-To:
+
+Routed.
+`,
 }
 
 // appended is the message both sessions APPEND with a fixed INTERNALDATE,
 // so that SEARCH BEFORE/SINCE/ON have something to tell apart.
 const appended = "From: appender@example.org\r\nTo: bob@example.org\r\nSubject: appended\r\n" +
 	"Date: Wed, 01 Jan 2020 10:00:00 +0100\r\nMessage-ID: <app@example.org>\r\n\r\nAppended body.\r\n"
+
+// binaryAppended is the message both sessions APPEND as a literal8 (RFC
+// 3516 §4.4): a text part holding NUL octets. BINARY gives them back as
+// sent; BODY sends each NUL as 0x80. (A part whose encoding is "binary"
+// is left out: Dovecot rewrites it as base64 when it stores it.)
+const binaryAppended = "From: binary@example.org\r\nTo: bob@example.org\r\nSubject: binary append\r\n" +
+	"Date: Thu, 02 Jan 2020 10:00:00 +0100\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+	"--b\r\nContent-Type: text/plain\r\n\r\nNUL\x00here\x00\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n--b--\r\n"
 
 // crlf turns LF line ends into CRLF.
 func crlf(s string) string {

@@ -170,6 +170,11 @@ func (ic *imapConn) login(user string) {
 	}
 }
 
+// literal8 returns s as a synchronising literal8 (RFC 3516 §4.1).
+func literal8(s string) string {
+	return fmt.Sprintf("~{%d}\r\n%s", len(s), s)
+}
+
 // literal returns s as a synchronising literal for a command text.
 func literal(s string) string {
 	return fmt.Sprintf("{%d}\r\n%s", len(s), s)
