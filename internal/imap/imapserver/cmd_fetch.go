@@ -16,8 +16,11 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// maxHeaderFieldsRead bounds the header bytes read for HEADER.FIELDS.
-const maxHeaderFieldsRead = 1 << 20
+// wholeHeader is the limit that makes message.ReadHeader read a header
+// block of n octets to its end. HEADER.FIELDS, SEARCH HEADER and SORT read
+// the whole header, whatever its size (issue 12: they silently stopped at
+// 1 MiB); the memory is bounded by the message size limit.
+func wholeHeader(n int64) int { return int(min(n, 1<<40)) + 1 }
 
 // cmdFetch: RFC 9051 §6.4.5.
 func (c *conn) cmdFetch(ctx context.Context, tag string, dec *imapwire.Decoder) error {
@@ -416,7 +419,7 @@ func (c *conn) sectionBytes(mv *msgView, sec imapwire.Section) (off, n int64, b 
 		s, e = mv.bodyRange(msg)
 	case imapwire.SectionHeaderFields, imapwire.SectionHeaderFieldsNot:
 		s, e = mv.headerRange(msg)
-		h, err := message.ReadHeader(io.NewSectionReader(mv.readerAt(), s, e-s), maxHeaderFieldsRead)
+		h, err := message.ReadHeader(io.NewSectionReader(mv.readerAt(), s, e-s), wholeHeader(e-s))
 		if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
 			return 0, 0, nil, false, fmt.Errorf("read header: %w", err)
 		}

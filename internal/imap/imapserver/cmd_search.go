@@ -279,7 +279,7 @@ func (m *searchMsg) header() (message.Header, error) {
 		return nil, err
 	}
 	hr := io.NewSectionReader(m.mv.readerAt(), 0, m.mv.topHeaderLen())
-	h, err := message.ReadHeader(m.sc.headerReader(hr), maxHeaderFieldsRead)
+	h, err := message.ReadHeader(m.sc.headerReader(hr), wholeHeader(hr.Size()))
 	if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
 		return nil, fmt.Errorf("read header: %w", err)
 	}

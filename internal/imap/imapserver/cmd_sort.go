@@ -189,7 +189,7 @@ func (c *conn) references(ctx context.Context, mv *msgView) (string, error) {
 		return "", err
 	}
 	defer mv.close()
-	h, err := message.ReadHeader(io.NewSectionReader(mv.readerAt(), 0, mv.topHeaderLen()), maxHeaderFieldsRead)
+	h, err := message.ReadHeader(io.NewSectionReader(mv.readerAt(), 0, mv.topHeaderLen()), wholeHeader(mv.topHeaderLen()))
 	if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
 		return "", fmt.Errorf("read header of message %d: %w", mv.info.UID, err)
 	}

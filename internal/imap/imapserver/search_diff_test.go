@@ -169,7 +169,7 @@ func eachView(f *fixture, s store.Session, fn func(*msgView) error) error {
 // part of any type) and compares ASCII case-insensitively.
 func slowMatch(mv *msgView, op, s string) (bool, error) {
 	if op == "TEXT" {
-		h, err := message.ReadHeader(io.NewSectionReader(mv.readerAt(), 0, mv.topHeaderLen()), maxHeaderFieldsRead)
+		h, err := message.ReadHeader(io.NewSectionReader(mv.readerAt(), 0, mv.topHeaderLen()), wholeHeader(mv.topHeaderLen()))
 		if err != nil {
 			return false, err
 		}
