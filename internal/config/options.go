@@ -641,7 +641,7 @@ func smtpOptions() []*option {
 			ptr: func(c *Config) any { return &c.SMTP.Trace },
 			doc: "Write a trace file of SMTP and submission traffic, `postern-smtp-NODE-mmddhhmmss-trace.log` " +
 				"in Log-Directory: timestamped client and server lines, AUTH exchanges hidden, message data " +
-				"summarised as a byte count. Traffic inside TLS (after STARTTLS, or on Submissions-Port) is not traced."},
+				"summarised as a byte count. Sessions under TLS are traced in clear, above the encryption."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.SMTP.TraceSynch }, ""),
 		plaintextOpt(s, func(c *Config) *bool { return &c.SMTP.AllowPlaintextAuth }, "AUTH"),
 		&option{name: "Accept-Bare-LF", section: s, kind: kBool, def: "OFF", modern: "ON",

@@ -10,9 +10,10 @@ import (
 
 // traceSubmitScript submits over plain submission on loopback with AUTH
 // LOGIN (two base64 continuation lines) after a refused AUTH PLAIN, then
-// sends one message.
+// sends one message; then again after STARTTLS with AUTH PLAIN, and logs
+// in over implicit TLS.
 const traceSubmitScript = `
-import smtplib, sys
+import smtplib, ssl, sys
 c = smtplib.SMTP("127.0.0.1", int(sys.argv[1]))
 c.ehlo("client.example")
 try:
@@ -22,6 +23,15 @@ except smtplib.SMTPAuthenticationError:
 c.user, c.password = "alice", "alice-pw"
 c.auth("LOGIN", c.auth_login, initial_response_ok=False)
 c.sendmail("alice@e2e.example.org", ["alice@e2e.example.org"], b"Subject: traced\r\n\r\nsecret body text\r\n")
+c.quit()
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+c = smtplib.SMTP("localhost", int(sys.argv[1]))
+c.starttls(context=ctx)
+c.login("alice", "alice-pw")
+c.sendmail("alice@e2e.example.org", ["alice@e2e.example.org"], b"Subject: over starttls\r\n\r\nsecret body text\r\n")
+c.quit()
+c = smtplib.SMTP_SSL("localhost", int(sys.argv[2]), context=ctx)
+c.login("alice", "alice-pw")
 c.quit()
 `
 
@@ -43,14 +53,14 @@ func TestSMTPAndLMTPTrace(t *testing.T) {
 	e.addUser("alice", "alice-pw")
 	e.startMail()
 
-	python(t, traceSubmitScript, strconv.Itoa(p.submission))
+	python(t, traceSubmitScript, strconv.Itoa(p.submission), strconv.Itoa(p.submissions), p.cafile)
 	out := python(t, lmtpScript, "127.0.0.1", strconv.Itoa(p.lmtp), "Subject: by lmtp\n\nlmtp body\n", "alice@e2e.example.org")
 	if !strings.Contains(out, "refused: []") {
 		t.Fatalf("lmtp delivery: %s", out)
 	}
 
 	smtp := readLog(t, e.logs, "postern-smtp-*-trace.log")
-	for _, secret := range []string{"alice-pw", "wrong-pw", "YWxpY2UtcHc=", "AGFsaWNlAHdyb25nLXB3", "secret body text"} {
+	for _, secret := range []string{"alice-pw", "wrong-pw", "YWxpY2UtcHc=", "AGFsaWNlAHdyb25nLXB3", "AGFsaWNlAGFsaWNlLXB3", "secret body text"} {
 		if strings.Contains(smtp, secret) {
 			t.Errorf("the SMTP trace holds %q:\n%s", secret, smtp)
 		}
@@ -71,9 +81,23 @@ func TestSMTPAndLMTPTrace(t *testing.T) {
 		stamp + `C: \[\d+ bytes of message data\]`,
 		stamp + `C: QUIT`,
 		stamp + `-- close`,
+		stamp + `C: STARTTLS`,
+		stamp + `-- TLS started: TLS 1\.[23] `,
+		stamp + `-- implicit TLS`,
 	} {
 		if !regexp.MustCompile(`(?mi)^` + want).MatchString(smtp) {
 			t.Errorf("SMTP trace lacks %s:\n%s", want, smtp)
+		}
+	}
+
+	// The trace sits above TLS: the STARTTLS session goes on in clear.
+	_, underTLS, _ := strings.Cut(smtp, "-- TLS started")
+	for _, want := range []string{
+		stamp + `C: ehlo `, stamp + `C: AUTH PLAIN \*\*\*`, stamp + `S: 235 `,
+		stamp + `C: mail FROM:<alice@e2e\.example\.org>`, stamp + `C: \[\d+ bytes of message data\]`,
+	} {
+		if !regexp.MustCompile(`(?m)^` + want).MatchString(underTLS) {
+			t.Errorf("SMTP trace lacks %s after STARTTLS:\n%s", want, underTLS)
 		}
 	}
 

@@ -534,8 +534,9 @@ func (c *conn) cmdStartTLS(arg string) {
 		return
 	}
 	c.nc, c.tls = tc, true
-	c.br.Reset(tc)
-	c.bw.Reset(tc)
+	c.br.Reset(c.tap.reader(tc))
+	c.bw.Reset(c.tap.writer(tc))
+	c.tap.startTLS(tc.ConnectionState())
 	c.reset()
 	if c.ss != nil {
 		c.ss.Logout()

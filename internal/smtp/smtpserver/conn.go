@@ -48,6 +48,7 @@ type conn struct {
 	bw   *bufio.Writer
 	tls  bool
 	stop atomic.Bool // Shutdown asked the connection to end
+	tap  *traceTap   // the protocol trace, over the plaintext; nil: none
 
 	// Protocol state.
 	helo    string   // the client's EHLO/HELO/LHLO name, sanitised; "" before
@@ -65,12 +66,15 @@ type conn struct {
 
 func newConn(s *Server, raw net.Conn, info *connInfo, implicitTLS bool) *conn {
 	c := &conn{s: s, raw: raw, info: info, log: info.log, nc: raw}
+	if tc, ok := raw.(*trackedConn); ok {
+		c.tap = tc.tap
+	}
 	if implicitTLS {
 		c.nc = tls.Server(raw, s.opts.TLSConfig)
 		c.tls = true
 	}
-	c.br = bufio.NewReaderSize(c.nc, connBufSize)
-	c.bw = bufio.NewWriterSize(c.nc, connBufSize)
+	c.br = bufio.NewReaderSize(c.tap.reader(c.nc), connBufSize)
+	c.bw = bufio.NewWriterSize(c.tap.writer(c.nc), connBufSize)
 	return c
 }
 

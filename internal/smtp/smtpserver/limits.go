@@ -51,7 +51,7 @@ type trackedConn struct {
 	net.Conn
 	s    *Server
 	info *connInfo
-	tap  *traceTap // nil without a Tracer
+	tap  *traceTap // nil without a Tracer; fed by conn above TLS, closed here
 
 	closeOnce sync.Once
 	timedOut  atomic.Bool
@@ -89,7 +89,6 @@ func (s *Server) track(c net.Conn, remote netip.Addr, label string, implicitTLS 
 
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	c.tap.client(p[:n])
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
@@ -98,12 +97,6 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 			c.failed.Store(true)
 		}
 	}
-	return n, err
-}
-
-func (c *trackedConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.tap.server(p[:n])
 	return n, err
 }
 

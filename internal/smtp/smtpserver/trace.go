@@ -2,6 +2,8 @@ package smtpserver
 
 import (
 	"bytes"
+	"crypto/tls"
+	"io"
 	"strconv"
 	"sync"
 
@@ -10,9 +12,9 @@ import (
 
 // traceTap turns the bytes of one connection into trace lines: client
 // lines (with AUTH hidden), server replies, message data summarised by
-// the ConnTrace. It sits under TLS, on the accepted connection that
-// conn.go wraps in tls.Server at STARTTLS, so once TLS starts the rest of the traffic is ciphertext: the tap then
-// writes one note and traces nothing more but the close.
+// the ConnTrace. conn reads and writes through it above TLS (reader,
+// writer), so a session under STARTTLS or implicit TLS is traced in
+// clear like any other; the start of TLS is a note.
 //
 // Secrets (RFC 4954 §4): the AUTH command line keeps its mechanism only
 // ("AUTH PLAIN ***"), and every client line after it is written as "***"
@@ -27,25 +29,67 @@ type traceTap struct {
 	armed   bool   // the client sent DATA: a 354 reply starts the data
 	data    bool   // reading DATA content, up to the lone "."
 	bdat    int64  // octets of a BDAT chunk still to come (RFC 3030 §2)
-	tlsNext bool   // the client sent STARTTLS: a 220 reply starts TLS
-	tls     bool   // TLS has started: nothing more is traced
 }
 
 func newTraceTap(ct *observe.ConnTrace, implicitTLS bool) *traceTap {
 	if ct == nil {
 		return nil
 	}
-	t := &traceTap{ct: ct}
 	if implicitTLS {
-		t.startTLS()
+		ct.Note("implicit TLS")
 	}
-	return t
+	return &traceTap{ct: ct}
 }
 
-// startTLS notes that the traffic is encrypted from here on.
-func (t *traceTap) startTLS() {
-	t.tls = true
-	t.ct.Note("TLS started: the rest of this connection is encrypted and not traced")
+// reader returns r, traced as client input.
+func (t *traceTap) reader(r io.Reader) io.Reader {
+	if t == nil {
+		return r
+	}
+	return tapReader{r: r, t: t}
+}
+
+// writer returns w, traced as server output.
+func (t *traceTap) writer(w io.Writer) io.Writer {
+	if t == nil {
+		return w
+	}
+	return tapWriter{w: w, t: t}
+}
+
+type tapReader struct {
+	r io.Reader
+	t *traceTap
+}
+
+func (r tapReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.t.client(p[:n])
+	return n, err
+}
+
+type tapWriter struct {
+	w io.Writer
+	t *traceTap
+}
+
+func (w tapWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.t.server(p[:n])
+	return n, err
+}
+
+// startTLS notes the TLS handshake after STARTTLS (RFC 3207). A partial
+// line read in clear before it was dropped with the old buffer, as the
+// server dropped it.
+func (t *traceTap) startTLS(st tls.ConnectionState) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.in = nil
+	t.mu.Unlock()
+	t.ct.Note("TLS started: " + tls.VersionName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite))
 }
 
 // client takes bytes read from the client.
@@ -55,7 +99,7 @@ func (t *traceTap) client(p []byte) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for len(p) > 0 && !t.tls {
+	for len(p) > 0 {
 		if t.bdat > 0 {
 			n := min(int64(len(p)), t.bdat)
 			t.ct.ClientData(p[:n])
@@ -98,8 +142,6 @@ func (t *traceTap) clientLine(line []byte) {
 		return
 	case "DATA":
 		t.armed = true
-	case "STARTTLS":
-		t.tlsNext = true
 	case "BDAT":
 		size, _, _ := bytes.Cut(rest, []byte(" "))
 		if n, err := strconv.ParseInt(string(size), 10, 64); err == nil && n > 0 {
@@ -116,7 +158,7 @@ func (t *traceTap) server(p []byte) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for len(p) > 0 && !t.tls {
+	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			t.out = append(t.out, p...)
@@ -140,12 +182,6 @@ func (t *traceTap) serverLine(line []byte) {
 	}
 	if t.armed {
 		t.armed, t.data = false, code == "354"
-	}
-	if t.tlsNext {
-		t.tlsNext = false
-		if code == "220" {
-			t.startTLS()
-		}
 	}
 }
 
