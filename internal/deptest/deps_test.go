@@ -48,6 +48,8 @@ var rules = []rule{
 	// Pure: RFC 5256/5051 over strings and dates (x/text, go-message's
 	// charset tables for RFC 2047); no module package.
 	{pkg: "internal/imap/thread", allow: nil},
+	// Go's DEFLATE decoder, returning data at every block end (COMPRESS).
+	{pkg: "internal/inflate", stdOnly: true},
 	{pkg: "internal/imap/imapserver", allow: protocolAllow},
 	{pkg: "internal/pop3/pop3server", allow: protocolAllow},
 	{pkg: "internal/smtp/smtpserver", allow: protocolAllow},
@@ -65,7 +67,7 @@ var rules = []rule{
 var protocolAllow = []string{
 	"internal/store", "internal/auth", "internal/delivery", "internal/mail11",
 	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/imap/thread", "internal/prototest",
-	"internal/drain", "internal/admission",
+	"internal/drain", "internal/admission", "internal/inflate",
 }
 
 // forbiddenEverywhere may not be imported by any package but the ones that

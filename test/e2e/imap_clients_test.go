@@ -284,6 +284,13 @@ SyncState *
 	if got := len(storedMessages(t, e.data, "alice", "INBOX")); got != n+2 {
 		t.Fatalf("the server's INBOX has %d messages, want %d", got, n+2)
 	}
+	// isync 1.4 built with zlib (Debian's is) compresses whenever the
+	// server offers COMPRESS=DEFLATE (RFC 4978): both syncs ran over
+	// DEFLATE inside TLS, and the trace shows them in clear.
+	trace := readLog(t, e.logs, "postern-imap-*-trace.log")
+	if got := strings.Count(trace, "OK DEFLATE active"); got != 2 {
+		t.Errorf("%d mbsync sessions compressed, want 2", got)
+	}
 }
 
 func countMaildir(t *testing.T, dir string) int {

@@ -63,6 +63,7 @@ var capabilities = []capability{
 	{name: "THREAD=REFERENCES", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "THREAD=REFS", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "APPENDLIMIT", postAuth: true, commands: []string{"APPEND"}},
+	{name: "COMPRESS=DEFLATE", postAuth: true, commands: []string{"COMPRESS"}}, // RFC 4978
 }
 
 // checkCapabilities fails when an advertised capability lacks its

@@ -87,7 +87,9 @@ func (c *conn) cmdStartTLS(ctx context.Context, tag string, dec *imapwire.Decode
 		return errConnBroken
 	}
 	tc := tls.Server(c.nc, c.s.opts.TLS)
-	c.nc.SetDeadline(c.s.opts.Clock().Add(preAuthTimeout))
+	// A real deadline: the injected clock is for what is recorded, not for
+	// timers (a test clock stands still).
+	c.nc.SetDeadline(time.Now().Add(preAuthTimeout))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.log.Info("imap starttls handshake failed", slog.Any("err", err))
 		return errConnBroken

@@ -54,6 +54,7 @@ var commands = map[string]*command{
 	"STATUS":      {fn: (*conn).cmdStatus, states: authed},
 	"APPEND":      {fn: (*conn).cmdAppend, states: authed},
 	"IDLE":        {fn: (*conn).cmdIdle, states: authed, ownUpdates: true},
+	"COMPRESS":    {fn: (*conn).cmdCompress, states: authed}, // RFC 4978 §3
 
 	// Selected (§6.4).
 	"CHECK":       {fn: (*conn).cmdCheck, states: onSelected},

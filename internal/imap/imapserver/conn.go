@@ -37,15 +37,16 @@ type conn struct {
 
 	// Transport. raw is the accepted connection (Shutdown sets deadlines
 	// on it); nc is the current one, a *tls.Conn after STARTTLS.
-	raw  net.Conn
-	nc   net.Conn
-	tr   *traceReader
-	br   *bufio.Reader
-	bw   *bufio.Writer
-	dec  *imapwire.Decoder
-	enc  *imapwire.Encoder
-	tls  bool
-	stop atomic.Bool // Shutdown asked the connection to end
+	raw     net.Conn
+	nc      net.Conn
+	tr      *traceReader
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	dec     *imapwire.Decoder
+	enc     *imapwire.Encoder
+	tls     bool
+	deflate bool        // COMPRESS DEFLATE is active (RFC 4978)
+	stop    atomic.Bool // Shutdown asked the connection to end
 
 	// Protocol state.
 	state      state
@@ -87,9 +88,17 @@ func newConn(s *Server, nc net.Conn) *conn {
 // over nc: at the start and after the STARTTLS handshake.
 func (c *conn) setTransport(nc net.Conn) {
 	c.nc = nc
-	c.tr = &traceReader{r: nc, ct: c.trace}
+	c.setStreams(nc, deadlineWriter{c})
+}
+
+// setStreams (re)builds the buffered reader, writer, decoder and encoder
+// over r and w: the connection itself, or its DEFLATE streams after
+// COMPRESS (cmd_compress.go). The trace sees what r yields, so it always
+// shows the protocol in clear.
+func (c *conn) setStreams(r io.Reader, w io.Writer) {
+	c.tr = &traceReader{r: r, ct: c.trace}
 	c.br = bufio.NewReaderSize(c.tr, 8*1024)
-	c.bw = bufio.NewWriterSize(deadlineWriter{c}, 8*1024)
+	c.bw = bufio.NewWriterSize(w, 8*1024)
 	c.dec = imapwire.NewDecoder(c.br, imapwire.Options{
 		MaxLineLength: c.s.opts.MaxLineLength,
 		NonSync:       imapwire.NonSyncPlus,

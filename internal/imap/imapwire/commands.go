@@ -67,6 +67,7 @@ var commandSpecs = func() map[string]CommandSpec {
 		{Name: "UID COPY", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "UID MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
+		{Name: "COMPRESS", Parse: func(d *Decoder) any { return ParseCompressArgs(d) }},
 	}
 	m := make(map[string]CommandSpec, len(list))
 	for _, c := range list {
