@@ -55,6 +55,19 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 		return err
 	}
 	c.setState(stateSelected)
+	c.writeSelectData(mb, readOnly)
+	if readOnly {
+		c.resp.code = "READ-ONLY"
+	} else {
+		c.resp.code = "READ-WRITE"
+	}
+	c.resp.text = "Mailbox selected"
+	return nil
+}
+
+// writeSelectData writes the untagged data of a successful SELECT or
+// EXAMINE (RFC 9051 §6.3.2, RFC 3501 §6.3.1).
+func (c *conn) writeSelectData(mb store.Mailbox, readOnly bool) {
 	sel := c.sel
 	c.numbered(uint32(len(sel.msgs)), "EXISTS")
 	// RFC 3501 §7.3.2 (IMAP4rev1 only): EXAMINE counts what no session
@@ -88,13 +101,6 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 		shown, _ := c.imapName(sel.name)
 		c.writeList(nil, shown, nil)
 	}
-	if readOnly {
-		c.resp.code = "READ-ONLY"
-	} else {
-		c.resp.code = "READ-WRITE"
-	}
-	c.resp.text = "Mailbox selected"
-	return nil
 }
 
 // specialUses are the attributes CREATE accepts in USE (RFC 6154 §3).

@@ -33,6 +33,11 @@ func FuzzServer(f *testing.F) {
 		"a STORE 1 (UNCHANGEDSINCE 18446744073709551616) -FLAGS \\Seen", "a STORE 1 (UNCHANGEDSINCE) +FLAGS x",
 		"a SEARCH MODSEQ 1", "a UID SEARCH RETURN (MIN MAX) MODSEQ \"/flags/\\\\seen\" all 0",
 		"a SEARCH OR MODSEQ 5 NOT MODSEQ 2 UNSEEN", "a SEARCH MODSEQ \"/flags/\" priv 1", "a SEARCH MODSEQ -1",
+		// Issue 11: literal8, framing after errors, BINARY errors, names.
+		"a APPEND INBOX ~{8+}\r\nS: x\n\na\x00", "a APPEND INBOX (\\Seen) ~{3+}\r\na\nb ~{2+}\r\nxy",
+		"a FROB {11+}\r\nb LOGOUT\r\n", "a SELECT INBOX (X {11+}\r\nb LOGOUT\r\n)", "a LOGIN \"x{11+}\r\nb LOGOUT\r\n",
+		"a FETCH 1 (UID BINARY.PEEK[1.2.3] BINARY.SIZE[9] BINARY[1]<0.1>)", "a SELECT &Jjo", "a STATUS \"&\" (MESSAGES)",
+		"a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (a a/b) RETURN (CHILDREN)", "a SEARCH NOT NOT NOT (NOT (OR ALL ALL))",
 		// SORT and THREAD (RFC 5256, RFC 5957).
 		"a SORT (SUBJECT REVERSE DATE) UTF-8 ALL", "a UID SORT (DISPLAYFROM DISPLAYTO ARRIVAL CC SIZE TO FROM) US-ASCII HEADER SUBJECT x",
 		"a SORT (BOGUS) UTF-8 ALL", "a SORT (DATE) KOI8-R ALL", "a SORT (DATE) UTF-8 MODSEQ 1",

@@ -3,7 +3,6 @@ package imapserver
 import (
 	"bytes"
 	"io"
-	"strconv"
 
 	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/observe"
@@ -79,7 +78,7 @@ func (t *traceReader) process(b []byte) {
 // endLine traces a complete line and notes a literal that follows it.
 func (t *traceReader) endLine() {
 	line := bytes.TrimRight(t.line, "\r\n")
-	lit, ok := literalAtEnd(bytes.TrimRight(t.tail, "\r\n"))
+	lit, ok := imapwire.LiteralAtLineEnd(t.tail)
 	switch {
 	case t.authExchange || t.loginCont:
 		t.ct.ClientAuth(line, observe.RedactedText)
@@ -95,7 +94,7 @@ func (t *traceReader) endLine() {
 		}
 	}
 	if ok {
-		t.litLeft = lit
+		t.litLeft = lit.Size
 		t.secretLit = t.loginCont
 	} else {
 		t.loginCont = false
@@ -112,22 +111,4 @@ func verbOf(line []byte) string {
 	}
 	verb, _, _ := bytes.Cut(rest, []byte(" "))
 	return string(bytes.ToUpper(verb))
-}
-
-// literalAtEnd parses a literal header "{n}", "{n+}" or "~{n}" at the end
-// of a line.
-func literalAtEnd(b []byte) (int64, bool) {
-	if len(b) < 3 || b[len(b)-1] != '}' {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(b, '{')
-	if i < 0 {
-		return 0, false
-	}
-	num := bytes.TrimSuffix(b[i+1:len(b)-1], []byte("+"))
-	n, err := strconv.ParseInt(string(num), 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
 }

@@ -534,7 +534,7 @@ func (dec *Decoder) discardCommand() error {
 		case err != nil:
 			return err
 		}
-		info, ok := literalAtLineEnd(tail)
+		info, ok := LiteralAtLineEnd(tail)
 		tail = tail[:0]
 		if ok && info.NonSync {
 			dec.litLeft = info.Size
@@ -552,14 +552,15 @@ func (dec *Decoder) maxDiscard() int64 {
 	return DefaultMaxDiscard
 }
 
-// maxLiteralHeader bounds the text literalAtLineEnd looks at: "~{" and a
+// maxLiteralHeader bounds the text LiteralAtLineEnd looks at: "~{" and a
 // number64 of 19 digits, "+}" and CRLF.
 const maxLiteralHeader = 32
 
-// literalAtLineEnd reports whether line, a whole line with its LF, ends
-// with a literal header: "{" number64 ["+"] "}" CRLF, or the literal8 form
-// with "~". A bare LF ends a line as well.
-func literalAtLineEnd(line []byte) (LiteralInfo, bool) {
+// LiteralAtLineEnd reports whether line, with or without its CRLF (or
+// bare LF), ends with a literal header: "{" number64 ["+"] "}", or the
+// literal8 form with "~". DiscardLine uses it, and so does a trace that
+// watches the raw input for the literals that carry credentials.
+func LiteralAtLineEnd(line []byte) (LiteralInfo, bool) {
 	var info LiteralInfo
 	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 	body, ok := bytes.CutSuffix(line, []byte("}"))
