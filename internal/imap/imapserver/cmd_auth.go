@@ -180,9 +180,8 @@ func (c *conn) saslRound(chal []byte) ([]byte, error) {
 	}
 	c.tr.authExchange = true
 	defer func() { c.tr.authExchange = false }()
-	var line string
-	c.dec.Text(&line)
-	if !c.dec.ExpectCRLF() {
+	var line string // RFC 9051 §6.2.2: base64 CRLF, or "*" to cancel
+	if !c.dec.Line(&line) {
 		return nil, c.dec.Err()
 	}
 	if line == "*" {
