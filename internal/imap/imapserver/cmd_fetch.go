@@ -231,6 +231,7 @@ func (c *conn) loadData(ctx context.Context, batch []target, need, top bool) (ma
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}
+	c.deriveStored(ctx, c.sel.id, out)
 	return out, nil
 }
 
@@ -247,7 +248,11 @@ func (c *conn) loadStored(ctx context.Context, batch []target, plan fetchPlan) (
 		return map[store.UID]storedMsg{}, nil
 	}
 	c.sel.ahead.forget(c.sess.Changes())
-	return c.sel.ahead.load(ctx, loc, c.sel, uids)
+	out, err := c.sel.ahead.load(ctx, loc, c.sel, uids)
+	if err == nil {
+		c.deriveStored(ctx, c.sel.id, out)
+	}
+	return out, err
 }
 
 // writeFetch writes one FETCH response. It reports false, writing

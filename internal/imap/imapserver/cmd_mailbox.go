@@ -321,6 +321,9 @@ func (c *conn) viewData(ctx context.Context, mbox store.MailboxID, infos []store
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}
+	for _, d := range out {
+		c.deriveVMS(ctx, mbox, d, nil)
+	}
 	return out, nil
 }
 

@@ -149,6 +149,17 @@ func eachView(f *fixture, s store.Session, fn func(*msgView) error) error {
 	}
 	for _, in := range infos {
 		err := s.MessageData(ctx, mb.ID, []store.UID{in.UID}, func(d store.MessageData) error {
+			// The VMS envelope of SMTP mail, from the real header, as the
+			// server's load paths derive it (deriveVMS).
+			ct, err := s.OpenContent(ctx, mb.ID, in.UID)
+			if err != nil {
+				return err
+			}
+			err = f.srv.view.derive(ct, &d)
+			ct.Close()
+			if err != nil {
+				return err
+			}
 			mv := f.srv.view.view(in, &d)
 			defer mv.close()
 			if err := mv.open(ctx, s, mb.ID); err != nil {

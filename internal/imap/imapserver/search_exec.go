@@ -155,6 +155,12 @@ func (c *conn) loadSearchData(ctx context.Context, batch []target, needData, fil
 	if err != nil {
 		return nil, nil, fmt.Errorf("load messages: %w", err)
 	}
+	for u, d := range data {
+		if d.VMS == nil {
+			c.deriveVMS(ctx, c.sel.id, &d, sess.refs[u])
+			data[u] = d
+		}
+	}
 	return data, sess, nil
 }
 

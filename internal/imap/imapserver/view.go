@@ -237,9 +237,11 @@ func (s *splicedReader) ReadAt(p []byte, off int64) (int, error) {
 // delivery, the header fields mail11.DeriveEnvelope looks at, so that the
 // view needs no read of the message file.
 //
-// QUIRK: the stored envelope has no Resent-* or Return-Path fields, which
-// the original's SMTP also consulted (hp-system.md §3.4), and it defaults
-// Reply-To to From; the POP3 view reads the real header and sees them.
+// It is the fallback: the load paths give such mail the envelope derived
+// from its real header first (deriveVMS), since the stored envelope has no
+// Resent-* or Return-Path fields, which the original's SMTP also consulted
+// (hp-system.md §3.4), and defaults Reply-To to From. This one serves when
+// that read failed.
 func envelopeHeader(e *message.Envelope) message.Header {
 	var h message.Header
 	add := func(name string, addrs []message.Address) {
