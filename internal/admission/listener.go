@@ -145,7 +145,13 @@ func (l *Listener) acceptFailed(ln net.Listener, err error, temp, restart *Backo
 		return l.sleep(temp.Next())
 	case KindDescriptors:
 		l.busy(err)
-		l.refuseOne(ln)
+		if l.refuseOne(ln) {
+			// Progress: a waiting client heard "busy". Try the next one
+			// at once, so a backlog of them is answered, not left to
+			// time out while the back-off grows.
+			temp.Reset()
+			return true
+		}
 		return l.sleep(temp.Next())
 	}
 	// KindFailed, or KindClosed although we did not close it: the socket
@@ -209,18 +215,20 @@ func (l *Listener) busy(err error) {
 }
 
 // refuseOne frees a spare descriptor to take one waiting client and give
-// it the temporary reply, so that it hears "busy" instead of hanging.
-func (l *Listener) refuseOne(ln net.Listener) {
+// it the temporary reply, so that it hears "busy" instead of hanging. It
+// reports whether a client was refused.
+func (l *Listener) refuseOne(ln net.Listener) bool {
 	r := l.opts.Reserve
 	if r == nil || !r.release() {
-		return
+		return false
 	}
 	defer r.Refill()
 	nc, err := ln.Accept()
 	if err != nil {
-		return
+		return false
 	}
 	l.refuse(nc, netip.Addr{}, ReasonBusy)
+	return true
 }
 
 // admit applies the Table to a new connection: an admitted one is wrapped

@@ -78,7 +78,7 @@ func protocols() []protocol {
 			name:    "imap",
 			enabled: func(c *config.Config) bool { return c.IMAP.Enable },
 			specs: func(c *config.Config) []listenSpec {
-				g := gate{preauth: imapserver.PreauthLimit}
+				g := gate{preauth: c.IMAP.PreauthTimeout}
 				return []listenSpec{{"IMAP", c.IMAP.ServerPort, false, g}, {"IMAPS", c.IMAP.SecurePort, true, g}}
 			},
 			limits: func(c *config.Config) config.ConnLimits { return c.IMAP.ConnLimits },
@@ -89,7 +89,7 @@ func protocols() []protocol {
 			name:    "pop3",
 			enabled: func(c *config.Config) bool { return c.POP.Enable },
 			specs: func(c *config.Config) []listenSpec {
-				g := gate{preauth: pop3server.PreauthLimit}
+				g := gate{preauth: c.POP.PreauthTimeout}
 				return []listenSpec{{"POP3", c.POP.ServerPort, false, g}, {"POP3S", c.POP.SecurePort, true, g}}
 			},
 			limits: func(c *config.Config) config.ConnLimits { return c.POP.ConnLimits },
@@ -100,8 +100,8 @@ func protocols() []protocol {
 			name:    "smtp",
 			enabled: func(c *config.Config) bool { return c.SMTP.Enable },
 			specs: func(c *config.Config) []listenSpec {
-				sub := gate{table: "submission", preauth: smtpserver.PreauthLimit(smtpserver.ModeSubmission)}
-				inb := gate{table: "inbound", preauth: smtpserver.PreauthLimit(smtpserver.ModeInbound),
+				sub := gate{table: "submission", preauth: c.SMTP.PreauthTimeout}
+				inb := gate{table: "inbound", preauth: smtpserver.InboundPreauthLimit,
 					perMinute: inboundConnectionsPerMinute}
 				return []listenSpec{
 					{"Submission", c.SMTP.SubmissionPort, false, sub},
@@ -117,7 +117,7 @@ func protocols() []protocol {
 			name:    "lmtp",
 			enabled: func(c *config.Config) bool { return c.LMTP.Enable },
 			specs: func(c *config.Config) []listenSpec {
-				return []listenSpec{{"LMTP", c.LMTP.ServerPort, false, gate{preauth: smtpserver.PreauthLimit(smtpserver.ModeLMTP)}}}
+				return []listenSpec{{"LMTP", c.LMTP.ServerPort, false, gate{preauth: smtpserver.InboundPreauthLimit}}}
 			},
 			limits: func(c *config.Config) config.ConnLimits { return c.LMTP.ConnLimits },
 			reply:  func(c *config.Config) func(admission.Reason) string { return smtpserver.Refusal(c.Hostname) },

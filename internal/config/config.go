@@ -169,6 +169,9 @@ type IMAPConfig struct {
 	// MaxAuthAttempts is the number of failed logins after which the
 	// connection is closed (Max-Auth-Attempts).
 	MaxAuthAttempts int
+	// PreauthTimeout is how long a connection may stay not logged in
+	// (Preauth-Timeout); 0 is no limit.
+	PreauthTimeout time.Duration
 }
 
 // POPConfig is the [POP] section. Its fields are the TCPIP$POP_* logical
@@ -247,6 +250,9 @@ type POPConfig struct {
 	// AllowPlaintextAuth permits USER/PASS and AUTH PLAIN without TLS on
 	// non-loopback connections (Allow-Plaintext-Auth; inherits the global value).
 	AllowPlaintextAuth bool
+	// PreauthTimeout is how long a connection may stay not logged in
+	// (Preauth-Timeout); 0 is no limit.
+	PreauthTimeout time.Duration
 }
 
 // SMTPConfig is the [SMTP] section: submission, inbound SMTP and the
@@ -293,6 +299,9 @@ type SMTPConfig struct {
 	// ConnLimits are the admission caps of the section, applied to
 	// submission and to inbound SMTP each.
 	ConnLimits
+	// PreauthTimeout is how long a submission connection may stay not
+	// authenticated (Preauth-Timeout); 0 is no limit.
+	PreauthTimeout time.Duration
 	// TLS holds the certificate and key files for SMTP (inherit the global ones).
 	TLS TLSFiles
 	// LogLevel is the SMTP logging level (Log-Level; inherits the global value).

@@ -223,6 +223,15 @@ func ParseNetwork(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
+// preauthOpt is a section's Preauth-Timeout (package admission).
+func preauthOpt(sec string, p func(*Config) *time.Duration, what, note string) *option {
+	return &option{name: "Preauth-Timeout", section: sec, kind: kDuration, def: "2m",
+		ptr: func(c *Config) any { return p(c) },
+		doc: "How long a " + what + " connection may stay without logging in, however slowly it sends: " +
+			"a client trickling a byte at a time (slowloris) is disconnected when it runs out. " +
+			"0: no limit." + note}
+}
+
 // connLimitOpts are the admission caps of a section (package admission;
 // docs/operations.md "Connection admission").
 func connLimitOpts(sec string, p func(*Config) *ConnLimits, perIP, preauth, note string) []*option {
@@ -455,6 +464,8 @@ func imapOptions() []*option {
 		doc: "Failed logins allowed per connection (throttled attempts count); after the last one the " +
 			"server answers the NO, then `* BYE` and closes the connection, as `[POP] Max-Auth-Attempts` does.",
 		orig: "The original IMAP server did not close the connection after failed logins."})
+	opts = append(opts, preauthOpt(s, func(c *Config) *time.Duration { return &c.IMAP.PreauthTimeout }, "IMAP",
+		" Each command before login must also come within a minute."))
 	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.IMAP.ConnLimits }, "50", "10",
 		"50 lets an office behind one NAT address (a client keeps 2 to 5 connections each) work.")...)
 	return opts
@@ -579,6 +590,9 @@ func popOptions() []*option {
 		plaintextOpt(s, func(c *Config) *bool { return &c.POP.AllowPlaintextAuth },
 			"USER/PASS and AUTH PLAIN"),
 	)
+	opts = append(opts, preauthOpt(s, func(c *Config) *time.Duration { return &c.POP.PreauthTimeout }, "POP3",
+		" Each command before login must also come within a minute. Shorter than RFC 1939 §3's ten-minute "+
+			"autologout, which applies after login (Link-Idle-Timeout)."))
 	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.POP.ConnLimits }, "20", "10",
 		"POP3 clients hold one short connection each.")...)
 	return opts
@@ -652,6 +666,8 @@ func smtpOptions() []*option {
 				"refused with 550 5.6.0. Inbound SMTP and LMTP always refuse bare CR and LF " +
 				"(RFC 5321 §2.3.8), which is what stops SMTP smuggling."},
 	)
+	opts = append(opts, preauthOpt(s, func(c *Config) *time.Duration { return &c.SMTP.PreauthTimeout }, "submission",
+		" Inbound SMTP (and LMTP) instead has 10 minutes to send MAIL, two of RFC 5321 §4.5.3.2's five-minute commands."))
 	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.SMTP.ConnLimits }, "20", "10",
 		"Submission and inbound SMTP are counted apart; inbound SMTP also allows at most 60 new connections per address a minute.")...)
 	return opts

@@ -33,7 +33,15 @@ type server struct {
 // line, which it prints once everything listens.
 func startServe(t *testing.T, dir string, envv []string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, "serve")
+	return startServeVia(t, dir, envv, nil)
+}
+
+// startServeVia is startServe with the binary run through a wrapper
+// command, such as prlimit, that execs it in the same process.
+func startServeVia(t *testing.T, dir string, envv, wrapper []string) *server {
+	t.Helper()
+	argv := append(append([]string(nil), wrapper...), binary, "serve")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), envv...)
 	out, err := cmd.StdoutPipe()

@@ -32,12 +32,6 @@ const (
 	idleTick               = 250 * time.Millisecond // how often IDLE looks for changes from other processes
 )
 
-// PreauthLimit is how long a connection may stay not authenticated in all,
-// however it paces its input (admission.Options.PreauthLimit); each
-// command before login must also arrive within preAuthTimeout. RFC 9051
-// §5.4's 30-minute autologout timer applies after login.
-const PreauthLimit = 2 * time.Minute
-
 // Refusal is the greeting admission gives a client it refuses: a BYE
 // greeting (RFC 9051 §7.1.5) with the UNAVAILABLE code (RFC 5530 §3), so
 // that the client retries later.

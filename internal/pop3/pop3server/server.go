@@ -39,21 +39,17 @@ const (
 const (
 	defaultMaxAuthAttempts = 2                // the original's fixed limit
 	defaultIdleTimeout     = 10 * time.Minute // RFC 1939 §3 minimum autologout timer
-	preAuthTimeout         = time.Minute      // before login, at most this long idle (QUIRK: see PreauthLimit)
+	preAuthTimeout         = time.Minute      // before login, at most this long idle (QUIRK: see below)
 	writeTimeout           = 2 * time.Minute  // a write blocked longer counts as a blocked socket
 	defaultShutdownGrace   = 30 * time.Second // Shutdown without a deadline
 )
 
-// PreauthLimit is how long a connection may stay unauthenticated in all,
-// however it paces its input (admission.Options.PreauthLimit); before
-// login it must also send each command within a minute.
-//
-// QUIRK: RFC 1939 §3 asks for an autologout timer of at least ten minutes.
-// Postern applies that after login (Link-Idle-Timeout) but gives a client
-// that has not logged in one minute per command and two minutes in all,
-// so that idle sockets cannot hold connection slots (issue 12); no real
-// client takes that long to log in. Documented in docs/pop3.md.
-const PreauthLimit = 2 * time.Minute
+// QUIRK: RFC 1939 §3 asks for an autologout timer of at least ten
+// minutes. Postern applies that after login (Link-Idle-Timeout) but gives
+// a client that has not logged in preAuthTimeout per command, and
+// admission's [POP] Preauth-Timeout (two minutes) in all, so that idle
+// sockets cannot hold connection slots (issue 12); no real client takes
+// that long to log in. Documented in docs/pop3.md.
 
 // Refusal is the reply admission gives a client it refuses (RFC 3206
 // SYS/TEMP: a temporary condition, try again later).

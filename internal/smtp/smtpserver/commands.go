@@ -58,7 +58,7 @@ func (c *conn) command(line string, lineErr error) {
 	verb, arg, ok := splitCommand(line)
 	h := commands[verb]
 	if !ok || h == nil {
-		if c.helo == "" && c.badCmds == 0 && !ok {
+		if c.helo == "" && c.badCmds == 0 {
 			c.reply(500, 5, 5, 2, "Not an SMTP command; closing connection")
 			c.closing = true
 			return

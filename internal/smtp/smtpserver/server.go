@@ -41,17 +41,12 @@ func (m Mode) String() string {
 	return "lmtp"
 }
 
-// PreauthLimit is how long a connection may go on without having
-// authenticated (submission) or started a transaction with MAIL (inbound
-// SMTP and LMTP), however it paces its input; admission enforces it
-// (Options.PreauthLimit). Inbound SMTP keeps RFC 5321 §4.5.3.2's five
-// minutes per command, so its limit allows two of those.
-func PreauthLimit(m Mode) time.Duration {
-	if m == ModeSubmission {
-		return 2 * time.Minute
-	}
-	return 10 * time.Minute
-}
+// InboundPreauthLimit is how long an inbound SMTP or LMTP connection may
+// go on before it starts a transaction with MAIL, however it paces its
+// input; admission enforces it (submission's is [SMTP] Preauth-Timeout).
+// RFC 5321 §4.5.3.2 gives a client five minutes per command, so this
+// allows two of those.
+const InboundPreauthLimit = 10 * time.Minute
 
 // Timeouts of RFC 5321 §4.5.3.2, rounded: a command may take 5 minutes,
 // and each block of DATA must arrive within 3.
