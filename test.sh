@@ -37,6 +37,7 @@ tools=(
   "/usr/lib/dovecot/pop3|dovecot-pop3d|differential: the reference POP3 server"
   "fail2ban-regex|fail2ban|e2e: contrib/fail2ban against real log lines"
   "/usr/sbin/logrotate|logrotate|e2e: contrib/logrotate rotates a running server's logs"
+  "prlimit|util-linux|e2e: a server at a low descriptor limit (robust_test.go)"
 )
 
 missing=()

@@ -44,6 +44,7 @@ var toolPackages = map[string]string{
 	"getmail":         "getmail6",
 	"fail2ban-regex":  "fail2ban",
 	"fail2ban-client": "fail2ban",
+	"prlimit":         "util-linux",
 }
 
 // freePort returns a loopback TCP port for a server the test starts: never
