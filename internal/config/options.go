@@ -420,9 +420,11 @@ func imapOptions() []*option {
 			orig: "Same name and meaning."},
 		&option{name: "Max-Connections", section: s, kind: kInt, def: "25", min: 0, max: 1 << 20,
 			ptr: func(c *Config) any { return &c.IMAP.MaxConnections },
-			doc: "Connections one server worker process takes before a new worker takes over new " +
-				"connections; the old worker ends when its last client leaves. 0: one worker for all.",
-			orig: "Same name and default; the hand-over does not pause service as the original's (up to 5 s) did."},
+			doc: "Accepted for compatibility and ignored for now: Postern serves every connection in one " +
+				"process, so there is no worker to roll over to (the rollover is planned, issue 16). " +
+				"`postern check` warns when a Service-Limit is below it, as the original's manual asked.",
+			orig: "Same name and default. The original started a new server process after this many " +
+				"connections; Postern does not yet."},
 		&option{name: "Message-Cap", section: s, kind: kInt, def: "0", min: 0, max: 1<<31 - 1,
 			ptr: func(c *Config) any { return &c.IMAP.MessageCap },
 			doc: "List only the first n messages of a mailbox; the user sees more after deleting or " +
@@ -498,8 +500,9 @@ func popOptions() []*option {
 			"`TCPIP$POP_LOG_LEVEL`, default INFORMATIONAL (through the global Log-Level)."),
 		{name: "Postmaster", section: s, kind: kList, elem: kString,
 			ptr: func(c *Config) any { return &c.POP.Postmaster }, values: "list of accounts or addresses",
-			doc:  "Who is sent a failure message when the server stops on an error.",
-			orig: "`TCPIP$POP_POSTMASTER`."},
+			doc: "Accepted for compatibility and ignored for now: no failure message is sent yet when " +
+				"the server stops on an error.",
+			orig: "`TCPIP$POP_POSTMASTER`, whose users the startup procedure mailed when the server exited with an error."},
 		{name: "Message-Maximum", section: s, kind: kInt, def: "0", min: 0, max: 65535,
 			ptr:  func(c *Config) any { return &c.POP.MessageMaximum },
 			doc:  "The largest number of messages one session offers for download. 0: no maximum.",
