@@ -1,7 +1,6 @@
 package admission
 
 import (
-	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -61,6 +60,10 @@ type Listener struct {
 	ln       net.Listener
 	closed   bool
 	lastBusy time.Time
+	// lastFull and fullSince rate-limit the Service-Limit log line: the
+	// time of the last line and the refusals since it.
+	lastFull  time.Time
+	fullSince int
 
 	// sleep waits d or until Close, reporting false after Close; tests
 	// replace it.
@@ -214,6 +217,29 @@ func (l *Listener) busy(err error) {
 	}
 }
 
+// full logs a refusal at the Service-Limit: the first at once, then at
+// most one line per busyLogEvery, saying how many were refused since the
+// previous line (a flood must not flood the log; the metric counts each).
+func (l *Listener) full() {
+	l.mu.Lock()
+	l.fullSince++
+	now := time.Now()
+	n := l.fullSince
+	quiet := now.Sub(l.lastFull) >= busyLogEvery
+	if quiet {
+		l.lastFull, l.fullSince = now, 0
+	}
+	l.mu.Unlock()
+	if quiet {
+		limit := 0
+		if l.opts.Table != nil {
+			limit = l.opts.Table.limits.Service
+		}
+		l.opts.Logger.Warn("connection refused: service limit reached", "listener", l.opts.Label,
+			"service_limit", limit, "refused", n)
+	}
+}
+
 // refuseOne frees a spare descriptor to take one waiting client and give
 // it the temporary reply, so that it hears "busy" instead of hanging. It
 // reports whether a client was refused.
@@ -256,7 +282,7 @@ func (l *Listener) admit(nc net.Conn) *Conn {
 func (l *Listener) refuse(nc net.Conn, remote netip.Addr, why Reason) {
 	metricRefused.WithLabelValues(l.opts.Label, string(why)).Inc()
 	if why == ReasonService {
-		l.busy(errors.New("service limit reached"))
+		l.full()
 	} else if why != ReasonBusy {
 		l.opts.Logger.Info("connection refused", "listener", l.opts.Label, "remote", remote.String(), "reason", string(why))
 		if l.opts.OnRefuse != nil {

@@ -110,6 +110,9 @@ func (in *instance) start(ctx context.Context) error {
 		return err
 	}
 	applyMemoryLimit(cfg, in.logger)
+	for _, w := range cfg.Warnings() {
+		in.logger.Warn("configuration", "warning", w.Error())
+	}
 	if in.opts.Quickstart {
 		if err := prepareQuickstartTLS(cfg); err != nil {
 			return err

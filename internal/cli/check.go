@@ -13,7 +13,8 @@ import (
 // runCheck validates the configuration with the same code as serve, then
 // checks what serve will need from the system (app.Preflight: Run-As-User,
 // directories, certificates, ports), and prints every problem, one per
-// line, as FILE:LINE: message.
+// line, as FILE:LINE: message. Warnings (config.Warnings) are printed the
+// same way, with "warning:" after the option's name, and do not fail.
 func runCheck(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) error {
 	path, err := config.Find(configPath(fs), env.Getenv)
 	if errors.Is(err, config.ErrNoConfig) {
@@ -34,6 +35,9 @@ func runCheck(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) error
 	}
 	if err != nil {
 		return err
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(env.Stderr, w)
 	}
 	return report(env, path, app.Preflight(ctx, cfg, false))
 }

@@ -234,7 +234,7 @@ func preauthOpt(sec string, p func(*Config) *time.Duration, what, note string) *
 
 // connLimitOpts are the admission caps of a section (package admission;
 // docs/operations.md "Connection admission").
-func connLimitOpts(sec string, p func(*Config) *ConnLimits, perIP, preauth, note string) []*option {
+func connLimitOpts(sec string, p func(*Config) *ConnLimits, perIP, preauth, service, note, serviceNote string) []*option {
 	if note != "" {
 		note = " " + note
 	}
@@ -249,10 +249,16 @@ func connLimitOpts(sec string, p func(*Config) *ConnLimits, perIP, preauth, note
 			doc: "The most simultaneous connections from one address that have not logged in yet (for " +
 				"inbound SMTP and LMTP: not yet sent MAIL), so that idle sockets cannot crowd out real " +
 				"clients. 0: no cap."},
-		{name: "Service-Limit", section: sec, kind: kInt, def: "0", min: 0, max: 1 << 20,
+		{name: "Service-Limit", section: sec, kind: kInt, def: service, min: 0, max: 1 << 20,
 			ptr: func(c *Config) any { return &p(c).ServiceLimit },
-			doc: "The most simultaneous connections of this section from all addresses together; further " +
-				"ones get the protocol's temporary reply. 0: no cap."},
+			doc: "The most simultaneous connections of this section from all addresses together (trusted " +
+				"ones included); further ones get the protocol's \"too many connections\" reply and are " +
+				"counted and logged. It bounds the memory and descriptors a flood from many addresses can " +
+				"take, which the per-address caps cannot. 0: no cap. " + serviceNote,
+			orig: "The auxiliary server's service limit (`SET SERVICE … /LIMIT`), default 16 for IMAP, which " +
+				"the manual said to raise to at least Max-Connections (25); the default here is one that " +
+				"works as shipped, and `postern check` warns when it is below Max-Connections or " +
+				"Max-Connections-Per-IP."},
 	}
 }
 
@@ -468,8 +474,10 @@ func imapOptions() []*option {
 		orig: "The original IMAP server did not close the connection after failed logins."})
 	opts = append(opts, preauthOpt(s, func(c *Config) *time.Duration { return &c.IMAP.PreauthTimeout }, "IMAP",
 		" Each command before login must also come within a minute."))
-	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.IMAP.ConnLimits }, "50", "10",
-		"50 lets an office behind one NAT address (a client keeps 2 to 5 connections each) work.")...)
+	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.IMAP.ConnLimits }, "50", "10", "2000",
+		"50 lets an office behind one NAT address (a client keeps 2 to 5 connections each) work.",
+		"2000: IMAP clients stay connected (2 to 5 connections per client, IDLE), so this is 400 to 1000 "+
+			"users at once; a session costs about 100 KiB (170 KiB with COMPRESS), so 2000 stay well under 1 GiB.")...)
 	return opts
 }
 
@@ -596,8 +604,10 @@ func popOptions() []*option {
 	opts = append(opts, preauthOpt(s, func(c *Config) *time.Duration { return &c.POP.PreauthTimeout }, "POP3",
 		" Each command before login must also come within a minute. Shorter than RFC 1939 §3's ten-minute "+
 			"autologout, which applies after login (Link-Idle-Timeout)."))
-	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.POP.ConnLimits }, "20", "10",
-		"POP3 clients hold one short connection each.")...)
+	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.POP.ConnLimits }, "20", "10", "500",
+		"POP3 clients hold one short connection each.",
+		"500: POP3 sessions are short (connect, download, quit), so even a large site has few at once; "+
+			"Maximum-Threads still caps the logged-in ones.")...)
 	return opts
 }
 
@@ -671,8 +681,10 @@ func smtpOptions() []*option {
 	)
 	opts = append(opts, preauthOpt(s, func(c *Config) *time.Duration { return &c.SMTP.PreauthTimeout }, "submission",
 		" Inbound SMTP (and LMTP) instead has 10 minutes to send MAIL, two of RFC 5321 §4.5.3.2's five-minute commands."))
-	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.SMTP.ConnLimits }, "20", "10",
-		"Submission and inbound SMTP are counted apart; inbound SMTP also allows at most 60 new connections per address a minute.")...)
+	opts = append(opts, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.SMTP.ConnLimits }, "20", "10", "500",
+		"Submission and inbound SMTP are counted apart; inbound SMTP also allows at most 60 new connections per address a minute.",
+		"500 each for submission and inbound SMTP, counted apart: sessions last seconds, and a sending "+
+			"MTA refused with 421 retries later.")...)
 	return opts
 }
 
@@ -695,6 +707,8 @@ func lmtpOptions() []*option {
 			doc: "Write a trace file of LMTP traffic, `postern-lmtp-NODE-mmddhhmmss-trace.log` in " +
 				"Log-Directory: timestamped client and server lines, message data summarised as a byte count."},
 		traceSynchOpt(s, "Trace", func(c *Config) *int { return &c.LMTP.TraceSynch }, ""),
-	}, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.LMTP.ConnLimits }, "0", "0",
-		"For LMTP over TCP only (the Unix socket has no address); off by default, since the MTA is one trusted address.")...)
+	}, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.LMTP.ConnLimits }, "0", "0", "100",
+		"For LMTP over TCP only (the Unix socket has no address); off by default, since the MTA is one trusted address.",
+		"100, the TCP port and the Unix socket together: an MTA opens a few parallel deliveries (Postfix 20 "+
+			"by default), and one refused with 421 retries.")...)
 }

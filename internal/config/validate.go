@@ -346,3 +346,35 @@ func (v *validator) checkSMTP() {
 			late.label(), formatDuration(s.DelayWarning), formatDuration(s.QueueLifetime), v.where(early)))
 	}
 }
+
+// Warnings returns what is valid but probably not meant, located like
+// Validate's problems; `postern check` prints them and `postern serve`
+// logs them, and neither refuses to run for them.
+func (c *Config) Warnings() []error {
+	var out []error
+	sections := []struct {
+		name string
+		on   bool
+		l    ConnLimits
+	}{
+		{SectionIMAP, c.IMAP.Enable, c.IMAP.ConnLimits}, {SectionPOP, c.POP.Enable, c.POP.ConnLimits},
+		{SectionSMTP, c.SMTP.Enable, c.SMTP.ConnLimits}, {SectionLMTP, c.LMTP.Enable, c.LMTP.ConnLimits},
+	}
+	for _, s := range sections {
+		limit := s.l.ServiceLimit
+		if !s.on || limit == 0 {
+			continue
+		}
+		// hp-system A4: the service limit must be at least Max-Connections.
+		if s.name == SectionIMAP && c.IMAP.MaxConnections > limit {
+			out = append(out, c.Problem(s.name, "Service-Limit", "warning: "+itoa(limit)+
+				" is below Max-Connections ("+itoa(c.IMAP.MaxConnections)+"); the original's manual asks for at least as many"))
+		}
+		if s.l.MaxConnectionsPerIP > limit {
+			out = append(out, c.Problem(s.name, "Service-Limit", "warning: "+itoa(limit)+
+				" is below Max-Connections-Per-IP ("+itoa(s.l.MaxConnectionsPerIP)+"), so one address can take the whole service"))
+		}
+	}
+	sortErrors(out)
+	return out
+}

@@ -36,8 +36,11 @@ const (
 // greeting (RFC 9051 §7.1.5) with the UNAVAILABLE code (RFC 5530 §3), so
 // that the client retries later.
 func Refusal(why admission.Reason) string {
-	if why == admission.ReasonBusy || why == admission.ReasonService {
+	switch why {
+	case admission.ReasonBusy:
 		return "* BYE [UNAVAILABLE] Server busy; try again later\r\n"
+	case admission.ReasonService:
+		return "* BYE [UNAVAILABLE] Too many connections; try again later\r\n"
 	}
 	return "* BYE [UNAVAILABLE] Too many connections from your address; try again later\r\n"
 }

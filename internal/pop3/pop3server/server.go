@@ -54,8 +54,11 @@ const (
 // Refusal is the reply admission gives a client it refuses (RFC 3206
 // SYS/TEMP: a temporary condition, try again later).
 func Refusal(why admission.Reason) string {
-	if why == admission.ReasonBusy || why == admission.ReasonService {
+	switch why {
+	case admission.ReasonBusy:
 		return "-ERR [" + codeSysTemp + "] server busy; try again later\r\n"
+	case admission.ReasonService:
+		return "-ERR [" + codeSysTemp + "] too many connections; try again later\r\n"
 	}
 	return "-ERR [" + codeSysTemp + "] too many connections from your address; try again later\r\n"
 }

@@ -17,12 +17,17 @@ import (
 
 // Refusal returns the reply admission gives a client it refuses: 421, the
 // service is not available for now (RFC 5321 §3.8, §4.2.3), with 4.7.0
-// (RFC 3463: a security or policy status) for per-address caps and 4.3.2
-// (system not accepting network messages) when the server is full.
+// (RFC 3463: a security or policy status) for per-address caps and the
+// Service-Limit (a policy the operator set; issue 16 asks for 421 4.7.0),
+// and 4.3.2 (system not accepting network messages) when the process is
+// out of descriptors.
 func Refusal(hostname string) func(admission.Reason) string {
 	return func(why admission.Reason) string {
-		if why == admission.ReasonBusy || why == admission.ReasonService {
+		switch why {
+		case admission.ReasonBusy:
 			return "421 4.3.2 " + hostname + " Server busy; try again later\r\n"
+		case admission.ReasonService:
+			return "421 4.7.0 " + hostname + " Too many connections; try again later\r\n"
 		}
 		return "421 4.7.0 " + hostname + " Too many connections from your address; try again later\r\n"
 	}
