@@ -1,7 +1,8 @@
 // Package docs checks the repository's documentation for references that
 // lead nowhere: a Markdown link to a file that is not there, or a
 // document named (STYLE.md, CLIENTS.md, …) in a comment or a page that the
-// repository does not hold.
+// repository does not hold; and the checklist of docs/openvms.md against
+// hp-system.md §10 and the tests it names (checklist_test.go).
 package docs
 
 import (
