@@ -44,6 +44,29 @@ be run again: messages already imported into the mailbox are skipped.`,
 			flags: importFlags, run: runImport,
 		},
 		{
+			name: "backup", args: "DIR", minArgs: 1, maxArgs: 1,
+			summary: "copy the store into DIR, consistently, while the server runs",
+			help: `Copies a snapshot of the index and every message file it names into DIR,
+each checked against its SHA-256. A second backup into the same DIR copies
+only new messages and removes those since deleted. The configuration, the
+certificates and the outbound queue are not included (docs/operations.md).`,
+			flags: configFlag, run: runBackup,
+		},
+		{
+			name: "restore", args: "DIR", minArgs: 1, maxArgs: 1,
+			summary: "restore a backup from DIR into an empty data directory, then verify it",
+			flags:   configFlag, run: runRestore,
+		},
+		{
+			name: "verify", args: "[--repair]", maxArgs: 0,
+			summary: "check the store: index invariants, every message file, orphan files",
+			help: `Exits 1 if anything is wrong. --repair fixes what it can without losing
+anything (reference counts, a UIDNEXT or HIGHESTMODSEQ behind the messages;
+orphan files are moved to lost+found/ in the data directory). Missing or
+corrupt message files cannot be repaired: restore them from a backup.`,
+			flags: verifyFlags, run: runVerify,
+		},
+		{
 			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
 			summary: "talk to the running server over its control socket",
 			flags:   configFlag, run: runCtl,

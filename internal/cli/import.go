@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/postern/postern/internal/mailimport"
@@ -156,9 +157,13 @@ type progress struct {
 const progressInterval = 5 * time.Second
 
 func newProgress(env *Env, format mailimport.Format) *progress {
+	return newLabelledProgress(env, string(format))
+}
+
+func newLabelledProgress(env *Env, label string) *progress {
 	f, ok := env.Stderr.(*os.File)
 	now := time.Now()
-	return &progress{w: env.Stderr, on: ok && env.IsTerminal(f), label: string(format),
+	return &progress{w: env.Stderr, on: ok && env.IsTerminal(f), label: label,
 		now: time.Now, interval: progressInterval, started: now, last: now}
 }
 
@@ -183,20 +188,42 @@ func (p *progress) update(n importCounts, done, total int64) {
 		return
 	}
 	p.last = now
-	const width = 30
 	frac := 0.0
 	if total > 0 {
 		frac = float64(done) / float64(total)
 	}
-	full := int(frac * width)
-	bar := make([]byte, width)
-	for i := range bar {
-		bar[i] = ' '
-		if i < full {
-			bar[i] = '#'
+	fmt.Fprintf(p.w, "\rimporting %s [%s] %3.0f%% %d messages", p.label, bar(frac), frac*100, n.imported+n.skipped+n.failed)
+}
+
+// bar draws a fraction as 30 characters.
+func bar(frac float64) string {
+	const width = 30
+	full := min(int(frac*width), width)
+	return strings.Repeat("#", full) + strings.Repeat(" ", width-full)
+}
+
+// step shows how far a stage of a backup, restore or verify has come, in
+// files: a bar on a terminal, a plain line every progressInterval
+// elsewhere.
+func (p *progress) step(stage string, done, total int64) {
+	now := p.now()
+	if !p.on {
+		if now.Sub(p.last) < p.interval || done == total {
+			return
 		}
+		p.last = now
+		fmt.Fprintf(p.w, "postern: %s %s: %d of %d files\n", p.label, stage, done, total)
+		return
 	}
-	fmt.Fprintf(p.w, "\rimporting %s [%s] %3.0f%% %d messages", p.label, bar, frac*100, n.imported+n.skipped+n.failed)
+	if now.Sub(p.last) < 100*time.Millisecond && done != total {
+		return
+	}
+	p.last = now
+	frac := 1.0
+	if total > 0 {
+		frac = float64(done) / float64(total)
+	}
+	fmt.Fprintf(p.w, "\r%s %-7s [%s] %3.0f%% %d/%d files", p.label, stage, bar(frac), frac*100, done, total)
 }
 
 func (p *progress) note(msg string) {

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -94,4 +97,123 @@ func TestServiceLimit(t *testing.T) {
 			t.Errorf("no service-limit refusal of listener %s in the run log", label)
 		}
 	}
+}
+
+// TestBackupDuringLMTPLoad (issue 16): `postern backup` runs twice while
+// four LMTP clients deliver, the second time incrementally; `postern
+// verify` finds the live store sound; `postern restore` into an empty data
+// directory, then verify, succeed; and every message acknowledged before
+// the second backup started is in the restored store, byte-identical to
+// the live one.
+func TestBackupDuringLMTPLoad(t *testing.T) {
+	t.Parallel()
+	e, p, _ := newAllEnv(t, "")
+	e.addUser("alice", "alice-pw")
+	e.startMail()
+
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	ackedNow := func() (map[string]bool, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(acked), len(acked)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				marker := fmt.Sprintf("backup-load-%d-%d", w, i)
+				if err := sendLMTPTo(p.lmtp, marker, "alice@e2e.example.org"); err != nil {
+					t.Errorf("LMTP delivery %s: %v", marker, err)
+					return
+				}
+				mu.Lock()
+				acked[marker] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	waitAcks := func(n int) {
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			if _, got := ackedNow(); got >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d deliveries acknowledged in 2 minutes", n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	bak := filepath.Join(e.dir, "backup")
+	waitAcks(40)
+	first := e.run("", "backup", bak).must(t, 0)
+	_, n := ackedNow()
+	waitAcks(n + 40)
+	before, _ := ackedNow()
+	second := e.run("", "backup", bak).must(t, 0)
+	close(stop)
+	wg.Wait()
+	t.Logf("first: %s", strings.TrimSpace(first.stdout))
+	t.Logf("second: %s", strings.TrimSpace(second.stdout))
+	if !strings.Contains(second.stdout, "already there") || strings.Contains(second.stdout, "; 0 already there") {
+		t.Errorf("second backup was not incremental: %s", second.stdout)
+	}
+	e.run("", "verify").must(t, 0)
+
+	data2 := filepath.Join(e.dir, "restored")
+	envv := []string{"POSTERN_CONFIG=" + e.conf, "POSTERN_DATA_DIRECTORY=" + data2,
+		"POSTERN_LOG_DIRECTORY=" + filepath.Join(e.dir, "restored-log")}
+	r := e.runIn(e.dir, envv, "", "restore", bak).must(t, 0)
+	if !strings.Contains(r.stdout, "verify: OK") {
+		t.Errorf("restore did not verify: %s", r.stdout)
+	}
+	again := e.runIn(e.dir, envv, "", "restore", bak)
+	if again.code == 0 || !strings.Contains(again.stderr, "already holds a store") {
+		t.Errorf("a second restore over the store: %d %s", again.code, again.stderr)
+	}
+
+	live := byMarker(t, storedMessages(t, e.data, "alice", "INBOX"))
+	restored := byMarker(t, storedMessages(t, data2, "alice", "INBOX"))
+	missing := 0
+	for m := range before {
+		got, ok := restored[m]
+		switch {
+		case !ok:
+			missing++
+		case got != live[m]:
+			t.Errorf("%s differs between the live store and the restored one", m)
+		}
+	}
+	for m, got := range restored {
+		if got != live[m] {
+			t.Errorf("restored %s is not the live message", m)
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d messages acknowledged before the backup are not in the restored store", missing, len(before))
+	}
+	t.Logf("%d acknowledged before the second backup, %d restored, %d live", len(before), len(restored), len(live))
+}
+
+// byMarker indexes stored messages by their Subject (the load's marker).
+func byMarker(t *testing.T, msgs []string) map[string]string {
+	t.Helper()
+	out := make(map[string]string, len(msgs))
+	for _, m := range msgs {
+		k := markerOf(m)
+		if _, dup := out[k]; dup {
+			t.Errorf("%s stored twice", k)
+		}
+		out[k] = m
+	}
+	return out
 }

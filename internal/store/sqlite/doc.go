@@ -15,6 +15,9 @@
 //	tmp/                   spool files of appends in progress
 //	locks/index.lock       flock: shared by every open Store
 //	locks/<account>.pop    flock: the account's POP3 maildrop lock
+//	locks/reclaim.lock     flock: held shared by a backup or a verify,
+//	                       taken exclusive (without waiting) by Reclaim
+//	lost+found/            orphan content files verify --repair moved aside
 //
 // The index runs in WAL mode with synchronous=FULL, foreign keys on and a
 // busy timeout for other processes' locks. Its schema version is PRAGMA

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -15,10 +16,18 @@ import (
 // stale spool files. Other processes may be appending meanwhile, so an
 // orphan is removed only once it is older than orphanGrace (Open, when it
 // has the store to itself, removes them all).
+//
+// A backup or a verify in progress (another process) holds the reclaim
+// lock; Reclaim then removes nothing and leaves the work to its next turn.
 func (s *Store) Reclaim(ctx context.Context) (int, error) {
 	defer observe("reclaim", time.Now())
+	unlock, ok, err := s.tryReclaimLock()
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer unlock()
 	var files []string
-	err := s.write(ctx, func(w *wtx) error {
+	err = s.write(ctx, func(w *wtx) error {
 		files = nil
 		rows, err := w.QueryContext(ctx, `DELETE FROM content WHERE refcount = 0 RETURNING file`)
 		if err != nil {
@@ -144,4 +153,18 @@ func isContentName(name string) bool {
 		}
 	}
 	return true
+}
+
+// tryReclaimLock takes locks/reclaim.lock exclusive without waiting; ok is
+// false when a backup or a verify holds it.
+func (s *Store) tryReclaimLock() (unlock func(), ok bool, err error) {
+	unlock, err = lockReclaim(s.dir, syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		s.log.Info("reclaim skipped: a backup or verify is running")
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reclaim lock: %w", err)
+	}
+	return unlock, true, nil
 }

@@ -170,9 +170,18 @@ func (s *Store) open(ctx context.Context) error {
 
 	if exclusive {
 		// No other process has the store open: whatever is in tmp/ and
-		// every content file without an index row is a crash's leftover.
-		if _, err := s.sweep(ctx, time.Time{}); err != nil {
-			return fmt.Errorf("crash recovery: %w", err)
+		// every content file without an index row is a crash's leftover
+		// (unless a backup is reading the files; then it waits).
+		unlock, ok, err := s.tryReclaimLock()
+		if err != nil {
+			return err
+		}
+		if ok {
+			_, err = s.sweep(ctx, time.Time{})
+			unlock()
+			if err != nil {
+				return fmt.Errorf("crash recovery: %w", err)
+			}
 		}
 	}
 	if err := s.shareStoreLock(); err != nil {
