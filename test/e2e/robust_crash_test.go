@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,11 +51,20 @@ func (l *crashLedger) busy() bool {
 // acknowledged message is stored exactly once and complete (unless a
 // QUIT acknowledged its deletion), nothing is stored twice, and nothing
 // whose deletion was acknowledged comes back. The counts are printed.
+// POSTERN_CRASH_ROUNDS sets the number of rounds for a longer run (the
+// closing note of issue 12 ran 10 or more); the default keeps CI short.
 func TestCrashLoop(t *testing.T) {
 	t.Parallel()
 	rounds := 4
 	if testing.Short() {
 		rounds = 2
+	}
+	if v := os.Getenv("POSTERN_CRASH_ROUNDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("POSTERN_CRASH_ROUNDS=%q: want a positive number of rounds", v)
+		}
+		rounds = n
 	}
 	e, p, imap := newAllEnv(t, "")
 	for _, u := range []string{"alice", "bob", "carol"} {
