@@ -38,6 +38,7 @@ tools=(
   "fail2ban-regex|fail2ban|e2e: contrib/fail2ban against real log lines"
   "/usr/sbin/logrotate|logrotate|e2e: contrib/logrotate rotates a running server's logs"
   "prlimit|util-linux|e2e: a server at a low descriptor limit (robust_test.go)"
+  "systemd-analyze|systemd|e2e: contrib/systemd/postern.service verifies"
 )
 
 missing=()

@@ -195,6 +195,7 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 		select {
 		case <-ctx.Done():
 			in.logger.Info("shutdown requested", "reason", "signal")
+			in.requestStop() // /healthz says "stopping" from now on
 			return nil
 		case <-in.stop:
 			in.logger.Info("shutdown requested", "reason", "control")
@@ -333,6 +334,7 @@ func (in *instance) startControl() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", observe.MetricsHandler())
+	mux.HandleFunc("/healthz", in.healthz)
 	in.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := in.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -340,4 +342,32 @@ func (in *instance) startControl() error {
 		}
 	}()
 	return nil
+}
+
+// healthzTimeout bounds the store check of /healthz.
+const healthzTimeout = 5 * time.Second
+
+// healthz answers 200 "ok" when the store can serve (store.Checker: the
+// index answers, the spool takes a file), 503 with the reason otherwise,
+// and 503 while the server stops, so a load balancer or a monitor stops
+// sending clients before the listeners close.
+func (in *instance) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	select {
+	case <-in.stop:
+		http.Error(w, "stopping", http.StatusServiceUnavailable)
+		return
+	default:
+	}
+	if c, ok := in.store.(store.Checker); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), healthzTimeout)
+		defer cancel()
+		if err := c.Check(ctx); err != nil {
+			in.logger.Warn("health check failed", "err", err)
+			http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	fmt.Fprintln(w, "ok")
 }

@@ -151,7 +151,9 @@ func globalOptions() []*option {
 		{name: "Metrics-Address", section: g, kind: kHostPort,
 			ptr: func(c *Config) any { return &c.MetricsAddress }, defDoc: "off",
 			values: "`host:port`", check: checkMetricsAddress,
-			doc: "Serve Prometheus metrics over HTTP at `/metrics` on this address, e.g. `127.0.0.1:9100`. Empty: off."},
+			doc: "Serve Prometheus metrics over HTTP at `/metrics` on this address, e.g. `127.0.0.1:9100`, " +
+				"and a health check at `/healthz` (200 when the store can take mail, 503 otherwise; " +
+				"docs/operations.md, \"Monitoring\"). Empty: off."},
 		{name: "Control-Socket", section: g, kind: kPath, derive: "control.sock",
 			ptr: func(c *Config) any { return &c.ControlSocket },
 			doc: "The Unix socket (mode 0600) through which `postern ctl` talks to the running server."},

@@ -43,3 +43,10 @@ type ContentLocator interface {
 	// MessageDataRefs is MessageData with each message's ContentRef.
 	MessageDataRefs(ctx context.Context, mailbox MailboxID, uids []UID, fn func(MessageData, ContentRef) error) error
 }
+
+// Checker is implemented by stores that can check, cheaply, that they can
+// serve: the index answers a read and new mail can be written where
+// appends spool it. The server's /healthz calls it.
+type Checker interface {
+	Check(ctx context.Context) error
+}

@@ -2,8 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -216,4 +221,99 @@ func byMarker(t *testing.T, msgs []string) map[string]string {
 		out[k] = m
 	}
 	return out
+}
+
+// TestMetricsAndHealthz (issue 16): every protocol's connections_total
+// labels tls "true" or "false" (SMTP and LMTP said yes/no); /healthz
+// answers 200 "ok" while the store can take mail, 503 naming the store
+// when it cannot (its spool directory gone), and 200 again once it is back.
+func TestMetricsAndHealthz(t *testing.T) {
+	t.Parallel()
+	metrics := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	e, p, imap := newAllEnv(t, "Metrics-Address: "+metrics)
+	e.addUser("alice", "alice-pw")
+	e.startMail()
+	runSessions(t, p, imap)
+	body := httpGet(t, "http://"+metrics+"/metrics", 200)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(body, "\n") {
+		name, labels, ok := strings.Cut(line, "{")
+		if !ok || !strings.HasSuffix(name, "_connections_total") || !strings.HasPrefix(name, "postern_") {
+			continue
+		}
+		seen[name] = true
+		if !strings.Contains(labels, `tls="true"`) && !strings.Contains(labels, `tls="false"`) {
+			t.Errorf("tls label neither true nor false: %s", line)
+		}
+	}
+	for _, proto := range []string{"imap", "pop3", "smtp", "lmtp"} {
+		if !seen["postern_"+proto+"_connections_total"] {
+			t.Errorf("no postern_%s_connections_total sample", proto)
+		}
+	}
+
+	if got := httpGet(t, "http://"+metrics+"/healthz", 200); got != "ok\n" {
+		t.Errorf("/healthz: %q", got)
+	}
+	spool := filepath.Join(e.data, "tmp")
+	if err := os.Rename(spool, spool+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if got := httpGet(t, "http://"+metrics+"/healthz", 503); !strings.HasPrefix(got, "store: spool:") {
+		t.Errorf("/healthz without a spool directory: %q", got)
+	}
+	if err := os.Rename(spool+".away", spool); err != nil {
+		t.Fatal(err)
+	}
+	httpGet(t, "http://"+metrics+"/healthz", 200)
+}
+
+// httpGet fetches url and fails unless the status is want.
+func httpGet(t *testing.T, url string, want int) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s: %d %q, want %d", url, resp.StatusCode, b, want)
+	}
+	return string(b)
+}
+
+// TestSystemdUnit: contrib/systemd/postern.service, with this build's
+// binary and the test's configuration, passes systemd-analyze verify, and
+// the commands it runs are ones the CLI accepts.
+func TestSystemdUnit(t *testing.T) {
+	t.Parallel()
+	tool := requireTool(t, "systemd-analyze")
+	e := newEnv(t, "")
+	unit, err := os.ReadFile("../../contrib/systemd/postern.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := strings.ReplaceAll(string(unit), "/usr/local/bin/postern", binary)
+	u = strings.ReplaceAll(u, "/etc/postern/postern.conf", e.conf)
+	path := filepath.Join(e.dir, "postern.service")
+	writeFile(t, path, u)
+	out, err := exec.Command(tool, "verify", path).CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(u, "\n") {
+		cmd, ok := strings.CutPrefix(line, "ExecStartPre=")
+		if !ok {
+			continue
+		}
+		args := strings.Fields(cmd)
+		if args[0] != binary {
+			t.Fatalf("ExecStartPre runs %s", args[0])
+		}
+		e.runIn(e.dir, nil, "", args[1:]...).must(t, 0)
+	}
 }

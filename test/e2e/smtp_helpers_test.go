@@ -45,6 +45,7 @@ var toolPackages = map[string]string{
 	"fail2ban-regex":  "fail2ban",
 	"fail2ban-client": "fail2ban",
 	"prlimit":         "util-linux",
+	"systemd-analyze": "systemd",
 }
 
 // freePort returns a loopback TCP port for a server the test starts: never

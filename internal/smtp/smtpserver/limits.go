@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,11 +78,8 @@ func (s *Server) track(c net.Conn, remote netip.Addr, label string, implicitTLS 
 	if s.opts.Stats != nil {
 		s.opts.Stats.ConnOpened()
 	}
-	tlsLabel := "no"
-	if implicitTLS {
-		tlsLabel = "yes"
-	}
-	s.metrics.connections.WithLabelValues(label, tlsLabel).Inc()
+	// The tls label is "true" or "false", as IMAP's and POP3's (issue 16).
+	s.metrics.connections.WithLabelValues(label, strconv.FormatBool(implicitTLS)).Inc()
 	info := &connInfo{
 		cid: cid, remote: remote, since: s.opts.Clock(),
 		loopback: !remote.IsValid() || remote.IsLoopback(),
