@@ -375,9 +375,8 @@ func (c *conn) writeBodySection(fw *imapwire.FetchWriter, mv *msgView, it imapwi
 	if b != nil {
 		off, n = 0, int64(len(b))
 	}
-	if p := it.Partial; p != nil {
-		start := min(p.Offset, n)
-		cnt := min(p.Count, n-start)
+	if it.Partial != nil {
+		start, cnt := it.Partial.Window(n)
 		off, n = off+start, cnt
 		if b != nil {
 			b = b[start : start+cnt]
@@ -438,9 +437,14 @@ func (c *conn) sectionBytes(mv *msgView, sec imapwire.Section) (off, n int64, b 
 
 // writeBinary writes BINARY[section]<partial> or BINARY.SIZE[section]
 // (RFC 3516): the part's content with its Content-Transfer-Encoding
-// removed.
+// removed. A section with a specifier (HEADER, TEXT, MIME, HEADER.FIELDS),
+// which RFC 3516's grammar leaves out and clients and Dovecot use, is
+// sent as BODY[…] would send it: those octets have no encoding to remove.
 func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.FetchItem) error {
-	p, off, n, ok := binaryRange(mv, it.Section)
+	open, ok, err := c.binarySource(mv, it.Section)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		// A part that does not exist, as BODY[…] of one: no data.
 		if it.Attr == imapwire.FetchBinarySize {
@@ -449,13 +453,6 @@ func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.Fe
 			fw.Item(it.ResponseName()).NIL()
 		}
 		return nil
-	}
-	open := func() (io.Reader, error) {
-		raw := io.NewSectionReader(mv.readerAt(), off, n)
-		if p == nil || p.IsMultipart() || p.Message() != nil {
-			return raw, nil
-		}
-		return decodeCTE(raw, p.Encoding)
 	}
 	r, err := open()
 	if err != nil {
@@ -466,11 +463,7 @@ func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.Fe
 		fw.Item(it.ResponseName()).Number64(size)
 		return nil
 	}
-	start, cnt := int64(0), size
-	if pt := it.Partial; pt != nil {
-		start = min(pt.Offset, size)
-		cnt = min(pt.Count, size-start)
-	}
+	start, cnt := it.Partial.Window(size)
 	r, _ = open()
 	if _, err := io.CopyN(io.Discard, r, start); err != nil && err != io.EOF {
 		return fmt.Errorf("binary section: %w", err)
@@ -486,6 +479,34 @@ func (c *conn) writeBinary(fw *imapwire.FetchWriter, mv *msgView, it imapwire.Fe
 		metricFetchedOctets.Add(float64(cnt))
 	}
 	return nil
+}
+
+// binarySource returns a function that opens the data of BINARY[section]
+// from its start; ok is false for a section that does not exist.
+func (c *conn) binarySource(mv *msgView, sec imapwire.Section) (open func() (io.Reader, error), ok bool, err error) {
+	if sec.Specifier != imapwire.SectionAll {
+		off, n, b, ok, err := c.sectionBytes(mv, sec)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		return func() (io.Reader, error) {
+			if b != nil {
+				return bytes.NewReader(b), nil
+			}
+			return io.NewSectionReader(mv.readerAt(), off, n), nil
+		}, true, nil
+	}
+	p, off, n, ok := binaryRange(mv, sec)
+	if !ok {
+		return nil, false, nil
+	}
+	return func() (io.Reader, error) {
+		raw := io.NewSectionReader(mv.readerAt(), off, n)
+		if p == nil || p.IsMultipart() || p.Message() != nil {
+			return raw, nil
+		}
+		return decodeCTE(raw, p.Encoding)
+	}, true, nil
 }
 
 // binaryRange locates the data of BINARY[section] (RFC 3516 §4.2): the

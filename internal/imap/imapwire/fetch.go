@@ -102,9 +102,26 @@ func (s Section) String() string {
 }
 
 // A Partial is the <offset.count> suffix of BODY[…] and BINARY[…].
+// RFC 9051's grammar requires the count; a client that leaves it out
+// (<offset>, as Dovecot accepts) asks for everything from offset to the
+// end, which Count 0 stands for.
 type Partial struct {
 	Offset int64
-	Count  int64 // non-zero
+	Count  int64 // 0: to the end
+}
+
+// Window returns the start and length of the partial in data of size n;
+// a nil Partial is the whole.
+func (p *Partial) Window(n int64) (start, count int64) {
+	if p == nil {
+		return 0, n
+	}
+	start = min(p.Offset, n)
+	count = n - start
+	if p.Count > 0 {
+		count = min(p.Count, count)
+	}
+	return start, count
 }
 
 // A FetchItem is one FETCH data item.
@@ -118,8 +135,12 @@ type FetchItem struct {
 // String returns the item as a client writes it in a FETCH command.
 func (it FetchItem) String() string {
 	s := it.name(true)
-	if it.Partial != nil {
-		s += "<" + strconv.FormatInt(it.Partial.Offset, 10) + "." + strconv.FormatInt(it.Partial.Count, 10) + ">"
+	if p := it.Partial; p != nil {
+		s += "<" + strconv.FormatInt(p.Offset, 10)
+		if p.Count > 0 {
+			s += "." + strconv.FormatInt(p.Count, 10)
+		}
+		s += ">"
 	}
 	return s
 }
@@ -194,7 +215,7 @@ func (dec *Decoder) FetchItem(ptr *FetchItem) bool {
 		if name == "BINARY.SIZE" {
 			it = FetchItem{Attr: FetchBinarySize}
 		}
-		if !dec.expectSectionBinary(&it.Section) {
+		if !dec.expectSection(&it.Section) {
 			return false
 		}
 		if name != "BINARY.SIZE" && !dec.partial(&it.Partial) {
@@ -317,12 +338,6 @@ func (dec *Decoder) expectHeaderList(fields *[]string) bool {
 	return ok
 }
 
-// expectSectionBinary decodes section-binary: "[" [section-part] "]".
-func (dec *Decoder) expectSectionBinary(s *Section) bool {
-	*s = Section{}
-	return dec.ExpectSpecial('[') && dec.sectionPart(&s.Part) && dec.ExpectSpecial(']')
-}
-
 // sectionPart decodes nz-number *("." nz-number), leaving a "." that is not
 // followed by a number for the caller. It succeeds, with no part, when
 // there is no number.
@@ -341,17 +356,23 @@ func (dec *Decoder) sectionPart(part *[]uint32) bool {
 	}
 }
 
-// partial decodes an optional "<" number64 "." nz-number64 ">".
+// partial decodes an optional "<" number64 ["." nz-number64] ">" (the
+// count is optional here, see Partial).
 func (dec *Decoder) partial(ptr **Partial) bool {
 	if !dec.Special('<') {
 		return dec.err == nil
 	}
 	var p Partial
-	if !dec.ExpectNumber64(&p.Offset) || !dec.ExpectSpecial('.') || !dec.ExpectNumber64(&p.Count) {
+	if !dec.ExpectNumber64(&p.Offset) {
 		return false
 	}
-	if p.Count == 0 {
-		return dec.setErr(syntaxErrorf("partial count must not be zero"))
+	if dec.Special('.') {
+		if !dec.ExpectNumber64(&p.Count) {
+			return false
+		}
+		if p.Count == 0 {
+			return dec.setErr(syntaxErrorf("partial count must not be zero"))
+		}
 	}
 	*ptr = &p
 	return dec.ExpectSpecial('>')

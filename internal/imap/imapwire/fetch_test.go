@@ -38,6 +38,20 @@ func TestFetchItems(t *testing.T) {
 				{Attr: FetchBinarySection},
 			},
 			[]string{"BINARY[1]<5>", "BINARY.SIZE[1.1]", "BINARY[]"}},
+		// Beyond RFC 3516's section-binary and RFC 9051's partial, as
+		// Dovecot and the conformance suites that test it accept them.
+		{"binary section text", "(BINARY.PEEK[TEXT] BINARY.SIZE[2.HEADER.FIELDS (From)] BINARY[1.MIME])",
+			[]FetchItem{
+				{Attr: FetchBinarySection, Peek: true, Section: Section{Specifier: SectionText}},
+				{Attr: FetchBinarySize, Section: Section{Part: []uint32{2}, Specifier: SectionHeaderFields, Fields: []string{"From"}}},
+				{Attr: FetchBinarySection, Section: Section{Part: []uint32{1}, Specifier: SectionMIME}},
+			},
+			[]string{"BINARY[TEXT]", "BINARY.SIZE[2.HEADER.FIELDS (From)]", "BINARY[1.MIME]"}},
+		{"partial to the end", "BINARY.PEEK[5]<15>",
+			[]FetchItem{{Attr: FetchBinarySection, Peek: true, Section: Section{Part: []uint32{5}}, Partial: &Partial{Offset: 15}}},
+			[]string{"BINARY[5]<15>"}},
+		{"body partial to the end", "BODY[]<1>",
+			[]FetchItem{{Attr: FetchBodySection, Partial: &Partial{Offset: 1}}}, []string{"BODY[]<1>"}},
 		{"rfc822", "(RFC822 RFC822.HEADER RFC822.TEXT MODSEQ)",
 			[]FetchItem{{Attr: FetchRFC822}, {Attr: FetchRFC822Header}, {Attr: FetchRFC822Text}, {Attr: FetchModSeq}},
 			[]string{"RFC822", "RFC822.HEADER", "RFC822.TEXT", "MODSEQ"}},
@@ -69,7 +83,7 @@ func TestFetchItems(t *testing.T) {
 	}
 	for _, in := range []string{
 		"()", "BODY[MIME]", "BODY[0]", "BODY[1.]", "BODY[HEADER.FIELDS]", "BODY[HEADER.FIELDS ()]",
-		"BODY[TEXT", "BODY[]<1.0>", "BODY[]<1>", "BINARY[TEXT]", "BINARY.SIZE", "BINARY.SIZE[]<0.1>x",
+		"BODY[TEXT", "BODY[]<1.0>", "BODY[]<1.>", "BODY[]<>", "BINARY[MIME]", "BINARY.SIZE", "BINARY.SIZE[]<0.1>x",
 		"FOO", "BODY.PEEK", "(UID", "BODY[HEADER.FIELDS (a:b)]", "BODY[01]",
 	} {
 		d := newDecoder(in+"\r\n", Options{})
