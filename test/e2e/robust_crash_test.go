@@ -51,7 +51,7 @@ func (l *crashLedger) busy() bool {
 // acknowledged message is stored exactly once and complete (unless a
 // QUIT acknowledged its deletion), nothing is stored twice, and nothing
 // whose deletion was acknowledged comes back. The counts are printed.
-// POSTERN_CRASH_ROUNDS sets the number of rounds for a longer run (the
+// TEST_CRASH_ROUNDS (not POSTERN_…, which the server reads as options) sets the number of rounds for a longer run (the
 // closing note of issue 12 ran 10 or more); the default keeps CI short.
 func TestCrashLoop(t *testing.T) {
 	t.Parallel()
@@ -59,10 +59,10 @@ func TestCrashLoop(t *testing.T) {
 	if testing.Short() {
 		rounds = 2
 	}
-	if v := os.Getenv("POSTERN_CRASH_ROUNDS"); v != "" {
+	if v := os.Getenv("TEST_CRASH_ROUNDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			t.Fatalf("POSTERN_CRASH_ROUNDS=%q: want a positive number of rounds", v)
+			t.Fatalf("TEST_CRASH_ROUNDS=%q: want a positive number of rounds", v)
 		}
 		rounds = n
 	}
