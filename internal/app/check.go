@@ -39,7 +39,24 @@ func Preflight(ctx context.Context, cfg *config.Config, quickstart bool) []error
 		}
 	}
 	errs = append(errs, checkPorts(ctx, cfg)...)
+	errs = append(errs, checkMagic(cfg)...)
 	return errs
+}
+
+// checkMagic: the [IMAP] Magic-File reads and each of its lines is a
+// valid record; every bad line is one problem, FILE:LINE: message.
+func checkMagic(cfg *config.Config) []error {
+	if !cfg.IMAP.Enable || cfg.IMAP.MagicFile == "" {
+		return nil
+	}
+	_, err := loadMagic(cfg)
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
+	}
+	return nil
 }
 
 // checkRunAsUser: the account exists, and the server will be able to

@@ -40,6 +40,10 @@ func buildIMAP(in *instance) (Service, error) {
 		return nil, err
 	}
 	m11.GatewayNode = ic.GatewayNode // IMAP only: hp-system.md §3.3 R2, R3
+	magic, err := loadMagic(cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	idle := ic.IdleTimeout
 	if idle == 0 {
@@ -59,6 +63,7 @@ func buildIMAP(in *instance) (Service, error) {
 		Mail11:              m11,
 		IgnoreMail11Headers: ic.IgnoreMail11Headers,
 		VMSFolderNames:      ic.VMSFolderNames,
+		Magic:               magic,
 		AppendLimit:         ic.AppendLimit,
 		Logger:              logger,
 		Tracer:              tracer,

@@ -188,3 +188,33 @@ func validNode(s string) bool {
 	}
 	return true
 }
+
+// loadMagic returns the magic table that types foreign messages for IMAP
+// (hp-system §6.3): the records of the [IMAP] Magic-File, if any, tried
+// before the built-in ones. A bad line is an error, reported as FILE:LINE
+// like every other; serve refuses to start and `postern check` lists them.
+func loadMagic(cfg *config.Config) (*mail11.Magic, error) {
+	path := cfg.IMAP.MagicFile
+	if path == "" {
+		return mail11.DefaultMagic(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, cfg.Problem(config.SectionIMAP, "Magic-File", fmt.Sprintf("cannot read %s: %v", path, unwrapPathError(err)))
+	}
+	defer f.Close()
+	site, err := mail11.ParseMagic(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return site.Then(mail11.DefaultMagic()), nil
+}
+
+// unwrapPathError drops the path an *os.PathError repeats.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

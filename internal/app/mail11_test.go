@@ -117,3 +117,54 @@ func TestNodeLookup(t *testing.T) {
 		t.Errorf("localDomains = %q", got)
 	}
 }
+
+// TestLoadMagic: the Magic-File's records come before the built-in ones;
+// a file with bad lines refuses the start with each line as FILE:LINE; a
+// missing file names the option.
+func TestLoadMagic(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Defaults()
+	m, err := loadMagic(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ, sub := m.Type([]byte("%PDF-1.4")); typ+"/"+sub != "application/pdf" {
+		t.Errorf("built-in: %s/%s", typ, sub)
+	}
+
+	cfg.IMAP.MagicFile = filepath.Join(dir, "magic.txt")
+	if err := os.WriteFile(cfg.IMAP.MagicFile, []byte("0 string %PDF- application/x-site-pdf\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = loadMagic(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if typ, sub := m.Type([]byte("%PDF-1.4")); typ+"/"+sub != "application/x-site-pdf" {
+		t.Errorf("site first: %s/%s", typ, sub)
+	}
+	if typ, sub := m.Type([]byte("GIF89a")); typ+"/"+sub != "image/gif" {
+		t.Errorf("built-in after the site's: %s/%s", typ, sub)
+	}
+
+	if err := os.WriteFile(cfg.IMAP.MagicFile, []byte("0 string\n! ok\n0 byte 300 a/b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := checkMagic(cfg)
+	want := []string{
+		cfg.IMAP.MagicFile + ":1: a record has four fields (offset type test type/subtype), found 2",
+		cfg.IMAP.MagicFile + `:3: test "300" is not a number that fits in 8 bits`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("checkMagic: %v", got)
+	}
+	for i := range want {
+		if got[i].Error() != want[i] {
+			t.Errorf("problem %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+
+	cfg.IMAP.MagicFile = filepath.Join(dir, "missing.txt")
+	if _, err := loadMagic(cfg); err == nil || !strings.Contains(err.Error(), "Magic-File: cannot read "+cfg.IMAP.MagicFile+": no such file") {
+		t.Errorf("missing file: %v", err)
+	}
+}

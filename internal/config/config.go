@@ -148,6 +148,9 @@ type IMAPConfig struct {
 	// codec of hp-system §6.2 (Vms-Folder-Names): store names are shown
 	// encoded, and names from the client are decoded.
 	VMSFolderNames bool
+	// MagicFile is a file of magic records that type foreign messages
+	// before the built-in ones (Magic-File); empty means none.
+	MagicFile string
 	// ServerTrace writes a trace file of all traffic except passwords
 	// (Server-Trace).
 	ServerTrace bool

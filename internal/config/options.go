@@ -446,6 +446,14 @@ func imapOptions() []*option {
 				"sends are decoded the same way, one hierarchy level at a time.",
 			orig: "The original always named folders this way; Postern does so only when asked, since " +
 				"its own mailboxes are not VMS folders."},
+		&option{name: "Magic-File", section: s, kind: kPath,
+			ptr: func(c *Config) any { return &c.IMAP.MagicFile }, defDoc: "none",
+			doc: "Further magic records, tried before the built-in ones, that give a foreign (binary) " +
+				"message its MIME type from its first octets: one record a line, `offset type test " +
+				"type/subtype` (see openvms.md, \"Foreign messages\"). A bad line refuses the start; " +
+				"`postern check` reports each one as FILE:LINE.",
+			orig: "`TCPIP$IMAP_HOME:TCPIP$IMAP_MAGIC.TXT`, which sites extended the same way; Postern's " +
+				"record format follows Unix magic(5), since the original's was not published in full."},
 		&option{name: "Server-Trace", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.IMAP.ServerTrace },
 			doc: "Write a trace file of all IMAP traffic except passwords to Log-Directory. Heavy: turn " +

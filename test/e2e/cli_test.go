@@ -155,8 +155,9 @@ func TestCheckSystem(t *testing.T) {
 	e := newEnv(t, "Run-As-User: no-such-user-e2e")
 	conf, _ := os.ReadFile(e.conf)
 	c := strings.Replace(string(conf), "[IMAP]\nEnable: off", "[IMAP]\nEnable: on\nServer-Port: "+strconv.Itoa(busyPort)+
-		"\nSecure-Port: 0\nCertificate-File: "+e.dir+"/missing.crt", 1)
+		"\nSecure-Port: 0\nCertificate-File: "+e.dir+"/missing.crt\nMagic-File: "+e.dir+"/magic.txt", 1)
 	writeFile(t, e.conf, c)
+	writeFile(t, e.dir+"/magic.txt", "! site records\n0 string %PDF- application/pdf\n0 string \\q a/b\n8 belong x application/x-thing\n")
 	r := e.run("", "check").must(t, 1)
 	lineOf := func(field string) string {
 		for i, l := range strings.Split(c, "\n") {
@@ -171,6 +172,8 @@ func TestCheckSystem(t *testing.T) {
 		lineOf("Run-As-User") + `Run-As-User: no account "no-such-user-e2e"`,
 		lineOf("Certificate-File") + "[IMAP] Certificate-File: certificate file " + e.dir + "/missing.crt does not exist",
 		lineOf("Server-Port") + "[IMAP] Server-Port: port 127.0.0.1:" + strconv.Itoa(busyPort) + " is in use by another program",
+		e.dir + `/magic.txt:3: unknown escape \q`,
+		e.dir + `/magic.txt:4: test "x" is not a number that fits in 32 bits`,
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("check output lacks %q:\n%s", want, r.stderr)

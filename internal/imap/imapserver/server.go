@@ -93,6 +93,10 @@ type Options struct {
 	// codec of hp-system §6.2, level by level (Vms-Folder-Names): the
 	// client sees Hello__All for the store's HELLO_ALL. See names.go.
 	VMSFolderNames bool
+	// Magic types foreign messages from their first octets (hp-system
+	// §6.3, Magic-File): the Mail11 view serves such a message as one
+	// part of that MIME type. Nil means mail11.DefaultMagic().
+	Magic *mail11.Magic
 	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
 	// RFC 7889); zero means no limit.
 	AppendLimit int64
@@ -175,7 +179,10 @@ func New(opts Options) (*Server, error) {
 		s.conns = observe.NewConns()
 	}
 	s.view = viewer{sendIDHeaders: opts.SendIDHeaders, hostname: opts.Hostname, version: opts.Version,
-		mail11: opts.Mail11, ignoreMail11: opts.IgnoreMail11Headers}
+		mail11: opts.Mail11, ignoreMail11: opts.IgnoreMail11Headers, magic: opts.Magic}
+	if s.view.magic == nil {
+		s.view.magic = mail11.DefaultMagic()
+	}
 	if err := s.checkCapabilities(); err != nil {
 		return nil, err
 	}

@@ -27,6 +27,8 @@ type viewer struct {
 	// stored (after the Send-ID headers).
 	mail11       *mail11.Options
 	ignoreMail11 bool
+	// magic types foreign messages (see foreignView).
+	magic *mail11.Magic
 }
 
 // needsData reports whether sizes depend on the stored structure and
