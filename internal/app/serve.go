@@ -209,7 +209,22 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 			} else if n > 0 {
 				in.logger.Info("reclaimed message files", "count", n)
 			}
+			in.pruneExpunged(ctx)
 		}
+	}
+}
+
+// pruneExpunged removes the expunge log's entries older than
+// store.ExpungeRetention (QRESYNC history, docs/imap.md).
+func (in *instance) pruneExpunged(ctx context.Context) {
+	p, ok := in.store.(store.ExpungePruner)
+	if !ok {
+		return
+	}
+	if n, err := p.PruneExpunged(ctx, time.Now().Add(-store.ExpungeRetention)); err != nil {
+		in.logger.Error("prune expunge log failed", "err", err)
+	} else if n > 0 {
+		in.logger.Info("pruned expunge log", "count", n)
 	}
 }
 

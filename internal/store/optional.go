@@ -1,17 +1,43 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Optional capabilities of a [Session], found by type assertion. A protocol
 // server that advertises the matching extension checks for them at startup.
 
 // ExpungeLogger is implemented by sessions whose store keeps the log of
 // expunged UIDs with the MODSEQ of their expunge, which QRESYNC needs
-// (RFC 7162 §3.2.5.2, VANISHED (EARLIER)).
+// (RFC 7162 §3.2, §3.2.5.1 and §3.2.6: VANISHED (EARLIER)).
+//
+// The log is kept for a retention (see [ExpungePruner]); what is pruned is
+// summarised by a floor, the highest MODSEQ of a pruned entry: the log is
+// complete for every MODSEQ at or above it.
 type ExpungeLogger interface {
 	// ExpungedSince returns, in ascending order, the UIDs of the mailbox
-	// expunged (or moved away) with a MODSEQ greater than since.
-	ExpungedSince(ctx context.Context, mailbox MailboxID, since ModSeq) ([]UID, error)
+	// expunged (or moved away) with a MODSEQ greater than since. complete
+	// reports whether that list is exact: false when entries the answer
+	// needs were pruned (since is below the mailbox's floor), and then the
+	// caller must not take a UID's absence from the list as proof that it
+	// still exists or never did. ErrNoSuchMailbox when the mailbox is not
+	// one of the session's account.
+	ExpungedSince(ctx context.Context, mailbox MailboxID, since ModSeq) (uids []UID, complete bool, err error)
+}
+
+// ExpungeRetention is how long the expunge log keeps an entry: a client
+// that resynchronises after a longer absence gets the full answer
+// (every UID it knows that no longer exists) rather than the exact one.
+// The server prunes the log with [ExpungePruner] at this age.
+const ExpungeRetention = 90 * 24 * time.Hour
+
+// ExpungePruner is implemented by stores whose expunge log is pruned:
+// PruneExpunged removes the entries logged before olderThan, in every
+// mailbox, raising each mailbox's floor (see [ExpungeLogger]) to the
+// highest MODSEQ removed from it, and returns how many it removed.
+type ExpungePruner interface {
+	PruneExpunged(ctx context.Context, olderThan time.Time) (int, error)
 }
 
 // ContentSharer is implemented by sessions whose store shares one stored

@@ -1,8 +1,8 @@
 // Package sqlite is Postern's embedded default mail store: an index in
 // SQLite (modernc.org/sqlite, pure Go, no cgo) and one immutable file per
 // message content. It implements store.Store, and its sessions implement
-// store.Session, store.ExpungeLogger and store.ContentSharer. No SQLite
-// type leaves this package.
+// store.Session, store.ExpungeLogger and store.ContentSharer, and the
+// Store implements store.ExpungePruner. No SQLite type leaves this package.
 //
 // # Layout on disk
 //
@@ -114,8 +114,12 @@
 //     since IDs come from AUTOINCREMENT).
 //   - Every change to a mailbox's messages raises its HIGHESTMODSEQ by one
 //     and gives that MODSEQ to every message it changed; expunged UIDs are
-//     logged with it in the expunged table. A flag change that changes
-//     nothing leaves the MODSEQ alone.
+//     logged with it, and the time, in the expunged table. A flag change
+//     that changes nothing leaves the MODSEQ alone.
+//   - The expunge log is complete above each mailbox's expunge_floor:
+//     PruneExpunged raises the floor to the highest MODSEQ it removes, in
+//     the transaction that removes it, and ExpungedSince reports an answer
+//     for a MODSEQ below the floor as incomplete.
 //   - The EmailID is the message row's ID: MOVE and the INBOX rename update
 //     the row and keep it; COPY inserts a row and gets a new one.
 package sqlite

@@ -305,8 +305,8 @@ func (ss *Session) renameInbox(ctx context.Context, w *wtx, inbox mailboxRow, to
 		q    string
 		args []any
 	}{
-		{`INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) SELECT mailbox, uid, ? FROM message WHERE mailbox = ?`,
-			[]any{inboxModSeq, inbox.ID}},
+		{`INSERT OR REPLACE INTO expunged (mailbox, uid, modseq, at) SELECT mailbox, uid, ?, ? FROM message WHERE mailbox = ?`,
+			[]any{inboxModSeq, w.s.now().UnixNano(), inbox.ID}},
 		{`UPDATE message SET mailbox = ?, modseq = ? WHERE mailbox = ?`, []any{dst.ID, dstModSeq, inbox.ID}},
 		// The messages keep their recency: what no session claimed in INBOX
 		// is unclaimed in the new mailbox.

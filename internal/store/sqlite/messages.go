@@ -267,12 +267,19 @@ func (ss *Session) contentOf(ctx context.Context, mailbox store.MailboxID, uid s
 	return file, size, err
 }
 
-// ExpungedSince returns the UIDs expunged from a mailbox after since.
-func (ss *Session) ExpungedSince(ctx context.Context, mailbox store.MailboxID, since store.ModSeq) ([]store.UID, error) {
+// ExpungedSince returns the UIDs expunged from a mailbox after since, and
+// whether the log still holds every one of them: it does when since is at
+// or above the mailbox's expunge_floor (PruneExpunged).
+func (ss *Session) ExpungedSince(ctx context.Context, mailbox store.MailboxID, since store.ModSeq) ([]store.UID, bool, error) {
 	defer observe("expunged_since", time.Now())
 	var uids []store.UID
+	var floor store.ModSeq
 	err := ss.read(ctx, func(tx *sql.Tx) error {
+		uids = nil
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT expunge_floor FROM mailbox WHERE id = ?`, mailbox).Scan(&floor); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT uid FROM expunged WHERE mailbox = ? AND modseq > ? ORDER BY uid`, mailbox, since)
@@ -289,7 +296,37 @@ func (ss *Session) ExpungedSince(ctx context.Context, mailbox store.MailboxID, s
 		}
 		return rows.Err()
 	})
-	return uids, err
+	if err != nil {
+		return nil, false, err
+	}
+	return uids, since >= floor, nil
+}
+
+// PruneExpunged removes the expunge log's entries logged before olderThan
+// and raises each mailbox's expunge_floor to the highest MODSEQ it
+// removed there, in one transaction, so ExpungedSince never answers
+// "complete" for a MODSEQ whose entries are gone.
+func (s *Store) PruneExpunged(ctx context.Context, olderThan time.Time) (int, error) {
+	defer observe("prune_expunged", time.Now())
+	var n int64
+	err := s.write(ctx, func(w *wtx) error {
+		cut := olderThan.UnixNano()
+		if _, err := w.ExecContext(ctx, `UPDATE mailbox SET expunge_floor = max(expunge_floor,
+				(SELECT max(e.modseq) FROM expunged e WHERE e.mailbox = mailbox.id AND e.at < ?))
+			WHERE id IN (SELECT DISTINCT e.mailbox FROM expunged e WHERE e.at < ?)`, cut, cut); err != nil {
+			return err
+		}
+		res, err := w.ExecContext(ctx, `DELETE FROM expunged WHERE at < ?`, cut)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune expunge log: %w", err)
+	}
+	return int(n), nil
 }
 
 // normalizeUIDs returns uids sorted and without duplicates or zeros.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/postern/postern/internal/store"
 )
@@ -57,7 +58,7 @@ func TestMigrateRecent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, `ALTER TABLE mailbox DROP COLUMN first_recent; PRAGMA user_version = 1`)
+	_, err = db.ExecContext(ctx, downgradeTo2+`ALTER TABLE mailbox DROP COLUMN first_recent; PRAGMA user_version = 1`)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -71,5 +72,51 @@ func TestMigrateRecent(t *testing.T) {
 	got, err := f.ss.ClaimRecent(ctx, f.inbox.ID)
 	if err != nil || got != (store.UIDRange{First: r.UID, Next: r.UID + 1}) {
 		t.Errorf("ClaimRecent after migration = %+v, %v; want only UID %d", got, err, r.UID)
+	}
+}
+
+// downgradeTo2 undoes schema version 3 (the expunge log's retention).
+const downgradeTo2 = `DROP INDEX expunged_at; ALTER TABLE expunged DROP COLUMN at;
+ALTER TABLE mailbox DROP COLUMN expunge_floor; PRAGMA user_version = 2;`
+
+// TestMigrateExpungeLog takes an index back to schema version 2 and
+// reopens it: version 3 keeps the expunge log written before it, complete,
+// with its retention counted from the migration.
+func TestMigrateExpungeLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openFixture(t, st, acc)
+	r := f.append(t, "gone")
+	if _, err := f.ss.Expunge(ctx, f.inbox.ID, []store.UID{r.UID}); err != nil {
+		t.Fatal(err)
+	}
+	f.ss.Close()
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, downgradeTo2)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Minute)
+	st = openTest(t, dir, Options{})
+	f = openFixture(t, st, acc)
+	if n, err := st.PruneExpunged(ctx, before); err != nil || n != 0 {
+		t.Errorf("PruneExpunged(before the migration) = %d, %v; want 0", n, err)
+	}
+	got, complete, err := f.ss.(store.ExpungeLogger).ExpungedSince(ctx, f.inbox.ID, r.ModSeq)
+	if err != nil || !complete || len(got) != 1 || got[0] != r.UID {
+		t.Errorf("ExpungedSince after migration = %v, %v, %v; want [%d], complete", got, complete, err, r.UID)
 	}
 }

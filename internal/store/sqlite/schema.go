@@ -114,6 +114,18 @@ CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);
 ALTER TABLE mailbox ADD COLUMN first_recent INTEGER NOT NULL DEFAULT 1;
 UPDATE mailbox SET first_recent = uidnext;
 `,
+	// Version 3: the expunge log's retention (RFC 7162 QRESYNC). at is
+	// when a UID was logged (Unix nanoseconds); PruneExpunged removes the
+	// entries older than the retention and raises the mailbox's
+	// expunge_floor to the highest MODSEQ it removed, so the log is
+	// complete for every MODSEQ at or above the floor. Entries logged
+	// before this version count from the migration.
+	`
+ALTER TABLE expunged ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+UPDATE expunged SET at = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;
+CREATE INDEX expunged_at ON expunged(at);
+ALTER TABLE mailbox ADD COLUMN expunge_floor INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -97,7 +97,10 @@ type Store struct {
 	watchDone chan struct{}
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.ExpungePruner = (*Store)(nil)
+)
 
 // Open opens, creating it if needed, the store in dir: it makes the
 // directories, opens and migrates the index, and, when no other process

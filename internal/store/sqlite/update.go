@@ -217,18 +217,19 @@ func (w *wtx) expunge(ctx context.Context, mailbox store.MailboxID, uids []store
 // logExpunged records uids as expunged from mailbox at modseq, first
 // running also (if not nil) for each UID.
 func (w *wtx) logExpunged(ctx context.Context, mailbox store.MailboxID, uids []store.UID, modseq store.ModSeq, also *sql.Stmt) error {
-	ins, err := w.PrepareContext(ctx, `INSERT OR REPLACE INTO expunged (mailbox, uid, modseq) VALUES (?, ?, ?)`)
+	ins, err := w.PrepareContext(ctx, `INSERT OR REPLACE INTO expunged (mailbox, uid, modseq, at) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	defer ins.Close()
+	at := w.s.now().UnixNano()
 	for _, u := range uids {
 		if also != nil {
 			if _, err := also.ExecContext(ctx, mailbox, u); err != nil {
 				return err
 			}
 		}
-		if _, err := ins.ExecContext(ctx, mailbox, u, modseq); err != nil {
+		if _, err := ins.ExecContext(ctx, mailbox, u, modseq, at); err != nil {
 			return err
 		}
 	}

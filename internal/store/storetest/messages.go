@@ -140,16 +140,66 @@ func testExpungeLog(t *testing.T, st store.Store) {
 	}
 	check := func(since store.ModSeq, want []store.UID) {
 		t.Helper()
-		got, err := el.ExpungedSince(ctx, inbox.ID, since)
-		if err != nil || !equalUIDs(got, want) {
-			t.Errorf("ExpungedSince(%d) = %v, %v; want %v", since, got, err, want)
+		got, complete, err := el.ExpungedSince(ctx, inbox.ID, since)
+		if err != nil || !complete || !equalUIDs(got, want) {
+			t.Errorf("ExpungedSince(%d) = %v, %v, %v; want %v, complete", since, got, complete, err, want)
 		}
 	}
 	check(base, []store.UID{uids[0], uids[1], uids[3]})
 	check(m1, []store.UID{uids[0]})
 	check(status(t, ss, inbox.ID).HighestModSeq, nil)
-	_, err = el.ExpungedSince(ctx, store.MailboxID(1<<40), 0)
+	_, _, err = el.ExpungedSince(ctx, store.MailboxID(1<<40), 0)
 	wantErr(t, "ExpungedSince of a missing mailbox", err, store.ErrNoSuchMailbox)
+}
+
+// testExpungePrune prunes the expunge log (RFC 7162 QRESYNC retention):
+// an answer that needs a pruned entry is reported incomplete, never
+// silently short; one above the floor stays complete and exact; a prune
+// whose cut is older than every entry removes nothing.
+func testExpungePrune(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	pr, ok := st.(store.ExpungePruner)
+	_, ss := account(t, st, "alice")
+	el, ok2 := ss.(store.ExpungeLogger)
+	if !ok || !ok2 {
+		t.Skip("store does not implement store.ExpungePruner and store.ExpungeLogger")
+	}
+	inbox := mailbox(t, ss, "INBOX")
+	other := mailbox(t, ss, "Mail")
+	uids := appendN(t, ss, inbox.ID, 4)
+	base := status(t, ss, inbox.ID).HighestModSeq
+	if _, err := ss.Expunge(ctx, inbox.ID, uids[:2]); err != nil {
+		t.Fatalf("Expunge: %v", err)
+	}
+	expunged := status(t, ss, inbox.ID).HighestModSeq
+	otherBase := status(t, ss, other.ID).HighestModSeq
+	if n, err := pr.PruneExpunged(ctx, time.Unix(0, 0)); err != nil || n != 0 {
+		t.Fatalf("PruneExpunged(1970) = %d, %v; want 0", n, err)
+	}
+	if got, complete, err := el.ExpungedSince(ctx, inbox.ID, base); err != nil || !complete || !equalUIDs(got, uids[:2]) {
+		t.Fatalf("before pruning: ExpungedSince = %v, %v, %v; want %v, complete", got, complete, err, uids[:2])
+	}
+	// A cut far ahead of any clock, real or injected, prunes everything.
+	if n, err := pr.PruneExpunged(ctx, time.Now().AddDate(100, 0, 0)); err != nil || n != 2 {
+		t.Fatalf("PruneExpunged(all) = %d, %v; want 2", n, err)
+	}
+	if _, complete, err := el.ExpungedSince(ctx, inbox.ID, base); err != nil || complete {
+		t.Errorf("after pruning: ExpungedSince(%d) complete = %v, %v; want incomplete", base, complete, err)
+	}
+	if got, complete, err := el.ExpungedSince(ctx, inbox.ID, expunged); err != nil || !complete || len(got) != 0 {
+		t.Errorf("after pruning: ExpungedSince(%d) = %v, %v, %v; want none, complete", expunged, got, complete, err)
+	}
+	// Another mailbox lost nothing: its log stays complete from the start.
+	if _, complete, err := el.ExpungedSince(ctx, other.ID, otherBase); err != nil || !complete {
+		t.Errorf("other mailbox: complete = %v, %v; want complete", complete, err)
+	}
+	// New expunges after the prune are logged and answered exactly.
+	if _, err := ss.Expunge(ctx, inbox.ID, uids[2:3]); err != nil {
+		t.Fatalf("Expunge: %v", err)
+	}
+	if got, complete, err := el.ExpungedSince(ctx, inbox.ID, expunged); err != nil || !complete || !equalUIDs(got, uids[2:3]) {
+		t.Errorf("after a new expunge: ExpungedSince = %v, %v, %v; want %v, complete", got, complete, err, uids[2:3])
+	}
 }
 
 func testFlags(t *testing.T, st store.Store) {

@@ -3,7 +3,8 @@
 //
 // Each subtest gets a fresh store from newStore and runs in parallel with
 // the others. The suite checks behaviour through the store interfaces only;
-// optional capabilities (store.ExpungeLogger, store.ContentSharer) are
+// optional capabilities (store.ExpungeLogger, store.ExpungePruner,
+// store.ContentSharer) are
 // tested when the session implements them and skipped otherwise.
 package storetest
 
@@ -37,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentAppendUIDs", testConcurrentAppendUIDs},
 		{"ModSeq", testModSeq},
 		{"ExpungeLog", testExpungeLog},
+		{"ExpungePrune", testExpungePrune},
 		{"Flags", testFlags},
 		{"UnchangedSince", testUnchangedSince},
 		{"FlagsDecidedByStore", testFlagsDecidedByStore},
