@@ -56,6 +56,11 @@ var capabilities = []capability{
 	// optional interface is needed.
 	{name: "CONDSTORE", postAuth: true, commands: []string{"ENABLE", "SELECT", "EXAMINE", "STATUS",
 		"FETCH", "UID FETCH", "STORE", "UID STORE", "SEARCH", "UID SEARCH"}},
+	// RFC 7162 §3.2 (cmd_qresync.go). The expunge log is the optional
+	// store.ExpungeLogger; a store without one still answers correctly,
+	// with the full VANISHED (EARLIER) answer, so it is not required.
+	{name: "QRESYNC", postAuth: true, commands: []string{"ENABLE", "SELECT", "EXAMINE", "UID FETCH",
+		"EXPUNGE", "UID EXPUNGE", "CLOSE", "MOVE", "UID MOVE"}},
 	// RFC 5256, RFC 5957 and Dovecot's REFS: internal/imap/thread.
 	{name: "SORT", postAuth: true, commands: []string{"SORT", "UID SORT"}},
 	{name: "SORT=DISPLAY", postAuth: true, commands: []string{"SORT", "UID SORT"}},

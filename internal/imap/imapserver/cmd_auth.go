@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,13 +255,14 @@ func (c *conn) loggedIn(ctx context.Context, acct store.Account) error {
 }
 
 // cmdEnable: RFC 5161, with IMAP4rev2 (RFC 9051 §6.3.1), UTF8=ACCEPT
-// (RFC 6855 §3) and CONDSTORE (RFC 7162 §3.1).
+// (RFC 6855 §3), CONDSTORE (RFC 7162 §3.1) and QRESYNC (§3.2.3).
 func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder) error {
 	args := imapwire.ParseEnableArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
 	var enabled []string
+	hadCondStore := c.condStore
 	for _, a := range args.Capabilities {
 		switch a {
 		case "IMAP4REV2":
@@ -278,10 +280,19 @@ func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder)
 		case "CONDSTORE":
 			// RFC 7162 §3.1. ENABLE is allowed in the authenticated
 			// state only, so no mailbox is selected: no HIGHESTMODSEQ.
-			if !c.condStore {
-				c.condStore = true
+			if !hadCondStore && !slices.Contains(enabled, "CONDSTORE") {
 				enabled = append(enabled, "CONDSTORE")
 			}
+			c.condStore = true
+		case "QRESYNC":
+			// RFC 7162 §3.2.3: QRESYNC implies CONDSTORE; "ENABLE
+			// QRESYNC" and "ENABLE QRESYNC CONDSTORE" have the same
+			// effect.
+			if !c.qresync {
+				c.qresync = true
+				enabled = append(enabled, "QRESYNC")
+			}
+			c.condStore = true
 		}
 	}
 	c.dec.SetUTF8(c.utf8)

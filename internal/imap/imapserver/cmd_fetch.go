@@ -54,8 +54,16 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 		return dec.Err()
 	}
 	if args.Vanished {
-		// RFC 7162 §3.2.6: VANISHED needs QRESYNC, which is not offered.
-		return badf("VANISHED needs QRESYNC")
+		// RFC 7162 §3.2.6: only in UID FETCH, only with CHANGEDSINCE,
+		// and only after ENABLE QRESYNC (§3.2.3); BAD otherwise.
+		switch {
+		case !c.qresync:
+			return badf("VANISHED needs ENABLE QRESYNC")
+		case !uid:
+			return badf("VANISHED is only allowed in UID FETCH")
+		case args.ChangedSince == 0:
+			return badf("VANISHED needs CHANGEDSINCE")
+		}
 	}
 	plan := planFetch(args.Items, uid, c.s.view.needsData())
 	if args.ChangedSince != 0 && !plan.hasModSeq {
@@ -72,6 +80,12 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 	targets, err := c.sel.resolve(args.SeqSet, uid)
 	if err != nil {
 		return err
+	}
+	if args.Vanished {
+		// §3.2.6: VANISHED (EARLIER) precedes the FETCH responses.
+		if err := c.fetchVanished(ctx, args.SeqSet, args.ChangedSince); err != nil {
+			return err
+		}
 	}
 	if args.ChangedSince != 0 {
 		// RFC 7162 §3.1.4.1: only messages whose MODSEQ is greater.

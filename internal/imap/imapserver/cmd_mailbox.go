@@ -26,6 +26,11 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 		return dec.Err()
 	}
 	name := args.Mailbox
+	if args.QResync != nil && !c.qresync {
+		// RFC 7162 §3.2.5: BAD unless ENABLE QRESYNC came first; the
+		// selected mailbox stays selected, as after any BAD.
+		return badf("QRESYNC parameter needs ENABLE QRESYNC")
+	}
 	if args.CondStore {
 		// RFC 7162 §3.1.8: SELECT/EXAMINE (CONDSTORE) enables CONDSTORE.
 		c.condStore = true
@@ -50,12 +55,20 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 		return fmt.Errorf("list messages of %q: %w", name, err)
 	}
 	c.sel = newSelected(mb, infos, readOnly, c.s.opts.MessageCap)
+	var qr qresyncAnswer
+	if args.QResync != nil {
+		if qr, err = c.qresyncSelect(ctx, args.QResync); err != nil {
+			c.sel = nil
+			return err
+		}
+	}
 	if err := c.startRecent(ctx, readOnly); err != nil {
 		c.sel = nil
 		return err
 	}
 	c.setState(stateSelected)
 	c.writeSelectData(mb, readOnly)
+	c.writeQResync(qr)
 	if readOnly {
 		c.resp.code = "READ-ONLY"
 	} else {

@@ -57,6 +57,7 @@ type conn struct {
 	utf8       bool      // UTF-8 mailbox names and strings: IMAP4rev2 or UTF8=ACCEPT enabled
 	utf8Accept bool      // ENABLE UTF8=ACCEPT
 	condStore  bool      // CONDSTORE enabled (RFC 7162 §3.1), for the rest of the connection
+	qresync    bool      // ENABLE QRESYNC (RFC 7162 §3.2.3); implies condStore
 
 	// Per-command scratch, reset by dispatch.
 	resp response

@@ -33,6 +33,11 @@ func FuzzServer(f *testing.F) {
 		"a STORE 1 (UNCHANGEDSINCE 18446744073709551616) -FLAGS \\Seen", "a STORE 1 (UNCHANGEDSINCE) +FLAGS x",
 		"a SEARCH MODSEQ 1", "a UID SEARCH RETURN (MIN MAX) MODSEQ \"/flags/\\\\seen\" all 0",
 		"a SEARCH OR MODSEQ 5 NOT MODSEQ 2 UNSEEN", "a SEARCH MODSEQ \"/flags/\" priv 1", "a SEARCH MODSEQ -1",
+		// QRESYNC (RFC 7162 §3.2).
+		"a ENABLE QRESYNC", "a ENABLE QRESYNC CONDSTORE", "a SELECT INBOX (QRESYNC (1001 1))",
+		"a EXAMINE INBOX (QRESYNC (1001 2 1:4294967295 (1:3 1,5:6)))", "a SELECT INBOX (QRESYNC (1 1 1:*))",
+		"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", "a UID FETCH $ (FLAGS) (VANISHED CHANGEDSINCE 1)",
+		"a FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)",
 		// Issue 11: literal8, framing after errors, BINARY errors, names.
 		"a APPEND INBOX ~{8+}\r\nS: x\n\na\x00", "a APPEND INBOX (\\Seen) ~{3+}\r\na\nb ~{2+}\r\nxy",
 		"a FROB {11+}\r\nb LOGOUT\r\n", "a SELECT INBOX (X {11+}\r\nb LOGOUT\r\n)", "a LOGIN \"x{11+}\r\nb LOGOUT\r\n",

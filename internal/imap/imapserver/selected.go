@@ -17,6 +17,9 @@ type msgEntry struct {
 	// whose EXPUNGE has not been sent yet: it keeps its sequence number
 	// until a moment when RFC 9051 §7.5.1 allows the EXPUNGE.
 	gone bool
+	// goneModSeq is the MODSEQ of another session's expunge of a gone
+	// message (0 for this session's own), for holdHighestModSeq.
+	goneModSeq store.ModSeq
 }
 
 // selected is the client's view of the selected mailbox: the mapping of
@@ -147,6 +150,7 @@ func (sel *selected) apply(ch store.Change) {
 				sel.msgs = slices.Delete(sel.msgs, i, i+1)
 			case i >= 0:
 				sel.msgs[i].gone = true
+				sel.msgs[i].goneModSeq = ch.ModSeq
 			default:
 				sel.hidden = slices.DeleteFunc(sel.hidden, func(in store.MessageInfo) bool { return in.UID == uid })
 			}
@@ -235,7 +239,8 @@ func (c *conn) flagsList() []string {
 }
 
 // sendUpdates applies the store changes waiting for this session and
-// announces them: EXPUNGE (only when allowExpunge), EXISTS, FLAGS for new
+// announces them: EXPUNGE or, with QRESYNC, VANISHED (only when
+// allowExpunge), EXISTS, FLAGS for new
 // keywords and FETCH FLAGS for flag changes. RFC 9051 §7.5.1, §5.2, §5.5.
 func (c *conn) sendUpdates(allowExpunge bool) {
 	sel := c.sel
@@ -249,16 +254,10 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		// Only FETCH, STORE and SEARCH keep the read-ahead window: a
 		// connection that goes on to IDLE or NOOP holds none.
 		sel.ahead = readAhead{}
-		for i := len(sel.msgs) - 1; i >= 0; i-- {
-			if sel.msgs[i].gone {
-				c.numbered(uint32(i+1), "EXPUNGE")
-				delete(sel.flagged, sel.msgs[i].UID)
-				delete(sel.recent.uids, sel.msgs[i].UID)
-				sel.msgs = slices.Delete(sel.msgs, i, i+1)
-				sel.announced--
-			}
-		}
+		c.writeExpunged()
 		sel.refill()
+	} else {
+		c.holdHighestModSeq()
 	}
 	c.updateRecent()
 	exists := len(sel.msgs) > sel.announced

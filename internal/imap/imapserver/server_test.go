@@ -184,6 +184,8 @@ func (f *fixture) deliver(user, mailbox string, content []byte, flags ...string)
 //	mailbox USER NAME
 //	deliver USER MAILBOX FILE [FLAG…]
 //	deliver-many USER MAILBOX FILE N
+//	expunge USER MAILBOX UID…
+//	prune-expunged
 //	option message-cap N | send-id-headers | append-limit N | not-loopback | plaintext | vms-folder-names
 //	option append-fails ENOSPC|EDQUOT|EIO
 func (f *fixture) setup(c *prototest.Case, args []string) error {
@@ -213,6 +215,26 @@ func (f *fixture) setup(c *prototest.Case, args []string) error {
 			}
 		}
 		return nil
+	case "expunge": // expunge USER MAILBOX UID…, as another process would
+		return f.withSession(args[1], func(s store.Session) error {
+			mb, err := s.Mailbox(context.Background(), args[2])
+			if err != nil {
+				return err
+			}
+			var uids []store.UID
+			for _, a := range args[3:] {
+				n, err := strconv.ParseUint(a, 10, 32)
+				if err != nil {
+					return err
+				}
+				uids = append(uids, store.UID(n))
+			}
+			_, err = s.Expunge(context.Background(), mb.ID, uids)
+			return err
+		})
+	case "prune-expunged": // the expunge log loses every entry so far
+		_, err := f.st.PruneExpunged(context.Background(), testTime.Add(time.Hour))
+		return err
 	case "option":
 		switch args[1] {
 		case "message-cap":

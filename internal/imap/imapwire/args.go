@@ -88,7 +88,8 @@ func ParseEnableArgs(dec *Decoder) EnableArgs {
 // SelectArgs are the arguments of SELECT and EXAMINE.
 type SelectArgs struct {
 	Mailbox   string
-	CondStore bool // (CONDSTORE), RFC 7162 §3.1.8
+	CondStore bool          // (CONDSTORE), RFC 7162 §3.1.8
+	QResync   *QResyncParam // (QRESYNC (…)), RFC 7162 §3.2.5; nil when absent
 }
 
 // ParseSelectArgs decodes SP mailbox [SP "(" select-param *(SP …) ")"].
@@ -97,17 +98,7 @@ func ParseSelectArgs(dec *Decoder) SelectArgs {
 	if !dec.ExpectSP() || !dec.ExpectMailbox(&a.Mailbox) || !dec.SP() {
 		return a
 	}
-	dec.ExpectList(func() bool {
-		var p string
-		if !dec.ExpectAtom(&p) {
-			return false
-		}
-		if !strings.EqualFold(p, "CONDSTORE") {
-			return dec.setErr(syntaxErrorf("unknown SELECT parameter %q", p))
-		}
-		a.CondStore = true
-		return true
-	})
+	dec.ExpectList(func() bool { return dec.selectParam(&a) })
 	return a
 }
 

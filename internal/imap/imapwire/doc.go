@@ -20,7 +20,10 @@
 //     UNCHANGEDSINCE, MODSEQ search key, SELECT (CONDSTORE)), with the
 //     bounds of §7: a mod-sequence-value is 1 to 2^63-1
 //     ([Decoder.ExpectNzModSeq]), a mod-sequence-valzer 0 to 2^63-1
-//     ([Decoder.ExpectModSeq]).
+//     ([Decoder.ExpectModSeq]); and the QRESYNC pieces (§3.2): SELECT
+//     (QRESYNC (…)) with known-uids and seq-match-data ([QResyncParam]),
+//     the VANISHED FETCH modifier and the VANISHED response
+//     ([Encoder.Vanished]).
 //   - RFC 5256 SORT and THREAD, with RFC 5957's SORT=DISPLAY keys and
 //     Dovecot's THREAD=REFS algorithm: ParseSortArgs, ParseThreadArgs,
 //     [Encoder.Sort], [Encoder.Thread].
