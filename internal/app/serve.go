@@ -71,6 +71,9 @@ type instance struct {
 
 	stopOnce sync.Once
 	stop     chan struct{} // closed to ask for a graceful shutdown
+
+	prev  *lastRun       // the previous run, when it did not stop cleanly
+	hooks sync.WaitGroup // Startup-Command while it runs
 }
 
 // Serve runs the server until ctx is cancelled (SIGTERM, SIGINT) or a
@@ -106,6 +109,7 @@ func (in *instance) start(ctx context.Context) error {
 	if err := PrepareDirs(cfg); err != nil {
 		return err
 	}
+	in.prev = readLastRun(cfg) // before this run writes a log line
 	if err := in.openLogs(); err != nil {
 		return err
 	}
@@ -154,7 +158,11 @@ func (in *instance) start(ctx context.Context) error {
 	if err := in.startServices(); err != nil {
 		return err
 	}
-	return in.startControl()
+	if err := in.startControl(); err != nil {
+		return err
+	}
+	in.markRunning()
+	return nil
 }
 
 func (in *instance) openLogs() error {
@@ -189,6 +197,14 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 	in.events.Event("START", slog.String("version", VersionString()), slog.String("config", in.opts.ConfigPath))
 	in.logger.Info("server started", "version", VersionString(), "config", in.opts.ConfigPath, "quickstart", in.opts.Quickstart)
 	in.printBanner()
+	if in.prev != nil {
+		in.reportLastRun(ctx, in.prev)
+	}
+	in.hooks.Add(1)
+	go func() {
+		defer in.hooks.Done()
+		in.runHook("startup", in.cfg.StartupCommand)
+	}()
 	reclaim := time.NewTicker(reclaimInterval)
 	defer reclaim.Stop()
 	for {
@@ -279,10 +295,12 @@ func (in *instance) reopenLogs() error {
 	return nil
 }
 
-// shutdown stops the services gracefully within Shutdown-Timeout, then
-// closes the store and the logs, logging peak memory on the way out (the
+// shutdown runs Shutdown-Command, stops the services gracefully within
+// Shutdown-Timeout, then closes the store and the logs, logging peak memory on the way out (the
 // original's "Peak virtual size" line).
 func (in *instance) shutdown() {
+	in.runHook("shutdown", in.cfg.ShutdownCommand)
+	in.hooks.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -298,6 +316,7 @@ func (in *instance) shutdown() {
 	wg.Wait()
 	in.events.Event("STOP")
 	in.close()
+	in.markStopped()
 }
 
 func (in *instance) close() {

@@ -391,3 +391,14 @@ func newMailTracer(in *instance, proto string, on bool, synch int) (*observe.Tra
 	}
 	return observe.NewTracer(observe.TraceOptions{Dir: dir, Proto: proto, Node: in.cfg.Hostname, Synch: synch})
 }
+
+// queue returns the outbound queue of the running SMTP service; nil when
+// SMTP is off.
+func (in *instance) queue() *queue.Queue {
+	for _, s := range in.services {
+		if ss, ok := s.impl.(*smtpService); ok && ss.queue != nil {
+			return ss.queue
+		}
+	}
+	return nil
+}

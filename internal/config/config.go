@@ -83,6 +83,14 @@ type Config struct {
 	// MemoryLimit is the Go runtime's soft memory limit in bytes
 	// (Memory-Limit); 0 leaves the runtime's default.
 	MemoryLimit int64
+	// Postmaster lists the accounts and addresses sent a notice when the
+	// server starts again after an abnormal exit (Postmaster).
+	Postmaster []string
+	// StartupCommand and ShutdownCommand are shell commands run when the
+	// server has started and when it begins to stop (Startup-Command,
+	// Shutdown-Command); empty means none.
+	StartupCommand  string
+	ShutdownCommand string
 
 	// IMAP is the [IMAP] section.
 	IMAP IMAPConfig
@@ -197,8 +205,8 @@ type POPConfig struct {
 	TraceSynch int
 	// LogLevel is the POP logging level (Log-Level; inherits the global value).
 	LogLevel LogLevel
-	// Postmaster lists the accounts told when the server stops on an error
-	// (Postmaster).
+	// Postmaster is the original's spelling of the global Postmaster
+	// ([POP] Postmaster), which it inherits; both are told.
 	Postmaster []string
 	// MessageMaximum is the largest number of messages one session may
 	// download (Message-Maximum); 0 is no maximum.

@@ -195,6 +195,31 @@ func globalOptions() []*option {
 				"memory to the system sooner. It is not a hard cap: the server never fails for it. 0 leaves " +
 				"the runtime's default (the `GOMEMLIMIT` environment variable, or none). When set, it also " +
 				"bounds the derived Auth-Hash-Concurrency to half of it."},
+		{name: "Postmaster", section: g, kind: kList, elem: kString,
+			ptr: func(c *Config) any { return &c.Postmaster }, values: "list of accounts or addresses",
+			doc: "Who is sent a notice when the server starts again after it ended without a clean stop " +
+				"(a crash, a kill -9, the kernel's OOM killer, a power loss): the time, the previous " +
+				"process, its crash report when the Go runtime wrote one, and the last lines of the run " +
+				"log. An account name or an address of a local domain is delivered to at once; another " +
+				"address goes through the outbound queue (`[SMTP] Enable: on`). `[POP] Postmaster`, the " +
+				"original's spelling, is accepted and adds to this list. See docs/operations.md, " +
+				"\"Site hooks and the failure notice\".",
+			orig: "`TCPIP$POP_POSTMASTER`, whose users the POP startup procedure mailed when the server had " +
+				"exited with an error; global here, for every service."},
+		{name: "Startup-Command", section: g, kind: kString,
+			ptr: func(c *Config) any { return &c.StartupCommand }, values: "shell command", defDoc: "none",
+			doc: "A command run by `/bin/sh -c` once the server serves (listeners bound, store open), as " +
+				"Run-As-User, with POSTERN_EVENT=startup, POSTERN_CONFIG and POSTERN_PID in its " +
+				"environment. Its output is logged line by line; it is killed after 60 seconds. A failure " +
+				"is logged and written to the event log (HOOK), and the server goes on.",
+			orig: "The site's `TCPIP$IMAP_SYSTARTUP.COM` / `TCPIP$POP_SYSTARTUP.COM`, which upgrades did not " +
+				"overwrite; here it lives in the configuration, so it survives upgrades too."},
+		{name: "Shutdown-Command", section: g, kind: kString,
+			ptr: func(c *Config) any { return &c.ShutdownCommand }, values: "shell command", defDoc: "none",
+			doc: "A command run like Startup-Command (POSTERN_EVENT=shutdown) when a graceful stop begins, " +
+				"before the listeners close (SIGTERM, `postern ctl shutdown`); the stop waits for it, at " +
+				"most 60 seconds. It is not run when the server is killed.",
+			orig: "The site's `TCPIP$IMAP_SYSHUTDOWN.COM` / `TCPIP$POP_SYSHUTDOWN.COM`."},
 	}
 }
 
@@ -516,11 +541,10 @@ func popOptions() []*option {
 			"The IMAP option, new for POP."),
 		logLevelOpt(s, func(c *Config) *LogLevel { return &c.POP.LogLevel },
 			"`TCPIP$POP_LOG_LEVEL`, default INFORMATIONAL (through the global Log-Level)."),
-		{name: "Postmaster", section: s, kind: kList, elem: kString,
+		{name: "Postmaster", section: s, kind: kList, elem: kString, inherit: "Postmaster",
 			ptr: func(c *Config) any { return &c.POP.Postmaster }, values: "list of accounts or addresses",
-			doc: "Accepted for compatibility and ignored for now: no failure message is sent yet when " +
-				"the server stops on an error.",
-			orig: "`TCPIP$POP_POSTMASTER`, whose users the startup procedure mailed when the server exited with an error."},
+			doc:  "The original's spelling of the global Postmaster; those listed here are sent its notice too.",
+			orig: "`TCPIP$POP_POSTMASTER`; the option is global now and covers every service."},
 		{name: "Message-Maximum", section: s, kind: kInt, def: "0", min: 0, max: 65535,
 			ptr:  func(c *Config) any { return &c.POP.MessageMaximum },
 			doc:  "The largest number of messages one session offers for download. 0: no maximum.",

@@ -34,7 +34,6 @@ var readInConfig = map[string]string{
 var acceptedIgnored = map[string]bool{
 	"POP/Fast-Scan":        true,
 	"IMAP/Max-Connections": true, // until the worker rollover (issue 16)
-	"POP/Postmaster":       true, // until the failure notice (issue 16)
 }
 
 // TestEveryOptionIsRead checks that each option of the table, that is each

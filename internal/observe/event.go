@@ -21,6 +21,8 @@ const (
 	EventAuthFail = "AUTHFAIL" // an authentication failed (proto, remote, user, mech, reason)
 	EventReject   = "REJECT"   // a command or connection rejected for authorization reasons (proto, remote, reason)
 	EventListener = "LISTENER" // a listener failed and is being re-created (proto, listener, addr, err)
+	EventHook     = "HOOK"     // Startup-Command or Shutdown-Command failed (event, result, err)
+	EventRestart  = "RESTART"  // the previous run ended without a clean stop (previous_pid, started, cause, notified)
 )
 
 // eventTimeFormat is RFC 3339 with milliseconds, fixed width.

@@ -317,3 +317,85 @@ func TestSystemdUnit(t *testing.T) {
 		e.runIn(e.dir, nil, "", args[1:]...).must(t, 0)
 	}
 }
+
+// TestFailureNoticeAndHooks (issue 16, hp-system A6 and A8): the
+// Startup-Command runs once the server serves, with its output in the run
+// log; after a kill -9 the next start sends each Postmaster (the global
+// option and the [POP] spelling) a notice naming the previous process and
+// ending with its last log lines, and records RESTART in the event log; a
+// clean stop runs the Shutdown-Command and the start after it sends no
+// notice.
+func TestFailureNoticeAndHooks(t *testing.T) {
+	t.Parallel()
+	global := "Postmaster: alice\n" +
+		"Startup-Command: echo $POSTERN_EVENT >> ../hooks.txt; echo hello from the hook\n" +
+		"Shutdown-Command: echo $POSTERN_EVENT >> ../hooks.txt"
+	e := newRobustEnv(t, global, map[string]string{"POP": "Postmaster: bob"})
+	e.addUser("bob", "bob-pw")
+	hooks := filepath.Join(e.dir, "hooks.txt")
+	waitHooks := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			b, _ := os.ReadFile(hooks)
+			if string(b) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("hooks ran %q, want %q", b, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	notices := func(user string) []string {
+		var out []string
+		for _, m := range storedMessages(t, e.data, user, "INBOX") {
+			if strings.Contains(m, "restarted after an abnormal exit") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+
+	s := e.startMail()
+	waitHooks("startup\n")
+	pid := s.cmd.Process.Pid
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.wait()
+	if n := len(notices("alice")); n != 0 {
+		t.Fatalf("%d notices before the restart", n)
+	}
+
+	s = e.startMail()
+	waitHooks("startup\nstartup\n") // the notice is sent before the hook runs
+	for _, user := range []string{"alice", "bob"} {
+		got := notices(user)
+		if len(got) != 1 {
+			t.Fatalf("%s has %d notices, want 1", user, len(got))
+		}
+		for _, want := range []string{fmt.Sprintf("process %d started at", pid), "did not stop cleanly",
+			"left no crash report", "The last lines of its run log:", `msg="hook output"`} {
+			if !strings.Contains(got[0], want) {
+				t.Errorf("%s's notice lacks %q:\n%s", user, want, got[0])
+			}
+		}
+	}
+	if ev := readLog(t, e.logs, "postern-event-*.log"); !strings.Contains(ev, fmt.Sprintf("RESTART previous_pid=%d", pid)) ||
+		!strings.Contains(ev, "cause=killed notified=2") {
+		t.Errorf("no RESTART event:\n%s", ev)
+	}
+	if log := readLog(t, e.logs, "postern-run.log"); !strings.Contains(log, `line="hello from the hook"`) {
+		t.Error("the startup hook's output is not in the run log")
+	}
+
+	e.run("", "ctl", "shutdown").must(t, 0)
+	waitHooks("startup\nstartup\nshutdown\n")
+	s.wait()
+	e.startMail()
+	waitHooks("startup\nstartup\nshutdown\nstartup\n")
+	if n := len(notices("alice")); n != 1 {
+		t.Errorf("after a clean stop and a start alice has %d notices, want still 1", n)
+	}
+}
