@@ -142,6 +142,9 @@ type MessageData struct {
 	Info MessageInfo
 	Part *message.Part // structure, envelope and section offsets
 	VMS  *VMSEnvelope  // nil unless the message carries an OpenVMS envelope
+	// Foreign reports a foreign message (hp-system §1.6, §6.3): binary
+	// content, not text. See AppendRequest.Foreign for the rule.
+	Foreign bool
 }
 
 // Content is a message's stored content: CRLF line endings, immutable.
@@ -168,6 +171,13 @@ type AppendRequest struct {
 	InternalDate time.Time
 	// VMS, when set, is stored as the message's OpenVMS envelope.
 	VMS *VMSEnvelope
+	// Foreign marks the message foreign (hp-system §1.6: an OpenVMS MAIL
+	// "foreign" message, binary data rather than text), for callers that
+	// know it, such as the VMS MAIL extract importer. The store also marks
+	// foreign, whatever Foreign says, every content that holds a NUL octet:
+	// text never does (RFC 5322 §2.3, RFC 1939 §3), binary data almost
+	// always does. The mark belongs to the content: COPY and MOVE keep it.
+	Foreign bool
 	// ImportKey, when set, names the message's origin (for example a
 	// position in an mbox file). A second append of the same key into the
 	// same mailbox fails with ErrDuplicate, which makes imports resumable.

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -32,6 +33,7 @@ type spooled struct {
 	sum       []byte // SHA-256 of the content
 	part      []byte // message.Part, marshalled
 	vms       []byte // store.VMSEnvelope as JSON, or nil
+	foreign   bool   // store.AppendRequest.Foreign, or a NUL in the content
 	flags     store.Flags
 	date      time.Time
 	importKey string
@@ -154,7 +156,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 	chs := make([]store.Change, len(spool))
 	for i, sp := range spool {
 		var contentID int64
-		if err := insContent.QueryRowContext(ctx, sp.file, sp.size, sp.sum, sp.part, sp.vms).Scan(&contentID); err != nil {
+		if err := insContent.QueryRowContext(ctx, sp.file, sp.size, sp.sum, sp.part, sp.vms, sp.foreign).Scan(&contentID); err != nil {
 			return nil, fmt.Errorf("insert content: %w", err)
 		}
 		mi := store.MessageInfo{UID: mb.UIDNext + store.UID(i), ModSeq: modseq, Flags: sp.flags, InternalDate: sp.date, Size: sp.size}
@@ -178,7 +180,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 }
 
 const (
-	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms) VALUES (?, ?, ?, ?, ?) RETURNING id`
+	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
 	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, size, content, import_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
@@ -210,11 +212,13 @@ func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled,
 			os.Remove(tmp.Name())
 		}
 	}()
-	part, sum, size, err := writeContent(ctx, tmp, req)
+	var nul nulDetector
+	part, sum, size, err := writeContent(ctx, io.MultiWriter(tmp, &nul), req)
 	if err != nil {
 		return nil, err
 	}
 	sp.sum, sp.size = sum, size
+	sp.foreign = req.Foreign || bool(nul)
 	if sp.part, err = part.MarshalBinary(); err != nil {
 		return nil, fmt.Errorf("encode structure: %w", err)
 	}
@@ -246,7 +250,7 @@ func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled,
 // it in a second goroutine, and returns the structure, the SHA-256 and the
 // size. Memory stays flat: one buffer here, the parser's bounded buffers
 // there.
-func writeContent(ctx context.Context, f *os.File, req store.AppendRequest) (*message.Part, []byte, int64, error) {
+func writeContent(ctx context.Context, f io.Writer, req store.AppendRequest) (*message.Part, []byte, int64, error) {
 	pr, pw := io.Pipe()
 	type parsed struct {
 		part *message.Part
@@ -279,6 +283,17 @@ func writeContent(ctx context.Context, f *os.File, req store.AppendRequest) (*me
 		return nil, nil, 0, res.err
 	}
 	return res.part, h.Sum(nil), size, nil
+}
+
+// nulDetector is a writer that notes whether a NUL octet went through it:
+// content with one is foreign (store.AppendRequest.Foreign).
+type nulDetector bool
+
+func (d *nulDetector) Write(p []byte) (int, error) {
+	if !*d && bytes.IndexByte(p, 0) >= 0 {
+		*d = true
+	}
+	return len(p), nil
 }
 
 // copyLimited copies r to w, failing with store.ErrTooBig as soon as more

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,8 +76,11 @@ func TestMigrateRecent(t *testing.T) {
 	}
 }
 
-// downgradeTo2 undoes schema version 3 (the expunge log's retention).
-const downgradeTo2 = `DROP INDEX expunged_at; ALTER TABLE expunged DROP COLUMN at;
+// downgradeTo3 undoes schema version 4 (foreign messages).
+const downgradeTo3 = `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
+
+// downgradeTo2 undoes schema versions 4 and 3 (the expunge log's retention).
+const downgradeTo2 = downgradeTo3 + `DROP INDEX expunged_at; ALTER TABLE expunged DROP COLUMN at;
 ALTER TABLE mailbox DROP COLUMN expunge_floor; PRAGMA user_version = 2;`
 
 // TestMigrateExpungeLog takes an index back to schema version 2 and
@@ -118,5 +122,46 @@ func TestMigrateExpungeLog(t *testing.T) {
 	got, complete, err := f.ss.(store.ExpungeLogger).ExpungedSince(ctx, f.inbox.ID, r.ModSeq)
 	if err != nil || !complete || len(got) != 1 || got[0] != r.UID {
 		t.Errorf("ExpungedSince after migration = %v, %v, %v; want [%d], complete", got, complete, err, r.UID)
+	}
+}
+
+// TestMigrateForeign: schema version 4 adds the foreign mark; content
+// stored before it is not foreign, new content is marked by the rule.
+func TestMigrateForeign(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openFixture(t, st, acc)
+	f.append(t, "before")
+	f.ss.Close()
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, downgradeTo3)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = openTest(t, dir, Options{})
+	f = openFixture(t, st, acc)
+	if _, err := f.ss.Append(ctx, f.inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: bin\r\n\r\n\x00")}); err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	err = f.ss.MessageData(ctx, f.inbox.ID, []store.UID{1, 2}, func(md store.MessageData) error {
+		got = append(got, md.Foreign)
+		return nil
+	})
+	if err != nil || len(got) != 2 || got[0] || !got[1] {
+		t.Errorf("Foreign after migration = %v, %v; want [false true]", got, err)
 	}
 }

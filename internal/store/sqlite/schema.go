@@ -126,6 +126,13 @@ UPDATE expunged SET at = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;
 CREATE INDEX expunged_at ON expunged(at);
 ALTER TABLE mailbox ADD COLUMN expunge_floor INTEGER NOT NULL DEFAULT 0;
 `,
+	// Version 4: foreign messages (hp-system §1.6; store.AppendRequest.Foreign).
+	// is_foreign marks content that is binary data, not text. Content
+	// stored before this version is not marked: its files are not read
+	// again here (docs/openvms.md, "Foreign messages").
+	`
+ALTER TABLE content ADD COLUMN is_foreign INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

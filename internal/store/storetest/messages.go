@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -619,4 +620,61 @@ func testClosedSession(t *testing.T, st store.Store) {
 	wantErr(t, "Messages after Close", err, store.ErrClosed)
 	_, err = ss.Append(ctx, inbox.ID, req("late"))
 	wantErr(t, "Append after Close", err, store.ErrClosed)
+}
+
+// testForeign: a message is foreign when its request says so or when its
+// content holds a NUL octet (store.AppendRequest.Foreign); text is not;
+// COPY and MOVE keep the mark, and every read path reports it.
+func testForeign(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	_, ss := account(t, st, "alice")
+	inbox, mail := mailbox(t, ss, "INBOX"), mailbox(t, ss, "Mail")
+	appendOne(t, ss, inbox.ID, req("text"))
+	marked := req("marked")
+	marked.Foreign = true
+	appendOne(t, ss, inbox.ID, marked)
+	appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: nul\r\n\r\n%PDF-1.4\r\n\x00\x01\x02\r\n")})
+	appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: exact\r\n\r\nPK\x03\x04\x00"), Exact: true})
+	want := []bool{false, true, true, true}
+
+	check := func(what string, mb store.MailboxID, uids []store.UID, want []bool) {
+		t.Helper()
+		var got []bool
+		read := func(md store.MessageData) error { got = append(got, md.Foreign); return nil }
+		if err := ss.MessageData(ctx, mb, uids, read); err != nil {
+			t.Fatalf("%s: MessageData: %v", what, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: MessageData Foreign = %v, want %v", what, got, want)
+		}
+		if len(uids) == 1 { // the single-message path
+			return
+		}
+		if top, ok := ss.(interface {
+			MessageDataTop(context.Context, store.MailboxID, []store.UID, func(store.MessageData) error) error
+		}); ok {
+			got = nil
+			if err := top.MessageDataTop(ctx, mb, uids, read); err != nil || !slices.Equal(got, want) {
+				t.Errorf("%s: MessageDataTop Foreign = %v (%v), want %v", what, got, err, want)
+			}
+		}
+		if dr, ok := ss.(store.ContentLocator); ok {
+			got = nil
+			err := dr.MessageDataRefs(ctx, mb, uids, func(md store.MessageData, _ store.ContentRef) error { return read(md) })
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("%s: MessageDataRefs Foreign = %v (%v), want %v", what, got, err, want)
+			}
+		}
+	}
+	check("appended", inbox.ID, []store.UID{1, 2, 3, 4}, want)
+	for uid := store.UID(1); uid <= 4; uid++ {
+		check(fmt.Sprintf("UID %d alone", uid), inbox.ID, []store.UID{uid}, want[uid-1:uid])
+	}
+	if _, err := ss.Copy(ctx, inbox.ID, []store.UID{1, 2}, mail.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Move(ctx, inbox.ID, []store.UID{3, 4}, mail.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("copied and moved", mail.ID, []store.UID{1, 2, 3, 4}, want)
 }

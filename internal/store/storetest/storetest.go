@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OpenContent", testOpenContent},
 		{"ExactContent", testExactContent},
 		{"MessageData", testMessageData},
+		{"Foreign", testForeign},
 		{"Reclaim", testReclaim},
 		{"ClosedSession", testClosedSession},
 	}
