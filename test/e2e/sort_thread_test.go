@@ -133,3 +133,39 @@ func TestIMAPSortThreadGoIMAP(t *testing.T) {
 		t.Errorf("UID THREAD REFERENCES = %+v, %v; want %+v", threads, err, want)
 	}
 }
+
+// TestIMAPESortImaplib sends ESORT (RFC 5267 §3) from Python imaplib,
+// which has no call for it, through its command layer: SORT and UID SORT
+// with RETURN answer one ESEARCH tagged with the command, in sort order.
+func TestIMAPESortImaplib(t *testing.T) {
+	t.Parallel()
+	e, p := newIMAPEnv(t, "")
+	e.startMail()
+	e.addUser("alice", "alice-pw")
+	for _, m := range sortThreadMail {
+		e.run(m, "deliver", "alice").must(t, 0)
+	}
+	script := `
+import imaplib, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+M = imaplib.IMAP4_SSL("localhost", port, ssl_context=ctx, timeout=20)
+M.login("alice", "alice-pw")
+assert b"ESORT" in M.capability()[1][0].split()
+M.select("INBOX", readonly=True)
+typ, data = M._simple_command("SORT", "RETURN (ALL COUNT) (SUBJECT) UTF-8 ALL"); assert typ == "OK", data
+es = M.untagged_responses.pop("ESEARCH"); assert len(es) == 1 and es[0].endswith(b"ALL 3,1:2,4 COUNT 4"), es
+typ, data = M.uid("SORT", "RETURN (MIN MAX) (REVERSE DATE) UTF-8 ALL"); assert typ == "OK", data
+es = M.untagged_responses.pop("ESEARCH"); assert len(es) == 1 and es[0].endswith(b"UID MIN 4 MAX 3"), es
+try:
+    M._simple_command("SORT", "RETURN (PARTIAL 1:2) (SUBJECT) UTF-8 ALL"); assert False
+except imaplib.IMAP4.error as e:
+    assert "BAD" in str(e) or "PARTIAL" in str(e), e
+M.logout()
+print("ok")
+`
+	out := python(t, script, strconv.Itoa(p.secure), p.cafile)
+	if !strings.Contains(out, "ok") {
+		t.Fatalf("imaplib: %s", out)
+	}
+}

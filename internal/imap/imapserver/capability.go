@@ -64,6 +64,7 @@ var capabilities = []capability{
 	// RFC 5256, RFC 5957 and Dovecot's REFS: internal/imap/thread.
 	{name: "SORT", postAuth: true, commands: []string{"SORT", "UID SORT"}},
 	{name: "SORT=DISPLAY", postAuth: true, commands: []string{"SORT", "UID SORT"}},
+	{name: "ESORT", postAuth: true, commands: []string{"SORT", "UID SORT"}}, // RFC 5267 §3
 	{name: "THREAD=ORDEREDSUBJECT", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "THREAD=REFERENCES", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "THREAD=REFS", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},

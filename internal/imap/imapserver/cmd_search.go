@@ -98,23 +98,31 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 	if !ret.Extended {
 		ret.All = true // IMAP4rev2 answers ESEARCH ALL (RFC 9051 §6.4.4)
 	}
+	c.writeESearch(tag, ret, matched, uid, withModSeq, imapwire.SeqSetOf(nums...))
+}
+
+// writeESearch writes the ESEARCH response of SEARCH (RFC 4731) or, for
+// ESORT (RFC 5267 §3), of SORT: matched is in the result's order (mailbox
+// order, or the sort order, whose first and last messages are MIN and
+// MAX), all the ALL set in that order.
+func (c *conn) writeESearch(tag string, ret imapwire.SearchReturn, matched []target, uid, withModSeq bool, all imapwire.SeqSet) {
 	if !ret.Min && !ret.Max && !ret.All && !ret.Count {
 		return // RFC 5182 §2.1: SAVE alone returns no ESEARCH
 	}
 	d := imapwire.ESearchData{Tag: tag, UID: uid, HasCount: ret.Count}
-	if len(nums) > 0 {
+	if n := len(matched); n > 0 {
 		if ret.Min {
-			d.Min = nums[0]
+			d.Min = numberOf(matched[0], uid)
 		}
 		if ret.Max {
-			d.Max = nums[len(nums)-1]
+			d.Max = numberOf(matched[n-1], uid)
 		}
 		if ret.All {
-			d.All = imapwire.SeqSetOf(nums...)
+			d.All = all
 		}
 	}
 	if ret.Count {
-		d.Count = uint32(len(nums))
+		d.Count = uint32(len(matched))
 	}
 	if withModSeq {
 		d.ModSeq = uint64(highestModSeq(returnedOf(matched, ret)))

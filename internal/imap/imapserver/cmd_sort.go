@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -23,42 +24,70 @@ import (
 
 // cmdSort: RFC 5256 §3 SORT, with the keys of RFC 5957 (SORT=DISPLAY).
 func (c *conn) cmdSort(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	return c.sort(ctx, dec, false)
+	return c.sort(ctx, tag, dec, false)
 }
 
 // cmdUIDSort: RFC 5256 §3, UID SORT answers UIDs.
 func (c *conn) cmdUIDSort(ctx context.Context, tag string, dec *imapwire.Decoder) error {
-	return c.sort(ctx, dec, true)
+	return c.sort(ctx, tag, dec, true)
 }
 
-func (c *conn) sort(ctx context.Context, dec *imapwire.Decoder, uid bool) error {
+func (c *conn) sort(ctx context.Context, tag string, dec *imapwire.Decoder, uid bool) error {
 	args := imapwire.ParseSortArgs(dec)
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
+	sorted, key, err := c.execSort(ctx, args)
+	if err != nil {
+		if args.Return.Save {
+			c.sel.saved = nil // RFC 5182 §2.1: a failed SAVE empties $
+		}
+		return err
+	}
+	nums := make([]uint32, len(sorted))
+	for i, t := range sorted {
+		nums[i] = numberOf(t, uid)
+	}
+	if ret := args.Return; ret.Extended {
+		// RFC 5267 §3 (ESORT): the ESEARCH of SEARCH, in sort order: MIN
+		// is the first message sorted, MAX the last, ALL keeps the order.
+		if ret.Save {
+			// RFC 5182 §2.4 (as for SEARCH): "$" is a set; it keeps no
+			// order.
+			c.sel.saved = savedResult(sorted, ret)
+			slices.Sort(c.sel.saved)
+		}
+		c.writeESearch(tag, ret, sorted, uid, key.usesModSeq(), imapwire.SeqSetInOrder(nums...))
+		return nil
+	}
+	var m store.ModSeq
+	if key.usesModSeq() {
+		m = highestModSeq(sorted) // RFC 7162 §3.1.6, as for SEARCH
+	}
+	c.enc.Sort(nums, uint64(m))
+	return nil
+}
+
+// execSort runs SORT's search and orders the messages it matched.
+func (c *conn) execSort(ctx context.Context, args imapwire.SortArgs) ([]target, *searchKey, error) {
 	matched, key, err := c.searchCriteria(ctx, args.Charset, args.Key)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	msgs, kept, err := c.sortData(ctx, matched, false)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	crit := make([]thread.Criterion, len(args.Criteria))
 	for i, sc := range args.Criteria {
 		crit[i] = thread.Criterion{Key: sortKeys[sc.Key], Reverse: sc.Reverse}
 	}
 	order := thread.Sort(msgs, crit)
-	nums := make([]uint32, len(order))
+	sorted := make([]target, len(order))
 	for i, j := range order {
-		nums[i] = numberOf(kept[j], uid)
+		sorted[i] = kept[j]
 	}
-	var m store.ModSeq
-	if key.usesModSeq() {
-		m = highestModSeq(kept) // RFC 7162 §3.1.6, as for SEARCH
-	}
-	c.enc.Sort(nums, uint64(m))
-	return nil
+	return sorted, key, nil
 }
 
 // sortKeys maps the grammar's sort keys to the thread package's.

@@ -13,8 +13,10 @@
 //     CREATE-SPECIAL-USE, RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS,
 //     RFC 4731 ESEARCH, RFC 5182 SEARCHRES, RFC 8438 STATUS=SIZE, RFC 7889
 //     APPENDLIMIT, RFC 3502 MULTIAPPEND, RFC 3516 BINARY, RFC 6855
-//     UTF8=ACCEPT (ENABLE only), RFC 7162 §3.1 CONDSTORE (cmd_condstore.go;
-//     not QRESYNC).
+//     UTF8=ACCEPT (ENABLE only), RFC 7162 §3.1 CONDSTORE (cmd_condstore.go)
+//     and §3.2 QRESYNC (cmd_qresync.go), RFC 5256 SORT and THREAD with RFC
+//     5957 SORT=DISPLAY and RFC 5267 §3 ESORT (cmd_sort.go, cmd_thread.go),
+//     RFC 4978 COMPRESS=DEFLATE.
 //   - AUTH=PLAIN (RFC 4616) and AUTH=SCRAM-SHA-256 (RFC 7677) through
 //     internal/auth; STARTTLS, and LOGINDISABLED on an unencrypted
 //     connection that is not loopback (RFC 9051 §6.2.3).

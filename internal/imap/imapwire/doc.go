@@ -26,7 +26,8 @@
 //     ([Encoder.Vanished]).
 //   - RFC 5256 SORT and THREAD, with RFC 5957's SORT=DISPLAY keys and
 //     Dovecot's THREAD=REFS algorithm: ParseSortArgs, ParseThreadArgs,
-//     [Encoder.Sort], [Encoder.Thread].
+//     [Encoder.Sort], [Encoder.Thread]; RFC 5267 §3 ESORT, SORT's RETURN
+//     options, answered by [Encoder.ESearch] with [SeqSetInOrder].
 //   - RFC 3502 MULTIAPPEND, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 2971 ID.
 //
 // # Decoding

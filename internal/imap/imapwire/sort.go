@@ -30,6 +30,9 @@ type SortCriterion struct {
 
 // SortArgs are the arguments of SORT and UID SORT (RFC 5256 §3).
 type SortArgs struct {
+	// Return holds the RETURN options of ESORT (RFC 5267 §3), the same
+	// as SEARCH's; Return.Extended is set when RETURN was given.
+	Return   SearchReturn
 	Criteria []SortCriterion
 	// Charset is mandatory in SORT; the strings of Key are raw bytes in
 	// it (answering [BADCHARSET] is the caller's business).
@@ -40,16 +43,23 @@ type SortArgs struct {
 // ParseSortArgs decodes the arguments of SORT after the command name
 // (RFC 5256 §5):
 //
-//	sort            = ["UID" SP] "SORT" SP sort-criteria SP search-criteria
+//	sort            = ["UID" SP] "SORT" [search-return-opts]
+//	                  SP sort-criteria SP search-criteria
 //	sort-criteria   = "(" sort-criterion *(SP sort-criterion) ")"
 //	sort-criterion  = ["REVERSE" SP] sort-key
 //	search-criteria = charset 1*(SP search-key)
 //
-// It stops before the CRLF.
+// with RFC 5267 §5's search-return-opts (SP "RETURN" SP "(" … ")"), the
+// options of ESEARCH. It stops before the CRLF.
 func ParseSortArgs(dec *Decoder) SortArgs {
 	var args SortArgs
 	if !dec.ExpectSP() {
 		return args
+	}
+	if dec.Keyword("RETURN") {
+		if !dec.ExpectSP() || !dec.searchReturn(&args.Return) || !dec.ExpectSP() {
+			return args
+		}
 	}
 	ok := dec.ExpectList(func() bool {
 		var c SortCriterion
@@ -129,4 +139,24 @@ func (enc *Encoder) Sort(nums []uint32, modSeq uint64) error {
 		enc.raw(" (MODSEQ ").ModSeq(modSeq).rawByte(')')
 	}
 	return enc.CRLF()
+}
+
+// SeqSetInOrder returns the numbers as a sequence-set that keeps their
+// order, for the ALL of an ESORT result (RFC 5267 §3: the messages in
+// the requested sort order): a run of consecutive ascending numbers
+// becomes a range "a:b", every other number stands alone. No range is
+// written descending, since RFC 9051 §9 gives "b:a" the meaning of "a:b".
+func SeqSetInOrder(nums ...uint32) SeqSet {
+	var set SeqSet
+	for _, n := range nums {
+		if n == 0 {
+			continue
+		}
+		if k := len(set.Ranges); k > 0 && set.Ranges[k-1].Stop+1 == n && set.Ranges[k-1].Stop != 0 {
+			set.Ranges[k-1].Stop = n
+			continue
+		}
+		set.Ranges = append(set.Ranges, SeqRange{n, n})
+	}
+	return set
 }

@@ -31,6 +31,12 @@ func TestParseSort(t *testing.T) {
 			Criteria: []SortCriterion{{Key: SortDisplayFrom}, {Key: SortDisplayTo, Reverse: true}, {Key: SortArrival},
 				{Key: SortCc}, {Key: SortFrom}, {Key: SortSize}, {Key: SortTo}},
 			Charset: "utf-8", Key: SearchKey{Op: SearchAll}}},
+		// RFC 5267 §3 ESORT: RETURN options; RETURN () means ALL.
+		{" RETURN (MIN MAX count all save) (DATE) UTF-8 ALL", SortArgs{
+			Return:   SearchReturn{Extended: true, Min: true, Max: true, Count: true, All: true, Save: true},
+			Criteria: []SortCriterion{{Key: SortDate}}, Charset: "UTF-8", Key: SearchKey{Op: SearchAll}}},
+		{" RETURN () (REVERSE ARRIVAL) US-ASCII ALL", SortArgs{Return: SearchReturn{Extended: true, All: true},
+			Criteria: []SortCriterion{{Key: SortArrival, Reverse: true}}, Charset: "US-ASCII", Key: SearchKey{Op: SearchAll}}},
 	}
 	for _, tt := range tests {
 		d := newDecoder(tt.in+"\r\n", Options{})
@@ -47,7 +53,9 @@ func TestParseSort(t *testing.T) {
 	for _, in := range []string{
 		"", " ", " ()", " (SUBJECT)", " (SUBJECT) UTF-8", " (SUBJECT) UTF-8 ", " (BOGUS) UTF-8 ALL", " (REVERSE) UTF-8 ALL",
 		" (REVERSE REVERSE DATE) UTF-8 ALL", " SUBJECT UTF-8 ALL", " (SUBJECT)UTF-8 ALL", " (SUBJECT  DATE) UTF-8 ALL",
-		" (DATE) UTF-8 ALL ", " (DATE) UTF-8 NOSUCHKEY", " (DATE) {5}\r\nUTF-8 ALL", " RETURN (ALL) (DATE) UTF-8 ALL",
+		" (DATE) UTF-8 ALL ", " (DATE) UTF-8 NOSUCHKEY", " (DATE) {5}\r\nUTF-8 ALL", " RETURN (ALL)(DATE) UTF-8 ALL",
+		" RETURN ALL (DATE) UTF-8 ALL", " RETURN (PARTIAL 1:5) (DATE) UTF-8 ALL", " RETURN (BOGUS) (DATE) UTF-8 ALL",
+		" RETURN (DATE) UTF-8 ALL", " (DATE) RETURN (ALL) UTF-8 ALL",
 	} {
 		d := newDecoder(in+"\r\n", Options{})
 		ParseSortArgs(d)
@@ -140,7 +148,7 @@ func TestEncodeSortThread(t *testing.T) {
 func FuzzSortThread(f *testing.F) {
 	for _, s := range []string{
 		" (SUBJECT REVERSE DATE) UTF-8 ALL", " (DISPLAYFROM) US-ASCII HEADER SUBJECT {3}\r\nabc",
-		" REFERENCES UTF-8 SINCE 5-MAR-2000", " REFS \"UTF-8\" OR (FROM x) NOT UID 1:*", " ORDEREDSUBJECT X ()",
+		" REFERENCES UTF-8 SINCE 5-MAR-2000", " RETURN (MIN COUNT SAVE) (SIZE) UTF-8 ALL", " REFS \"UTF-8\" OR (FROM x) NOT UID 1:*", " ORDEREDSUBJECT X ()",
 	} {
 		f.Add(s)
 	}
@@ -170,4 +178,23 @@ func FuzzSortThread(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSeqSetInOrder keeps the sort order of an ESORT ALL (RFC 5267 §3):
+// ascending runs become ranges, nothing else merges or moves.
+func TestSeqSetInOrder(t *testing.T) {
+	for _, tt := range []struct {
+		in   []uint32
+		want string
+	}{
+		{[]uint32{1, 2, 3, 7, 5, 6, 4}, "1:3,7,5:6,4"},
+		{[]uint32{5, 4, 3}, "5,4,3"},
+		{[]uint32{0, 9}, "9"},
+		{nil, ""},
+		{[]uint32{4294967295, 1, 2}, "4294967295,1:2"},
+	} {
+		if got := SeqSetInOrder(tt.in...).String(); got != tt.want {
+			t.Errorf("SeqSetInOrder(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }
