@@ -93,7 +93,7 @@ func (k *searchKey) prepare(sel *selected) {
 	switch k.Op {
 	case imapwire.SearchSeqSet, imapwire.SearchUID:
 		k.members = map[store.UID]bool{}
-		ts, _ := sel.resolve(k.SeqSet, k.Op == imapwire.SearchUID)
+		ts := sel.designated(k.SeqSet, k.Op == imapwire.SearchUID)
 		for _, t := range ts {
 			k.members[t.UID] = true
 		}

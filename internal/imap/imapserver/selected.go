@@ -360,6 +360,31 @@ type target struct {
 // are an error (RFC 9051 §9, seq-number); UIDs that do not exist are
 // ignored (§6.4.8).
 func (sel *selected) resolve(set imapwire.SeqSet, uid bool) ([]target, error) {
+	if !uid && sel.beyond(set) {
+		return nil, badf("Invalid message sequence number")
+	}
+	return sel.designated(set, uid), nil
+}
+
+// beyond reports whether a range of set names a sequence number above the
+// mailbox's count.
+func (sel *selected) beyond(set imapwire.SeqSet) bool {
+	n := uint32(len(sel.msgs))
+	for _, r := range set.Ranges {
+		if (r.Start != imapwire.Star && r.Start > n) || (r.Stop != imapwire.Star && r.Stop > n) {
+			return true
+		}
+	}
+	return false
+}
+
+// designated returns the messages of the view whose sequence number (or
+// UID) lies in set, in ascending order, ignoring the values no message
+// has. It is what a sequence set means as a SEARCH key, which matches
+// messages rather than naming them: a seq-range is "all values between"
+// its two ends (RFC 9051 §9), so in a mailbox of 5 messages 6:* is 5:6
+// and matches message 5, while 7:9 matches none; neither is an error.
+func (sel *selected) designated(set imapwire.SeqSet, uid bool) []target {
 	var out []target
 	if set.Saved {
 		for _, u := range sel.saved {
@@ -368,17 +393,10 @@ func (sel *selected) resolve(set imapwire.SeqSet, uid bool) ([]target, error) {
 			}
 		}
 		if len(set.Ranges) == 0 {
-			return out, nil
+			return out
 		}
 	}
 	n := uint32(len(sel.msgs))
-	if !uid {
-		for _, r := range set.Ranges {
-			if (r.Start != imapwire.Star && r.Start > n) || (r.Stop != imapwire.Star && r.Stop > n) {
-				return nil, badf("Invalid message sequence number")
-			}
-		}
-	}
 	var maxUID uint32
 	if n > 0 {
 		maxUID = uint32(sel.msgs[n-1].UID)
@@ -400,6 +418,9 @@ func (sel *selected) resolve(set imapwire.SeqSet, uid bool) ([]target, error) {
 				hi++
 			}
 		}
+		if lo >= hi {
+			continue // a range wholly beyond the mailbox
+		}
 		out = slices.Grow(out, hi-lo)
 		for i := lo; i < hi; i++ {
 			if !(set.Saved && containsTarget(out, uint32(i+1))) {
@@ -408,7 +429,7 @@ func (sel *selected) resolve(set imapwire.SeqSet, uid bool) ([]target, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b target) int { return int(a.seq) - int(b.seq) })
-	return out, nil
+	return out
 }
 
 func containsTarget(ts []target, seq uint32) bool {
