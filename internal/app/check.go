@@ -242,15 +242,16 @@ func runningListeners(ctx context.Context, cfg *config.Config) map[string]bool {
 // configured (host:port with the Listen-Address as written, [::]:port
 // style for all addresses), for `postern check`.
 func (in *instance) ctlListeners(_ context.Context, _ []string, w io.Writer) error {
+	cfg := in.config()
 	for _, p := range protocols() {
-		if !p.enabled(in.cfg) || p.build == nil {
+		if !p.enabled(cfg) || p.build == nil {
 			continue
 		}
-		for _, spec := range p.specs(in.cfg) {
+		for _, spec := range p.specs(cfg) {
 			if spec.port == 0 {
 				continue
 			}
-			addrs := in.cfg.ListenAddress
+			addrs := cfg.ListenAddress
 			if len(addrs) == 0 {
 				addrs = []string{""}
 			}

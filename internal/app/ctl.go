@@ -7,7 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +26,7 @@ func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 		"connections": in.ctlConnections,
 		"reopen-logs": in.ctlReopenLogs,
 		"listeners":   in.ctlListeners,
+		"reload":      in.ctlReload,
 	}
 	for _, s := range in.services {
 		if p, ok := s.impl.(interface {
@@ -46,18 +47,17 @@ func (in *instance) ctlStats(_ context.Context, _ []string, w io.Writer) error {
 	observe.WriteStatsHeader(w, hdr, snap)
 	mem := observe.ReadMemory()
 	fmt.Fprintf(w, "Peak Memory : %d KiB resident, %d KiB virtual\n", mem.PeakRSS/1024, mem.PeakVirtual/1024)
-	names := make([]string, 0, len(in.stats))
-	for name := range in.stats {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	in.mu.Lock()
+	stats := maps.Clone(in.stats)
+	in.mu.Unlock()
+	names := slices.Sorted(maps.Keys(stats))
 	for _, name := range names {
 		fmt.Fprintf(w, "\n[%s]\n", strings.ToUpper(name))
 		if name == "smtp" || name == "lmtp" {
-			observe.WriteMailStatsCounters(w, in.stats[name].Snapshot())
+			observe.WriteMailStatsCounters(w, stats[name].Snapshot())
 			continue
 		}
-		observe.WriteStatsCounters(w, in.stats[name].Snapshot())
+		observe.WriteStatsCounters(w, stats[name].Snapshot())
 	}
 	if len(names) == 0 {
 		fmt.Fprintln(w, "\n(no protocol server is running)")
@@ -76,9 +76,11 @@ func (in *instance) ctlLogLevel(_ context.Context, args []string, w io.Writer) e
 		return err
 	}
 	in.level.Set(lvl)
+	in.mu.Lock()
 	for _, lv := range in.levels {
 		lv.Set(lvl)
 	}
+	in.mu.Unlock()
 	in.logger.Info("log level changed", "level", observe.LevelName(lvl))
 	fmt.Fprintf(w, "logging level changed to %s\n", strings.ToLower(args[0]))
 	return nil
@@ -118,4 +120,11 @@ func (in *instance) ctlReopenLogs(_ context.Context, _ []string, w io.Writer) er
 	}
 	fmt.Fprintf(w, "logs reopened: %s, %s\n", in.runLog.Path(), in.events.Path())
 	return nil
+}
+
+// setStats registers a protocol's statistics for ctl stats.
+func (in *instance) setStats(proto string, st *observe.Stats) {
+	in.mu.Lock()
+	in.stats[proto] = st
+	in.mu.Unlock()
 }

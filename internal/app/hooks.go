@@ -38,7 +38,7 @@ func (in *instance) runHook(event, command string) {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Env = append(os.Environ(), "POSTERN_EVENT="+event, "POSTERN_CONFIG="+in.opts.ConfigPath,
 		"POSTERN_PID="+strconv.Itoa(os.Getpid()))
-	cmd.Dir = in.cfg.DataDirectory
+	cmd.Dir = in.config().DataDirectory
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// On timeout, kill the whole group: a shell's children too.
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

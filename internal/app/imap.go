@@ -29,7 +29,7 @@ func buildIMAP(in *instance) (Service, error) {
 	}
 
 	stats := observe.NewStats(nil)
-	in.stats["imap"] = stats
+	in.setStats("imap", stats)
 
 	// One hasher and throttle for every protocol (app/auth.go); the IMAP
 	// server records its own failures in the event log and statistics.

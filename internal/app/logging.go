@@ -25,11 +25,13 @@ func sectionLevel(in *instance, level config.LogLevel, pkg string) (*slog.Logger
 	} else {
 		lv.Set(in.level.Level())
 	}
+	in.mu.Lock()
 	in.levels = append(in.levels, lv)
 	if in.sectionLevels == nil {
 		in.sectionLevels = map[string][]*slog.LevelVar{}
 	}
 	in.sectionLevels[pkg] = append(in.sectionLevels[pkg], lv)
+	in.mu.Unlock()
 	var out io.Writer = in.opts.Stderr
 	if in.runLog != nil {
 		out = io.MultiWriter(in.opts.Stderr, in.runLog)

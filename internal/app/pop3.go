@@ -30,7 +30,7 @@ func buildPOP3(in *instance) (Service, error) {
 	}
 
 	stats := observe.NewStats(nil)
-	in.stats["pop3"] = stats
+	in.setStats("pop3", stats)
 
 	authn := in.newAuthenticator(logger, nil)
 

@@ -1,12 +1,87 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/observe"
 )
+
+// reloadResult is what one reload did, for the log, the event log and
+// `postern ctl reload`.
+type reloadResult struct {
+	problems []string // the file's problems: it was refused, nothing changed
+	applied  []string // changes now in effect
+	failed   []string // changes that could not be applied (a port in use)
+	pending  []string // changes that need a restart
+}
+
+// reloadRequest asks the run loop for a reload (`postern ctl reload`).
+type reloadRequest struct{ reply chan *reloadResult }
+
+// reload reopens the logs (log rotation) and reads the configuration file
+// again. A file with problems is refused with the messages `postern check`
+// gives, and nothing changes. Otherwise it re-reads the certificates, sets
+// the log levels, turns protocols on and off and moves listeners to new
+// ports as the file says, without ending any session (turned-off services
+// and moved listeners stop accepting; their sessions go on until they
+// end), and reloads the recipient tables. Every other change needs a
+// restart, and the log says which. It runs on the run loop only, which
+// owns in.cfg and in.services.
+func (in *instance) reload(ctx context.Context) *reloadResult {
+	res := &reloadResult{}
+	in.reopenLogs()
+	if in.opts.ConfigPath == "" {
+		in.reloadTLS()
+		in.events.Event(observe.EventReload, slog.String("result", "ok"))
+		in.logger.Info("reload done", "config", "quickstart")
+		return res
+	}
+	cfg, err := config.Load(in.opts.ConfigPath, in.opts.Environ())
+	if err != nil {
+		var list *config.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range *list {
+				res.problems = append(res.problems, e.Error())
+			}
+		} else {
+			res.problems = []string{err.Error()}
+		}
+		in.events.Event(observe.EventReload, slog.String("result", "error"))
+		in.logger.Error("reload refused: the configuration has problems; nothing changed",
+			"problems", strings.Join(res.problems, "; "))
+		return res
+	}
+	for _, w := range cfg.Warnings() {
+		in.logger.Warn("configuration", "warning", w.Error())
+	}
+	in.reloadTLS()
+	in.applyLogLevels(cfg)
+	in.applyServices(ctx, cfg, res)
+	for _, s := range in.services {
+		if r, ok := s.impl.(interface{ Reload() error }); ok {
+			if err := r.Reload(); err != nil {
+				in.logger.Error("reload recipient tables failed; keeping the old ones", "service", s.name, "err", err)
+			}
+		}
+	}
+	in.reportReload(cfg, res)
+	in.logger.Info("reload done", "config", in.opts.ConfigPath, "log_level", cfg.LogLevel)
+	return res
+}
+
+func (in *instance) reloadTLS() {
+	if err := in.tls.reload(in.logger); err != nil {
+		in.logger.Error("reload certificates failed; keeping the old ones", "err", err)
+	}
+}
 
 // applyLogLevels sets the process's level and every section's from the
 // reloaded configuration (a section without its own Log-Level follows the
@@ -18,6 +93,8 @@ func (in *instance) applyLogLevels(cfg *config.Config) {
 	sections := map[string]config.LogLevel{
 		"imap": cfg.IMAP.LogLevel, "pop3": cfg.POP.LogLevel, "smtp": cfg.SMTP.LogLevel, "lmtp": cfg.LMTP.LogLevel,
 	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	for pkg, lvs := range in.sectionLevels {
 		level, ok := sections[pkg]
 		if !ok {
@@ -33,24 +110,81 @@ func (in *instance) applyLogLevels(cfg *config.Config) {
 	}
 }
 
-// reportRestartNeeded logs, and records in the event log, every option the
-// reloaded file changed that a reload does not apply (everything but the
-// log levels): listeners, paths, limits… A changed port in particular is
-// not bound until a restart, and the administrator must be told so rather
-// than find the old port still answering.
-func (in *instance) reportRestartNeeded(cfg *config.Config) {
-	var pending []string
+// reportReload logs, and records in the event log, what the reload did
+// and every option the reloaded file changed that a reload does not
+// apply: the server keeps running with the old value, and the
+// administrator must be told so rather than find it still in effect.
+func (in *instance) reportReload(cfg *config.Config, res *reloadResult) {
 	for _, ch := range config.Changes(in.cfg, cfg) {
 		if ch.Field == "Log-Level" {
 			continue // applied
 		}
-		pending = append(pending, ch.Label()+": "+ch.Old+" -> "+ch.New)
+		res.pending = append(res.pending, ch.Label()+": "+ch.Old+" -> "+ch.New)
 	}
-	if len(pending) == 0 {
-		in.events.Event(observe.EventReload, slog.String("result", "ok"))
-		return
+	attrs := []slog.Attr{slog.String("result", "ok")}
+	if len(res.applied) > 0 {
+		attrs = append(attrs, slog.String("applied", strings.Join(res.applied, "; ")))
+		in.logger.Info("reload applied", "changes", strings.Join(res.applied, "; "))
 	}
-	in.logger.Warn("reload: restart needed to apply these changes; the server keeps running with the old values",
-		"changes", strings.Join(pending, "; "))
-	in.events.Event(observe.EventReload, slog.String("result", "restart_needed"), slog.String("changes", strings.Join(pending, "; ")))
+	if len(res.failed) > 0 {
+		attrs[0] = slog.String("result", "failed")
+		attrs = append(attrs, slog.String("failed", strings.Join(res.failed, "; ")))
+		in.logger.Error("reload could not apply these changes; the old values stay in effect", "changes", strings.Join(res.failed, "; "))
+	}
+	if len(res.pending) > 0 {
+		if len(res.failed) == 0 {
+			attrs[0] = slog.String("result", "restart_needed")
+		}
+		attrs = append(attrs, slog.String("changes", strings.Join(res.pending, "; ")))
+		in.logger.Warn("reload: restart needed to apply these changes; the server keeps running with the old values",
+			"changes", strings.Join(res.pending, "; "))
+	}
+	in.events.Event(observe.EventReload, attrs...)
+}
+
+// ctlReload is `postern ctl reload`: the run loop reloads, as on SIGHUP,
+// and the outcome is printed; a refused file fails with its problems.
+func (in *instance) ctlReload(ctx context.Context, _ []string, w io.Writer) error {
+	req := reloadRequest{reply: make(chan *reloadResult, 1)}
+	select {
+	case in.reloads <- req:
+	case <-in.stop:
+		return errors.New("the server is stopping")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	var res *reloadResult
+	select {
+	case res = <-req.reply:
+	case <-time.After(2 * time.Minute):
+		return errors.New("reload did not finish within 2 minutes")
+	}
+	for _, p := range res.problems {
+		fmt.Fprintln(w, p)
+	}
+	if len(res.problems) > 0 {
+		return fmt.Errorf("configuration refused: %d problem(s); nothing changed", len(res.problems))
+	}
+	for _, a := range res.applied {
+		fmt.Fprintln(w, "applied: "+a)
+	}
+	for _, p := range res.pending {
+		fmt.Fprintln(w, "restart needed: "+p)
+	}
+	for _, f := range res.failed {
+		fmt.Fprintln(w, "failed: "+f)
+	}
+	if len(res.failed) > 0 {
+		return fmt.Errorf("%d change(s) could not be applied", len(res.failed))
+	}
+	fmt.Fprintln(w, "reload done")
+	return nil
+}
+
+// portText formats a port for messages (0 is off).
+func portText(p int) string {
+	if p == 0 {
+		return "0 (off)"
+	}
+	return strconv.Itoa(p)
 }

@@ -74,13 +74,23 @@ type instance struct {
 
 	prev  *lastRun       // the previous run, when it did not stop cleanly
 	hooks sync.WaitGroup // Startup-Command while it runs
+
+	// reloads carries `postern ctl reload` to the run loop, which alone
+	// changes cfg, services and retired (reconcile.go).
+	reloads chan reloadRequest
+	// retired are services a reload turned off: no listener, sessions
+	// still served until they end or the server stops.
+	retired []*service
+	// mu guards what other goroutines read while a reload changes it: the
+	// cfg pointer, stats, levels and sectionLevels.
+	mu sync.Mutex
 }
 
 // Serve runs the server until ctx is cancelled (SIGTERM, SIGINT) or a
 // shutdown is requested over the control socket, then stops gracefully.
 func Serve(ctx context.Context, opts ServeOptions) error {
 	in := &instance{
-		opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{}),
+		opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{}), reloads: make(chan reloadRequest),
 		conns: observe.NewConns(), stats: make(map[string]*observe.Stats),
 	}
 	// SIGHUP is caught from the first moment: its default action ends the
@@ -201,9 +211,10 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 		in.reportLastRun(ctx, in.prev)
 	}
 	in.hooks.Add(1)
+	startup := in.cfg.StartupCommand
 	go func() {
 		defer in.hooks.Done()
-		in.runHook("startup", in.cfg.StartupCommand)
+		in.runHook("startup", startup)
 	}()
 	reclaim := time.NewTicker(reclaimInterval)
 	defer reclaim.Stop()
@@ -217,7 +228,9 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 			in.logger.Info("shutdown requested", "reason", "control")
 			return nil
 		case <-hup:
-			in.reload()
+			in.reload(ctx)
+		case req := <-in.reloads:
+			req.reply <- in.reload(ctx)
 		case <-reclaim.C:
 			n, err := in.store.Reclaim(ctx)
 			if err != nil {
@@ -247,31 +260,6 @@ func (in *instance) pruneExpunged(ctx context.Context) {
 // requestStop asks run to return; safe to call many times.
 func (in *instance) requestStop() {
 	in.stopOnce.Do(func() { close(in.stop) })
-}
-
-// reload reopens the logs (log rotation) and re-reads what can change
-// without a restart: certificates and the log levels. Everything else needs
-// a restart, as with the original, and the log says which changes wait
-// for it.
-func (in *instance) reload() {
-	in.reopenLogs()
-	if err := in.tls.reload(in.logger); err != nil {
-		in.logger.Error("reload certificates failed; keeping the old ones", "err", err)
-	}
-	if in.opts.ConfigPath == "" {
-		in.events.Event(observe.EventReload, slog.String("result", "ok"))
-		in.logger.Info("reload done", "config", "quickstart")
-		return
-	}
-	cfg, err := config.Load(in.opts.ConfigPath, in.opts.Environ())
-	if err != nil {
-		in.events.Event(observe.EventReload, slog.String("result", "error"))
-		in.logger.Error("reload config failed; keeping the running configuration", "err", err)
-		return
-	}
-	in.applyLogLevels(cfg)
-	in.reportRestartNeeded(cfg)
-	in.logger.Info("reload done", "config", in.opts.ConfigPath, "log_level", cfg.LogLevel)
 }
 
 // reopenLogs reopens the run log and the event log by name, so that after
@@ -304,7 +292,7 @@ func (in *instance) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, s := range in.services {
+	for _, s := range append(in.retired, in.services...) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -326,7 +314,7 @@ func (in *instance) close() {
 	if in.metrics != nil {
 		in.metrics.Close()
 	}
-	for _, s := range in.services {
+	for _, s := range append(in.retired, in.services...) {
 		s.closeListeners()
 	}
 	if in.reserve != nil {

@@ -132,10 +132,25 @@ type service struct {
 	proto    protocol
 	name     string
 	impl     Service
-	lns      []net.Listener
+	lns      []*boundListener
 	tables   map[string]*admission.Table
 	wg       sync.WaitGroup
 	stopping atomic.Bool
+}
+
+// boundListener is one listening socket of a service. A reload may close
+// one (a port changed, a protocol turned off) while the service and its
+// sessions go on.
+type boundListener struct {
+	net.Listener
+	label  string // the spec's label ("IMAP", "IMAPS", …); "" for extra ones (the LMTP socket)
+	closed atomic.Bool
+}
+
+// close stops serving this listener; sessions it accepted go on.
+func (bl *boundListener) close() {
+	bl.closed.Store(true)
+	bl.Close()
 }
 
 // bind binds every listener of every enabled, implemented protocol before
@@ -149,33 +164,59 @@ func (in *instance) bind(ctx context.Context) error {
 		if !p.enabled(in.cfg) || p.build == nil {
 			continue
 		}
-		s := &service{proto: p, name: p.name, tables: map[string]*admission.Table{}}
-		in.services = append(in.services, s)
-		for _, spec := range p.specs(in.cfg) {
-			if spec.port == 0 {
-				continue
-			}
-			lns, err := server.Listen(ctx, in.cfg.ListenAddress, spec.port)
-			if err != nil {
-				return fmt.Errorf("%s: %w", spec.label, err)
-			}
-			for _, ln := range lns {
-				ln = in.admit(s, ln, spec.label, spec.gate, !spec.implicitTLS)
-				if spec.implicitTLS {
-					ln = tls.NewListener(ln, in.tls.config(p.name))
-				}
-				s.lns = append(s.lns, ln)
-			}
+		s, err := in.bindService(ctx, p)
+		if s != nil {
+			in.services = append(in.services, s)
 		}
-		if p.extra != nil {
-			lns, err := p.extra(in, s)
-			if err != nil {
-				return fmt.Errorf("%s: %w", p.name, err)
-			}
-			s.lns = append(s.lns, lns...)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// bindService binds the listeners of one protocol as in.cfg says. On an
+// error it returns the service with what it bound, for the caller to close.
+func (in *instance) bindService(ctx context.Context, p protocol) (*service, error) {
+	s := &service{proto: p, name: p.name, tables: map[string]*admission.Table{}}
+	for _, spec := range p.specs(in.cfg) {
+		lns, err := in.bindSpec(ctx, s, spec)
+		s.lns = append(s.lns, lns...)
+		if err != nil {
+			return s, err
+		}
+	}
+	if p.extra != nil {
+		lns, err := p.extra(in, s)
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", p.name, err)
+		}
+		for _, ln := range lns {
+			s.lns = append(s.lns, &boundListener{Listener: ln})
+		}
+	}
+	return s, nil
+}
+
+// bindSpec binds one listener spec on every Listen-Address; nothing for
+// port 0.
+func (in *instance) bindSpec(ctx context.Context, s *service, spec listenSpec) ([]*boundListener, error) {
+	if spec.port == 0 {
+		return nil, nil
+	}
+	lns, err := server.Listen(ctx, in.cfg.ListenAddress, spec.port)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.label, err)
+	}
+	var out []*boundListener
+	for _, ln := range lns {
+		ln = in.admit(s, ln, spec.label, spec.gate, !spec.implicitTLS)
+		if spec.implicitTLS {
+			ln = tls.NewListener(ln, in.tls.config(s.name))
+		}
+		out = append(out, &boundListener{Listener: ln, label: spec.label})
+	}
+	return out, nil
 }
 
 // descriptorReserve is how many spare descriptors the process keeps to
@@ -233,23 +274,28 @@ func (in *instance) startServices() error {
 
 func (s *service) serve(in *instance) {
 	for _, ln := range s.lns {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.serveListener(in, ln)
-		}()
+		s.serveOne(in, ln)
 	}
 }
 
-// serveListener serves ln until the service stops. Admission absorbs
-// accept errors, so Serve returning early is a failure: it is counted,
-// logged and reported like a failed listener, and serving starts again
-// after a back-off.
-func (s *service) serveListener(in *instance, ln net.Listener) {
+// serveOne starts serving one listener.
+func (s *service) serveOne(in *instance, ln *boundListener) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.serveListener(in, ln)
+	}()
+}
+
+// serveListener serves ln until the service stops or ln is closed.
+// Admission absorbs accept errors, so Serve returning early is a failure:
+// it is counted, logged and reported like a failed listener, and serving
+// starts again after a back-off.
+func (s *service) serveListener(in *instance, ln *boundListener) {
 	b := admission.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Second}
 	for {
 		err := s.impl.Serve(context.Background(), ln)
-		if s.stopping.Load() {
+		if s.stopping.Load() || ln.closed.Load() {
 			return
 		}
 		if err == nil {
@@ -277,7 +323,7 @@ func (s *service) shutdown(ctx context.Context) error {
 func (s *service) closeListeners() {
 	s.stopping.Store(true)
 	for _, ln := range s.lns {
-		ln.Close()
+		ln.close()
 	}
 }
 

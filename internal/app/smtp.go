@@ -7,11 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/auth"
@@ -65,7 +63,7 @@ func newMailParts(in *instance, proto string) (*mailParts, error) {
 // the section's Log-Level ([SMTP] or [LMTP], inheriting the global one).
 func (m *mailParts) baseOptions(in *instance, proto string, level config.LogLevel) smtpserver.Options {
 	st := observe.NewStats(time.Now)
-	in.stats[proto] = st
+	in.setStats(proto, st)
 	return smtpserver.Options{
 		Hostname: in.cfg.Hostname, Deliverer: m.deliverer, Resolver: m.resolver,
 		MaxMessageSize: in.cfg.MaxMessageSize, MaxRecipients: in.cfg.SMTP.MaxRecipients,
@@ -238,25 +236,23 @@ func (s *smtpService) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// watchHUP reloads the aliases and local-domains files on SIGHUP, next to
-// app's own reload (signal.Notify delivers to every registered channel).
+// watchHUP prepares the stop of the service's background work. The
+// aliases and local-domains files are reloaded by app's reload (SIGHUP,
+// `postern ctl reload`) through Reload.
 func (s *smtpService) watchHUP() {
 	s.stop = make(chan struct{})
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(hup)
-		for {
-			select {
-			case <-s.stop:
-				return
-			case <-hup:
-				if err := s.reload(); err != nil {
-					s.in.logger.Error("reload recipient tables failed; keeping the old ones", "err", err)
-				}
-			}
-		}
-	}()
+}
+
+// Reload re-reads the recipient tables (aliases, local domains).
+func (s *smtpService) Reload() error { return s.reload() }
+
+// StopBackground stops the outbound queue's runner (a reload turned SMTP
+// off): no more deliveries start; the sessions still open go on.
+func (s *smtpService) StopBackground() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	if s.queueDone != nil {
+		<-s.queueDone
+	}
 }
 
 // newQueue opens the outbound queue in <Data-Directory>/queue, with the

@@ -150,3 +150,35 @@ func certFingerprint(c *tls.Certificate) string {
 	}
 	return strings.Join(hex, ":")
 }
+
+// ensure loads the material of a protocol turned on by a reload, if it has
+// none yet: through the privileged reader when it may read the files,
+// else as the server's own account.
+func (s *tlsSet) ensure(cfg *config.Config, proto string, fr *server.FileReader, logger *slog.Logger) error {
+	if s.byProto[proto] != nil {
+		return nil
+	}
+	for _, p := range tlsProtocols(cfg) {
+		if p.name != proto {
+			continue
+		}
+		var m *tlsconf.Material
+		var warns []tlsconf.Warning
+		var err error
+		if fr != nil {
+			m, warns, err = tlsconf.Load(tlsFiles(p), tlsDir(cfg), tlsconf.LoadOptions{Section: p.section, ReadFile: fr.ReadFile})
+		}
+		if fr == nil || err != nil {
+			m, warns, err = tlsconf.Load(tlsFiles(p), tlsDir(cfg), tlsconf.LoadOptions{Section: p.section})
+		}
+		if err != nil {
+			return fmt.Errorf("TLS for %s: %w", p.section, err)
+		}
+		for _, w := range warns {
+			logger.Warn("tls material", "section", p.section, "warning", w.String())
+		}
+		s.byProto[proto] = m
+		s.all = append(s.all, m)
+	}
+	return nil
+}

@@ -17,8 +17,10 @@ func commands() []*command {
 			help: `Without a configuration file (--config, $POSTERN_CONFIG, ./postern.conf or
 /etc/postern/postern.conf), serve runs in quickstart mode: data in ./postern-data,
 loopback only, a self-signed certificate and a "demo" user.
-SIGTERM or SIGINT stops gracefully; SIGHUP reopens the logs and reloads
-certificates and log levels (other changes need a restart; the log says which).`,
+SIGTERM or SIGINT stops gracefully. SIGHUP (or postern ctl reload) reopens the
+logs and reloads the configuration: certificates, log levels, protocols turned
+on or off and ports, without ending sessions; a file with problems is refused
+and nothing changes; other changes need a restart (the log says which).`,
 			flags: configFlag, run: runServe,
 		},
 		{
@@ -67,7 +69,7 @@ corrupt message files cannot be repaired: restore them from a backup.`,
 			flags: verifyFlags, run: runVerify,
 		},
 		{
-			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
+			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | reload | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
 			summary: "talk to the running server over its control socket",
 			flags:   configFlag, run: runCtl,
 		},

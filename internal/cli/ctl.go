@@ -10,7 +10,7 @@ import (
 
 func runCtl(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	switch args[0] {
-	case "stats", "shutdown", "connections", "reopen-logs":
+	case "stats", "shutdown", "connections", "reopen-logs", "reload":
 		if len(args) != 1 {
 			return usagef("usage: postern ctl %s", args[0])
 		}
@@ -23,7 +23,7 @@ func runCtl(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) erro
 			return err
 		}
 	default:
-		return usagef("unknown ctl command %q: want stats, loglevel, shutdown, connections, reopen-logs or queue", args[0])
+		return usagef("unknown ctl command %q: want stats, loglevel, shutdown, connections, reopen-logs, reload or queue", args[0])
 	}
 	l, err := loadConfig(env, configPath(fs))
 	if err != nil {

@@ -584,3 +584,15 @@ func (c *Config) Set(section, field, value string) error {
 	c.markSet(o, origin{})
 	return nil
 }
+
+// Clone returns a copy of c that can be changed (field by field, or with
+// Set) without changing c. A reload keeps the running configuration as a
+// clone with the changes it applied.
+func (c *Config) Clone() *Config {
+	n := *c
+	n.origins = make(map[string]origin, len(c.origins))
+	for k, v := range c.origins {
+		n.origins[k] = v
+	}
+	return &n
+}

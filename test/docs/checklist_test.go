@@ -17,7 +17,6 @@ import (
 // truth allows.
 var openChecklistItems = map[string]string{
 	"A3": "issue 16", // Max-Connections worker rollover
-	"A6": "issue 16", // start/stop a service on its own, site hooks
 	"J5": "issue 16", // memory exhaustion detected and recorded
 	"D6": "issue 17", // foreign messages
 	"I2": "issue 17", // MAIL.MAI / Mail / NEWMAIL hierarchy

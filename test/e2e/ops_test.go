@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -398,4 +399,121 @@ func TestFailureNoticeAndHooks(t *testing.T) {
 	if n := len(notices("alice")); n != 1 {
 		t.Errorf("after a clean stop and a start alice has %d notices, want still 1", n)
 	}
+}
+
+// TestReloadServices (issue 16, hp-system A6): `postern ctl reload` turns
+// POP3 off and on again and moves IMAP and POP3 to new ports, while an
+// IMAP and a POP3 session opened before stay connected and keep working;
+// other changes are reported as needing a restart; a file with a problem
+// is refused with the message `postern check` gives, and nothing changes.
+func TestReloadServices(t *testing.T) {
+	t.Parallel()
+	e, p, imap := newAllEnv(t, "")
+	e.addUser("alice", "alice-pw")
+	s := e.startMail()
+	edit := func(old, new string) {
+		t.Helper()
+		b, err := os.ReadFile(e.conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), old) {
+			t.Fatalf("no %q in the configuration", old)
+		}
+		writeFile(t, e.conf, strings.Replace(string(b), old, new, 1))
+	}
+	greets := func(port int, want string) bool {
+		c, err := dialFrom("127.0.0.1", port)
+		if err != nil {
+			return false
+		}
+		defer c.nc.Close()
+		l, _ := c.line(5 * time.Second)
+		return strings.HasPrefix(l, want)
+	}
+	im, err := dialFrom("127.0.0.1", imap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.nc.Close()
+	im.line(5 * time.Second)
+	if _, err := im.cmd("a LOGIN alice alice-pw", "a OK", 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	pop, err := dialFrom("127.0.0.1", p.pop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pop.nc.Close()
+	pop.line(5 * time.Second)
+	if _, err := pop.cmd("USER alice", "+OK", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pop.cmd("PASS alice-pw", "+OK", 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// POP3 off.
+	edit("[POP]\nEnable: on", "[POP]\nEnable: off")
+	r := e.run("", "ctl", "reload").must(t, 0)
+	if !strings.Contains(r.stdout, "applied: [POP] Enable: off") {
+		t.Errorf("reload output: %s", r.stdout)
+	}
+	if greets(p.pop, "+OK") {
+		t.Error("POP3 still accepts connections after Enable: off")
+	}
+	if _, err := pop.cmd("STAT", "+OK", 5*time.Second); err != nil {
+		t.Errorf("the POP3 session opened before the reload: %v", err)
+	}
+
+	// POP3 on again on a new port; IMAP moved; one change needs a restart.
+	pop2, imap2 := freePort(t), freePort(t)
+	edit("[POP]\nEnable: off\nServer-Port: "+strconv.Itoa(p.pop), "[POP]\nEnable: on\nServer-Port: "+strconv.Itoa(pop2))
+	edit("Server-Port: "+strconv.Itoa(imap), "Server-Port: "+strconv.Itoa(imap2)+"\nIdle-Timeout: 45m")
+	r = e.run("", "ctl", "reload").must(t, 0)
+	for _, want := range []string{"applied: [POP] Enable: on", fmt.Sprintf("applied: [IMAP] Server-Port: %d -> %d", imap, imap2),
+		"restart needed: [IMAP] Idle-Timeout: 30m -> 45m"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("reload output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !greets(pop2, "+OK") || !greets(imap2, "* OK") {
+		t.Error("the new POP3 or IMAP port does not answer")
+	}
+	if greets(imap, "* OK") {
+		t.Error("the old IMAP port still answers")
+	}
+	if _, err := im.cmd("b SELECT INBOX", "b OK", 10*time.Second); err != nil {
+		t.Errorf("the IMAP session opened before the reloads: %v", err)
+	}
+	if _, err := pop.cmd("QUIT", "+OK", 5*time.Second); err != nil {
+		t.Errorf("the POP3 session opened before the reloads: %v", err)
+	}
+
+	// A bad file is refused with check's message, by ctl (which reads the
+	// file first) and by the server on SIGHUP; nothing changes.
+	edit("[POP]\nEnable: on", "[POP]\nEnable: off\nLeave-In-Newmal: on")
+	want := e.conf + ":"
+	r = e.run("", "ctl", "reload")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, `unknown field "Leave-In-Newmal" in [POP]`) ||
+		!strings.Contains(r.stdout+r.stderr, want) {
+		t.Errorf("ctl reload of a bad file: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(readLog(t, e.logs, "postern-event-*.log"), "RELOAD result=error") {
+		if time.Now().After(deadline) {
+			t.Fatal("no RELOAD result=error event after SIGHUP with a bad file")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if log := readLog(t, e.logs, "postern-run.log"); !strings.Contains(log, "reload refused") || !strings.Contains(log, "Leave-In-Newmal") {
+		t.Error("the run log does not say why the reload was refused")
+	}
+	if !greets(pop2, "+OK") {
+		t.Error("a refused reload turned POP3 off")
+	}
+	edit("[POP]\nEnable: off\nLeave-In-Newmal: on", "[POP]\nEnable: on") // for the cleanup's ctl shutdown
 }
