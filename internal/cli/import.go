@@ -114,6 +114,7 @@ func importAll(ctx context.Context, sess store.Session, mb store.Mailbox, src ma
 			Flags:        it.Flags,
 			InternalDate: it.InternalDate,
 			VMS:          it.VMS,
+			Foreign:      it.Foreign,
 			ImportKey:    id + ":" + it.Key,
 		})
 		switch {

@@ -78,6 +78,11 @@ type Item struct {
 	Flags []string
 	// VMS is the OpenVMS Mail envelope; set only for the vms format.
 	VMS *store.VMSEnvelope
+	// Foreign marks an OpenVMS MAIL foreign message (vms format only): a
+	// body without a header of its own whose first octets (those read
+	// ahead, at least its first line) hold a control character text never
+	// has (see binaryText). The store also marks any content with a NUL.
+	Foreign bool
 	// Line is the line where the message starts (mbox and vms; 0 for
 	// maildir), for error messages.
 	Line int

@@ -104,8 +104,22 @@ func (s *vmsSource) next() (*Item, error) {
 		Content:      c,
 		InternalDate: from.date,
 		VMS:          env,
+		Foreign:      !env.OwnHeader && binaryText(s.hdr),
 		Line:         line,
 	}, nil
+}
+
+// binaryText reports whether b holds an octet that text never does: a C0
+// control other than BS, TAB, LF, VT, FF, CR and ESC (which old VMS text
+// uses for overstrikes, pages and terminal sequences). Such a body is a
+// foreign message, a file sent with MAIL's SEND/FOREIGN (hp-system §1.6).
+func binaryText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\b' && c != '\t' && c != '\n' && c != '\v' && c != '\f' && c != '\r' && c != 0x1b {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *vmsSource) readErr(err error) error {

@@ -2,6 +2,7 @@ package mailimport
 
 import (
 	"errors"
+	"io"
 	"os"
 	"reflect"
 	"strconv"
@@ -170,5 +171,36 @@ func TestParseVMSFrom(t *testing.T) {
 		if !ok || f.addr != tt.addr || f.name != tt.name || !f.date.Equal(tt.date) {
 			t.Errorf("parseVMSFrom(%q) = %+v, %v; want %q %q %v", tt.line, f, ok, tt.addr, tt.name, tt.date)
 		}
+	}
+}
+
+// TestVMSForeign: an extract message whose body (without a header of its
+// own) holds a control character text never has is foreign; text with
+// tabs, form feeds, backspaces and escape sequences is not, nor is a
+// message with its own header.
+func TestVMSForeign(t *testing.T) {
+	const from = "From:\tA::B  1-JAN-2000 10:00:00.00\n"
+	in := from + "\n%PDF-1.4\n\x01\x02\x03 stream\n\f\n" +
+		from + "\nplain\ttext\bwith \x1b[1mbold\x1b[0m\n\f\n" +
+		from + "\nDate: 1 Jan 2000 10:00 +0000\nSubject: own\n\nbinary \x01 after a header\n\f\n" +
+		from + "\n\x00\x00\x00 saveset\n"
+	src, err := Open(writeTemp(t, "x.txt", in), FormatVMS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var got []bool
+	for {
+		it, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, it.Foreign)
+	}
+	if want := []bool{true, false, false, true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Foreign %v, want %v", got, want)
 	}
 }

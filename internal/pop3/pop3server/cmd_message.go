@@ -1,6 +1,7 @@
 package pop3server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -99,6 +100,11 @@ func (c *conn) cmdUIDL(ctx context.Context, args string) error {
 
 // cmdDELE marks a message deleted; it is removed only in UPDATE
 // (RFC 1939 §5).
+//
+// QUIRK: POP never deletes a foreign message (hp-system §1.6). DELE of
+// one is accepted, so that a client that deletes what it downloaded goes
+// on, and hides it for the rest of the session as RFC 1939 §5 requires,
+// but UPDATE moves it to Mail instead of removing it; the reply says so.
 func (c *conn) cmdDELE(ctx context.Context, args string) error {
 	f, err := splitArgs(args, 1, 1)
 	if err != nil {
@@ -109,6 +115,10 @@ func (c *conn) cmdDELE(ctx context.Context, args string) error {
 		return err
 	}
 	m.deleted = true
+	if m.notice != nil {
+		c.ok(fmt.Sprintf("message %d is foreign: not deleted, moved to Mail at QUIT", n))
+		return nil
+	}
 	c.ok(fmt.Sprintf("message %d deleted", n))
 	return nil
 }
@@ -147,14 +157,14 @@ func (c *conn) cmdRETR(ctx context.Context, args string) error {
 		return err
 	}
 
-	content, err := c.openMessage(ctx, n, m)
+	body, done, err := c.messageBody(ctx, n, m)
 	if err != nil {
 		return err
 	}
-	defer content.Close()
+	defer done()
 
 	c.ok(fmt.Sprintf("%d octets", m.size))
-	if err := c.sendMessage(m.prefix, io.NewSectionReader(content, m.skip, content.Size()-m.skip)); err != nil {
+	if err := c.sendMessage(m.prefix, body); err != nil {
 		return err
 	}
 	m.read = true
@@ -178,6 +188,14 @@ func (c *conn) cmdTOP(ctx context.Context, args string) error {
 	if err != nil {
 		return errSyntax("invalid line count %q", f[1])
 	}
+	if m.notice != nil {
+		if c.syncChanges(); m.gone {
+			return errGone(n)
+		}
+		c.ok("top of message follows")
+		end := topEnd(bytes.NewReader(m.notice), 0, lines)
+		return c.sendMessage(m.prefix, bytes.NewReader(m.notice[:end]))
+	}
 
 	bodyStart := m.body
 	if bodyStart < 0 {
@@ -196,6 +214,23 @@ func (c *conn) cmdTOP(ctx context.Context, args string) error {
 	c.ok("top of message follows")
 	skip := min(m.skip, end)
 	return c.sendMessage(m.prefix, io.NewSectionReader(content, skip, end-skip))
+}
+
+// messageBody returns what RETR sends after a message's prefix: the
+// notice of a foreign message, or its stored content from skip on; done
+// releases it.
+func (c *conn) messageBody(ctx context.Context, n int, m *message) (io.Reader, func(), error) {
+	if m.notice != nil {
+		if c.syncChanges(); m.gone {
+			return nil, nil, errGone(n)
+		}
+		return bytes.NewReader(m.notice), func() {}, nil
+	}
+	content, err := c.openMessage(ctx, n, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return io.NewSectionReader(content, m.skip, content.Size()-m.skip), func() { content.Close() }, nil
 }
 
 // openMessage opens a message's content; a message removed by another

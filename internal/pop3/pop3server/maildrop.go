@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -24,7 +25,8 @@ type message struct {
 	prefix  []byte           // header bytes the view sends before the stored content
 	skip    int64            // octets at the start of the stored content the view leaves out
 	body    int64            // offset in the stored content where TOP counts body lines; -1: ask the store
-	size    int64            // octets RETR sends before dot-stuffing: prefix + content[skip:]
+	size    int64            // octets RETR sends before dot-stuffing: prefix + content[skip:], or prefix + notice
+	notice  []byte           // foreign message: sent after prefix instead of the content (mail11.ForeignNotice)
 	deleted bool             // DELE'd in this session; undone by RSET
 	read    bool             // RETR'd in this session
 	gone    bool             // expunged or moved away by another session
@@ -63,6 +65,7 @@ func makeUIDL(account string, info store.MessageInfo) string {
 type viewInput struct {
 	env       *store.VMSEnvelope
 	bodyStart int64
+	foreign   bool // store.MessageData.Foreign
 }
 
 // view sets what the client sees of a message: the header bytes sent
@@ -77,10 +80,24 @@ type viewInput struct {
 // stored content after its own header block when the message has none
 // (an imported VMS message: a lone CRLF, then the body), or by the whole
 // stored content when it has one, as mail11's package doc specifies.
+//
+// A foreign message (hp-system §1.6) is never sent: the client gets the
+// rebuilt header (from its envelope, stored or derived) and the notice
+// mail11.ForeignNotice as its body.
 func (c *conn) view(m *message, in *viewInput) {
 	o := &c.s.opts
-	m.prefix, m.skip, m.body = nil, 0, -1
+	m.prefix, m.skip, m.body, m.notice = nil, 0, -1, nil
 	switch {
+	case in != nil && in.foreign && in.env != nil:
+		m.prefix = mail11.POPHeader(in.env, mail11.POPOptions{
+			Options:       *o.Mail11,
+			SendIDHeaders: o.SendIDHeaders,
+			Server:        c.s.serverID(),
+			ID:            m.uidl,
+		})
+		m.notice = []byte(mail11.ForeignNotice)
+		m.size = int64(len(m.prefix) + len(m.notice))
+		return
 	case in == nil || mail11.Decide(in.env, o.IgnoreMail11Headers):
 		if o.SendIDHeaders {
 			m.prefix = []byte("X-POP3-Server: " + c.s.serverID() + "\r\n" +
@@ -126,7 +143,7 @@ func (c *conn) viewInputs(ctx context.Context, sess store.Session, mbox store.Ma
 	out := make(map[store.UID]*viewInput, len(infos))
 	headerStart := make(map[store.UID]int64)
 	err := sess.MessageData(ctx, mbox, uids, func(d store.MessageData) error {
-		in := &viewInput{env: d.VMS, bodyStart: -1}
+		in := &viewInput{env: d.VMS, bodyStart: -1, foreign: d.Foreign}
 		if d.Part != nil {
 			in.bodyStart = d.Part.BodyStart
 			headerStart[d.Info.UID] = d.Part.HeaderStart
@@ -137,12 +154,9 @@ func (c *conn) viewInputs(ctx context.Context, sess store.Session, mbox store.Ma
 	if err != nil {
 		return nil, fmt.Errorf("message structure: %w", err)
 	}
-	if c.s.opts.IgnoreMail11Headers {
-		return out, nil
-	}
 	for _, info := range infos {
 		in := out[info.UID]
-		if in == nil || in.env != nil {
+		if in == nil || in.env != nil || c.s.opts.IgnoreMail11Headers && !in.foreign {
 			continue
 		}
 		hdr, err := readHeader(ctx, sess, mbox, info.UID, headerStart[info.UID], in.bodyStart)
@@ -151,8 +165,9 @@ func (c *conn) viewInputs(ctx context.Context, sess store.Session, mbox store.Ma
 			continue
 		}
 		if err != nil {
-			// The message is still served, with its own header; only
-			// the view of this one message is lost.
+			// The message is still served, with its own header (a
+			// foreign one: with its content); only the view of this
+			// one message is lost.
 			c.log.LogAttrs(ctx, slog.LevelError, "pop3 read message header failed",
 				slog.Uint64("uid", uint64(info.UID)), slog.Any("err", err))
 			continue
@@ -336,14 +351,20 @@ const updateTimeout = time.Minute
 
 // update is the UPDATE state (RFC 1939 §6): remove the DELE'd messages,
 // then move read, undeleted mail from INBOX to Mail unless
-// Leave-In-Newmail, then Purge-Reclaim.
+// Leave-In-Newmail, then Purge-Reclaim. A foreign message is never
+// removed (hp-system §1.6): retrieved or DELE'd, it moves to Mail,
+// Leave-In-Newmail or not.
 func (c *conn) update() error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), updateTimeout)
 	defer cancel()
-	var del, read []store.UID
+	var del, read, foreign []store.UID
 	for _, m := range c.drop.msgs {
 		switch {
 		case m.gone:
+		case m.notice != nil:
+			if m.deleted || m.read {
+				foreign = append(foreign, m.info.UID)
+			}
 		case m.deleted, m.read && c.s.opts.ExpireZero: // EXPIRE 0: RFC 2449 §6.7
 			del = append(del, m.info.UID)
 		case m.read:
@@ -356,7 +377,11 @@ func (c *conn) update() error {
 			return fmt.Errorf("expunge %d messages: %w", len(del), err)
 		}
 	}
-	if len(read) > 0 && !c.s.opts.LeaveInNewmail && c.drop.mailbox.Name == store.MailboxInbox {
+	if c.s.opts.LeaveInNewmail {
+		read = nil
+	}
+	if read = append(read, foreign...); len(read) > 0 && c.drop.mailbox.Name == store.MailboxInbox {
+		slices.Sort(read)
 		if err := c.moveRead(ctx, read); err != nil {
 			// The deletions are done; mail left in INBOX loses nothing.
 			c.log.LogAttrs(ctx, slog.LevelError, "pop3 move read mail failed", slog.Any("err", err))

@@ -131,6 +131,8 @@ type Options struct {
 	// GatewayNode is ignored, and the server fills in the Send-ID fields
 	// itself. Nil serves the stored content unchanged (plus the
 	// Send-ID-Headers). The Options are not changed after New.
+	// With it, a foreign message (store.MessageData.Foreign) is never sent:
+	// the client gets the rebuilt header and mail11.ForeignNotice.
 	Mail11 *mail11.Options
 	// IgnoreMail11Headers serves a message's own header block untouched
 	// when its VMS From is an SMTP address and it has one (rule R7,

@@ -188,6 +188,11 @@ func (f *fixture) deliver(user, mailbox string, content []byte) error {
 // append appends a message, with an OpenVMS envelope if env is not nil,
 // whose Date is then the arrival time.
 func (f *fixture) append(user, mailbox string, content []byte, env *store.VMSEnvelope) error {
+	return f.appendForeign(user, mailbox, content, env, false)
+}
+
+// appendForeign is append with the request's Foreign mark.
+func (f *fixture) appendForeign(user, mailbox string, content []byte, env *store.VMSEnvelope, foreign bool) error {
 	ctx := context.Background()
 	acct, err := f.st.Account(ctx, user)
 	if err != nil {
@@ -211,7 +216,7 @@ func (f *fixture) append(user, mailbox string, content []byte, env *store.VMSEnv
 		env.Date = arrival
 	}
 	_, err = sess.Append(ctx, mb.ID, store.AppendRequest{
-		Content: bytes.NewReader(content), InternalDate: arrival, VMS: env,
+		Content: bytes.NewReader(content), InternalDate: arrival, VMS: env, Foreign: foreign,
 	})
 	return err
 }
@@ -335,7 +340,7 @@ func (f *fixture) mail11() *mail11.Options {
 // deliverVMS appends a message that carries an OpenVMS Mail envelope, as
 // "postern import --format vms" stores it. The file starts with the
 // envelope, one "Name: value" line each (From, Personal-Name, To, CC,
-// Subj, Own-Header: yes), then a blank line, then the message: the body
+// Subj, Own-Header: yes, Foreign: yes), then a blank line, then the message: the body
 // alone, stored behind an empty header block ("\r\n" + body), or with
 // Own-Header the whole message, header included.
 func (f *fixture) deliverVMS(user string, data []byte) error {
@@ -345,6 +350,7 @@ func (f *fixture) deliverVMS(user string, data []byte) error {
 		return fmt.Errorf("deliver-vms: no blank line after the envelope")
 	}
 	env := &store.VMSEnvelope{}
+	foreign := false
 	for _, line := range strings.Split(head, "\n") {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
@@ -364,6 +370,8 @@ func (f *fixture) deliverVMS(user string, data []byte) error {
 			env.Subject = value
 		case "own-header":
 			env.OwnHeader = strings.EqualFold(value, "yes")
+		case "foreign":
+			foreign = strings.EqualFold(value, "yes")
 		default:
 			return fmt.Errorf("deliver-vms: unknown envelope field %q", name)
 		}
@@ -372,7 +380,7 @@ func (f *fixture) deliverVMS(user string, data []byte) error {
 	if !env.OwnHeader {
 		content = "\n" + rest
 	}
-	return f.append(user, store.MailboxInbox, []byte(content), env)
+	return f.appendForeign(user, store.MailboxInbox, []byte(content), env, foreign)
 }
 
 var (
