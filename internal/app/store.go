@@ -34,6 +34,8 @@ func OpenStore(ctx context.Context, cfg *config.Config, opts StoreOptions) (stor
 		Logger:        opts.Logger,
 		Notifier:      opts.Notifier,
 		WatchInterval: opts.WatchInterval,
+		QuotaStorage:  cfg.QuotaStorage,
+		QuotaMessages: int64(cfg.QuotaMessages),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDirectory, err)

@@ -20,12 +20,16 @@ import (
 // Exit codes. Those of deliver follow sysexits.h, as mail transfer agents
 // expect from a local delivery agent.
 const (
-	exitOK       = 0
-	exitFailure  = 1
-	exitUsage    = 2
-	exitDataErr  = 65 // EX_DATAERR: malformed message
-	exitNoUser   = 67 // EX_NOUSER: unknown recipient
-	exitTempFail = 75 // EX_TEMPFAIL: try again later
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	exitDataErr = 65 // EX_DATAERR: malformed message
+	exitNoUser  = 67 // EX_NOUSER: unknown recipient
+	// EX_CANTCREAT: the recipient's mailbox is full (over quota). Postfix
+	// bounces it as "5.2.0"-class mailbox trouble; Exim and others as a
+	// permanent failure with the stderr line.
+	exitCantCreat = 73
+	exitTempFail  = 75 // EX_TEMPFAIL: try again later
 )
 
 // Env is what a command may touch of the outside world, so tests can run

@@ -33,8 +33,10 @@ and nothing changes; other changes need a restart (the log says which).`,
 			name: "deliver", args: "NAME [--mailbox MBOX] < message", minArgs: 1, maxArgs: 1,
 			summary: "deliver one message from standard input (a local delivery agent)",
 			help: `Exit status: 0 once the message is durably stored; 67 (EX_NOUSER) for an
-unknown user; 65 (EX_DATAERR) for a malformed or oversized message; 75
-(EX_TEMPFAIL) for a temporary failure. Usable as Postfix's mailbox_command:
+unknown user; 65 (EX_DATAERR) for a malformed or oversized message; 73
+(EX_CANTCREAT) when the message does not fit in the recipient's quota
+(mailbox full); 75 (EX_TEMPFAIL) for a temporary failure. Usable as
+Postfix's mailbox_command:
   mailbox_command = /usr/local/bin/postern deliver "$USER"`,
 			flags: deliverFlags, run: runDeliver,
 		},
@@ -98,10 +100,17 @@ func userCommands() []*command {
 		},
 		{
 			name:    "set",
-			args:    "NAME [--disabled|--enabled] [--no-mail|--mail] [--expires YYYY-MM-DD|never] [--apop-secret-stdin] [--admin|--no-admin]",
+			args:    "NAME [--disabled|--enabled] [--no-mail|--mail] [--expires YYYY-MM-DD|never] [--apop-secret-stdin] [--admin|--no-admin] [--quota-storage SIZE|none|default] [--quota-messages N|none|default]",
 			minArgs: 1, maxArgs: 1,
-			summary: "change an account's flags",
-			flags:   userSetFlags, run: runUserSet,
+			summary: "change an account's flags and quota",
+			help: `--quota-storage and --quota-messages set the account's own quota (RFC 9208
+QUOTA): the sum of the sizes of its messages in all mailboxes, and their
+number. SIZE is in the configuration's syntax: bytes, or a number with K, M,
+G or T (binary: 10K is 10240 bytes). "none" removes the limit, whatever the
+site default; "default" returns to the site's Quota-Storage / Quota-Messages.
+A change applies at once, also to running sessions and other processes: an
+IMAP APPEND or COPY, or a delivery, that would pass a limit is refused.`,
+			flags: userSetFlags, run: runUserSet,
 		},
 		{
 			name: "del", args: "NAME [--yes]", minArgs: 1, maxArgs: 1,

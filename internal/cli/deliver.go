@@ -40,6 +40,8 @@ func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 		return &exitError{code: exitNoUser, err: err}
 	case errors.Is(err, delivery.ErrMalformed), errors.Is(err, delivery.ErrTooBig):
 		return &exitError{code: exitDataErr, err: err}
+	case errors.Is(err, delivery.ErrOverQuota):
+		return &exitError{code: exitCantCreat, err: err}
 	case err != nil:
 		return &exitError{code: exitTempFail, err: fmt.Errorf("temporary failure, try again later: %w", err)}
 	}

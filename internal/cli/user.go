@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -53,7 +55,39 @@ func userSetFlags(fs *flag.FlagSet) any {
 		fs.Bool(f.name, false, f.usage)
 	}
 	fs.String("expires", "", "expiration `DATE` (YYYY-MM-DD, UTC midnight) or never")
+	fs.String("quota-storage", "", "storage quota: a `SIZE` in the configuration's syntax (10K, 50M, 2G; K = 1024), "+
+		"none for no limit, or default for the site's Quota-Storage")
+	fs.String("quota-messages", "", "message quota: a `N`umber of messages, none for no limit, "+
+		"or default for the site's Quota-Messages")
 	return nil
+}
+
+// parseQuota reads the value of --quota-storage or --quota-messages: a
+// limit, none or default.
+func parseQuota(flag, v string, parse func(string) (int64, error)) (*int64, error) {
+	var n int64
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return nil, nil
+	case "none":
+		n = store.QuotaNone
+	case "default":
+		n = store.QuotaDefault
+	default:
+		var err error
+		if n, err = parse(v); err != nil {
+			return nil, usagef("--%s %q: %v; or none, or default", flag, v, err)
+		}
+	}
+	return &n, nil
+}
+
+func parseCount(v string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.New("not a number of messages")
+	}
+	return n, nil
 }
 
 func boolFlag(fs *flag.FlagSet, name string) bool {
@@ -120,6 +154,9 @@ func runUserSet(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "%s: %s\n", a.Name, describeAccount(a))
+		if u.QuotaStorage != nil || u.QuotaMessages != nil {
+			return printQuota(ctx, env, st, a)
+		}
 		return nil
 	})
 }
@@ -149,6 +186,13 @@ func parseUserSet(env *Env, fs *flag.FlagSet) (store.AccountUpdate, error) {
 			return u, err
 		}
 		u.Expires = &t
+	}
+	var err error
+	if u.QuotaStorage, err = parseQuota("quota-storage", fs.Lookup("quota-storage").Value.String(), config.ParseSize); err != nil {
+		return u, err
+	}
+	if u.QuotaMessages, err = parseQuota("quota-messages", fs.Lookup("quota-messages").Value.String(), parseCount); err != nil {
+		return u, err
 	}
 	if boolFlag(fs, "apop-secret-stdin") {
 		s, err := readLine(env.Stdin, maxAPOPSecretLength)
@@ -212,6 +256,33 @@ func runUserList(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) er
 		}
 		return tw.Flush()
 	})
+}
+
+// printQuota prints the account's quota settings and, when the store
+// keeps usage, the limits in force and the usage.
+func printQuota(ctx context.Context, env *Env, st store.Store, a store.Account) error {
+	setting := func(v int64, unit string) string {
+		switch v {
+		case store.QuotaNone:
+			return "none"
+		case store.QuotaDefault:
+			return "default"
+		}
+		return strconv.FormatInt(v, 10) + unit
+	}
+	fmt.Fprintf(env.Stdout, "%s: quota storage %s, messages %s\n", a.Name,
+		setting(a.QuotaStorage, " bytes"), setting(a.QuotaMessages, ""))
+	qk, ok := st.(store.QuotaKeeper)
+	if !ok {
+		return nil
+	}
+	q, err := qk.Quota(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: in force: storage %s (%d bytes used), messages %s (%d used)\n", a.Name,
+		setting(q.Storage.Limit, " bytes"), q.Storage.Used, setting(q.Messages.Limit, ""), q.Messages.Used)
+	return nil
 }
 
 // describeAccount lists an account's flags in words.

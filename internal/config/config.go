@@ -91,6 +91,11 @@ type Config struct {
 	// Shutdown-Command); empty means none.
 	StartupCommand  string
 	ShutdownCommand string
+	// QuotaStorage and QuotaMessages are the site's default quota limits
+	// (Quota-Storage, in bytes, and Quota-Messages) for accounts without
+	// their own (RFC 9208); 0 means no limit.
+	QuotaStorage  int64
+	QuotaMessages int
 
 	// IMAP is the [IMAP] section.
 	IMAP IMAPConfig

@@ -220,6 +220,18 @@ func globalOptions() []*option {
 				"before the listeners close (SIGTERM, `postern ctl shutdown`); the stop waits for it, at " +
 				"most 60 seconds. It is not run when the server is killed.",
 			orig: "The site's `TCPIP$IMAP_SYSHUTDOWN.COM` / `TCPIP$POP_SYSHUTDOWN.COM`."},
+		{name: "Quota-Storage", section: g, kind: kSize, def: "0",
+			ptr:    func(c *Config) any { return &c.QuotaStorage },
+			values: "size: 0 (no limit), or e.g. `500M`, `2G`",
+			doc: "The default storage quota of an account: the sum of the sizes of its messages, in all its " +
+				"mailboxes. An APPEND, COPY or delivery that would pass it is refused (IMAP `NO [OVERQUOTA]`, " +
+				"LMTP/SMTP `552 5.2.2`, `postern deliver` exit 73). `postern user set NAME --quota-storage` " +
+				"gives an account its own limit (or `none`). 0: no limit. Read at start; a change needs a restart " +
+				"(`postern deliver` reads it at each run). See docs/imap.md, \"QUOTA\"."},
+		{name: "Quota-Messages", section: g, kind: kInt, def: "0", min: 0, max: 1 << 40,
+			ptr: func(c *Config) any { return &c.QuotaMessages },
+			doc: "The default message-count quota of an account, in all its mailboxes, enforced as " +
+				"Quota-Storage is; `postern user set NAME --quota-messages` gives an account its own. 0: no limit."},
 	}
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"math"
 	"reflect"
 	"strconv"
@@ -164,6 +165,17 @@ func parseInt(v string) (int64, string) {
 
 // parseSize reads a byte size: a whole number of bytes, or one with a
 // binary suffix K, M, G or T (optionally followed by B or iB), any case.
+// ParseSize reads a size in the configuration's syntax (bytes, or a
+// number with K, M, G or T, binary: 10K is 10,240 bytes), for the command
+// line options that take one.
+func ParseSize(v string) (int64, error) {
+	n, msg := parseSize(v)
+	if msg != "" {
+		return 0, errors.New(msg)
+	}
+	return n, nil
+}
+
 func parseSize(v string) (int64, string) {
 	bad := quote(v) + " is not a size; use bytes or a number with K, M or G (e.g. 50M)"
 	if v == "" {

@@ -35,13 +35,36 @@ var (
 	ErrMalformed = errors.New("malformed message")
 	// ErrTooBig means the message exceeds the size limit.
 	ErrTooBig = errors.New("message too big")
+	// ErrOverQuota means the message does not fit in the recipient's
+	// quota (RFC 9208; the store's ErrOverQuota): the mailbox is full
+	// (RFC 3463 X.2.2). It counts as permanent, as Dovecot and Postfix
+	// treat a full mailbox: the sender learns at once.
+	ErrOverQuota = errors.New("mailbox full: quota exceeded")
 )
 
 // Permanent reports whether err is a permanent failure: retrying the same
 // delivery cannot succeed.
 func Permanent(err error) bool {
 	return errors.Is(err, ErrNoSuchUser) || errors.Is(err, ErrNoMail) ||
-		errors.Is(err, ErrMalformed) || errors.Is(err, ErrTooBig)
+		errors.Is(err, ErrMalformed) || errors.Is(err, ErrTooBig) || errors.Is(err, ErrOverQuota)
+}
+
+// Status returns the enhanced status code (RFC 3463) of a delivery
+// failure of a known class, or "" for any other error.
+func Status(err error) string {
+	switch {
+	case errors.Is(err, ErrNoSuchUser):
+		return "5.1.1"
+	case errors.Is(err, ErrNoMail):
+		return "5.2.1"
+	case errors.Is(err, ErrOverQuota):
+		return "5.2.2"
+	case errors.Is(err, ErrTooBig):
+		return "5.3.4"
+	case errors.Is(err, ErrMalformed):
+		return "5.6.0"
+	}
+	return ""
 }
 
 // Options configure a Deliverer.
@@ -142,6 +165,8 @@ func (d *Deliverer) deliver(ctx context.Context, req Request) (Result, error) {
 	switch {
 	case errors.Is(err, store.ErrTooBig):
 		return res, fmt.Errorf("%w: larger than %d octets", ErrTooBig, d.opts.MaxSize)
+	case errors.Is(err, store.ErrOverQuota):
+		return res, fmt.Errorf("%w: %s", ErrOverQuota, acct.Name)
 	case errors.Is(err, message.ErrMalformed):
 		return res, fmt.Errorf("%w: %v", ErrMalformed, err)
 	case err != nil:
@@ -149,6 +174,32 @@ func (d *Deliverer) deliver(ctx context.Context, req Request) (Result, error) {
 	}
 	res.UID, res.Size = out[0].UID, out[0].Size
 	return res, nil
+}
+
+// CheckQuota reports, before a message is accepted, whether a message of
+// size octets (0: unknown) would fit in the account's quota: it returns an
+// error wrapping ErrOverQuota when the account is full, or when size
+// exceeds what is left. SMTP refuses such a recipient at RCPT (RFC 1870
+// SIZE). Without a store that keeps quotas, or for an account that does
+// not exist (resolution says so), it returns nil; the delivery itself
+// checks again, in the store's transaction.
+func (d *Deliverer) CheckQuota(ctx context.Context, account string, size int64) error {
+	qk, ok := d.opts.Store.(store.QuotaKeeper)
+	if !ok {
+		return nil
+	}
+	acct, err := d.opts.Store.Account(ctx, account)
+	if err != nil {
+		return nil
+	}
+	q, err := qk.Quota(ctx, acct.ID)
+	if err != nil {
+		return fmt.Errorf("quota of %s: %w", acct.Name, err)
+	}
+	if !q.Fits(max(size, 0), 1) {
+		return fmt.Errorf("%w: %s", ErrOverQuota, acct.Name)
+	}
+	return nil
 }
 
 func targetMailbox(ctx context.Context, sess store.Session, name string) (store.Mailbox, bool, error) {

@@ -49,6 +49,10 @@
 //     own unbounded queue, drained by its owner.
 //   - MODSEQ values of one mailbox strictly increase; an expunged UID is
 //     recorded with the MODSEQ of its expunge (for QRESYNC).
+//   - Quota (optional, [QuotaKeeper]): an account's usage is exact at every
+//     commit, and the limits are checked in the transaction that adds
+//     messages (Append, Copy), so concurrent writers never pass a limit
+//     together; a refused write adds nothing and fails with ErrOverQuota.
 //   - No session ever sees a half-written message: a content file becomes
 //     reachable only through a committed index row.
 //   - Callers must never hold a store lock (such as a [Maildrop] lock) while

@@ -90,6 +90,12 @@ type Account struct {
 	Expires  time.Time
 	Admin    bool
 
+	// Quota limits as set for the account (RFC 9208): QuotaDefault (the
+	// site default applies), QuotaNone, or the limit in octets and in
+	// messages. [QuotaKeeper] gives the limits in force.
+	QuotaStorage  int64
+	QuotaMessages int64
+
 	Created time.Time
 }
 
@@ -115,6 +121,10 @@ type AccountUpdate struct {
 	NoMail       *bool
 	Expires      *time.Time
 	Admin        *bool
+	// QuotaStorage and QuotaMessages set the account's limits: a limit,
+	// QuotaNone or QuotaDefault.
+	QuotaStorage  *int64
+	QuotaMessages *int64
 }
 
 // Mailbox describes one mailbox.
@@ -136,6 +146,9 @@ type MailboxStatus struct {
 	Deleted  uint32 // messages with \Deleted
 	Recent   uint32 // messages no session has claimed as recent (RFC 3501 §2.3.2)
 	Size     int64  // sum of message sizes (RFC 8438 STATUS=SIZE)
+	// DeletedSize is the sum of the stored sizes of the messages with
+	// \Deleted: what an expunge would free (RFC 9208 §4.4 DELETED-STORAGE).
+	DeletedSize int64
 }
 
 // UIDRange is the UIDs from First up to, but not including, Next.

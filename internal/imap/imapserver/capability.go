@@ -16,6 +16,9 @@ type capability struct {
 	preAuth  bool     // advertised before login too
 	postAuth bool     // advertised after login
 	commands []string // verbs that must be in the dispatch table
+	// quota: advertised only when the store keeps quotas
+	// (store.QuotaKeeper); the QUOTA commands refuse otherwise.
+	quota bool
 	// when reports whether the capability applies to this connection; nil
 	// means always.
 	when func(c *conn) bool
@@ -70,6 +73,13 @@ var capabilities = []capability{
 	{name: "THREAD=REFS", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "APPENDLIMIT", postAuth: true, commands: []string{"APPEND"}},
 	{name: "COMPRESS=DEFLATE", postAuth: true, commands: []string{"COMPRESS"}}, // RFC 4978
+	// RFC 9208: QUOTA with its STORAGE and MESSAGE resources (§5.1, §5.2,
+	// which need STATUS DELETED-STORAGE and DELETED, §4.4) and SETQUOTA
+	// (QUOTASET, §3.2), all over the store's QuotaKeeper.
+	{name: "QUOTA", postAuth: true, quota: true, commands: []string{"GETQUOTA", "GETQUOTAROOT"}},
+	{name: "QUOTA=RES-STORAGE", postAuth: true, quota: true, commands: []string{"GETQUOTA", "STATUS"}},
+	{name: "QUOTA=RES-MESSAGE", postAuth: true, quota: true, commands: []string{"GETQUOTA", "STATUS"}},
+	{name: "QUOTASET", postAuth: true, quota: true, commands: []string{"SETQUOTA"}},
 }
 
 // checkCapabilities fails when an advertised capability lacks its
@@ -99,7 +109,7 @@ func (c *conn) capabilityList() []string {
 		if (pre && !cp.preAuth) || (!pre && !cp.postAuth) {
 			continue
 		}
-		if cp.when != nil && !cp.when(c) {
+		if (cp.when != nil && !cp.when(c)) || (cp.quota && c.s.quota == nil) {
 			continue
 		}
 		name := cp.name

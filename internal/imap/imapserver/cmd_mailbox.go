@@ -302,7 +302,7 @@ func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox, needSize boo
 	if err != nil {
 		return st, err
 	}
-	st.Messages, st.Unseen, st.Deleted, st.Size = 0, 0, 0, 0
+	st.Messages, st.Unseen, st.Deleted, st.Size, st.DeletedSize = 0, 0, 0, 0, 0
 	for _, in := range infos {
 		st.Messages++
 		st.Size += c.s.view.sizeOf(in, data[in.UID])
@@ -311,6 +311,7 @@ func (c *conn) mailboxCounts(ctx context.Context, mb store.Mailbox, needSize boo
 		}
 		if in.Flags.Has(store.FlagDeleted) {
 			st.Deleted++
+			st.DeletedSize += in.Size // stored octets, as quota counts them
 		}
 	}
 	return st, nil
@@ -373,6 +374,10 @@ func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []imapwi
 			e.Number(c.statusRecent(mb.ID, st.Recent))
 		case imapwire.StatusHighestModSeq:
 			e.ModSeq(uint64(st.HighestModSeq))
+		case imapwire.StatusDeletedStorage:
+			// RFC 9208 §4.4: what EXPUNGE would free, in units of 1024
+			// octets of the stored messages, rounded up as STORAGE usage.
+			e.Number64(kib(st.DeletedSize))
 		case imapwire.StatusAppendLimit:
 			if c.s.opts.AppendLimit > 0 {
 				e.Number64(c.s.opts.AppendLimit)

@@ -55,6 +55,10 @@ var commands = map[string]*command{
 	"APPEND":      {fn: (*conn).cmdAppend, states: authed},
 	"IDLE":        {fn: (*conn).cmdIdle, states: authed, ownUpdates: true},
 	"COMPRESS":    {fn: (*conn).cmdCompress, states: authed}, // RFC 4978 §3
+	// RFC 9208 §4: QUOTA, in the authenticated and selected states.
+	"GETQUOTA":     {fn: (*conn).cmdGetQuota, states: authed},
+	"GETQUOTAROOT": {fn: (*conn).cmdGetQuotaRoot, states: authed},
+	"SETQUOTA":     {fn: (*conn).cmdSetQuota, states: authed},
 
 	// Selected (§6.4).
 	"CHECK":       {fn: (*conn).cmdCheck, states: onSelected},

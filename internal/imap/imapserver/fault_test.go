@@ -44,3 +44,9 @@ func wrapPath(errno error) error {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// Quota passes the wrapped store's quota through, so that the server
+// advertises QUOTA over a faultStore as over the store itself.
+func (s faultStore) Quota(ctx context.Context, id store.AccountID) (store.Quota, error) {
+	return s.Store.(store.QuotaKeeper).Quota(ctx, id)
+}

@@ -129,6 +129,9 @@ type Server struct {
 	stats *observe.Stats
 	conns *observe.Conns
 	view  viewer
+	// quota is the store's quota keeper, nil when the store keeps none
+	// (then QUOTA is not advertised).
+	quota store.QuotaKeeper
 
 	// group holds the listeners and live connections, for Shutdown.
 	group *drain.Group[*conn]
@@ -169,6 +172,7 @@ func New(opts Options) (*Server, error) {
 		opts: opts, log: opts.Logger, stats: opts.Stats, conns: opts.Conns,
 		group: drain.New[*conn](),
 	}
+	s.quota, _ = opts.Store.(store.QuotaKeeper)
 	if s.log == nil {
 		s.log = observe.Discard()
 	}

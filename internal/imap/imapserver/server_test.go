@@ -186,12 +186,36 @@ func (f *fixture) deliver(user, mailbox string, content []byte, flags ...string)
 //	deliver-many USER MAILBOX FILE N
 //	expunge USER MAILBOX UID…
 //	prune-expunged
-//	option message-cap N | send-id-headers | append-limit N | not-loopback | plaintext | vms-folder-names
+//	option message-cap N | send-id-headers | append-limit N | not-loopback | plaintext | vms-folder-names | no-quota
 //	option append-fails ENOSPC|EDQUOT|EIO
+//	admin USER
+//	quota USER STORAGE MESSAGES   (each a number of octets or messages, none or default)
 func (f *fixture) setup(c *prototest.Case, args []string) error {
 	switch args[0] {
 	case "user":
 		return f.addUser(args[1], args[2])
+	case "admin":
+		yes := true
+		_, err := f.st.UpdateAccount(context.Background(), args[1], store.AccountUpdate{Admin: &yes})
+		return err
+	case "quota":
+		var limits [2]int64
+		for i, v := range args[2:4] {
+			switch v {
+			case "none":
+				limits[i] = store.QuotaNone
+			case "default":
+				limits[i] = store.QuotaDefault
+			default:
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return err
+				}
+				limits[i] = n
+			}
+		}
+		_, err := f.st.UpdateAccount(context.Background(), args[1], store.AccountUpdate{QuotaStorage: &limits[0], QuotaMessages: &limits[1]})
+		return err
 	case "mailbox":
 		return f.withSession(args[1], func(s store.Session) error {
 			_, err := s.CreateMailbox(context.Background(), args[2], "")
@@ -253,6 +277,8 @@ func (f *fixture) setup(c *prototest.Case, args []string) error {
 			f.appendErr = map[string]error{"ENOSPC": syscall.ENOSPC, "EDQUOT": syscall.EDQUOT, "EIO": syscall.EIO}[args[2]]
 		case "throttle": // the production throttle, on the fixed test clock
 			f.throttle = auth.ThrottleOptions{}
+		case "no-quota": // a store without store.QuotaKeeper
+			f.opts.Store = plainStore{f.st}
 		case "max-auth-attempts":
 			f.opts.MaxAuthAttempts, _ = strconv.Atoi(args[2])
 		default:

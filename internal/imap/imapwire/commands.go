@@ -68,6 +68,9 @@ var commandSpecs = func() map[string]CommandSpec {
 		{Name: "MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "UID MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "COMPRESS", Parse: func(d *Decoder) any { return ParseCompressArgs(d) }},
+		{Name: "GETQUOTA", Parse: func(d *Decoder) any { return ParseGetQuotaArgs(d) }},
+		{Name: "GETQUOTAROOT", Parse: func(d *Decoder) any { return ParseGetQuotaRootArgs(d) }},
+		{Name: "SETQUOTA", Parse: func(d *Decoder) any { return ParseSetQuotaArgs(d) }},
 	}
 	m := make(map[string]CommandSpec, len(list))
 	for _, c := range list {

@@ -28,6 +28,15 @@ func TestParseCommand(t *testing.T) {
 		{`a1 ID ("name" "mutt" "version" NIL)`, "ID", []IDParam{{"name", str("mutt")}, {"version", nil}}},
 		{"a1 ID NIL", "ID", []IDParam(nil)},
 		{"a1 SELECT inbox", "SELECT", SelectArgs{Mailbox: "INBOX"}},
+		// RFC 9208 §4.1-§4.3 and §8.
+		{`a1 GETQUOTA "!partition/sda4"`, "GETQUOTA", "!partition/sda4"},
+		{`a1 getquota ""`, "GETQUOTA", ""},
+		{"a1 GETQUOTAROOT inbox", "GETQUOTAROOT", "INBOX"},
+		{`a1 SETQUOTA "#user/alice" (storage 510)`, "SETQUOTA", SetQuotaArgs{"#user/alice", []QuotaResource{{Name: "STORAGE", Limit: 510}}}},
+		{`a1 SETQUOTA "" (STORAGE 512 MESSAGE 9223372036854775807)`, "SETQUOTA",
+			SetQuotaArgs{"", []QuotaResource{{Name: "STORAGE", Limit: 512}, {Name: "MESSAGE", Limit: 1<<63 - 1}}}},
+		{`a1 SETQUOTA "" ()`, "SETQUOTA", SetQuotaArgs{Root: ""}},
+		{"a1 STATUS INBOX (DELETED deleted-storage)", "STATUS", StatusArgs{"INBOX", []StatusItem{StatusDeleted, StatusDeletedStorage}}},
 		{"a1 EXAMINE Archive (CONDSTORE)", "EXAMINE", SelectArgs{Mailbox: "Archive", CondStore: true}},
 		// RFC 7162 §3.2.5: the examples of §3.2.5.1 and §3.2.5.2.
 		{"a1 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))", "SELECT", SelectArgs{Mailbox: "INBOX",
@@ -103,6 +112,9 @@ func TestParseCommandBad(t *testing.T) {
 		"a1 STORE 1 +FLAGS (\\*)", "a1 APPEND INBOX", "a1 APPEND INBOX (\\Seen) x", "a1 APPEND INBOX \"bad date\" {1}\r\nx",
 		"a1 COPY 1", "a1 ENABLE", "a1 AUTHENTICATE PLAIN !!", "a1 ID (\"a\")", "a1 CREATE x (USE)", "a1 SEARCH",
 		"a1  NOOP", "a1 NOOP\n", "a1 LIST \"\" * RETURN (BOGUS)",
+		"a1 GETQUOTA", "a1 GETQUOTA \"\" x", "a1 GETQUOTAROOT", "a1 SETQUOTA \"\"", "a1 SETQUOTA \"\" STORAGE 1",
+		"a1 SETQUOTA \"\" (STORAGE)", "a1 SETQUOTA \"\" (STORAGE -1)", "a1 SETQUOTA \"\" (STORAGE 9223372036854775808)",
+		"a1 SETQUOTA \"\" (STORAGE 1 )", "a1 SETQUOTA \"\" (\"STORAGE\" 1)", "a1 STATUS INBOX (DELETED-STORAGES)",
 	} {
 		_, err := ParseCommand(newDecoder(in+"\r\n", Options{}))
 		if err == nil {
@@ -208,6 +220,7 @@ func FuzzDecoder(f *testing.F) {
 		"a1 FETCH 1 BINARY.SIZE[1.2]\r\n",
 		"a1 UID SORT (REVERSE DATE DISPLAYFROM) UTF-8 HEADER SUBJECT x\r\n",
 		"a1 UID THREAD REFS US-ASCII ALL\r\n",
+		"a1 SETQUOTA \"\" (STORAGE 512 MESSAGE 100)\r\na2 GETQUOTAROOT INBOX\r\na3 GETQUOTA \"\"\r\n",
 	} {
 		f.Add([]byte(s))
 	}

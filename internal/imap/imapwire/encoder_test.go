@@ -191,13 +191,21 @@ func TestEncoderResponses(t *testing.T) {
 			e.Flags([]string{FlagDeleted, FlagWildcard})
 		}).Text("Limited").CRLF()
 		enc.Continuation("Ready")
+		enc.Quota("", []QuotaResource{{"STORAGE", 10, 512}, {"MESSAGE", 3, 1 << 40}})
+		enc.Quota("#user/alice", []QuotaResource{{"STORAGE", 58, 512}})
+		enc.QuotaRoot("INBOX", []string{""})
+		enc.QuotaRoot("comp.mail.mime", nil)
 	})
 	want := "a1 OK [APPENDUID 38505 3955] APPEND completed\r\n" +
 		"* NO NO\r\n" +
 		"a2 BAD [TOOBIG] line  too long\r\n" +
 		"* FLAGS (\\Seen)\r\n" +
 		"a3 OK [PERMANENTFLAGS (\\Deleted \\*)] Limited\r\n" +
-		"+ Ready\r\n"
+		"+ Ready\r\n" +
+		"* QUOTA \"\" (STORAGE 10 512 MESSAGE 3 1099511627776)\r\n" +
+		"* QUOTA #user/alice (STORAGE 58 512)\r\n" +
+		"* QUOTAROOT INBOX \"\"\r\n" +
+		"* QUOTAROOT comp.mail.mime\r\n"
 	if got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}

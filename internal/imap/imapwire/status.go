@@ -8,19 +8,20 @@ type StatusItem uint8
 
 // The STATUS items.
 const (
-	StatusMessages      StatusItem = iota + 1 // MESSAGES
-	StatusUIDNext                             // UIDNEXT
-	StatusUIDValidity                         // UIDVALIDITY
-	StatusUnseen                              // UNSEEN
-	StatusDeleted                             // DELETED (IMAP4rev2)
-	StatusSize                                // SIZE (IMAP4rev2, STATUS=SIZE RFC 8438)
-	StatusRecent                              // RECENT (IMAP4rev1)
-	StatusHighestModSeq                       // HIGHESTMODSEQ (RFC 7162)
-	StatusAppendLimit                         // APPENDLIMIT (RFC 7889)
+	StatusMessages       StatusItem = iota + 1 // MESSAGES
+	StatusUIDNext                              // UIDNEXT
+	StatusUIDValidity                          // UIDVALIDITY
+	StatusUnseen                               // UNSEEN
+	StatusDeleted                              // DELETED (IMAP4rev2)
+	StatusSize                                 // SIZE (IMAP4rev2, STATUS=SIZE RFC 8438)
+	StatusRecent                               // RECENT (IMAP4rev1)
+	StatusHighestModSeq                        // HIGHESTMODSEQ (RFC 7162)
+	StatusAppendLimit                          // APPENDLIMIT (RFC 7889)
+	StatusDeletedStorage                       // DELETED-STORAGE (RFC 9208 §4.4)
 )
 
 var statusItemNames = [...]string{"", "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED",
-	"SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT"}
+	"SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT", "DELETED-STORAGE"}
 
 // String returns the item's name on the wire.
 func (s StatusItem) String() string {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/postern/postern/internal/delivery"
 )
 
 // outcome is the result of one attempt for one recipient.
@@ -159,7 +161,12 @@ func (q *Queue) deliverLocal(ctx context.Context, e *envelope, rcpts []*rcptStat
 		f.Close()
 		status := "4.2.0"
 		if perm {
+			// The class of a known failure (5.2.2 for a full mailbox),
+			// else the unknown-user code.
 			status = "5.1.1"
+			if s := delivery.Status(err); s != "" {
+				status = s
+			}
 		}
 		results[r] = outcome{err: err, perm: perm && err != nil, status: status}
 	}

@@ -36,8 +36,11 @@ var (
 	errBareLineEnd    = reply(550, 5, 6, 0, "Message contains a bare CR or LF; lines must end with CRLF")
 	errNULByte        = reply(550, 5, 6, 0, "Message contains NUL bytes")
 	errTooBig         = reply(552, 5, 3, 4, "Message too big")
-	errMalformed      = reply(550, 5, 6, 0, "Message is not a valid RFC 5322 message")
-	errTryAgain       = reply(451, 4, 3, 0, "Temporary delivery failure; try again later")
+	// RFC 3463 §3.3 X.2.2 mailbox full; 552 as RFC 5321 §4.2.3 ("exceeded
+	// storage allocation"), at RCPT too (RFC 1870 §6.2).
+	errMailboxFull = reply(552, 5, 2, 2, "Mailbox full: quota exceeded")
+	errMalformed   = reply(550, 5, 6, 0, "Message is not a valid RFC 5322 message")
+	errTryAgain    = reply(451, 4, 3, 0, "Temporary delivery failure; try again later")
 )
 
 // deliveryReply maps a delivery or resolution error to its reply (the one
@@ -56,6 +59,8 @@ func deliveryReply(err error) *smtp.SMTPError {
 		return errMailDisabled
 	case errors.Is(err, delivery.ErrTooBig):
 		return errTooBig
+	case errors.Is(err, delivery.ErrOverQuota):
+		return errMailboxFull
 	case errors.Is(err, delivery.ErrMalformed):
 		return errMalformed
 	case errors.Is(err, delivery.ErrNotLocal):

@@ -152,7 +152,38 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := ss.checkQuota(to, targets); err != nil {
+		return err
+	}
 	ss.tx.rcpts = append(ss.tx.rcpts, recipient{addr: to, targets: targets})
+	return nil
+}
+
+// checkQuota refuses, in SMTP (not LMTP, which answers per recipient after
+// DATA), a recipient whose account is full or has less room left than the
+// size MAIL FROM declared (RFC 1870 §6.2: 552 at RCPT). A failure to read
+// the quota is logged and the recipient accepted: the delivery checks again.
+func (ss *session) checkQuota(to string, targets []delivery.Target) error {
+	if ss.s.opts.Mode == ModeLMTP || ss.s.opts.Deliverer == nil {
+		return nil
+	}
+	var size int64
+	if ss.tx.opts != nil {
+		size = ss.tx.opts.Size
+	}
+	for _, t := range targets {
+		if t.Account == "" {
+			continue
+		}
+		err := ss.s.opts.Deliverer.CheckQuota(context.Background(), t.Account, size)
+		switch {
+		case errors.Is(err, delivery.ErrOverQuota):
+			ss.log.Info("recipient refused", "rcpt", to, "err", err)
+			return errMailboxFull
+		case err != nil:
+			ss.log.Warn("quota check failed", "rcpt", to, "err", err)
+		}
+	}
 	return nil
 }
 

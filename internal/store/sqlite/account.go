@@ -14,7 +14,7 @@ import (
 )
 
 const accountColumns = `id, name, password_hash, scram_salt, scram_iterations, scram_stored_key,
-	scram_server_key, apop_secret, disabled, no_mail, expires, admin, created`
+	scram_server_key, apop_secret, disabled, no_mail, expires, admin, created, quota_storage, quota_messages`
 
 // CreateAccount adds an account and its store.DefaultMailboxes.
 func (s *Store) CreateAccount(ctx context.Context, name string, init store.AccountUpdate) (store.Account, error) {
@@ -192,6 +192,20 @@ func applyAccountUpdate(ctx context.Context, w *wtx, id store.AccountID, u store
 	if u.Admin != nil {
 		set("admin", *u.Admin)
 	}
+	for _, q := range []struct {
+		col string
+		v   *int64
+	}{{"quota_storage", u.QuotaStorage}, {"quota_messages", u.QuotaMessages}} {
+		switch {
+		case q.v == nil:
+		case *q.v == store.QuotaDefault:
+			set(q.col, nil)
+		case *q.v < store.QuotaDefault:
+			return fmt.Errorf("%s %d: %w", q.col, *q.v, store.ErrNotAllowed)
+		default:
+			set(q.col, *q.v)
+		}
+	}
 	if len(sets) == 0 {
 		return nil
 	}
@@ -205,8 +219,10 @@ type scanner interface{ Scan(dest ...any) error }
 func scanAccount(row scanner) (store.Account, error) {
 	var a store.Account
 	var expires, created int64
+	var qs, qm sql.NullInt64
 	err := row.Scan(&a.ID, &a.Name, &a.PasswordHash, &a.SCRAM.Salt, &a.SCRAM.Iterations, &a.SCRAM.StoredKey,
-		&a.SCRAM.ServerKey, &a.APOPSecret, &a.Disabled, &a.NoMail, &expires, &a.Admin, &created)
+		&a.SCRAM.ServerKey, &a.APOPSecret, &a.Disabled, &a.NoMail, &expires, &a.Admin, &created, &qs, &qm)
+	a.QuotaStorage, a.QuotaMessages = quotaSetting(qs), quotaSetting(qm)
 	a.Expires = intToTime(expires)
 	a.Created = intToTime(created)
 	return a, err

@@ -98,10 +98,18 @@ func (ss *Session) Append(ctx context.Context, mailbox store.MailboxID, reqs ...
 	return nil, fmt.Errorf("append: %w", err)
 }
 
-// appendPrecheck checks the mailbox and the import keys with a read.
+// appendPrecheck checks the mailbox, the import keys and that the account
+// is not full already (the messages' sizes are not known yet) with a read.
 func (ss *Session) appendPrecheck(ctx context.Context, mailbox store.MailboxID, reqs []store.AppendRequest) error {
 	if _, err := ss.mailboxByID(ctx, ss.s.rdb, mailbox); err != nil {
 		return err
+	}
+	q, err := ss.s.quota(ctx, ss.s.rdb, ss.account)
+	if err != nil {
+		return err
+	}
+	if !q.Fits(0, int64(len(reqs))) {
+		return fmt.Errorf("append %d messages: %w", len(reqs), store.ErrOverQuota)
 	}
 	for _, req := range reqs {
 		if req.ImportKey == "" {
@@ -145,6 +153,13 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 		if err := checkImportKey(ctx, w, mailbox, sp.importKey); err != nil {
 			return nil, err
 		}
+	}
+	var octets int64
+	for _, sp := range spool {
+		octets += sp.size
+	}
+	if err := w.checkQuota(ctx, ss.account, octets, int64(len(spool))); err != nil {
+		return nil, err
 	}
 	modseq, err := w.bumpModSeq(ctx, mailbox)
 	if err != nil {

@@ -173,18 +173,22 @@ func TestVerify(t *testing.T) {
 	if _, err := f.st.wdb.ExecContext(ctx, `UPDATE content SET refcount = 5 WHERE id = (SELECT min(id) FROM content)`); err != nil {
 		t.Fatal(err)
 	}
+	// Quota usage counters out of step with the messages (schema 5).
+	if _, err := f.st.wdb.ExecContext(ctx, `UPDATE mailbox SET used_octets = used_octets + 7 WHERE id = ?`, f.inbox.ID); err != nil {
+		t.Fatal(err)
+	}
 	rep, err = Verify(ctx, dir, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.OK() || len(rep.Missing) != 1 || len(rep.Corrupt) != 1 || len(rep.Orphans) != 1 || len(rep.Problems) != 3 {
+	if rep.OK() || len(rep.Missing) != 1 || len(rep.Corrupt) != 1 || len(rep.Orphans) != 1 || len(rep.Problems) != 4 {
 		t.Fatalf("damaged store: missing %v corrupt %v orphans %v problems %q", rep.Missing, rep.Corrupt, rep.Orphans, rep.Problems)
 	}
 	rep, err = Verify(ctx, dir, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Remaining) != 0 || len(rep.Repaired) != 3 || !rep.OrphansMoved {
+	if len(rep.Remaining) != 0 || len(rep.Repaired) != 4 || !rep.OrphansMoved {
 		t.Errorf("repair: remaining %q repaired %q orphans moved %v", rep.Remaining, rep.Repaired, rep.OrphansMoved)
 	}
 	if rep.OK() {

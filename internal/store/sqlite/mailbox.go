@@ -59,8 +59,8 @@ func (ss *Session) Status(ctx context.Context, id store.MailboxID) (store.Mailbo
 		}
 		st.Mailbox = m.Mailbox
 		return tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(1 - seen), 0), coalesce(sum(deleted), 0), coalesce(sum(size), 0),
-				coalesce(sum(uid >= (SELECT first_recent FROM mailbox WHERE id = ?1)), 0)
-			FROM message WHERE mailbox = ?1`, id).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.Recent)
+				coalesce(sum(uid >= (SELECT first_recent FROM mailbox WHERE id = ?1)), 0), coalesce(sum(size * deleted), 0)
+			FROM message WHERE mailbox = ?1`, id).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.Recent, &st.DeletedSize)
 	})
 	return st, err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -76,10 +77,10 @@ func TestMigrateRecent(t *testing.T) {
 	}
 }
 
-// downgradeTo3 undoes schema version 4 (foreign messages).
-const downgradeTo3 = `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
+// downgradeTo3 undoes schema versions 5 (quota) and 4 (foreign messages).
+const downgradeTo3 = undoQuotaSchema + `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
 
-// downgradeTo2 undoes schema versions 4 and 3 (the expunge log's retention).
+// downgradeTo2 undoes schema versions 5, 4 and 3 (the expunge log's retention).
 const downgradeTo2 = downgradeTo3 + `DROP INDEX expunged_at; ALTER TABLE expunged DROP COLUMN at;
 ALTER TABLE mailbox DROP COLUMN expunge_floor; PRAGMA user_version = 2;`
 
@@ -163,5 +164,79 @@ func TestMigrateForeign(t *testing.T) {
 	})
 	if err != nil || len(got) != 2 || got[0] || !got[1] {
 		t.Errorf("Foreign after migration = %v, %v; want [false true]", got, err)
+	}
+}
+
+// undoQuotaSchema takes an index of schema version 5 back to version 4.
+const undoQuotaSchema = `DROP TRIGGER message_usage_add; DROP TRIGGER message_usage_remove; DROP TRIGGER message_usage_move;
+	ALTER TABLE mailbox DROP COLUMN used_octets; ALTER TABLE mailbox DROP COLUMN used_messages;
+	ALTER TABLE account DROP COLUMN quota_storage; ALTER TABLE account DROP COLUMN quota_messages;
+	PRAGMA user_version = 4;
+`
+
+// TestMigrateQuota takes an index back to schema version 4 and reopens
+// it: version 5 counts the usage of the messages already stored, and
+// keeps it exact from then on.
+func TestMigrateQuota(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openFixture(t, st, acc)
+	a, b := f.append(t, "before one"), f.append(t, "before two")
+	f.ss.Close()
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, undoQuotaSchema)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = openTest(t, dir, Options{})
+	q, err := st.Quota(ctx, acc.ID)
+	if err != nil || q.Storage.Used != a.Size+b.Size || q.Messages.Used != 2 || q.Limited() {
+		t.Fatalf("after migration: %+v, %v; want %d octets in 2 messages, no limit", q, err, a.Size+b.Size)
+	}
+	f = openFixture(t, st, acc)
+	c := f.append(t, "after")
+	if q, _ = st.Quota(ctx, acc.ID); q.Storage.Used != a.Size+b.Size+c.Size || q.Messages.Used != 3 {
+		t.Errorf("after an append: %+v", q)
+	}
+}
+
+// TestQuotaSiteDefault: the store's default limits apply to accounts
+// whose own limit is QuotaDefault, and not to the others.
+func TestQuotaSiteDefault(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, t.TempDir(), Options{QuotaStorage: 1 << 20, QuotaMessages: 1})
+	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := st.Quota(ctx, acc.ID)
+	if err != nil || q.Storage.Limit != 1<<20 || q.Messages.Limit != 1 {
+		t.Fatalf("default limits: %+v, %v", q, err)
+	}
+	f := openFixture(t, st, acc)
+	f.append(t, "one")
+	if _, err := f.ss.Append(ctx, f.inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: two\r\n\r\nx\r\n")}); !errors.Is(err, store.ErrOverQuota) {
+		t.Errorf("second append under the site default of 1 message: %v; want ErrOverQuota", err)
+	}
+	none := store.QuotaNone
+	if _, err := st.UpdateAccount(ctx, "alice", store.AccountUpdate{QuotaMessages: &none}); err != nil {
+		t.Fatal(err)
+	}
+	f.append(t, "two")
+	if q, _ = st.Quota(ctx, acc.ID); q.Messages.Limited() || q.Storage.Limit != 1<<20 {
+		t.Errorf("with its own message limit none: %+v", q)
 	}
 }

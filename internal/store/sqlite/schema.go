@@ -133,6 +133,30 @@ ALTER TABLE mailbox ADD COLUMN expunge_floor INTEGER NOT NULL DEFAULT 0;
 	`
 ALTER TABLE content ADD COLUMN is_foreign INTEGER NOT NULL DEFAULT 0;
 `,
+	// Version 5: RFC 9208 QUOTA. Each mailbox keeps the stored size and the
+	// number of its messages, kept exact by triggers on every insert,
+	// delete and move of a message row, so that an account's usage is a sum
+	// over its few mailboxes, read in the transaction that appends. The
+	// account's limits: NULL follows the site default, -1 is no limit.
+	`
+ALTER TABLE account ADD COLUMN quota_storage INTEGER;
+ALTER TABLE account ADD COLUMN quota_messages INTEGER;
+ALTER TABLE mailbox ADD COLUMN used_octets INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailbox ADD COLUMN used_messages INTEGER NOT NULL DEFAULT 0;
+UPDATE mailbox SET
+	used_octets = (SELECT coalesce(sum(size), 0) FROM message WHERE message.mailbox = mailbox.id),
+	used_messages = (SELECT count(*) FROM message WHERE message.mailbox = mailbox.id);
+CREATE TRIGGER message_usage_add AFTER INSERT ON message BEGIN
+	UPDATE mailbox SET used_octets = used_octets + NEW.size, used_messages = used_messages + 1 WHERE id = NEW.mailbox;
+END;
+CREATE TRIGGER message_usage_remove AFTER DELETE ON message BEGIN
+	UPDATE mailbox SET used_octets = used_octets - OLD.size, used_messages = used_messages - 1 WHERE id = OLD.mailbox;
+END;
+CREATE TRIGGER message_usage_move AFTER UPDATE OF mailbox ON message WHEN OLD.mailbox <> NEW.mailbox BEGIN
+	UPDATE mailbox SET used_octets = used_octets - OLD.size, used_messages = used_messages - 1 WHERE id = OLD.mailbox;
+	UPDATE mailbox SET used_octets = used_octets + NEW.size, used_messages = used_messages + 1 WHERE id = NEW.mailbox;
+END;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

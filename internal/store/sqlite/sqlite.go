@@ -61,6 +61,10 @@ type Options struct {
 	// often for changes committed by other processes on the same data
 	// directory and publishes them to this store's sessions. Default 0: off.
 	WatchInterval time.Duration
+	// QuotaStorage and QuotaMessages are the site's default quota limits
+	// (RFC 9208), in octets and in messages, for accounts whose own limit
+	// is store.QuotaDefault. 0 means no limit.
+	QuotaStorage, QuotaMessages int64
 }
 
 // Store is the SQLite store. It implements store.Store.

@@ -284,6 +284,13 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 		if err != nil || len(rows) == 0 {
 			return err
 		}
+		var octets int64
+		for _, r := range rows {
+			octets += r.info.Size
+		}
+		if err := w.checkQuota(ctx, ss.account, octets, int64(len(rows))); err != nil {
+			return err
+		}
 		modseq, err := w.bumpModSeq(ctx, to)
 		if err != nil {
 			return err

@@ -117,6 +117,12 @@ var invariantChecks = []string{
 	`SELECT 'message ' || m.id || ': no content row ' || m.content FROM message m LEFT JOIN content c ON c.id = m.content WHERE c.id IS NULL`,
 	`SELECT 'content ' || c.id || ': reference count ' || c.refcount || ', but ' || count(m.id) || ' messages refer to it'
 	 FROM content c LEFT JOIN message m ON m.content = c.id GROUP BY c.id HAVING count(m.id) != c.refcount`,
+	// RFC 9208 quota usage (schema version 5): each mailbox's counters are
+	// the sums of its messages.
+	`SELECT 'mailbox ' || b.id || ' (' || b.name || '): quota usage ' || b.used_octets || ' octets in ' || b.used_messages ||
+		' messages, but its messages hold ' || coalesce(sum(m.size), 0) || ' in ' || count(m.id)
+	 FROM mailbox b LEFT JOIN message m ON m.mailbox = b.id GROUP BY b.id
+	 HAVING coalesce(sum(m.size), 0) != b.used_octets OR count(m.id) != b.used_messages`,
 }
 
 // checkIndex runs SQLite's quick_check and the invariant checks, and
@@ -250,6 +256,11 @@ var repairs = []string{
 	 WHERE highestmodseq < coalesce((SELECT max(modseq) FROM message WHERE mailbox = mailbox.id), 0)
 	    OR highestmodseq < coalesce((SELECT max(modseq) FROM expunged WHERE mailbox = mailbox.id), 0)
 	 RETURNING 'mailbox ' || id || ': HIGHESTMODSEQ raised to ' || highestmodseq`,
+	`UPDATE mailbox SET used_octets = (SELECT coalesce(sum(size), 0) FROM message WHERE mailbox = mailbox.id),
+		used_messages = (SELECT count(*) FROM message WHERE mailbox = mailbox.id)
+	 WHERE used_octets != (SELECT coalesce(sum(size), 0) FROM message WHERE mailbox = mailbox.id)
+	    OR used_messages != (SELECT count(*) FROM message WHERE mailbox = mailbox.id)
+	 RETURNING 'mailbox ' || id || ': quota usage recounted to ' || used_octets || ' octets in ' || used_messages || ' messages'`,
 }
 
 // repairIndex applies the repairs in one transaction, then checks the

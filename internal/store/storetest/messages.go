@@ -272,13 +272,18 @@ func testStatus(t *testing.T, st store.Store) {
 	ctx := t.Context()
 	_, ss := account(t, st, "alice")
 	inbox := mailbox(t, ss, "INBOX")
-	var size int64
-	for _, r := range []store.AppendRequest{req("a", `\Seen`), req("b"), req("c", `\Deleted`, `\Seen`), req("d", `\Deleted`)} {
-		size += appendOne(t, ss, inbox.ID, r).Size
+	var size, deletedSize int64
+	for _, r := range []store.AppendRequest{req("a", `\Seen`), req("b"), req("c", `\Deleted`, `\Seen`), req("dd", `\Deleted`)} {
+		n := appendOne(t, ss, inbox.ID, r).Size
+		size += n
+		if r.Flags.Has(store.FlagDeleted) {
+			deletedSize += n
+		}
 	}
 	s := status(t, ss, inbox.ID)
-	if s.Messages != 4 || s.Unseen != 2 || s.Deleted != 2 || s.Size != size || s.UIDNext != 5 || s.Name != "INBOX" {
-		t.Errorf("Status = %+v; want 4 messages, 2 unseen, 2 deleted, size %d, UIDNEXT 5", s, size)
+	if s.Messages != 4 || s.Unseen != 2 || s.Deleted != 2 || s.Size != size || s.UIDNext != 5 || s.Name != "INBOX" ||
+		s.DeletedSize != deletedSize {
+		t.Errorf("Status = %+v; want 4 messages, 2 unseen, 2 deleted, size %d, deleted size %d, UIDNEXT 5", s, size, deletedSize)
 	}
 	if e := status(t, ss, mailbox(t, ss, "Trash").ID); e.Messages != 0 || e.Size != 0 {
 		t.Errorf("empty Status = %+v", e)

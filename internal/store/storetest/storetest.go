@@ -61,6 +61,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Foreign", testForeign},
 		{"Reclaim", testReclaim},
 		{"ClosedSession", testClosedSession},
+		{"QuotaLimits", testQuotaLimits},
+		{"QuotaUsage", testQuotaUsage},
+		{"QuotaEnforced", testQuotaEnforced},
+		{"QuotaConcurrent", testQuotaConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
