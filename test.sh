@@ -39,6 +39,7 @@ tools=(
   "/usr/sbin/logrotate|logrotate|e2e: contrib/logrotate rotates a running server's logs"
   "prlimit|util-linux|e2e: a server at a low descriptor limit (robust_test.go)"
   "systemd-analyze|systemd|e2e: contrib/systemd/postern.service verifies"
+  "systemd-socket-activate|systemd|e2e: socket activation (inherited listeners)"
 )
 
 missing=()

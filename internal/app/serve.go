@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -72,8 +73,9 @@ type instance struct {
 	stopOnce sync.Once
 	stop     chan struct{} // closed to ask for a graceful shutdown
 
-	prev  *lastRun       // the previous run, when it did not stop cleanly
-	hooks sync.WaitGroup // Startup-Command while it runs
+	inherited *server.Inherited // sockets passed by socket activation; nil without
+	prev      *lastRun          // the previous run, when it did not stop cleanly
+	hooks     sync.WaitGroup    // Startup-Command while it runs
 
 	// reloads carries `postern ctl reload` to the run loop, which alone
 	// changes cfg, services and retired (reconcile.go).
@@ -99,11 +101,18 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// First of all, before any child process starts: sockets passed by
+	// systemd's socket activation become close-on-exec listeners.
+	inh, err := server.Inherit()
+	if err != nil {
+		return err
+	}
+	in.inherited = inh
 	if err := in.start(ctx); err != nil {
 		in.close()
 		return err
 	}
-	err := in.run(ctx, hup)
+	err = in.run(ctx, hup)
 	in.shutdown()
 	return err
 }
@@ -151,6 +160,13 @@ func (in *instance) start(ctx context.Context) error {
 	}
 	if err := in.bind(ctx); err != nil {
 		return err
+	}
+	if in.inherited != nil {
+		in.logger.Info("socket activation: listening on inherited sockets")
+		if rest := in.inherited.Rest(); len(rest) > 0 {
+			// Kept, not closed: a reload that turns their port on takes them.
+			in.logger.Warn("socket activation: inherited sockets the configuration does not use", "sockets", strings.Join(rest, ", "))
+		}
 	}
 	if err := server.DropPrivileges(cfg.RunAsUser); err != nil {
 		return err
@@ -320,6 +336,7 @@ func (in *instance) close() {
 	if in.reserve != nil {
 		in.reserve.Close()
 	}
+	in.inherited.Close()
 	if in.store != nil {
 		if err := in.store.Close(); err != nil && in.logger != nil {
 			in.logger.Error("close store", "err", err)

@@ -204,7 +204,7 @@ func (in *instance) bindSpec(ctx context.Context, s *service, spec listenSpec) (
 	if spec.port == 0 {
 		return nil, nil
 	}
-	lns, err := server.Listen(ctx, in.cfg.ListenAddress, spec.port)
+	lns, err := server.ListenInherited(ctx, in.inherited, in.cfg.ListenAddress, spec.port)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.label, err)
 	}

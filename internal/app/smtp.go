@@ -166,6 +166,10 @@ func listenLMTPSocket(in *instance, s *service) ([]net.Listener, error) {
 	if path == "" {
 		return nil, nil
 	}
+	if ln := in.inherited.TakeUnix(path); ln != nil {
+		// Socket activation: systemd made it (SocketMode=, SocketGroup=).
+		return []net.Listener{in.admit(s, ln, "lmtp-unix", gate{table: "unix"}, true)}, nil
+	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("LMTP socket %s is in use by another process", path)

@@ -517,3 +517,69 @@ func TestReloadServices(t *testing.T) {
 	}
 	edit("[POP]\nEnable: off\nLeave-In-Newmal: on", "[POP]\nEnable: on") // for the cleanup's ctl shutdown
 }
+
+// TestSocketActivation (issue 16): started by systemd-socket-activate
+// with the IMAP port and the LMTP socket, the server serves them from the
+// inherited sockets (a client that connected before the server started is
+// greeted) and binds its other ports itself.
+func TestSocketActivation(t *testing.T) {
+	t.Parallel()
+	tool := requireTool(t, "systemd-socket-activate")
+	e, p, imap := newAllEnv(t, "")
+	e.addUser("alice", "alice-pw")
+	greeting := make(chan string, 1)
+	go func() {
+		// The activator starts the server at the first connection.
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			c, err := dialFrom("127.0.0.1", imap)
+			if err != nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			defer c.nc.Close()
+			l, _ := c.line(30 * time.Second)
+			greeting <- l
+			return
+		}
+		greeting <- "no connection"
+	}()
+	s := startServeVia(t, e.dir, nil, []string{tool, "-l", "127.0.0.1:" + strconv.Itoa(imap), "-l", p.lmtpSocket,
+		"-E", "POSTERN_CONFIG=" + e.conf})
+	t.Cleanup(func() {
+		e.run("", "ctl", "shutdown")
+		s.wait()
+	})
+	if l := <-greeting; !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("the client that woke the server got %q", l)
+	}
+	out := python(t, `
+import smtplib, sys
+l = smtplib.LMTP(sys.argv[1])
+l.sendmail("a@outside.test", ["alice@e2e.example.org"], b"Subject: activated\r\n\r\nx\r\n"); l.quit()
+print("ok")
+`, p.lmtpSocket)
+	if strings.TrimSpace(out) != "ok" {
+		t.Errorf("LMTP over the inherited socket: %s", out)
+	}
+	if n := len(storedMessages(t, e.data, "alice", "INBOX")); n != 1 {
+		t.Errorf("%d messages delivered over the inherited LMTP socket, want 1", n)
+	}
+	log := readLog(t, e.logs, "postern-run.log")
+	if !strings.Contains(log, "socket activation: listening on inherited sockets") || strings.Contains(log, "does not use") {
+		t.Errorf("run log:\n%s", log)
+	}
+	if !greetsPOP(p.pop) {
+		t.Error("POP3, not inherited, is not served")
+	}
+}
+
+func greetsPOP(port int) bool {
+	c, err := dialFrom("127.0.0.1", port)
+	if err != nil {
+		return false
+	}
+	defer c.nc.Close()
+	l, _ := c.line(5 * time.Second)
+	return strings.HasPrefix(l, "+OK")
+}

@@ -40,12 +40,13 @@ func requireTool(t *testing.T, name string) string {
 // toolPackages maps the programs the tests run to their Debian packages,
 // where the names differ (test.sh installs the same list).
 var toolPackages = map[string]string{
-	"mbsync":          "isync",
-	"getmail":         "getmail6",
-	"fail2ban-regex":  "fail2ban",
-	"fail2ban-client": "fail2ban",
-	"prlimit":         "util-linux",
-	"systemd-analyze": "systemd",
+	"mbsync":                  "isync",
+	"getmail":                 "getmail6",
+	"fail2ban-regex":          "fail2ban",
+	"fail2ban-client":         "fail2ban",
+	"prlimit":                 "util-linux",
+	"systemd-analyze":         "systemd",
+	"systemd-socket-activate": "systemd",
 }
 
 // freePort returns a loopback TCP port for a server the test starts: never
