@@ -115,6 +115,7 @@ func importAll(ctx context.Context, sess store.Session, mb store.Mailbox, src ma
 			InternalDate: it.InternalDate,
 			VMS:          it.VMS,
 			Foreign:      it.Foreign,
+			Exact:        it.Foreign, // line-ending normalisation would corrupt binary data
 			ImportKey:    id + ":" + it.Key,
 		})
 		switch {

@@ -145,7 +145,16 @@ type MessageData struct {
 	// Foreign reports a foreign message (hp-system §1.6, §6.3): binary
 	// content, not text. See AppendRequest.Foreign for the rule.
 	Foreign bool
+	// ForeignHead holds, for a foreign message, the first octets of its
+	// body (after the top-level header block), at most ForeignHeadSize,
+	// from which a reader recognises the data's type (the IMAP magic
+	// table) without opening the content. Nil otherwise.
+	ForeignHead []byte
 }
+
+// ForeignHeadSize is the most octets of a foreign message's body the store
+// keeps in MessageData.ForeignHead.
+const ForeignHeadSize = 4096
 
 // Content is a message's stored content: CRLF line endings, immutable.
 type Content interface {

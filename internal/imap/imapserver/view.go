@@ -3,6 +3,7 @@ package imapserver
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"strconv"
@@ -53,6 +54,7 @@ type msgView struct {
 	ref     store.ContentRef // opens content without an index query; nil: ask the session
 
 	storedHeaderEnd int64 // Mail11: end of the stored top-level header
+	base64          bool  // foreign message: the stored body is served base64-encoded (foreignView)
 }
 
 func (v *viewer) serverID() string { return v.hostname + " Postern IMAP " + v.version }
@@ -83,6 +85,10 @@ func (v *viewer) view(info store.MessageInfo, data *store.MessageData) *msgView 
 	if data != nil {
 		mv.part = data.Part
 		mv.hdrEnd = data.Part.BodyStart
+		if v.mail11 != nil && data.Foreign && data.VMS != nil && !data.VMS.OwnHeader {
+			v.foreignView(mv, data)
+			return mv
+		}
 		if v.mail11 != nil && data.VMS == nil && !v.ignoreMail11 && data.Part.Envelope != nil {
 			// Mail that came by SMTP/LMTP/deliver has no OpenVMS envelope:
 			// derive one, as the original's SMTP did, so that the options
@@ -132,6 +138,90 @@ func (v *viewer) mail11View(mv *msgView, data *store.MessageData) {
 	mv.shift = int64(len(h)) - mv.hdrEnd
 	mv.size = int64(len(h)) + mv.info.Size - mv.hdrEnd
 	mv.storedHeaderEnd = data.Part.BodyStart
+}
+
+// foreignView serves a foreign message that has no header of its own (an
+// OpenVMS MAIL foreign message, hp-system §6.3) as one part: the header
+// rebuilt from its envelope, with MIME-Version, the Content-Type the
+// magic table gives the first octets of its body, an attachment
+// disposition and base64 transfer encoding, then the stored body in
+// base64 (RFC 2045 §6.8), since IMAP literals cannot carry binary data.
+// A foreign message with its own header keeps its own MIME description.
+func (v *viewer) foreignView(mv *msgView, data *store.MessageData) {
+	typ, sub := v.magic.Type(data.ForeignHead)
+	h := mail11.IMAPHeader(data.VMS, mail11.IMAPOptions{
+		Options: *v.mail11, SendIDHeaders: v.sendIDHeaders, Server: v.serverID(),
+		ID: strconv.FormatUint(uint64(mv.info.UID), 10),
+	})
+	h = append(h[:len(h)-2:len(h)-2], "MIME-Version: 1.0\r\n"+
+		"Content-Type: "+typ+"/"+sub+"\r\n"+
+		"Content-Transfer-Encoding: base64\r\n"+
+		"Content-Disposition: attachment\r\n\r\n"...)
+	var env *message.Envelope
+	if p, err := message.Parse(bytes.NewReader(h)); err == nil {
+		env = p.Envelope
+	}
+	encLen, lines := base64Size(max(0, mv.info.Size-mv.hdrEnd))
+	hl := int64(len(h))
+	mv.part = &message.Part{BodyStart: hl, End: hl + encLen, BodyLines: lines, Type: typ, Subtype: sub,
+		Encoding: "BASE64", Disposition: "attachment", Envelope: env}
+	mv.header, mv.final, mv.base64 = h, true, true
+	mv.size = hl + encLen
+	mv.storedHeaderEnd = data.Part.BodyStart
+}
+
+// One line of base64 output encodes base64LineIn octets as 76 characters
+// (RFC 2045 §6.8) and CRLF.
+const (
+	base64LineIn  = 57
+	base64LineOut = 78
+)
+
+// base64Size returns the length and line count of n octets in base64.
+func base64Size(n int64) (size, lines int64) {
+	full, rem := n/base64LineIn, n%base64LineIn
+	size, lines = full*base64LineOut, full
+	if rem > 0 {
+		size += (rem+2)/3*4 + 2
+		lines++
+	}
+	return size, lines
+}
+
+// base64ReaderAt reads the base64 encoding, in lines of 76 characters
+// and CRLF, of the n octets of src from off on, at any offset.
+type base64ReaderAt struct {
+	src io.ReaderAt
+	off int64
+	n   int64
+}
+
+func (b *base64ReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	total, _ := base64Size(b.n)
+	var in [base64LineIn]byte
+	var out [base64LineOut]byte
+	done := 0
+	for done < len(p) && off < total {
+		line := off / base64LineOut
+		start := line * base64LineIn
+		k := min(base64LineIn, b.n-start)
+		if m, err := b.src.ReadAt(in[:k], b.off+start); m < int(k) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return done, err
+		}
+		enc := base64.StdEncoding.EncodedLen(int(k))
+		base64.StdEncoding.Encode(out[:enc], in[:k])
+		out[enc], out[enc+1] = '\r', '\n'
+		c := copy(p[done:], out[off-line*base64LineOut:enc+2])
+		done += c
+		off += int64(c)
+	}
+	if done < len(p) {
+		return done, io.EOF
+	}
+	return done, nil
 }
 
 // open opens the stored content and completes the header.
@@ -195,6 +285,9 @@ func (mv *msgView) topHeaderLen() int64 {
 func (mv *msgView) readerAt() io.ReaderAt {
 	if mv.header == nil {
 		return mv.content
+	}
+	if mv.base64 {
+		return &splicedReader{head: mv.header, tail: &base64ReaderAt{src: mv.content, off: mv.hdrEnd, n: mv.info.Size - mv.hdrEnd}}
 	}
 	return &splicedReader{head: mv.header, tail: mv.content, tailOff: mv.hdrEnd}
 }

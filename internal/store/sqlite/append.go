@@ -34,6 +34,7 @@ type spooled struct {
 	part      []byte // message.Part, marshalled
 	vms       []byte // store.VMSEnvelope as JSON, or nil
 	foreign   bool   // store.AppendRequest.Foreign, or a NUL in the content
+	head      []byte // foreign: the first octets of the body (store.MessageData.ForeignHead)
 	flags     store.Flags
 	date      time.Time
 	importKey string
@@ -171,7 +172,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 	chs := make([]store.Change, len(spool))
 	for i, sp := range spool {
 		var contentID int64
-		if err := insContent.QueryRowContext(ctx, sp.file, sp.size, sp.sum, sp.part, sp.vms, sp.foreign).Scan(&contentID); err != nil {
+		if err := insContent.QueryRowContext(ctx, sp.file, sp.size, sp.sum, sp.part, sp.vms, sp.foreign, sp.head).Scan(&contentID); err != nil {
 			return nil, fmt.Errorf("insert content: %w", err)
 		}
 		mi := store.MessageInfo{UID: mb.UIDNext + store.UID(i), ModSeq: modseq, Flags: sp.flags, InternalDate: sp.date, Size: sp.size}
@@ -195,7 +196,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 }
 
 const (
-	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign, foreign_head) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, size, content, import_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
@@ -234,6 +235,11 @@ func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled,
 	}
 	sp.sum, sp.size = sum, size
 	sp.foreign = req.Foreign || bool(nul)
+	if sp.foreign {
+		if sp.head, err = readHead(tmp, part.BodyStart, size); err != nil {
+			return nil, fmt.Errorf("read foreign message head: %w", err)
+		}
+	}
 	if sp.part, err = part.MarshalBinary(); err != nil {
 		return nil, fmt.Errorf("encode structure: %w", err)
 	}
@@ -298,6 +304,17 @@ func writeContent(ctx context.Context, f io.Writer, req store.AppendRequest) (*m
 		return nil, nil, 0, res.err
 	}
 	return res.part, h.Sum(nil), size, nil
+}
+
+// readHead returns the first store.ForeignHeadSize octets (or fewer) of
+// the body, from start on, of the content written to f.
+func readHead(f io.ReaderAt, start, size int64) ([]byte, error) {
+	n := max(0, min(size-start, store.ForeignHeadSize))
+	head := make([]byte, n)
+	if _, err := f.ReadAt(head, start); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return head, nil
 }
 
 // nulDetector is a writer that notes whether a NUL octet went through it:

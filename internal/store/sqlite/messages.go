@@ -120,7 +120,7 @@ func (ss *Session) messageData(ctx context.Context, mailbox store.MailboxID, uid
 		n := min(len(uids), chunkSize)
 		chunk := uids[:n]
 		uids = uids[n:]
-		batch, err := selectByUIDs(ctx, ss.s.rdb, `SELECT `+infoColumns+`, c.part, c.vms, c.is_foreign FROM message m JOIN content c ON c.id = m.content
+		batch, err := selectByUIDs(ctx, ss.s.rdb, `SELECT `+infoColumns+`, c.part, c.vms, c.is_foreign, c.foreign_head FROM message m JOIN content c ON c.id = m.content
 			WHERE m.mailbox = ? AND %s ORDER BY m.uid`, mailbox, chunk, scan)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (ss *Session) messageData(ctx context.Context, mailbox store.MailboxID, uid
 
 // messageData1SQL reads one message's data, checking in the same
 // statement that the mailbox belongs to the session's account.
-const messageData1SQL = `SELECT ` + infoColumns + `, c.part, c.vms, c.is_foreign FROM message m
+const messageData1SQL = `SELECT ` + infoColumns + `, c.part, c.vms, c.is_foreign, c.foreign_head FROM message m
 	JOIN content c ON c.id = m.content JOIN mailbox b ON b.id = m.mailbox
 	WHERE m.mailbox = ? AND m.uid = ? AND b.account = ?`
 
@@ -183,11 +183,12 @@ func scanMessageTop(rows *sql.Rows) (store.MessageData, store.UID, error) {
 func scanMessage(rows *sql.Rows, unmarshal func(*message.Part, []byte) error) (store.MessageData, store.UID, error) {
 	var partData, vmsData sql.RawBytes
 	var foreign bool
-	mi, err := scanInfo(rows, &partData, &vmsData, &foreign)
+	var head []byte // copied by Scan
+	mi, err := scanInfo(rows, &partData, &vmsData, &foreign, &head)
 	if err != nil {
 		return store.MessageData{}, 0, err
 	}
-	md := store.MessageData{Info: mi, Foreign: foreign}
+	md := store.MessageData{Info: mi, Foreign: foreign, ForeignHead: head}
 	if md.Part, md.VMS, err = decodeStructureWith(partData, vmsData, unmarshal); err != nil {
 		return md, 0, fmt.Errorf("message uid %d: %w", mi.UID, err)
 	}

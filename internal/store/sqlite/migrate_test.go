@@ -77,8 +77,12 @@ func TestMigrateRecent(t *testing.T) {
 	}
 }
 
-// downgradeTo3 undoes schema versions 5 (quota) and 4 (foreign messages).
-const downgradeTo3 = undoQuotaSchema + `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
+// downgradeTo5 undoes schema version 6 (the foreign message's head).
+const downgradeTo5 = `ALTER TABLE content DROP COLUMN foreign_head; PRAGMA user_version = 5;`
+
+// downgradeTo3 undoes schema versions 6 (the foreign message's head), 5
+// (quota) and 4 (foreign messages).
+const downgradeTo3 = downgradeTo5 + undoQuotaSchema + `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
 
 // downgradeTo2 undoes schema versions 5, 4 and 3 (the expunge log's retention).
 const downgradeTo2 = downgradeTo3 + `DROP INDEX expunged_at; ALTER TABLE expunged DROP COLUMN at;
@@ -196,7 +200,7 @@ func TestMigrateQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, undoQuotaSchema)
+	_, err = db.ExecContext(ctx, downgradeTo5+undoQuotaSchema)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -114,7 +114,7 @@ func (ss *Session) MessageDataRefs(ctx context.Context, mailbox store.MailboxID,
 	if err := ss.checkOpen(); err != nil {
 		return err
 	}
-	query := ss.ownedQuery(`SELECT ` + infoColumns + `, c.part, c.vms, c.is_foreign, c.file, c.size`)
+	query := ss.ownedQuery(`SELECT ` + infoColumns + `, c.part, c.vms, c.is_foreign, c.foreign_head, c.file, c.size`)
 	found := false
 	uids = normalizeUIDs(uids)
 	for len(uids) > 0 {
@@ -146,7 +146,7 @@ type dataRef struct {
 func (ss *Session) scanDataRef(rows *sql.Rows) (dataRef, store.UID, error) {
 	var partData, vmsData []byte
 	d := dataRef{ref: contentRef{ss: ss}}
-	mi, err := scanInfo(rows, &partData, &vmsData, &d.md.Foreign, &d.ref.file, &d.ref.size)
+	mi, err := scanInfo(rows, &partData, &vmsData, &d.md.Foreign, &d.md.ForeignHead, &d.ref.file, &d.ref.size)
 	if err != nil {
 		return d, 0, err
 	}

@@ -157,6 +157,12 @@ CREATE TRIGGER message_usage_move AFTER UPDATE OF mailbox ON message WHEN OLD.ma
 	UPDATE mailbox SET used_octets = used_octets + NEW.size, used_messages = used_messages + 1 WHERE id = NEW.mailbox;
 END;
 `,
+	// Version 6: foreign_head holds the first octets of a foreign
+	// message's body (store.MessageData.ForeignHead), NULL for others and
+	// for foreign content stored before this version.
+	`
+ALTER TABLE content ADD COLUMN foreign_head BLOB;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -641,11 +641,18 @@ func testForeign(t *testing.T, st store.Store) {
 	appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: nul\r\n\r\n%PDF-1.4\r\n\x00\x01\x02\r\n")})
 	appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: exact\r\n\r\nPK\x03\x04\x00"), Exact: true})
 	want := []bool{false, true, true, true}
+	wantHead := []string{"", "Hello, marked.\r\n", "%PDF-1.4\r\n\x00\x01\x02\r\n", "PK\x03\x04\x00"}
 
 	check := func(what string, mb store.MailboxID, uids []store.UID, want []bool) {
 		t.Helper()
 		var got []bool
-		read := func(md store.MessageData) error { got = append(got, md.Foreign); return nil }
+		read := func(md store.MessageData) error {
+			got = append(got, md.Foreign)
+			if i := int(md.Info.UID) - 1; i >= 0 && i < len(wantHead) && string(md.ForeignHead) != wantHead[i] {
+				t.Errorf("%s: UID %d ForeignHead %q, want %q", what, md.Info.UID, md.ForeignHead, wantHead[i])
+			}
+			return nil
+		}
 		if err := ss.MessageData(ctx, mb, uids, read); err != nil {
 			t.Fatalf("%s: MessageData: %v", what, err)
 		}
