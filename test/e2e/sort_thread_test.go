@@ -134,9 +134,12 @@ func TestIMAPSortThreadGoIMAP(t *testing.T) {
 	}
 }
 
-// TestIMAPESortImaplib sends ESORT (RFC 5267 §3) from Python imaplib,
-// which has no call for it, through its command layer: SORT and UID SORT
-// with RETURN answer one ESEARCH tagged with the command, in sort order.
+// TestIMAPESortImaplib sends ESORT (RFC 5267 §3) and CONTEXT=SORT's
+// PARTIAL (§4.4) from Python imaplib, which has no call for them, through
+// its command layer: SORT and UID SORT with RETURN answer one ESEARCH
+// tagged with the command, in sort order. A UID SEARCH with UPDATE
+// (CONTEXT=SEARCH, §4.3) is told of another connection's APPEND as ADDTO,
+// until CANCELUPDATE.
 func TestIMAPESortImaplib(t *testing.T) {
 	t.Parallel()
 	e, p := newIMAPEnv(t, "")
@@ -151,16 +154,34 @@ port, ca = int(sys.argv[1]), sys.argv[2]
 ctx = ssl.create_default_context(cafile=ca)
 M = imaplib.IMAP4_SSL("localhost", port, ssl_context=ctx, timeout=20)
 M.login("alice", "alice-pw")
-assert b"ESORT" in M.capability()[1][0].split()
+caps = M.capability()[1][0].split()
+assert b"ESORT" in caps and b"CONTEXT=SEARCH" in caps and b"CONTEXT=SORT" in caps, caps
 M.select("INBOX", readonly=True)
 typ, data = M._simple_command("SORT", "RETURN (ALL COUNT) (SUBJECT) UTF-8 ALL"); assert typ == "OK", data
 es = M.untagged_responses.pop("ESEARCH"); assert len(es) == 1 and es[0].endswith(b"ALL 3,1:2,4 COUNT 4"), es
 typ, data = M.uid("SORT", "RETURN (MIN MAX) (REVERSE DATE) UTF-8 ALL"); assert typ == "OK", data
 es = M.untagged_responses.pop("ESEARCH"); assert len(es) == 1 and es[0].endswith(b"UID MIN 4 MAX 3"), es
+typ, data = M._simple_command("SORT", "RETURN (PARTIAL 1:2) (SUBJECT) UTF-8 ALL"); assert typ == "OK", data
+es = M.untagged_responses.pop("ESEARCH"); assert len(es) == 1 and es[0].endswith(b"PARTIAL (1:2 3,1)"), es
 try:
-    M._simple_command("SORT", "RETURN (PARTIAL 1:2) (SUBJECT) UTF-8 ALL"); assert False
+    M._simple_command("SORT", "RETURN (BOGUS) (SUBJECT) UTF-8 ALL"); assert False
 except imaplib.IMAP4.error as e:
-    assert "BAD" in str(e) or "PARTIAL" in str(e), e
+    assert "BAD" in str(e) or "BOGUS" in str(e), e
+# CONTEXT=SEARCH UPDATE (§4.3): another connection's APPEND comes as ADDTO.
+typ, data = M.uid("SEARCH", "RETURN (UPDATE COUNT) UNSEEN"); assert typ == "OK", data
+es = M.untagged_responses.pop("ESEARCH"); assert len(es) == 1 and es[0].endswith(b"UID COUNT 4"), es
+tag = es[0].split(b'"')[1].decode()
+B = imaplib.IMAP4_SSL("localhost", port, ssl_context=ctx, timeout=20)
+B.login("alice", "alice-pw")
+typ, data = B.append("INBOX", None, None, b"From: x@example.org\r\nSubject: zulu\r\n\r\nz\r\n"); assert typ == "OK", data
+M.noop()
+es = M.untagged_responses.pop("ESEARCH"); assert es == [('(TAG "%s") UID ADDTO (0 5)' % tag).encode()], es
+imaplib.Commands["CANCELUPDATE"] = ("SELECTED",)  # imaplib does not know it
+typ, data = M._simple_command("CANCELUPDATE", '"%s"' % tag); assert typ == "OK", data
+B.append("INBOX", None, None, b"From: x@example.org\r\nSubject: yankee\r\n\r\ny\r\n")
+M.noop()
+assert "ESEARCH" not in M.untagged_responses, M.untagged_responses
+B.logout()
 M.logout()
 print("ok")
 `

@@ -68,6 +68,9 @@ var capabilities = []capability{
 	{name: "SORT", postAuth: true, commands: []string{"SORT", "UID SORT"}},
 	{name: "SORT=DISPLAY", postAuth: true, commands: []string{"SORT", "UID SORT"}},
 	{name: "ESORT", postAuth: true, commands: []string{"SORT", "UID SORT"}}, // RFC 5267 §3
+	// RFC 5267 §4 (cmd_context.go).
+	{name: "CONTEXT=SEARCH", postAuth: true, commands: []string{"SEARCH", "UID SEARCH", "CANCELUPDATE"}},
+	{name: "CONTEXT=SORT", postAuth: true, commands: []string{"SORT", "UID SORT", "CANCELUPDATE"}},
 	{name: "THREAD=ORDEREDSUBJECT", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "THREAD=REFERENCES", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},
 	{name: "THREAD=REFS", postAuth: true, commands: []string{"THREAD", "UID THREAD"}},

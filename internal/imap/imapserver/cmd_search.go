@@ -32,6 +32,9 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
+	if err := c.checkUpdateTag(tag, args.Return); err != nil {
+		return err
+	}
 	a := &searchArgs{ret: args.Return, charset: args.Charset, key: compileSearch(args.Key)}
 	switch strings.ToUpper(a.charset) {
 	case "", "US-ASCII", "UTF-8":
@@ -52,6 +55,9 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 		return err
 	}
 	c.writeSearch(tag, a, matched, uid)
+	if a.ret.Update {
+		c.startUpdate(tag, uid, a.key, nil, matched) // RFC 5267 §4.3
+	}
 	return nil
 }
 
@@ -106,10 +112,20 @@ func (c *conn) writeSearch(tag string, a *searchArgs, matched []target, uid bool
 // order, or the sort order, whose first and last messages are MIN and
 // MAX), all the ALL set in that order.
 func (c *conn) writeESearch(tag string, ret imapwire.SearchReturn, matched []target, uid, withModSeq bool, all imapwire.SeqSet) {
-	if !ret.Min && !ret.Max && !ret.All && !ret.Count {
+	if !ret.Min && !ret.Max && !ret.All && !ret.Count && ret.Partial == nil && !ret.Update {
 		return // RFC 5182 §2.1: SAVE alone returns no ESEARCH
 	}
 	d := imapwire.ESearchData{Tag: tag, UID: uid, HasCount: ret.Count}
+	if p := ret.Partial; p != nil {
+		// RFC 5267 §4.4: the results at positions Lo to Hi (1-based), as
+		// many as there are; the range as asked.
+		d.Partial = &imapwire.PartialResult{Range: *p}
+		var nums []uint32
+		for _, t := range partialOf(matched, *p) {
+			nums = append(nums, numberOf(t, uid))
+		}
+		d.Partial.Set = imapwire.SeqSetInOrder(nums...)
+	}
 	if n := len(matched); n > 0 {
 		if ret.Min {
 			d.Min = numberOf(matched[0], uid)
@@ -138,6 +154,9 @@ func returnedOf(matched []target, ret imapwire.SearchReturn) []target {
 		return matched
 	}
 	var out []target
+	if ret.Partial != nil {
+		out = append(out, partialOf(matched, *ret.Partial)...)
+	}
 	if ret.Min {
 		out = append(out, matched[0])
 	}
@@ -145,6 +164,16 @@ func returnedOf(matched []target, ret imapwire.SearchReturn) []target {
 		out = append(out, matched[len(matched)-1])
 	}
 	return out
+}
+
+// partialOf is the window of a result that PARTIAL asks for (RFC 5267
+// §4.4): positions p.Lo to p.Hi, 1-based, those that exist.
+func partialOf(matched []target, p imapwire.PartialRange) []target {
+	lo, hi := int64(p.Lo)-1, min(int64(p.Hi), int64(len(matched)))
+	if lo >= hi {
+		return nil
+	}
+	return matched[lo:hi]
 }
 
 // highestModSeq is the highest MODSEQ of messages, 0 for none.

@@ -37,7 +37,11 @@ func (c *conn) sort(ctx context.Context, tag string, dec *imapwire.Decoder, uid 
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	sorted, key, err := c.execSort(ctx, args)
+	if err := c.checkUpdateTag(tag, args.Return); err != nil {
+		return err
+	}
+	crit := sortCriteria(args.Criteria)
+	sorted, key, err := c.execSort(ctx, args, crit)
 	if err != nil {
 		if args.Return.Save {
 			c.sel.saved = nil // RFC 5182 §2.1: a failed SAVE empties $
@@ -58,6 +62,9 @@ func (c *conn) sort(ctx context.Context, tag string, dec *imapwire.Decoder, uid 
 			slices.Sort(c.sel.saved)
 		}
 		c.writeESearch(tag, ret, sorted, uid, key.usesModSeq(), imapwire.SeqSetInOrder(nums...))
+		if ret.Update {
+			c.startUpdate(tag, uid, key, crit, sorted) // RFC 5267 §4.3
+		}
 		return nil
 	}
 	var m store.ModSeq
@@ -69,25 +76,37 @@ func (c *conn) sort(ctx context.Context, tag string, dec *imapwire.Decoder, uid 
 }
 
 // execSort runs SORT's search and orders the messages it matched.
-func (c *conn) execSort(ctx context.Context, args imapwire.SortArgs) ([]target, *searchKey, error) {
+func (c *conn) execSort(ctx context.Context, args imapwire.SortArgs, crit []thread.Criterion) ([]target, *searchKey, error) {
 	matched, key, err := c.searchCriteria(ctx, args.Charset, args.Key)
 	if err != nil {
 		return nil, nil, err
 	}
+	sorted, err := c.sortTargets(ctx, matched, crit)
+	return sorted, key, err
+}
+
+// sortCriteria maps the parsed criteria to the thread package's.
+func sortCriteria(cs []imapwire.SortCriterion) []thread.Criterion {
+	crit := make([]thread.Criterion, len(cs))
+	for i, sc := range cs {
+		crit[i] = thread.Criterion{Key: sortKeys[sc.Key], Reverse: sc.Reverse}
+	}
+	return crit
+}
+
+// sortTargets orders messages by crit (RFC 5256 §3); messages expunged
+// meanwhile are left out.
+func (c *conn) sortTargets(ctx context.Context, matched []target, crit []thread.Criterion) ([]target, error) {
 	msgs, kept, err := c.sortData(ctx, matched, false)
 	if err != nil {
-		return nil, nil, err
-	}
-	crit := make([]thread.Criterion, len(args.Criteria))
-	for i, sc := range args.Criteria {
-		crit[i] = thread.Criterion{Key: sortKeys[sc.Key], Reverse: sc.Reverse}
+		return nil, err
 	}
 	order := thread.Sort(msgs, crit)
 	sorted := make([]target, len(order))
 	for i, j := range order {
 		sorted[i] = kept[j]
 	}
-	return sorted, key, nil
+	return sorted, nil
 }
 
 // sortKeys maps the grammar's sort keys to the thread package's.

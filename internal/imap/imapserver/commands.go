@@ -76,6 +76,9 @@ var commands = map[string]*command{
 	"UID COPY":    {fn: (*conn).cmdUIDCopy, states: onSelected},
 	"UID MOVE":    {fn: (*conn).cmdUIDMove, states: onSelected},
 	"UID EXPUNGE": {fn: (*conn).cmdUIDExpunge, states: onSelected}, // RFC 4315 §2.1
+	// RFC 5267 §4.3.5: ends update contexts, which exist only while a
+	// mailbox is selected.
+	"CANCELUPDATE": {fn: (*conn).cmdCancelUpdate, states: onSelected},
 	// RFC 5256 §3: SORT and THREAD answer sequence numbers, as SEARCH does,
 	// so no EXPUNGE may go out meanwhile (RFC 9051 §7.5.1).
 	"SORT":       {fn: (*conn).cmdSort, states: onSelected, noExpunge: true},

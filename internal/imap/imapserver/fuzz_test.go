@@ -38,6 +38,9 @@ func FuzzServer(f *testing.F) {
 		"a EXAMINE INBOX (QRESYNC (1001 2 1:4294967295 (1:3 1,5:6)))", "a SELECT INBOX (QRESYNC (1 1 1:*))",
 		"a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", "a UID FETCH $ (FLAGS) (VANISHED CHANGEDSINCE 1)",
 		"a FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)",
+		// ESORT, CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267).
+		"a SORT RETURN (MIN MAX ALL COUNT SAVE) (SUBJECT) UTF-8 ALL", "a UID SORT RETURN (UPDATE PARTIAL 1:3) (DATE) UTF-8 ALL",
+		"a UID SEARCH RETURN (UPDATE CONTEXT COUNT) UNSEEN", "a SEARCH RETURN (PARTIAL 5:1) ALL", "a CANCELUPDATE \"a\" \"b\"",
 		// Issue 11: literal8, framing after errors, BINARY errors, names.
 		"a APPEND INBOX ~{8+}\r\nS: x\n\na\x00", "a APPEND INBOX (\\Seen) ~{3+}\r\na\nb ~{2+}\r\nxy",
 		"a FROB {11+}\r\nb LOGOUT\r\n", "a SELECT INBOX (X {11+}\r\nb LOGOUT\r\n)", "a LOGIN \"x{11+}\r\nb LOGOUT\r\n",

@@ -45,6 +45,10 @@ type selected struct {
 	cap       int
 	ahead     readAhead // stored data FETCH read ahead of the client
 	recent    recency   // \Recent for this session (recent.go)
+	// updates are the RFC 5267 §4.3 contexts kept current
+	// (cmd_context.go); changed says the view changed since they were.
+	updates []*searchUpdate
+	changed bool
 }
 
 // newSelected builds the view from the store's message list.
@@ -69,6 +73,7 @@ func (sel *selected) add(in store.MessageInfo) {
 	if in.UID <= sel.maxUID {
 		return
 	}
+	sel.changed = true
 	sel.maxUID = in.UID
 	if in.UID >= sel.uidNext {
 		sel.uidNext = in.UID + 1
@@ -140,6 +145,7 @@ func (sel *selected) apply(ch store.Change) {
 		if ch.Mailbox != sel.id {
 			return
 		}
+		sel.changed = true
 		for _, uid := range ch.UIDs {
 			switch i := sel.index(uid); {
 			case i >= sel.announced:
@@ -183,6 +189,7 @@ func (sel *selected) merge(in store.MessageInfo) bool {
 		}
 		m.Flags, m.ModSeq = in.Flags, in.ModSeq
 		sel.noteKeywords(in.Flags)
+		sel.changed = true
 		return true
 	}
 	for i := range sel.hidden {
@@ -199,6 +206,7 @@ func (sel *selected) markGone(uids []store.UID) {
 	for _, uid := range uids {
 		if i := sel.index(uid); i >= 0 {
 			sel.msgs[i].gone = true
+			sel.changed = true
 		}
 	}
 }
@@ -254,6 +262,7 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		// Only FETCH, STORE and SEARCH keep the read-ahead window: a
 		// connection that goes on to IDLE or NOOP holds none.
 		sel.ahead = readAhead{}
+		c.removeGone() // RFC 5267 §4.3.4: before the EXPUNGEs
 		c.writeExpunged()
 		sel.refill()
 	} else {
@@ -278,6 +287,10 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 	if sel.deleted {
 		c.enc.StatusResponse("", "BYE", "", "Selected mailbox was deleted")
 		c.setState(stateLogout)
+		return
+	}
+	if allowExpunge {
+		c.refreshUpdates(c.ctx) // RFC 5267 §4.3.3: after EXISTS
 	}
 }
 

@@ -367,3 +367,20 @@ func ParseIDArgs(dec *Decoder) []IDParam {
 	})
 	return params
 }
+
+// ParseCancelUpdateArgs decodes the arguments of CANCELUPDATE (RFC 5267
+// §4.3.5, §5): 1*(SP quoted), the tags of the searching commands whose
+// updates end.
+func ParseCancelUpdateArgs(dec *Decoder) []string {
+	var tags []string
+	for {
+		var t string
+		if !dec.ExpectSP() || !dec.Expect(dec.Quoted(&t), "quoted tag") {
+			return tags
+		}
+		tags = append(tags, t)
+		if !dec.Peek(' ') {
+			return tags
+		}
+	}
+}

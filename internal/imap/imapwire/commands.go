@@ -48,6 +48,7 @@ var commandSpecs = func() map[string]CommandSpec {
 		{Name: "STATUS", Parse: func(d *Decoder) any { return ParseStatusArgs(d) }},
 		{Name: "APPEND", Parse: func(d *Decoder) any { return ParseAppendMailbox(d) }, Literal: true},
 		{Name: "IDLE", Parse: noArgs},
+		{Name: "CANCELUPDATE", Parse: func(d *Decoder) any { return ParseCancelUpdateArgs(d) }},
 		{Name: "CHECK", Parse: noArgs},
 		{Name: "CLOSE", Parse: noArgs},
 		{Name: "UNSELECT", Parse: noArgs},

@@ -73,6 +73,14 @@ func TestParseCommand(t *testing.T) {
 		{"a1 COPY 2 {5}\r\nDraft", "COPY", CopyArgs{seq("2"), "Draft"}},
 		{"a1 UID SEARCH RETURN (COUNT) DELETED", "UID SEARCH", SearchArgs{Return: SearchReturn{Extended: true, Count: true},
 			Key: SearchKey{Op: SearchFlag, Flag: FlagDeleted}}},
+		// RFC 5267 §4.2-§4.4; RETURN (CONTEXT) alone means ALL.
+		{"a1 UID SEARCH RETURN (UPDATE COUNT) DELETED", "UID SEARCH", SearchArgs{
+			Return: SearchReturn{Extended: true, Update: true, Count: true}, Key: SearchKey{Op: SearchFlag, Flag: FlagDeleted}}},
+		{"a1 SEARCH RETURN (CONTEXT) ALL", "SEARCH", SearchArgs{
+			Return: SearchReturn{Extended: true, Context: true, All: true}, Key: SearchKey{Op: SearchAll}}},
+		{"a1 SEARCH RETURN (PARTIAL 1:500 MIN) ALL", "SEARCH", SearchArgs{
+			Return: SearchReturn{Extended: true, Min: true, Partial: &PartialRange{1, 500}}, Key: SearchKey{Op: SearchAll}}},
+		{`a1 CANCELUPDATE "B01" "b 2"`, "CANCELUPDATE", []string{"B01", "b 2"}},
 		{"a1 IDLE", "IDLE", nil},
 		{"a1 APPEND saved-messages (\\Seen) \" 7-Feb-1994 21:52:25 -0800\" {5}\r\nhello {3+}\r\nabc ~{2}\r\n\x00\x01",
 			"APPEND", AppendCommand{"saved-messages", []AppendMessage{
@@ -115,6 +123,11 @@ func TestParseCommandBad(t *testing.T) {
 		"a1 GETQUOTA", "a1 GETQUOTA \"\" x", "a1 GETQUOTAROOT", "a1 SETQUOTA \"\"", "a1 SETQUOTA \"\" STORAGE 1",
 		"a1 SETQUOTA \"\" (STORAGE)", "a1 SETQUOTA \"\" (STORAGE -1)", "a1 SETQUOTA \"\" (STORAGE 9223372036854775808)",
 		"a1 SETQUOTA \"\" (STORAGE 1 )", "a1 SETQUOTA \"\" (\"STORAGE\" 1)", "a1 STATUS INBOX (DELETED-STORAGES)",
+		// RFC 5267 §4.4, §5: PARTIAL's range, PARTIAL with ALL, twice;
+		// UPDATE twice; CANCELUPDATE takes quoted tags.
+		"a1 SEARCH RETURN (PARTIAL 0:5) ALL", "a1 SEARCH RETURN (PARTIAL 1:*) ALL", "a1 SEARCH RETURN (PARTIAL 5) ALL",
+		"a1 SEARCH RETURN (PARTIAL) ALL", "a1 SEARCH RETURN (PARTIAL 1:2 ALL) ALL", "a1 SEARCH RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL",
+		"a1 SEARCH RETURN (UPDATE UPDATE) ALL", "a1 CANCELUPDATE", "a1 CANCELUPDATE B01", "a1 CANCELUPDATE \"B01\" ",
 	} {
 		_, err := ParseCommand(newDecoder(in+"\r\n", Options{}))
 		if err == nil {

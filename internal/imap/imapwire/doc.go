@@ -27,7 +27,9 @@
 //   - RFC 5256 SORT and THREAD, with RFC 5957's SORT=DISPLAY keys and
 //     Dovecot's THREAD=REFS algorithm: ParseSortArgs, ParseThreadArgs,
 //     [Encoder.Sort], [Encoder.Thread]; RFC 5267 §3 ESORT, SORT's RETURN
-//     options, answered by [Encoder.ESearch] with [SeqSetInOrder].
+//     options, answered by [Encoder.ESearch] with [SeqSetInOrder]; RFC
+//     5267 §4 CONTEXT, UPDATE and PARTIAL ([SearchReturn]), CANCELUPDATE,
+//     and the PARTIAL, ADDTO and REMOVEFROM return data ([ESearchData]).
 //   - RFC 3502 MULTIAPPEND, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 2971 ID.
 //
 // # Decoding

@@ -63,3 +63,24 @@ func TestEncoderVanishedStar(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderContextESearch writes the RFC 5267 §4 return data: PARTIAL
+// with its range and results or NIL (§4.4), ADDTO and REMOVEFROM pairs in
+// the order given (§4.3.3, §4.3.4; the examples of the RFC).
+func TestEncoderContextESearch(t *testing.T) {
+	got := encode(t, EncoderOptions{}, func(enc *Encoder) {
+		enc.ESearch(ESearchData{Tag: "A02", UID: true, Partial: &PartialResult{Range: PartialRange{23500, 24000}, Set: SeqSetInOrder(67, 100, 101, 102)}})
+		enc.ESearch(ESearchData{Tag: "A04", UID: true, Partial: &PartialResult{Range: PartialRange{24000, 24500}}})
+		enc.ESearch(ESearchData{Tag: "C01", UID: true, Updates: []ContextUpdate{
+			{Pairs: []ContextPair{{1, SeqSetOf(2733)}}}, {Pairs: []ContextPair{{1, SeqSetOf(2731, 2732)}}}}})
+		enc.ESearch(ESearchData{Tag: "B01", UID: true, Updates: []ContextUpdate{
+			{Remove: true, Pairs: []ContextPair{{0, SeqSetOf(32768)}}}, {Pairs: []ContextPair{{0, SeqSetOf(5, 6)}, {0, SeqSetOf(9)}}}}})
+	})
+	want := "* ESEARCH (TAG \"A02\") UID PARTIAL (23500:24000 67,100:102)\r\n" +
+		"* ESEARCH (TAG \"A04\") UID PARTIAL (24000:24500 NIL)\r\n" +
+		"* ESEARCH (TAG \"C01\") UID ADDTO (1 2733) ADDTO (1 2731:2732)\r\n" +
+		"* ESEARCH (TAG \"B01\") UID REMOVEFROM (0 32768) ADDTO (0 5:6 0 9)\r\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -91,6 +91,33 @@ type ESearchData struct {
 	Count    uint32
 	HasCount bool   // write COUNT even when it is zero
 	ModSeq   uint64 // RFC 7162 §3.2.5
+	// Partial is the PARTIAL result (RFC 5267 §4.4): the range asked
+	// for and the results in it, written NIL when there are none.
+	Partial *PartialResult
+	// Updates are the ADDTO and REMOVEFROM items of an update
+	// notification (RFC 5267 §4.3), written in order.
+	Updates []ContextUpdate
+}
+
+// PartialResult is the PARTIAL return data (RFC 5267 §4.4).
+type PartialResult struct {
+	Range PartialRange
+	Set   SeqSet // empty: NIL
+}
+
+// ContextUpdate is one ADDTO or REMOVEFROM item (RFC 5267 §4.3.3,
+// §4.3.4): pairs of a context position (0 for SEARCH results: anywhere,
+// in mailbox order) and the results added or removed from there on, in
+// the requested order.
+type ContextUpdate struct {
+	Remove bool // REMOVEFROM; ADDTO otherwise
+	Pairs  []ContextPair
+}
+
+// ContextPair is one (context-position sequence-set) pair.
+type ContextPair struct {
+	Pos uint32
+	Set SeqSet
 }
 
 // ESearch writes "* ESEARCH (TAG "t") [UID] MIN … MAX … ALL … COUNT …".
@@ -111,11 +138,34 @@ func (enc *Encoder) ESearch(d ESearchData) error {
 	if !d.All.IsEmpty() {
 		enc.raw(" ALL ").SeqSet(d.All)
 	}
+	if p := d.Partial; p != nil {
+		enc.raw(" PARTIAL (").Number(p.Range.Lo).rawByte(':').Number(p.Range.Hi).SP()
+		if p.Set.IsEmpty() {
+			enc.NIL()
+		} else {
+			enc.SeqSet(p.Set)
+		}
+		enc.rawByte(')')
+	}
 	if d.HasCount || d.Count != 0 {
 		enc.raw(" COUNT ").Number(d.Count)
 	}
 	if d.ModSeq != 0 {
 		enc.raw(" MODSEQ ").ModSeq(d.ModSeq)
+	}
+	for _, u := range d.Updates {
+		if u.Remove {
+			enc.raw(" REMOVEFROM (")
+		} else {
+			enc.raw(" ADDTO (")
+		}
+		for i, p := range u.Pairs {
+			if i > 0 {
+				enc.SP()
+			}
+			enc.Number(p.Pos).SP().SeqSet(p.Set)
+		}
+		enc.rawByte(')')
 	}
 	return enc.CRLF()
 }

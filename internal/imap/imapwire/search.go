@@ -245,6 +245,18 @@ type SearchReturn struct {
 	Extended bool
 
 	Min, Max, All, Count, Save bool
+
+	// RFC 5267 §4 (CONTEXT=SEARCH, CONTEXT=SORT): CONTEXT, a hint
+	// (§4.2); UPDATE, live notifications (§4.3); PARTIAL lo:hi, a window
+	// of the result (§4.4), nil when absent.
+	Context, Update bool
+	Partial         *PartialRange
+}
+
+// PartialRange is the argument of PARTIAL (RFC 5267 §4.4): positions in
+// the result, 1-based, Lo <= Hi ("500:400" is "400:500").
+type PartialRange struct {
+	Lo, Hi uint32
 }
 
 // SearchArgs are the arguments of SEARCH and UID SEARCH.
@@ -314,14 +326,44 @@ func (dec *Decoder) searchReturn(r *SearchReturn) bool {
 			r.Count = true
 		case "SAVE":
 			r.Save = true
+		case "CONTEXT":
+			r.Context = true
+		case "UPDATE":
+			if r.Update {
+				return dec.setErr(syntaxErrorf("UPDATE given twice"))
+			}
+			r.Update = true
+		case "PARTIAL":
+			if r.Partial != nil {
+				return dec.setErr(syntaxErrorf("PARTIAL given twice"))
+			}
+			r.Partial = &PartialRange{}
+			return dec.ExpectSP() && dec.partialRange(r.Partial)
 		default:
 			return dec.setErr(syntaxErrorf("unknown SEARCH return option %q", opt))
 		}
 		return true
 	})
-	if ok && !r.Min && !r.Max && !r.Count && !r.Save {
-		// RFC 4731 §3.1: RETURN () is RETURN (ALL).
+	if ok && r.Partial != nil && r.All {
+		// RFC 5267 §4.4: one PARTIAL, one ALL, or neither.
+		return dec.setErr(syntaxErrorf("PARTIAL and ALL together"))
+	}
+	if ok && !r.Min && !r.Max && !r.Count && !r.Save && !r.Update && r.Partial == nil {
+		// RFC 4731 §3.1: RETURN () is RETURN (ALL); so is RETURN
+		// (CONTEXT), a hint with no result of its own (RFC 5267 §4.2).
 		r.All = true
 	}
 	return ok
+}
+
+// partialRange decodes partial-range (RFC 5267 §5): nz-number ":"
+// nz-number, with no "*".
+func (dec *Decoder) partialRange(p *PartialRange) bool {
+	if !dec.ExpectNzNumber(&p.Lo) || !dec.ExpectSpecial(':') || !dec.ExpectNzNumber(&p.Hi) {
+		return false
+	}
+	if p.Lo > p.Hi {
+		p.Lo, p.Hi = p.Hi, p.Lo
+	}
+	return true
 }

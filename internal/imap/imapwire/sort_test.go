@@ -35,6 +35,11 @@ func TestParseSort(t *testing.T) {
 		{" RETURN (MIN MAX count all save) (DATE) UTF-8 ALL", SortArgs{
 			Return:   SearchReturn{Extended: true, Min: true, Max: true, Count: true, All: true, Save: true},
 			Criteria: []SortCriterion{{Key: SortDate}}, Charset: "UTF-8", Key: SearchKey{Op: SearchAll}}},
+		// RFC 5267 §4: CONTEXT, UPDATE and PARTIAL (a reversed range is
+		// the same range).
+		{" RETURN (UPDATE PARTIAL 500:400 CONTEXT) (DATE) UTF-8 ALL", SortArgs{
+			Return:   SearchReturn{Extended: true, Update: true, Context: true, Partial: &PartialRange{400, 500}},
+			Criteria: []SortCriterion{{Key: SortDate}}, Charset: "UTF-8", Key: SearchKey{Op: SearchAll}}},
 		{" RETURN () (REVERSE ARRIVAL) US-ASCII ALL", SortArgs{Return: SearchReturn{Extended: true, All: true},
 			Criteria: []SortCriterion{{Key: SortArrival, Reverse: true}}, Charset: "US-ASCII", Key: SearchKey{Op: SearchAll}}},
 	}
@@ -54,7 +59,7 @@ func TestParseSort(t *testing.T) {
 		"", " ", " ()", " (SUBJECT)", " (SUBJECT) UTF-8", " (SUBJECT) UTF-8 ", " (BOGUS) UTF-8 ALL", " (REVERSE) UTF-8 ALL",
 		" (REVERSE REVERSE DATE) UTF-8 ALL", " SUBJECT UTF-8 ALL", " (SUBJECT)UTF-8 ALL", " (SUBJECT  DATE) UTF-8 ALL",
 		" (DATE) UTF-8 ALL ", " (DATE) UTF-8 NOSUCHKEY", " (DATE) {5}\r\nUTF-8 ALL", " RETURN (ALL)(DATE) UTF-8 ALL",
-		" RETURN ALL (DATE) UTF-8 ALL", " RETURN (PARTIAL 1:5) (DATE) UTF-8 ALL", " RETURN (BOGUS) (DATE) UTF-8 ALL",
+		" RETURN ALL (DATE) UTF-8 ALL", " RETURN (PARTIAL 1:*) (DATE) UTF-8 ALL", " RETURN (BOGUS) (DATE) UTF-8 ALL",
 		" RETURN (DATE) UTF-8 ALL", " (DATE) RETURN (ALL) UTF-8 ALL",
 	} {
 		d := newDecoder(in+"\r\n", Options{})
