@@ -50,6 +50,7 @@ var capabilities = []capability{
 	{name: "LIST-STATUS", postAuth: true, commands: []string{"LIST", "STATUS"}},
 	{name: "ESEARCH", postAuth: true, commands: []string{"SEARCH", "UID SEARCH"}},
 	{name: "SEARCHRES", postAuth: true, commands: []string{"SEARCH", "UID SEARCH"}},
+	{name: "WITHIN", postAuth: true, commands: []string{"SEARCH", "UID SEARCH"}}, // RFC 5032: OLDER, YOUNGER
 	{name: "STATUS=SIZE", postAuth: true, commands: []string{"STATUS"}},
 	{name: "MULTIAPPEND", postAuth: true, commands: []string{"APPEND"}},
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},

@@ -73,16 +73,23 @@ func (c *conn) checkUpdateTag(tag string, ret imapwire.SearchReturn) error {
 
 // startUpdate keeps the result of a searching command with UPDATE
 // current, or refuses with NOUPDATE (RFC 5267 §4.3.1): beyond
-// maxSearchUpdates contexts, and for criteria whose meaning moves as the
-// mailbox changes: message numbers, "*" and "$".
+// maxSearchUpdates contexts, for criteria whose meaning moves as the
+// mailbox changes: message numbers, "*" and "$", and for those whose
+// result moves with time: OLDER and YOUNGER (WITHIN).
 func (c *conn) startUpdate(tag string, uid bool, key *searchKey, crit []thread.Criterion, result []target) {
 	sel := c.sel
 	moving := key.any(func(k *searchKey) bool {
 		return k.Op == imapwire.SearchSeqSet || k.Op == imapwire.SearchUID && (k.SeqSet.Dynamic() || k.SeqSet.Saved)
 	})
+	// RFC 5032 §3: OLDER and YOUNGER change their result as time passes,
+	// with no change to the mailbox to announce it.
+	timed := key.any(func(k *searchKey) bool { return k.Op == imapwire.SearchOlder || k.Op == imapwire.SearchYounger })
 	switch {
 	case moving:
 		c.noUpdate(tag, "Criteria with message numbers, * or $ cannot be updated")
+		return
+	case timed:
+		c.noUpdate(tag, "Criteria with OLDER or YOUNGER cannot be updated")
 		return
 	case len(sel.updates) >= maxSearchUpdates:
 		c.noUpdate(tag, "Too many contexts")

@@ -66,7 +66,7 @@ func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error)
 	all, _ := c.sel.resolve(imapwire.SeqSet{Ranges: []imapwire.SeqRange{{Start: 1, Stop: imapwire.Star}}}, false)
 	hdr, body := key.needs()
 	needData := hdr || body || key.usesSize() && c.s.view.needsData()
-	key.prepare(c.sel)
+	key.prepare(c.sel, c.s.opts.Clock())
 	return c.searchBatches(ctx, key, all, needData, key.readsFiles())
 }
 
@@ -271,6 +271,13 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		return !dateOf(in.InternalDate).Before(k.Date), nil
 	case imapwire.SearchSentBefore, imapwire.SearchSentOn, imapwire.SearchSentSince:
 		return m.sentDate(k)
+	case imapwire.SearchOlder:
+		// RFC 5032 §3: the internal date, as an instant (time zones
+		// disregarded), more than Interval seconds before now; YOUNGER is
+		// its complement, so OLDER n and YOUNGER n split the mailbox.
+		return in.InternalDate.Before(k.cutoff), nil
+	case imapwire.SearchYounger:
+		return !in.InternalDate.Before(k.cutoff), nil
 	case imapwire.SearchHeader:
 		return m.headerContains(k.Field, k.Value)
 	case imapwire.SearchBody:

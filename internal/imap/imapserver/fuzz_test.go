@@ -53,6 +53,8 @@ func FuzzServer(f *testing.F) {
 		// QUOTA (RFC 9208).
 		"a GETQUOTAROOT INBOX", "a GETQUOTA \"\"", "a GETQUOTA \"#user/alice\"", "a SETQUOTA \"\" (STORAGE 512 MESSAGE 10)",
 		"a SETQUOTA \"\" ()", "a SETQUOTA {1+}\r\nx (FOO 1)", "a STATUS INBOX (DELETED DELETED-STORAGE)",
+		// WITHIN (RFC 5032).
+		"a SEARCH OLDER 1 YOUNGER 4294967295", "a UID SORT (DATE) UTF-8 NOT OLDER 60", "a SEARCH OLDER 0",
 	}
 	for _, s := range seeds {
 		f.Add(s)

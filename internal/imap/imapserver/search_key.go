@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"strings"
+	"time"
 
 	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/store"
@@ -20,6 +21,7 @@ type searchKey struct {
 	lower      string             // strings.ToLower(Value): TEXT's header half
 	lowerBytes []byte             // lower as bytes
 	folded     []byte             // Value with ASCII letters lower-cased: BODY, TEXT
+	cutoff     time.Time          // SearchOlder, SearchYounger: the command's now less Interval
 }
 
 // compileSearch turns a parsed key into the tree the server evaluates.
@@ -87,9 +89,10 @@ func (k *searchKey) readsFiles() bool {
 }
 
 // prepare resolves what every message's evaluation shares: the sets of
-// sequence-set and UID keys (against the view as it is now) and the
-// lower-cased strings of BODY and TEXT.
-func (k *searchKey) prepare(sel *selected) {
+// sequence-set and UID keys (against the view as it is now), the
+// lower-cased strings of BODY and TEXT, and the instant OLDER and YOUNGER
+// compare with (one now for the whole command).
+func (k *searchKey) prepare(sel *selected, now time.Time) {
 	switch k.Op {
 	case imapwire.SearchSeqSet, imapwire.SearchUID:
 		k.members = map[store.UID]bool{}
@@ -101,8 +104,10 @@ func (k *searchKey) prepare(sel *selected) {
 		k.lower = strings.ToLower(k.Value)
 		k.lowerBytes = []byte(k.lower)
 		k.folded = foldASCII([]byte(k.Value))
+	case imapwire.SearchOlder, imapwire.SearchYounger:
+		k.cutoff = now.Add(-time.Duration(k.Interval) * time.Second)
 	}
 	for _, kid := range k.kids {
-		kid.prepare(sel)
+		kid.prepare(sel, now)
 	}
 }

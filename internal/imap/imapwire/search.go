@@ -38,6 +38,8 @@ const (
 	SearchBody                           // BODY Value
 	SearchText                           // TEXT Value: header or body
 	SearchModSeq                         // MODSEQ: mod-sequence at least ModSeq
+	SearchOlder                          // OLDER: internal date more than Interval seconds ago (RFC 5032)
+	SearchYounger                        // YOUNGER: internal date at most Interval seconds ago (RFC 5032)
 )
 
 // A SearchKey is a node of a parsed SEARCH program. Which fields are set
@@ -56,6 +58,7 @@ type SearchKey struct {
 	Field    string      // SearchHeader
 	Value    string      // string keys
 	ModSeq   uint64      // SearchModSeq
+	Interval uint32      // SearchOlder, SearchYounger: seconds, at least 1
 }
 
 // flagKeys are the search keys that test a system flag.
@@ -165,6 +168,13 @@ func (dec *Decoder) searchKeyArgs(name string, k *SearchKey) bool {
 		return dec.searchOperands(name, k)
 	case "MODSEQ":
 		return dec.searchModSeq(k)
+	case "OLDER", "YOUNGER":
+		// RFC 5032 §4: ( "OLDER" / "YOUNGER" ) SP nz-number.
+		*k = SearchKey{Op: SearchOlder}
+		if name == "YOUNGER" {
+			k.Op = SearchYounger
+		}
+		return dec.ExpectSP() && dec.ExpectNzNumber(&k.Interval)
 	default:
 		return dec.setErr(syntaxErrorf("unknown search key %q", name))
 	}

@@ -49,6 +49,10 @@ func TestSearch(t *testing.T) {
 		{"sent dates quoted", ` SENTBEFORE "1-Feb-1994" SENTON 1-feb-1994`, SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
 			{Op: SearchSentBefore, Date: day}, {Op: SearchSentOn, Date: day},
 		}}}},
+		// RFC 5032 WITHIN.
+		{"older younger", " older 1800 YOUNGER 4294967295", SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
+			{Op: SearchOlder, Interval: 1800}, {Op: SearchYounger, Interval: 1<<32 - 1},
+		}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +70,7 @@ func TestSearch(t *testing.T) {
 	for _, in := range []string{
 		"", " ", " ()", " FOO", " OR SEEN", " NOT", " SINCE 30-Feb-1994", " LARGER x", " UID x",
 		" RETURN (BOGUS) ALL", " CHARSET", " KEYWORD \\Seen", " HEADER X", " MODSEQ \"/x\" bogus 1", " ALL  SEEN",
+		" OLDER", " OLDER 0", " YOUNGER -1", " YOUNGER 4294967296", " OLDER 01", " YOUNGER x",
 	} {
 		d := newDecoder(in+"\r\n", Options{})
 		ParseSearchArgs(d)
@@ -102,6 +107,7 @@ func FuzzSearch(f *testing.F) {
 	for _, s := range []string{
 		" ALL", " OR (SEEN 1:5) UID 3,*", " CHARSET UTF-8 TEXT {3}\r\nabc", " RETURN (MIN MAX) $",
 		" NOT NOT NOT DELETED", " HEADER Subject \"x\" SINCE 1-Feb-1994", ` MODSEQ "/flags/\\draft" all 1`,
+		" OR OLDER 3600 YOUNGER 60",
 	} {
 		f.Add(s)
 	}
