@@ -176,7 +176,9 @@ type AppendRequest struct {
 	Exact bool
 	// Flags are the initial flags.
 	Flags Flags
-	// InternalDate is the arrival time; zero means now.
+	// InternalDate is the arrival time; zero means now. The store keeps
+	// its zone offset with it (an APPEND date-time's own, RFC 9051
+	// §6.3.12): MessageInfo.InternalDate comes back in that offset.
 	InternalDate time.Time
 	// VMS, when set, is stored as the message's OpenVMS envelope.
 	VMS *VMSEnvelope

@@ -171,8 +171,8 @@ type MessageInfo struct {
 	EmailID      EmailID
 	ModSeq       ModSeq
 	Flags        Flags
-	InternalDate time.Time
-	Size         int64 // octets of the stored (CRLF) content
+	InternalDate time.Time // in the zone offset it was stored with (UTC for offset 0)
+	Size         int64     // octets of the stored (CRLF) content
 }
 
 // VMSEnvelope is the OpenVMS Mail envelope of a message: the four header

@@ -243,3 +243,20 @@ func intToTime(n int64) time.Time {
 	}
 	return time.Unix(0, n).UTC()
 }
+
+// zoneOf returns the offset of t's zone in seconds east of UTC, which the
+// message table keeps beside the instant (internal_zone).
+func zoneOf(t time.Time) int64 {
+	_, off := t.Zone()
+	return int64(off)
+}
+
+// zonedTime is intToTime shown in a zone offset seconds east of UTC: in
+// UTC itself for 0, else in a fixed zone of that offset.
+func zonedTime(n, offset int64) time.Time {
+	t := intToTime(n)
+	if offset == 0 || t.IsZero() {
+		return t
+	}
+	return t.In(time.FixedZone("", int(offset)))
+}

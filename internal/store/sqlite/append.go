@@ -181,7 +181,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 			key = sql.NullString{String: sp.importKey, Valid: true}
 		}
 		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.flags), sp.flags.Has(store.FlagSeen),
-			sp.flags.Has(store.FlagDeleted), timeToInt(sp.date), sp.size, contentID, key).Scan(&mi.EmailID)
+			sp.flags.Has(store.FlagDeleted), timeToInt(sp.date), zoneOf(sp.date), sp.size, contentID, key).Scan(&mi.EmailID)
 		if err != nil {
 			return nil, fmt.Errorf("insert message: %w", err)
 		}
@@ -197,8 +197,8 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 
 const (
 	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign, foreign_head) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
-	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, size, content, import_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
 // spool makes one request's content durable under msg/: it streams the

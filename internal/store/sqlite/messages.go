@@ -22,19 +22,19 @@ const (
 	messageDataChunk = 256
 )
 
-const infoColumns = `m.uid, m.id, m.modseq, m.flags, m.internal_date, m.size`
+const infoColumns = `m.uid, m.id, m.modseq, m.flags, m.internal_date, m.internal_zone, m.size`
 
 // scanInfo scans the infoColumns followed by extra destinations.
 func scanInfo(rows *sql.Rows, extra ...any) (store.MessageInfo, error) {
 	var mi store.MessageInfo
 	var flags string
-	var date int64
-	dest := append([]any{&mi.UID, &mi.EmailID, &mi.ModSeq, &flags, &date, &mi.Size}, extra...)
+	var date, zone int64
+	dest := append([]any{&mi.UID, &mi.EmailID, &mi.ModSeq, &flags, &date, &zone, &mi.Size}, extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return mi, err
 	}
 	mi.Flags = parseFlags(flags)
-	mi.InternalDate = intToTime(date)
+	mi.InternalDate = zonedTime(date, zone)
 	return mi, nil
 }
 

@@ -77,14 +77,19 @@ func TestMigrateRecent(t *testing.T) {
 	}
 }
 
-// downgradeTo5 undoes schema version 6 (the foreign message's head).
-const downgradeTo5 = `ALTER TABLE content DROP COLUMN foreign_head; PRAGMA user_version = 5;`
+// downgradeTo6 undoes schema version 7 (the INTERNALDATE's zone).
+const downgradeTo6 = `ALTER TABLE message DROP COLUMN internal_zone; PRAGMA user_version = 6;`
 
-// downgradeTo3 undoes schema versions 6 (the foreign message's head), 5
-// (quota) and 4 (foreign messages).
-const downgradeTo3 = downgradeTo5 + undoQuotaSchema + `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
+// downgradeTo5 undoes schema versions 7 and 6 (the foreign message's head).
+const downgradeTo5 = downgradeTo6 + `ALTER TABLE content DROP COLUMN foreign_head; PRAGMA user_version = 5;`
 
-// downgradeTo2 undoes schema versions 5, 4 and 3 (the expunge log's retention).
+// downgradeTo4 undoes schema versions 7 to 5 (quota).
+const downgradeTo4 = downgradeTo5 + undoQuotaSchema
+
+// downgradeTo3 undoes schema versions 7 to 4 (foreign messages).
+const downgradeTo3 = downgradeTo4 + `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
+
+// downgradeTo2 undoes schema versions 7 to 3 (the expunge log's retention).
 const downgradeTo2 = downgradeTo3 + `DROP INDEX expunged_at; ALTER TABLE expunged DROP COLUMN at;
 ALTER TABLE mailbox DROP COLUMN expunge_floor; PRAGMA user_version = 2;`
 
@@ -200,7 +205,7 @@ func TestMigrateQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, downgradeTo5+undoQuotaSchema)
+	_, err = db.ExecContext(ctx, downgradeTo4)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -242,5 +247,53 @@ func TestQuotaSiteDefault(t *testing.T) {
 	f.append(t, "two")
 	if q, _ = st.Quota(ctx, acc.ID); q.Messages.Limited() || q.Storage.Limit != 1<<20 {
 		t.Errorf("with its own message limit none: %+v", q)
+	}
+}
+
+// TestMigrateInternalZone: schema version 7 keeps the zone of INTERNALDATE;
+// a message stored before it reads back in UTC, as it was shown, and one
+// appended after keeps its offset.
+func TestMigrateInternalZone(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := time.FixedZone("", 2*3600)
+	date := time.Date(2007, 3, 25, 0, 15, 0, 0, zone)
+	f := openFixture(t, st, acc)
+	if _, err := f.ss.Append(ctx, f.inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: old\r\n\r\nx"), InternalDate: date}); err != nil {
+		t.Fatal(err)
+	}
+	f.ss.Close()
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, downgradeTo6)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = openTest(t, dir, Options{})
+	f = openFixture(t, st, acc)
+	if _, err := f.ss.Append(ctx, f.inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: new\r\n\r\nx"), InternalDate: date}); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := f.ss.Messages(ctx, f.inbox.ID)
+	if err != nil || len(infos) != 2 {
+		t.Fatalf("Messages = %v, %v; want 2", infos, err)
+	}
+	if d := infos[0].InternalDate; !d.Equal(date) || d.Location() != time.UTC {
+		t.Errorf("message stored before the migration: InternalDate %v, want %v in UTC", d, date)
+	}
+	if d := infos[1].InternalDate; !d.Equal(date) || d.Format("-0700") != "+0200" {
+		t.Errorf("message stored after the migration: InternalDate %v, want %v", d, date)
 	}
 }

@@ -163,6 +163,14 @@ END;
 	`
 ALTER TABLE content ADD COLUMN foreign_head BLOB;
 `,
+	// Version 7: the zone of the INTERNALDATE, seconds east of UTC, as the
+	// date was given (an APPEND date-time's own offset, RFC 9051 §6.3.12):
+	// FETCH INTERNALDATE answers with it and SEARCH BEFORE/ON/SINCE take
+	// the date in it. Messages stored before this version are in UTC, as
+	// they were shown.
+	`
+ALTER TABLE message ADD COLUMN internal_zone INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

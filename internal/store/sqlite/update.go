@@ -295,8 +295,8 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 		if err != nil {
 			return err
 		}
-		ins, err := w.PrepareContext(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, size, content)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		ins, err := w.PrepareContext(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 		if err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			mi.UID = dst.UIDNext + store.UID(i)
 			mi.ModSeq = modseq
 			err := ins.QueryRowContext(ctx, to, mi.UID, modseq, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen),
-				mi.Flags.Has(store.FlagDeleted), timeToInt(mi.InternalDate), mi.Size, r.content).Scan(&mi.EmailID)
+				mi.Flags.Has(store.FlagDeleted), timeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, r.content).Scan(&mi.EmailID)
 			if err != nil {
 				return err
 			}

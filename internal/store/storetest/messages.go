@@ -292,6 +292,51 @@ func testStatus(t *testing.T, st store.Store) {
 	wantErr(t, "Status of a missing mailbox", err, store.ErrNoSuchMailbox)
 }
 
+// testInternalDateZone: the zone offset of an appended INTERNALDATE is
+// kept with it and by COPY and MOVE (FETCH INTERNALDATE shows it, SEARCH
+// BEFORE/ON/SINCE take the date in it); offset 0 comes back as UTC.
+func testInternalDateZone(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	_, ss := account(t, st, "alice")
+	inbox, mail := mailbox(t, ss, "INBOX"), mailbox(t, ss, "Mail")
+	east := time.Date(2007, 3, 25, 0, 30, 0, 0, time.FixedZone("", 3*3600))
+	west := time.Date(2007, 3, 24, 19, 0, 0, 0, time.FixedZone("", -(4*3600+30*60)))
+	utc := time.Date(2007, 3, 24, 21, 30, 0, 0, time.UTC)
+	for _, d := range []time.Time{east, west, utc} {
+		r := req("dated")
+		r.InternalDate = d
+		appendOne(t, ss, inbox.ID, r)
+	}
+	check := func(what string, got []store.MessageInfo, want []time.Time) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d messages, want %d", what, len(got), len(want))
+		}
+		for i, w := range want {
+			_, gotOff := got[i].InternalDate.Zone()
+			_, wantOff := w.Zone()
+			if !got[i].InternalDate.Equal(w) || gotOff != wantOff {
+				t.Errorf("%s: message %d InternalDate %v, want %v", what, i+1, got[i].InternalDate, w)
+			}
+		}
+		if got[len(got)-1].InternalDate.Location() != time.UTC {
+			t.Errorf("%s: offset 0 comes back in %v, want UTC", what, got[len(got)-1].InternalDate.Location())
+		}
+	}
+	in := messages(t, ss, inbox.ID)
+	check("Messages", in, []time.Time{east, west, utc})
+	uids := []store.UID{in[0].UID, in[1].UID, in[2].UID}
+	if _, err := ss.Copy(ctx, inbox.ID, uids, mail.ID); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	check("copies", messages(t, ss, mail.ID), []time.Time{east, west, utc})
+	moved := messages(t, ss, mail.ID)
+	if _, err := ss.Move(ctx, mail.ID, []store.UID{moved[0].UID, moved[1].UID, moved[2].UID}, inbox.ID); err != nil {
+		t.Fatalf("Move: %v", err)
+	}
+	check("moved", messages(t, ss, inbox.ID)[3:], []time.Time{east, west, utc})
+}
+
 func testCopy(t *testing.T, st store.Store) {
 	ctx := t.Context()
 	_, ss := account(t, st, "alice")

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Events", testEvents},
 		{"EventsOtherAccount", testEventsOtherAccount},
 		{"Copy", testCopy},
+		{"InternalDateZone", testInternalDateZone},
 		{"Move", testMove},
 		{"TooBig", testTooBig},
 		{"ImportKey", testImportKey},
