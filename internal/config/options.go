@@ -477,10 +477,12 @@ func imapOptions() []*option {
 			orig: "Same name and default."},
 		&option{name: "Vms-Folder-Names", section: s, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.IMAP.VMSFolderNames },
-			doc: "Show mailbox names as the OpenVMS IMAP server showed OpenVMS Mail folders, for " +
-				"folders imported from VMS: `HELLO` is `Hello`, `Hello` is `H_e_l_l_o`, `HELLO_ALL` " +
-				"is `Hello__All`, `HELLO$ALL` is `Hello$$All`, NEWMAIL is INBOX. Names the client " +
-				"sends are decoded the same way, one hierarchy level at a time.",
+			doc: "Show mailboxes as the OpenVMS IMAP server showed OpenVMS Mail, for folders imported " +
+				"from VMS: NEWMAIL is INBOX, the mail file is `Mail` (the MAIL folder when selected) and " +
+				"every other mailbox is one of its folders, named by the folder codec: `HELLO` is " +
+				"`Mail/Hello`, `Hello` is `Mail/H_e_l_l_o`, `HELLO_ALL` is `Mail/Hello__All`, `HELLO$ALL` " +
+				"is `Mail/Hello$$All`. Postern's own Sent, Drafts, Trash and Junk keep their names. Names " +
+				"the client sends are decoded the same way, one hierarchy level at a time.",
 			orig: "The original always named folders this way; Postern does so only when asked, since " +
 				"its own mailboxes are not VMS folders."},
 		&option{name: "Magic-File", section: s, kind: kPath,

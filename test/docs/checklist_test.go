@@ -18,7 +18,6 @@ import (
 var openChecklistItems = map[string]string{
 	"A3": "issue 16", // Max-Connections worker rollover
 	"J5": "issue 16", // memory exhaustion detected and recorded
-	"I2": "issue 17", // MAIL.MAI / Mail / NEWMAIL hierarchy
 }
 
 var (

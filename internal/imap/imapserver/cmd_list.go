@@ -41,12 +41,17 @@ func (c *conn) execList(ctx context.Context, a *imapwire.ListArgs) error {
 		return err
 	}
 	names := make([]string, 0, len(entries))
+	var existing []string // the shown names of existing mailboxes, for \HasChildren
 	for n, e := range entries {
 		names = append(names, n)
 		var ok bool
 		e.shown, ok = c.imapName(n)
 		e.matches = ok && c.listMatches(a, e.shown)
+		if ok && e.mb != nil {
+			existing = append(existing, e.shown)
+		}
 	}
+	slices.Sort(existing)
 	for _, e := range entries {
 		if e.subscribed && !e.matches {
 			// RFC 5258 §3.5: CHILDINFO names a subscribed descendant
@@ -62,7 +67,7 @@ func (c *conn) execList(ctx context.Context, a *imapwire.ListArgs) error {
 		if !e.matches || !c.listSelected(a, e) {
 			continue
 		}
-		c.writeListEntry(a, e, hasChildren(names, n, entries))
+		c.writeListEntry(a, e, hasChildren(existing, e.shown))
 		if len(a.Return.Status) > 0 && e.mb != nil {
 			if err := c.writeStatus(ctx, *e.mb, a.Return.Status); err != nil {
 				return err
@@ -207,14 +212,9 @@ func (c *conn) writeList(attrs []string, name string, ext func(*imapwire.Encoder
 
 // hasChildren reports whether an existing mailbox lies below name: a
 // subscription to a name that does not exist is no child (RFC 5258 §4).
-func hasChildren(sorted []string, name string, entries map[string]*listEntry) bool {
-	i, _ := slices.BinarySearch(sorted, name+"/")
-	for ; i < len(sorted) && strings.HasPrefix(sorted[i], name+"/"); i++ {
-		if entries[sorted[i]].mb != nil {
-			return true
-		}
-	}
-	return false
+func hasChildren(existing []string, shown string) bool {
+	i, _ := slices.BinarySearch(existing, shown+"/")
+	return i < len(existing) && strings.HasPrefix(existing[i], shown+"/")
 }
 
 // parentOf returns the name one level up, or "".

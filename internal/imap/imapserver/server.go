@@ -89,9 +89,11 @@ type Options struct {
 	// IgnoreMail11Headers keeps the own header of mail that came by SMTP
 	// (Ignore-Mail11-Headers; see mail11.Decide). Only used with Mail11.
 	IgnoreMail11Headers bool
-	// VMSFolderNames passes mailbox names through the OpenVMS folder-name
-	// codec of hp-system §6.2, level by level (Vms-Folder-Names): the
-	// client sees Hello__All for the store's HELLO_ALL. See names.go.
+	// VMSFolderNames shows mailboxes as the original showed OpenVMS Mail
+	// (hp-system §6.2, Vms-Folder-Names): NEWMAIL is INBOX, the mail file
+	// is Mail with the folders below it, through the folder-name codec
+	// level by level: the client sees Mail/Hello__All for the store's
+	// HELLO_ALL; Postern's own mailboxes keep their names. See names.go.
 	VMSFolderNames bool
 	// Magic types foreign messages from their first octets (hp-system
 	// §6.3, Magic-File): the Mail11 view serves such a message as one
