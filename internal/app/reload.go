@@ -1,11 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,10 +28,11 @@ type reloadResult struct {
 // reloadRequest asks the run loop for a reload (`postern ctl reload`).
 type reloadRequest struct{ reply chan *reloadResult }
 
-// reload reopens the logs (log rotation) and reads the configuration file
-// again. A file with problems is refused with the messages `postern check`
-// gives, and nothing changes. Otherwise it re-reads the certificates, sets
-// the log levels, turns protocols on and off and moves listeners to new
+// reload reopens the logs (log rotation), re-reads the certificates (a
+// renewal must not wait for a fix of the configuration) and reads the
+// configuration file again. A file with problems is refused with the
+// messages `postern check` gives, and nothing else changes. Otherwise it
+// sets the log levels, turns protocols on and off and moves listeners to new
 // ports as the file says, without ending any session (turned-off services
 // and moved listeners stop accepting; their sessions go on until they
 // end), and reloads the recipient tables. Every other change needs a
@@ -38,13 +41,13 @@ type reloadRequest struct{ reply chan *reloadResult }
 func (in *instance) reload(ctx context.Context) *reloadResult {
 	res := &reloadResult{}
 	in.reopenLogs()
+	in.reloadTLS()
 	if in.opts.ConfigPath == "" {
-		in.reloadTLS()
 		in.events.Event(observe.EventReload, slog.String("result", "ok"))
 		in.logger.Info("reload done", "config", "quickstart")
 		return res
 	}
-	cfg, err := config.Load(in.opts.ConfigPath, in.opts.Environ())
+	cfg, err := in.loadConfig()
 	if err != nil {
 		var list *config.ErrorList
 		if errors.As(err, &list) {
@@ -62,7 +65,6 @@ func (in *instance) reload(ctx context.Context) *reloadResult {
 	for _, w := range cfg.Warnings() {
 		in.logger.Warn("configuration", "warning", w.Error())
 	}
-	in.reloadTLS()
 	in.applyLogLevels(cfg)
 	in.applyServices(ctx, cfg, res)
 	for _, s := range in.services {
@@ -75,6 +77,21 @@ func (in *instance) reload(ctx context.Context) *reloadResult {
 	in.reportReload(cfg, res)
 	in.logger.Info("reload done", "config", in.opts.ConfigPath, "log_level", cfg.LogLevel)
 	return res
+}
+
+// loadConfig reads the configuration file again, through the privileged
+// reader when the server has one (after the switch to Run-As-User the
+// file may be readable by root alone), else itself.
+func (in *instance) loadConfig() (*config.Config, error) {
+	path := in.opts.ConfigPath
+	if in.fileReader != nil {
+		if abs, err := filepath.Abs(path); err == nil {
+			if data, _, err := in.fileReader.ReadFile(abs); err == nil {
+				return config.Parse(path, bytes.NewReader(data), in.opts.Environ())
+			}
+		}
+	}
+	return config.Load(path, in.opts.Environ())
 }
 
 func (in *instance) reloadTLS() {

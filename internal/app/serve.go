@@ -141,7 +141,7 @@ func (in *instance) start(ctx context.Context) error {
 			return err
 		}
 	}
-	in.fileReader = startFileReader(cfg, in.logger)
+	in.fileReader = startFileReader(cfg, in.opts.ConfigPath, in.logger)
 	var read func(string) ([]byte, fs.FileMode, error)
 	if in.fileReader != nil {
 		read = in.fileReader.ReadFile

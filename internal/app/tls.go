@@ -69,7 +69,10 @@ func tlsFiles(p tlsProto) tlsconf.Files {
 // reads root-only files as the start did. It returns nil when the process
 // keeps its account, or when the helper cannot start (then a reload reads
 // as Run-As-User, and the log says so).
-func startFileReader(cfg *config.Config, logger *slog.Logger) *server.FileReader {
+//
+// The configuration file is among the files it reads, so that a reload
+// after the drop can read a file only root may read (/etc/postern, 0600).
+func startFileReader(cfg *config.Config, configPath string, logger *slog.Logger) *server.FileReader {
 	if cfg.RunAsUser == "" || os.Geteuid() != 0 {
 		return nil
 	}
@@ -82,6 +85,11 @@ func startFileReader(cfg *config.Config, logger *slog.Logger) *server.FileReader
 			if !slices.Contains(paths, path) {
 				paths = append(paths, path)
 			}
+		}
+	}
+	if configPath != "" {
+		if abs, err := filepath.Abs(configPath); err == nil && !slices.Contains(paths, abs) {
+			paths = append(paths, abs)
 		}
 	}
 	if len(paths) == 0 {

@@ -99,6 +99,9 @@ func verify(ctx context.Context, env *Env, l *loaded, repair bool) error {
 	list(w, orphan, r.Orphans)
 	list(w, "problem", r.Problems)
 	list(w, "repaired", r.Repaired)
+	if repair {
+		list(w, "still broken", r.Remaining)
+	}
 	if err != nil {
 		return err
 	}
