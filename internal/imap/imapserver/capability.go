@@ -33,7 +33,9 @@ var capabilities = []capability{
 	{name: "ID", preAuth: true, postAuth: true, commands: []string{"ID"}},
 	{name: "ENABLE", preAuth: true, postAuth: true, commands: []string{"ENABLE"}},
 	{name: "STARTTLS", preAuth: true, commands: []string{"STARTTLS"},
-		when: func(c *conn) bool { return !c.tls && c.s.opts.TLS != nil }},
+		// Not under COMPRESS (possible after UNAUTHENTICATE): TLS must
+		// come first (RFC 4978 §3).
+		when: func(c *conn) bool { return !c.tls && !c.deflate && c.s.opts.TLS != nil }},
 	{name: "LOGINDISABLED", preAuth: true, when: func(c *conn) bool { return !c.plaintextAllowed() }},
 	{name: "AUTH=PLAIN", preAuth: true, commands: []string{"AUTHENTICATE"},
 		when: func(c *conn) bool { return c.plaintextAllowed() }},
@@ -43,6 +45,7 @@ var capabilities = []capability{
 	{name: "UIDPLUS", postAuth: true, commands: []string{"UID EXPUNGE", "APPEND", "COPY"}},
 	{name: "MOVE", postAuth: true, commands: []string{"MOVE", "UID MOVE"}},
 	{name: "UNSELECT", postAuth: true, commands: []string{"UNSELECT"}},
+	{name: "UNAUTHENTICATE", postAuth: true, commands: []string{"UNAUTHENTICATE"}}, // RFC 8437
 	{name: "CHILDREN", postAuth: true, commands: []string{"LIST"}},
 	{name: "SPECIAL-USE", postAuth: true, commands: []string{"LIST"}},
 	{name: "CREATE-SPECIAL-USE", postAuth: true, commands: []string{"CREATE"}},

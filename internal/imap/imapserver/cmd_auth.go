@@ -74,7 +74,9 @@ func (c *conn) cmdStartTLS(ctx context.Context, tag string, dec *imapwire.Decode
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	if c.tls || c.s.opts.TLS == nil {
+	if c.tls || c.s.opts.TLS == nil || c.deflate {
+		// After COMPRESS (then UNAUTHENTICATE), TLS would run inside the
+		// compression: RFC 4978 §3 wants it the other way round.
 		return badf("STARTTLS not available")
 	}
 	if c.br.Buffered() > 0 {
@@ -234,6 +236,35 @@ func (c *conn) authFailed(mech, user string, err error) error {
 		return err // mapped in errors.go
 	}
 	return nof("AUTHENTICATIONFAILED", "Authentication failed")
+}
+
+// cmdUnauthenticate: RFC 8437 §3. The connection returns to the
+// not-authenticated state as if it had just been greeted: a selected
+// mailbox is closed without an expunge (as UNSELECT), the store session
+// ends, and what ENABLE turned on (IMAP4rev2, UTF8=ACCEPT, CONDSTORE,
+// QRESYNC) is off again. TLS and COMPRESS stay in effect. The count of
+// failed logins is kept, so that the connection's limit
+// (Max-Auth-Attempts) still holds.
+func (c *conn) cmdUnauthenticate(ctx context.Context, tag string, dec *imapwire.Decoder) error {
+	if !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	c.setState(stateNotAuthenticated)
+	if c.sess != nil {
+		c.sess.Close()
+		c.sess = nil
+		c.s.stats.RemoveUser(c.account.Name)
+	}
+	c.log.Info("unauthenticated")
+	c.account = store.Account{}
+	c.rev2, c.utf8, c.utf8Accept, c.condStore, c.qresync = false, false, false, false, false
+	c.dec.SetUTF8(false)
+	c.enc.SetUTF8(false)
+	c.log = c.baseLogger()
+	c.s.conns.SetUser(c.cid, "")
+	c.resp.code = "CAPABILITY " + c.capabilityString()
+	c.resp.text = "UNAUTHENTICATE completed"
+	return nil
 }
 
 // loggedIn opens the account's store session and enters the

@@ -332,3 +332,48 @@ func FuzzCompressedInput(f *testing.F) {
 		}
 	})
 }
+
+// TestUnauthenticateUnderCompress: UNAUTHENTICATE (RFC 8437 §3) keeps
+// COMPRESS in effect, and on a connection without TLS the STARTTLS that
+// the not-authenticated state would offer is neither advertised nor
+// allowed, since TLS would then run inside the compression (RFC 4978 §3).
+// Logging in again works over the same compressed stream.
+func TestUnauthenticateUnderCompress(t *testing.T) {
+	f := newFixture(t)
+	f.addUser("alice", "secret")
+	dir := t.TempDir()
+	certPath, keyPath, err := tlsconf.GenerateSelfSigned(dir, testHost, []string{testHost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	nc, err := net.Dial("tcp", f.start())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newZClient(t, nc)
+	c.send("a1 CAPABILITY")
+	if l := c.expect("* CAPABILITY "); !strings.Contains(l, " STARTTLS") {
+		t.Fatalf("no STARTTLS before login: %q", l)
+	}
+	c.expect("a1 OK ")
+	c.send("a2 LOGIN alice secret")
+	c.expect("a2 OK ")
+	c.compress("a3")
+	c.send("a4 UNAUTHENTICATE")
+	if l := c.expect("a4 "); !strings.HasPrefix(l, "a4 OK [CAPABILITY ") || strings.Contains(l, "STARTTLS") {
+		t.Fatalf("UNAUTHENTICATE under COMPRESS: %q; want OK without STARTTLS", l)
+	}
+	c.send("a5 STARTTLS")
+	c.expectExactly("a5 BAD STARTTLS not available")
+	c.send("a6 LOGIN alice secret")
+	c.expect("a6 OK ")
+	c.send("a7 LIST \"\" INBOX")
+	c.expectExactly(`* LIST (\HasNoChildren) "/" INBOX`, "a7 OK LIST completed")
+	c.send("a8 LOGOUT")
+	c.expect("a8 OK ")
+}

@@ -55,6 +55,8 @@ var commands = map[string]*command{
 	"APPEND":      {fn: (*conn).cmdAppend, states: authed},
 	"IDLE":        {fn: (*conn).cmdIdle, states: authed, ownUpdates: true},
 	"COMPRESS":    {fn: (*conn).cmdCompress, states: authed}, // RFC 4978 §3
+	// RFC 8437 §3: back to the not-authenticated state.
+	"UNAUTHENTICATE": {fn: (*conn).cmdUnauthenticate, states: authed},
 	// RFC 9208 §4: QUOTA, in the authenticated and selected states.
 	"GETQUOTA":     {fn: (*conn).cmdGetQuota, states: authed},
 	"GETQUOTAROOT": {fn: (*conn).cmdGetQuotaRoot, states: authed},

@@ -78,11 +78,16 @@ func newConn(s *Server, nc net.Conn) *conn {
 	}
 	_, c.tls = nc.(*tls.Conn)
 	c.cid = s.conns.Add("imap", c.host, s.opts.Clock())
-	c.log = s.log.With(slog.String("proto", "imap"), slog.Uint64("cid", c.cid), slog.String("remote", c.host))
+	c.log = c.baseLogger()
 	c.trace = s.opts.Tracer.Conn(c.cid, c.host, c.log)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.setTransport(nc)
 	return c
+}
+
+// baseLogger is the connection's logger before login.
+func (c *conn) baseLogger() *slog.Logger {
+	return c.s.log.With(slog.String("proto", "imap"), slog.Uint64("cid", c.cid), slog.String("remote", c.host))
 }
 
 // setTransport (re)builds the buffered reader, writer, decoder and encoder

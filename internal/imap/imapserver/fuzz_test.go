@@ -55,6 +55,8 @@ func FuzzServer(f *testing.F) {
 		"a SETQUOTA \"\" ()", "a SETQUOTA {1+}\r\nx (FOO 1)", "a STATUS INBOX (DELETED DELETED-STORAGE)",
 		// WITHIN (RFC 5032).
 		"a SEARCH OLDER 1 YOUNGER 4294967295", "a UID SORT (DATE) UTF-8 NOT OLDER 60", "a SEARCH OLDER 0",
+		// UNAUTHENTICATE (RFC 8437).
+		"a UNAUTHENTICATE", "a UNAUTHENTICATE x",
 	}
 	for _, s := range seeds {
 		f.Add(s)

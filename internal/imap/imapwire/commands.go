@@ -69,6 +69,7 @@ var commandSpecs = func() map[string]CommandSpec {
 		{Name: "MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "UID MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "COMPRESS", Parse: func(d *Decoder) any { return ParseCompressArgs(d) }},
+		{Name: "UNAUTHENTICATE", Parse: noArgs}, // RFC 8437 §3
 		{Name: "GETQUOTA", Parse: func(d *Decoder) any { return ParseGetQuotaArgs(d) }},
 		{Name: "GETQUOTAROOT", Parse: func(d *Decoder) any { return ParseGetQuotaRootArgs(d) }},
 		{Name: "SETQUOTA", Parse: func(d *Decoder) any { return ParseSetQuotaArgs(d) }},
