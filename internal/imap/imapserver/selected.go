@@ -289,9 +289,19 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 		c.setState(stateLogout)
 		return
 	}
-	if allowExpunge {
-		c.refreshUpdates(c.ctx) // RFC 5267 §4.3.3: after EXISTS
+	// RFC 5267 §4.3.3: after EXISTS. During FETCH, STORE, SEARCH, SORT
+	// and THREAD too (an ADDTO or REMOVEFROM renumbers nothing, and may be
+	// sent as any unsolicited response, RFC 9051 §7), unless an expunge
+	// waits: its REMOVEFROM must come just before its EXPUNGE (§4.3.4).
+	if allowExpunge || len(sel.updates) > 0 && !sel.expungeWaiting() {
+		c.refreshUpdates(c.ctx)
 	}
+}
+
+// expungeWaiting reports whether a message of the view is expunged and
+// not yet announced.
+func (sel *selected) expungeWaiting() bool {
+	return slices.ContainsFunc(sel.msgs, func(m msgEntry) bool { return m.gone })
 }
 
 // announceKeywords sends FLAGS when messages carry keywords the client
