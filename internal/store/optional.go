@@ -76,3 +76,15 @@ type ContentLocator interface {
 type Checker interface {
 	Check(ctx context.Context) error
 }
+
+// Replacer is implemented by sessions that can replace a message in one
+// transaction, as IMAP REPLACE needs (RFC 8508 §3.4: the append and the
+// expunge appear as a single action, and the quota counts only the net
+// change).
+type Replacer interface {
+	// Replace appends req to mailbox and expunges the message uid of from,
+	// atomically: both happen or neither. The quota check sees the account
+	// without the old message. ErrNoSuchMessage, with nothing appended or
+	// removed, when uid is not in from; the errors of Append otherwise.
+	Replace(ctx context.Context, mailbox MailboxID, req AppendRequest, from MailboxID, uid UID) (AppendResult, error)
+}

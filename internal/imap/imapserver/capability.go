@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/postern/postern/internal/store"
 )
 
 // capability is one entry of the capability table: a name the server may
@@ -56,6 +58,10 @@ var capabilities = []capability{
 	{name: "WITHIN", postAuth: true, commands: []string{"SEARCH", "UID SEARCH"}}, // RFC 5032: OLDER, YOUNGER
 	{name: "STATUS=SIZE", postAuth: true, commands: []string{"STATUS"}},
 	{name: "MULTIAPPEND", postAuth: true, commands: []string{"APPEND"}},
+	// RFC 8508 (cmd_replace.go), over the session's store.Replacer, which
+	// makes the append and the expunge one transaction.
+	{name: "REPLACE", postAuth: true, commands: []string{"REPLACE", "UID REPLACE"},
+		when: func(c *conn) bool { _, ok := c.sess.(store.Replacer); return ok }},
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
 	{name: "UTF8=ACCEPT", postAuth: true, commands: []string{"ENABLE"}},
 	// RFC 7162 §3.1: every command CONDSTORE extends. MODSEQ is part of

@@ -78,6 +78,9 @@ var commands = map[string]*command{
 	"UID COPY":    {fn: (*conn).cmdUIDCopy, states: onSelected},
 	"UID MOVE":    {fn: (*conn).cmdUIDMove, states: onSelected},
 	"UID EXPUNGE": {fn: (*conn).cmdUIDExpunge, states: onSelected}, // RFC 4315 §2.1
+	// RFC 8508 §3.5: selected state only, as it names a message.
+	"REPLACE":     {fn: (*conn).cmdReplace, states: onSelected},
+	"UID REPLACE": {fn: (*conn).cmdUIDReplace, states: onSelected},
 	// RFC 5267 §4.3.5: ends update contexts, which exist only while a
 	// mailbox is selected.
 	"CANCELUPDATE": {fn: (*conn).cmdCancelUpdate, states: onSelected},

@@ -213,6 +213,34 @@ func ParseAppendMessage(dec *Decoder) AppendMessage {
 	return m
 }
 
+// ReplaceArgs are the leading arguments of REPLACE and UID REPLACE (RFC
+// 8508 §5: "REPLACE" SP seq-number SP mailbox append-message): the message
+// to replace and the mailbox to append to. One message to append follows,
+// as with APPEND (ParseAppendMessage), then CRLF: REPLACE has no
+// MULTIAPPEND form (RFC 8508 §4.7).
+type ReplaceArgs struct {
+	Msg     uint32 // a sequence number or, for UID REPLACE, a UID; Star for "*"
+	Mailbox string
+}
+
+// ParseReplaceArgs decodes SP seq-number SP mailbox.
+func ParseReplaceArgs(dec *Decoder) ReplaceArgs {
+	var a ReplaceArgs
+	if !dec.ExpectSP() {
+		return a
+	}
+	if !dec.Special('*') && !dec.ExpectNzNumber(&a.Msg) {
+		return a
+	}
+	_ = dec.ExpectSP() && dec.ExpectMailbox(&a.Mailbox)
+	return a
+}
+
+// SeqSet returns the message of a as a sequence set of one number.
+func (a ReplaceArgs) SeqSet() SeqSet {
+	return SeqSet{Ranges: []SeqRange{{Start: a.Msg, Stop: a.Msg}}}
+}
+
 // FetchArgs are the arguments of FETCH and UID FETCH.
 type FetchArgs struct {
 	SeqSet SeqSet

@@ -15,8 +15,9 @@ type CommandSpec struct {
 	// them: one of the …Args types, a SeqSet, a []IDParam, a string (APPEND's
 	// mailbox) or nil for a command without arguments.
 	Parse func(dec *Decoder) any
-	// Literal marks APPEND: after Parse, the caller decodes the messages with
-	// ParseAppendMessage and streams each literal itself.
+	// Literal marks APPEND and REPLACE: after Parse, the caller decodes
+	// the messages (REPLACE: one) with ParseAppendMessage and streams each
+	// literal itself.
 	Literal bool
 }
 
@@ -68,6 +69,8 @@ var commandSpecs = func() map[string]CommandSpec {
 		{Name: "UID COPY", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
 		{Name: "UID MOVE", Parse: func(d *Decoder) any { return ParseCopyArgs(d) }},
+		{Name: "REPLACE", Parse: func(d *Decoder) any { return ParseReplaceArgs(d) }, Literal: true},
+		{Name: "UID REPLACE", Parse: func(d *Decoder) any { return ParseReplaceArgs(d) }, Literal: true},
 		{Name: "COMPRESS", Parse: func(d *Decoder) any { return ParseCompressArgs(d) }},
 		{Name: "UNAUTHENTICATE", Parse: noArgs}, // RFC 8437 §3
 		{Name: "GETQUOTA", Parse: func(d *Decoder) any { return ParseGetQuotaArgs(d) }},
@@ -118,7 +121,14 @@ func ParseCommandName(dec *Decoder) (tag, name string) {
 type Command struct {
 	Tag  string
 	Name string
-	Args any // see CommandSpec.Parse; for APPEND an AppendCommand
+	Args any // see CommandSpec.Parse; for APPEND an AppendCommand, for REPLACE a ReplaceCommand
+}
+
+// ReplaceCommand is the Args of a REPLACE or UID REPLACE parsed by
+// ParseCommand, which reads and drops the message data.
+type ReplaceCommand struct {
+	ReplaceArgs
+	Message AppendMessage
 }
 
 // AppendCommand is the Args of an APPEND parsed by ParseCommand, which
@@ -146,22 +156,40 @@ func ParseCommand(dec *Decoder) (Command, error) {
 	}
 	cmd.Args = spec.Parse(dec)
 	if spec.Literal {
-		ac := AppendCommand{Mailbox: cmd.Args.(string)}
-		for dec.Err() == nil {
-			m := ParseAppendMessage(dec)
-			if dec.Err() != nil {
-				break
+		msgs := parseDroppedMessages(dec)
+		switch a := cmd.Args.(type) {
+		case string:
+			cmd.Args = AppendCommand{Mailbox: a, Messages: msgs}
+		case ReplaceArgs:
+			rc := ReplaceCommand{ReplaceArgs: a}
+			if len(msgs) > 1 {
+				dec.Fail("REPLACE takes one message") // RFC 8508 §4.7
+			} else if len(msgs) == 1 {
+				rc.Message = msgs[0]
 			}
-			if _, err := io.Copy(io.Discard, dec.LiteralReader(m.Literal)); err != nil {
-				break
-			}
-			ac.Messages = append(ac.Messages, m)
-			if !dec.Peek(' ') {
-				break
-			}
+			cmd.Args = rc
 		}
-		cmd.Args = ac
 	}
 	dec.ExpectCRLF()
 	return cmd, dec.Err()
+}
+
+// parseDroppedMessages decodes the messages of an APPEND or REPLACE,
+// reading and dropping their data.
+func parseDroppedMessages(dec *Decoder) []AppendMessage {
+	var msgs []AppendMessage
+	for dec.Err() == nil {
+		m := ParseAppendMessage(dec)
+		if dec.Err() != nil {
+			break
+		}
+		if _, err := io.Copy(io.Discard, dec.LiteralReader(m.Literal)); err != nil {
+			break
+		}
+		msgs = append(msgs, m)
+		if !dec.Peek(' ') {
+			break
+		}
+	}
+	return msgs
 }

@@ -82,6 +82,11 @@ func TestParseCommand(t *testing.T) {
 			Return: SearchReturn{Extended: true, Min: true, Partial: &PartialRange{1, 500}}, Key: SearchKey{Op: SearchAll}}},
 		{`a1 CANCELUPDATE "B01" "b 2"`, "CANCELUPDATE", []string{"B01", "b 2"}},
 		{"a1 IDLE", "IDLE", nil},
+		// RFC 8508 §3.2, §3.3, §5.
+		{"a1 REPLACE 4 Drafts (\\Seen \\Draft) {3}\r\nabc", "REPLACE", ReplaceCommand{ReplaceArgs{4, "Drafts"},
+			AppendMessage{Flags: []string{FlagSeen, FlagDraft}, Literal: LiteralInfo{Size: 3}}}},
+		{"a1 uid replace * INBOX {2+}\r\nab", "UID REPLACE", ReplaceCommand{ReplaceArgs{Star, "INBOX"},
+			AppendMessage{Literal: LiteralInfo{Size: 2, NonSync: true}}}},
 		{"a1 APPEND saved-messages (\\Seen) \" 7-Feb-1994 21:52:25 -0800\" {5}\r\nhello {3+}\r\nabc ~{2}\r\n\x00\x01",
 			"APPEND", AppendCommand{"saved-messages", []AppendMessage{
 				{Flags: []string{FlagSeen}, Date: time.Date(1994, 2, 7, 21, 52, 25, 0, time.FixedZone("", -8*3600)), Literal: LiteralInfo{Size: 5}},
@@ -128,6 +133,9 @@ func TestParseCommandBad(t *testing.T) {
 		"a1 SEARCH RETURN (PARTIAL 0:5) ALL", "a1 SEARCH RETURN (PARTIAL 1:*) ALL", "a1 SEARCH RETURN (PARTIAL 5) ALL",
 		"a1 SEARCH RETURN (PARTIAL) ALL", "a1 SEARCH RETURN (PARTIAL 1:2 ALL) ALL", "a1 SEARCH RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL",
 		"a1 SEARCH RETURN (UPDATE UPDATE) ALL", "a1 CANCELUPDATE", "a1 CANCELUPDATE B01", "a1 CANCELUPDATE \"B01\" ",
+		// RFC 8508 §5: one nz seq-number, a mailbox, one message.
+		"a1 REPLACE 0 INBOX {1}\r\nx", "a1 REPLACE 1:2 INBOX {1}\r\nx", "a1 REPLACE 1 INBOX", "a1 REPLACE INBOX {1}\r\nx",
+		"a1 UID REPLACE 1 INBOX {1}\r\nx {1}\r\ny", "a1 REPLACE 1 INBOX x",
 	} {
 		_, err := ParseCommand(newDecoder(in+"\r\n", Options{}))
 		if err == nil {
@@ -234,6 +242,7 @@ func FuzzDecoder(f *testing.F) {
 		"a1 UID SORT (REVERSE DATE DISPLAYFROM) UTF-8 HEADER SUBJECT x\r\n",
 		"a1 UID THREAD REFS US-ASCII ALL\r\n",
 		"a1 SETQUOTA \"\" (STORAGE 512 MESSAGE 100)\r\na2 GETQUOTAROOT INBOX\r\na3 GETQUOTA \"\"\r\n",
+		"a1 UID REPLACE 2000 Drafts (\\Seen \\Draft) {3+}\r\nabc\r\na2 REPLACE * INBOX {1}\r\nx\r\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -30,7 +30,8 @@
 //     options, answered by [Encoder.ESearch] with [SeqSetInOrder]; RFC
 //     5267 §4 CONTEXT, UPDATE and PARTIAL ([SearchReturn]), CANCELUPDATE,
 //     and the PARTIAL, ADDTO and REMOVEFROM return data ([ESearchData]).
-//   - RFC 3502 MULTIAPPEND, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 2971 ID.
+//   - RFC 3502 MULTIAPPEND, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 2971 ID,
+//     RFC 8508 REPLACE ([ParseReplaceArgs]).
 //
 // # Decoding
 //

@@ -60,6 +60,22 @@ func (ss *Session) Append(ctx context.Context, mailbox store.MailboxID, reqs ...
 	if err := ss.appendPrecheck(ctx, mailbox, reqs); err != nil {
 		return nil, err
 	}
+	var results []store.AppendResult
+	err := ss.spoolAndIndex(ctx, reqs, func(w *wtx, spool []*spooled) error {
+		var err error
+		results, err = ss.index(ctx, w, mailbox, spool)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	return results, nil
+}
+
+// spoolAndIndex makes the content of reqs durable, then runs indexFn in
+// one write transaction to index it. The content files are removed when
+// the transaction certainly did not commit.
+func (ss *Session) spoolAndIndex(ctx context.Context, reqs []store.AppendRequest, indexFn func(w *wtx, spool []*spooled) error) error {
 	spool := make([]*spooled, 0, len(reqs))
 	keep := false // whether the content files must stay
 	defer func() {
@@ -74,29 +90,24 @@ func (ss *Session) Append(ctx context.Context, mailbox store.MailboxID, reqs ...
 	for i, req := range reqs {
 		sp, err := ss.s.spool(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("append message %d of %d: %w", i+1, len(reqs), err)
+			return fmt.Errorf("message %d of %d: %w", i+1, len(reqs), err)
 		}
 		spool = append(spool, sp)
 	}
 	observe("append_spool", spoolStart)
 	indexStart := time.Now()
 	defer observe("append_index", indexStart)
-	var results []store.AppendResult
-	err := ss.write(ctx, func(w *wtx) error {
-		var err error
-		results, err = ss.index(ctx, w, mailbox, spool)
-		return err
-	})
+	err := ss.write(ctx, func(w *wtx) error { return indexFn(w, spool) })
 	switch {
 	case err == nil:
 		keep = true
-		return results, nil
+		return nil
 	case errors.Is(err, errCommit):
 		// The commit may have reached the disk after all: leave the files
 		// to the orphan sweep, which removes them only if unreferenced.
 		keep = true
 	}
-	return nil, fmt.Errorf("append: %w", err)
+	return err
 }
 
 // appendPrecheck checks the mailbox, the import keys and that the account

@@ -4,7 +4,7 @@
 // Each subtest gets a fresh store from newStore and runs in parallel with
 // the others. The suite checks behaviour through the store interfaces only;
 // optional capabilities (store.ExpungeLogger, store.ExpungePruner,
-// store.ContentSharer) are
+// store.ContentSharer, store.Replacer) are
 // tested when the session implements them and skipped otherwise.
 package storetest
 
@@ -66,6 +66,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"QuotaUsage", testQuotaUsage},
 		{"QuotaEnforced", testQuotaEnforced},
 		{"QuotaConcurrent", testQuotaConcurrent},
+		{"Replace", testReplace},
+		{"ReplaceQuota", testReplaceQuota},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
