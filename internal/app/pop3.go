@@ -64,7 +64,7 @@ func buildPOP3(in *instance) (Service, error) {
 		FastScan:            pc.FastScan,
 		SendIDHeaders:       pc.SendIDHeaders,
 		PurgeReclaim:        pc.PurgeReclaim,
-		ExpireZero:          pc.Expire == "0",
+		Expire:              popExpire(&pc),
 		LoginDelay:          pc.LoginDelay,
 		Mail11:              view,
 		IgnoreMail11Headers: pc.IgnoreMail11Headers,
@@ -101,4 +101,10 @@ func (s pop3Service) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// popExpire converts [POP] Expire into the server's retention policy.
+func popExpire(pc *config.POPConfig) pop3server.Expire {
+	days, never := pc.ExpireDays()
+	return pop3server.Expire{Set: !never, Days: days}
 }

@@ -232,8 +232,8 @@ type POPConfig struct {
 	// MaximumThreads caps the concurrent POP3 sessions (Maximum-Threads);
 	// 0 is no cap.
 	MaximumThreads int
-	// Expire is the retention announced as EXPIRE (Expire): "NEVER", or
-	// "0" to delete every retrieved message at the end of the session.
+	// Expire is the retention of retrieved mail announced as EXPIRE and
+	// enforced (Expire): "NEVER" or a number of days; see ExpireDays.
 	Expire string
 	// LoginDelay is the least time between two logins of an account,
 	// announced as LOGIN-DELAY and enforced (Login-Delay); 0 is none.
@@ -449,6 +449,20 @@ const (
 
 // RelayAddress returns RelayHost with its port filled in: 465 with
 // Relay-TLS IMPLICIT, otherwise 587. It returns "" when there is no relay.
+// ExpireDays returns [POP] Expire as a number of days, with never true
+// for NEVER (in any case). A value that is neither (which Validate
+// reports) is taken as NEVER: it never deletes mail.
+func (p *POPConfig) ExpireDays() (days int, never bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(p.Expire))
+	if err != nil || n < 0 || n > maxExpireDays {
+		return 0, true
+	}
+	return n, false
+}
+
+// maxExpireDays is the longest [POP] Expire, a century.
+const maxExpireDays = 36500
+
 func (s *SMTPConfig) RelayAddress() string {
 	if s.RelayHost == "" {
 		return ""

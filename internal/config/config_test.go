@@ -540,3 +540,39 @@ func TestChanges(t *testing.T) {
 		t.Error("a configuration differs from itself")
 	}
 }
+
+// TestExpireDays: [POP] Expire takes NEVER in any case or a number of
+// days up to a century; anything else is a configuration error, and
+// ExpireDays never turns one into a retention.
+func TestExpireDays(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		days  int
+		never bool
+		ok    bool
+	}{
+		{"NEVER", 0, true, true},
+		{"never", 0, true, true},
+		{"0", 0, false, true},
+		{"30", 30, false, true},
+		{"36500", 36500, false, true},
+		{"36501", 0, true, false},
+		{"-1", 0, true, false},
+		{"30d", 0, true, false},
+		{"", 0, true, false},
+	} {
+		c, err := Parse("test.conf", strings.NewReader("Hostname: h.example.com\n[POP]\nExpire: "+tc.value+"\n"), nil)
+		if (err == nil) != tc.ok {
+			t.Errorf("Expire: %q: error %v, want ok=%v", tc.value, err, tc.ok)
+		}
+		p := POPConfig{Expire: tc.value}
+		if days, never := p.ExpireDays(); days != tc.days || never != tc.never {
+			t.Errorf("ExpireDays(%q) = %d, %v; want %d, %v", tc.value, days, never, tc.days, tc.never)
+		}
+		if err == nil {
+			if days, never := c.POP.ExpireDays(); days != tc.days || never != tc.never {
+				t.Errorf("parsed Expire: %q: ExpireDays = %d, %v", tc.value, days, never)
+			}
+		}
+	}
+}

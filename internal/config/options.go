@@ -336,6 +336,18 @@ func checkMemoryLimit(c *Config) string {
 	return ""
 }
 
+// checkExpire accepts NEVER (in any case) or a number of days.
+func checkExpire(c *Config) string {
+	v := strings.TrimSpace(c.POP.Expire)
+	if strings.EqualFold(v, "NEVER") {
+		return ""
+	}
+	if _, never := c.POP.ExpireDays(); never {
+		return quote(v) + " is neither NEVER nor a number of days from 0 to " + itoa(maxExpireDays)
+	}
+	return ""
+}
+
 func checkSndbuf(c *Config) string {
 	if n := c.POP.Sndbuf; n > 0 && n < 512 {
 		return itoa(n) + " is too small; use 0 (the system's value) or at least 512"
@@ -594,13 +606,16 @@ func popOptions() []*option {
 			doc: "The most POP3 sessions served at once; further clients get `-ERR [SYS/TEMP]` and are " +
 				"counted as Too Many Threads in XTND STATS. 0: no cap.",
 			orig: "`TCPIP$POP_MAXIMUM_THREADS`, same default; 0 (no cap) is new."},
-		{name: "Expire", section: s, kind: kEnum, enum: []string{"NEVER", "0"}, def: "NEVER",
-			ptr: func(c *Config) any { return &c.POP.Expire },
-			doc: "What CAPA announces as EXPIRE (RFC 2449 §6.7), and does. NEVER: mail a client leaves " +
-				"on the server stays. 0: clients may not leave mail on the server; every message " +
-				"retrieved with RETR is deleted when the session ends with QUIT, as if DELE'd. A " +
-				"number of days is not offered: it would need the time each message was first " +
-				"retrieved, which the store does not keep.",
+		{name: "Expire", section: s, kind: kString, def: "NEVER", check: checkExpire,
+			values: "`NEVER`, or a number of days (0–36500)",
+			ptr:    func(c *Config) any { return &c.POP.Expire },
+			doc: "How long a client may leave retrieved mail on the server, announced in CAPA as EXPIRE " +
+				"(RFC 2449 §6.7), and enforced. NEVER: mail a client leaves on the server stays. 0: clients " +
+				"may not leave mail on the server; every message retrieved with RETR is deleted when the " +
+				"session ends with QUIT, as if DELE'd. N days: a message of the POP3 maildrop first " +
+				"retrieved with RETR (in a session that ended with QUIT) more than N days ago is deleted " +
+				"at the next POP3 login of its account. Mail never retrieved over POP3 and foreign " +
+				"messages are never deleted; see docs/pop3.md.",
 			orig: "New; the original had no CAPA."},
 		{name: "Login-Delay", section: s, kind: kDuration, def: "0",
 			ptr: func(c *Config) any { return &c.POP.LoginDelay },

@@ -25,6 +25,7 @@ import (
 var readInConfig = map[string]string{
 	"/Defaults":       "", // Resolve applies the profile's modern defaults
 	"SMTP/Relay-Host": "SMTPConfig.RelayAddress",
+	"POP/Expire":      "POPConfig.ExpireDays",
 }
 
 // acceptedIgnored lists the options that are parsed for compatibility with

@@ -88,3 +88,28 @@ type Replacer interface {
 	// removed, when uid is not in from; the errors of Append otherwise.
 	Replace(ctx context.Context, mailbox MailboxID, req AppendRequest, from MailboxID, uid UID) (AppendResult, error)
 }
+
+// RetrievalKeeper is implemented by stores that record when a message was
+// first retrieved over POP3, which a POP3 retention of some days needs:
+// RFC 2449 §6.7 EXPIRE announces how long a client may leave retrieved
+// mail on the server, so the period counts from the first retrieval.
+//
+// The time belongs to the message: MOVE keeps it, COPY does not (a copy
+// has not been retrieved). Recording it is not a change of the message
+// for IMAP: it raises no MODSEQ and publishes nothing.
+type RetrievalKeeper interface {
+	// MarkRetrieved records at as the first retrieval of the messages of
+	// uids in the account's mailbox that have none: a later retrieval
+	// keeps the first time. Missing UIDs are skipped. ErrNoSuchMailbox
+	// when the mailbox is not one of the account's.
+	MarkRetrieved(ctx context.Context, account AccountID, mailbox MailboxID, uids []UID, at time.Time) error
+	// ExpireRetrieved expunges from the account's mailbox, in one
+	// transaction, every message first retrieved before the given time,
+	// foreign messages excepted (hp-system §1.6: POP never deletes them),
+	// and returns their UIDs in ascending order. A message never marked
+	// is never removed. The removal is an expunge like Session.Expunge:
+	// logged with a new MODSEQ, announced to every session of the
+	// account, its content left for Reclaim. ErrNoSuchMailbox when the
+	// mailbox is not one of the account's.
+	ExpireRetrieved(ctx context.Context, account AccountID, mailbox MailboxID, before time.Time) ([]UID, error)
+}

@@ -9,7 +9,9 @@
 //   - RFC 2449: CAPA (TOP, UIDL, USER, SASL, STLS, EXPIRE, LOGIN-DELAY,
 //     RESP-CODES, AUTH-RESP-CODE, PIPELINING, IMPLEMENTATION); 255-octet
 //     command lines; 40-octet arguments (PASS and AUTH's initial response
-//     exempt); EXPIRE 0 enforced at QUIT, LOGIN-DELAY with [LOGIN-DELAY].
+//     exempt); EXPIRE 0 enforced at QUIT, EXPIRE N (days) at login from
+//     the first retrieval the store records (store.RetrievalKeeper),
+//     LOGIN-DELAY with [LOGIN-DELAY].
 //   - RFC 2595: STLS. Implicit TLS (port 995) arrives as a *tls.Conn from a
 //     tls.NewListener.
 //   - RFC 5034: AUTH with SASL-IR style initial responses, PLAIN

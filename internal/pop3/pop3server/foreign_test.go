@@ -21,7 +21,7 @@ func TestForeignMessages(t *testing.T) {
 	f.opts.Mail11 = &mail11.Options{Hostname: testHost}
 	f.opts.IgnoreMail11Headers = true
 	f.opts.LeaveInNewmail = true
-	f.opts.ExpireZero = true
+	f.opts.Expire = Expire{Set: true, Days: 0}
 	f.addUser("alice", "secret")
 	binary := "From: Bob <bob@example.org>\r\nSubject: scan\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n\x00\x01\x02\r\n"
 	for _, m := range [][]byte{[]byte(binary), msg("text"), []byte(binary), []byte(binary)} {

@@ -228,6 +228,7 @@ func (c *conn) openMaildrop(ctx context.Context, acct store.Account) (err error)
 	if err != nil {
 		return fmt.Errorf("open mailbox %s: %w", name, err)
 	}
+	c.expireRetrieved(ctx, acct, mbox)
 	infos, err := sess.Messages(ctx, mbox.ID)
 	if err != nil {
 		return fmt.Errorf("list mailbox %s: %w", name, err)
@@ -350,10 +351,11 @@ func (c *conn) syncChanges() {
 const updateTimeout = time.Minute
 
 // update is the UPDATE state (RFC 1939 §6): remove the DELE'd messages,
-// then move read, undeleted mail from INBOX to Mail unless
-// Leave-In-Newmail, then Purge-Reclaim. A foreign message is never
-// removed (hp-system §1.6): retrieved or DELE'd, it moves to Mail,
-// Leave-In-Newmail or not.
+// record the first retrieval of the read ones (EXPIRE N), then move read,
+// undeleted mail from INBOX to Mail unless Leave-In-Newmail, then
+// Purge-Reclaim. A foreign message is never removed (hp-system §1.6):
+// retrieved or DELE'd, it moves to Mail, Leave-In-Newmail or not, and is
+// not marked retrieved (its content was never sent).
 func (c *conn) update() error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), updateTimeout)
 	defer cancel()
@@ -365,7 +367,7 @@ func (c *conn) update() error {
 			if m.deleted || m.read {
 				foreign = append(foreign, m.info.UID)
 			}
-		case m.deleted, m.read && c.s.opts.ExpireZero: // EXPIRE 0: RFC 2449 §6.7
+		case m.deleted, m.read && c.s.opts.Expire.zero(): // EXPIRE 0: RFC 2449 §6.7
 			del = append(del, m.info.UID)
 		case m.read:
 			read = append(read, m.info.UID)
@@ -377,6 +379,7 @@ func (c *conn) update() error {
 			return fmt.Errorf("expunge %d messages: %w", len(del), err)
 		}
 	}
+	c.markRetrieved(ctx, read) // EXPIRE N: the clock starts at the first retrieval
 	if c.s.opts.LeaveInNewmail {
 		read = nil
 	}

@@ -114,10 +114,9 @@ type Options struct {
 	SendIDHeaders bool
 	// PurgeReclaim runs store.Reclaim at QUIT after messages were deleted.
 	PurgeReclaim bool
-	// ExpireZero is [POP] Expire: 0: CAPA says EXPIRE 0 and every message
-	// retrieved with RETR is deleted at QUIT as if DELE'd (RFC 2449 §6.7).
-	// Off, CAPA says EXPIRE NEVER.
-	ExpireZero bool
+	// Expire is [POP] Expire, the retention of retrieved mail announced
+	// as EXPIRE (RFC 2449 §6.7); the zero value is NEVER. See [Expire].
+	Expire Expire
 	// LoginDelay is [POP] Login-Delay: the least time between two logins
 	// of one account, announced as LOGIN-DELAY and enforced with
 	// -ERR [LOGIN-DELAY] (RFC 2449 §6.8, §8.1.1). Zero: none.
@@ -226,6 +225,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = observe.Discard()
+	}
+	if err := opts.Expire.check(opts.Store); err != nil {
+		return nil, err
 	}
 	s := &Server{
 		opts: opts, log: opts.Logger, stats: opts.Stats, conns: opts.Conns,

@@ -221,6 +221,36 @@ func (f *fixture) appendForeign(user, mailbox string, content []byte, env *store
 	return err
 }
 
+// retrieved records that message uid of a user's mailbox was first
+// retrieved over POP3 the given number of days before testTime, as a
+// session that ended with QUIT then would have (store.RetrievalKeeper).
+func (f *fixture) retrieved(user, mailbox, uid, days string) error {
+	ctx := context.Background()
+	u, err := strconv.ParseUint(uid, 10, 32)
+	if err != nil {
+		return err
+	}
+	d, err := strconv.Atoi(days)
+	if err != nil {
+		return err
+	}
+	acct, err := f.st.Account(ctx, user)
+	if err != nil {
+		return err
+	}
+	sess, err := f.st.Open(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	mb, err := sess.Mailbox(ctx, mailbox)
+	if err != nil {
+		return err
+	}
+	at := testTime.Add(-time.Duration(d) * 24 * time.Hour)
+	return f.st.MarkRetrieved(ctx, acct.ID, mb.ID, []store.UID{store.UID(u)}, at)
+}
+
 // count returns the number of messages in a user's mailbox.
 func (f *fixture) count(user, mailbox string) int {
 	f.t.Helper()
@@ -276,7 +306,10 @@ func (f *fixture) setOption(name, value string) error {
 	case "send-id-headers":
 		f.opts.SendIDHeaders = on
 	case "expire":
-		f.opts.ExpireZero = value == "0"
+		f.opts.Expire = Expire{Set: !strings.EqualFold(value, "NEVER"), Days: num}
+		if f.opts.Expire.Set {
+			return needNum()
+		}
 	case "login-delay":
 		f.opts.LoginDelay = time.Duration(num) * time.Second
 		return needNum()
@@ -411,7 +444,8 @@ func testTLSConfig(t testing.TB) *tls.Config {
 
 // TestTranscripts runs testdata/transcripts/*.txtar (STYLE.md B10).
 // Directives: "user NAME PASSWORD [flags]", "deliver NAME FILE [MAILBOX]",
-// "deliver-vms NAME FILE" (see deliverVMS), "option NAME VALUE".
+// "deliver-vms NAME FILE" (see deliverVMS), "retrieved NAME MAILBOX UID
+// DAYS" (see retrieved), "option NAME VALUE".
 func TestTranscripts(t *testing.T) {
 	prototest.Run(t, "testdata/transcripts/*.txtar", prototest.Options[*fixture]{
 		New:    func(t *testing.T, c *prototest.Case) *fixture { return newFixture(t) },
@@ -436,6 +470,8 @@ func TestTranscripts(t *testing.T) {
 					return fmt.Errorf("no file %q", args[2])
 				}
 				return f.deliverVMS(args[1], data)
+			case args[0] == "retrieved" && len(args) == 5:
+				return f.retrieved(args[1], args[2], args[3], args[4])
 			case args[0] == "option" && len(args) == 3:
 				return f.setOption(args[1], args[2])
 			}

@@ -77,19 +77,22 @@ func TestMigrateRecent(t *testing.T) {
 	}
 }
 
-// downgradeTo6 undoes schema version 7 (the INTERNALDATE's zone).
-const downgradeTo6 = `ALTER TABLE message DROP COLUMN internal_zone; PRAGMA user_version = 6;`
+// downgradeTo7 undoes schema version 8 (the first POP3 retrieval).
+const downgradeTo7 = `DROP INDEX message_retrieved; ALTER TABLE message DROP COLUMN retrieved; PRAGMA user_version = 7;`
 
-// downgradeTo5 undoes schema versions 7 and 6 (the foreign message's head).
+// downgradeTo6 undoes schema versions 8 and 7 (the INTERNALDATE's zone).
+const downgradeTo6 = downgradeTo7 + `ALTER TABLE message DROP COLUMN internal_zone; PRAGMA user_version = 6;`
+
+// downgradeTo5 undoes schema versions 8 to 6 (the foreign message's head).
 const downgradeTo5 = downgradeTo6 + `ALTER TABLE content DROP COLUMN foreign_head; PRAGMA user_version = 5;`
 
-// downgradeTo4 undoes schema versions 7 to 5 (quota).
+// downgradeTo4 undoes schema versions 8 to 5 (quota).
 const downgradeTo4 = downgradeTo5 + undoQuotaSchema
 
-// downgradeTo3 undoes schema versions 7 to 4 (foreign messages).
+// downgradeTo3 undoes schema versions 8 to 4 (foreign messages).
 const downgradeTo3 = downgradeTo4 + `ALTER TABLE content DROP COLUMN is_foreign; PRAGMA user_version = 3;`
 
-// downgradeTo2 undoes schema versions 7 to 3 (the expunge log's retention).
+// downgradeTo2 undoes schema versions 8 to 3 (the expunge log's retention).
 const downgradeTo2 = downgradeTo3 + `DROP INDEX expunged_at; ALTER TABLE expunged DROP COLUMN at;
 ALTER TABLE mailbox DROP COLUMN expunge_floor; PRAGMA user_version = 2;`
 
@@ -295,5 +298,47 @@ func TestMigrateInternalZone(t *testing.T) {
 	}
 	if d := infos[1].InternalDate; !d.Equal(date) || d.Format("-0700") != "+0200" {
 		t.Errorf("message stored after the migration: InternalDate %v, want %v", d, date)
+	}
+}
+
+// TestMigrateRetrieved: schema version 8 records the first POP3
+// retrieval; a message stored before it counts as never retrieved, so an
+// upgrade expires nothing, and it can be marked afterwards.
+func TestMigrateRetrieved(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openFixture(t, st, acc)
+	r := f.append(t, "old")
+	f.ss.Close()
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, downgradeTo7)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = openTest(t, dir, Options{})
+	f = openFixture(t, st, acc)
+	far := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got, err := st.ExpireRetrieved(ctx, acc.ID, f.inbox.ID, far); err != nil || len(got) != 0 {
+		t.Fatalf("ExpireRetrieved after migration = %v, %v; want nothing", got, err)
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := st.MarkRetrieved(ctx, acc.ID, f.inbox.ID, []store.UID{r.UID}, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ExpireRetrieved(ctx, acc.ID, f.inbox.ID, far); err != nil || len(got) != 1 || got[0] != r.UID {
+		t.Errorf("ExpireRetrieved of a message marked after migration = %v, %v; want [%d]", got, err, r.UID)
 	}
 }

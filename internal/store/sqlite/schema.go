@@ -171,6 +171,15 @@ ALTER TABLE content ADD COLUMN foreign_head BLOB;
 	`
 ALTER TABLE message ADD COLUMN internal_zone INTEGER NOT NULL DEFAULT 0;
 `,
+	// Version 8: retrieved is when the message was first retrieved over
+	// POP3 (Unix nanoseconds; 0 = never), for [POP] Expire in days (RFC
+	// 2449 §6.7; store.RetrievalKeeper). The row keeps it through MOVE; a
+	// COPY starts at 0. Messages stored before this version count as never
+	// retrieved, so an upgrade expires nothing.
+	`
+ALTER TABLE message ADD COLUMN retrieved INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX message_retrieved ON message(mailbox, retrieved) WHERE retrieved > 0;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

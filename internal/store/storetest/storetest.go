@@ -4,8 +4,9 @@
 // Each subtest gets a fresh store from newStore and runs in parallel with
 // the others. The suite checks behaviour through the store interfaces only;
 // optional capabilities (store.ExpungeLogger, store.ExpungePruner,
-// store.ContentSharer, store.Replacer) are
-// tested when the session implements them and skipped otherwise.
+// store.ContentSharer, store.QuotaKeeper, store.Replacer,
+// store.RetrievalKeeper) are tested when the store or session implements
+// them and skipped otherwise.
 package storetest
 
 import (
@@ -60,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ExactContent", testExactContent},
 		{"MessageData", testMessageData},
 		{"Foreign", testForeign},
+		{"Retrieved", testRetrieved},
 		{"Reclaim", testReclaim},
 		{"ClosedSession", testClosedSession},
 		{"QuotaLimits", testQuotaLimits},
