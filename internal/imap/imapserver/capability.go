@@ -62,6 +62,9 @@ var capabilities = []capability{
 	// makes the append and the expunge one transaction.
 	{name: "REPLACE", postAuth: true, commands: []string{"REPLACE", "UID REPLACE"},
 		when: func(c *conn) bool { _, ok := c.sess.(store.Replacer); return ok }},
+	// RFC 4469 with RFC 5092 URLs to the account's own mail
+	// (cmd_catenate.go); with REPLACE too (RFC 8508 §4.2).
+	{name: "CATENATE", postAuth: true, commands: []string{"APPEND", "REPLACE", "UID REPLACE"}},
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
 	{name: "UTF8=ACCEPT", postAuth: true, commands: []string{"ENABLE"}},
 	// RFC 7162 §3.1: every command CONDSTORE extends. MODSEQ is part of

@@ -21,13 +21,27 @@ const (
 	maxMemorySpool   = 8 << 20
 )
 
-// spooled is one APPEND literal read from the client.
+// spooled is one APPEND literal read from the client, or the parts of a
+// CATENATE (RFC 4469), one spooled each, read one after the other.
 type spooled struct {
-	mem  []byte
-	file *os.File
+	mem   []byte
+	file  *os.File
+	size  int64
+	parts []*spooled
 }
 
 func (s *spooled) reader() (io.Reader, error) {
+	if s.parts != nil {
+		rs := make([]io.Reader, len(s.parts))
+		for i, p := range s.parts {
+			r, err := p.reader()
+			if err != nil {
+				return nil, err
+			}
+			rs[i] = r
+		}
+		return io.MultiReader(rs...), nil
+	}
 	if s.file == nil {
 		return bytes.NewReader(s.mem), nil
 	}
@@ -38,6 +52,9 @@ func (s *spooled) reader() (io.Reader, error) {
 }
 
 func (s *spooled) remove() {
+	for _, p := range s.parts {
+		p.remove()
+	}
 	if s.file != nil {
 		s.file.Close()
 		os.Remove(s.file.Name())
@@ -52,14 +69,14 @@ func (c *conn) spool(r io.Reader, size, inMemory int64) (*spooled, error) {
 		if _, err := io.ReadFull(r, b); err != nil {
 			return nil, err
 		}
-		return &spooled{mem: b}, nil
+		return &spooled{mem: b, size: size}, nil
 	}
 	f, err := os.CreateTemp(c.s.opts.TempDir, "postern-append-*")
 	if err != nil {
 		io.Copy(io.Discard, r) // stay in step with the client
 		return nil, fmt.Errorf("spool literal: %w", err)
 	}
-	sp := &spooled{file: f}
+	sp := &spooled{file: f, size: size}
 	if _, err := io.Copy(f, r); err != nil {
 		sp.remove()
 		return nil, err
@@ -98,12 +115,14 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 	}()
 	var inMemory int64
 	for {
-		m, err := c.readAppendMsg(dec, mbErr, inMemory)
+		m, err := c.readAppendMsg(ctx, dec, mbErr, inMemory)
+		if m.data != nil {
+			msgs = append(msgs, m) // removed by the deferred function
+		}
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, m)
-		inMemory += int64(len(m.data.mem))
+		inMemory += m.data.inMemory()
 		if dec.CRLF() {
 			break
 		}
@@ -136,14 +155,24 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 	return nil
 }
 
-// readAppendMsg reads " [flags] [date-time] literal" of one message.
-func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error, inMemory int64) (appendMsg, error) {
+// inMemory is how much of the spooled data is held in memory.
+func (s *spooled) inMemory() int64 {
+	n := int64(len(s.mem))
+	for _, p := range s.parts {
+		n += p.inMemory()
+	}
+	return n
+}
+
+// readAppendMsg reads " [flags] [date-time] literal" of one message, or
+// its CATENATE parts (RFC 4469). m.data, when not nil, is the caller's to
+// remove, even with an error.
+func (c *conn) readAppendMsg(ctx context.Context, dec *imapwire.Decoder, mbErr error, inMemory int64) (appendMsg, error) {
 	am := imapwire.ParseAppendMessage(dec)
 	if dec.Err() != nil {
 		return appendMsg{}, dec.Err()
 	}
 	m := appendMsg{flags: withoutRecent(am.Flags), date: am.Date, exact: am.Literal.Binary}
-	info := am.Literal
 	switch {
 	case errors.Is(mbErr, store.ErrNoSuchMailbox):
 		// The data of a {n+} literal is on its way: the epilogue skips it
@@ -151,24 +180,46 @@ func (c *conn) readAppendMsg(dec *imapwire.Decoder, mbErr error, inMemory int64)
 		return m, nof("TRYCREATE", "No such mailbox")
 	case mbErr != nil:
 		return m, mbErr
-	case c.s.opts.AppendLimit > 0 && info.Size > c.s.opts.AppendLimit:
+	case am.Catenate:
+		m.data = &spooled{parts: []*spooled{}}
+		return m, c.readCatenate(ctx, dec, m.data, inMemory)
+	}
+	sp, err := c.readLiteral(dec, am.Literal, 0, inMemory)
+	m.data = sp
+	return m, err
+}
+
+// readLiteral checks the size of a literal (with before octets of the
+// message already read) and reads it.
+func (c *conn) readLiteral(dec *imapwire.Decoder, info imapwire.LiteralInfo, before, inMemory int64) (*spooled, error) {
+	if err := c.checkMessageSize(before + info.Size); err != nil {
 		// RFC 7889 §4: refused before the data is read. A
 		// non-synchronising literal's data is already on its way: the
 		// connection is closed rather than read through.
 		c.resp.closeAfter = info.NonSync
-		return m, nof("TOOBIG", "Message larger than APPENDLIMIT %d", c.s.opts.AppendLimit)
+		return nil, err
 	}
 	if !info.NonSync {
 		if err := c.enc.Continuation("Ready for literal data"); err != nil {
-			return m, err
+			return nil, err
 		}
 	}
-	sp, err := c.spool(dec.LiteralReader(info), info.Size, inMemory)
-	if err != nil {
-		return m, err
+	return c.spool(dec.LiteralReader(info), info.Size, inMemory)
+}
+
+// maxMessageSize is the IMAP message size limit (RFC 4469 §4.2: 4 GB).
+const maxMessageSize = 1<<32 - 1
+
+// checkMessageSize refuses a message of size octets with NO [TOOBIG]: over
+// APPENDLIMIT (RFC 7889 §4) or the 4 GB of IMAP (RFC 4469 §4.2).
+func (c *conn) checkMessageSize(size int64) error {
+	if c.s.opts.AppendLimit > 0 && size > c.s.opts.AppendLimit {
+		return nof("TOOBIG", "Message larger than APPENDLIMIT %d", c.s.opts.AppendLimit)
 	}
-	m.data = sp
-	return m, nil
+	if size > maxMessageSize {
+		return nof("TOOBIG", "Message larger than 4 GB")
+	}
+	return nil
 }
 
 // withoutRecent drops \Recent, which clients may not set (RFC 3501 §2.3.2).

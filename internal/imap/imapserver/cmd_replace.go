@@ -37,7 +37,7 @@ func (c *conn) replace(ctx context.Context, dec *imapwire.Decoder, uid bool) err
 	// literal is accepted; readAppendMsg answers it and the epilogue skips
 	// the data of a non-synchronising literal.
 	old, mb, preErr := c.replaceTargets(ctx, args, uid)
-	m, err := c.readAppendMsg(dec, preErr, 0)
+	m, err := c.readAppendMsg(ctx, dec, preErr, 0)
 	if m.data != nil {
 		defer m.data.remove()
 	}

@@ -171,11 +171,54 @@ func ParseStatusArgs(dec *Decoder) StatusArgs {
 
 // AppendMessage is one message of APPEND (MULTIAPPEND, RFC 3502, allows
 // several): its options and the header of its literal, whose data the
-// caller reads with LiteralReader after deciding to accept it.
+// caller reads with LiteralReader after deciding to accept it. With
+// Catenate (RFC 4469 §5: "CATENATE (" cat-part *(SP cat-part) ")") there
+// is no literal: the caller reads the parts with ParseCatPart.
 type AppendMessage struct {
-	Flags   []string
-	Date    time.Time // zero when absent
-	Literal LiteralInfo
+	Flags    []string
+	Date     time.Time // zero when absent
+	Literal  LiteralInfo
+	Catenate bool
+	// Parts are the parts of a CATENATE as ParseCommand returns them; a
+	// server reads them one by one instead.
+	Parts []CatPart
+}
+
+// CatPart is one part of a CATENATE (RFC 4469 §5): a TEXT literal, whose
+// data the caller reads with LiteralReader after deciding to accept it,
+// or an IMAP URL (an astring, not yet parsed: see ParseIMAPURL).
+type CatPart struct {
+	Text    bool
+	Literal LiteralInfo // Text
+	URL     string      // !Text
+}
+
+// ParseCatPart decodes one cat-part ("TEXT" SP literal / "URL" SP
+// astring), reading no literal data. After the caller has read a TEXT
+// part's data, CatPartEnd tells whether another part follows.
+func ParseCatPart(dec *Decoder) CatPart {
+	var p CatPart
+	switch {
+	case dec.Keyword("TEXT"):
+		p.Text = true
+		// RFC 4469 §5: a literal, not a literal8.
+		_ = dec.ExpectSP() && dec.ExpectLiteralHeader(&p.Literal)
+	case dec.Keyword("URL"):
+		_ = dec.ExpectSP() && dec.ExpectAString(&p.URL)
+	default:
+		dec.Expect(false, "TEXT or URL")
+	}
+	return p
+}
+
+// CatPartEnd decodes what follows a cat-part: SP (another part follows:
+// more is true) or ")" (the last part).
+func CatPartEnd(dec *Decoder) (more bool) {
+	if dec.SP() {
+		return true
+	}
+	dec.ExpectSpecial(')')
+	return false
 }
 
 // ParseAppendMailbox decodes the first argument of APPEND: SP mailbox.
@@ -205,6 +248,12 @@ func ParseAppendMessage(dec *Decoder) AppendMessage {
 		}
 	}
 	if dec.DateTime(&m.Date) && !dec.ExpectSP() {
+		return m
+	}
+	if dec.Keyword("CATENATE") {
+		// RFC 4469 §5; the parts follow (ParseCatPart).
+		m.Catenate = true
+		_ = dec.ExpectSP() && dec.ExpectSpecial('(')
 		return m
 	}
 	if !dec.LiteralHeader(&m.Literal) && !dec.Literal8Header(&m.Literal) {

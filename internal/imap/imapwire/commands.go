@@ -183,7 +183,12 @@ func parseDroppedMessages(dec *Decoder) []AppendMessage {
 		if dec.Err() != nil {
 			break
 		}
-		if _, err := io.Copy(io.Discard, dec.LiteralReader(m.Literal)); err != nil {
+		if m.Catenate {
+			m.Parts = parseDroppedParts(dec)
+		} else if _, err := io.Copy(io.Discard, dec.LiteralReader(m.Literal)); err != nil {
+			break
+		}
+		if dec.Err() != nil {
 			break
 		}
 		msgs = append(msgs, m)
@@ -192,4 +197,25 @@ func parseDroppedMessages(dec *Decoder) []AppendMessage {
 		}
 	}
 	return msgs
+}
+
+// parseDroppedParts decodes the parts of a CATENATE, reading and dropping
+// the data of its TEXT literals.
+func parseDroppedParts(dec *Decoder) []CatPart {
+	var parts []CatPart
+	for {
+		p := ParseCatPart(dec)
+		if dec.Err() != nil {
+			return parts
+		}
+		if p.Text {
+			if _, err := io.Copy(io.Discard, dec.LiteralReader(p.Literal)); err != nil {
+				return parts
+			}
+		}
+		parts = append(parts, p)
+		if !CatPartEnd(dec) {
+			return parts
+		}
+	}
 }

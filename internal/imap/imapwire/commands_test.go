@@ -82,6 +82,15 @@ func TestParseCommand(t *testing.T) {
 			Return: SearchReturn{Extended: true, Min: true, Partial: &PartialRange{1, 500}}, Key: SearchKey{Op: SearchAll}}},
 		{`a1 CANCELUPDATE "B01" "b 2"`, "CANCELUPDATE", []string{"B01", "b 2"}},
 		{"a1 IDLE", "IDLE", nil},
+		// RFC 4469 §5: CATENATE, also in MULTIAPPEND and REPLACE.
+		{"a1 APPEND Drafts (\\Seen) CATENATE (URL \"/Drafts;UIDVALIDITY=3/;UID=20/;section=HEADER\" TEXT {2}\r\nab URL ;UID=1) {1}\r\nx",
+			"APPEND", AppendCommand{"Drafts", []AppendMessage{
+				{Flags: []string{FlagSeen}, Catenate: true, Parts: []CatPart{
+					{URL: "/Drafts;UIDVALIDITY=3/;UID=20/;section=HEADER"}, {Text: true, Literal: LiteralInfo{Size: 2}}, {URL: ";UID=1"}}},
+				{Literal: LiteralInfo{Size: 1}},
+			}}},
+		{"a1 UID REPLACE 3002 Drafts CATENATE (TEXT {2+}\r\nab URL \"/Drafts/;UID=3002\")", "UID REPLACE", ReplaceCommand{ReplaceArgs{3002, "Drafts"},
+			AppendMessage{Catenate: true, Parts: []CatPart{{Text: true, Literal: LiteralInfo{Size: 2, NonSync: true}}, {URL: "/Drafts/;UID=3002"}}}}},
 		// RFC 8508 §3.2, §3.3, §5.
 		{"a1 REPLACE 4 Drafts (\\Seen \\Draft) {3}\r\nabc", "REPLACE", ReplaceCommand{ReplaceArgs{4, "Drafts"},
 			AppendMessage{Flags: []string{FlagSeen, FlagDraft}, Literal: LiteralInfo{Size: 3}}}},
@@ -133,6 +142,11 @@ func TestParseCommandBad(t *testing.T) {
 		"a1 SEARCH RETURN (PARTIAL 0:5) ALL", "a1 SEARCH RETURN (PARTIAL 1:*) ALL", "a1 SEARCH RETURN (PARTIAL 5) ALL",
 		"a1 SEARCH RETURN (PARTIAL) ALL", "a1 SEARCH RETURN (PARTIAL 1:2 ALL) ALL", "a1 SEARCH RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL",
 		"a1 SEARCH RETURN (UPDATE UPDATE) ALL", "a1 CANCELUPDATE", "a1 CANCELUPDATE B01", "a1 CANCELUPDATE \"B01\" ",
+		// RFC 4469 §5: at least one part, TEXT takes a literal (not a
+		// literal8 or a string), URL an astring.
+		"a1 APPEND INBOX CATENATE ()", "a1 APPEND INBOX CATENATE (TEXT \"x\")", "a1 APPEND INBOX CATENATE (TEXT ~{1}\r\nx)",
+		"a1 APPEND INBOX CATENATE (URL)", "a1 APPEND INBOX CATENATE (URL x", "a1 APPEND INBOX CATENATE (FOO x)",
+		"a1 APPEND INBOX CATENATE (URL x  URL y)", "a1 APPEND INBOX CATENATE URL x",
 		// RFC 8508 §5: one nz seq-number, a mailbox, one message.
 		"a1 REPLACE 0 INBOX {1}\r\nx", "a1 REPLACE 1:2 INBOX {1}\r\nx", "a1 REPLACE 1 INBOX", "a1 REPLACE INBOX {1}\r\nx",
 		"a1 UID REPLACE 1 INBOX {1}\r\nx {1}\r\ny", "a1 REPLACE 1 INBOX x",
@@ -243,6 +257,7 @@ func FuzzDecoder(f *testing.F) {
 		"a1 UID THREAD REFS US-ASCII ALL\r\n",
 		"a1 SETQUOTA \"\" (STORAGE 512 MESSAGE 100)\r\na2 GETQUOTAROOT INBOX\r\na3 GETQUOTA \"\"\r\n",
 		"a1 UID REPLACE 2000 Drafts (\\Seen \\Draft) {3+}\r\nabc\r\na2 REPLACE * INBOX {1}\r\nx\r\n",
+		"a1 APPEND Drafts (\\Seen) CATENATE (URL \"/Drafts;UIDVALIDITY=3/;UID=20/;section=1.MIME\" TEXT {2+}\r\nab) {1+}\r\nx\r\n",
 	} {
 		f.Add([]byte(s))
 	}

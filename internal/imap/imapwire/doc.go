@@ -31,7 +31,8 @@
 //     5267 §4 CONTEXT, UPDATE and PARTIAL ([SearchReturn]), CANCELUPDATE,
 //     and the PARTIAL, ADDTO and REMOVEFROM return data ([ESearchData]).
 //   - RFC 3502 MULTIAPPEND, RFC 4959 SASL-IR, RFC 5161 ENABLE, RFC 2971 ID,
-//     RFC 8508 REPLACE ([ParseReplaceArgs]).
+//     RFC 8508 REPLACE ([ParseReplaceArgs]), RFC 4469 CATENATE
+//     ([ParseCatPart]) and the RFC 5092 IMAP URLs it takes ([ParseIMAPURL]).
 //
 // # Decoding
 //
