@@ -19,6 +19,7 @@ import (
 	"github.com/postern/postern/internal/server"
 	"github.com/postern/postern/internal/smtp/queue"
 	"github.com/postern/postern/internal/smtp/smtpserver"
+	"github.com/postern/postern/internal/srs"
 )
 
 // receivedHeadroom is what the store accepts beyond Max-Message-Size for
@@ -35,11 +36,23 @@ type mailParts struct {
 	deliverer *delivery.Deliverer
 	resolver  *delivery.Resolver
 	spoolDir  string
+	srs       *srs.Rewriter
 }
+
+// srsSecretsFile is the SRS secrets file in the data directory.
+const srsSecretsFile = "srs.key"
 
 func newMailParts(in *instance, proto string) (*mailParts, error) {
 	cfg := in.cfg
+	// SRS for alias forwards (docs/smtp.md): the secrets live in the data
+	// directory, created on first use; bounces come back to the Hostname.
+	secrets, err := srs.LoadSecrets(filepath.Join(cfg.DataDirectory, srsSecretsFile))
+	if err != nil {
+		return nil, err
+	}
+	rw := &srs.Rewriter{Domain: cfg.Hostname, Secrets: secrets}
 	res, err := delivery.NewResolver(delivery.ResolverOptions{
+		SRS:       rw,
 		Directory: in.store, Hostname: cfg.Hostname, SubstituteDomain: cfg.SubstituteDomain,
 		Domains: cfg.LocalDomains, DomainsFile: cfg.LocalAliasesFile, AliasesFile: cfg.SMTP.AliasesFile,
 		ReadDomainsFile: func(path string) ([]string, error) { return readLocalAliases(path, in.logger) },
@@ -56,7 +69,7 @@ func newMailParts(in *instance, proto string) (*mailParts, error) {
 		Store: in.store, MaxSize: cfg.MaxMessageSize + receivedHeadroom,
 		Logger: in.logger.With("pkg", "delivery", "proto", proto),
 	})
-	return &mailParts{deliverer: d, resolver: res, spoolDir: spool}, nil
+	return &mailParts{deliverer: d, resolver: res, spoolDir: spool, srs: rw}, nil
 }
 
 // baseOptions are the options every SMTP-family server shares. level is
@@ -65,7 +78,7 @@ func (m *mailParts) baseOptions(in *instance, proto string, level config.LogLeve
 	st := observe.NewStats(time.Now)
 	in.setStats(proto, st)
 	return smtpserver.Options{
-		Hostname: in.cfg.Hostname, Deliverer: m.deliverer, Resolver: m.resolver,
+		Hostname: in.cfg.Hostname, Deliverer: m.deliverer, Resolver: m.resolver, SRS: m.srs,
 		MaxMessageSize: in.cfg.MaxMessageSize, MaxRecipients: in.cfg.SMTP.MaxRecipients,
 		SpoolDir: m.spoolDir, Logger: sectionLogger(in, level, proto), Events: in.events, Conns: in.conns, Stats: st,
 	}

@@ -11,8 +11,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postern/postern/internal/mail11"
+	"github.com/postern/postern/internal/srs"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -59,6 +61,13 @@ type ResolverOptions struct {
 	// address; a target is an account name, a local address or a remote
 	// address. "#" and "!" start comment lines. Empty means none.
 	AliasesFile string
+	// SRS, when set, reverses SRS0 addresses at the local domains (the
+	// senders of mail forwarded off-site, package srs): a bounce to one
+	// whose hash and age verify resolves to the original sender, as a
+	// forward; one that does not verify is an unknown user. Clock gives
+	// the time for the age check; nil means time.Now.
+	SRS   *srs.Rewriter
+	Clock func() time.Time
 	// Logger receives reload results; nil discards.
 	Logger *slog.Logger
 }
@@ -68,6 +77,10 @@ type ResolverOptions struct {
 type Target struct {
 	Account string // canonical account name; "" for a remote target
 	Remote  string // remote address; "" for a local target
+	// Forward marks a remote target reached through the Aliases-File or
+	// an SRS0 address: mail is forwarded to it, and its envelope sender
+	// is rewritten by SRS so that SPF at the far end passes.
+	Forward bool
 }
 
 // Resolver maps envelope recipients to accounts: it knows the local
@@ -175,6 +188,9 @@ func (r *Resolver) expand(ctx context.Context, a Address, depth int, seen map[st
 		return nil // a diamond or a cycle: each address once
 	}
 	seen[key] = true
+	if r.opts.SRS != nil && len(a.Local) > 5 && strings.EqualFold(a.Local[:5], "SRS0=") {
+		return r.reverseSRS(ctx, a, depth, seen, out)
+	}
 	if targets, ok := r.lookupAlias(a); ok {
 		for _, t := range targets {
 			if err := r.expandTarget(ctx, t, depth+1, seen, out); err != nil {
@@ -204,12 +220,38 @@ func (r *Resolver) expandTarget(ctx context.Context, t string, depth int, seen m
 		return fmt.Errorf("alias target %q: %w", t, err)
 	}
 	if !r.IsLocalDomain(ta.Domain) {
-		if !slices.Contains(*out, Target{Remote: ta.String()}) {
-			*out = append(*out, Target{Remote: ta.String()})
+		if t := (Target{Remote: ta.String(), Forward: true}); !slices.Contains(*out, t) {
+			*out = append(*out, t)
 		}
 		return nil
 	}
 	return r.expand(ctx, ta, depth, seen, out)
+}
+
+// reverseSRS resolves an SRS0 address to the original sender it encodes
+// once its hash and age verify: forwarded when remote, expanded as any
+// recipient when local. One that does not verify is an unknown user, so a
+// forged or stale bounce is refused at RCPT.
+func (r *Resolver) reverseSRS(ctx context.Context, a Address, depth int, seen map[string]bool, out *[]Target) error {
+	now := time.Now
+	if r.opts.Clock != nil {
+		now = r.opts.Clock
+	}
+	orig, err := r.opts.SRS.Reverse(a.Local, now())
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrNoSuchUser, a, err)
+	}
+	ta, err := ParseAddress(orig)
+	if err != nil || ta.Domain == "" {
+		return fmt.Errorf("%w: %s: bad SRS original %q", ErrNoSuchUser, a, orig)
+	}
+	if r.IsLocalDomain(ta.Domain) {
+		return r.expand(ctx, ta, depth+1, seen, out)
+	}
+	if t := (Target{Remote: ta.String(), Forward: true}); !slices.Contains(*out, t) {
+		*out = append(*out, t)
+	}
+	return nil
 }
 
 // lookupAlias tries the full address, then the local part alone, each

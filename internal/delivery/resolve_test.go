@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/postern/postern/internal/srs"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -71,7 +73,7 @@ self: self
 		{"sales+x@example.org", []Target{{Account: "alice"}, {Account: "bob"}}, nil},
 		{"chain@example.org", []Target{{Account: "alice"}, {Account: "bob"}}, nil},
 		{"info@other.example", []Target{{Account: "alice"}}, nil},
-		{"ext@example.org", []Target{{Remote: "someone@remote.example"}, {Account: "alice"}}, nil},
+		{"ext@example.org", []Target{{Remote: "someone@remote.example", Forward: true}, {Account: "alice"}}, nil},
 		{"postmaster@example.org", []Target{{Account: "bob"}}, nil},
 		{"postmaster", []Target{{Account: "bob"}}, nil},
 		{"self@example.org", nil, ErrAliasLoop},
@@ -88,6 +90,47 @@ self: self
 		got, err := r.Resolve(ctx, a)
 		if !errors.Is(err, tt.err) || !slices.Equal(got, tt.want) {
 			t.Errorf("Resolve(%s) = %v, %v; want %v, %v", tt.addr, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+// TestResolveSRS: an SRS0 address at a local domain whose hash and age
+// verify resolves to the original sender, forwarded when remote and as
+// any recipient when local; a forged, stale or malformed one is an
+// unknown user; without SRS it is an ordinary local part.
+func TestResolveSRS(t *testing.T) {
+	r := newTestResolver(t, "", "")
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	rw := &srs.Rewriter{Domain: "mail.example.org", Secrets: [][]byte{[]byte("k")}}
+	r.opts.SRS, r.opts.Clock = rw, func() time.Time { return now }
+	ctx := context.Background()
+	addr := func(sender string, at time.Time) Address {
+		s, err := rw.Forward(sender, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ParseAddress(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	forged := addr("bob@remote.example", now)
+	forged.Local = strings.Replace(forged.Local, "=bob", "=eve", 1)
+	for _, tc := range []struct {
+		a    Address
+		want []Target
+		err  error
+	}{
+		{addr("bob@remote.example", now), []Target{{Remote: "bob@remote.example", Forward: true}}, nil},
+		{addr("alice@example.org", now), []Target{{Account: "alice"}}, nil},
+		{addr("bob@remote.example", now.Add(-30*24*time.Hour)), nil, ErrNoSuchUser},
+		{forged, nil, ErrNoSuchUser},
+		{Address{Local: "SRS0=xx", Domain: "example.org"}, nil, ErrNoSuchUser},
+	} {
+		got, err := r.Resolve(ctx, tc.a)
+		if !errors.Is(err, tc.err) || !slices.Equal(got, tc.want) {
+			t.Errorf("Resolve(%s) = %v, %v; want %v, %v", tc.a, got, err, tc.want, tc.err)
 		}
 	}
 }

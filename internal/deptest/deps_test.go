@@ -41,7 +41,7 @@ var rules = []rule{
 	{pkg: "internal/store/storetest", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "internal/mailimport", allow: []string{"internal/store"}},
 	{pkg: "internal/auth", allow: []string{"internal/store"}},
-	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11"}},
+	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11", "internal/srs"}},
 	{pkg: "internal/mail11", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "internal/server", allow: []string{"internal/observe", "internal/tlsconf"}},
 	{pkg: "internal/imap/imapwire", stdOnly: true},
@@ -50,6 +50,7 @@ var rules = []rule{
 	{pkg: "internal/imap/thread", allow: nil},
 	// Go's DEFLATE decoder, returning data at every block end (COMPRESS).
 	{pkg: "internal/inflate", stdOnly: true},
+	{pkg: "internal/srs", stdOnly: true},
 	{pkg: "internal/imap/imapserver", allow: protocolAllow},
 	{pkg: "internal/pop3/pop3server", allow: protocolAllow},
 	{pkg: "internal/smtp/smtpserver", allow: protocolAllow},
@@ -67,7 +68,7 @@ var rules = []rule{
 var protocolAllow = []string{
 	"internal/store", "internal/auth", "internal/delivery", "internal/mail11",
 	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/imap/thread", "internal/prototest",
-	"internal/drain", "internal/admission", "internal/inflate",
+	"internal/drain", "internal/admission", "internal/inflate", "internal/srs",
 }
 
 // forbiddenEverywhere may not be imported by any package but the ones that

@@ -103,11 +103,16 @@ func (ss *session) deliver(msg *message) []error {
 	ctx := context.Background()
 	outcomes := make([]error, len(ss.tx.rcpts))
 	byAccount := map[string]error{}
-	var remote []string
-	var remoteOf []int
+	var remote, forward []string
+	var remoteOf, forwardOf []int
 	queued := 0
 	for i, rc := range ss.tx.rcpts {
 		for _, t := range rc.targets {
+			if t.Remote != "" && t.Forward {
+				forward = append(forward, t.Remote)
+				forwardOf = append(forwardOf, i)
+				continue
+			}
 			if t.Remote != "" {
 				remote = append(remote, t.Remote)
 				remoteOf = append(remoteOf, i)
@@ -123,27 +128,57 @@ func (ss *session) deliver(msg *message) []error {
 			}
 		}
 	}
-	if len(remote) > 0 {
-		id, err := ss.s.opts.Queue.Enqueue(ctx, ss.tx.from, remote, msg.content())
-		if err != nil {
-			ss.log.Error("enqueue failed", "tx", ss.tx.id, "err", err)
-			err = errTryAgain
-		} else {
-			ss.log.Info("message queued", "tx", ss.tx.id, "queue_id", id, "rcpts", len(remote))
-			queued = len(remote)
-		}
-		for _, i := range remoteOf {
-			if err != nil && outcomes[i] == nil {
-				outcomes[i] = err
-			}
-		}
-	}
+	queued += ss.enqueue(ctx, ss.tx.from, remote, remoteOf, msg, outcomes)
+	queued += ss.enqueue(ctx, ss.forwardSender(), forward, forwardOf, msg, outcomes)
 	ss.count(outcomes)
 	ss.countStats(msg, byAccount, queued, outcomes)
 	if ss.s.opts.Mode == ModeSubmission && ss.s.opts.SaveSent && !allFailed(outcomes) {
 		ss.saveSent(ctx, msg)
 	}
 	return outcomes
+}
+
+// enqueue hands the message to the queue for rcpts, with sender from,
+// and records a failure on the recipients of, which rcpts come from. It
+// returns how many recipients were queued.
+func (ss *session) enqueue(ctx context.Context, from string, rcpts []string, of []int, msg *message, outcomes []error) int {
+	if len(rcpts) == 0 {
+		return 0
+	}
+	id, err := ss.s.opts.Queue.Enqueue(ctx, from, rcpts, msg.content())
+	if err != nil {
+		ss.log.Error("enqueue failed", "tx", ss.tx.id, "err", err)
+		err = errTryAgain
+	} else {
+		ss.log.Info("message queued", "tx", ss.tx.id, "queue_id", id, "rcpts", len(rcpts), "from", from)
+	}
+	for _, i := range of {
+		if err != nil && outcomes[i] == nil {
+			outcomes[i] = err
+		}
+	}
+	if err != nil {
+		return 0
+	}
+	return len(rcpts)
+}
+
+// forwardSender is the envelope sender of mail an alias forwards
+// off-site: the original sender rewritten by SRS (SRS0 form) when SRS is
+// configured, so that SPF at the far end checks our domain, not the
+// original sender's; the null sender stays null (a bounce being
+// forwarded must not be bounced in turn).
+func (ss *session) forwardSender() string {
+	from := ss.tx.from
+	if ss.s.opts.SRS == nil || from == "" {
+		return from
+	}
+	rewritten, err := ss.s.opts.SRS.Forward(from, ss.s.opts.Clock())
+	if err != nil {
+		ss.log.Warn("srs rewrite failed; forwarding with the original sender", "tx", ss.tx.id, "err", err)
+		return from
+	}
+	return rewritten
 }
 
 func (ss *session) deliverLocal(ctx context.Context, account string, msg *message) error {

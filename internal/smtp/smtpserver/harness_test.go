@@ -21,6 +21,7 @@ import (
 	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/delivery"
+	"github.com/postern/postern/internal/srs"
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/sqlite"
 	"github.com/postern/postern/internal/tlsconf"
@@ -74,6 +75,7 @@ type testEnv struct {
 
 // setup holds the directives of a transcript's setup section.
 type setup struct {
+	srs      bool // SRS for alias forwards, with testSRS
 	mode     Mode
 	users    [][2]string
 	admins   []string
@@ -146,6 +148,8 @@ func (su *setup) apply(f []string) error {
 		su.plain = true
 	case "no-queue":
 		su.noQueue = true
+	case "srs":
+		su.srs = true
 	case "save-sent":
 		su.saveSent = true
 	case "accept-bare-lf":
@@ -194,6 +198,12 @@ func serverTLS(t testing.TB) *tls.Config {
 	return testTLS
 }
 
+// testNow is the servers' clock; testSRS the SRS of the "srs" directive.
+var (
+	testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	testSRS = &srs.Rewriter{Domain: testHostname, Secrets: [][]byte{[]byte("test secret")}}
+)
+
 var cheapHasher = &auth.Hasher{Argon2: auth.CheapArgon2Params(), SCRAMIterations: 4096}
 
 // newTestEnv starts a server for su on a loopback port.
@@ -231,9 +241,13 @@ func newTestEnv(t testing.TB, su setup) *testEnv {
 		aliasesFile = filepath.Join(dir, "aliases")
 		os.WriteFile(aliasesFile, []byte(su.aliases), 0o600)
 	}
+	var rw *srs.Rewriter
+	if su.srs {
+		rw = testSRS
+	}
 	res, err := delivery.NewResolver(delivery.ResolverOptions{
 		Directory: st, Hostname: testHostname, Domains: append([]string{"example.org"}, su.domains...),
-		AliasesFile: aliasesFile,
+		AliasesFile: aliasesFile, SRS: rw, Clock: func() time.Time { return testNow },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +262,8 @@ func newTestEnv(t testing.TB, su setup) *testEnv {
 		MaxMessageSize: su.maxSize, MaxRecipients: su.maxRcpts,
 		SaveSent: su.saveSent, AcceptBareLF: su.bareLF, SpoolDir: dir, DataTimeout: su.dataTO,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Clock:  func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
+		Clock:  func() time.Time { return testNow },
+		SRS:    rw,
 	}
 	if !su.noQueue {
 		opts.Queue = e.queue

@@ -16,6 +16,7 @@ import (
 	"github.com/postern/postern/internal/delivery"
 	"github.com/postern/postern/internal/drain"
 	"github.com/postern/postern/internal/observe"
+	"github.com/postern/postern/internal/srs"
 )
 
 // Mode is what a Server is for.
@@ -95,6 +96,11 @@ type Options struct {
 	// Queue takes remote recipients (and alias forwards); nil refuses them
 	// at RCPT.
 	Queue Queue
+	// SRS, when set, rewrites the envelope sender of mail forwarded
+	// off-site by an alias (delivery.Target.Forward) into an SRS0 address
+	// at its domain, so that SPF at the far end passes; the null sender
+	// stays null. Nil forwards with the original sender.
+	SRS *srs.Rewriter
 	// TLSConfig enables STARTTLS; it must also be set when the server is
 	// handed implicit-TLS listeners.
 	TLSConfig *tls.Config
