@@ -76,10 +76,21 @@ func ParseSortArgs(dec *Decoder) SortArgs {
 		dec.Expect(false, "sort criterion")
 		return args
 	}
-	if !dec.ExpectSP() {
+	if !dec.ExpectSP() || !dec.charset(&args.Charset) {
 		return args
 	}
-	args.Charset, args.Key = dec.searchCriteria()
+	// Accepted beyond RFC 5267 §3's grammar: RETURN after the charset
+	// (SORT (DATE) UTF-8 RETURN (ALL) ALL), where conformance suites
+	// write it. "RETURN" is no search key, so nothing else is read
+	// differently.
+	if !args.Return.Extended && dec.aheadFold(" RETURN ") {
+		dec.ExpectSP()
+		dec.Keyword("RETURN")
+		if !dec.ExpectSP() || !dec.searchReturn(&args.Return) {
+			return args
+		}
+	}
+	args.Key = dec.searchKeys()
 	return args
 }
 
@@ -107,14 +118,26 @@ func (dec *Decoder) sortCriterion(c *SortCriterion) bool {
 // searchCriteria decodes the search-criteria of SORT and THREAD (RFC 5256
 // §5): charset 1*(SP search-key), charset = atom / quoted.
 func (dec *Decoder) searchCriteria() (charset string, key SearchKey) {
-	if !dec.Quoted(&charset) && !dec.ExpectAtom(&charset) {
+	if !dec.charset(&charset) {
 		return "", key
 	}
+	return charset, dec.searchKeys()
+}
+
+// charset decodes the charset of search-criteria: an atom or a quoted
+// string.
+func (dec *Decoder) charset(charset *string) bool {
+	return dec.Quoted(charset) || dec.ExpectAtom(charset)
+}
+
+// searchKeys decodes 1*(SP search-key), ANDed; the zero key when one
+// failed (the decoder then holds the error).
+func (dec *Decoder) searchKeys() (key SearchKey) {
 	var keys []SearchKey
 	for dec.ExpectSP() {
 		var k SearchKey
 		if !dec.ExpectSearchKey(&k) {
-			return charset, key
+			return key
 		}
 		keys = append(keys, k)
 		if !dec.Peek(' ') {
@@ -122,9 +145,9 @@ func (dec *Decoder) searchCriteria() (charset string, key SearchKey) {
 		}
 	}
 	if len(keys) == 0 {
-		return charset, key
+		return key
 	}
-	return charset, andOf(keys)
+	return andOf(keys)
 }
 
 // Sort writes the untagged response of SORT (RFC 5256 §4): "* SORT" and
@@ -159,4 +182,18 @@ func SeqSetInOrder(nums ...uint32) SeqSet {
 		set.Ranges = append(set.Ranges, SeqRange{n, n})
 	}
 	return set
+}
+
+// aheadFold reports whether the input continues with s (ASCII case
+// folded), consuming nothing. It peeks byte by byte, as Keyword does, so
+// that a complete line shorter than s never blocks: the line's CRLF
+// differs from s before the buffer runs out.
+func (dec *Decoder) aheadFold(s string) bool {
+	for i := 1; i <= len(s); i++ {
+		b, _ := dec.r.Peek(i)
+		if len(b) < i || !strings.EqualFold(string(b[i-1:i]), s[i-1:i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -42,6 +42,10 @@ func TestParseSort(t *testing.T) {
 			Criteria: []SortCriterion{{Key: SortDate}}, Charset: "UTF-8", Key: SearchKey{Op: SearchAll}}},
 		{" RETURN () (REVERSE ARRIVAL) US-ASCII ALL", SortArgs{Return: SearchReturn{Extended: true, All: true},
 			Criteria: []SortCriterion{{Key: SortArrival, Reverse: true}}, Charset: "US-ASCII", Key: SearchKey{Op: SearchAll}}},
+		// Beyond RFC 5267 §3: RETURN after the charset, once.
+		{" (ARRIVAL) us-ascii return (partial 2:4) all", SortArgs{
+			Return:   SearchReturn{Extended: true, Partial: &PartialRange{2, 4}},
+			Criteria: []SortCriterion{{Key: SortArrival}}, Charset: "us-ascii", Key: SearchKey{Op: SearchAll}}},
 	}
 	for _, tt := range tests {
 		d := newDecoder(tt.in+"\r\n", Options{})
@@ -61,6 +65,7 @@ func TestParseSort(t *testing.T) {
 		" (DATE) UTF-8 ALL ", " (DATE) UTF-8 NOSUCHKEY", " (DATE) {5}\r\nUTF-8 ALL", " RETURN (ALL)(DATE) UTF-8 ALL",
 		" RETURN ALL (DATE) UTF-8 ALL", " RETURN (PARTIAL 1:*) (DATE) UTF-8 ALL", " RETURN (BOGUS) (DATE) UTF-8 ALL",
 		" RETURN (DATE) UTF-8 ALL", " (DATE) RETURN (ALL) UTF-8 ALL",
+		" RETURN (ALL) (DATE) UTF-8 RETURN (ALL) ALL", " (DATE) UTF-8 RETURN (ALL)",
 	} {
 		d := newDecoder(in+"\r\n", Options{})
 		ParseSortArgs(d)
