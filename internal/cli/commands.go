@@ -71,6 +71,17 @@ corrupt message files cannot be repaired: restore them from a backup.`,
 			flags: verifyFlags, run: runVerify,
 		},
 		{
+			name: "reindex", args: "[--user NAME]", maxArgs: 0,
+			summary: "fill the search index for mail stored before it",
+			help: `SEARCH answers header keys (FROM, TO, CC, BCC, SUBJECT, HEADER) from an
+index filled when a message is stored. Mail stored by an older version has
+no index entry: SEARCH reads those messages, with the same results, more
+slowly. reindex indexes them, all accounts or --user NAME's, printing
+progress on standard error; it can run while the server runs, and an
+interrupted run can be run again: it resumes where it stopped.`,
+			flags: reindexFlags, run: runReindex,
+		},
+		{
 			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | reload | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
 			summary: "talk to the running server over its control socket",
 			flags:   configFlag, run: runCtl,

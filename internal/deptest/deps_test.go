@@ -37,8 +37,11 @@ var rules = []rule{
 	{pkg: "internal/drain", allow: []string{"internal/admission"}},
 	{pkg: "internal/tlsconf", allow: nil},
 	{pkg: "internal/store", allow: []string{"internal/message"}},
-	{pkg: "internal/store/sqlite", allow: []string{"internal/store", "internal/message"}},
-	{pkg: "internal/store/storetest", allow: []string{"internal/store", "internal/message"}},
+	{pkg: "internal/store/sqlite", allow: []string{"internal/store", "internal/message", "internal/search"}},
+	// SEARCH's semantics and text extraction, shared by the scan and the
+	// stores' indexes: over message alone.
+	{pkg: "internal/search", allow: []string{"internal/message"}},
+	{pkg: "internal/store/storetest", allow: []string{"internal/store", "internal/message", "internal/search"}},
 	{pkg: "internal/mailimport", allow: []string{"internal/store"}},
 	{pkg: "internal/auth", allow: []string{"internal/store"}},
 	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11", "internal/srs"}},
@@ -68,6 +71,7 @@ var rules = []rule{
 var protocolAllow = []string{
 	"internal/store", "internal/auth", "internal/delivery", "internal/mail11",
 	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/imap/thread", "internal/prototest",
+	"internal/search",
 	"internal/drain", "internal/admission", "internal/inflate", "internal/srs",
 }
 

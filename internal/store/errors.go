@@ -18,4 +18,7 @@ var (
 	ErrTooBig        = errors.New("message too big")
 	ErrDuplicate     = errors.New("message already imported")
 	ErrClosed        = errors.New("store closed")
+	// ErrNotIndexed: a search index cannot answer the query (Searcher);
+	// the caller scans.
+	ErrNotIndexed = errors.New("not answerable from the search index")
 )

@@ -113,3 +113,85 @@ type RetrievalKeeper interface {
 	// mailbox is not one of the account's.
 	ExpireRetrieved(ctx context.Context, account AccountID, mailbox MailboxID, before time.Time) ([]UID, error)
 }
+
+// Searcher is implemented by sessions whose store keeps a search index,
+// filled when a message is stored (delivery, APPEND, import; `postern
+// reindex` for mail stored before the index existed), so that SEARCH
+// answers header and text keys without reading message files. The
+// semantics are the scan's, as internal/search defines them for the
+// message as stored: a protocol server whose view of a message differs
+// from the stored one (the OpenVMS Mail view) scans those messages.
+type Searcher interface {
+	// SearchIndex returns the messages of a mailbox whose stored form
+	// matches q, and those the index cannot answer for. ErrNotIndexed
+	// when it cannot answer q at all (such as a needle shorter than a
+	// trigram): the caller scans every message.
+	SearchIndex(ctx context.Context, mailbox MailboxID, q SearchQuery) (SearchResult, error)
+}
+
+// SearchField names the part of a message a [SearchQuery] looks in.
+type SearchField int
+
+// The fields of SEARCH keys (RFC 9051 §6.4.4) an index may answer.
+const (
+	// SearchFrom … SearchSubject: the envelope field's decoded text
+	// (search.EnvelopeText); an empty Value matches when the field is
+	// present.
+	SearchFrom SearchField = iota
+	SearchTo
+	SearchCc
+	SearchBcc
+	SearchSubject
+	// SearchHeader: the decoded value of a top-level header field named
+	// Name, compared case-insensitively (search.FieldValue); an empty
+	// Value matches when such a field exists.
+	SearchHeader
+	// SearchBody: the decoded text parts (search.Texts), ASCII letters
+	// compared case-insensitively.
+	SearchBody
+	// SearchText: the top-level header's lines "Name: decoded value"
+	// (search.FieldLine, compared as the header keys), or the body, as
+	// SearchBody.
+	SearchText
+)
+
+// SearchQuery is one SEARCH key for [Searcher.SearchIndex].
+type SearchQuery struct {
+	Field SearchField
+	Name  string // SearchHeader: the field name
+	Value string // the string as the client sent it: the store folds it
+}
+
+// SearchResult is what [Searcher.SearchIndex] found. Each list is in
+// ascending UID order.
+type SearchResult struct {
+	// Matched are the indexed messages that match.
+	Matched []UID
+	// Unindexed are the messages the index holds nothing for (stored
+	// before it, or too large to index): the caller reads them.
+	Unindexed []UID
+	// VMS are the messages that carry an OpenVMS envelope (whose view may
+	// rebuild the header): they may be in Matched as stored, and a
+	// server that shows them otherwise reads them.
+	VMS []UID
+}
+
+// Reindexer is implemented by stores whose search index can be rebuilt
+// for the messages stored before it, or whose index entry is missing
+// (`postern reindex`). Reindex is resumable: it indexes what has no
+// entry, in batches that each commit, so a run that stops keeps its
+// work, and a second run finds nothing to do.
+type Reindexer interface {
+	// Reindex indexes the stored contents of the messages of one account
+	// (all accounts when account is 0) that have no index entry (copies
+	// of a message share one), calling progress after
+	// each batch with the counts so far.
+	Reindex(ctx context.Context, account AccountID, progress func(ReindexProgress)) (ReindexProgress, error)
+}
+
+// ReindexProgress counts a Reindex run's work.
+type ReindexProgress struct {
+	Done    int // stored contents indexed so far
+	Skipped int // contents that could not be read or parsed: still scanned
+	Total   int // contents to index when the run started
+}

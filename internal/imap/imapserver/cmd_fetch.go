@@ -3,16 +3,14 @@ package imapserver
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"mime/quotedprintable"
 	"slices"
-	"strings"
 
 	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/search"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -542,37 +540,14 @@ func binaryRange(mv *msgView, sec imapwire.Section) (p *message.Part, off, n int
 }
 
 // decodeCTE returns a reader removing a Content-Transfer-Encoding, or
-// NO [UNKNOWN-CTE] for one it does not know (RFC 3516 §4.3).
+// NO [UNKNOWN-CTE] for one it does not know (RFC 3516 §4.3). The decoding
+// is SEARCH's (search.DecodeTransfer), so BINARY and BODY agree.
 func decodeCTE(r io.Reader, enc string) (io.Reader, error) {
-	switch strings.ToUpper(enc) {
-	case "", "7BIT", "8BIT", "BINARY":
-		return r, nil
-	case "BASE64":
-		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: r}), nil
-	case "QUOTED-PRINTABLE":
-		return quotedprintable.NewReader(r), nil
+	d, err := search.DecodeTransfer(r, enc)
+	if err != nil {
+		return nil, nof("UNKNOWN-CTE", "Unknown Content-Transfer-Encoding")
 	}
-	return nil, nof("UNKNOWN-CTE", "Unknown Content-Transfer-Encoding")
-}
-
-// base64Filter drops bytes outside the base64 alphabet (line breaks,
-// stray spaces), as lenient decoders do.
-type base64Filter struct{ r io.Reader }
-
-func (f *base64Filter) Read(p []byte) (int, error) {
-	for {
-		n, err := f.r.Read(p)
-		j := 0
-		for _, b := range p[:n] {
-			if b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '=' {
-				p[j] = b
-				j++
-			}
-		}
-		if j > 0 || err != nil {
-			return j, err
-		}
-	}
+	return d, nil
 }
 
 // countDecoded reads r to its end (or its first decoding error) and

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message/charset"
-
 	"github.com/postern/postern/internal/imap/imapwire"
 	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/search"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -64,10 +63,18 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 // evalSearch returns the messages of the view that match key.
 func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error) {
 	all, _ := c.sel.resolve(imapwire.SeqSet{Ranges: []imapwire.SeqRange{{Start: 1, Stop: imapwire.Star}}}, false)
-	hdr, body := key.needs()
-	needData := hdr || body || key.usesSize() && c.s.view.needsData()
 	key.prepare(c.sel, c.s.opts.Clock())
-	return c.searchBatches(ctx, key, all, needData, key.readsFiles())
+	if err := c.askIndex(ctx, key); err != nil {
+		return nil, err
+	}
+	// Which messages need their stored data: all, none, or only those
+	// the index left to reading.
+	allData, some := key.dataNeeds(&c.s.view)
+	need := func(store.UID) bool { return allData }
+	if !allData && len(some) > 0 {
+		need = func(u store.UID) bool { return some[u] }
+	}
+	return c.searchBatches(ctx, key, all, need, key.readsFiles())
 }
 
 // searchArgs is a SEARCH command as the server runs it.
@@ -279,6 +286,11 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 	case imapwire.SearchYounger:
 		return !in.InternalDate.Before(k.cutoff), nil
 	case imapwire.SearchHeader:
+		if k.idx != nil {
+			if ok, have := k.idx.answer(m.t.UID); have {
+				return ok, nil
+			}
+		}
 		return m.headerContains(k.Field, k.Value)
 	case imapwire.SearchBody:
 		return m.bodyContains(k.folded)
@@ -287,6 +299,11 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 			return ok, err
 		}
 		return m.bodyContains(k.folded)
+	}
+	if k.idx != nil {
+		if ok, have := k.idx.answer(m.t.UID); have {
+			return ok, nil
+		}
 	}
 	if name := envelopeKeys[k.Op]; name != "" {
 		if ok, have := envelopeContains(m.envelope(), name, k.Value); have {
@@ -394,39 +411,13 @@ func (m *searchMsg) sentDate(k *searchKey) (bool, error) {
 }
 
 // bodyContains searches the text parts of the message, with their
-// transfer encoding removed and converted to UTF-8, streaming. needle is
-// ASCII lower-cased.
+// transfer encoding removed and converted to UTF-8 (search.Texts),
+// streaming. needle is ASCII lower-cased.
 func (m *searchMsg) bodyContains(needle []byte) (bool, error) {
 	if _, err := m.header(); err != nil || m.mv == nil || m.mv.content == nil {
 		return false, err
 	}
-	return m.partContains(m.mv.part, needle)
-}
-
-func (m *searchMsg) partContains(p *message.Part, needle []byte) (bool, error) {
-	if p.IsMultipart() {
-		for _, kid := range p.Parts {
-			if ok, err := m.partContains(kid, needle); ok || err != nil {
-				return ok, err
-			}
-		}
-		return false, nil
-	}
-	if sub := p.Message(); sub != nil {
-		return m.partContains(sub, needle)
-	}
-	if p.Type != "text" && p != m.mv.part {
-		return false, nil
-	}
-	s, e := m.mv.bodyRange(p)
-	r, err := decodeCTE(io.NewSectionReader(m.mv.readerAt(), s, e-s), p.Encoding)
-	if err != nil {
-		r = io.NewSectionReader(m.mv.readerAt(), s, e-s)
-	}
-	if cs := p.Param("charset"); cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-		if cr, err := charset.Reader(strings.ToLower(cs), r); err == nil {
-			r = cr
-		}
-	}
-	return m.sc.contains(r, needle), nil
+	return search.Texts(m.mv.readerAt(), m.mv.part, m.mv.bodyRange, func(r io.Reader) (bool, error) {
+		return m.sc.contains(r, needle), nil
+	})
 }

@@ -22,8 +22,9 @@ import (
 // time use the session; results keep the mailbox's order.
 
 // searchBatches returns the messages of all that match key. needData: the
-// key needs the stored structure; files: it reads message files as a rule.
-func (c *conn) searchBatches(ctx context.Context, key *searchKey, all []target, needData, files bool) ([]target, error) {
+// messages for which the key needs the stored structure (search_index.go);
+// files: it reads message files as a rule.
+func (c *conn) searchBatches(ctx context.Context, key *searchKey, all []target, needData func(store.UID) bool, files bool) ([]target, error) {
 	if len(all) == 0 {
 		return nil, nil
 	}
@@ -68,7 +69,7 @@ type batchLoad struct {
 
 // startLoad starts loading a batch's data, holding sessMu while it uses
 // the session.
-func (c *conn) startLoad(ctx context.Context, sessMu *sync.Mutex, batch []target, needData, files bool) *batchLoad {
+func (c *conn) startLoad(ctx context.Context, sessMu *sync.Mutex, batch []target, needData func(store.UID) bool, files bool) *batchLoad {
 	l := &batchLoad{batch: batch, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
@@ -102,9 +103,9 @@ func (l *batchLoad) wait() error {
 
 // matchBatch returns, for each message of a loaded batch, whether it
 // matches key.
-func (c *conn) matchBatch(ctx context.Context, key *searchKey, l *batchLoad, needData bool) ([]bool, error) {
+func (c *conn) matchBatch(ctx context.Context, key *searchKey, l *batchLoad, needData func(store.UID) bool) ([]bool, error) {
 	workers := 1
-	if needData {
+	if len(l.data) > 0 {
 		workers = max(1, min(runtime.GOMAXPROCS(0), len(l.batch)))
 	}
 	res := make([]bool, len(l.batch))
@@ -114,7 +115,7 @@ func (c *conn) matchBatch(ctx context.Context, key *searchKey, l *batchLoad, nee
 		sm := &searchMsg{c: c, sess: l.sess, sc: sc, t: t, total: total, ctx: ctx}
 		if d, ok := l.data[t.UID]; ok {
 			sm.data = &d
-		} else if needData {
+		} else if needData(t.UID) {
 			return nil // expunged meanwhile
 		}
 		ok, err := sm.match(key)
@@ -125,18 +126,21 @@ func (c *conn) matchBatch(ctx context.Context, key *searchKey, l *batchLoad, nee
 	return res, err
 }
 
-// loadSearchData loads the batch's stored structure when needData and,
+// loadSearchData loads the stored structure of the batch's messages that
+// needData names and,
 // when the key reads files and the store can (store.ContentLocator),
 // where each message's content is, in the same read: then no message
 // costs an index lookup of its own.
-func (c *conn) loadSearchData(ctx context.Context, batch []target, needData, files bool) (map[store.UID]store.MessageData, *searchSession, error) {
+func (c *conn) loadSearchData(ctx context.Context, batch []target, needData func(store.UID) bool, files bool) (map[store.UID]store.MessageData, *searchSession, error) {
 	sess := &searchSession{Session: c.sess}
-	if !needData {
-		return nil, sess, nil
+	var uids []store.UID
+	for _, t := range batch {
+		if needData(t.UID) {
+			uids = append(uids, t.UID)
+		}
 	}
-	uids := make([]store.UID, len(batch))
-	for i, t := range batch {
-		uids[i] = t.UID
+	if len(uids) == 0 {
+		return nil, sess, nil
 	}
 	data := make(map[store.UID]store.MessageData, len(batch))
 	var err error

@@ -22,6 +22,7 @@ type searchKey struct {
 	lowerBytes []byte             // lower as bytes
 	folded     []byte             // Value with ASCII letters lower-cased: BODY, TEXT
 	cutoff     time.Time          // SearchOlder, SearchYounger: the command's now less Interval
+	idx        *indexAnswer       // the search index's answer; nil: scan (search_index.go)
 }
 
 // compileSearch turns a parsed key into the tree the server evaluates.
@@ -53,30 +54,11 @@ func (k *searchKey) any(pred func(*searchKey) bool) bool {
 	return false
 }
 
-// needs reports what evaluating the key requires: the structure and
-// header (hdr) and the message text (body).
-func (k *searchKey) needs() (hdr, body bool) {
-	body = k.any(func(k *searchKey) bool { return k.Op == imapwire.SearchBody || k.Op == imapwire.SearchText })
-	hdr = body || k.any(func(k *searchKey) bool {
-		switch k.Op {
-		case imapwire.SearchHeader, imapwire.SearchSentBefore, imapwire.SearchSentOn, imapwire.SearchSentSince:
-			return true
-		}
-		return envelopeKeys[k.Op] != ""
-	})
-	return hdr, body
-}
-
 // usesModSeq reports whether the key holds MODSEQ (RFC 7162 §3.1.5),
 // which makes the SEARCH a CONDSTORE enabling command and adds the
 // highest MODSEQ of the result to the response (§3.1.6).
 func (k *searchKey) usesModSeq() bool {
 	return k.any(func(k *searchKey) bool { return k.Op == imapwire.SearchModSeq })
-}
-
-// usesSize reports whether the key compares message sizes.
-func (k *searchKey) usesSize() bool {
-	return k.any(func(k *searchKey) bool { return k.Op == imapwire.SearchLarger || k.Op == imapwire.SearchSmaller })
 }
 
 // readsFiles reports whether the key reads message files as a rule: BODY,

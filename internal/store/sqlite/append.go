@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/search"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -38,6 +39,7 @@ type spooled struct {
 	flags     store.Flags
 	date      time.Time
 	importKey string
+	doc       *search.Doc // what the search index keeps; nil: left unindexed
 }
 
 // Append adds messages to a mailbox, all or none, and returns once they
@@ -186,6 +188,9 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 		if err := insContent.QueryRowContext(ctx, sp.file, sp.size, sp.sum, sp.part, sp.vms, sp.foreign, sp.head).Scan(&contentID); err != nil {
 			return nil, fmt.Errorf("insert content: %w", err)
 		}
+		if err := insertSearch(ctx, w, contentID, sp.doc); err != nil {
+			return nil, err
+		}
 		mi := store.MessageInfo{UID: mb.UIDNext + store.UID(i), ModSeq: modseq, Flags: sp.flags, InternalDate: sp.date, Size: sp.size}
 		var key sql.NullString
 		if sp.importKey != "" {
@@ -254,6 +259,9 @@ func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled,
 	if sp.part, err = part.MarshalBinary(); err != nil {
 		return nil, fmt.Errorf("encode structure: %w", err)
 	}
+	// The search index's entry, from the file just written (in the page
+	// cache). A failure leaves the message unindexed, never unstored.
+	sp.doc, _ = search.Extract(tmp, size, part)
 	if err := tmp.Sync(); err != nil {
 		return nil, err
 	}

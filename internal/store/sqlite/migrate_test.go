@@ -60,7 +60,7 @@ func TestMigrateRecent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, downgradeTo2+`ALTER TABLE mailbox DROP COLUMN first_recent; PRAGMA user_version = 1`)
+	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo2+`ALTER TABLE mailbox DROP COLUMN first_recent; PRAGMA user_version = 1`)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestMigrateExpungeLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, downgradeTo2)
+	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo2)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestMigrateForeign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, downgradeTo3)
+	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo3)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestMigrateQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, downgradeTo4)
+	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo4)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func TestMigrateInternalZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, downgradeTo6)
+	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo6)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +323,7 @@ func TestMigrateRetrieved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ExecContext(ctx, downgradeTo7)
+	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo7)
 	db.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -180,6 +180,38 @@ ALTER TABLE message ADD COLUMN internal_zone INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE message ADD COLUMN retrieved INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX message_retrieved ON message(mailbox, retrieved) WHERE retrieved > 0;
 `,
+	// Version 9: the header search index (issue 15, docs/architecture.md
+	// "Search index"), filled when a content row is inserted, in the forms
+	// of internal/search. A content without a search_env row (stored
+	// before this version) is unindexed: SEARCH scans it until `postern
+	// reindex` fills it. search_env holds the folded text of the envelope
+	// keys (NULL: field absent); search_field one row per top-level header
+	// field (name: search.FoldName, value: folded decoded value). Rows go
+	// when the content loses its last message (expunge), not at reclaim.
+	`
+CREATE TABLE search_env (
+	content      INTEGER PRIMARY KEY,
+	from_text    BLOB,
+	to_text      BLOB,
+	cc_text      BLOB,
+	bcc_text     BLOB,
+	subject_text BLOB
+);
+CREATE TABLE search_field (
+	content INTEGER NOT NULL,
+	name    TEXT NOT NULL,
+	value   BLOB NOT NULL
+);
+CREATE INDEX search_field_content ON search_field(content, name);
+CREATE TRIGGER content_search_drop AFTER UPDATE OF refcount ON content WHEN NEW.refcount = 0 BEGIN
+	DELETE FROM search_env WHERE content = NEW.id;
+	DELETE FROM search_field WHERE content = NEW.id;
+END;
+CREATE TRIGGER content_search_delete AFTER DELETE ON content BEGIN
+	DELETE FROM search_env WHERE content = OLD.id;
+	DELETE FROM search_field WHERE content = OLD.id;
+END;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

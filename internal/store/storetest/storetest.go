@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"QuotaConcurrent", testQuotaConcurrent},
 		{"Replace", testReplace},
 		{"ReplaceQuota", testReplaceQuota},
+		{"SearchIndex", testSearchIndex},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

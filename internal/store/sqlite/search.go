@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/postern/postern/internal/search"
+	"github.com/postern/postern/internal/store"
+)
+
+// The search index (schema version 9): search_env and search_field rows
+// per content, written in the transaction that inserts the content, in
+// the folded forms of internal/search, and compared with instr() on
+// BLOBs, octet for octet, as the scan compares strings.
+
+// envColumns are search_env's columns, in search.EnvelopeKeys order.
+var envColumns = [...]string{"from_text", "to_text", "cc_text", "bcc_text", "subject_text"}
+
+// fieldRowsPerInsert bounds the rows of one INSERT into search_field
+// (three parameters each, far below SQLite's limit).
+const fieldRowsPerInsert = 200
+
+// insertSearch writes a content's index rows; doc nil writes none (the
+// content stays unindexed).
+func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc) error {
+	if doc == nil {
+		return nil
+	}
+	env := make([]any, 0, 1+len(envColumns))
+	env = append(env, content)
+	for _, t := range doc.Envelope {
+		if t == nil {
+			env = append(env, nil)
+		} else {
+			env = append(env, []byte(*t))
+		}
+	}
+	if _, err := w.ExecContext(ctx, `INSERT OR REPLACE INTO search_env (content, `+strings.Join(envColumns[:], ", ")+`)
+		VALUES (?, ?, ?, ?, ?, ?)`, env...); err != nil {
+		return fmt.Errorf("insert search index: %w", err)
+	}
+	if _, err := w.ExecContext(ctx, `DELETE FROM search_field WHERE content = ?`, content); err != nil {
+		return fmt.Errorf("insert search index: %w", err)
+	}
+	for fields := doc.Fields; len(fields) > 0; {
+		n := min(len(fields), fieldRowsPerInsert)
+		args := make([]any, 0, 3*n)
+		for _, f := range fields[:n] {
+			args = append(args, content, f.Name, []byte(f.Value))
+		}
+		q := `INSERT INTO search_field (content, name, value) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+		if _, err := w.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("insert search index: %w", err)
+		}
+		fields = fields[n:]
+	}
+	return nil
+}
+
+// SearchIndex implements store.Searcher. One read returns every message
+// of the mailbox that is unindexed, carries an OpenVMS envelope, or
+// matches.
+func (ss *Session) SearchIndex(ctx context.Context, mailbox store.MailboxID, q store.SearchQuery) (store.SearchResult, error) {
+	defer observe("search_index", time.Now())
+	cond, args, err := searchCondition(q)
+	if err != nil {
+		return store.SearchResult{}, err
+	}
+	var res store.SearchResult
+	err = ss.read(ctx, func(tx *sql.Tx) error {
+		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
+			return err
+		}
+		query := `SELECT m.uid, e.content IS NULL, c.vms IS NOT NULL, coalesce(` + cond + `, 0)
+			FROM message m JOIN content c ON c.id = m.content LEFT JOIN search_env e ON e.content = m.content
+			WHERE m.mailbox = ? AND (e.content IS NULL OR c.vms IS NOT NULL OR coalesce(` + cond + `, 0))
+			ORDER BY m.uid`
+		all := append(append(append([]any(nil), args...), mailbox), args...)
+		rows, err := tx.QueryContext(ctx, query, all...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var uid store.UID
+			var unindexed, vms, match bool
+			if err := rows.Scan(&uid, &unindexed, &vms, &match); err != nil {
+				return err
+			}
+			switch {
+			case unindexed:
+				res.Unindexed = append(res.Unindexed, uid)
+				continue
+			case match:
+				res.Matched = append(res.Matched, uid)
+			}
+			if vms {
+				res.VMS = append(res.VMS, uid)
+			}
+		}
+		return rows.Err()
+	})
+	return res, err
+}
+
+// searchCondition returns the SQL condition (over message m and
+// search_env e) of a query, and its arguments.
+func searchCondition(q store.SearchQuery) (string, []any, error) {
+	switch q.Field {
+	case store.SearchFrom, store.SearchTo, store.SearchCc, store.SearchBcc, store.SearchSubject:
+		col := "e." + envColumns[q.Field-store.SearchFrom]
+		if q.Value == "" {
+			return col + ` IS NOT NULL`, nil, nil
+		}
+		return `instr(` + col + `, ?) > 0`, []any{[]byte(search.Fold(q.Value))}, nil
+	case store.SearchHeader:
+		name := search.FoldName(q.Name)
+		if q.Value == "" {
+			return `EXISTS (SELECT 1 FROM search_field f WHERE f.content = m.content AND f.name = ?)`, []any{name}, nil
+		}
+		return `EXISTS (SELECT 1 FROM search_field f WHERE f.content = m.content AND f.name = ? AND instr(f.value, ?) > 0)`,
+			[]any{name, []byte(search.Fold(q.Value))}, nil
+	}
+	return "", nil, store.ErrNotIndexed
+}

@@ -1,0 +1,128 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/search"
+	"github.com/postern/postern/internal/store"
+)
+
+// searchMessages exercise the header forms a search index must decode:
+// encoded words in names and subjects, folded fields, several To and
+// From fields, groups, raw 8-bit and Latin-1 words, a field name in odd
+// case and an empty Subject.
+var searchMessages = []string{
+	"From: Alice <alice@example.org>\nTo: bob@example.org, Carol <carol@example.net>\nSubject: Quarterly report\n\nbody\n",
+	"From: =?UTF-8?B?WsO8cmljaCBCw7xybw==?= <zb@example.org>\nTo: undisclosed:;\nCc: =?ISO-8859-1?Q?J=F6rg?= <jorg@example.de>\nSubject: =?ISO-8859-1?Q?Caf=E9_Stra=DFe?=\n\nbody\n",
+	"From: first@example.org\nFrom: second@example.org\nTo: a@example.org\nTo: b@example.org\nSubject: a long subject\n that is folded\n\tacross lines\nX-Odd-Field: Hello World\n\nbody\n",
+	"from: raw@example.org\nsubject: Zürich \xe9t\xe9 ÄRGER\nx-odd-field:\nBcc: hidden@example.org\n\nbody\n",
+	"From: \"Dr. Who\" <who@example.org>\nTo: team: x@example.org, y@example.org;\nSubject:\nIn-Reply-To: <abc@example.org>\n\nbody\n",
+}
+
+// searchQueries are the queries tried against searchMessages.
+var searchQueries = []store.SearchQuery{
+	{Field: store.SearchFrom, Value: "alice"}, {Field: store.SearchFrom, Value: "ZÜRICH"},
+	{Field: store.SearchFrom, Value: "second@"}, {Field: store.SearchFrom, Value: "first"},
+	{Field: store.SearchFrom, Value: "dr. who <who@"}, {Field: store.SearchFrom, Value: ""},
+	{Field: store.SearchTo, Value: "carol <carol"}, {Field: store.SearchTo, Value: "b@example.org"},
+	{Field: store.SearchTo, Value: "team: x@"}, {Field: store.SearchTo, Value: "undisclosed"},
+	{Field: store.SearchCc, Value: "jörg"}, {Field: store.SearchCc, Value: ""},
+	{Field: store.SearchBcc, Value: "HIDDEN"}, {Field: store.SearchSubject, Value: "café straße"},
+	{Field: store.SearchSubject, Value: "folded across"}, {Field: store.SearchSubject, Value: "ärger"},
+	{Field: store.SearchSubject, Value: "\ufffdt\ufffd"}, {Field: store.SearchSubject, Value: ""},
+	{Field: store.SearchHeader, Name: "x-odd-field", Value: "hello"},
+	{Field: store.SearchHeader, Name: "X-ODD-FIELD", Value: ""},
+	{Field: store.SearchHeader, Name: "subject", Value: "is folded"},
+	{Field: store.SearchHeader, Name: "In-Reply-To", Value: "ABC@"},
+	{Field: store.SearchHeader, Name: "cc", Value: "jörg"},
+	{Field: store.SearchHeader, Name: "from", Value: "=?utf-8?"},
+	{Field: store.SearchHeader, Name: "Nonesuch", Value: ""},
+}
+
+// testSearchIndex checks store.Searcher, where implemented, against the
+// scan's semantics (internal/search) on the same messages, after a copy
+// and an expunge, and marks messages with an OpenVMS envelope.
+func testSearchIndex(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	_, ss := account(t, st, "alice")
+	sr, ok := ss.(store.Searcher)
+	if !ok {
+		t.Skip("the store keeps no search index")
+	}
+	inbox, mail := mailbox(t, ss, "INBOX"), mailbox(t, ss, "Mail")
+	var stored []string
+	for _, m := range searchMessages {
+		appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader(m)})
+		stored = append(stored, strings.ReplaceAll(m, "\n", "\r\n"))
+	}
+	vms := appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader(searchMessages[0]),
+		VMS: &store.VMSEnvelope{From: "NODE::ALICE", To: "BOB", Subject: "vms"}})
+	stored = append(stored, stored[0])
+	if _, err := ss.Copy(ctx, inbox.ID, []store.UID{1, 2}, mail.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Expunge(ctx, inbox.ID, []store.UID{2}); err != nil {
+		t.Fatal(err)
+	}
+	live := map[store.MailboxID][]store.UID{inbox.ID: {1, 3, 4, 5, 6}, mail.ID: {1, 2}}
+	source := map[store.MailboxID]func(store.UID) string{
+		inbox.ID: func(u store.UID) string { return stored[u-1] },
+		mail.ID:  func(u store.UID) string { return stored[u-1] }, // copies of 1 and 2
+	}
+	for _, q := range searchQueries {
+		for _, mb := range []store.MailboxID{inbox.ID, mail.ID} {
+			res, err := sr.SearchIndex(ctx, mb, q)
+			if err != nil {
+				t.Fatalf("SearchIndex(%+v): %v", q, err)
+			}
+			var want []store.UID
+			for _, u := range live[mb] {
+				if scanMatch(t, source[mb](u), q) {
+					want = append(want, u)
+				}
+			}
+			if !slices.Equal(res.Matched, want) || len(res.Unindexed) != 0 {
+				t.Errorf("mailbox %d, %+v: matched %v, unindexed %v; want %v, none", mb, q, res.Matched, res.Unindexed, want)
+			}
+			wantVMS := []store.UID(nil)
+			if mb == inbox.ID {
+				wantVMS = []store.UID{vms.UID}
+			}
+			if !slices.Equal(res.VMS, wantVMS) {
+				t.Errorf("mailbox %d, %+v: VMS %v, want %v", mb, q, res.VMS, wantVMS)
+			}
+		}
+	}
+	_, err := sr.SearchIndex(ctx, inbox.ID, store.SearchQuery{Field: store.SearchField(99), Value: "x"})
+	wantErr(t, "SearchIndex of an unknown field", err, store.ErrNotIndexed)
+	_, err = sr.SearchIndex(ctx, 9999, searchQueries[0])
+	wantErr(t, "SearchIndex of a missing mailbox", err, store.ErrNoSuchMailbox)
+}
+
+// scanMatch evaluates q on one message the way the IMAP scan does.
+func scanMatch(t *testing.T, raw string, q store.SearchQuery) bool {
+	t.Helper()
+	p, err := message.Parse(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Field <= store.SearchSubject {
+		text, present := search.EnvelopeText(p.Envelope, search.Key(q.Field-store.SearchFrom))
+		return present && (q.Value == "" || strings.Contains(search.Fold(text), search.Fold(q.Value)))
+	}
+	h, err := message.ReadHeader(bytes.NewReader([]byte(raw)), len(raw)+1)
+	if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
+		t.Fatal(err)
+	}
+	for _, f := range h {
+		if strings.EqualFold(f.Name, q.Name) && (q.Value == "" || strings.Contains(search.Fold(search.FieldValue(f)), search.Fold(q.Value))) {
+			return true
+		}
+	}
+	return false
+}
