@@ -3,6 +3,8 @@ package search
 import (
 	"errors"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/postern/postern/internal/message"
 )
@@ -17,6 +19,9 @@ type Doc struct {
 	Envelope [5]*string
 	// Fields are the top-level header fields, in order.
 	Fields []DocField
+	// Kept holds the raw top-level header fields whose names Extract was
+	// asked to keep, in order, each with its line terminator.
+	Kept []byte
 }
 
 // DocField is one header field as HEADER compares it.
@@ -26,9 +31,9 @@ type DocField struct {
 }
 
 // Extract builds the Doc of a stored message: ra holds its size octets,
-// top is its parsed structure.
-func Extract(ra io.ReaderAt, size int64, top *message.Part) (*Doc, error) {
-	d := &Doc{}
+// top is its parsed structure; keep names the fields to keep raw.
+func Extract(ra io.ReaderAt, size int64, top *message.Part, keep []string) (*Doc, error) {
+	d := &Doc{Kept: []byte{}}
 	for i, k := range EnvelopeKeys {
 		if text, ok := EnvelopeText(top.Envelope, k); ok {
 			folded := Fold(text)
@@ -43,6 +48,9 @@ func Extract(ra io.ReaderAt, size int64, top *message.Part) (*Doc, error) {
 	}
 	for _, f := range h {
 		d.Fields = append(d.Fields, DocField{Name: FoldName(f.Name), Value: Fold(FieldValue(f))})
+		if f.Name != "" && slices.ContainsFunc(keep, func(k string) bool { return strings.EqualFold(k, f.Name) }) {
+			d.Kept = append(d.Kept, f.Raw...)
+		}
 	}
 	return d, nil
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/postern/postern/internal/message"
 )
 
 // Optional capabilities of a [Session], found by type assertion. A protocol
@@ -194,4 +196,25 @@ type ReindexProgress struct {
 	Done    int // stored contents indexed so far
 	Skipped int // contents that could not be read or parsed: still scanned
 	Total   int // contents to index when the run started
+}
+
+// KeptHeaderFields names the top-level header fields a [HeaderKeeper]
+// keeps raw: those the OpenVMS Mail view derives an envelope from
+// (mail11.DeriveEnvelope) and References, which THREAD=REFERENCES and
+// REFS read (RFC 5256 §2.2), so that neither opens message files.
+var KeptHeaderFields = []string{
+	"Resent-Reply-To", "Resent-From", "Reply-To", "Resent-Sender", "Sender", "Return-Path",
+	"From", "To", "Cc", "Subject", "References",
+}
+
+// HeaderKeeper is implemented by sessions whose store keeps, for each
+// message, its top-level header fields named in [KeptHeaderFields], raw
+// and in order, from when the message was stored.
+type HeaderKeeper interface {
+	// KeptHeaders calls fn, in ascending UID order, for each UID of uids
+	// present in the mailbox whose fields are kept, with a header holding
+	// exactly the stored header's fields of those names, in their order.
+	// Messages stored before the store kept them are skipped: the caller
+	// reads their header.
+	KeptHeaders(ctx context.Context, mailbox MailboxID, uids []UID, fn func(UID, message.Header) error) error
 }

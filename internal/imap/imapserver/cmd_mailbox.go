@@ -335,9 +335,11 @@ func (c *conn) viewData(ctx context.Context, mbox store.MailboxID, infos []store
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}
-	for _, d := range out {
-		c.deriveVMS(ctx, mbox, d, nil)
-	}
+	c.deriveBatch(ctx, mbox, func(fn func(store.UID, *store.MessageData, store.ContentRef)) {
+		for u, d := range out {
+			fn(u, d, nil)
+		}
+	})
 	return out, nil
 }
 

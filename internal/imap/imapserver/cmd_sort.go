@@ -19,8 +19,9 @@ import (
 // does, then order the matches with internal/imap/thread. What the keys
 // need comes from the stored ENVELOPE and index data, loaded top-level
 // part only, so SORT opens no message file. THREAD=REFERENCES and REFS
-// also need the References field, which the envelope does not keep: they
-// read each matched message's header.
+// also need the References field, which the envelope does not keep: the
+// store keeps it with the header fields of store.KeptHeaderFields, and a
+// message stored before it did, or shown with a rebuilt header, is read.
 
 // cmdSort: RFC 5256 §3 SORT, with the keys of RFC 5957 (SORT=DISPLAY).
 func (c *conn) cmdSort(ctx context.Context, tag string, dec *imapwire.Decoder) error {
@@ -153,7 +154,7 @@ func (c *conn) sortData(ctx context.Context, targets []target, refs bool) ([]thr
 	kept := make([]target, 0, len(targets))
 	for start := 0; start < len(targets); start += topFetchBatch {
 		batch := targets[start:min(start+topFetchBatch, len(targets))]
-		data, err := c.loadSortBatch(ctx, batch, refs)
+		data, keptFields, err := c.loadSortBatch(ctx, batch, refs)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -165,7 +166,10 @@ func (c *conn) sortData(ctx context.Context, targets []target, refs bool) ([]thr
 			mv := c.s.view.view(t.MessageInfo, &d.data)
 			mv.ref = d.ref
 			m := sortMessage(t, mv)
-			if refs {
+			if h, ok := keptFields[t.UID]; ok && c.s.view.indexStored() && d.data.VMS == nil {
+				// Shown as stored: the kept field is the view's.
+				m.References = h.Get("References")
+			} else if refs {
 				if m.References, err = c.references(ctx, mv); err != nil {
 					return nil, nil, err
 				}
@@ -178,13 +182,27 @@ func (c *conn) sortData(ctx context.Context, targets []target, refs bool) ([]thr
 }
 
 // loadSortBatch loads the stored data of a batch: the top-level parts,
-// or, when the headers are read (refs) and the store can, the structure
-// with each message's content ref, so that opening a message costs no
-// index query of its own (store.ContentLocator).
-func (c *conn) loadSortBatch(ctx context.Context, batch []target, refs bool) (map[store.UID]storedMsg, error) {
+// and, when the References are read (refs), the header fields the store
+// keeps (store.HeaderKeeper), or, when it keeps none and the store can,
+// the structure with each message's content ref, so that opening a
+// message costs no index query of its own (store.ContentLocator).
+func (c *conn) loadSortBatch(ctx context.Context, batch []target, refs bool) (map[store.UID]storedMsg, map[store.UID]message.Header, error) {
 	loc, ok := c.sess.(store.ContentLocator)
-	if !refs || !ok {
-		return c.loadData(ctx, batch, true, true)
+	hk, keeps := c.sess.(store.HeaderKeeper)
+	if !refs || keeps || !ok {
+		data, err := c.loadData(ctx, batch, true, true)
+		if err != nil || !refs || !keeps {
+			return data, nil, err
+		}
+		kept := make(map[store.UID]message.Header, len(batch))
+		err = hk.KeptHeaders(ctx, c.sel.id, uidsOf(batch), func(u store.UID, h message.Header) error {
+			kept[u] = h
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("load kept header fields: %w", err)
+		}
+		return data, kept, nil
 	}
 	uids := uidsOf(batch)
 	out := make(map[store.UID]storedMsg, len(uids))
@@ -193,9 +211,9 @@ func (c *conn) loadSortBatch(ctx context.Context, batch []target, refs bool) (ma
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load messages: %w", err)
+		return nil, nil, fmt.Errorf("load messages: %w", err)
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // sortMessage fills a thread.Message from the view of a message.
@@ -225,10 +243,7 @@ func firstAddress(list []message.Address) thread.Address {
 
 // references reads the References field from the message's header, as
 // the view shows it.
-//
-// QUIRK: one file read per message (without an index query when the
-// store gives content refs); the stored envelope could keep the field
-// instead (noted for the performance issue).
+// It is for the messages whose References the store does not keep.
 func (c *conn) references(ctx context.Context, mv *msgView) (string, error) {
 	if err := mv.open(ctx, c.sess, c.sel.id); err != nil {
 		if errors.Is(err, store.ErrNoSuchMessage) {

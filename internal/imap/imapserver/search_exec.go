@@ -159,12 +159,12 @@ func (c *conn) loadSearchData(ctx context.Context, batch []target, needData func
 	if err != nil {
 		return nil, nil, fmt.Errorf("load messages: %w", err)
 	}
-	for u, d := range data {
-		if d.VMS == nil {
-			c.deriveVMS(ctx, c.sel.id, &d, sess.refs[u])
+	c.deriveBatch(ctx, c.sel.id, func(fn func(store.UID, *store.MessageData, store.ContentRef)) {
+		for u, d := range data {
+			fn(u, &d, sess.refs[u])
 			data[u] = d
 		}
-	}
+	})
 	return data, sess, nil
 }
 

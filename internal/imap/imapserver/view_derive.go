@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/message"
@@ -63,10 +64,53 @@ func (c *conn) deriveStored(ctx context.Context, mbox store.MailboxID, msgs map[
 	if c.s.view.mail11 == nil || c.s.view.ignoreMail11 {
 		return
 	}
-	for u, m := range msgs {
-		if m.data.VMS == nil {
-			c.deriveVMS(ctx, mbox, &m.data, m.ref)
+	c.deriveBatch(ctx, mbox, func(fn func(store.UID, *store.MessageData, store.ContentRef)) {
+		for u, m := range msgs {
+			fn(u, &m.data, m.ref)
 			msgs[u] = m
 		}
+	})
+}
+
+// deriveBatch derives the envelope of each message each yields that
+// needs one: from the header fields the store keeps (store.HeaderKeeper),
+// which costs one index read for the batch, else by reading the header
+// from the file (deriveVMS). The fields kept are those DeriveEnvelope
+// reads, in their stored order, so the result is the same.
+func (c *conn) deriveBatch(ctx context.Context, mbox store.MailboxID, each func(fn func(store.UID, *store.MessageData, store.ContentRef))) {
+	v := c.s.view
+	if v.mail11 == nil || v.ignoreMail11 {
+		return
 	}
+	var need []store.UID
+	each(func(u store.UID, d *store.MessageData, _ store.ContentRef) {
+		if d.VMS == nil && d.Part != nil {
+			need = append(need, u)
+		}
+	})
+	if len(need) == 0 {
+		return
+	}
+	kept := map[store.UID]message.Header{}
+	if hk, ok := c.sess.(store.HeaderKeeper); ok {
+		slices.Sort(need)
+		err := hk.KeptHeaders(ctx, mbox, need, func(u store.UID, h message.Header) error {
+			kept[u] = h
+			return nil
+		})
+		if err != nil {
+			clear(kept) // read every header from its file
+			c.log.LogAttrs(ctx, slog.LevelWarn, "imap read kept header fields failed", slog.Any("err", err))
+		}
+	}
+	each(func(u store.UID, d *store.MessageData, ref store.ContentRef) {
+		if d.VMS != nil || d.Part == nil {
+			return
+		}
+		if h, ok := kept[u]; ok {
+			d.VMS = mail11.DeriveEnvelope(h, d.Info.InternalDate)
+			return
+		}
+		c.deriveVMS(ctx, mbox, d, ref)
+	})
 }

@@ -261,7 +261,7 @@ func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled,
 	}
 	// The search index's entry, from the file just written (in the page
 	// cache). A failure leaves the message unindexed, never unstored.
-	sp.doc, _ = search.Extract(tmp, size, part)
+	sp.doc, _ = search.Extract(tmp, size, part, store.KeptHeaderFields)
 	if err := tmp.Sync(); err != nil {
 		return nil, err
 	}

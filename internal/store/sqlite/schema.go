@@ -212,6 +212,14 @@ CREATE TRIGGER content_search_delete AFTER DELETE ON content BEGIN
 	DELETE FROM search_field WHERE content = OLD.id;
 END;
 `,
+	// Version 10: search_env.kept, the raw top-level header fields of
+	// store.KeptHeaderFields (store.HeaderKeeper), so that the OpenVMS
+	// Mail view's derived envelope and THREAD's References open no
+	// message file. NULL for contents indexed before: read from the file
+	// until `postern reindex` fills it.
+	`
+ALTER TABLE search_env ADD COLUMN kept BLOB;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -1,12 +1,16 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/postern/postern/internal/message"
 	"github.com/postern/postern/internal/search"
 	"github.com/postern/postern/internal/store"
 )
@@ -29,8 +33,8 @@ func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc
 	if doc == nil {
 		return nil
 	}
-	env := make([]any, 0, 1+len(envColumns))
-	env = append(env, content)
+	env := make([]any, 0, 2+len(envColumns))
+	env = append(env, content, doc.Kept)
 	for _, t := range doc.Envelope {
 		if t == nil {
 			env = append(env, nil)
@@ -38,8 +42,8 @@ func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc
 			env = append(env, []byte(*t))
 		}
 	}
-	if _, err := w.ExecContext(ctx, `INSERT OR REPLACE INTO search_env (content, `+strings.Join(envColumns[:], ", ")+`)
-		VALUES (?, ?, ?, ?, ?, ?)`, env...); err != nil {
+	if _, err := w.ExecContext(ctx, `INSERT OR REPLACE INTO search_env (content, kept, `+strings.Join(envColumns[:], ", ")+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, env...); err != nil {
 		return fmt.Errorf("insert search index: %w", err)
 	}
 	if _, err := w.ExecContext(ctx, `DELETE FROM search_field WHERE content = ?`, content); err != nil {
@@ -125,4 +129,59 @@ func searchCondition(q store.SearchQuery) (string, []any, error) {
 			[]any{name, []byte(search.Fold(q.Value))}, nil
 	}
 	return "", nil, store.ErrNotIndexed
+}
+
+// KeptHeaders implements store.HeaderKeeper from search_env.kept, a
+// chunk of UIDs per query.
+func (ss *Session) KeptHeaders(ctx context.Context, mailbox store.MailboxID, uids []store.UID, fn func(store.UID, message.Header) error) error {
+	defer observe("kept_headers", time.Now())
+	if err := ss.checkOpen(); err != nil {
+		return err
+	}
+	if _, err := ss.mailboxByID(ctx, ss.s.rdb, mailbox); err != nil {
+		return err
+	}
+	uids = normalizeUIDs(uids)
+	for len(uids) > 0 {
+		chunk := uids[:min(len(uids), uidChunk)]
+		uids = uids[len(chunk):]
+		type kept struct {
+			uid store.UID
+			raw []byte
+		}
+		var got []kept
+		err := ss.read(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT m.uid, e.kept FROM message m JOIN search_env e ON e.content = m.content
+				WHERE m.mailbox = ? AND m.uid BETWEEN ? AND ? AND e.kept IS NOT NULL ORDER BY m.uid`,
+				mailbox, chunk[0], chunk[len(chunk)-1])
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k kept
+				if err := rows.Scan(&k.uid, &k.raw); err != nil {
+					return err
+				}
+				if _, ok := slices.BinarySearch(chunk, k.uid); ok {
+					got = append(got, k)
+				}
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		// fn runs with no read open (it may write to a client).
+		for _, k := range got {
+			h, err := message.ReadHeader(bytes.NewReader(k.raw), len(k.raw)+1)
+			if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
+				return fmt.Errorf("kept header of message %d: %w", k.uid, err)
+			}
+			if err := fn(k.uid, h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

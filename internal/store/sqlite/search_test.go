@@ -7,10 +7,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/postern/postern/internal/message"
 	"github.com/postern/postern/internal/store"
 )
 
-// undoSearchIndex takes schema version 9 (the search index) out of an
+// undoSearchIndex takes schema versions 9 and 10 (the search index) out of an
 // index, for tests of older versions' migrations.
 const undoSearchIndex = `DROP TRIGGER content_search_drop; DROP TRIGGER content_search_delete;
 	DROP TABLE search_field; DROP TABLE search_env`
@@ -111,5 +112,40 @@ func TestSearchIndexExpunge(t *testing.T) {
 	}
 	if env, fields := searchRows(t, f.st); env != 0 || fields != 0 {
 		t.Errorf("after expunging the copy: %d search_env and %d search_field rows; want none", env, fields)
+	}
+}
+
+// TestKeptHeadersUpgrade: entries written before schema version 10 have
+// no kept fields; KeptHeaders skips those messages (the caller reads
+// their files) and Reindex fills them.
+func TestKeptHeadersUpgrade(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, t.TempDir(), Options{})
+	for range 3 {
+		f.append(t, "kept")
+	}
+	err := f.st.write(ctx, func(w *wtx) error {
+		_, err := w.ExecContext(ctx, `UPDATE search_env SET kept = NULL`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		n := 0
+		err := f.ss.(store.HeaderKeeper).KeptHeaders(ctx, f.inbox.ID, []store.UID{1, 2, 3}, func(store.UID, message.Header) error { n++; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Errorf("KeptHeaders gave %d messages without kept fields", n)
+	}
+	if p, err := f.st.Reindex(ctx, 0, nil); err != nil || p.Done != 3 {
+		t.Fatalf("Reindex = %+v, %v; want 3 done", p, err)
+	}
+	if n := count(); n != 3 {
+		t.Errorf("after Reindex, KeptHeaders gave %d messages, want 3", n)
 	}
 }

@@ -126,3 +126,53 @@ func scanMatch(t *testing.T, raw string, q store.SearchQuery) bool {
 	}
 	return false
 }
+
+// testKeptHeaders checks store.HeaderKeeper, where implemented: the kept
+// fields are exactly the stored header's fields of the kept names, raw
+// and in order, for the UIDs asked and present.
+func testKeptHeaders(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	_, ss := account(t, st, "alice")
+	hk, ok := ss.(store.HeaderKeeper)
+	if !ok {
+		t.Skip("the store keeps no header fields")
+	}
+	inbox := mailbox(t, ss, "INBOX")
+	msgs := append(slices.Clone(searchMessages),
+		"Resent-From: r@example.org\nReturn-Path: <>\nReferences: <a@x>\n <b@x>\nSender: s@example.org\nreply-to: x@example.org\nX-Other: y\n\nbody\n",
+		"Subject: no body separator")
+	for _, m := range msgs {
+		appendOne(t, ss, inbox.ID, store.AppendRequest{Content: strings.NewReader(m)})
+	}
+	got := map[store.UID]message.Header{}
+	err := hk.KeptHeaders(ctx, inbox.ID, []store.UID{7, 1, 6, 99, 3}, func(u store.UID, h message.Header) error {
+		got[u] = h
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []store.UID{1, 3, 6, 7} {
+		raw := strings.ReplaceAll(msgs[u-1], "\n", "\r\n")
+		h, err := message.ReadHeader(strings.NewReader(raw), len(raw)+1)
+		if err != nil && !errors.Is(err, message.ErrHeaderTooLarge) {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, f := range h {
+			if slices.ContainsFunc(store.KeptHeaderFields, func(k string) bool { return strings.EqualFold(k, f.Name) }) {
+				want = append(want, string(f.Raw))
+			}
+		}
+		var have []string
+		for _, f := range got[u] {
+			have = append(have, string(f.Raw))
+		}
+		if !slices.Equal(have, want) {
+			t.Errorf("UID %d: kept %q, want %q", u, have, want)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("KeptHeaders gave %d messages, want 4 (UID 99 is missing)", len(got))
+	}
+}

@@ -71,6 +71,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Replace", testReplace},
 		{"ReplaceQuota", testReplaceQuota},
 		{"SearchIndex", testSearchIndex},
+		{"KeptHeaders", testKeptHeaders},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
