@@ -60,7 +60,11 @@ func threadCorpus(n int) []string {
 // (plainStore hides store.HeaderKeeper), in every view, with messages
 // imported with an OpenVMS envelope among them.
 func TestKeptHeadersMatchFiles(t *testing.T) {
-	corpus := threadCorpus(150)
+	n := 150
+	if testing.Short() || raceEnabled {
+		n = 40
+	}
+	corpus := threadCorpus(n)
 	views := map[string]func(*fixture){
 		"stored": func(*fixture) {},
 		"mail11-ignore": func(f *fixture) {

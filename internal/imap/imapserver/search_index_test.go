@@ -97,7 +97,11 @@ var headerNeedles = []string{
 // messages the index says it holds nothing for (staleSearcher), which
 // are read.
 func TestSearchIndexMatchesScan(t *testing.T) {
-	corpus := headerCorpus(300)
+	n := 300
+	if testing.Short() || raceEnabled {
+		n = 60
+	}
+	corpus := headerCorpus(n)
 	views := map[string]func(*fixture){
 		"stored":  func(*fixture) {},
 		"send-id": func(f *fixture) { f.opts.SendIDHeaders = true },
@@ -127,6 +131,9 @@ func TestSearchIndexMatchesScan(t *testing.T) {
 			f.opts.Store = plainStore{f.st}
 			scan := dialClient(t, f.start())
 			found, crits := 0, headerCriteria()
+			if testing.Short() || raceEnabled {
+				crits, found = crits[:len(crits)/3], 1000
+			}
 			if name == "mail11" {
 				// The index stands for no message of this view (every
 				// header is rebuilt): a sample shows it is not used.
