@@ -128,8 +128,8 @@ func TestCorpus(t *testing.T) {
 	if a.bytes != b.bytes || string(a.msgs[123]) != string(b.msgs[123]) {
 		t.Fatal("the corpus is not deterministic")
 	}
-	if a.wantText != 2 || a.wantFrom != 2 {
-		t.Errorf("search answers: text %d, from %d; want 2 and 2", a.wantText, a.wantFrom)
+	if a.wantText != 2 || a.wantFrom != 2 || a.wantSubject != 2 {
+		t.Errorf("search answers: text %d, from %d, subject %d; want 2, 2 and 2", a.wantText, a.wantFrom, a.wantSubject)
 	}
 	var mimeCount, biggest int
 	for i, m := range a.msgs {

@@ -26,6 +26,11 @@ const (
 	searchFrom      = "marmot.search@example.org"
 	searchFromEvery = 89
 
+	// searchSubject ends the Subject of every searchSubjectEvery-th
+	// message, so that UID SEARCH SUBJECT has a known answer.
+	searchSubject      = "Wombat Quarterly"
+	searchSubjectEvery = 83
+
 	// attachEvery: every attachEvery-th message is MIME with an attachment
 	// (2 %); the others are plain text of minTextSize..maxTextSize bytes.
 	attachEvery = 50
@@ -64,9 +69,10 @@ var domains = []string{"example.com", "example.net", "example.org", "corp.exampl
 type corpus struct {
 	msgs  [][]byte
 	bytes int64
-	// wantText and wantFrom are how many messages SEARCH TEXT searchWord
-	// and SEARCH FROM searchFrom must find among all the messages.
-	wantText, wantFrom int
+	// wantText, wantFrom and wantSubject are how many messages SEARCH
+	// TEXT searchWord, FROM searchFrom and SUBJECT searchSubject must find
+	// among all the messages.
+	wantText, wantFrom, wantSubject int
 }
 
 // newCorpus generates n messages; attachments are at most maxAttach bytes
@@ -96,6 +102,9 @@ func newCorpus(n, maxAttach int) *corpus {
 		if i%searchFromEvery == searchFromEvery-1 {
 			c.wantFrom++
 		}
+		if i%searchSubjectEvery == searchSubjectEvery-1 {
+			c.wantSubject++
+		}
 	}
 	return c
 }
@@ -121,7 +130,11 @@ func header(b *bytes.Buffer, rng *rand.Rand, i int) {
 	if rng.IntN(4) == 0 {
 		fmt.Fprintf(b, "Cc: %s <%s@%s>\r\n", firstNames[rng.IntN(len(firstNames))], "team", domains[rng.IntN(len(domains))])
 	}
-	fmt.Fprintf(b, "Subject: %s %s %s #%d\r\n", words(rng, 1), words(rng, 1), words(rng, 1), i)
+	subject := fmt.Sprintf("%s %s %s #%d", words(rng, 1), words(rng, 1), words(rng, 1), i)
+	if i%searchSubjectEvery == searchSubjectEvery-1 {
+		subject += " " + searchSubject
+	}
+	fmt.Fprintf(b, "Subject: %s\r\n", subject)
 	fmt.Fprintf(b, "Date: %s\r\n", date.Format(time.RFC1123Z))
 	fmt.Fprintf(b, "Message-ID: <%d.%d@bench.postern.test>\r\n", i, corpusSeed)
 	b.WriteString("MIME-Version: 1.0\r\n")

@@ -45,6 +45,7 @@ func (b *bench) workloads() []workload {
 				{"select_fetch", "LOGIN+SELECT+FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)", "s", "lower"},
 				{"search_text", `UID SEARCH TEXT "` + searchWord + `"`, "s", "lower"},
 				{"search_from", `UID SEARCH FROM "` + searchFrom + `"`, "s", "lower"},
+				{"search_subject", `UID SEARCH SUBJECT "` + searchSubject + `"`, "s", "lower"},
 				{"fetch_body", "FETCH n BODY[] of every message", "MiB/s", "higher"},
 			},
 			warm: func(ctx context.Context, t *target) error {
@@ -293,6 +294,7 @@ func (b *bench) runIMAP(ctx context.Context, t *target, r int) (map[string]float
 	}{
 		{"search_text", &imap.SearchCriteria{Text: []string{searchWord}}, b.corpus.wantText},
 		{"search_from", &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "From", Value: searchFrom}}}, b.corpus.wantFrom},
+		{"search_subject", &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: searchSubject}}}, b.corpus.wantSubject},
 	}
 	for _, s := range searches {
 		start := time.Now()

@@ -73,12 +73,13 @@ corrupt message files cannot be repaired: restore them from a backup.`,
 		{
 			name: "reindex", args: "[--user NAME]", maxArgs: 0,
 			summary: "fill the search index for mail stored before it",
-			help: `SEARCH answers header keys (FROM, TO, CC, BCC, SUBJECT, HEADER) from an
+			help: `SEARCH answers FROM, TO, CC, BCC, SUBJECT, HEADER, BODY and TEXT from an
 index filled when a message is stored. Mail stored by an older version has
-no index entry: SEARCH reads those messages, with the same results, more
-slowly. reindex indexes them, all accounts or --user NAME's, printing
-progress on standard error; it can run while the server runs, and an
-interrupted run can be run again: it resumes where it stopped.`,
+no index entry (or an incomplete one): SEARCH and THREAD read those
+messages, with the same results, more slowly. reindex indexes them, all
+accounts or --user NAME's, printing progress on standard error; it can run
+while the server runs, and an interrupted run can be run again: it resumes
+where it stopped.`,
 			flags: reindexFlags, run: runReindex,
 		},
 		{

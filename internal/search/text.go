@@ -165,22 +165,34 @@ func Texts(ra io.ReaderAt, top *message.Part, bodyRange func(*message.Part) (int
 }
 
 func texts(ra io.ReaderAt, top, p *message.Part, bodyRange func(*message.Part) (int64, int64), fn func(io.Reader) (bool, error)) (bool, error) {
+	var stop bool
+	var err error
+	eachText(top, p, func(p *message.Part) bool {
+		s, e := bodyRange(p)
+		stop, err = fn(PartReader(io.NewSectionReader(ra, s, e-s), p))
+		return stop || err != nil
+	})
+	return stop, err
+}
+
+// eachText calls fn, in order, for each part below p whose text BODY
+// searches, until fn returns true; it reports whether fn did.
+func eachText(top, p *message.Part, fn func(*message.Part) bool) bool {
 	if p.IsMultipart() {
 		for _, kid := range p.Parts {
-			if stop, err := texts(ra, top, kid, bodyRange, fn); stop || err != nil {
-				return stop, err
+			if eachText(top, kid, fn) {
+				return true
 			}
 		}
-		return false, nil
+		return false
 	}
 	if sub := p.Message(); sub != nil {
-		return texts(ra, top, sub, bodyRange, fn)
+		return eachText(top, sub, fn)
 	}
 	if p.Type != "text" && p != top {
-		return false, nil
+		return false
 	}
-	s, e := bodyRange(p)
-	return fn(PartReader(io.NewSectionReader(ra, s, e-s), p))
+	return fn(p)
 }
 
 // PartReader returns the decoded text of a part's body r: transfer

@@ -293,8 +293,18 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		}
 		return m.headerContains(k.Field, k.Value)
 	case imapwire.SearchBody:
+		if k.idx != nil {
+			if ok, have := k.idx.answer(m.t.UID); have {
+				return ok, nil
+			}
+		}
 		return m.bodyContains(k.folded)
 	case imapwire.SearchText:
+		if k.idx != nil {
+			if ok, have := k.idx.answer(m.t.UID); have {
+				return ok || m.c.s.view.idFieldsContain(m.t.UID, k), nil
+			}
+		}
 		if ok, err := m.headerText(k); ok || err != nil {
 			return ok, err
 		}

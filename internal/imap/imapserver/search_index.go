@@ -1,18 +1,21 @@
 package imapserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/postern/postern/internal/imap/imapwire"
+	"github.com/postern/postern/internal/message"
 	"github.com/postern/postern/internal/search"
 	"github.com/postern/postern/internal/store"
 )
 
 // SEARCH asks the store's search index (store.Searcher), once per key,
-// for the header keys (FROM, TO, CC, BCC, SUBJECT, HEADER) before any
-// message is evaluated. The index describes the message as stored, so
+// for the header keys (FROM, TO, CC, BCC, SUBJECT, HEADER) and the text
+// keys (BODY, TEXT) before any message is evaluated. The index describes the message as stored, so
 // its answer stands for the messages the client sees as stored: every
 // message when the OpenVMS Mail view is off, else those without an
 // OpenVMS envelope when Ignore-Mail11-Headers is on (viewer.view serves
@@ -59,6 +62,11 @@ func (v *viewer) indexQuery(k *searchKey) (store.SearchQuery, bool) {
 			return store.SearchQuery{}, false // a field only the view has
 		}
 		return store.SearchQuery{Field: store.SearchHeader, Name: k.Field, Value: k.Value}, true
+	case imapwire.SearchBody:
+		return store.SearchQuery{Field: store.SearchBody, Value: k.Value}, true
+	case imapwire.SearchText:
+		// The Send-ID fields the view adds are matched by idFieldsContain.
+		return store.SearchQuery{Field: store.SearchText, Value: k.Value}, true
 	}
 	return store.SearchQuery{}, false
 }
@@ -156,4 +164,21 @@ func (k *searchKey) needsData(v *viewer) bool {
 		return v.needsData()
 	}
 	return envelopeKeys[k.Op] != ""
+}
+
+// idFieldsContain reports whether the Send-ID-Headers fields the view
+// adds to a message's header contain a TEXT key's string, as TEXT's
+// header half compares each field (search.FieldLine, folded).
+func (v *viewer) idFieldsContain(uid store.UID, k *searchKey) bool {
+	prefix := v.idPrefix(uid)
+	if prefix == nil {
+		return false
+	}
+	h, _ := message.ReadHeader(bytes.NewReader(prefix), len(prefix)+1)
+	for _, f := range h {
+		if strings.Contains(search.Fold(search.FieldLine(f)), k.lower) {
+			return true
+		}
+	}
+	return false
 }

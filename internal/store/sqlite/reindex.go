@@ -16,11 +16,11 @@ const reindexBatch = 100
 
 // unindexedSQL selects the contents, referred to by a message of the
 // account (any account when the parameter is 0), that have no search
-// index entry or one from before schema version 10 (no kept fields), from
-// a content id on.
+// index entry or one from before schema version 11 (no kept fields or no
+// text entry), from a content id on.
 const unindexedSQL = `SELECT c.id, c.file, c.size, c.part FROM content c
 	WHERE c.refcount > 0 AND c.id > ?2
-	AND NOT EXISTS (SELECT 1 FROM search_env e WHERE e.content = c.id AND e.kept IS NOT NULL)
+	AND NOT EXISTS (SELECT 1 FROM search_env e WHERE e.content = c.id AND e.kept IS NOT NULL AND e.text IS NOT NULL)
 	AND (?1 = 0 OR EXISTS (SELECT 1 FROM message m JOIN mailbox b ON b.id = m.mailbox WHERE m.content = c.id AND b.account = ?1))
 	ORDER BY c.id LIMIT ?3`
 

@@ -220,6 +220,30 @@ END;
 	`
 ALTER TABLE search_env ADD COLUMN kept BLOB;
 `,
+	// Version 11: the full-text index of BODY and TEXT (issue 15,
+	// docs/architecture.md "Search index"): search_text, an FTS5 table
+	// with the trigram tokenizer, case-sensitive (the texts are folded as
+	// SEARCH folds them, internal/search), contentless, one row per
+	// content (rowid = content id): hdr is TEXT's header half, body the
+	// decoded text parts, both in search.IndexText form. search_env.text
+	// is 1 when the row exists, 0 when the message's text was too large
+	// to index; NULL (before this version) until `postern reindex`.
+	`
+CREATE VIRTUAL TABLE search_text USING fts5(hdr, body, tokenize = 'trigram case_sensitive 1', content = '', contentless_delete = 1);
+ALTER TABLE search_env ADD COLUMN text INTEGER;
+DROP TRIGGER content_search_drop;
+DROP TRIGGER content_search_delete;
+CREATE TRIGGER content_search_drop AFTER UPDATE OF refcount ON content WHEN NEW.refcount = 0 BEGIN
+	DELETE FROM search_env WHERE content = NEW.id;
+	DELETE FROM search_field WHERE content = NEW.id;
+	DELETE FROM search_text WHERE rowid = NEW.id;
+END;
+CREATE TRIGGER content_search_delete AFTER DELETE ON content BEGIN
+	DELETE FROM search_env WHERE content = OLD.id;
+	DELETE FROM search_field WHERE content = OLD.id;
+	DELETE FROM search_text WHERE rowid = OLD.id;
+END;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -33,8 +33,8 @@ func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc
 	if doc == nil {
 		return nil
 	}
-	env := make([]any, 0, 2+len(envColumns))
-	env = append(env, content, doc.Kept)
+	env := make([]any, 0, 3+len(envColumns))
+	env = append(env, content, doc.Kept, doc.Text != nil)
 	for _, t := range doc.Envelope {
 		if t == nil {
 			env = append(env, nil)
@@ -42,12 +42,20 @@ func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc
 			env = append(env, []byte(*t))
 		}
 	}
-	if _, err := w.ExecContext(ctx, `INSERT OR REPLACE INTO search_env (content, kept, `+strings.Join(envColumns[:], ", ")+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, env...); err != nil {
+	if _, err := w.ExecContext(ctx, `INSERT OR REPLACE INTO search_env (content, kept, text, `+strings.Join(envColumns[:], ", ")+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, env...); err != nil {
 		return fmt.Errorf("insert search index: %w", err)
 	}
 	if _, err := w.ExecContext(ctx, `DELETE FROM search_field WHERE content = ?`, content); err != nil {
 		return fmt.Errorf("insert search index: %w", err)
+	}
+	if _, err := w.ExecContext(ctx, `DELETE FROM search_text WHERE rowid = ?`, content); err != nil {
+		return fmt.Errorf("insert search index: %w", err)
+	}
+	if t := doc.Text; t != nil {
+		if _, err := w.ExecContext(ctx, `INSERT INTO search_text (rowid, hdr, body) VALUES (?, ?, ?)`, content, t.Header, t.Body); err != nil {
+			return fmt.Errorf("insert text index: %w", err)
+		}
 	}
 	for fields := doc.Fields; len(fields) > 0; {
 		n := min(len(fields), fieldRowsPerInsert)
@@ -69,7 +77,7 @@ func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc
 // matches.
 func (ss *Session) SearchIndex(ctx context.Context, mailbox store.MailboxID, q store.SearchQuery) (store.SearchResult, error) {
 	defer observe("search_index", time.Now())
-	cond, args, err := searchCondition(q)
+	c, err := searchCondition(q)
 	if err != nil {
 		return store.SearchResult{}, err
 	}
@@ -78,11 +86,11 @@ func (ss *Session) SearchIndex(ctx context.Context, mailbox store.MailboxID, q s
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
 			return err
 		}
-		query := `SELECT m.uid, e.content IS NULL, c.vms IS NOT NULL, coalesce(` + cond + `, 0)
+		query := `SELECT m.uid, ` + c.unindexed + `, c.vms IS NOT NULL, coalesce(` + c.match + `, 0)
 			FROM message m JOIN content c ON c.id = m.content LEFT JOIN search_env e ON e.content = m.content
-			WHERE m.mailbox = ? AND (e.content IS NULL OR c.vms IS NOT NULL OR coalesce(` + cond + `, 0))
+			WHERE m.mailbox = ? AND (` + c.unindexed + ` OR c.vms IS NOT NULL OR coalesce(` + c.match + `, 0))
 			ORDER BY m.uid`
-		all := append(append(append([]any(nil), args...), mailbox), args...)
+		all := append(append(append([]any(nil), c.args...), mailbox), c.args...)
 		rows, err := tx.QueryContext(ctx, query, all...)
 		if err != nil {
 			return err
@@ -110,25 +118,57 @@ func (ss *Session) SearchIndex(ctx context.Context, mailbox store.MailboxID, q s
 	return res, err
 }
 
-// searchCondition returns the SQL condition (over message m and
-// search_env e) of a query, and its arguments.
-func searchCondition(q store.SearchQuery) (string, []any, error) {
+// condition is a query's SQL over message m and search_env e: match,
+// with args, and unindexed, true for a message the index cannot answer
+// for.
+type condition struct {
+	match, unindexed string
+	args             []any
+}
+
+// searchCondition returns the SQL of a query. BODY and TEXT go to the
+// FTS5 trigram table with the needle as one phrase, which matches
+// exactly the rows holding it as a substring (search.IndexNeedle says
+// which needles that holds for; the others are scanned).
+func searchCondition(q store.SearchQuery) (condition, error) {
+	const noEntry = `e.content IS NULL`
 	switch q.Field {
 	case store.SearchFrom, store.SearchTo, store.SearchCc, store.SearchBcc, store.SearchSubject:
 		col := "e." + envColumns[q.Field-store.SearchFrom]
 		if q.Value == "" {
-			return col + ` IS NOT NULL`, nil, nil
+			return condition{match: col + ` IS NOT NULL`, unindexed: noEntry}, nil
 		}
-		return `instr(` + col + `, ?) > 0`, []any{[]byte(search.Fold(q.Value))}, nil
+		return condition{match: `instr(` + col + `, ?) > 0`, unindexed: noEntry, args: []any{[]byte(search.Fold(q.Value))}}, nil
 	case store.SearchHeader:
 		name := search.FoldName(q.Name)
 		if q.Value == "" {
-			return `EXISTS (SELECT 1 FROM search_field f WHERE f.content = m.content AND f.name = ?)`, []any{name}, nil
+			return condition{match: `EXISTS (SELECT 1 FROM search_field f WHERE f.content = m.content AND f.name = ?)`,
+				unindexed: noEntry, args: []any{name}}, nil
 		}
-		return `EXISTS (SELECT 1 FROM search_field f WHERE f.content = m.content AND f.name = ? AND instr(f.value, ?) > 0)`,
-			[]any{name, []byte(search.Fold(q.Value))}, nil
+		return condition{match: `EXISTS (SELECT 1 FROM search_field f WHERE f.content = m.content AND f.name = ? AND instr(f.value, ?) > 0)`,
+			unindexed: noEntry, args: []any{name, []byte(search.Fold(q.Value))}}, nil
+	case store.SearchBody, store.SearchText:
+		body := string(search.FoldBody([]byte(q.Value)))
+		if !search.IndexNeedle(body) {
+			return condition{}, store.ErrNotIndexed
+		}
+		expr := `body : ` + ftsPhrase(body)
+		if q.Field == store.SearchText {
+			hdr := search.Fold(q.Value)
+			if !search.IndexNeedle(hdr) {
+				return condition{}, store.ErrNotIndexed
+			}
+			expr = `hdr : ` + ftsPhrase(hdr) + ` OR ` + expr
+		}
+		return condition{match: `m.content IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)`,
+			unindexed: `(e.content IS NULL OR e.text IS NOT 1)`, args: []any{expr}}, nil
 	}
-	return "", nil, store.ErrNotIndexed
+	return condition{}, store.ErrNotIndexed
+}
+
+// ftsPhrase quotes s as one FTS5 phrase ("" stands for ").
+func ftsPhrase(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // KeptHeaders implements store.HeaderKeeper from search_env.kept, a

@@ -11,20 +11,28 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// undoSearchIndex takes schema versions 9 and 10 (the search index) out of an
+// undoSearchIndex takes schema versions 9 to 11 (the search index) out of an
 // index, for tests of older versions' migrations.
 const undoSearchIndex = `DROP TRIGGER content_search_drop; DROP TRIGGER content_search_delete;
-	DROP TABLE search_field; DROP TABLE search_env`
+	DROP TABLE search_text; DROP TABLE search_field; DROP TABLE search_env`
 
-// searchRows counts the search index rows of the store.
+// searchRows counts the search index rows of the store; search_text
+// must have one per search_env row.
 func searchRows(t *testing.T, st *Store) (env, fields int) {
 	t.Helper()
+	var text int
 	err := st.read(t.Context(), func(tx *sql.Tx) error {
 		if err := tx.QueryRow(`SELECT count(*) FROM search_env`).Scan(&env); err != nil {
 			return err
 		}
+		if err := tx.QueryRow(`SELECT count(*) FROM search_text`).Scan(&text); err != nil {
+			return err
+		}
 		return tx.QueryRow(`SELECT count(*) FROM search_field`).Scan(&fields)
 	})
+	if text != env {
+		t.Errorf("%d search_text rows for %d search_env rows", text, env)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

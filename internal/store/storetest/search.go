@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ var searchMessages = []string{
 	"From: first@example.org\nFrom: second@example.org\nTo: a@example.org\nTo: b@example.org\nSubject: a long subject\n that is folded\n\tacross lines\nX-Odd-Field: Hello World\n\nbody\n",
 	"from: raw@example.org\nsubject: Zürich \xe9t\xe9 ÄRGER\nx-odd-field:\nBcc: hidden@example.org\n\nbody\n",
 	"From: \"Dr. Who\" <who@example.org>\nTo: team: x@example.org, y@example.org;\nSubject:\nIn-Reply-To: <abc@example.org>\n\nbody\n",
+	"Subject: mixed\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nCaf=E9 QUOKKA=\nphone\n--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\ncXVva2thcGhvbmUgYXR0YWNoZWQ=\n--b\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n\nPGI+WsO8cmljaDwvYj4gcGhvbmU=\n--b--\n",
 }
 
 // searchQueries are the queries tried against searchMessages.
@@ -42,6 +44,10 @@ var searchQueries = []store.SearchQuery{
 	{Field: store.SearchHeader, Name: "cc", Value: "jörg"},
 	{Field: store.SearchHeader, Name: "from", Value: "=?utf-8?"},
 	{Field: store.SearchHeader, Name: "Nonesuch", Value: ""},
+	{Field: store.SearchBody, Value: "quokkaphone"}, {Field: store.SearchBody, Value: "CAFÉ"}, {Field: store.SearchBody, Value: "café"},
+	{Field: store.SearchBody, Value: "<b>zü"}, {Field: store.SearchBody, Value: "attached"}, {Field: store.SearchBody, Value: "body"},
+	{Field: store.SearchText, Value: "café"}, {Field: store.SearchText, Value: "subject: quarterly"},
+	{Field: store.SearchText, Value: "ZÜRICH"}, {Field: store.SearchText, Value: "\"dr. who\""}, {Field: store.SearchText, Value: "body"},
 }
 
 // testSearchIndex checks store.Searcher, where implemented, against the
@@ -69,7 +75,7 @@ func testSearchIndex(t *testing.T, st store.Store) {
 	if _, err := ss.Expunge(ctx, inbox.ID, []store.UID{2}); err != nil {
 		t.Fatal(err)
 	}
-	live := map[store.MailboxID][]store.UID{inbox.ID: {1, 3, 4, 5, 6}, mail.ID: {1, 2}}
+	live := map[store.MailboxID][]store.UID{inbox.ID: {1, 3, 4, 5, 6, 7}, mail.ID: {1, 2}}
 	source := map[store.MailboxID]func(store.UID) string{
 		inbox.ID: func(u store.UID) string { return stored[u-1] },
 		mail.ID:  func(u store.UID) string { return stored[u-1] }, // copies of 1 and 2
@@ -110,6 +116,9 @@ func scanMatch(t *testing.T, raw string, q store.SearchQuery) bool {
 	p, err := message.Parse(strings.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if q.Field == store.SearchBody || q.Field == store.SearchText {
+		return textMatch(t, raw, p, q)
 	}
 	if q.Field <= store.SearchSubject {
 		text, present := search.EnvelopeText(p.Envelope, search.Key(q.Field-store.SearchFrom))
@@ -175,4 +184,34 @@ func testKeptHeaders(t *testing.T, st store.Store) {
 	if len(got) != 4 {
 		t.Errorf("KeptHeaders gave %d messages, want 4 (UID 99 is missing)", len(got))
 	}
+}
+
+// textMatch evaluates BODY or TEXT on one message the way the IMAP scan
+// does: the header's "Name: value" lines Unicode-lower-cased, then every
+// text part decoded (search.Texts) and compared ASCII-case-insensitively.
+func textMatch(t *testing.T, raw string, p *message.Part, q store.SearchQuery) bool {
+	t.Helper()
+	if q.Field == store.SearchText {
+		h, _ := message.ReadHeader(strings.NewReader(raw), len(raw)+1)
+		for _, f := range h {
+			if strings.Contains(search.Fold(search.FieldLine(f)), search.Fold(q.Value)) {
+				return true
+			}
+		}
+	}
+	rng := func(part *message.Part) (int64, int64) {
+		if part == p {
+			return p.BodyStart, int64(len(raw))
+		}
+		return part.BodyStart, part.End
+	}
+	needle := search.FoldBody([]byte(q.Value))
+	found, err := search.Texts(strings.NewReader(raw), p, rng, func(r io.Reader) (bool, error) {
+		text, _ := io.ReadAll(r)
+		return bytes.Contains(search.FoldBody(text), needle), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
 }
