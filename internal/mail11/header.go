@@ -290,6 +290,14 @@ func fold(b []byte, line string, skip int) []byte {
 				break
 			}
 			n := maxLineLen
+			if strings.TrimLeft(line[:n], " ") == "" {
+				// A run of spaces longer than a line (absurd stored
+				// input, found by FuzzRewrite): cut here it would leave
+				// a line of white space only, which ends the header
+				// for many parsers. The run becomes one space.
+				line = " " + strings.TrimLeft(line, " ")
+				continue
+			}
 			for n > 1 && !utf8.RuneStart(line[n]) {
 				n-- // keep a UTF-8 character on one line
 			}

@@ -281,6 +281,16 @@ func TestFoldForced(t *testing.T) {
 	}
 }
 
+// TestFoldLongSpaceRun: a run of spaces longer than a line (FuzzRewrite's
+// find) becomes one space; no line is white space only.
+func TestFoldLongSpaceRun(t *testing.T) {
+	b := fold(nil, "CC: a"+strings.Repeat(" ", 2000)+"b", 4)
+	checkHeader(t, string(b)+"\r\n")
+	if got := string(b); got != "CC: a\r\n b\r\n" {
+		t.Errorf("got %q", got)
+	}
+}
+
 func TestDateLayout(t *testing.T) {
 	d := time.Date(2024, 1, 5, 9, 3, 7, 0, time.FixedZone("", -5*3600-30*60))
 	if got := d.Format(dateLayout); got != "Fri, 05 Jan 2024 09:03:07 -0530" {
