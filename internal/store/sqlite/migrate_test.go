@@ -43,28 +43,11 @@ func TestOpenFreshConcurrently(t *testing.T) {
 // mailboxes that existed, while new arrivals are recent.
 func TestMigrateRecent(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := openFixture(t, st, acc)
+	dir, st, acc, f := newAliceIndex(t)
 	f.append(t, "before")
 	f.ss.Close()
 	st.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo2+`ALTER TABLE mailbox DROP COLUMN first_recent; PRAGMA user_version = 1`)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downgradeIndex(t, dir, undoSearchIndex+`; `+downgradeTo2+`ALTER TABLE mailbox DROP COLUMN first_recent; PRAGMA user_version = 1`)
 	st = openTest(t, dir, Options{})
 	f = openFixture(t, st, acc)
 	if s, err := f.ss.Status(ctx, f.inbox.ID); err != nil || s.Recent != 0 || s.Messages != 1 {
@@ -101,31 +84,14 @@ ALTER TABLE mailbox DROP COLUMN expunge_floor; PRAGMA user_version = 2;`
 // with its retention counted from the migration.
 func TestMigrateExpungeLog(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := openFixture(t, st, acc)
+	dir, st, acc, f := newAliceIndex(t)
 	r := f.append(t, "gone")
 	if _, err := f.ss.Expunge(ctx, f.inbox.ID, []store.UID{r.UID}); err != nil {
 		t.Fatal(err)
 	}
 	f.ss.Close()
 	st.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo2)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downgradeIndex(t, dir, undoSearchIndex+`; `+downgradeTo2)
 	before := time.Now().Add(-time.Minute)
 	st = openTest(t, dir, Options{})
 	f = openFixture(t, st, acc)
@@ -142,35 +108,18 @@ func TestMigrateExpungeLog(t *testing.T) {
 // stored before it is not foreign, new content is marked by the rule.
 func TestMigrateForeign(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := openFixture(t, st, acc)
+	dir, st, acc, f := newAliceIndex(t)
 	f.append(t, "before")
 	f.ss.Close()
 	st.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo3)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downgradeIndex(t, dir, undoSearchIndex+`; `+downgradeTo3)
 	st = openTest(t, dir, Options{})
 	f = openFixture(t, st, acc)
 	if _, err := f.ss.Append(ctx, f.inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: bin\r\n\r\n\x00")}); err != nil {
 		t.Fatal(err)
 	}
 	var got []bool
-	err = f.ss.MessageData(ctx, f.inbox.ID, []store.UID{1, 2}, func(md store.MessageData) error {
+	err := f.ss.MessageData(ctx, f.inbox.ID, []store.UID{1, 2}, func(md store.MessageData) error {
 		got = append(got, md.Foreign)
 		return nil
 	})
@@ -191,28 +140,11 @@ const undoQuotaSchema = `DROP TRIGGER message_usage_add; DROP TRIGGER message_us
 // keeps it exact from then on.
 func TestMigrateQuota(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := openFixture(t, st, acc)
+	dir, st, acc, f := newAliceIndex(t)
 	a, b := f.append(t, "before one"), f.append(t, "before two")
 	f.ss.Close()
 	st.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo4)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downgradeIndex(t, dir, undoSearchIndex+`; `+downgradeTo4)
 	st = openTest(t, dir, Options{})
 	q, err := st.Quota(ctx, acc.ID)
 	if err != nil || q.Storage.Used != a.Size+b.Size || q.Messages.Used != 2 || q.Limited() {
@@ -275,15 +207,7 @@ func TestMigrateInternalZone(t *testing.T) {
 	}
 	f.ss.Close()
 	st.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo6)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downgradeIndex(t, dir, undoSearchIndex+`; `+downgradeTo6)
 	st = openTest(t, dir, Options{})
 	f = openFixture(t, st, acc)
 	if _, err := f.ss.Append(ctx, f.inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: new\r\n\r\nx"), InternalDate: date}); err != nil {
@@ -306,28 +230,11 @@ func TestMigrateInternalZone(t *testing.T) {
 // upgrade expires nothing, and it can be marked afterwards.
 func TestMigrateRetrieved(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc, err := st.CreateAccount(ctx, "alice", store.AccountUpdate{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := openFixture(t, st, acc)
+	dir, st, acc, f := newAliceIndex(t)
 	r := f.append(t, "old")
 	f.ss.Close()
 	st.Close()
-	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.ExecContext(ctx, undoSearchIndex+`; `+downgradeTo7)
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downgradeIndex(t, dir, undoSearchIndex+`; `+downgradeTo7)
 	st = openTest(t, dir, Options{})
 	f = openFixture(t, st, acc)
 	far := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -340,5 +247,37 @@ func TestMigrateRetrieved(t *testing.T) {
 	}
 	if got, err := st.ExpireRetrieved(ctx, acc.ID, f.inbox.ID, far); err != nil || len(got) != 1 || got[0] != r.UID {
 		t.Errorf("ExpireRetrieved of a message marked after migration = %v, %v; want [%d]", got, err, r.UID)
+	}
+}
+
+// newAliceIndex opens a store in a new directory with the account alice
+// and a fixture on her INBOX, for a test that then takes the index back
+// to an older schema version.
+func newAliceIndex(t *testing.T) (dir string, st *Store, acc store.Account, f fixture) {
+	t.Helper()
+	dir = t.TempDir()
+	st, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err = st.CreateAccount(context.Background(), "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, st, acc, openFixture(t, st, acc)
+}
+
+// downgradeIndex runs stmts on the closed index of dir, to take it back
+// to an older schema version.
+func downgradeIndex(t *testing.T, dir, stmts string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, indexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(context.Background(), stmts)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
