@@ -58,7 +58,9 @@
 //   - UIDL: "<account>.<arrival yyyymmddhhmmss UTC>.<EmailID>", e.g.
 //     "alice.20261125201247.42": the original's user name plus arrival
 //     date, made unique by the EmailID, which MOVE between INBOX and Mail
-//     keeps. At most 70 octets (the name is cut if needed).
+//     keeps. At most 70 octets (the name is cut if needed). A message
+//     imported with the old server's unique-id (store.UIDLKeeper) is
+//     served under that one.
 //   - Sign-off: "+OK Postern POP server at HOST signing off." (the
 //     original: "+OK TCPIP  POP server at HOST signing off.").
 //   - Greeting: "+OK POP server Postern Version V, OS at HOST, up since

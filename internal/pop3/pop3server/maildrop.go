@@ -58,6 +58,29 @@ func makeUIDL(account string, info store.MessageInfo) string {
 	return account + tail
 }
 
+// keptUIDLs returns the unique-ids the store keeps for messages imported
+// from another server (store.UIDLKeeper), so that a client that left
+// mail there finds it under the unique-ids it knows (docs/migration.md);
+// nil when the store keeps none.
+func keptUIDLs(ctx context.Context, sess store.Session, mbox store.MailboxID) (map[store.UID]string, error) {
+	uk, ok := sess.(store.UIDLKeeper)
+	if !ok {
+		return nil, nil
+	}
+	var kept map[store.UID]string
+	err := uk.POP3UIDLs(ctx, mbox, func(u store.UID, uidl string) error {
+		if kept == nil {
+			kept = make(map[store.UID]string)
+		}
+		kept[u] = uidl
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read kept unique-ids: %w", err)
+	}
+	return kept, nil
+}
+
 // viewInput is what the Mail11 view needs of a stored message besides
 // its index data: its OpenVMS envelope (stored, or derived from its own
 // header; nil for plain RFC 5322 mail) and the end of its stored header
@@ -244,9 +267,16 @@ func (c *conn) openMaildrop(ctx context.Context, acct store.Account) (err error)
 			return err
 		}
 	}
+	kept, err := keptUIDLs(ctx, sess, mbox.ID)
+	if err != nil {
+		return err
+	}
 	drop := &maildrop{mailbox: mbox, msgs: make([]*message, len(infos))}
 	for i, info := range infos {
-		m := &message{info: info, uidl: makeUIDL(acct.Name, info)}
+		m := &message{info: info, uidl: kept[info.UID]}
+		if m.uidl == "" {
+			m.uidl = makeUIDL(acct.Name, info)
+		}
 		in := inputs[info.UID]
 		if inputs != nil && in == nil {
 			m.gone = true // removed since Messages

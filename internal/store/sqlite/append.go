@@ -40,6 +40,8 @@ type spooled struct {
 	date      time.Time
 	importKey string
 	doc       *search.Doc // what the search index keeps; nil: left unindexed
+	uid       store.UID   // the UID asked for (store.IdentifiedAppend); 0: the next
+	uidl      string      // the POP3 unique-id to keep, or ""
 }
 
 // Append adds messages to a mailbox, all or none, and returns once they
@@ -146,27 +148,19 @@ func checkImportKey(ctx context.Context, q querier, mailbox store.MailboxID, key
 }
 
 // index inserts the content and message rows of spooled messages, in one
-// transaction, assigning UIDs from UIDNEXT and one new MODSEQ.
+// transaction, with one new MODSEQ. A message gets the UID it asks for
+// (sp.uid, store.IdentityImporter) or else the next one; UIDNEXT follows.
 func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, spool []*spooled) ([]store.AppendResult, error) {
 	mb, err := ss.mailboxByID(ctx, w, mailbox)
 	if err != nil {
 		return nil, err
 	}
-	if int64(mb.UIDNext)+int64(len(spool))-1 > maxUID {
-		return nil, fmt.Errorf("mailbox %q: UIDs exhausted: %w", mb.Name, store.ErrNotAllowed)
+	uids, err := assignUIDs(ctx, w, mb, spool)
+	if err != nil {
+		return nil, err
 	}
-	keys := make(map[string]bool)
-	for _, sp := range spool {
-		if sp.importKey == "" {
-			continue
-		}
-		if keys[sp.importKey] {
-			return nil, fmt.Errorf("append import key %q: %w", sp.importKey, store.ErrDuplicate)
-		}
-		keys[sp.importKey] = true
-		if err := checkImportKey(ctx, w, mailbox, sp.importKey); err != nil {
-			return nil, err
-		}
+	if err := checkImportKeys(ctx, w, mailbox, spool); err != nil {
+		return nil, err
 	}
 	var octets int64
 	for _, sp := range spool {
@@ -191,30 +185,80 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 		if err := insertSearch(ctx, w, contentID, sp.doc); err != nil {
 			return nil, err
 		}
-		mi := store.MessageInfo{UID: mb.UIDNext + store.UID(i), ModSeq: modseq, Flags: sp.flags, InternalDate: sp.date, Size: sp.size}
-		var key sql.NullString
-		if sp.importKey != "" {
-			key = sql.NullString{String: sp.importKey, Valid: true}
-		}
+		mi := store.MessageInfo{UID: uids[i], ModSeq: modseq, Flags: sp.flags, InternalDate: sp.date, Size: sp.size}
 		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.flags), sp.flags.Has(store.FlagSeen),
-			sp.flags.Has(store.FlagDeleted), timeToInt(sp.date), zoneOf(sp.date), sp.size, contentID, key).Scan(&mi.EmailID)
+			sp.flags.Has(store.FlagDeleted), timeToInt(sp.date), zoneOf(sp.date), sp.size, contentID,
+			nullString(sp.importKey), nullString(sp.uidl)).Scan(&mi.EmailID)
 		if err != nil {
 			return nil, fmt.Errorf("insert message: %w", err)
 		}
 		results[i] = store.AppendResult{UIDValidity: mb.UIDValidity, UID: mi.UID, EmailID: mi.EmailID, ModSeq: modseq, Size: sp.size}
 		chs[i] = store.ChangeAdd{Mailbox: mailbox, Info: mi}
 	}
-	if _, err := w.ExecContext(ctx, `UPDATE mailbox SET uidnext = ? WHERE id = ?`, mb.UIDNext+store.UID(len(spool)), mailbox); err != nil {
+	if _, err := w.ExecContext(ctx, `UPDATE mailbox SET uidnext = ? WHERE id = ?`, int64(uids[len(uids)-1])+1, mailbox); err != nil {
 		return nil, err
 	}
 	w.publish(ss.account, ss.sub.ID(), chs...)
 	return results, nil
 }
 
+// assignUIDs gives each spooled message its UID: the one it asks for,
+// which must not be below the next (RFC 9051 §2.3.1.1: UIDs ascend as
+// messages are added), or the next.
+func assignUIDs(ctx context.Context, q querier, mb mailboxRow, spool []*spooled) ([]store.UID, error) {
+	uids := make([]store.UID, len(spool))
+	next := int64(mb.UIDNext)
+	for i, sp := range spool {
+		if sp.uid != 0 && int64(sp.uid) < next {
+			var taken bool
+			err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM message WHERE mailbox = ? AND uid = ?)`, mb.ID, sp.uid).Scan(&taken)
+			switch {
+			case err != nil:
+				return nil, err
+			case taken:
+				return nil, fmt.Errorf("append UID %d: %w", sp.uid, store.ErrDuplicate)
+			}
+			return nil, fmt.Errorf("append UID %d to %q (UIDNEXT %d): %w", sp.uid, mb.Name, next, store.ErrUIDOrder)
+		}
+		if sp.uid != 0 {
+			next = int64(sp.uid)
+		}
+		if next > maxUID {
+			return nil, fmt.Errorf("mailbox %q: UIDs exhausted: %w", mb.Name, store.ErrNotAllowed)
+		}
+		uids[i] = store.UID(next)
+		next++
+	}
+	return uids, nil
+}
+
+// checkImportKeys fails with store.ErrDuplicate when a spooled message's
+// import key is in the mailbox already or twice in spool.
+func checkImportKeys(ctx context.Context, q querier, mailbox store.MailboxID, spool []*spooled) error {
+	keys := make(map[string]bool)
+	for _, sp := range spool {
+		if sp.importKey == "" {
+			continue
+		}
+		if keys[sp.importKey] {
+			return fmt.Errorf("append import key %q: %w", sp.importKey, store.ErrDuplicate)
+		}
+		keys[sp.importKey] = true
+		if err := checkImportKey(ctx, q, mailbox, sp.importKey); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
 const (
 	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign, foreign_head) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
-	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key, pop3_uidl)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
 // spool makes one request's content durable under msg/: it streams the

@@ -244,6 +244,14 @@ CREATE TRIGGER content_search_delete AFTER DELETE ON content BEGIN
 	DELETE FROM search_text WHERE rowid = OLD.id;
 END;
 `,
+	// Version 12: pop3_uidl is the POP3 unique-id a message was imported
+	// with (store.IdentityImporter, store.UIDLKeeper: the old server's
+	// UIDL, so that a POP3 client leaving mail on the server downloads
+	// nothing again); NULL for the server's own. The row keeps it through
+	// MOVE; a COPY inserts a row without it.
+	`
+ALTER TABLE message ADD COLUMN pop3_uidl TEXT;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

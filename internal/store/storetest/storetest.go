@@ -5,7 +5,7 @@
 // the others. The suite checks behaviour through the store interfaces only;
 // optional capabilities (store.ExpungeLogger, store.ExpungePruner,
 // store.ContentSharer, store.QuotaKeeper, store.Replacer,
-// store.RetrievalKeeper) are tested when the store or session implements
+// store.RetrievalKeeper, store.IdentityImporter, store.UIDLKeeper) are tested when the store or session implements
 // them and skipped otherwise.
 package storetest
 
@@ -72,6 +72,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReplaceQuota", testReplaceQuota},
 		{"SearchIndex", testSearchIndex},
 		{"KeptHeaders", testKeptHeaders},
+		{"MailboxIdentity", testMailboxIdentity},
+		{"AppendIdentified", testAppendIdentified},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
