@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime/debug"
+	"strings"
 
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/delivery"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -21,6 +23,10 @@ type authShared struct {
 	hasher   *auth.Hasher
 	cache    *auth.Cache
 	throttle *auth.Throttle
+	// domains knows the site's own domains (Hostname, Substitute-Domain,
+	// Local-Domains, Local-Aliases-File), reloaded on SIGHUP: a login as
+	// NAME@DOMAIN at one of them may name the bare account NAME.
+	domains *delivery.Resolver
 }
 
 // newAuthShared builds the shared parts from the configuration
@@ -42,11 +48,13 @@ func newAuthShared(cfg *config.Config, trusted []netip.Prefix) authShared {
 func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.Attempt)) *auth.Authenticator {
 	if in.auth.hasher == nil {
 		in.auth = newAuthShared(in.cfg, in.trusted)
+		in.auth.domains = in.newDomainTable()
 		in.logger.Info("password verification",
 			"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
 	}
 	return auth.New(auth.Options{
 		Store:          in.store,
+		Sources:        in.accountSources(),
 		Hasher:         in.auth.hasher,
 		Cache:          in.auth.cache,
 		SharedThrottle: in.auth.throttle,
@@ -57,6 +65,42 @@ func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.At
 			return err
 		},
 	})
+}
+
+// newDomainTable loads the site's domains for logins. A domains file that
+// cannot be read is logged (mail delivery refuses to start on it); logins
+// as NAME@DOMAIN then find full-address accounts only.
+func (in *instance) newDomainTable() *delivery.Resolver {
+	cfg := in.cfg
+	res, err := delivery.NewResolver(delivery.ResolverOptions{
+		Directory: in.store, Hostname: cfg.Hostname, SubstituteDomain: cfg.SubstituteDomain,
+		Domains: cfg.LocalDomains, DomainsFile: cfg.LocalAliasesFile,
+		ReadDomainsFile: func(path string) ([]string, error) { return readLocalAliases(path, in.logger) },
+	})
+	if err != nil {
+		in.logger.Error("local domains for logins", "err", err)
+		return nil
+	}
+	return res
+}
+
+// accountSources builds the sources of the global Accounts option, in its
+// order. Validate admits only the sources this version has.
+func (in *instance) accountSources() []auth.Source {
+	var out []auth.Source
+	for _, name := range in.cfg.Accounts {
+		if strings.EqualFold(name, auth.SourceLocal) {
+			out = append(out, auth.NewLocalSource(in.store, in.auth.hasher, in.isLocalDomain))
+		}
+	}
+	return out
+}
+
+// isLocalDomain reports whether domain is one of the site's own, for
+// logins as NAME@DOMAIN. Until the domain table is loaded (it is at the
+// first Authenticator), nothing is.
+func (in *instance) isLocalDomain(domain string) bool {
+	return in.auth.domains != nil && in.auth.domains.IsLocalDomain(domain)
 }
 
 // applyMemoryLimit sets the Go runtime's soft memory limit from

@@ -67,6 +67,11 @@ func (in *instance) reload(ctx context.Context) *reloadResult {
 	}
 	in.applyLogLevels(cfg)
 	in.applyServices(ctx, cfg, res)
+	if in.auth.domains != nil {
+		if err := in.auth.domains.Reload(); err != nil {
+			in.logger.Error("reload local domains for logins failed; keeping the old ones", "err", err)
+		}
+	}
 	for _, s := range in.services {
 		if r, ok := s.impl.(interface{ Reload() error }); ok {
 			if err := r.Reload(); err != nil {

@@ -66,6 +66,15 @@ type Options struct {
 	// Store looks accounts up. A store.Store fits.
 	Store Accounts
 
+	// Sources are where accounts come from, asked in order (the global
+	// "Accounts:" option); see [Source]. Nil means the store's accounts
+	// alone: NewLocalSource(Store, Hasher, LocalDomain).
+	Sources []Source
+
+	// LocalDomain reports whether a domain is one of the site's own, for
+	// the default local source (see [NewLocalSource]). Nil: none.
+	LocalDomain func(domain string) bool
+
 	// Hasher verifies passwords and bounds concurrent hashing. Nil means a
 	// Hasher with the production costs. Tests pass one with
 	// CheapArgon2Params.
@@ -117,7 +126,7 @@ type Options struct {
 // the account rules of hp-system.md §1.4 in one place. It is safe for
 // concurrent use.
 type Authenticator struct {
-	accounts  Accounts
+	sources   []Source
 	hasher    *Hasher
 	cache     *Cache
 	clock     func() time.Time
@@ -136,7 +145,7 @@ type Authenticator struct {
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
 	a := &Authenticator{
-		accounts:  opts.Store,
+		sources:   opts.Sources,
 		hasher:    opts.Hasher,
 		cache:     opts.Cache,
 		clock:     opts.Clock,
@@ -152,6 +161,9 @@ func New(opts Options) *Authenticator {
 	}
 	if a.clock == nil {
 		a.clock = time.Now
+	}
+	if a.sources == nil {
+		a.sources = []Source{NewLocalSource(opts.Store, a.hasher, opts.LocalDomain)}
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
@@ -186,14 +198,16 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 	if err := a.wait(ctx, &at); err != nil {
 		return store.Account{}, err
 	}
-	acct, cached, err := a.checkPassword(a.queueTicket(ctx, c.Remote, name), name, password)
+	src, acct, cached, err := a.checkPassword(a.queueTicket(ctx, c.Remote, name), name, password)
 	acct, err = a.finish(ctx, &at, acct, err)
 	if err == nil && !cached {
 		// Only a whole successful login is remembered: the account flags
 		// were checked too. A hit is not re-stored, so an entry expires
 		// one TTL after the verification that made it.
-		a.cache.put(acct.Name, acct.PasswordHash, password)
-		a.maybeUpgrade(ctx, acct, password, c)
+		a.cache.put(acct.Name, src.CacheKey(acct), password)
+		if _, local := src.(*LocalSource); local {
+			a.maybeUpgrade(ctx, acct, password, c)
+		}
 	}
 	return acct, err
 }
@@ -237,44 +251,50 @@ func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) 
 // anyway; and an attempt made while the same credentials were being
 // verified for another, which shares that verification's verdict. The
 // account is always read from the store, so its flags are current.
-func (a *Authenticator) checkPassword(ctx context.Context, name, password string) (acct store.Account, cached bool, err error) {
-	acct, err = a.lookup(ctx, name)
+func (a *Authenticator) checkPassword(ctx context.Context, name, password string) (src Source, acct store.Account, cached bool, err error) {
+	src, acct, err = a.lookupSource(ctx, name)
 	if err != nil {
 		if errors.Is(err, ErrUnknownUser) {
 			a.hasher.verifyDummy(ctx, password)
 		}
-		return store.Account{}, false, err
+		return nil, store.Account{}, false, err
 	}
-	if acct.PasswordHash == "" {
-		a.hasher.verifyDummy(ctx, password)
-		return store.Account{}, false, ErrBadCredentials
+	key := src.CacheKey(acct)
+	if a.cache.hit(acct.Name, key, password) {
+		return src, acct, true, nil
 	}
-	if a.cache.hit(acct.Name, acct.PasswordHash, password) {
-		return acct, true, nil
-	}
-	ok, cached, err := a.cache.verify(ctx, acct.Name, acct.PasswordHash, password, func() (bool, error) {
-		return a.hasher.verify(ctx, acct.PasswordHash, password)
+	ok, cached, err := a.cache.verify(ctx, acct.Name, key, password, func() (bool, error) {
+		return src.Verify(ctx, acct, password)
 	})
 	if err != nil {
-		return store.Account{}, false, fmt.Errorf("verify password of account %q: %w", acct.Name, err)
+		return nil, store.Account{}, false, fmt.Errorf("verify password of account %q (%s): %w", acct.Name, src.Name(), err)
 	}
 	if !ok {
-		return store.Account{}, false, ErrBadCredentials
+		return nil, store.Account{}, false, ErrBadCredentials
 	}
-	return acct, cached, nil
+	return src, acct, cached, nil
 }
 
-// lookup finds an account, turning "no such account" (and names that
-// cannot be accounts) into ErrUnknownUser.
+// lookup finds an account in the sources; see lookupSource.
 func (a *Authenticator) lookup(ctx context.Context, name string) (store.Account, error) {
-	acct, err := a.accounts.Account(ctx, name)
-	switch {
-	case errors.Is(err, store.ErrNoSuchAccount), errors.Is(err, store.ErrInvalidName):
-		return store.Account{}, ErrUnknownUser
-	case err != nil:
-		return store.Account{}, fmt.Errorf("look up account: %w", err)
+	_, acct, err := a.lookupSource(ctx, name)
+	return acct, err
+}
+
+// lookupSource asks the sources in order; the first that knows the name
+// decides. ErrUnknownUser when none does.
+func (a *Authenticator) lookupSource(ctx context.Context, name string) (Source, store.Account, error) {
+	for _, src := range a.sources {
+		acct, err := src.Lookup(ctx, name)
+		if errors.Is(err, ErrUnknownUser) {
+			continue
+		}
+		if err != nil {
+			return nil, store.Account{}, err
+		}
+		return src, acct, nil
 	}
-	return acct, nil
+	return nil, store.Account{}, ErrUnknownUser
 }
 
 // checkAccount applies the SYSUAF restrictions of hp-system.md §1.4. It

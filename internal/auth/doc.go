@@ -19,6 +19,11 @@
 //     are verified for accounts migrated from other systems, and replaced
 //     on the next password login through Options.Upgrade.
 //
+// Accounts come from the [Source]s given in Options, asked in order; the
+// store's accounts are [LocalSource]. Throttling, the cache, the attempt
+// report and the account rules are the Authenticator's, the same for every
+// source (docs/accounts.md).
+//
 // A [Mechanism] exchanges raw bytes. Framing belongs to each protocol:
 // base64, "*" to cancel and "=" for an empty initial response are in
 // RFC 4954 §4 (SMTP AUTH), RFC 5034 §4 (POP3 AUTH) and RFC 9051 §6.2.2

@@ -101,7 +101,7 @@ where it stopped.`,
 func userCommands() []*command {
 	return []*command{
 		{
-			name: "add", args: "NAME [--password-stdin] [--admin]", minArgs: 1, maxArgs: 1,
+			name: "add", args: "NAME[@DOMAIN] [--password-stdin] [--admin] [--yes]", minArgs: 1, maxArgs: 1,
 			summary: "add an account (prompts for its password)",
 			flags:   userAddFlags, run: runUserAdd,
 		},

@@ -65,6 +65,12 @@ func openStore(ctx context.Context, env *Env, l *loaded) (store.Store, error) {
 // withStore loads the configuration, opens the store, runs fn and closes
 // the store.
 func withStore(ctx context.Context, env *Env, flagPath string, fn func(store.Store) error) error {
+	return withConfigStore(ctx, env, flagPath, func(_ *loaded, st store.Store) error { return fn(st) })
+}
+
+// withConfigStore is withStore for commands that also read the
+// configuration.
+func withConfigStore(ctx context.Context, env *Env, flagPath string, fn func(*loaded, store.Store) error) error {
 	l, err := loadConfig(env, flagPath)
 	if err != nil {
 		return err
@@ -73,7 +79,7 @@ func withStore(ctx context.Context, env *Env, flagPath string, fn func(store.Sto
 	if err != nil {
 		return err
 	}
-	err = fn(st)
+	err = fn(l, st)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}

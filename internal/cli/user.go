@@ -18,6 +18,7 @@ import (
 
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/delivery"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -32,6 +33,7 @@ func userAddFlags(fs *flag.FlagSet) any {
 	configFlag(fs)
 	fs.Bool("password-stdin", false, "read the password from one line of standard input")
 	fs.Bool("admin", false, "allow privileged commands (XTND STATS, XTND SHUTDOWN)")
+	fs.Bool("yes", false, "add NAME@DOMAIN without asking when the bare NAME receives that address's mail today")
 	return nil
 }
 
@@ -110,7 +112,10 @@ func runUserAdd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 	}
 	admin := boolFlag(fs, "admin")
 	creds.Admin = &admin
-	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+	return withConfigStore(ctx, env, configPath(fs), func(l *loaded, st store.Store) error {
+		if err := confirmDomainAccount(ctx, env, l, st, name, boolFlag(fs, "yes")); err != nil {
+			return err
+		}
 		a, err := st.CreateAccount(ctx, name, creds)
 		if err != nil {
 			return err
@@ -118,6 +123,38 @@ func runUserAdd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 		fmt.Fprintf(env.Stdout, "added account %s\n", a.Name)
 		return nil
 	})
+}
+
+// confirmDomainAccount warns, and asks unless yes, before NAME@DOMAIN is
+// added while the bare account NAME receives the mail of NAME@DOMAIN (a
+// domain of the site's own): the new account takes that mail from then on.
+func confirmDomainAccount(ctx context.Context, env *Env, l *loaded, st store.Store, name string, yes bool) error {
+	local, domain := store.SplitAccountName(name)
+	if domain == "" {
+		return nil
+	}
+	res, err := delivery.NewResolver(delivery.ResolverOptions{
+		Directory: st, Hostname: l.cfg.Hostname, SubstituteDomain: l.cfg.SubstituteDomain,
+		Domains: l.cfg.LocalDomains, DomainsFile: l.cfg.LocalAliasesFile,
+	})
+	if err != nil {
+		return err
+	}
+	if !res.IsLocalDomain(domain) {
+		return nil
+	}
+	if _, err := st.Account(ctx, local); errors.Is(err, store.ErrNoSuchAccount) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	full := strings.ToLower(name)
+	fmt.Fprintf(env.Stderr, "warning: account %s receives the mail of %s today; once %s exists, that mail goes to it instead\n",
+		strings.ToLower(local), full, full)
+	if yes {
+		return nil
+	}
+	return confirmAction(env, fmt.Sprintf("Add %s? [y/N] ", full), "not confirmed; nothing added")
 }
 
 func runUserPasswd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
@@ -313,6 +350,11 @@ func describeAccount(a store.Account) string {
 // answer is yes. Without a terminal it fails at once, naming --yes: a
 // destructive command in a script must say so.
 func confirm(env *Env, question string) error {
+	return confirmAction(env, question, "not confirmed; nothing deleted")
+}
+
+// confirmAction is confirm with the message of a refusal.
+func confirmAction(env *Env, question, refused string) error {
 	f, ok := env.Stdin.(*os.File)
 	if !ok || !env.IsTerminal(f) {
 		return usagef("refusing without --yes: standard input is not a terminal to confirm on")
@@ -326,7 +368,7 @@ func confirm(env *Env, question string) error {
 	case "y", "yes":
 		return nil
 	}
-	return &exitError{code: exitFailure, err: errors.New("not confirmed; nothing deleted")}
+	return &exitError{code: exitFailure, err: errors.New(refused)}
 }
 
 // readSecret reads a password from one line of stdin, or prompts twice on

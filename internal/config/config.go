@@ -74,6 +74,9 @@ type Config struct {
 	// failed-login throttle and the per-address connection caps
 	// (Trusted-Networks); empty by default, loopback included.
 	TrustedNetworks []string
+	// Accounts lists the account sources in the order they are asked
+	// (Accounts); "local" is the store's own accounts.
+	Accounts []string
 	// AuthCacheTTL is how long a verified password is remembered
 	// (Auth-Cache-TTL); 0 turns the cache off.
 	AuthCacheTTL time.Duration

@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -168,6 +169,14 @@ func globalOptions() []*option {
 				"exempt from the failed-login throttle and from every section's Max-Connections-Per-IP, " +
 				"Max-Preauth-Per-IP and connection rate; they still count towards Service-Limit. Loopback " +
 				"is not exempt unless listed (`127.0.0.1, ::1`). See docs/operations.md."},
+		{name: "Accounts", section: g, kind: kList, elem: kString, def: "local", check: checkAccounts,
+			ptr: func(c *Config) any { return &c.Accounts }, values: "list of account sources: `local`",
+			doc: "Where accounts come from, asked in this order for every login: the first source that knows " +
+				"the name decides, so a wrong password there is a failure, never a try at the next source. " +
+				"`local` is the accounts of Postern's own store (`postern user add`), named `NAME` or " +
+				"`NAME@DOMAIN`; a login as `NAME@DOMAIN` at one of the site's domains finds `NAME@DOMAIN` " +
+				"first, then `NAME`. The host's accounts (`system`) and a directory (`ldap`) are planned " +
+				"sources that this version does not have yet; naming them is an error. See docs/accounts.md."},
 		{name: "Auth-Cache-TTL", section: g, kind: kDuration, def: "10m", check: checkAuthCacheTTL,
 			ptr:    func(c *Config) any { return &c.AuthCacheTTL },
 			values: "duration: 0 (off) to 24h",
@@ -318,6 +327,29 @@ func checkMetricsAddress(c *Config) string {
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
 		return quote(c.MetricsAddress) + " has no port; use host:port, e.g. 127.0.0.1:9100"
+	}
+	return ""
+}
+
+// accountSources are the values Accounts takes.
+var accountSources = []string{"local"}
+
+func checkAccounts(c *Config) string {
+	seen := map[string]bool{}
+	for _, s := range c.Accounts {
+		s = strings.ToLower(s)
+		switch {
+		case s == "system" || s == "ldap":
+			return quote(s) + " is not available in this version (docs/accounts.md); use local"
+		case !slices.Contains(accountSources, s):
+			return quote(s) + " is not an account source; use local"
+		case seen[s]:
+			return quote(s) + " is listed twice"
+		}
+		seen[s] = true
+	}
+	if len(c.Accounts) == 0 {
+		return "the list is empty; use local"
 	}
 	return ""
 }

@@ -199,7 +199,7 @@ func (r *Resolver) expand(ctx context.Context, a Address, depth int, seen map[st
 		}
 		return nil
 	}
-	acct, err := r.account(ctx, a.Base())
+	acct, err := r.addressAccount(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -269,6 +269,25 @@ func (r *Resolver) lookupAlias(a Address) ([]string, bool) {
 	return nil, false
 }
 
+// addressAccount finds the account an address names: the account named
+// by the whole address (NAME@DOMAIN, issue 22) first, then the bare NAME,
+// which is how every address of the site's domains reached its account
+// before accounts had domains.
+func (r *Resolver) addressAccount(ctx context.Context, a Address) (string, error) {
+	if a.Domain != "" {
+		acct, err := r.opts.Directory.Account(ctx, a.Base()+"@"+a.Domain)
+		switch {
+		case err == nil && acct.NoMail:
+			return "", fmt.Errorf("%w: %s", ErrNoMail, acct.Name)
+		case err == nil:
+			return acct.Name, nil
+		case !errors.Is(err, store.ErrNoSuchAccount) && !errors.Is(err, store.ErrInvalidName):
+			return "", fmt.Errorf("look up account %q: %w", a.Base()+"@"+a.Domain, err)
+		}
+	}
+	return r.account(ctx, a.Base())
+}
+
 // account finds the account a local part names. postmaster always
 // resolves: to an account of that name, else to the first administrator
 // (RFC 5321 §4.5.1).
@@ -304,14 +323,21 @@ func (r *Resolver) postmaster(ctx context.Context) (string, error) {
 // Owns reports whether account may use from as its envelope sender: from
 // must be in a local domain and resolve to account alone, either directly
 // (NAME@domain, NAME+tag@domain) or through an alias the administrator
-// made for it.
+// made for it. An account named NAME@DOMAIN owns that address; the bare
+// NAME owns NAME@ of every local domain where no NAME@DOMAIN account
+// exists.
 func (r *Resolver) Owns(ctx context.Context, account, from string) bool {
 	a, err := ParseAddress(from)
 	if err != nil || a.Domain == "" || !r.IsLocalDomain(a.Domain) {
 		return false
 	}
-	if strings.EqualFold(a.Base(), account) {
+	full := a.Base() + "@" + a.Domain
+	if strings.EqualFold(full, account) {
 		return true
+	}
+	if strings.EqualFold(a.Base(), account) {
+		_, err := r.opts.Directory.Account(ctx, full)
+		return errors.Is(err, store.ErrNoSuchAccount)
 	}
 	ts, err := r.Resolve(ctx, a)
 	return err == nil && len(ts) == 1 && strings.EqualFold(ts[0].Account, account)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strings"
 	"sync"
 	"testing"
 )
@@ -73,12 +74,12 @@ func TestCanonicalMailboxName(t *testing.T) {
 }
 
 func TestValidateAccountName(t *testing.T) {
-	for _, good := range []string{"alice", "J_SMITH", "a.b-c", "x1"} {
+	for _, good := range []string{"alice", "J_SMITH", "a.b-c", "x1", "a@b", "alice@example.org", "Bob@Mail.Example.NET", "x@a-b.c0"} {
 		if err := ValidateAccountName(good); err != nil {
 			t.Errorf("%q: %v", good, err)
 		}
 	}
-	for _, bad := range []string{"", ".alice", "al ice", "al+ice", "a@b", "ü", string(make([]byte, 65))} {
+	for _, bad := range []string{"", ".alice", "al ice", "al+ice", "@b", "a@", "a@b@c", "a@.b", "a@b.", "a@-b", "a@b-", "a@b_c", "a@ü", "ü@b", "a@b c", "a@" + strings.Repeat("x", 64), "a@" + strings.Repeat("x.", 127), "ü", string(make([]byte, 65))} {
 		if err := ValidateAccountName(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -77,11 +77,13 @@ func testAccountCRUD(t *testing.T, st store.Store) {
 }
 
 func testAccountNameValidation(t *testing.T, st store.Store) {
-	for _, name := range []string{"", "-alice", ".x", "al ice", "alice@example.org", "a+b", "é", strings.Repeat("a", store.MaxAccountNameLength+1)} {
+	for _, name := range []string{"", "-alice", ".x", "al ice", "a+b", "é", strings.Repeat("a", store.MaxAccountNameLength+1),
+		"@example.org", "alice@", "alice@-x.org", "alice@ex..org", "alice@ex_ample.org", "a@b@c", "alice@x.org."} {
 		_, err := st.CreateAccount(t.Context(), name, store.AccountUpdate{})
 		wantErr(t, "CreateAccount("+name+")", err, store.ErrInvalidName)
 	}
-	for _, name := range []string{"a", "Alice.Smith", "x_1-2", "0day", strings.Repeat("a", store.MaxAccountNameLength)} {
+	for _, name := range []string{"a", "Alice.Smith", "x_1-2", "0day", strings.Repeat("a", store.MaxAccountNameLength),
+		"a@example.org", "Alice@Example.NET", "x_1-2@mail-1.example"} {
 		acc, err := st.CreateAccount(t.Context(), name, store.AccountUpdate{})
 		if err != nil {
 			t.Errorf("CreateAccount(%q): %v", name, err)
