@@ -41,10 +41,15 @@ Postfix's mailbox_command:
 			flags: deliverFlags, run: runDeliver,
 		},
 		{
-			name: "import", args: "NAME PATH [--format mbox|maildir|vms] [--mailbox MBOX]", minArgs: 2, maxArgs: 2,
-			summary: "import an mbox file, a Maildir or an OpenVMS MAIL extract",
+			name: "import", args: "NAME PATH [--format mbox|maildir|vms|dovecot] [--mailbox MBOX] [--new-uids]", minArgs: 2, maxArgs: 2,
+			summary: "import an mbox file, a Maildir, an OpenVMS MAIL extract or a Dovecot user's mail",
 			help: `The format is detected when --format is not given. An interrupted import can
-be run again: messages already imported into the mailbox are skipped.`,
+be run again: messages already imported into the mailbox are skipped.
+--format dovecot reads a Dovecot Maildir (PATH is the user's Maildir) with
+every folder, keeping UIDVALIDITY, UIDs, flags, keywords, internal dates,
+subscriptions and POP3 UIDLs, so that clients download nothing again. A
+folder goes into the mailbox of its name; one that holds mail already is
+refused unless --new-uids (docs/migration.md).`,
 			flags: importFlags, run: runImport,
 		},
 		{

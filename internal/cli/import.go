@@ -20,8 +20,10 @@ import (
 
 func importFlags(fs *flag.FlagSet) any {
 	configFlag(fs)
-	fs.String("format", "", "source `FORMAT`: mbox, maildir or vms (default: detected)")
-	fs.String("mailbox", "", "import into `MBOX` (created if missing; default INBOX)")
+	fs.String("format", "", "source `FORMAT`: mbox, maildir, vms or dovecot (default: detected; dovecot keeps UIDs, flags and POP3 UIDLs)")
+	fs.String("mailbox", "", "import into `MBOX` (created if missing; default INBOX; not with dovecot)")
+	fs.Bool("new-uids", false, "dovecot: import into mailboxes that hold mail already, with new UIDs (clients download again)")
+	fs.String("pop3-uidl-format", mailimport.DefaultPOP3UIDLFormat, "dovecot: the source's pop3_uidl_format (`FORMAT`: %u, %v, %f)")
 	return nil
 }
 
@@ -34,6 +36,16 @@ type importCounts struct {
 func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	name, path := args[0], args[1]
 	format := mailimport.Format(fs.Lookup("format").Value.String())
+	if format == mailimport.FormatDovecot {
+		if fs.Lookup("mailbox").Value.String() != "" {
+			return errors.New("--mailbox does not go with --format dovecot: each folder goes into the mailbox of its name")
+		}
+		newUIDs := fs.Lookup("new-uids").Value.String() == "true"
+		uidlFormat := fs.Lookup("pop3-uidl-format").Value.String()
+		return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+			return runImportDovecot(ctx, env, st, name, path, newUIDs, uidlFormat)
+		})
+	}
 	if format == "" {
 		f, err := mailimport.Detect(path)
 		if err != nil {

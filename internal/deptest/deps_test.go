@@ -42,7 +42,7 @@ var rules = []rule{
 	// stores' indexes: over message alone.
 	{pkg: "internal/search", allow: []string{"internal/message"}},
 	{pkg: "internal/store/storetest", allow: []string{"internal/store", "internal/message", "internal/search"}},
-	{pkg: "internal/mailimport", allow: []string{"internal/store"}},
+	{pkg: "internal/mailimport", allow: []string{"internal/store", "internal/imap/imapwire"}},
 	{pkg: "internal/auth", allow: []string{"internal/store"}},
 	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11", "internal/srs"}},
 	{pkg: "internal/mail11", allow: []string{"internal/store", "internal/message"}},

@@ -180,6 +180,10 @@ type server struct {
 	imap string
 	pop3 string
 	logs func() string
+	// home is the directory holding each user's home (Dovecot only);
+	// stop ends the server before its test does (Dovecot only).
+	home string
+	stop func()
 }
 
 // dovecotConf is a private Dovecot: every path under the scratch
@@ -323,6 +327,8 @@ func startDovecot(t *testing.T, bin string, users []string) *server {
 			b, _ := os.ReadFile(filepath.Join(dir, "log/dovecot.log"))
 			return p.out.String() + string(b)
 		},
+		home: filepath.Join(dir, "home"),
+		stop: p.stop,
 	}
 	waitListening(t, p, s.imap)
 	waitListening(t, p, s.pop3)
