@@ -40,6 +40,7 @@ tools=(
   "prlimit|util-linux|e2e: a server at a low descriptor limit (robust_test.go)"
   "systemd-analyze|systemd|e2e: contrib/systemd/postern.service verifies"
   "systemd-socket-activate|systemd|e2e: socket activation (inherited listeners)"
+  "sieve-test|dovecot-sieve|sieve: Pigeonhole as the differential reference of internal/sieve"
 )
 
 missing=()
