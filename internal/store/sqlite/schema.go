@@ -252,6 +252,26 @@ END;
 	`
 ALTER TABLE message ADD COLUMN pop3_uidl TEXT;
 `,
+	// Version 13: Sieve (issue 20, docs/sieve.md): users' scripts, at
+	// most one active per account, and the vacation log (RFC 5230 §4.2:
+	// one response per sender and handle per period; key is the sender
+	// and handle, until the end of the period in Unix nanoseconds).
+	`
+CREATE TABLE sieve_script (
+	account INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	name    TEXT NOT NULL,
+	content TEXT NOT NULL,
+	active  INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (account, name)
+);
+CREATE UNIQUE INDEX sieve_script_active ON sieve_script(account) WHERE active;
+CREATE TABLE sieve_vacation (
+	account INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	key     TEXT NOT NULL,
+	until   INTEGER NOT NULL,
+	PRIMARY KEY (account, key)
+);
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

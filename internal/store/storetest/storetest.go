@@ -74,6 +74,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"KeptHeaders", testKeptHeaders},
 		{"MailboxIdentity", testMailboxIdentity},
 		{"AppendIdentified", testAppendIdentified},
+		{"Sieve", testSieve},
+		{"VacationDue", testVacationDue},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
