@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/server"
+	"github.com/postern/postern/internal/smtp/queue"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -61,6 +63,7 @@ type instance struct {
 	stats         map[string]*observe.Stats // per protocol, for ctl stats
 
 	store      store.Store
+	outbound   atomic.Pointer[queue.Queue] // the SMTP service's queue, for Sieve redirect and vacation; nil without SMTP
 	auth       authShared
 	tls        *tlsSet
 	fileReader *server.FileReader // reads certificates with root's access after the drop; nil if not needed

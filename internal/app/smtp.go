@@ -67,7 +67,8 @@ func newMailParts(in *instance, proto string) (*mailParts, error) {
 	}
 	d := delivery.New(delivery.Options{
 		Store: in.store, MaxSize: cfg.MaxMessageSize + receivedHeadroom,
-		Logger: in.logger.With("pkg", "delivery", "proto", proto),
+		Logger: in.logger.With("pkg", "delivery", "proto", proto), Hostname: cfg.Hostname,
+		Send: in.sendOutbound,
 	})
 	return &mailParts{deliverer: d, resolver: res, spoolDir: spool, srs: rw}, nil
 }
@@ -96,6 +97,7 @@ func buildSMTP(in *instance) (Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	in.outbound.Store(q)
 	tracer, err := newMailTracer(in, "smtp", cfg.SMTP.Trace, cfg.SMTP.TraceSynch)
 	if err != nil {
 		return nil, err
@@ -307,6 +309,17 @@ func newQueue(in *instance, parts *mailParts) (*queue.Queue, error) {
 	return queue.New(opts)
 }
 
+// sendOutbound hands a Sieve redirect or vacation response to the SMTP
+// service's outbound queue (LMTP has none of its own).
+func (in *instance) sendOutbound(ctx context.Context, from string, to []string, content io.Reader) error {
+	q := in.outbound.Load()
+	if q == nil {
+		return errors.New("no outbound queue: [SMTP] is not enabled")
+	}
+	_, err := q.Enqueue(ctx, from, to, content)
+	return err
+}
+
 // deliverLocal is the queue's local delivery: resolve, then deliver to
 // every local target and re-queue remote ones (alias forwards).
 func (m *mailParts) deliverLocal(ctx context.Context, rcpt string, content io.ReadSeeker) (bool, error) {
@@ -326,7 +339,11 @@ func (m *mailParts) deliverLocal(ctx context.Context, rcpt string, content io.Re
 		if _, err := content.Seek(0, io.SeekStart); err != nil {
 			return false, err
 		}
-		if _, err := m.deliverer.Deliver(ctx, delivery.Request{Account: t.Account, Content: content}); err != nil {
+		// QUIRK: the queue hands over no envelope sender, so the script
+		// sees the null sender (no vacation response to a retried local
+		// delivery).
+		env := &delivery.Envelope{To: rcpt}
+		if _, err := m.deliverer.Deliver(ctx, delivery.Request{Account: t.Account, Content: content, Envelope: env}); err != nil {
 			return delivery.Permanent(err), err
 		}
 	}

@@ -30,6 +30,7 @@ const (
 	// permanent failure with the stderr line.
 	exitCantCreat = 73
 	exitTempFail  = 75 // EX_TEMPFAIL: try again later
+	exitNoPerm    = 77 // EX_NOPERM: refused by the recipient's Sieve script (reject)
 )
 
 // Env is what a command may touch of the outside world, so tests can run

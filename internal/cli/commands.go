@@ -30,7 +30,7 @@ and nothing changes; other changes need a restart (the log says which).`,
 		},
 		{name: "user", args: "SUBCOMMAND", summary: "manage accounts", sub: userCommands()},
 		{
-			name: "deliver", args: "NAME [--mailbox MBOX] < message", minArgs: 1, maxArgs: 1,
+			name: "deliver", args: "NAME [--mailbox MBOX] [--from SENDER] < message", minArgs: 1, maxArgs: 1,
 			summary: "deliver one message from standard input (a local delivery agent)",
 			help: `Exit status: 0 once the message is durably stored; 67 (EX_NOUSER) for an
 unknown user; 65 (EX_DATAERR) for a malformed or oversized message; 73

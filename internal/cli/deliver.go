@@ -13,6 +13,7 @@ import (
 func deliverFlags(fs *flag.FlagSet) any {
 	configFlag(fs)
 	fs.String("mailbox", "", "deliver into `MBOX` instead of INBOX (falls back to INBOX if it does not exist)")
+	fs.String("from", "", "the envelope sender, as `SENDER` (the MTA's ${sender}), which the recipient's Sieve script sees")
 	return nil
 }
 
@@ -34,10 +35,19 @@ func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 		Account: args[0],
 		Mailbox: fs.Lookup("mailbox").Value.String(),
 		Content: env.Stdin,
+		// A final delivery: the account's Sieve script runs, with keep
+		// going to --mailbox. Redirects and vacation responses need the
+		// server's queue: here a redirect keeps the message instead and
+		// no vacation response is sent (docs/sieve.md).
+		Envelope: &delivery.Envelope{From: fs.Lookup("from").Value.String(), To: args[0]},
 	})
 	switch {
 	case errors.Is(err, delivery.ErrNoSuchUser), errors.Is(err, delivery.ErrNoMail):
 		return &exitError{code: exitNoUser, err: err}
+	case errors.Is(err, delivery.ErrRejected):
+		// The MTA bounces with our stderr line (RFC 5429 §2.1.1 where
+		// the protocol-level refusal is the LDA's exit status).
+		return &exitError{code: exitNoPerm, err: fmt.Errorf("%s", delivery.RejectReason(err))}
 	case errors.Is(err, delivery.ErrMalformed), errors.Is(err, delivery.ErrTooBig):
 		return &exitError{code: exitDataErr, err: err}
 	case errors.Is(err, delivery.ErrOverQuota):
@@ -45,7 +55,7 @@ func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 	case err != nil:
 		return &exitError{code: exitTempFail, err: fmt.Errorf("temporary failure, try again later: %w", err)}
 	}
-	if res.FellBack {
+	if res.FellBack && fs.Lookup("mailbox").Value.String() != "" {
 		fmt.Fprintf(env.Stderr, "postern: mailbox %q does not exist; delivered to %s\n", fs.Lookup("mailbox").Value.String(), store.MailboxInbox)
 	}
 	return nil

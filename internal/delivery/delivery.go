@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/message"
+	"github.com/postern/postern/internal/sieve"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -46,7 +47,8 @@ var (
 // delivery cannot succeed.
 func Permanent(err error) bool {
 	return errors.Is(err, ErrNoSuchUser) || errors.Is(err, ErrNoMail) ||
-		errors.Is(err, ErrMalformed) || errors.Is(err, ErrTooBig) || errors.Is(err, ErrOverQuota)
+		errors.Is(err, ErrMalformed) || errors.Is(err, ErrTooBig) || errors.Is(err, ErrOverQuota) ||
+		errors.Is(err, ErrRejected)
 }
 
 // Status returns the enhanced status code (RFC 3463) of a delivery
@@ -63,6 +65,8 @@ func Status(err error) string {
 		return "5.3.4"
 	case errors.Is(err, ErrMalformed):
 		return "5.6.0"
+	case errors.Is(err, ErrRejected):
+		return "5.7.1" // RFC 5429 §2.1.1
 	}
 	return ""
 }
@@ -77,6 +81,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock gives the arrival time; nil means time.Now.
 	Clock func() time.Time
+	// Send hands redirects and vacation responses of Sieve scripts to
+	// the outbound queue; nil makes a redirect fail (the message is
+	// then kept) and sends no vacation response.
+	Send SendFunc
+	// SieveBudget bounds each script run (zero: the sieve defaults).
+	SieveBudget sieve.Budget
+	// Hostname names this host in the Message-ID of vacation responses;
+	// "" means os.Hostname.
+	Hostname string
 }
 
 // Deliverer delivers messages to local accounts.
@@ -109,6 +122,11 @@ type Request struct {
 	Flags store.Flags
 	// VMS is an OpenVMS envelope to keep with the message, if any.
 	VMS *store.VMSEnvelope
+	// Envelope, when set, marks a final delivery from outside (LMTP,
+	// inbound SMTP, the queue, `postern deliver`): the recipient's
+	// active Sieve script runs, and its keep goes to Mailbox
+	// (docs/sieve.md). Without it (Save-Sent, notices) no script runs.
+	Envelope *Envelope
 }
 
 // Result says where a delivered message went.
@@ -118,6 +136,9 @@ type Result struct {
 	UID      store.UID
 	Size     int64
 	FellBack bool
+	// Discarded reports that a Sieve script stored the message nowhere
+	// (discard, or only redirects).
+	Discarded bool
 }
 
 // Deliver stores one message for one recipient, durably.
@@ -150,11 +171,24 @@ func (d *Deliverer) deliver(ctx context.Context, req Request) (Result, error) {
 	}
 	defer sess.Close()
 
+	if req.Envelope != nil {
+		if r, ran, err := d.filter(ctx, sess, acct, req); ran {
+			return r, err
+		}
+	}
 	mb, fellBack, err := targetMailbox(ctx, sess, req.Mailbox)
 	if err != nil {
 		return res, err
 	}
-	res.Mailbox, res.FellBack = mb.Name, fellBack
+	res, err = d.appendTo(ctx, sess, acct, mb, req)
+	res.FellBack = fellBack
+	return res, err
+}
+
+// appendTo stores the message of req in mailbox mb, mapping the store's
+// refusals to this package's errors.
+func (d *Deliverer) appendTo(ctx context.Context, sess store.Session, acct store.Account, mb store.Mailbox, req Request) (Result, error) {
+	res := Result{Account: acct.Name, Mailbox: mb.Name}
 	out, err := sess.Append(ctx, mb.ID, store.AppendRequest{
 		Content:      req.Content,
 		Flags:        req.Flags,

@@ -44,7 +44,9 @@ var rules = []rule{
 	{pkg: "internal/store/storetest", allow: []string{"internal/store", "internal/message", "internal/search"}},
 	{pkg: "internal/mailimport", allow: []string{"internal/store", "internal/imap/imapwire"}},
 	{pkg: "internal/auth", allow: []string{"internal/store"}},
-	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11", "internal/srs"}},
+	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11", "internal/srs", "internal/sieve"}},
+	// Sieve (RFC 5228): pure, script + message + envelope in, actions out.
+	{pkg: "internal/sieve", stdOnly: true},
 	{pkg: "internal/mail11", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "internal/server", allow: []string{"internal/observe", "internal/tlsconf"}},
 	{pkg: "internal/imap/imapwire", stdOnly: true},
@@ -72,7 +74,7 @@ var protocolAllow = []string{
 	"internal/store", "internal/auth", "internal/delivery", "internal/mail11",
 	"internal/observe", "internal/message", "internal/imap/imapwire", "internal/imap/thread", "internal/prototest",
 	"internal/search",
-	"internal/drain", "internal/admission", "internal/inflate", "internal/srs",
+	"internal/drain", "internal/admission", "internal/inflate", "internal/srs", "internal/sieve",
 }
 
 // forbiddenEverywhere may not be imported by any package but the ones that

@@ -120,7 +120,7 @@ func (ss *session) deliver(msg *message) []error {
 			}
 			err, done := byAccount[t.Account]
 			if !done {
-				err = ss.deliverLocal(ctx, t.Account, msg)
+				err = ss.deliverLocal(ctx, t.Account, rc.addr, msg)
 				byAccount[t.Account] = err
 			}
 			if err != nil && outcomes[i] == nil {
@@ -181,8 +181,11 @@ func (ss *session) forwardSender() string {
 	return rewritten
 }
 
-func (ss *session) deliverLocal(ctx context.Context, account string, msg *message) error {
-	res, err := ss.s.opts.Deliverer.Deliver(ctx, delivery.Request{Account: account, Content: msg.content()})
+// deliverLocal is a final delivery: the envelope lets the recipient's
+// Sieve script run (docs/sieve.md).
+func (ss *session) deliverLocal(ctx context.Context, account, rcpt string, msg *message) error {
+	res, err := ss.s.opts.Deliverer.Deliver(ctx, delivery.Request{Account: account, Content: msg.content(),
+		Envelope: &delivery.Envelope{From: ss.tx.from, To: rcpt}})
 	if err != nil {
 		ss.log.Info("delivery failed", "tx", ss.tx.id, "user", account, "err", err, "permanent", delivery.Permanent(err))
 		return err

@@ -69,6 +69,9 @@ func deliveryReply(err error) *smtp.SMTPError {
 		return errAliasLoop
 	case errors.Is(err, delivery.ErrBadAddress):
 		return errBadRecipient
+	case errors.Is(err, delivery.ErrRejected):
+		// RFC 5429 §2.1.1: a Sieve reject refused at the protocol level.
+		return reply(550, 5, 7, 1, "Rejected by the recipient: "+delivery.RejectReason(err))
 	}
 	return nil
 }
