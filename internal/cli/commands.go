@@ -41,7 +41,7 @@ Postfix's mailbox_command:
 			flags: deliverFlags, run: runDeliver,
 		},
 		{
-			name: "import", args: "NAME PATH [--format mbox|maildir|vms|dovecot] [--mailbox MBOX] [--new-uids]", minArgs: 2, maxArgs: 2,
+			name: "import", args: "NAME PATH|imaps://USER@HOST [--format mbox|maildir|vms|dovecot] [--mailbox MBOX] [--new-uids]", minArgs: 2, maxArgs: 2,
 			summary: "import an mbox file, a Maildir, an OpenVMS MAIL extract or a Dovecot user's mail",
 			help: `The format is detected when --format is not given. An interrupted import can
 be run again: messages already imported into the mailbox are skipped.
@@ -49,7 +49,12 @@ be run again: messages already imported into the mailbox are skipped.
 every folder, keeping UIDVALIDITY, UIDs, flags, keywords, internal dates,
 subscriptions and POP3 UIDLs, so that clients download nothing again. A
 folder goes into the mailbox of its name; one that holds mail already is
-refused unless --new-uids (docs/migration.md).`,
+refused unless --new-uids (docs/migration.md).
+PATH imaps://user@host[:port] (or imap:// with STARTTLS) copies every mailbox
+of a live IMAP server, with flags, keywords and internal dates, keeping UIDs
+and UIDVALIDITY; the password comes from --password-file, --password-stdin
+or a prompt, never the command line. Run again, it copies only new mail and
+brings flags up to date.`,
 			flags: importFlags, run: runImport,
 		},
 		{

@@ -24,6 +24,9 @@ func importFlags(fs *flag.FlagSet) any {
 	fs.String("mailbox", "", "import into `MBOX` (created if missing; default INBOX; not with dovecot)")
 	fs.Bool("new-uids", false, "dovecot: import into mailboxes that hold mail already, with new UIDs (clients download again)")
 	fs.String("pop3-uidl-format", mailimport.DefaultPOP3UIDLFormat, "dovecot: the source's pop3_uidl_format (`FORMAT`: %u, %v, %f)")
+	fs.String("password-file", "", "imap[s]://: read the source's password from the first line of `FILE`")
+	fs.Bool("password-stdin", false, "imap[s]://: read the source's password from one line of standard input")
+	fs.String("ca-file", "", "imap[s]://: check the source's certificate against the CAs in `FILE` (default: the system's)")
 	return nil
 }
 
@@ -36,6 +39,20 @@ type importCounts struct {
 func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	name, path := args[0], args[1]
 	format := mailimport.Format(fs.Lookup("format").Value.String())
+	if isIMAPSource(path) {
+		if format != "" || fs.Lookup("mailbox").Value.String() != "" {
+			return errors.New("--format and --mailbox do not go with an imap[s]:// source: each mailbox goes into the mailbox of its name")
+		}
+		o := imapImportOptions{
+			newUIDs:       fs.Lookup("new-uids").Value.String() == "true",
+			passwordFile:  fs.Lookup("password-file").Value.String(),
+			passwordStdin: fs.Lookup("password-stdin").Value.String() == "true",
+			caFile:        fs.Lookup("ca-file").Value.String(),
+		}
+		return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+			return runImportIMAP(ctx, env, st, name, path, o)
+		})
+	}
 	if format == mailimport.FormatDovecot {
 		if fs.Lookup("mailbox").Value.String() != "" {
 			return errors.New("--mailbox does not go with --format dovecot: each folder goes into the mailbox of its name")

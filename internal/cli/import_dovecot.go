@@ -267,12 +267,15 @@ func (r *dovecotRun) importMessage(ctx context.Context, b plannedBox, m mailimpo
 }
 
 // validFlags drops the flags the store would refuse (a keyword that is no
-// IMAP atom), noting each, so that the message is kept without it.
+// IMAP atom), noting each (unless bar is nil), so that the message is
+// kept without it.
 func validFlags(flags []string, path string, bar *progress) store.Flags {
 	out := make(store.Flags, 0, len(flags))
 	for _, f := range flags {
 		if _, err := store.CanonicalFlags(store.Flags{f}); err != nil {
-			bar.note(fmt.Sprintf("%s: keyword %q left out: %v", path, f, err))
+			if bar != nil {
+				bar.note(fmt.Sprintf("%s: keyword %q left out: %v", path, f, err))
+			}
 			continue
 		}
 		out = append(out, f)

@@ -290,6 +290,13 @@ func dovecotAccounts(t *testing.T) (internal, login string, uid, gid int) {
 // startDovecot writes the configuration and runs `dovecot -F -c CONF`.
 func startDovecot(t *testing.T, bin string, users []string) *server {
 	t.Helper()
+	return startDovecotWith(t, bin, users, nil)
+}
+
+// startDovecotWith is startDovecot with the configuration text passed
+// through tweak (given the scratch directory) when not nil.
+func startDovecotWith(t *testing.T, bin string, users []string, tweak func(conf, dir string) string) *server {
+	t.Helper()
 	dir := scratchDir(t, "postern-diff-dovecot-")
 	internal, login, uid, gid := dovecotAccounts(t)
 	for _, d := range []string{"run", "state", "log", "home"} {
@@ -310,6 +317,9 @@ func startDovecot(t *testing.T, bin string, users []string) *server {
 	ports := freePorts(t, 2)
 	conf := filepath.Join(dir, "dovecot.conf")
 	text := fmt.Sprintf(dovecotConf, dir, internal, login, min(uid, 500), ports[0], ports[1])
+	if tweak != nil {
+		text = tweak(text, dir)
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
