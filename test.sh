@@ -41,6 +41,7 @@ tools=(
   "systemd-analyze|systemd|e2e: contrib/systemd/postern.service verifies"
   "systemd-socket-activate|systemd|e2e: socket activation (inherited listeners)"
   "sieve-test|dovecot-sieve|sieve: Pigeonhole as the differential reference of internal/sieve"
+  "dkimverify|python3-dkim|msgauth, e2e: dkimpy, the independent DKIM verifier of our signatures"
 )
 
 missing=()

@@ -112,6 +112,7 @@ func buildSMTP(in *instance) (Service, error) {
 	sub.SaveSent = cfg.SMTP.SaveSent
 	sub.AcceptBareLF = cfg.SMTP.AcceptBareLF
 	sub.Authenticator = newSMTPAuthenticator(in)
+	sub.Inspect = submissionInspector(in.store, cfg.Hostname, sub.Logger.With("pkg", "msgauth"))
 	submission, err := smtpserver.New(sub)
 	if err != nil {
 		tracer.Close()
@@ -122,6 +123,7 @@ func buildSMTP(in *instance) (Service, error) {
 	if cfg.SMTP.ServerPort != 0 {
 		inb := base
 		inb.Mode = smtpserver.ModeInbound
+		inb.Inspect = inboundInspector(newInbound(in, inb.Logger.With("pkg", "msgauth"), in.events), in.trusted)
 		inbound, err := smtpserver.New(inb)
 		if err != nil {
 			tracer.Close()

@@ -29,6 +29,7 @@ and nothing changes; other changes need a restart (the log says which).`,
 			flags:   configFlag, run: runCheck,
 		},
 		{name: "user", args: "SUBCOMMAND", summary: "manage accounts", sub: userCommands()},
+		{name: "dkim", args: "SUBCOMMAND", summary: "manage DKIM signing keys", sub: dkimCommands()},
 		{
 			name: "deliver", args: "NAME [--mailbox MBOX] [--from SENDER] < message", minArgs: 1, maxArgs: 1,
 			summary: "deliver one message from standard input (a local delivery agent)",

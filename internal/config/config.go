@@ -306,8 +306,12 @@ type SMTPConfig struct {
 	// DelayWarning is when the sender is told a message is still queued
 	// (Delay-Warning); 0 is never.
 	DelayWarning time.Duration
-	// Resolver is the DNS server, host[:port], for MX lookups (Resolver);
-	// empty means the system resolver.
+	// DMARCReject refuses inbound mail failing DMARC under p=reject
+	// (Dmarc-Reject).
+	DMARCReject bool
+	// Resolver is the DNS server, host[:port], for MX lookups and the
+	// SPF, DKIM and DMARC checks (Resolver); empty means the system
+	// resolver.
 	Resolver string
 	// AliasesFile names the file of address aliases (Aliases-File); empty
 	// means none.

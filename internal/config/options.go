@@ -722,6 +722,13 @@ func smtpOptions() []*option {
 			ptr: func(c *Config) any { return &c.SMTP.SaveSent },
 			doc: "Store a copy of every submitted message in the sender's `Sent` mailbox, for clients " +
 				"that do not save it themselves."},
+		{name: "Dmarc-Reject", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.SMTP.DMARCReject },
+			doc: "On inbound SMTP (`Server-Port`), refuse at the end of DATA, with 550 5.7.1, a message " +
+				"that fails DMARC (RFC 7489) when its From domain publishes `p=reject`. Off: such mail is " +
+				"delivered with `dmarc=fail` in its Authentication-Results field, for filters to act on. " +
+				"Either way a DMARC check stopped by a DNS failure is answered 451 4.4.3 unless the " +
+				"domain's policy is known to be `p=none` (docs/mail-auth.md)."},
 		{name: "Relay-Host", section: s, kind: kHostPort,
 			ptr: func(c *Config) any { return &c.SMTP.RelayHost }, defDoc: "none: deliver to MX hosts",
 			values: "`host[:port]`",
@@ -747,7 +754,8 @@ func smtpOptions() []*option {
 		{name: "Resolver", section: s, kind: kHostPort,
 			ptr: func(c *Config) any { return &c.SMTP.Resolver }, defDoc: "the system resolver",
 			values: "`host[:port]`",
-			doc:    "The DNS server for MX and address lookups of outbound mail; the port defaults to 53."},
+			doc: "The DNS server for every lookup: MX and addresses of outbound mail, and the SPF, " +
+				"DKIM and DMARC checks of inbound mail; the port defaults to 53."},
 		{name: "Aliases-File", section: s, kind: kPath,
 			ptr: func(c *Config) any { return &c.SMTP.AliasesFile }, defDoc: "none",
 			doc: "A file of `alias: address, address` lines mapping local addresses to accounts or " +

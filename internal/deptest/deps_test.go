@@ -56,6 +56,8 @@ var rules = []rule{
 	// Go's DEFLATE decoder, returning data at every block end (COMPRESS).
 	{pkg: "internal/inflate", stdOnly: true},
 	{pkg: "internal/srs", stdOnly: true},
+	{pkg: "internal/msgauth", allow: []string{"internal/store", "internal/observe"}},
+	{pkg: "internal/msgauth/dnstest", allow: nil},
 	{pkg: "internal/imap/imapserver", allow: protocolAllow},
 	{pkg: "internal/pop3/pop3server", allow: protocolAllow},
 	{pkg: "internal/smtp/smtpserver", allow: protocolAllow},

@@ -47,6 +47,7 @@ var toolPackages = map[string]string{
 	"prlimit":                 "util-linux",
 	"systemd-analyze":         "systemd",
 	"systemd-socket-activate": "systemd",
+	"dkimverify":              "python3-dkim",
 }
 
 // freePort returns a loopback TCP port for a server the test starts: never

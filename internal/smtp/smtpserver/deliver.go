@@ -15,20 +15,28 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// message is a received message: the spooled data as the client sent it
-// and the header fields we prepend (Received, and in submission a missing
-// Date or Message-ID).
+// message is a received message: the spooled data as the client sent it,
+// the header fields we prepend (Received, and in submission a missing Date
+// or Message-ID) and the header fields an Inspector removed.
 type message struct {
 	sp      *spool
 	added   string // Date/Message-ID added in submission
 	prepend string // everything prepended for delivery: Received + added + inspector's
+	drop    []span // octet ranges of the spool left out of delivery, ascending
 }
 
 func (m *message) Close() error { return m.sp.Close() }
 
 // content returns a reader over the message as delivered.
 func (m *message) content() io.Reader {
-	return io.MultiReader(strings.NewReader(m.prepend), m.sp.Reader())
+	parts := []io.Reader{strings.NewReader(m.prepend)}
+	at := int64(0)
+	for _, d := range m.drop {
+		parts = append(parts, io.NewSectionReader(m.sp.ReaderAt(), at, int64(d.start)-at))
+		at = int64(d.end)
+	}
+	parts = append(parts, io.NewSectionReader(m.sp.ReaderAt(), at, m.sp.Size()-at))
+	return io.MultiReader(parts...)
 }
 
 // inspect runs the Inspector seam, if any.
@@ -41,15 +49,24 @@ func (ss *session) inspect(msg *message) error {
 	for _, r := range ss.tx.rcpts {
 		env.To = append(env.To, r.addr)
 	}
-	extra, err := ss.s.opts.Inspect(context.Background(), env, msg.sp.ReaderAt(), msg.sp.Size())
+	open := func() io.Reader { return io.MultiReader(strings.NewReader(msg.added), msg.sp.Reader()) }
+	res, err := ss.s.opts.Inspect(context.Background(), env, open)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
+			ss.log.Info("message refused by inspection", "tx", ss.tx.id, "reply", se.Code)
 			return se
 		}
 		return ss.internal("inspect message", err)
 	}
-	msg.prepend += extra
+	msg.prepend += res.Prepend
+	if res.Drop != nil {
+		for _, f := range headerFields(msg.sp.Head(), int64(len(msg.sp.Head())) == msg.sp.Size()) {
+			if res.Drop(f.name, f.value) {
+				msg.drop = append(msg.drop, span{f.start, f.end})
+			}
+		}
+	}
 	return nil
 }
 

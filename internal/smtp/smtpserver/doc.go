@@ -50,5 +50,7 @@
 //     plaintext read buffer.
 //   - Every message taken in gets a Received header (RFC 5321 §4.4).
 //   - The seam for DKIM signing and SPF/DKIM/DMARC checks is
-//     Options.Inspect: it sees the spooled message before any delivery.
+//     Options.Inspect: it sees the spooled message before any delivery
+//     and may prepend header fields and drop received ones (internal/app
+//     wires internal/msgauth into it; docs/mail-auth.md).
 package smtpserver

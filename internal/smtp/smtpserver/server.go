@@ -66,9 +66,23 @@ type Queue interface {
 
 // Inspector is the seam for content checks and signing (SPF/DKIM/DMARC
 // verification on inbound mail, DKIM signing on submission). It gets the
-// message before delivery and returns header fields to prepend, or an
-// error (an *smtp.SMTPError to refuse with its own reply).
-type Inspector func(ctx context.Context, env Envelope, msg io.ReaderAt, size int64) (prepend string, err error)
+// message before delivery — open returns a new reader over it each time,
+// with the Date and Message-ID submission added, without our Received —
+// and returns what to change, or an error (an *smtp.SMTPError to refuse
+// with its own reply; any other error is a 451).
+type Inspector func(ctx context.Context, env Envelope, open func() io.Reader) (Inspection, error)
+
+// Inspection is what an Inspector changes in a message.
+type Inspection struct {
+	// Prepend is header fields (with CRLF) to add at the top.
+	Prepend string
+	// Drop, if set, removes every top-level header field of the message
+	// as received for which it returns true (name as sent; value with
+	// its line breaks, without the CRLF that ends it), such as an
+	// Authentication-Results field claiming our authserv-id (RFC 8601 §5).
+	// Only the first headLimit octets are looked at.
+	Drop func(name string, value []byte) bool
+}
 
 // Envelope describes a transaction for an Inspector.
 type Envelope struct {

@@ -281,3 +281,24 @@ func downgradeIndex(t *testing.T, dir, stmts string) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrateDKIMKeys: schema version 14 adds the DKIM key table; an
+// index from before it has no keys and takes one after the upgrade.
+func TestMigrateDKIMKeys(t *testing.T) {
+	ctx := context.Background()
+	dir, st, _, f := newAliceIndex(t)
+	f.ss.Close()
+	st.Close()
+	downgradeIndex(t, dir, `DROP TABLE dkim_key; PRAGMA user_version = 13`)
+	st = openTest(t, dir, Options{})
+	if keys, err := st.DKIMKeys(ctx, ""); err != nil || len(keys) != 0 {
+		t.Fatalf("DKIMKeys after migration = %v, %v; want none", keys, err)
+	}
+	k := store.DKIMKey{Domain: "example.org", Selector: "s1", Algorithm: "rsa", PrivateKey: []byte{1}}
+	if err := st.AddDKIMKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := st.DKIMKeys(ctx, "example.org"); err != nil || len(keys) != 1 || keys[0].Created.IsZero() {
+		t.Errorf("DKIMKeys = %+v, %v; want the key with its creation time", keys, err)
+	}
+}

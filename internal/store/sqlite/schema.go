@@ -272,6 +272,20 @@ CREATE TABLE sieve_vacation (
 	PRIMARY KEY (account, key)
 );
 `,
+	// Version 14: DKIM signing keys (issue 20, store.DKIMKeyKeeper,
+	// docs/mail-auth.md): one row per domain and selector, the private key
+	// as PKCS #8 DER. The index file is mode 0600, so the key is only
+	// readable by the server's account; backups copy the table.
+	`
+CREATE TABLE dkim_key (
+	domain      TEXT NOT NULL, -- lower case
+	selector    TEXT NOT NULL, -- lower case
+	algorithm   TEXT NOT NULL, -- rsa | ed25519
+	private_key BLOB NOT NULL, -- PKCS #8 DER
+	created     INTEGER NOT NULL,
+	PRIMARY KEY (domain, selector)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

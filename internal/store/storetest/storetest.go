@@ -5,7 +5,7 @@
 // the others. The suite checks behaviour through the store interfaces only;
 // optional capabilities (store.ExpungeLogger, store.ExpungePruner,
 // store.ContentSharer, store.QuotaKeeper, store.Replacer,
-// store.RetrievalKeeper, store.IdentityImporter, store.UIDLKeeper) are tested when the store or session implements
+// store.RetrievalKeeper, store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper) are tested when the store or session implements
 // them and skipped otherwise.
 package storetest
 
@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AppendIdentified", testAppendIdentified},
 		{"Sieve", testSieve},
 		{"VacationDue", testVacationDue},
+		{"DKIMKeys", testDKIMKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
