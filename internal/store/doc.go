@@ -27,11 +27,14 @@
 //     whichever process committed it.
 //   - Ordering contract: UIDs are assigned in commit order, so the
 //     [ChangeAdd] events of one mailbox reach every subscriber in strictly
-//     ascending UID order. Sessions rely on it: the IMAP view shows a new
-//     message only above the highest UID it knows (RFC 9051 §2.3.1.1) and
-//     ignores an addition at or below it as one it already has. A store
-//     whose writers can publish out of commit order must restore the order
-//     before delivery.
+//     ascending UID order. A store whose writers can publish out of commit
+//     order must restore the order before delivery. The IMAP view still
+//     tolerates additions out of UID order within what it has not
+//     announced yet (a session's own resync reads messages whose changes
+//     are still queued; two nodes' deliveries may interleave): a known UID
+//     is ignored, an unknown one is placed in UID order; only one that
+//     would sort before a message the client was already told of waits
+//     for the next SELECT (RFC 9051 §2.3.1.1).
 //   - Flags and expunges are decided by the store at commit time, never from
 //     a copy a session holds: [Session.StoreFlags] applies +FLAGS/-FLAGS as
 //     set operations to the stored flags inside one transaction, and

@@ -1,6 +1,10 @@
 package store
 
-import "sync"
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+)
 
 // Notifier carries committed changes from the session that made them to
 // the other sessions of the same account. It is an interface because the
@@ -18,7 +22,10 @@ type Notifier interface {
 
 // Subscription is one subscriber's queue of changes.
 type Subscription interface {
-	// ID identifies the subscription, for Publish's from argument.
+	// ID identifies the subscription, for Publish's from argument. IDs are
+	// unique across processes and machines, never 0: a change that
+	// crossed from another node names its session's subscription, which
+	// must not be mistaken for a local one.
 	ID() uint64
 	// Ready receives a value whenever changes are waiting. It has a buffer
 	// of one, so a wake-up is never lost and never blocks the publisher.
@@ -32,7 +39,17 @@ type Subscription interface {
 
 // NewLocalNotifier returns a Notifier for the sessions of one process.
 func NewLocalNotifier() Notifier {
-	return &localNotifier{subs: make(map[AccountID]map[uint64]*localSub)}
+	return &localNotifier{nextID: NewSubscriptionIDBase(), subs: make(map[AccountID]map[uint64]*localSub)}
+}
+
+// NewSubscriptionIDBase returns where a notifier starts numbering its
+// subscriptions: 64 random bits, so that the IDs of two notifiers, in
+// one process or on two machines, overlap only if 2^64 random draws
+// collide within the number of subscriptions they hand out.
+func NewSubscriptionIDBase() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.BigEndian.Uint64(b[:]) >> 1 // room to count up without wrapping to 0
 }
 
 type localNotifier struct {

@@ -85,3 +85,26 @@ func TestValidateAccountName(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriptionIDsUnique: two notifiers (two processes or nodes) hand
+// out different IDs, never 0, so a change published with one node's ID
+// as its origin is still delivered to the other node's sessions.
+func TestSubscriptionIDsUnique(t *testing.T) {
+	seen := map[uint64]bool{}
+	for range 100 {
+		n := NewLocalNotifier()
+		for range 3 {
+			id := n.Subscribe(1).ID()
+			if id == 0 || seen[id] {
+				t.Fatalf("subscription ID %d repeated or zero", id)
+			}
+			seen[id] = true
+		}
+	}
+	a, b := NewLocalNotifier(), NewLocalNotifier()
+	sa, sb := a.Subscribe(1), b.Subscribe(1)
+	b.Publish(1, sa.ID(), []Change{ChangeAdd{Mailbox: 1}})
+	if got := sb.Take(); len(got) != 1 {
+		t.Errorf("b's subscriber got %d changes published with a's ID as origin, want 1", len(got))
+	}
+}

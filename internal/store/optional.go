@@ -72,6 +72,16 @@ type ContentLocator interface {
 	MessageDataRefs(ctx context.Context, mailbox MailboxID, uids []UID, fn func(MessageData, ContentRef) error) error
 }
 
+// TopDataLoader is implemented by sessions that can load the top-level
+// part of each message's structure alone, which is all FETCH ENVELOPE and
+// RFC822.SIZE look at and a fraction of the decoding.
+type TopDataLoader interface {
+	// MessageDataTop is Session.MessageData with only the top-level part
+	// of each structure: Part.Parts is nil (it may be set for a single
+	// UID).
+	MessageDataTop(ctx context.Context, mailbox MailboxID, uids []UID, fn func(MessageData) error) error
+}
+
 // Checker is implemented by stores that can check, cheaply, that they can
 // serve: the index answers a read and new mail can be written where
 // appends spool it. The server's /healthz calls it.

@@ -213,13 +213,6 @@ func (c *conn) markSeen(ctx context.Context, targets []target) (map[store.UID]bo
 	return out, nil
 }
 
-// topDataLoader is offered by stores that can load the top-level part of
-// a structure alone (Part.Parts nil), which is all ENVELOPE and
-// RFC822.SIZE look at and a fraction of the decoding.
-type topDataLoader interface {
-	MessageDataTop(ctx context.Context, mailbox store.MailboxID, uids []store.UID, fn func(store.MessageData) error) error
-}
-
 // loadData fetches the stored structure of a batch of messages, before
 // anything is written, so no store read is open while writing. With top
 // set, only the top-level part is needed.
@@ -233,7 +226,7 @@ func (c *conn) loadData(ctx context.Context, batch []target, need, top bool) (ma
 		return out, nil
 	}
 	load := c.sess.MessageData
-	if l, ok := c.sess.(topDataLoader); ok && top {
+	if l, ok := c.sess.(store.TopDataLoader); ok && top {
 		load = l.MessageDataTop
 	}
 	err := load(ctx, c.sel.id, uids, func(d store.MessageData) error {

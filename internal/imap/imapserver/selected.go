@@ -71,6 +71,7 @@ func newSelected(mb store.Mailbox, infos []store.MessageInfo, readOnly bool, msg
 // store's ChangeAdd for them idempotent.
 func (sel *selected) add(in store.MessageInfo) {
 	if in.UID <= sel.maxUID {
+		sel.addLate(in)
 		return
 	}
 	sel.changed = true
@@ -86,6 +87,40 @@ func (sel *selected) add(in store.MessageInfo) {
 		return
 	}
 	sel.msgs = append(sel.msgs, msgEntry{MessageInfo: in})
+	sel.noteKeywords(in.Flags)
+}
+
+// addLate takes a message whose UID is not above the highest the view
+// knows. With several writers (the nodes of a PostgreSQL store) the
+// changes of two commits may reach a session in either order, and a
+// session's own resync may read a message whose change is still queued:
+// a known message is ignored, an unknown one goes to its place in UID
+// order among the messages the client has not been told of yet (or the
+// hidden ones). A message that would sort before one the client already
+// knows cannot be shown in this selection (RFC 9051 §2.3.1.1: UIDs
+// ascend with sequence numbers); the stores allocate a mailbox's UIDs
+// in commit order and deliver its additions in that order, so only a
+// change delayed across an announcement could ask for it, and the next
+// SELECT shows the message.
+func (sel *selected) addLate(in store.MessageInfo) {
+	if sel.index(in.UID) >= 0 || slices.ContainsFunc(sel.hidden, func(h store.MessageInfo) bool { return h.UID == in.UID }) {
+		return
+	}
+	if len(sel.hidden) > 0 && (len(sel.msgs) == 0 || in.UID > sel.msgs[len(sel.msgs)-1].UID) {
+		i, _ := slices.BinarySearchFunc(sel.hidden, in.UID, func(h store.MessageInfo, u store.UID) int { return cmpUID(h.UID, u) })
+		sel.hidden = slices.Insert(sel.hidden, i, in)
+		sel.changed = true
+		return
+	}
+	i, _ := slices.BinarySearchFunc(sel.msgs, in.UID, func(e msgEntry, u store.UID) int { return cmpUID(e.UID, u) })
+	if i < sel.announced {
+		return
+	}
+	sel.changed = true
+	if sel.recent.covers(in.UID) {
+		sel.recent.uids[in.UID] = true
+	}
+	sel.msgs = slices.Insert(sel.msgs, i, msgEntry{MessageInfo: in})
 	sel.noteKeywords(in.Flags)
 }
 

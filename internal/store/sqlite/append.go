@@ -1,47 +1,24 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
-	"github.com/postern/postern/internal/message"
-	"github.com/postern/postern/internal/search"
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/body"
 )
-
-// copyBufSize is the size of the buffer an append streams through.
-const copyBufSize = 64 << 10
-
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // spooled is an append request whose content is durable in msg/ and that
 // waits for its index rows.
 type spooled struct {
-	file      string // content file name
-	size      int64
-	sum       []byte // SHA-256 of the content
-	part      []byte // message.Part, marshalled
-	vms       []byte // store.VMSEnvelope as JSON, or nil
-	foreign   bool   // store.AppendRequest.Foreign, or a NUL in the content
-	head      []byte // foreign: the first octets of the body (store.MessageData.ForeignHead)
-	flags     store.Flags
-	date      time.Time
-	importKey string
-	doc       *search.Doc // what the search index keeps; nil: left unindexed
-	uid       store.UID   // the UID asked for (store.IdentifiedAppend); 0: the next
-	uidl      string      // the POP3 unique-id to keep, or ""
+	*body.Prepared
+	file string    // content file name
+	uid  store.UID // the UID asked for (store.IdentifiedAppend); 0: the next
+	uidl string    // the POP3 unique-id to keep, or ""
 }
 
 // Append adds messages to a mailbox, all or none, and returns once they
@@ -164,7 +141,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 	}
 	var octets int64
 	for _, sp := range spool {
-		octets += sp.size
+		octets += sp.Size
 	}
 	if err := w.checkQuota(ctx, ss.account, octets, int64(len(spool))); err != nil {
 		return nil, err
@@ -179,20 +156,20 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 	chs := make([]store.Change, len(spool))
 	for i, sp := range spool {
 		var contentID int64
-		if err := insContent.QueryRowContext(ctx, sp.file, sp.size, sp.sum, sp.part, sp.vms, sp.foreign, sp.head).Scan(&contentID); err != nil {
+		if err := insContent.QueryRowContext(ctx, sp.file, sp.Size, sp.Sum, sp.PartBin, sp.VMS, sp.Foreign, sp.Head).Scan(&contentID); err != nil {
 			return nil, fmt.Errorf("insert content: %w", err)
 		}
-		if err := insertSearch(ctx, w, contentID, sp.doc); err != nil {
+		if err := insertSearch(ctx, w, contentID, sp.Doc); err != nil {
 			return nil, err
 		}
-		mi := store.MessageInfo{UID: uids[i], ModSeq: modseq, Flags: sp.flags, InternalDate: sp.date, Size: sp.size}
-		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.flags), sp.flags.Has(store.FlagSeen),
-			sp.flags.Has(store.FlagDeleted), timeToInt(sp.date), zoneOf(sp.date), sp.size, contentID,
-			nullString(sp.importKey), nullString(sp.uidl)).Scan(&mi.EmailID)
+		mi := store.MessageInfo{UID: uids[i], ModSeq: modseq, Flags: sp.Flags, InternalDate: sp.Date, Size: sp.Size}
+		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.Flags), sp.Flags.Has(store.FlagSeen),
+			sp.Flags.Has(store.FlagDeleted), timeToInt(sp.Date), zoneOf(sp.Date), sp.Size, contentID,
+			nullString(sp.ImportKey), nullString(sp.uidl)).Scan(&mi.EmailID)
 		if err != nil {
 			return nil, fmt.Errorf("insert message: %w", err)
 		}
-		results[i] = store.AppendResult{UIDValidity: mb.UIDValidity, UID: mi.UID, EmailID: mi.EmailID, ModSeq: modseq, Size: sp.size}
+		results[i] = store.AppendResult{UIDValidity: mb.UIDValidity, UID: mi.UID, EmailID: mi.EmailID, ModSeq: modseq, Size: sp.Size}
 		chs[i] = store.ChangeAdd{Mailbox: mailbox, Info: mi}
 	}
 	if _, err := w.ExecContext(ctx, `UPDATE mailbox SET uidnext = ? WHERE id = ?`, int64(uids[len(uids)-1])+1, mailbox); err != nil {
@@ -237,14 +214,14 @@ func assignUIDs(ctx context.Context, q querier, mb mailboxRow, spool []*spooled)
 func checkImportKeys(ctx context.Context, q querier, mailbox store.MailboxID, spool []*spooled) error {
 	keys := make(map[string]bool)
 	for _, sp := range spool {
-		if sp.importKey == "" {
+		if sp.ImportKey == "" {
 			continue
 		}
-		if keys[sp.importKey] {
-			return fmt.Errorf("append import key %q: %w", sp.importKey, store.ErrDuplicate)
+		if keys[sp.ImportKey] {
+			return fmt.Errorf("append import key %q: %w", sp.ImportKey, store.ErrDuplicate)
 		}
-		keys[sp.importKey] = true
-		if err := checkImportKey(ctx, q, mailbox, sp.importKey); err != nil {
+		keys[sp.ImportKey] = true
+		if err := checkImportKey(ctx, q, mailbox, sp.ImportKey); err != nil {
 			return err
 		}
 	}
@@ -261,177 +238,34 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
-// spool makes one request's content durable under msg/: it streams the
-// content through the CRLF normaliser into a file in tmp/, counting,
-// hashing and parsing it on the way, fsyncs the file, renames it to its
-// content path and fsyncs that directory. No lock is held meanwhile.
-func (s *Store) spool(ctx context.Context, req store.AppendRequest) (_ *spooled, err error) {
-	sp := &spooled{importKey: req.ImportKey, date: req.InternalDate}
-	if sp.flags, err = store.CanonicalFlags(req.Flags); err != nil {
-		return nil, err
-	}
-	if sp.date.IsZero() {
-		sp.date = s.now()
-	}
-	if req.VMS != nil {
-		if sp.vms, err = json.Marshal(req.VMS); err != nil {
-			return nil, err
-		}
-	}
-	tmp, err := os.CreateTemp(filepath.Join(s.dir, spoolDir), "append-*")
+// spool makes one request's content durable under msg/: it runs the
+// request through the append pipeline (body.Prepare) into a file in tmp/,
+// fsyncs the file, renames it to its content path and fsyncs that
+// directory. No lock is held meanwhile.
+func (s *Store) spool(ctx context.Context, req store.AppendRequest) (*spooled, error) {
+	w, err := s.files.Create(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if tmp != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	var nul nulDetector
-	part, sum, size, err := writeContent(ctx, io.MultiWriter(tmp, &nul), req)
+	p, err := body.Prepare(ctx, w, req, s.now())
 	if err != nil {
+		w.Abort()
 		return nil, err
 	}
-	sp.sum, sp.size = sum, size
-	sp.foreign = req.Foreign || bool(nul)
-	if sp.foreign {
-		if sp.head, err = readHead(tmp, part.BodyStart, size); err != nil {
-			return nil, fmt.Errorf("read foreign message head: %w", err)
-		}
-	}
-	if sp.part, err = part.MarshalBinary(); err != nil {
-		return nil, fmt.Errorf("encode structure: %w", err)
-	}
-	// The search index's entry, from the file just written (in the page
-	// cache). A failure leaves the message unindexed, never unstored.
-	sp.doc, _ = search.Extract(tmp, size, part, store.KeptHeaderFields)
-	if err := tmp.Sync(); err != nil {
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	sp.file = newContentName()
+	sp := &spooled{Prepared: p, file: body.NewName()}
 	// Pending before it appears in msg/, so that Reclaim never takes it
 	// for an orphan.
 	s.pend(sp.file)
-	dst := s.contentPath(sp.file)
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		s.unpend(sp.file)
-		return nil, err
-	}
-	tmp = nil
-	if err := syncDir(filepath.Dir(dst)); err != nil {
-		os.Remove(dst)
+	if err := w.Commit(ctx, sp.file); err != nil {
 		s.unpend(sp.file)
 		return nil, err
 	}
 	return sp, nil
 }
 
-// writeContent streams req.Content, CRLF-normalised unless req.Exact, into f while parsing
-// it in a second goroutine, and returns the structure, the SHA-256 and the
-// size. Memory stays flat: one buffer here, the parser's bounded buffers
-// there.
-func writeContent(ctx context.Context, f io.Writer, req store.AppendRequest) (*message.Part, []byte, int64, error) {
-	pr, pw := io.Pipe()
-	type parsed struct {
-		part *message.Part
-		err  error
-	}
-	done := make(chan parsed, 1)
-	go func() {
-		part, err := message.Parse(pr)
-		if err != nil {
-			pr.CloseWithError(err) // stops the copy below
-		} else {
-			_, err = io.Copy(io.Discard, pr) // Parse reads to EOF; be sure
-		}
-		done <- parsed{part, err}
-	}()
-	h := sha256.New()
-	src := req.Content
-	if !req.Exact {
-		src = message.NewCRLFReader(src)
-	}
-	size, copyErr := copyLimited(ctx, io.MultiWriter(f, h, pw), src, req.MaxSize)
-	pw.CloseWithError(copyErr)
-	res := <-done
-	switch {
-	case res.err != nil && errors.Is(res.err, message.ErrMalformed):
-		return nil, nil, 0, res.err
-	case copyErr != nil:
-		return nil, nil, 0, copyErr
-	case res.err != nil:
-		return nil, nil, 0, res.err
-	}
-	return res.part, h.Sum(nil), size, nil
-}
-
-// readHead returns the first store.ForeignHeadSize octets (or fewer) of
-// the body, from start on, of the content written to f.
-func readHead(f io.ReaderAt, start, size int64) ([]byte, error) {
-	n := max(0, min(size-start, store.ForeignHeadSize))
-	head := make([]byte, n)
-	if _, err := f.ReadAt(head, start); err != nil && err != io.EOF {
-		return nil, err
-	}
-	return head, nil
-}
-
-// nulDetector is a writer that notes whether a NUL octet went through it:
-// content with one is foreign (store.AppendRequest.Foreign).
-type nulDetector bool
-
-func (d *nulDetector) Write(p []byte) (int, error) {
-	if !*d && bytes.IndexByte(p, 0) >= 0 {
-		*d = true
-	}
-	return len(p), nil
-}
-
-// copyLimited copies r to w, failing with store.ErrTooBig as soon as more
-// than limit octets (if limit > 0) have come.
-func copyLimited(ctx context.Context, w io.Writer, r io.Reader, limit int64) (int64, error) {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
-	buf := *bp
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		k, rerr := r.Read(buf)
-		if k > 0 {
-			n += int64(k)
-			if limit > 0 && n > limit {
-				return n, fmt.Errorf("%w: more than %d octets", store.ErrTooBig, limit)
-			}
-			if _, err := w.Write(buf[:k]); err != nil {
-				return n, err
-			}
-		}
-		if rerr == io.EOF {
-			return n, nil
-		}
-		if rerr != nil {
-			return n, rerr
-		}
-	}
-}
-
-// newContentName returns a fresh content file name: 128 random bits in
-// hex. Names are never reused, so a file is never replaced in place.
-func newContentName() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // contentPath is where the content file of that name lives.
 func (s *Store) contentPath(name string) string {
-	return filepath.Join(s.dir, contentDir, name[:2], name)
+	return s.files.Path(name)
 }
 
 func (s *Store) pend(name string) {

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/body"
 )
 
 var _ store.ContentLocator = (*Session)(nil)
@@ -31,7 +30,7 @@ func (r contentRef) Open() (store.Content, error) {
 	if err := r.ss.checkOpen(); err != nil {
 		return nil, err
 	}
-	f, err := openReadOnly(r.ss.s.contentPath(r.file))
+	f, err := body.OpenReadOnly(r.ss.s.contentPath(r.file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("content %s: %w", r.file, store.ErrNoSuchMessage)
 	}
@@ -39,23 +38,6 @@ func (r contentRef) Open() (store.Content, error) {
 		return nil, err
 	}
 	return content{f, r.size}, nil
-}
-
-// openReadOnly opens a content file for reading. It skips what os.Open
-// does for files that might be pipes (set non-blocking, try to register
-// with the network poller, which a regular file refuses, set blocking
-// again): five system calls per message read, here one plus NewFile's
-// flag check.
-func openReadOnly(path string) (*os.File, error) {
-	for {
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err == nil {
-			return os.NewFile(uintptr(fd), path), nil
-		}
-		if !errors.Is(err, syscall.EINTR) {
-			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-		}
-	}
 }
 
 // ContentRefs resolves the content files of the messages in uids, in one

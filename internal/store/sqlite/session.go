@@ -31,6 +31,7 @@ var (
 	_ store.Session       = (*Session)(nil)
 	_ store.ExpungeLogger = (*Session)(nil)
 	_ store.ContentSharer = (*Session)(nil)
+	_ store.TopDataLoader = (*Session)(nil)
 )
 
 // Open starts a session on an account and subscribes it to the account's

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/body"
 
 	msqlite "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -75,6 +76,7 @@ type Store struct {
 	wdb   *sql.DB // the single writer connection
 	rdb   *sql.DB // the read pool
 	lockf *os.File
+	files body.Files // the content files: msg/, written through tmp/
 
 	// Prepared statements of the append hot path, on wdb.
 	stmtInsertContent *sql.Stmt
@@ -119,7 +121,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{dir: dir, opts: opts, log: opts.Logger, pending: make(map[string]struct{})}
+	s := &Store{dir: dir, opts: opts, log: opts.Logger, pending: make(map[string]struct{}), files: contentFiles(dir)}
 	if err := s.open(ctx); err != nil {
 		s.closeAll()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
@@ -244,33 +246,21 @@ func retryBusy(ctx context.Context, fn func() error) error {
 }
 
 func makeDirs(dir string) error {
-	for _, d := range []string{dir, filepath.Join(dir, contentDir), filepath.Join(dir, spoolDir), filepath.Join(dir, locksDir)} {
+	for _, d := range []string{dir, filepath.Join(dir, locksDir)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return err
 		}
 	}
 	// All 256 content subdirectories exist from the start, so that an
 	// append only has to fsync the subdirectory it renamed into.
-	created := false
-	for i := range 256 {
-		d := filepath.Join(dir, contentDir, fmt.Sprintf("%02x", i))
-		if _, err := os.Stat(d); err == nil {
-			continue
-		}
-		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-			return err
-		}
-		created = true
-	}
-	if created {
-		return syncDir(filepath.Join(dir, contentDir))
-	}
-	return nil
+	return contentFiles(dir).Init()
 }
 
-// lockStore takes the store-wide lock. Every open Store holds it shared;
-// Open first tries it exclusive, which succeeds only when no other Store (in
-// any process) has the directory open, and reports whether it did.
+// contentFiles is where the store in dir keeps message contents.
+func contentFiles(dir string) body.Files {
+	return body.Files{Dir: filepath.Join(dir, contentDir), Spool: filepath.Join(dir, spoolDir)}
+}
+
 func (s *Store) lockStore() (exclusive bool, err error) {
 	s.lockf, err = os.OpenFile(filepath.Join(s.dir, locksDir, storeLockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -707,9 +706,7 @@ func testForeign(t *testing.T, st store.Store) {
 		if len(uids) == 1 { // the single-message path
 			return
 		}
-		if top, ok := ss.(interface {
-			MessageDataTop(context.Context, store.MailboxID, []store.UID, func(store.MessageData) error) error
-		}); ok {
+		if top, ok := ss.(store.TopDataLoader); ok {
 			got = nil
 			if err := top.MessageDataTop(ctx, mb, uids, read); err != nil || !slices.Equal(got, want) {
 				t.Errorf("%s: MessageDataTop Foreign = %v (%v), want %v", what, got, err, want)

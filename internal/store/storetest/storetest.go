@@ -4,8 +4,10 @@
 // Each subtest gets a fresh store from newStore and runs in parallel with
 // the others. The suite checks behaviour through the store interfaces only;
 // optional capabilities (store.ExpungeLogger, store.ExpungePruner,
-// store.ContentSharer, store.QuotaKeeper, store.Replacer,
-// store.RetrievalKeeper, store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper) are tested when the store or session implements
+// store.ContentSharer, store.ContentLocator, store.TopDataLoader,
+// store.QuotaKeeper, store.Replacer, store.RetrievalKeeper,
+// store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper) are
+// tested when the store or session implements
 // them and skipped otherwise.
 package storetest
 
@@ -58,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AtomicMultiAppend", testAtomicMultiAppend},
 		{"MaildropLock", testMaildropLock},
 		{"OpenContent", testOpenContent},
+		{"ContentLocator", testContentLocator},
 		{"ExactContent", testExactContent},
 		{"MessageData", testMessageData},
 		{"Foreign", testForeign},
