@@ -43,6 +43,9 @@ var capabilities = []capability{
 		when: func(c *conn) bool { return c.plaintextAllowed() }},
 	{name: "AUTH=SCRAM-SHA-256", preAuth: true, commands: []string{"AUTHENTICATE"}},
 	{name: "IDLE", postAuth: true, commands: []string{"IDLE"}},
+	// RFC 5465 (cmd_notify.go, notify_wait.go) over the store's change
+	// stream; no AnnotationChange or metadata events (BADEVENT).
+	{name: "NOTIFY", postAuth: true, commands: []string{"NOTIFY"}},
 	{name: "NAMESPACE", postAuth: true, commands: []string{"NAMESPACE"}},
 	{name: "UIDPLUS", postAuth: true, commands: []string{"UID EXPUNGE", "APPEND", "COPY"}},
 	{name: "MOVE", postAuth: true, commands: []string{"MOVE", "UID MOVE"}},

@@ -258,6 +258,7 @@ func (c *conn) cmdUnauthenticate(ctx context.Context, tag string, dec *imapwire.
 	c.log.Info("unauthenticated")
 	c.account = store.Account{}
 	c.rev2, c.utf8, c.utf8Accept, c.condStore, c.qresync = false, false, false, false, false
+	c.notify = nil
 	c.dec.SetUTF8(false)
 	c.enc.SetUTF8(false)
 	c.log = c.baseLogger()

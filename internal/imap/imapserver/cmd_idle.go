@@ -40,11 +40,7 @@ func (c *conn) cmdIdle(ctx context.Context, tag string, dec *imapwire.Decoder) e
 		changes = c.sess.Changes().Ready()
 	}
 	for {
-		if c.state == stateSelected {
-			c.sendUpdates(true)
-		} else if c.sess != nil {
-			c.sess.Changes().Take()
-		}
+		c.sendUpdates(true)
 		if err := c.flushErr(); err != nil {
 			return err
 		}

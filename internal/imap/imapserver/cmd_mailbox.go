@@ -49,7 +49,9 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 	if err != nil {
 		return err
 	}
-	c.sess.Changes().Take() // the view starts from the store's state below
+	// The view starts from the store's state below; what changed before
+	// in other mailboxes still goes to NOTIFY.
+	c.notifyOthers(ctx, c.sess.Changes().Take(), mb.ID)
 	infos, err := c.sess.Messages(ctx, mb.ID)
 	if err != nil {
 		return fmt.Errorf("list messages of %q: %w", name, err)

@@ -61,6 +61,8 @@ var commands = map[string]*command{
 	"GETQUOTA":     {fn: (*conn).cmdGetQuota, states: authed},
 	"GETQUOTAROOT": {fn: (*conn).cmdGetQuotaRoot, states: authed},
 	"SETQUOTA":     {fn: (*conn).cmdSetQuota, states: authed},
+	// RFC 5465 §3.1: authenticated and selected states.
+	"NOTIFY": {fn: (*conn).cmdNotify, states: authed},
 
 	// Selected (§6.4).
 	"CHECK":       {fn: (*conn).cmdCheck, states: onSelected},
@@ -206,10 +208,10 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 		c.readFailed(err)
 		return false
 	}
-	if c.state == stateSelected && cls != classBye && !cmd.ownUpdates {
+	if (c.state == stateSelected || c.state == stateAuthenticated) && cls != classBye && !cmd.ownUpdates {
+		// With nothing selected, only NOTIFY's reports of other mailboxes
+		// go out; the queue is emptied all the same.
 		c.sendUpdates(!cmd.noExpunge)
-	} else if c.state == stateAuthenticated && c.sess != nil {
-		c.sess.Changes().Take() // nothing selected: nothing to announce, keep the queue short
 	}
 	c.observe(verb, start, c.respond(verb, tag, cls, code, msg, err), err)
 	switch {

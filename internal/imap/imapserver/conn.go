@@ -52,12 +52,13 @@ type conn struct {
 	state      state
 	account    store.Account
 	sess       store.Session
-	sel        *selected // the selected mailbox; nil outside stateSelected
-	rev2       bool      // ENABLE IMAP4rev2
-	utf8       bool      // UTF-8 mailbox names and strings: IMAP4rev2 or UTF8=ACCEPT enabled
-	utf8Accept bool      // ENABLE UTF8=ACCEPT
-	condStore  bool      // CONDSTORE enabled (RFC 7162 §3.1), for the rest of the connection
-	qresync    bool      // ENABLE QRESYNC (RFC 7162 §3.2.3); implies condStore
+	sel        *selected   // the selected mailbox; nil outside stateSelected
+	rev2       bool        // ENABLE IMAP4rev2
+	utf8       bool        // UTF-8 mailbox names and strings: IMAP4rev2 or UTF8=ACCEPT enabled
+	utf8Accept bool        // ENABLE UTF8=ACCEPT
+	condStore  bool        // CONDSTORE enabled (RFC 7162 §3.1), for the rest of the connection
+	qresync    bool        // ENABLE QRESYNC (RFC 7162 §3.2.3); implies condStore
+	notify     *notifySpec // NOTIFY SET in force (RFC 5465); nil for none
 
 	// Per-command scratch, reset by dispatch.
 	resp response
@@ -197,6 +198,14 @@ func (c *conn) serve() {
 			return
 		}
 		c.setReadDeadline(c.readTimeout())
+		if c.notify != nil {
+			if err := c.awaitCommand(); err != nil {
+				if !errors.Is(err, errLoggedOut) {
+					c.readFailed(err)
+				}
+				return
+			}
+		}
 		if !c.command() {
 			return
 		}

@@ -162,8 +162,8 @@ func TestNewRefusesUnimplementedCapability(t *testing.T) {
 	f.start() // fills f.opts.Auth
 	saved := capabilities
 	t.Cleanup(func() { capabilities = saved })
-	capabilities = append(capabilities[:len(capabilities):len(capabilities)], capability{name: "NOTIFY", postAuth: true, commands: []string{"NOTIFY"}})
-	if _, err := New(f.opts); err == nil || !strings.Contains(err.Error(), "NOTIFY") {
+	capabilities = append(capabilities[:len(capabilities):len(capabilities)], capability{name: "XNOTIMPLEMENTED", postAuth: true, commands: []string{"XNOTIMPLEMENTED"}})
+	if _, err := New(f.opts); err == nil || !strings.Contains(err.Error(), "XNOTIMPLEMENTED") {
 		t.Fatalf("New with an unimplemented capability: %v", err)
 	}
 }

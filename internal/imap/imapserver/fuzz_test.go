@@ -64,6 +64,9 @@ func FuzzServer(f *testing.F) {
 		"a SEARCH OLDER 1 YOUNGER 4294967295", "a UID SORT (DATE) UTF-8 NOT OLDER 60", "a SEARCH OLDER 0",
 		// UNAUTHENTICATE (RFC 8437).
 		"a UNAUTHENTICATE", "a UNAUTHENTICATE x",
+		// NOTIFY (RFC 5465).
+		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[]) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))",
+		"a NOTIFY SET (subtree (INBOX x) NONE) (inboxes (MessageNew))", "a NOTIFY SET (selected-delayed (AnnotationChange))", "a NOTIFY NONE",
 	}
 	for _, s := range seeds {
 		f.Add(s)

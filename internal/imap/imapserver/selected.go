@@ -281,18 +281,55 @@ func (c *conn) flagsList() []string {
 	return fl
 }
 
-// sendUpdates applies the store changes waiting for this session and
-// announces them: EXPUNGE or, with QRESYNC, VANISHED (only when
-// allowExpunge), EXISTS, FLAGS for new
-// keywords and FETCH FLAGS for flag changes. RFC 9051 §7.5.1, §5.2, §5.5.
+// sendUpdates takes the store changes waiting for this session, reports
+// those NOTIFY asks for in other mailboxes (cmd_notify.go), applies them
+// to the view of the selected mailbox and announces them there (announce).
+// It is called at the end of each command, and during IDLE.
 func (c *conn) sendUpdates(allowExpunge bool) {
-	sel := c.sel
-	if sel == nil || c.sess == nil {
+	if c.sess == nil {
 		return
 	}
-	for _, ch := range c.sess.Changes().Take() {
-		sel.apply(ch)
+	changes := c.sess.Changes().Take()
+	c.notifyOthers(c.ctx, changes, 0)
+	if c.sel == nil || c.state != stateSelected {
+		return
 	}
+	for _, ch := range changes {
+		c.sel.apply(ch)
+	}
+	c.announce(allowExpunge)
+}
+
+// sendNotifications is sendUpdates between commands, while a NOTIFY is in
+// force (RFC 5465 §3.1, §5): other mailboxes as always; the selected one
+// only when its event group has message events, with expunges only for
+// "selected" (not "selected-delayed"), since a client may use sequence
+// numbers in its next command. What is not announced now waits for the
+// next command's end, as without NOTIFY.
+func (c *conn) sendNotifications() {
+	changes := c.sess.Changes().Take()
+	c.notifyOthers(c.ctx, changes, 0)
+	if c.sel == nil || c.state != stateSelected {
+		return
+	}
+	for _, ch := range changes {
+		c.sel.apply(ch)
+	}
+	if g, delayed := c.notify.selectedGroup(c.sel); g != nil && g.events&evMessageNew != 0 {
+		c.announceSome(!delayed, g.events&evFlagChange != 0)
+	}
+}
+
+// announce tells the client what changed in the view: EXPUNGE or, with
+// QRESYNC, VANISHED (only when allowExpunge), EXISTS (with NOTIFY's
+// MessageNew fetch attributes), FLAGS for new keywords and FETCH FLAGS
+// for flag changes. RFC 9051 §7.5.1, §5.2, §5.5.
+func (c *conn) announce(allowExpunge bool) { c.announceSome(allowExpunge, true) }
+
+// announceSome is announce with flag changes left for later unless
+// flags is set (NOTIFY without FlagChange, RFC 5465 §5.1).
+func (c *conn) announceSome(allowExpunge, flags bool) {
+	sel := c.sel
 	if allowExpunge {
 		// Only FETCH, STORE and SEARCH keep the read-ahead window: a
 		// connection that goes on to IDLE or NOOP holds none.
@@ -305,19 +342,23 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 	}
 	c.updateRecent()
 	exists := len(sel.msgs) > sel.announced
+	newFrom := sel.announced
 	if exists {
 		c.numbered(uint32(len(sel.msgs)), "EXISTS")
 		sel.announced = len(sel.msgs)
 	}
 	c.announceRecent(exists)
 	c.announceKeywords()
-	if len(sel.flagged) > 0 {
+	if flags && len(sel.flagged) > 0 {
 		for i, m := range sel.msgs {
 			if sel.flagged[m.UID] && !m.gone {
 				c.writeFlagsFetch(uint32(i+1), m.MessageInfo, true)
 			}
 		}
 		clear(sel.flagged)
+	}
+	if exists {
+		c.fetchNew(newFrom)
 	}
 	if sel.deleted {
 		c.enc.StatusResponse("", "BYE", "", "Selected mailbox was deleted")

@@ -76,6 +76,7 @@ var commandSpecs = func() map[string]CommandSpec {
 		{Name: "GETQUOTA", Parse: func(d *Decoder) any { return ParseGetQuotaArgs(d) }},
 		{Name: "GETQUOTAROOT", Parse: func(d *Decoder) any { return ParseGetQuotaRootArgs(d) }},
 		{Name: "SETQUOTA", Parse: func(d *Decoder) any { return ParseSetQuotaArgs(d) }},
+		{Name: "NOTIFY", Parse: func(d *Decoder) any { return ParseNotifyArgs(d) }}, // RFC 5465 §8
 	}
 	m := make(map[string]CommandSpec, len(list))
 	for _, c := range list {
