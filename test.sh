@@ -42,6 +42,7 @@ tools=(
   "systemd-socket-activate|systemd|e2e: socket activation (inherited listeners)"
   "sieve-test|dovecot-sieve|sieve: Pigeonhole as the differential reference of internal/sieve"
   "dkimverify|python3-dkim|msgauth, e2e: dkimpy, the independent DKIM verifier of our signatures"
+  "sieve-connect|sieve-connect|e2e: a real ManageSieve client uploads and activates a script"
 )
 
 missing=()

@@ -17,6 +17,7 @@ import (
 	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/imap/imapserver"
+	"github.com/postern/postern/internal/managesieve"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/pop3/pop3server"
 	"github.com/postern/postern/internal/server"
@@ -123,6 +124,17 @@ func protocols() []protocol {
 			reply:  func(c *config.Config) func(admission.Reason) string { return smtpserver.Refusal(c.Hostname) },
 			build:  buildLMTP,
 			extra:  listenLMTPSocket,
+		},
+		{
+			name:    "managesieve",
+			enabled: func(c *config.Config) bool { return c.ManageSieve.Enable },
+			specs: func(c *config.Config) []listenSpec {
+				g := gate{preauth: c.ManageSieve.PreauthTimeout}
+				return []listenSpec{{"ManageSieve", c.ManageSieve.ServerPort, false, g}}
+			},
+			limits: func(c *config.Config) config.ConnLimits { return c.ManageSieve.ConnLimits },
+			reply:  func(*config.Config) func(admission.Reason) string { return managesieve.Refusal },
+			build:  buildManageSieve,
 		},
 	}
 }

@@ -117,6 +117,10 @@ func tlsProtocols(cfg *config.Config) []tlsProto {
 	if cfg.SMTP.Enable && (cfg.SMTP.SubmissionPort != 0 || cfg.SMTP.SubmissionsPort != 0 || cfg.SMTP.ServerPort != 0) {
 		ps = append(ps, tlsProto{"smtp", "SMTP", cfg.SMTP.TLS})
 	}
+	if cfg.ManageSieve.Enable && cfg.ManageSieve.ServerPort != 0 {
+		// ManageSieve has no certificate options of its own: [IMAP]'s.
+		ps = append(ps, tlsProto{"managesieve", "IMAP", cfg.IMAP.TLS})
+	}
 	return ps
 }
 

@@ -108,6 +108,8 @@ type Config struct {
 	SMTP SMTPConfig
 	// LMTP is the [LMTP] section.
 	LMTP LMTPConfig
+	// ManageSieve is the [ManageSieve] section.
+	ManageSieve ManageSieveConfig
 
 	// file is the name of the file the config came from, for messages.
 	file string
@@ -361,6 +363,22 @@ type LMTPConfig struct {
 	// TraceSynch is the number of trace writes between flushes to disk
 	// (Trace-Synch); 0 flushes only at exit.
 	TraceSynch int
+}
+
+// ManageSieveConfig is the [ManageSieve] section (RFC 5804).
+type ManageSieveConfig struct {
+	// Enable turns the ManageSieve server on (Enable; default off).
+	Enable bool
+	// ConnLimits are the admission caps of the section.
+	ConnLimits
+	// ServerPort is the TCP port, 4190 by default (Server-Port).
+	ServerPort int
+	// PreauthTimeout bounds a connection that has not logged in.
+	PreauthTimeout time.Duration
+	// MaxScriptSize bounds one script in octets (Max-Script-Size).
+	MaxScriptSize int64
+	// MaxScripts bounds the scripts of one account (Max-Scripts).
+	MaxScripts int
 }
 
 // ConnLimits are the connection caps every protocol section has, enforced

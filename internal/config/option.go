@@ -14,10 +14,12 @@ const (
 	SectionPOP    = "POP"
 	SectionSMTP   = "SMTP"
 	SectionLMTP   = "LMTP"
+	// SectionManageSieve is [ManageSieve] (RFC 5804, docs/sieve.md).
+	SectionManageSieve = "ManageSieve"
 )
 
 // sections lists the sections in the order the file and the docs use.
-var sections = []string{SectionGlobal, SectionIMAP, SectionPOP, SectionSMTP, SectionLMTP}
+var sections = []string{SectionGlobal, SectionIMAP, SectionPOP, SectionSMTP, SectionLMTP, SectionManageSieve}
 
 // kind is the type of an option's value, which selects its parser, its
 // checks and how the reference describes it.
@@ -97,7 +99,7 @@ func envNameFor(section, name string) string {
 	if section == SectionGlobal {
 		return "POSTERN_" + n
 	}
-	return "POSTERN_" + section + "_" + n
+	return "POSTERN_" + strings.ToUpper(section) + "_" + n
 }
 
 func (o *option) isList() bool { return o.kind == kList || o.kind == kNodes }
@@ -120,7 +122,7 @@ func options() []*option { return optionTable().all }
 type table struct {
 	all []*option
 	// byName maps section → lower-case name or alias → option.
-	byName map[string]map[string]*option
+	byName map[string]map[string]*option // keyed by upper-cased section
 	// byEnv maps an environment variable name to its option.
 	byEnv map[string]*option
 }
@@ -128,7 +130,7 @@ type table struct {
 func buildOptions() *table {
 	t := &table{byName: map[string]map[string]*option{}, byEnv: map[string]*option{}}
 	for _, sec := range sections {
-		t.byName[sec] = map[string]*option{}
+		t.byName[strings.ToUpper(sec)] = map[string]*option{}
 	}
 	var all []*option
 	all = append(all, globalOptions()...)
@@ -136,12 +138,13 @@ func buildOptions() *table {
 	all = append(all, popOptions()...)
 	all = append(all, smtpOptions()...)
 	all = append(all, lmtpOptions()...)
+	all = append(all, manageSieveOptions()...)
 	for _, o := range all {
 		for _, n := range append([]string{o.name}, o.aliases...) {
-			if _, dup := t.byName[o.section][strings.ToLower(n)]; dup {
+			if _, dup := t.byName[strings.ToUpper(o.section)][strings.ToLower(n)]; dup {
 				panic("config: option defined twice: " + o.section + "/" + n)
 			}
-			t.byName[o.section][strings.ToLower(n)] = o
+			t.byName[strings.ToUpper(o.section)][strings.ToLower(n)] = o
 			t.byEnv[envNameFor(o.section, n)] = o
 		}
 	}

@@ -791,6 +791,29 @@ func smtpOptions() []*option {
 	return opts
 }
 
+func manageSieveOptions() []*option {
+	s := SectionManageSieve
+	enable := enableOpt(s, func(c *Config) *bool { return &c.ManageSieve.Enable },
+		"Turn the ManageSieve server (RFC 5804) on: users upload and activate their Sieve scripts "+
+			"with a ManageSieve client (docs/sieve.md). Off by default: a new listener is opt-in.", "")
+	enable.def = "OFF"
+	return append([]*option{
+		enable,
+		portOpt(s, "Server-Port", "4190", func(c *Config) *int { return &c.ManageSieve.ServerPort },
+			"The ManageSieve port (RFC 5804 §1.8: 4190), with STARTTLS.", ""),
+		preauthOpt(s, func(c *Config) *time.Duration { return &c.ManageSieve.PreauthTimeout }, "ManageSieve", ""),
+		{name: "Max-Script-Size", section: s, kind: kSize, def: "64K", min: 1, max: 1 << 20,
+			ptr: func(c *Config) any { return &c.ManageSieve.MaxScriptSize },
+			doc: "The largest Sieve script a user may upload; PUTSCRIPT and HAVESPACE answer " +
+				"`NO (QUOTA/MAXSIZE)` beyond it. At most 1M, the interpreter's own limit."},
+		{name: "Max-Scripts", section: s, kind: kInt, def: "32", min: 1, max: 10000,
+			ptr: func(c *Config) any { return &c.ManageSieve.MaxScripts },
+			doc: "The most Sieve scripts one account may keep; PUTSCRIPT of a new name and HAVESPACE " +
+				"answer `NO (QUOTA/MAXSCRIPTS)` beyond it."},
+	}, connLimitOpts(s, func(c *Config) *ConnLimits { return &c.ManageSieve.ConnLimits }, "10", "5", "100", "",
+		"100: script management is rare and short.")...)
+}
+
 func lmtpOptions() []*option {
 	s := SectionLMTP
 	return append([]*option{

@@ -140,12 +140,12 @@ func (p *parser) header(n int, h string) {
 	}
 	name := strings.ToUpper(strings.TrimSpace(h[1 : len(h)-1]))
 	for _, s := range sections[1:] {
-		if name == s {
+		if strings.EqualFold(name, s) {
 			p.section = s
 			return
 		}
 	}
-	msg := "unknown section " + quote(h) + "; sections are [IMAP], [POP], [SMTP] and [LMTP]"
+	msg := "unknown section " + quote(h) + "; sections are [IMAP], [POP], [SMTP], [LMTP] and [ManageSieve]"
 	if s := nearest(name, sections[1:]); s != "" {
 		msg = "unknown section " + quote(h) + "; did you mean \"[" + s + "]\"?"
 	}

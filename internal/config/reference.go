@@ -32,6 +32,8 @@ var sectionIntro = map[string]string{
 	SectionSMTP: "Message submission, inbound SMTP and the outbound queue. New in Postern: the original's " +
 		"SMTP server was configured elsewhere (`SET CONFIGURATION SMTP`).",
 	SectionLMTP: "Local delivery from another MTA (RFC 2033). New in Postern.",
+	SectionManageSieve: "Users' Sieve scripts over ManageSieve (RFC 5804; docs/sieve.md). New in Postern. " +
+		"STARTTLS uses the [IMAP] certificate and key, and PLAIN follows [IMAP] Allow-Plaintext-Auth.",
 }
 
 func writeSectionReference(b *strings.Builder, sec string) {

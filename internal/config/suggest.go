@@ -70,8 +70,8 @@ func unknownFieldMsg(section, name string) string {
 		where := "not a global field"
 		switch section {
 		case SectionGlobal:
-		case SectionPOP:
-			where = "not a [POP] field"
+		case SectionPOP, SectionManageSieve:
+			where = "not a [" + section + "] field"
 		default: // "an [IMAP]", "an [SMTP]", "an [LMTP]", as they are spoken
 			where = "not an [" + section + "] field"
 		}

@@ -250,6 +250,7 @@ func (v *validator) listeners() []listener {
 	add(c.SMTP.Enable, SectionSMTP, "Submissions-Port", c.SMTP.SubmissionsPort)
 	add(c.SMTP.Enable, SectionSMTP, "Server-Port", c.SMTP.ServerPort)
 	add(c.LMTP.Enable, SectionLMTP, "Server-Port", c.LMTP.ServerPort)
+	add(c.ManageSieve.Enable, SectionManageSieve, "Server-Port", c.ManageSieve.ServerPort)
 	if p, ok := v.metricsPort(); ok {
 		add(true, SectionGlobal, "Metrics-Address", p)
 	}
@@ -359,6 +360,7 @@ func (c *Config) Warnings() []error {
 	}{
 		{SectionIMAP, c.IMAP.Enable, c.IMAP.ConnLimits}, {SectionPOP, c.POP.Enable, c.POP.ConnLimits},
 		{SectionSMTP, c.SMTP.Enable, c.SMTP.ConnLimits}, {SectionLMTP, c.LMTP.Enable, c.LMTP.ConnLimits},
+		{SectionManageSieve, c.ManageSieve.Enable, c.ManageSieve.ConnLimits},
 	}
 	for _, s := range sections {
 		limit := s.l.ServiceLimit

@@ -67,6 +67,7 @@ var rules = []rule{
 	{pkg: "internal/pop3/pop3server", allow: protocolAllow},
 	{pkg: "internal/smtp/smtpserver", allow: protocolAllow},
 	{pkg: "internal/smtp/queue", allow: protocolAllow},
+	{pkg: "internal/managesieve", allow: protocolAllow},
 	{pkg: "internal/app", allow: []string{"internal/..."}},
 	{pkg: "internal/cli", allow: []string{"internal/..."}},
 	{pkg: "internal/prototest", allow: []string{"internal/store", "internal/message"}},
