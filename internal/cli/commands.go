@@ -59,6 +59,17 @@ brings flags up to date.`,
 			flags: importFlags, run: runImport,
 		},
 		{
+			name: "export", args: "--user NAME --format maildir|mbox DIR", minArgs: 1, maxArgs: 1,
+			summary: "write an account's mail out as a Maildir or mbox files",
+			help: `maildir: DIR becomes a Maildir in Dovecot's layout (Maildir++), with
+dovecot-uidlist, dovecot-keywords and subscriptions, so that Dovecot (or
+postern import --format dovecot) keeps UIDVALIDITY, UIDs, flags, keywords and
+kept POP3 UIDLs. mbox: one mboxrd file per mailbox, DIR/NAME.mbox, flags in
+Status:, X-Status: and X-Keywords:. A second export into the same DIR writes
+only what changed (docs/migration.md).`,
+			flags: exportFlags, run: runExport,
+		},
+		{
 			name: "backup", args: "DIR", minArgs: 1, maxArgs: 1,
 			summary: "copy the store into DIR, consistently, while the server runs",
 			help: `Copies a snapshot of the index and every message file it names into DIR,

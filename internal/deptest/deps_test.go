@@ -48,6 +48,7 @@ var rules = []rule{
 	{pkg: "internal/search", allow: []string{"internal/message"}},
 	{pkg: "internal/store/storetest", allow: []string{"internal/store", "internal/message", "internal/search"}},
 	{pkg: "internal/mailimport", allow: []string{"internal/store", "internal/imap/imapwire"}},
+	{pkg: "internal/mailexport", allow: []string{"internal/store", "internal/imap/imapwire", "internal/mailimport"}},
 	{pkg: "internal/auth", allow: []string{"internal/store"}},
 	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11", "internal/srs", "internal/sieve"}},
 	// Sieve (RFC 5228): pure, script + message + envelope in, actions out.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -59,7 +60,11 @@ func OpenDovecot(root string) (*DovecotMaildir, error) {
 		if strings.HasPrefix(name, ".") && len(name) > 1 && name != ".." {
 			sep = '.'
 			if isMaildir(dir) {
-				md.Folders = append(md.Folders, DovecotFolder{Name: decodeLevels(strings.Split(name[1:], ".")), Dir: dir})
+				levels := strings.Split(name[1:], ".")
+				for i, l := range levels {
+					levels[i] = unescapeList(l)
+				}
+				md.Folders = append(md.Folders, DovecotFolder{Name: decodeLevels(levels), Dir: dir})
 			}
 			continue
 		}
@@ -277,4 +282,25 @@ func (mf maildirFile) message(dir string, uidValidity uint32, kw map[byte]string
 		}
 	}
 	return m
+}
+
+// unescapeList undoes Dovecot's listescape form of a Maildir++ level
+// ("\2e" for '.', "\5c" for '\'; any "\xx" of two hex digits), which
+// `postern export` writes too.
+func unescapeList(level string) string {
+	if !strings.Contains(level, `\`) {
+		return level
+	}
+	var b strings.Builder
+	for i := 0; i < len(level); i++ {
+		if level[i] == '\\' && i+2 < len(level) {
+			if n, err := strconv.ParseUint(level[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(level[i])
+	}
+	return b.String()
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 )
 
 // ErrUIDOrder is returned when a message would get a UID below its
@@ -92,4 +93,22 @@ func ValidUIDL(s string) bool {
 		}
 	}
 	return true
+}
+
+// uidlTimeFormat writes the arrival date inside a DefaultUIDL.
+const uidlTimeFormat = "20060102150405"
+
+// DefaultUIDL is the POP3 unique-id Postern gives a message that has no
+// kept one (UIDLKeeper): the original's idea, the account name and the
+// arrival date, made unique by the EmailID, which a MOVE between INBOX
+// and Mail keeps: "alice.20261125201247.42". Account names use only
+// [a-z0-9._-], so every character is in 0x21-0x7E. A name too long for
+// the 70-octet limit is cut; the EmailID keeps it unique. The POP3 server
+// serves it and `postern export` writes it, so that both agree.
+func DefaultUIDL(account string, info MessageInfo) string {
+	tail := "." + info.InternalDate.UTC().Format(uidlTimeFormat) + "." + strconv.FormatInt(int64(info.EmailID), 10)
+	if len(account)+len(tail) > maxUIDL {
+		account = account[:maxUIDL-len(tail)]
+	}
+	return account + tail
 }

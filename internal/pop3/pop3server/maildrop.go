@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/postern/postern/internal/mail11"
@@ -39,23 +38,10 @@ type maildrop struct {
 	msgs    []*message
 }
 
-// uidlTimeFormat writes the arrival date inside a UIDL.
-const uidlTimeFormat = "20060102150405"
-
-// maxUIDL is the longest unique-id RFC 1939 §7 allows.
-const maxUIDL = 70
-
-// makeUIDL builds a message's unique-id from the original's idea, the
-// account name and the arrival date, made unique by the EmailID, which a
-// MOVE between INBOX and Mail keeps: "alice.20261125201247.42". Account
-// names use only [a-z0-9._-], so every character is in 0x21-0x7E. A name
-// too long for the 70-octet limit is cut; the EmailID keeps it unique.
+// makeUIDL builds a message's unique-id when it has no kept one:
+// store.DefaultUIDL, the original's user name plus arrival date.
 func makeUIDL(account string, info store.MessageInfo) string {
-	tail := "." + info.InternalDate.UTC().Format(uidlTimeFormat) + "." + strconv.FormatInt(int64(info.EmailID), 10)
-	if len(account)+len(tail) > maxUIDL {
-		account = account[:maxUIDL-len(tail)]
-	}
-	return account + tail
+	return store.DefaultUIDL(account, info)
 }
 
 // keptUIDLs returns the unique-ids the store keeps for messages imported

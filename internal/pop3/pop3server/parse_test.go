@@ -3,6 +3,7 @@ package pop3server
 import (
 	"bufio"
 	"errors"
+	"github.com/postern/postern/internal/store"
 	"strings"
 	"testing"
 )
@@ -96,7 +97,7 @@ func TestMakeUIDL(t *testing.T) {
 	long := strings.Repeat("a", 64)
 	info := testInfo(1<<62, testTime)
 	u := makeUIDL(long, info)
-	if len(u) > maxUIDL || !strings.HasSuffix(u, ".20261125120000.4611686018427387904") {
+	if !store.ValidUIDL(u) || !strings.HasSuffix(u, ".20261125120000.4611686018427387904") {
 		t.Errorf("makeUIDL = %q (%d octets)", u, len(u))
 	}
 	for _, c := range []byte(u) {
