@@ -43,6 +43,8 @@ tools=(
   "sieve-test|dovecot-sieve|sieve: Pigeonhole as the differential reference of internal/sieve"
   "dkimverify|python3-dkim|msgauth, e2e: dkimpy, the independent DKIM verifier of our signatures"
   "sieve-connect|sieve-connect|e2e: a real ManageSieve client uploads and activates a script"
+  "doveadm|dovecot-core|auth: doveadm pw, the oracle of the imported Dovecot password schemes"
+  "mkpasswd|whois|auth: mkpasswd, the oracle of yescrypt and the crypt(3) forms"
 )
 
 missing=()

@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/internal/store"
 )
 
 func FuzzParsePlain(f *testing.F) {
@@ -78,6 +80,60 @@ func FuzzSCRAMExchange(f *testing.F) {
 		}
 		if err == nil && (string(first) != rfc7677ClientFirst || !strings.HasSuffix(string(final), "AndVQ=")) {
 			t.Fatalf("succeeded with %q / %q", first, final)
+		}
+	})
+}
+
+func FuzzParsePasswordLine(f *testing.F) {
+	for _, s := range []string{
+		"sha512crypt:{SHA512-CRYPT}$6$Jkz7W.BbUuo/ovTr$OdWVRuGRI1vwuP:1000:1000::/home/x::",
+		"ssha:{SSHA}yzPeU8GcP4GU87OS9S5DVcBB3X6IJko1:1000:1000::/home",
+		"pbkdf2:{PBKDF2}$1$tHBIJkVb9zR0UEcY$5000$c5ad1a305b4af00a0a16",
+		"plain:{PLAIN}correct horse:::",
+		"yes5:$y$j9T$fSfrEWCSlBNGvNKL7o11A0$lVZm.D.p2VRvD8jJDR9csfklq/NOB7gKUXk:19700:0:99999:7:::",
+		"locked:!$6$rounds=5000$Zfb549icEHfOpZQt$x:19700:0:99999:7::19000:",
+		"apr:$apr1$cztK.IrR$R31MoNLI/pgVDMAwmrAaF0",
+		"a@b.c:{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$vvNvAVDROO$abc",
+		"x:{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$TOzY2FLpQieQx$y",
+		"# comment", "", "nopass:*:1:::::", "b:$2y$05$cVJMlyDIuEUWt0weg4Mnqewe0jM75RCbP",
+	} {
+		for _, format := range []string{FormatDovecot, FormatShadow, FormatHtpasswd} {
+			f.Add(format, s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, format, line string) {
+		u, err := ParsePasswordLine(format, line)
+		if err != nil {
+			return
+		}
+		if u.Hash == "" || u.Scheme == "" || store.ValidateAccountName(u.Name) != nil {
+			t.Fatalf("accepted %+v", u)
+		}
+		if scheme, err := CheckHash(u.Hash); err != nil || scheme != u.Scheme {
+			t.Fatalf("CheckHash(%q) = %q, %v; the line said %q", u.Hash, scheme, err, u.Scheme)
+		}
+	})
+}
+
+func FuzzYescryptSetting(f *testing.F) {
+	for _, s := range []string{
+		"$y$j9T$rvEyWgGbZPf/bC117D6dn/$6Q0nzszpWzj307CUreoqF2PmGc2JVDSGiCper3DGz83",
+		"$y$jBT$YZC/p4KlOC.cMtJZfWEsG1$gqSBL8O6n2DCd8lirYyD3lgl/J1QHXL58zr3SWarN15",
+		"$y$j9T5$abc$x", "$y$zzzzzzzzzz$$", "$y$j/T$..$", "$7$C6..../....SodiumChloride$x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := parseYescrypt(s)
+		if err != nil {
+			return
+		}
+		if h.yescryptParams.check() != nil || 128*uint64(h.r)*h.n > maxYescryptMemory {
+			t.Fatalf("accepted parameters %+v", h.yescryptParams)
+		}
+		// The salt's encoding is canonical: it re-encodes to itself.
+		if parts := strings.Split(s, "$"); encode64Crypt(h.salt) != parts[3] {
+			t.Fatalf("salt %q re-encodes to %q", parts[3], encode64Crypt(h.salt))
 		}
 	})
 }

@@ -144,8 +144,9 @@ func HashPassword(password string) (string, error) {
 
 // VerifyPassword reports whether password matches hash, which is an
 // argon2id PHC string or, for accounts migrated from other systems, a
-// bcrypt hash ($2a$, $2b$, $2y$). The comparison is constant-time. A hash
-// it cannot parse gives ErrInvalidHash.
+// bcrypt hash ($2a$, $2b$, $2y$) or another imported scheme (schemes.go).
+// The comparison is constant-time. A hash it cannot parse gives
+// ErrInvalidHash, an unsupported scheme ErrUnsupportedScheme.
 func VerifyPassword(hash, password string) (bool, error) {
 	return defaultHasher.Verify(hash, password)
 }
@@ -189,12 +190,9 @@ func (h *Hasher) verify(ctx context.Context, hash, password string) (bool, error
 
 // verifyOp is verify with the metric label of the computation.
 func (h *Hasher) verifyOp(ctx context.Context, op, hash, password string) (bool, error) {
-	if isBcrypt(hash) {
-		return verifyBcrypt(hash, password)
-	}
 	ph, err := parsePHC(hash)
 	if err != nil {
-		return false, err
+		return h.verifyForeign(ctx, hash, password)
 	}
 	release, err := h.acquire(ctx)
 	if err != nil {
@@ -203,6 +201,32 @@ func (h *Hasher) verifyOp(ctx context.Context, op, hash, password string) (bool,
 	defer release()
 	key := h.idKey(op, []byte(PreparePassword(password)), ph.salt, ph.Argon2Params, uint32(len(ph.key)))
 	return subtle.ConstantTimeCompare(key, ph.key) == 1, nil
+}
+
+// verifyForeign checks a password against an imported hash (schemes.go).
+// Other systems did not prepare passwords (RFC 4013), so the password is
+// tried as given, then prepared when that differs. Memory-hard schemes wait
+// for a slot of the hash queue as argon2id does.
+func (h *Hasher) verifyForeign(ctx context.Context, hash, password string) (bool, error) {
+	f, err := parseForeignHash(hash)
+	if err != nil {
+		return false, err
+	}
+	if f.memoryHard {
+		release, err := h.acquire(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer release()
+	}
+	ok, err := f.verify([]byte(password))
+	if ok || err != nil {
+		return ok, err
+	}
+	if prepared := PreparePassword(password); prepared != password && prepared != "" {
+		return f.verify([]byte(prepared))
+	}
+	return false, nil
 }
 
 // verifyDummy spends the time of one verification against a hash of h's

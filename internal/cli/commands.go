@@ -128,9 +128,28 @@ func userCommands() []*command {
 			flags:   userAddFlags, run: runUserAdd,
 		},
 		{
-			name: "passwd", args: "NAME [--password-stdin]", minArgs: 1, maxArgs: 1,
+			name: "passwd", args: "NAME [--password-stdin | --hash-stdin]", minArgs: 1, maxArgs: 1,
 			summary: "set an account's password",
-			flags:   passwdFlags, run: runUserPasswd,
+			help: `--hash-stdin reads a password hash instead of a password: one of the schemes
+"postern user import" takes (docs/accounts.md). The account's SCRAM keys are
+removed, since they belong to the old password; the first password login
+replaces the hash with argon2id and derives new ones.`,
+			flags: passwdFlags, run: runUserPasswd,
+		},
+		{
+			name: "import", args: "FILE --format dovecot|shadow|htpasswd [--dry-run]", minArgs: 1, maxArgs: 1,
+			summary: "add accounts from a password file, keeping their password hashes",
+			help: `Each line of FILE makes one account with the hash it holds: a Dovecot
+passwd-file ({SHA512-CRYPT}, {SHA256-CRYPT}, {BLF-CRYPT}, {ARGON2ID}, {ARGON2I},
+{SSHA512}, {SSHA256}, {SSHA}, {PBKDF2}, {CRYPT}, {MD5-CRYPT}, {PLAIN}), a shadow
+file ($y$ yescrypt, $6$, $5$, $2b$/$2y$, $1$; "!" imports the account disabled,
+the expiration date field becomes its expiry) or an htpasswd file ($apr1$,
+bcrypt, {SHA}). A line that cannot be imported (malformed, an unsupported
+scheme, a name already taken) is reported as FILE:LINE and skipped; nothing
+is half-made. The first login with the right password replaces the hash with
+argon2id and derives the SCRAM keys. Exit status 0 when every account line
+was imported, 1 when some were skipped.`,
+			flags: userImportFlags, run: runUserImport,
 		},
 		{
 			name:    "set",

@@ -40,6 +40,7 @@ func userAddFlags(fs *flag.FlagSet) any {
 func passwdFlags(fs *flag.FlagSet) any {
 	configFlag(fs)
 	fs.Bool("password-stdin", false, "read the password from one line of standard input")
+	fs.Bool("hash-stdin", false, "read a password hash (an imported scheme, see user import -h) from one line of standard input")
 	return nil
 }
 
@@ -163,11 +164,7 @@ func runUserPasswd(ctx context.Context, env *Env, fs *flag.FlagSet, args []strin
 		if _, err := st.Account(ctx, name); err != nil {
 			return err
 		}
-		pw, err := readSecret(env, boolFlag(fs, "password-stdin"), "New password for "+name)
-		if err != nil {
-			return err
-		}
-		creds, err := auth.Credentials(pw)
+		creds, err := newPasswordUpdate(env, fs, name)
 		if err != nil {
 			return err
 		}
@@ -178,6 +175,30 @@ func runUserPasswd(ctx context.Context, env *Env, fs *flag.FlagSet, args []strin
 		fmt.Fprintf(env.Stdout, "password changed for %s\n", a.Name)
 		return nil
 	})
+}
+
+// newPasswordUpdate reads what "user passwd" stores: a password, or with
+// --hash-stdin a hash, which replaces the SCRAM keys with none.
+func newPasswordUpdate(env *Env, fs *flag.FlagSet, name string) (store.AccountUpdate, error) {
+	if !boolFlag(fs, "hash-stdin") {
+		pw, err := readSecret(env, boolFlag(fs, "password-stdin"), "New password for "+name)
+		if err != nil {
+			return store.AccountUpdate{}, err
+		}
+		return auth.Credentials(pw)
+	}
+	if boolFlag(fs, "password-stdin") {
+		return store.AccountUpdate{}, usagef("--password-stdin and --hash-stdin contradict each other")
+	}
+	hash, err := readLine(env.Stdin, maxSecretLength*4)
+	if err != nil {
+		return store.AccountUpdate{}, fmt.Errorf("read hash: %w", err)
+	}
+	hash = strings.TrimSpace(hash)
+	if _, err := auth.CheckHash(hash); err != nil {
+		return store.AccountUpdate{}, err
+	}
+	return store.AccountUpdate{PasswordHash: &hash, SCRAM: &store.SCRAMCredentials{}}, nil
 }
 
 func runUserSet(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {

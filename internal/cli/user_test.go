@@ -72,3 +72,49 @@ func TestUserAddDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestUserImport: a Dovecot passwd-file and a shadow file import with
+// per-line reports, exit status 1 and a count when lines are skipped;
+// --dry-run creates nothing; a name taken is skipped, not overwritten.
+func TestUserImport(t *testing.T) {
+	r := newCLIRunner(t, "")
+	code, out, errs := r.run("", "user", "import", "../auth/testdata/dovecot-passwd", "--format", "dovecot", "--dry-run")
+	if code != 0 || !strings.Contains(out, "would import 12 accounts, skipped 0") || !strings.Contains(out, "pbkdf2: PBKDF2") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
+	}
+	if _, out, _ := r.run("", "user", "list"); strings.Contains(out, "pbkdf2") {
+		t.Fatalf("dry run created accounts:\n%s", out)
+	}
+	code, out, errs = r.run("", "user", "import", "../auth/testdata/dovecot-passwd", "--format", "dovecot")
+	if code != 0 || !strings.Contains(out, "imported 12 accounts, skipped 0") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = r.run("", "user", "import", "../auth/testdata/dovecot-passwd", "--format", "dovecot")
+	if code != 1 || !strings.Contains(out, "imported 0 accounts, skipped 12") || !strings.Contains(errs, "dovecot-passwd:2: sha512crypt: account already exists; skipped") {
+		t.Fatalf("import again: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = r.run("", "user", "import", "../auth/testdata/shadow", "--format", "shadow")
+	if code != 1 || !strings.Contains(out, "imported 9 accounts, skipped 4") ||
+		!strings.Contains(errs, "shadow:13: des: invalid password hash: unsupported password scheme: DES crypt") ||
+		!strings.Contains(out, "locked: imported (SHA512-CRYPT), disabled: locked in the file") {
+		t.Fatalf("shadow import: exit %d\n%s%s", code, out, errs)
+	}
+	_, out, _ = r.run("", "user", "list")
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 2 && (f[0] == "locked" && f[1] != "disabled" || f[0] == "expired" && (f[1] != "expired" || f[2] != "2022-01-08")) {
+			t.Errorf("user list: %q", l)
+		}
+	}
+	if code, _, errs := r.run("", "user", "import", "../auth/testdata/shadow"); code != 2 || !strings.Contains(errs, "--format") {
+		t.Errorf("no --format: exit %d, %s", code, errs)
+	}
+	// passwd --hash-stdin: a supported hash is stored, anything else refused.
+	code, out, errs = r.run("{SSHA}yzPeU8GcP4GU87OS9S5DVcBB3X6IJko1\n", "user", "passwd", "plain", "--hash-stdin")
+	if code != 0 || !strings.Contains(out, "password changed for plain") {
+		t.Errorf("--hash-stdin: exit %d %s %s", code, out, errs)
+	}
+	if code, _, errs := r.run("{NTLM}abc\n", "user", "passwd", "plain", "--hash-stdin"); code == 0 || !strings.Contains(errs, "unsupported") {
+		t.Errorf("--hash-stdin {NTLM}: exit %d %s", code, errs)
+	}
+}
