@@ -9,12 +9,13 @@ import (
 // in the order ManageSieve lists them (RFC 5804 §1.7).
 var Extensions = []string{
 	"comparator-i;ascii-numeric", "copy", "envelope", "ereject", "fileinto",
-	"imap4flags", "reject", "relational", "subaddress", "vacation",
+	"imap4flags", "reject", "relational", "subaddress", "vacation", "variables",
 }
 
 // Program is a compiled script, ready to run. It is immutable.
 type Program struct {
 	cmds []node
+	vars bool // the script requires variables: strings are expanded
 }
 
 // node is a compiled command; test a compiled test.
@@ -46,8 +47,9 @@ type (
 		extended bool // ereject
 	}
 	flagNode struct {
-		op    string // setflag, addflag, removeflag
-		flags []string
+		op       string // setflag, addflag, removeflag
+		variable string // with variables: the variable holding the flags; "" the internal one
+		flags    []string
 	}
 	vacationNode vacation
 )
@@ -75,7 +77,7 @@ func Compile(cmds []*Command) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Program{cmds: nodes}, nil
+	return &Program{cmds: nodes, vars: c.required["variables"]}, nil
 }
 
 // ParseAndCompile is Parse followed by Compile.
@@ -220,11 +222,23 @@ func (c *compiler) action(cmd *Command) (node, error) {
 		}
 		return rejectNode{reason: cmd.Args[0].Strings[0], extended: cmd.Name == "ereject"}, nil
 	case "setflag", "addflag", "removeflag":
-		// RFC 5232 §3: without variables, the only form is <list-of-flags>.
+		// RFC 5232 §3: [<variablename: string>] <list-of-flags>; the
+		// variable form needs variables.
+		if len(cmd.Args) == 2 && c.required["variables"] {
+			if err := positional(cmd.Name, cmd.Line, cmd.Args, argString, argStringList); err != nil {
+				return nil, err
+			}
+			if !isIdentifier(cmd.Args[0].Strings[0]) {
+				return nil, errAt(cmd.Line, "%s: %q is not a variable name", cmd.Name, cmd.Args[0].Strings[0])
+			}
+			return flagNode{op: cmd.Name, variable: strings.ToLower(cmd.Args[0].Strings[0]), flags: cmd.Args[1].Strings}, nil
+		}
 		if err := positional(cmd.Name, cmd.Line, cmd.Args, argStringList); err != nil {
 			return nil, err
 		}
 		return flagNode{op: cmd.Name, flags: cmd.Args[0].Strings}, nil
+	case "set":
+		return c.set(cmd)
 	case "vacation":
 		return c.vacation(cmd)
 	}
@@ -277,7 +291,7 @@ func (c *compiler) redirect(cmd *Command) (node, error) {
 	addr := pos[0].Strings[0]
 	// RFC 5228 §4.2: the argument must be a valid address; a script with
 	// a syntactically invalid one is refused at compile time.
-	if _, _, ok := splitAddress(addr); !ok {
+	if _, _, ok := splitAddress(addr); !ok && !(c.required["variables"] && strings.Contains(addr, "${")) {
 		return nil, errAt(pos[0].Line, "redirect: %q is not a valid address", addr)
 	}
 	return redirectNode{addr: addr, copy: tags.has("copy")}, nil

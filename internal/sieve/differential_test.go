@@ -33,6 +33,9 @@ var diffScripts = []string{
 	`require ["reject", "fileinto"]; if header :contains "subject" "cyrus" { reject "go away"; } if exists "list-id" { fileinto "L"; reject "no lists"; }`,
 	`require "vacation"; vacation :days 3 :subject "Away" "I am away";`,
 	`require "fileinto"; if header :is "subject" "café" { fileinto "Cafe"; } if not exists ["Date"] { discard; stop; } fileinto "never";`,
+	`require ["variables", "fileinto"]; if header :matches "subject" "*o*" { set :upperfirst "box" "${1}-${2}"; fileinto "${box}"; } if address :matches "to" "*@*" { fileinto "d-${2}-${0}"; }`,
+	`require ["variables", "fileinto", "imap4flags"]; set "f" "a"; set :length "n" "${f}${f}x"; if string :is "${n}" "3" { addflag "L${n}"; } if header :matches "from" "*@*.*" { set :lower "dom" "${2}"; fileinto "${dom}"; }`,
+	`require ["variables", "fileinto", "copy"]; set "x" "${unset}y"; if string :matches ["${x}", "q"] "?" { fileinto "one:${0}"; } if header :matches "subject" "*" { fileinto :copy "all"; }`,
 	`require ["imap4flags"]; setflag ["\\Seen Work", "work"]; if hasflag :contains "wor" { addflag "Found"; } keep :flags "Other";`,
 }
 

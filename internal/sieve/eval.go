@@ -24,7 +24,7 @@ func (r *run) eval(t test) bool {
 		}
 		return false
 	case existsTest:
-		for _, h := range t.headers {
+		for _, h := range r.xs(t.headers) {
 			if !r.in.Header.has(h) {
 				return false
 			}
@@ -37,19 +37,35 @@ func (r *run) eval(t test) bool {
 		return r.in.Size < t.limit
 	case headerTest:
 		var vals []string
-		for _, h := range t.headers {
+		for _, h := range r.xs(t.headers) {
 			vals = append(vals, r.in.Header.values(h)...)
 		}
-		return t.m.match(vals, t.keys)
+		return r.matched(t.m.matchVars(vals, r.xs(t.keys)))
 	case addressTest:
-		return t.m.match(r.addressValues(t), t.keys)
+		return r.matched(t.m.matchVars(r.addressValues(t), r.xs(t.keys)))
+	case stringTest:
+		// RFC 5229 §5: with :count, empty strings do not count.
+		var vals []string
+		for _, s := range r.xs(t.sources) {
+			if s != "" || t.m.typ != "count" {
+				vals = append(vals, s)
+			}
+		}
+		return r.matched(t.m.matchVars(vals, r.xs(t.keys)))
 	case hasflagTest:
-		// RFC 5232 §4: each flag of the internal variable is one value.
+		// RFC 5232 §4: each flag of the variable is one value.
 		var keys []string
-		for _, k := range t.keys {
+		for _, k := range r.xs(t.keys) {
 			keys = append(keys, strings.Fields(k)...)
 		}
-		return t.m.match(r.flags, keys)
+		flags := r.flags
+		if t.variables != nil {
+			flags = nil
+			for _, v := range t.variables {
+				flags = append(flags, strings.Fields(r.variables[v])...)
+			}
+		}
+		return r.matched(t.m.matchVars(flags, keys))
 	}
 	return false
 }
@@ -58,7 +74,7 @@ func (r *run) eval(t test) bool {
 // compares.
 func (r *run) addressValues(t addressTest) []string {
 	var addrs []string
-	for _, h := range t.headers {
+	for _, h := range r.xs(t.headers) {
 		if !t.envelope {
 			addrs = append(addrs, r.in.Header.addresses(h)...)
 			continue

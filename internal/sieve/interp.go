@@ -94,6 +94,11 @@ type run struct {
 	flags     []string
 	redirects int
 	steps     int
+
+	// RFC 5229 variables, when the script required them.
+	vars      bool
+	variables map[string]string
+	matchVars []string
 }
 
 // Run interprets the program against in, within budget.
@@ -109,7 +114,7 @@ func (p *Program) Run(ctx context.Context, in Input, budget Budget) (*Result, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget.Timeout)
 	defer cancel()
-	r := &run{ctx: ctx, in: in, budget: budget}
+	r := &run{ctx: ctx, in: in, budget: budget, vars: p.vars}
 	if err := r.block(p.cmds); err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
@@ -157,16 +162,21 @@ func (r *run) exec(n node) error {
 		return nil
 	case fileintoNode:
 		r.keepDone = r.keepDone || !n.copy
-		return r.add(Action{Kind: ActFileInto, Mailbox: n.mailbox, Flags: r.flagsFor(n.flags)})
+		return r.add(Action{Kind: ActFileInto, Mailbox: r.x(n.mailbox), Flags: r.flagsFor(n.flags)})
 	case redirectNode:
 		r.keepDone = r.keepDone || !n.copy
-		return r.redirect(n.addr)
+		addr := r.x(n.addr)
+		if _, _, ok := splitAddress(addr); !ok {
+			return &RuntimeError{Msg: "redirect to an invalid address " + strconvQuote(addr)}
+		}
+		return r.redirect(addr)
 	case rejectNode:
 		r.keepDone = true
-		return r.add(Action{Kind: ActReject, Reason: n.reason, Extended: n.extended})
+		return r.add(Action{Kind: ActReject, Reason: r.x(n.reason), Extended: n.extended})
 	case flagNode:
-		r.flags = applyFlags(r.flags, n.op, n.flags)
-		return nil
+		return r.flagOp(n)
+	case setNode:
+		return r.set(n)
 	case vacationNode:
 		return r.vacation(vacation(n))
 	}
@@ -235,7 +245,21 @@ func (r *run) checkConflicts() error {
 
 func (r *run) flagsFor(explicit *[]string) []string {
 	if explicit != nil {
-		return applyFlags(nil, "setflag", *explicit)
+		return applyFlags(nil, "setflag", r.xs(*explicit))
 	}
 	return append([]string(nil), r.flags...)
 }
+
+// flagOp runs setflag, addflag or removeflag on the internal variable or,
+// with variables, on a named one (RFC 5232 §3).
+func (r *run) flagOp(n flagNode) error {
+	flags := r.xs(n.flags)
+	if n.variable == "" {
+		r.flags = applyFlags(r.flags, n.op, flags)
+		return nil
+	}
+	cur := strings.Fields(r.variables[n.variable])
+	return r.setVar(n.variable, strings.Join(applyFlags(cur, n.op, flags), " "))
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }

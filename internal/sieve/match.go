@@ -34,6 +34,23 @@ func (m matcher) match(values, keys []string) bool {
 	return false
 }
 
+// matchVars is match for :matches that also returns the match variables
+// of the first value and key that match (RFC 5229 §3.2): ${0} the whole
+// value, then one per wildcard.
+func (m matcher) matchVars(values, keys []string) (bool, []string) {
+	if m.typ != "matches" {
+		return m.match(values, keys), nil
+	}
+	for _, v := range values {
+		for _, k := range keys {
+			if caps, ok := wildcardCapture([]rune(v), []rune(m.fold(v)), []rune(m.fold(k))); ok {
+				return true, append([]string{v}, caps...)
+			}
+		}
+	}
+	return false, nil
+}
+
 func (m matcher) one(v, k string) bool {
 	switch m.typ {
 	case "contains":
@@ -123,8 +140,27 @@ func leadingDigits(s string) string {
 // quotes the next character. The loop backtracks only to the last "*",
 // so it runs in O(len(s)·len(pattern)) whatever the input.
 func wildcard(s, pattern string) bool {
-	p := []rune(pattern)
-	r := []rune(s)
+	_, ok := wildcardCapture([]rune(s), []rune(s), []rune(pattern))
+	return ok
+}
+
+// wildcardCapture matches folded (the value as compared) against p and
+// returns what each wildcard matched, taken from orig (the value before
+// folding, of the same length): the match variables of RFC 5229 §3.2.
+// Every "*" but the last matches as little as it can, as in Pigeonhole.
+func wildcardCapture(orig, r, p []rune) ([]string, bool) {
+	ord := make([]int, len(p)) // wildcard ordinal of each pattern position
+	n := 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++
+		case '*', '?':
+			ord[i] = n
+			n++
+		}
+	}
+	start, end := make([]int, n), make([]int, n)
 	pi, ri := 0, 0
 	starP, starR := -1, 0
 	for ri < len(r) {
@@ -132,9 +168,11 @@ func wildcard(s, pattern string) bool {
 			switch c := p[pi]; {
 			case c == '*':
 				starP, starR = pi, ri
+				start[ord[pi]], end[ord[pi]] = ri, ri
 				pi++
 				continue
 			case c == '?':
+				start[ord[pi]], end[ord[pi]] = ri, ri+1
 				pi++
 				ri++
 				continue
@@ -151,13 +189,22 @@ func wildcard(s, pattern string) bool {
 			}
 		}
 		if starP < 0 {
-			return false
+			return nil, false
 		}
 		starR++
+		end[ord[starP]] = starR
 		pi, ri = starP+1, starR
 	}
 	for pi < len(p) && p[pi] == '*' {
+		start[ord[pi]], end[ord[pi]] = ri, ri
 		pi++
 	}
-	return pi == len(p)
+	if pi != len(p) {
+		return nil, false
+	}
+	caps := make([]string, n)
+	for i := range caps {
+		caps[i] = string(orig[start[i]:end[i]])
+	}
+	return caps, true
 }

@@ -26,8 +26,9 @@ type (
 	notTest     struct{ t test }
 	constTest   bool
 	hasflagTest struct {
-		m    matcher
-		keys []string
+		m         matcher
+		variables []string // with variables: the variables holding flags; nil the internal one
+		keys      []string
 	}
 )
 
@@ -72,6 +73,8 @@ func (c *compiler) test(t *Test) (test, error) {
 		return c.size(t)
 	case "hasflag":
 		return c.hasflag(t)
+	case "string":
+		return c.stringTest(t)
 	}
 	return nil, errAt(t.Line, "unknown test %s", t.Name)
 }
@@ -189,6 +192,11 @@ func (c *compiler) hasflag(t *Test) (test, error) {
 	if err != nil {
 		return nil, err
 	}
+	var variables []string
+	if len(pos) == 2 && c.required["variables"] {
+		variables = lowerAll(pos[0].Strings)
+		pos = pos[1:]
+	}
 	if err := positional("hasflag", t.Line, pos, argStringList); err != nil {
 		return nil, err
 	}
@@ -196,7 +204,7 @@ func (c *compiler) hasflag(t *Test) (test, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hasflagTest{m: m, keys: pos[0].Strings}, nil
+	return hasflagTest{m: m, variables: variables, keys: pos[0].Strings}, nil
 }
 
 // matcher builds the comparator and match type from the tags

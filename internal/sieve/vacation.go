@@ -94,7 +94,7 @@ func (r *run) vacation(v vacation) error {
 	if !r.mayAnswer(v) {
 		return nil
 	}
-	subject := v.subject
+	subject := r.x(v.subject)
 	if !v.hasSubj {
 		// RFC 5230 §4.3: the default is "Auto:" and the original subject.
 		orig := r.in.Header.values("subject")
@@ -103,12 +103,12 @@ func (r *run) vacation(v vacation) error {
 			subject += orig[0]
 		}
 	}
-	from := v.from
+	from := r.x(v.from)
 	if from == "" {
 		from = r.in.Envelope.To
 	}
 	reply := &Reply{To: r.in.Envelope.From, Handle: v.handle, Days: v.days, From: from,
-		Subject: subject, Body: v.reason, MIME: v.mime}
+		Subject: subject, Body: r.x(v.reason), MIME: v.mime}
 	if ids := r.in.Header.values("message-id"); len(ids) > 0 {
 		reply.InReplyTo = ids[0]
 		refs := r.in.Header.values("references")
@@ -152,7 +152,7 @@ func (r *run) mayAnswer(v vacation) bool {
 		}
 	}
 	own := append([]string{r.in.Envelope.To}, r.in.Addresses...)
-	own = append(own, v.addresses...)
+	own = append(own, r.xs(v.addresses)...)
 	if containsFold(own, sender) {
 		return false // never answer oneself
 	}
