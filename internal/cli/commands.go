@@ -42,7 +42,7 @@ Postfix's mailbox_command:
 			flags: deliverFlags, run: runDeliver,
 		},
 		{
-			name: "import", args: "NAME PATH|imaps://USER@HOST [--format mbox|maildir|vms|dovecot] [--mailbox MBOX] [--new-uids]", minArgs: 2, maxArgs: 2,
+			name: "import", args: "NAME PATH|imaps://USER@HOST [--format mbox|maildir|vms|dovecot] [--mailbox MBOX] [--new-uids] | --all-users --users-file F SOURCE [--dry-run]", minArgs: 1, maxArgs: 2,
 			summary: "import an mbox file, a Maildir, an OpenVMS MAIL extract or a Dovecot user's mail",
 			help: `The format is detected when --format is not given. An interrupted import can
 be run again: messages already imported into the mailbox are skipped.
@@ -55,7 +55,11 @@ PATH imaps://user@host[:port] (or imap:// with STARTTLS) copies every mailbox
 of a live IMAP server, with flags, keywords and internal dates, keeping UIDs
 and UIDVALIDITY; the password comes from --password-file, --password-stdin
 or a prompt, never the command line. Run again, it copies only new mail and
-brings flags up to date.`,
+brings flags up to date.
+--all-users --users-file F SOURCE imports every line "SOURCE-USER
+POSTERN-USER [PASSWORD-FILE]" of F from SOURCE with %u replaced by the source
+user (/home/%u/Maildir, imaps://%u@host), --jobs at a time, with a report line
+per user; --dry-run checks every user and source and changes nothing.`,
 			flags: importFlags, run: runImport,
 		},
 		{

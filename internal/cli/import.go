@@ -27,6 +27,10 @@ func importFlags(fs *flag.FlagSet) any {
 	fs.String("password-file", "", "imap[s]://: read the source's password from the first line of `FILE`")
 	fs.Bool("password-stdin", false, "imap[s]://: read the source's password from one line of standard input")
 	fs.String("ca-file", "", "imap[s]://: check the source's certificate against the CAs in `FILE` (default: the system's)")
+	fs.Bool("all-users", false, "import every user of --users-file from SOURCE (%u in it: the source user)")
+	fs.String("users-file", "", "--all-users: `FILE` of lines \"SOURCE-USER POSTERN-USER [PASSWORD-FILE]\"")
+	fs.Int("jobs", defaultImportJobs, "--all-users: import at most `N` users at once")
+	fs.Bool("dry-run", false, "--all-users: check every user and source and say what would be done, changing nothing")
 	return nil
 }
 
@@ -36,33 +40,70 @@ type importCounts struct {
 	octets                    int64
 }
 
+// importRequest is what the options of `postern import` ask for, the
+// same for one user and for --all-users.
+type importRequest struct {
+	format     mailimport.Format
+	mailbox    string
+	newUIDs    bool
+	uidlFormat string
+	imap       imapImportOptions
+	dryRun     bool
+}
+
+func importRequestOf(fs *flag.FlagSet) importRequest {
+	return importRequest{
+		format:     mailimport.Format(fs.Lookup("format").Value.String()),
+		mailbox:    fs.Lookup("mailbox").Value.String(),
+		newUIDs:    boolFlag(fs, "new-uids"),
+		uidlFormat: fs.Lookup("pop3-uidl-format").Value.String(),
+		imap: imapImportOptions{
+			newUIDs:       boolFlag(fs, "new-uids"),
+			passwordFile:  fs.Lookup("password-file").Value.String(),
+			passwordStdin: boolFlag(fs, "password-stdin"),
+			caFile:        fs.Lookup("ca-file").Value.String(),
+		},
+		dryRun: boolFlag(fs, "dry-run"),
+	}
+}
+
 func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
-	name, path := args[0], args[1]
-	format := mailimport.Format(fs.Lookup("format").Value.String())
-	if isIMAPSource(path) {
-		if format != "" || fs.Lookup("mailbox").Value.String() != "" {
+	req := importRequestOf(fs)
+	if boolFlag(fs, "all-users") {
+		if len(args) != 1 {
+			return usagef("--all-users takes one SOURCE (with %%u for the source user), not NAME SOURCE")
+		}
+		return runImportAll(ctx, env, configPath(fs), fs.Lookup("users-file").Value.String(), args[0], req, intFlag(fs, "jobs"))
+	}
+	if len(args) != 2 {
+		return usagef("import takes NAME and PATH (or --all-users SOURCE)")
+	}
+	if req.dryRun {
+		return usagef("--dry-run goes with --all-users")
+	}
+	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
+		return importOne(ctx, env, st, args[0], args[1], req)
+	})
+}
+
+// importOne imports one user's mail from path: an IMAP server, a Dovecot
+// Maildir, or an mbox, Maildir or VMS extract.
+func importOne(ctx context.Context, env *Env, st store.Store, name, path string, req importRequest) error {
+	switch {
+	case isIMAPSource(path):
+		if req.format != "" || req.mailbox != "" {
 			return errors.New("--format and --mailbox do not go with an imap[s]:// source: each mailbox goes into the mailbox of its name")
 		}
-		o := imapImportOptions{
-			newUIDs:       fs.Lookup("new-uids").Value.String() == "true",
-			passwordFile:  fs.Lookup("password-file").Value.String(),
-			passwordStdin: fs.Lookup("password-stdin").Value.String() == "true",
-			caFile:        fs.Lookup("ca-file").Value.String(),
-		}
-		return withStore(ctx, env, configPath(fs), func(st store.Store) error {
-			return runImportIMAP(ctx, env, st, name, path, o)
-		})
-	}
-	if format == mailimport.FormatDovecot {
-		if fs.Lookup("mailbox").Value.String() != "" {
+		o := req.imap
+		o.dryRun = req.dryRun
+		return runImportIMAP(ctx, env, st, name, path, o)
+	case req.format == mailimport.FormatDovecot:
+		if req.mailbox != "" {
 			return errors.New("--mailbox does not go with --format dovecot: each folder goes into the mailbox of its name")
 		}
-		newUIDs := fs.Lookup("new-uids").Value.String() == "true"
-		uidlFormat := fs.Lookup("pop3-uidl-format").Value.String()
-		return withStore(ctx, env, configPath(fs), func(st store.Store) error {
-			return runImportDovecot(ctx, env, st, name, path, newUIDs, uidlFormat)
-		})
+		return runImportDovecot(ctx, env, st, name, path, dovecotOptions{newUIDs: req.newUIDs, uidlFormat: req.uidlFormat, dryRun: req.dryRun})
 	}
+	format := req.format
 	if format == "" {
 		f, err := mailimport.Detect(path)
 		if err != nil {
@@ -75,19 +116,25 @@ func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) e
 		return err
 	}
 	defer src.Close()
-	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
-		sess, mb, err := importTarget(ctx, st, name, fs.Lookup("mailbox").Value.String())
-		if err != nil {
+	if req.dryRun {
+		if _, err := st.Account(ctx, name); err != nil {
 			return err
 		}
-		defer sess.Close()
-		bar := newProgress(env, format)
-		n, err := importAll(ctx, sess, mb, src, sourceID(path), bar)
-		bar.done()
-		fmt.Fprintf(env.Stdout, "imported %d message(s) (%s) into %s/%s; %d already there, %d failed\n",
-			n.imported, formatOctets(n.octets), name, mb.Name, n.skipped, n.failed)
+		_, total := src.Progress()
+		fmt.Fprintf(env.Stdout, "would import %s (%s, %d %s) into %s\n", path, format, total, map[bool]string{true: "files", false: "octets"}[format == mailimport.FormatMaildir], name)
+		return nil
+	}
+	sess, mb, err := importTarget(ctx, st, name, req.mailbox)
+	if err != nil {
 		return err
-	})
+	}
+	defer sess.Close()
+	bar := newProgress(env, format)
+	n, err := importAll(ctx, sess, mb, src, sourceID(path), bar)
+	bar.done()
+	fmt.Fprintf(env.Stdout, "imported %d message(s) (%s) into %s/%s; %d already there, %d failed\n",
+		n.imported, formatOctets(n.octets), name, mb.Name, n.skipped, n.failed)
+	return err
 }
 
 func importTarget(ctx context.Context, st store.Store, name, mailbox string) (store.Session, store.Mailbox, error) {

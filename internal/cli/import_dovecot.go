@@ -51,17 +51,54 @@ func decideTarget(st store.MailboxStatus, srcValidity uint32, newUIDs bool) (tar
 		errTargetNotEmpty, st.Name, st.Messages, st.UIDValidity, srcValidity)
 }
 
-// dovecotRun is one `postern import --format dovecot`.
-type dovecotRun struct {
-	env        *Env
-	sess       store.Session
-	ii         store.IdentityImporter
+// dovecotOptions are the options of a Dovecot import.
+type dovecotOptions struct {
 	newUIDs    bool
 	uidlFormat string
-	total      importCounts
+	dryRun     bool // plan, report, change nothing
 }
 
-func runImportDovecot(ctx context.Context, env *Env, st store.Store, name, path string, newUIDs bool, uidlFormat string) error {
+// String says what a mode does, for --dry-run.
+func (m targetMode) String() string {
+	switch m {
+	case modeIdentity:
+		return "keep the source's UIDs in an empty mailbox"
+	case modeResume:
+		return "resume an earlier import (same UIDVALIDITY)"
+	case modeNewUIDs:
+		return "import with new UIDs (--new-uids; clients download again)"
+	}
+	return "import with new UIDs (the source has none to keep)"
+}
+
+// targetMailbox finds the mailbox a source folder goes into, creating it
+// (and its parents) unless dryRun, and its status: zero for a mailbox a
+// dry run would create.
+func targetMailbox(ctx context.Context, sess store.Session, name string, dryRun bool) (store.Mailbox, store.MailboxStatus, error) {
+	mb, err := sess.Mailbox(ctx, name)
+	if errors.Is(err, store.ErrNoSuchMailbox) {
+		if dryRun {
+			return store.Mailbox{Name: name}, store.MailboxStatus{Mailbox: store.Mailbox{Name: name}}, nil
+		}
+		mb, err = sess.CreateMailbox(ctx, name, "")
+	}
+	if err != nil {
+		return mb, store.MailboxStatus{}, err
+	}
+	st, err := sess.Status(ctx, mb.ID)
+	return mb, st, err
+}
+
+// dovecotRun is one `postern import --format dovecot`.
+type dovecotRun struct {
+	env   *Env
+	sess  store.Session
+	ii    store.IdentityImporter
+	opts  dovecotOptions
+	total importCounts
+}
+
+func runImportDovecot(ctx context.Context, env *Env, st store.Store, name, path string, o dovecotOptions) error {
 	md, err := mailimport.OpenDovecot(path)
 	if err != nil {
 		return err
@@ -79,10 +116,18 @@ func runImportDovecot(ctx context.Context, env *Env, st store.Store, name, path 
 	if !ok {
 		return errors.New("this store cannot keep UIDs (store.IdentityImporter): --format dovecot needs it")
 	}
-	r := &dovecotRun{env: env, sess: sess, ii: ii, newUIDs: newUIDs, uidlFormat: uidlFormat}
+	r := &dovecotRun{env: env, sess: sess, ii: ii, opts: o}
 	boxes, err := r.plan(ctx, md)
 	if err != nil {
 		return err
+	}
+	if o.dryRun {
+		for _, b := range boxes {
+			fmt.Fprintf(env.Stdout, "%s: would %s, %d message(s) (UIDVALIDITY %d, UIDNEXT %d)\n", b.src.Name,
+				b.mode, len(b.src.Messages)+len(b.src.Unlisted), b.src.UIDValidity, b.src.UIDNext)
+		}
+		fmt.Fprintf(env.Stdout, "would import %d folder(s) into %s; nothing changed (--dry-run)\n", len(boxes), name)
+		return nil
 	}
 	var firstErr error
 	for _, b := range boxes {
@@ -123,22 +168,15 @@ func (r *dovecotRun) plan(ctx context.Context, md *mailimport.DovecotMaildir) ([
 	var boxes []plannedBox
 	var refused []error
 	for _, f := range md.Folders {
-		src, err := mailimport.ReadFolder(f, r.uidlFormat)
+		src, err := mailimport.ReadFolder(f, r.opts.uidlFormat)
 		if err != nil {
 			return nil, fmt.Errorf("folder %s: %w", f.Name, err)
 		}
-		mb, err := r.sess.Mailbox(ctx, f.Name)
-		if errors.Is(err, store.ErrNoSuchMailbox) {
-			mb, err = r.sess.CreateMailbox(ctx, f.Name, "")
-		}
+		mb, st, err := targetMailbox(ctx, r.sess, f.Name, r.opts.dryRun)
 		if err != nil {
 			return nil, fmt.Errorf("folder %s: %w", f.Name, err)
 		}
-		st, err := r.sess.Status(ctx, mb.ID)
-		if err != nil {
-			return nil, err
-		}
-		mode, err := decideTarget(st, src.UIDValidity, r.newUIDs)
+		mode, err := decideTarget(st, src.UIDValidity, r.opts.newUIDs)
 		if err != nil {
 			refused = append(refused, err)
 			continue

@@ -25,6 +25,7 @@ type imapImportOptions struct {
 	passwordFile  string
 	passwordStdin bool
 	caFile        string
+	dryRun        bool // plan, report, change nothing
 }
 
 // imapRun is one `postern import U imap[s]://…`.
@@ -76,6 +77,14 @@ func runImportIMAP(ctx context.Context, env *Env, st store.Store, name, source s
 	plan, err := r.plan(ctx, folders)
 	if err != nil {
 		return err
+	}
+	if o.dryRun {
+		for _, p := range plan {
+			fmt.Fprintf(env.Stdout, "%s: would %s, %d message(s) (UIDVALIDITY %d, UIDNEXT %d)\n", p.folder.Name,
+				p.mode, p.status.Messages, p.status.UIDValidity, p.status.UIDNext)
+		}
+		fmt.Fprintf(env.Stdout, "would import %d mailbox(es) from %s into %s; nothing changed (--dry-run)\n", len(plan), u.Addr, name)
+		return nil
 	}
 	for _, p := range plan {
 		if err := r.importFolder(ctx, p); err != nil {
@@ -172,16 +181,9 @@ func (r *imapRun) plan(ctx context.Context, folders []mailimport.IMAPFolder) ([]
 		if err != nil {
 			return nil, err
 		}
-		mb, err := r.sess.Mailbox(ctx, f.Name)
-		if errors.Is(err, store.ErrNoSuchMailbox) {
-			mb, err = r.sess.CreateMailbox(ctx, f.Name, "")
-		}
+		mb, local, err := targetMailbox(ctx, r.sess, f.Name, r.opts.dryRun)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Source, err)
-		}
-		local, err := r.sess.Status(ctx, mb.ID)
-		if err != nil {
-			return nil, err
 		}
 		mode, err := decideTarget(local, st.UIDValidity, r.opts.newUIDs)
 		if err != nil {
