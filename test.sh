@@ -45,6 +45,7 @@ tools=(
   "sieve-connect|sieve-connect|e2e: a real ManageSieve client uploads and activates a script"
   "doveadm|dovecot-core|auth: doveadm pw, the oracle of the imported Dovecot password schemes"
   "mkpasswd|whois|auth: mkpasswd, the oracle of yescrypt and the crypt(3) forms"
+  "rspamd|rspamd|e2e: rspamd as the milter of inbound SMTP (GTUBE rejected, clean mail marked)"
 )
 
 missing=()

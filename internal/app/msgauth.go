@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/postern/postern/internal/milter"
 	"github.com/postern/postern/internal/msgauth"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/smtp/smtpserver"
@@ -99,4 +100,60 @@ func inPrefixes(ip netip.Addr, ps []netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// newMilter is the [SMTP] Milter client, nil without one.
+func newMilter(in *instance, logger *slog.Logger) (*milter.Client, error) {
+	if in.cfg.SMTP.Milter == "" {
+		return nil, nil
+	}
+	addr, err := milter.ParseAddress(in.cfg.SMTP.Milter)
+	if err != nil {
+		return nil, err
+	}
+	def := milter.DefaultTempfail
+	if strings.EqualFold(in.cfg.SMTP.MilterDefaultAction, "accept") {
+		def = milter.DefaultAccept
+	}
+	return &milter.Client{Addr: addr, Default: def, Hostname: in.cfg.Hostname, Logger: logger}, nil
+}
+
+// withMilter runs the milter after next (the checks), on the message as
+// received: a refusal by either refuses; the fields both add are
+// prepended (the checks' Authentication-Results first) and the fields
+// either drops are dropped. Loopback and Trusted-Networks clients are
+// filtered too: a filter is the operator's choice for all mail of the
+// listener.
+func withMilter(next smtpserver.Inspector, mc *milter.Client) smtpserver.Inspector {
+	if mc == nil {
+		return next
+	}
+	return func(ctx context.Context, env smtpserver.Envelope, open func() io.Reader) (smtpserver.Inspection, error) {
+		res, err := next(ctx, env, open)
+		if err != nil {
+			return res, err
+		}
+		m := mc.Check(ctx, milter.Input{Remote: env.Remote, Helo: env.Helo, MailFrom: env.From, Rcpts: env.To, Open: open})
+		if m.Refuse != nil {
+			return smtpserver.Inspection{}, m.Refuse
+		}
+		res.Prepend += m.Prepend
+		res.Drop = bothDrop(res.Drop, m.Drop)
+		return res, nil
+	}
+}
+
+// bothDrop drops what a or b drops; both see every field, in order (a
+// milter's change counts fields by name).
+func bothDrop(a, b func(string, []byte) bool) func(string, []byte) bool {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(name string, value []byte) bool {
+		da, db := a(name, value), b(name, value)
+		return da || db
+	}
 }

@@ -87,3 +87,24 @@ func TestSubmissionInspector(t *testing.T) {
 		t.Errorf("submission inspection with a key: %+v, %v", res, err)
 	}
 }
+
+// TestBothDrop: both predicates see every field, so a milter's per-name
+// count stays right after the checks dropped one.
+func TestBothDrop(t *testing.T) {
+	var seenB []string
+	a := func(name string, _ []byte) bool { return name == "A" }
+	b := func(name string, _ []byte) bool { seenB = append(seenB, name); return name == "B" }
+	d := bothDrop(a, b)
+	var dropped []string
+	for _, n := range []string{"A", "B", "C"} {
+		if d(n, nil) {
+			dropped = append(dropped, n)
+		}
+	}
+	if strings.Join(dropped, ",") != "A,B" || strings.Join(seenB, ",") != "A,B,C" {
+		t.Errorf("dropped %v, b saw %v", dropped, seenB)
+	}
+	if bothDrop(nil, nil) != nil || bothDrop(a, nil) == nil {
+		t.Error("nil handling")
+	}
+}

@@ -123,7 +123,12 @@ func buildSMTP(in *instance) (Service, error) {
 	if cfg.SMTP.ServerPort != 0 {
 		inb := base
 		inb.Mode = smtpserver.ModeInbound
-		inb.Inspect = inboundInspector(newInbound(in, inb.Logger.With("pkg", "msgauth"), in.events), in.trusted)
+		mc, err := newMilter(in, inb.Logger.With("pkg", "milter"))
+		if err != nil {
+			tracer.Close()
+			return nil, err
+		}
+		inb.Inspect = withMilter(inboundInspector(newInbound(in, inb.Logger.With("pkg", "msgauth"), in.events), in.trusted), mc)
 		inbound, err := smtpserver.New(inb)
 		if err != nil {
 			tracer.Close()

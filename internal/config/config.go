@@ -311,6 +311,12 @@ type SMTPConfig struct {
 	// DMARCReject refuses inbound mail failing DMARC under p=reject
 	// (Dmarc-Reject).
 	DMARCReject bool
+	// Milter is the mail filter of inbound SMTP, inet:HOST:PORT or
+	// unix:/PATH (Milter); empty means none.
+	Milter string
+	// MilterDefaultAction is what a message gets when the Milter cannot
+	// be asked (Milter-Default-Action): TEMPFAIL or ACCEPT.
+	MilterDefaultAction string
 	// Resolver is the DNS server, host[:port], for MX lookups and the
 	// SPF, DKIM and DMARC checks (Resolver); empty means the system
 	// resolver.

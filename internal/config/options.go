@@ -244,6 +244,27 @@ func globalOptions() []*option {
 	}
 }
 
+// checkMilter accepts the milter socket forms of Postfix: inet:HOST:PORT,
+// inet6:HOST:PORT and unix:/PATH.
+func checkMilter(c *Config) string {
+	v := c.SMTP.Milter
+	if v == "" {
+		return ""
+	}
+	kind, rest, _ := strings.Cut(v, ":")
+	switch kind {
+	case "unix":
+		if strings.HasPrefix(rest, "/") {
+			return ""
+		}
+	case "inet", "inet6":
+		if host, port, err := net.SplitHostPort(rest); err == nil && host != "" && port != "" {
+			return ""
+		}
+	}
+	return quote(v) + " is not inet:HOST:PORT or unix:/PATH"
+}
+
 func checkTrustedNetworks(c *Config) string {
 	for _, n := range c.TrustedNetworks {
 		if _, err := ParseNetwork(n); err != nil {
@@ -729,6 +750,18 @@ func smtpOptions() []*option {
 				"delivered with `dmarc=fail` in its Authentication-Results field, for filters to act on. " +
 				"Either way a DMARC check stopped by a DNS failure is answered 451 4.4.3 unless the " +
 				"domain's policy is known to be `p=none` (docs/mail-auth.md)."},
+		{name: "Milter", section: s, kind: kString, check: checkMilter, defDoc: "none",
+			ptr:    func(c *Config) any { return &c.SMTP.Milter },
+			values: "`inet:HOST:PORT` or `unix:/PATH`",
+			doc: "A mail filter speaking the Sendmail/Postfix milter protocol (rspamd's proxy worker, " +
+				"spamass-milter…) asked about every message of inbound SMTP (`Server-Port`) at the end " +
+				"of DATA: its accept, reject, tempfail or own reply is honoured, and the header fields it " +
+				"adds or changes are applied (docs/mail-auth.md). Submission and LMTP are not filtered."},
+		{name: "Milter-Default-Action", section: s, kind: kEnum, enum: []string{"TEMPFAIL", "ACCEPT"}, def: "TEMPFAIL",
+			ptr: func(c *Config) any { return &c.SMTP.MilterDefaultAction },
+			doc: "What happens to a message when the Milter cannot be reached, times out or breaks the " +
+				"protocol: TEMPFAIL answers 451 4.3.0 so the sender retries; ACCEPT delivers it unfiltered. " +
+				"Either way the failure is logged (warning) and counted."},
 		{name: "Relay-Host", section: s, kind: kHostPort,
 			ptr: func(c *Config) any { return &c.SMTP.RelayHost }, defDoc: "none: deliver to MX hosts",
 			values: "`host[:port]`",
