@@ -158,7 +158,8 @@ func (d *Deliverer) runScript(ctx context.Context, prog *sieve.Program, sp *spoo
 			return nil, fmt.Errorf("redirect loop: the message was redirected from %s before", req.Envelope.To)
 		}
 	}
-	in := sieve.Input{Header: h, Size: sp.size, Envelope: sieve.Envelope{From: req.Envelope.From, To: req.Envelope.To}}
+	in := sieve.Input{Header: h, Size: sp.size, Envelope: sieve.Envelope{From: req.Envelope.From, To: req.Envelope.To},
+		Message: sp.reader}
 	return prog.Run(ctx, in, d.opts.SieveBudget)
 }
 

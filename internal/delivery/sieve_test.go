@@ -254,3 +254,14 @@ func TestSieveOnlyFinalDelivery(t *testing.T) {
 		t.Errorf("%+v %v", res, err)
 	}
 }
+
+// TestSieveBody: the body test sees the spooled message (RFC 5173).
+func TestSieveBody(t *testing.T) {
+	f := newSieveFixture(t, `require ["body", "fileinto"]; if body :text :contains "invoice" { fileinto "Lists"; }`)
+	if res, err := f.deliver(t, "a@example.org", "Subject: x\r\n\r\nyour Invoice is due\r\n"); err != nil || res.Mailbox != "Lists" {
+		t.Errorf("body match: %+v %v", res, err)
+	}
+	if res, err := f.deliver(t, "a@example.org", "Subject: invoice\r\n\r\nnothing\r\n"); err != nil || res.Mailbox != "INBOX" {
+		t.Errorf("header only: %+v %v", res, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 var diffMessages = []string{
 	"From: Boss <boss@example.com>\nTo: me@example.com\nSubject: Make money fast\nX-Priority: 2\n\nhello\n",
 	"From: coyote@desert.example.org\nTo: Me <me@example.com>, you@example.net\nCc: ken+lists@example.com\nSubject: about cyrus\nMessage-ID: <1@desert>\n\nbody body\n",
+	"From: Parts <parts@example.org>\nTo: me@example.com\nSubject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\npre\n--XX\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nthe missile at caf=C3=A9\n--XX\nContent-Type: audio/mp3\nContent-Transfer-Encoding: base64\n\nAAEC\n--XX--\n",
 	"From: list@example.org\nTo: me@example.com\nList-Id: <l.example.org>\nSubject: =?utf-8?q?caf=C3=A9?=\nPrecedence: list\n\nx\n",
 }
 
@@ -36,6 +38,8 @@ var diffScripts = []string{
 	`require ["variables", "fileinto"]; if header :matches "subject" "*o*" { set :upperfirst "box" "${1}-${2}"; fileinto "${box}"; } if address :matches "to" "*@*" { fileinto "d-${2}-${0}"; }`,
 	`require ["variables", "fileinto", "imap4flags"]; set "f" "a"; set :length "n" "${f}${f}x"; if string :is "${n}" "3" { addflag "L${n}"; } if header :matches "from" "*@*.*" { set :lower "dom" "${2}"; fileinto "${dom}"; }`,
 	`require ["variables", "fileinto", "copy"]; set "x" "${unset}y"; if string :matches ["${x}", "q"] "?" { fileinto "one:${0}"; } if header :matches "subject" "*" { fileinto :copy "all"; }`,
+	`require ["body", "fileinto"]; if body :content "text" :contains ["missile", "coordinates"] { fileinto "secrets"; } if body :content "audio/mp3" :contains "" { fileinto "jukebox"; } if body :raw :contains "caf=C3" { fileinto "raw"; } if body :text :contains "café" { fileinto "text"; }`,
+	`require ["body", "fileinto"]; if body :contains "hello" { fileinto "hello"; } if body :matches "*body*" { fileinto "body"; } if body :content "multipart" :contains "pre" { fileinto "pre"; }`,
 	`require ["imap4flags"]; setflag ["\\Seen Work", "work"]; if hasflag :contains "wor" { addflag "Found"; } keep :flags "Other";`,
 }
 
@@ -96,7 +100,8 @@ func ourOutcome(t *testing.T, script, msg string) string {
 	}
 	h, _ := ReadHeader(strings.NewReader(msg))
 	res, err := p.Run(context.Background(), Input{Header: h, Size: int64(len(msg)),
-		Envelope: Envelope{From: "sender@example.org", To: "me@example.com"}}, Budget{})
+		Envelope: Envelope{From: "sender@example.org", To: "me@example.com"},
+		Message:  func() io.Reader { return strings.NewReader(msg) }}, Budget{})
 	var re *RuntimeError
 	if errors.As(err, &re) {
 		return "failed"

@@ -52,6 +52,8 @@ func (r *run) eval(t test) bool {
 			}
 		}
 		return r.matched(t.m.matchVars(vals, r.xs(t.keys)))
+	case bodyTest:
+		return r.evalBody(t)
 	case hasflagTest:
 		// RFC 5232 §4: each flag of the variable is one value.
 		var keys []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -25,6 +26,9 @@ type Input struct {
 	// Addresses are the recipient's own addresses besides Envelope.To,
 	// for vacation (RFC 5230 §4.5).
 	Addresses []string
+	// Message returns the whole message from its start, for the body
+	// test (RFC 5173); nil: body tests are false.
+	Message func() io.Reader
 }
 
 // Budget bounds one run. Zero fields take the defaults below.

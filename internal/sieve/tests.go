@@ -75,6 +75,8 @@ func (c *compiler) test(t *Test) (test, error) {
 		return c.hasflag(t)
 	case "string":
 		return c.stringTest(t)
+	case "body":
+		return c.body(t)
 	}
 	return nil, errAt(t.Line, "unknown test %s", t.Name)
 }
