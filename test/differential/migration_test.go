@@ -82,6 +82,15 @@ func TestMigrateFromDovecot(t *testing.T) {
 	if got, want := len(r.untagged), len(before["INBOX"].messages); got != want {
 		t.Errorf("UID FETCH CHANGEDSINCE %d: %d messages, want all %d:\n%s", seenModSeq, got, want, r.raw())
 	}
+	// QRESYNC from what the first session knew (RFC 7162 §3.2.5): the
+	// message the second session expunged (UID 5) is reported vanished.
+	q := dialIMAP(t, "Postern", pst.imap)
+	q.login(migrationUser)
+	okDo(t, q, "ENABLE QRESYNC")
+	r = okDo(t, q, fmt.Sprintf("SELECT INBOX (QRESYNC (%d %d 1:%d))", before["INBOX"].uidValidity, seenModSeq, before["INBOX"].uidNext-1))
+	if !strings.Contains(r.raw(), "* VANISHED (EARLIER) 5\r\n") {
+		t.Errorf("SELECT QRESYNC from Dovecot's state: want VANISHED (EARLIER) 5:\n%s", r.raw())
+	}
 	// A second import finds everything there.
 	if err := p.run("", "import", migrationUser, maildir, "--format", "dovecot"); err != nil {
 		t.Fatal(err)
