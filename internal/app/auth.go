@@ -53,13 +53,15 @@ func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.At
 			"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
 	}
 	return auth.New(auth.Options{
-		Store:          in.store,
-		Sources:        in.accountSources(),
-		Hasher:         in.auth.hasher,
-		Cache:          in.auth.cache,
-		SharedThrottle: in.auth.throttle,
-		Logger:         logger,
-		OnAttempt:      onAttempt,
+		Store:   in.store,
+		Sources: in.accountSources(),
+
+		AdminImpersonation: in.cfg.AdminImpersonation,
+		Hasher:             in.auth.hasher,
+		Cache:              in.auth.cache,
+		SharedThrottle:     in.auth.throttle,
+		Logger:             logger,
+		OnAttempt:          onAttempt,
 		Upgrade: func(ctx context.Context, name string, u store.AccountUpdate) error {
 			_, err := in.store.UpdateAccount(ctx, name, u)
 			return err

@@ -75,6 +75,12 @@ type Options struct {
 	// the default local source (see [NewLocalSource]). Nil: none.
 	LocalDomain func(domain string) bool
 
+	// AdminImpersonation lets an administrator log in as another account
+	// with SASL PLAIN's authorization identity (global
+	// Admin-Impersonation; impersonate.go). Off: such a login is refused
+	// with ErrAuthzidNotAllowed.
+	AdminImpersonation bool
+
 	// Hasher verifies passwords and bounds concurrent hashing. Nil means a
 	// Hasher with the production costs. Tests pass one with
 	// CheapArgon2Params.
@@ -136,6 +142,8 @@ type Authenticator struct {
 	upgrade   func(context.Context, string, store.AccountUpdate) error
 	nonce     func() string
 
+	impersonation bool
+
 	// secret keys the fake SCRAM salts and APOP secrets of unknown users.
 	// It lives as long as the process, so a name gets the same fake salt
 	// on every attempt, as a real account would.
@@ -153,7 +161,9 @@ func New(opts Options) *Authenticator {
 		onAttempt: opts.OnAttempt,
 		upgrade:   opts.Upgrade,
 		nonce:     opts.SCRAMNonce,
-		secret:    make([]byte, 32),
+
+		impersonation: opts.AdminImpersonation,
+		secret:        make([]byte, 32),
 	}
 	rand.Read(a.secret)
 	if a.hasher == nil {

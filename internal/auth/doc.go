@@ -6,7 +6,8 @@
 // # Standards
 //
 //   - RFC 4616: PLAIN. An authorization identity must be empty or equal
-//     to the authentication identity; there is no proxy login.
+//     to the authentication identity, unless Options.AdminImpersonation
+//     lets an administrator act as another account (impersonate.go).
 //   - draft-murchison-sasl-login-00: LOGIN, challenges "Username:" and
 //     "Password:". A user name sent as initial response is accepted.
 //   - RFC 5802 and RFC 7677: SCRAM-SHA-256, server side, without channel

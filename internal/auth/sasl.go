@@ -100,10 +100,12 @@ func (m *plainMech) Next(ctx context.Context, response []byte) ([]byte, bool, er
 		return nil, true, m.end(store.Account{}, err)
 	}
 	// RFC 4616 §2: an authzid other than the authcid asks to act as
-	// another user, which Postern does not allow. Names compare
+	// another user, which only an administrator may, and only with
+	// Options.AdminImpersonation (impersonate.go). Names compare
 	// case-insensitively, as account names do.
 	if authzid != "" && !strings.EqualFold(authzid, authcid) {
-		return nil, true, m.end(store.Account{}, ErrAuthzidNotAllowed)
+		acct, err := m.a.impersonate(ctx, authzid, authcid, passwd, m.conn)
+		return nil, true, m.end(acct, err)
 	}
 	acct, err := m.a.login(ctx, MechPlain, authcid, passwd, m.conn)
 	return nil, true, m.end(acct, err)

@@ -77,6 +77,9 @@ type Config struct {
 	// Accounts lists the account sources in the order they are asked
 	// (Accounts); "local" is the store's own accounts.
 	Accounts []string
+	// AdminImpersonation lets an administrator log in as another account
+	// with SASL PLAIN's authorization identity (Admin-Impersonation).
+	AdminImpersonation bool
 	// AuthCacheTTL is how long a verified password is remembered
 	// (Auth-Cache-TTL); 0 turns the cache off.
 	AuthCacheTTL time.Duration

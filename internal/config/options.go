@@ -177,6 +177,16 @@ func globalOptions() []*option {
 				"`NAME@DOMAIN`; a login as `NAME@DOMAIN` at one of the site's domains finds `NAME@DOMAIN` " +
 				"first, then `NAME`. The host's accounts (`system`) and a directory (`ldap`) are planned " +
 				"sources that this version does not have yet; naming them is an error. See docs/accounts.md."},
+		{name: "Admin-Impersonation", section: g, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.AdminImpersonation },
+			doc: "On: an administrator account (`postern user set NAME --admin`) may log in as another account " +
+				"with SASL PLAIN's authorization identity (`AUTHENTICATE PLAIN` / `AUTH PLAIN` with " +
+				"`user\\0admin\\0admin-password`), as migration tools such as imapsync (`--authuser1`) and " +
+				"Dovecot's master users do. The administrator's password is checked, then the other account's " +
+				"flags (disabled, expired, no-mail) apply. Every such login is logged at warning level " +
+				"(`admin impersonation`) and counted (`postern_auth_impersonations_total`). Off: PLAIN with an " +
+				"authorization identity other than the login name is refused. See docs/accounts.md.",
+			orig: "The original allowed no proxy login; off keeps that."},
 		{name: "Auth-Cache-TTL", section: g, kind: kDuration, def: "10m", check: checkAuthCacheTTL,
 			ptr:    func(c *Config) any { return &c.AuthCacheTTL },
 			values: "duration: 0 (off) to 24h",
