@@ -159,7 +159,7 @@ func (d *Deliverer) runScript(ctx context.Context, prog *sieve.Program, sp *spoo
 		}
 	}
 	in := sieve.Input{Header: h, Size: sp.size, Envelope: sieve.Envelope{From: req.Envelope.From, To: req.Envelope.To},
-		Message: sp.reader}
+		Message: sp.reader, Now: d.opts.Clock()}
 	return prog.Run(ctx, in, d.opts.SieveBudget)
 }
 

@@ -8,7 +8,7 @@ import (
 // Extensions is the SIEVE capability: every extension require accepts,
 // in the order ManageSieve lists them (RFC 5804 §1.7).
 var Extensions = []string{
-	"body", "comparator-i;ascii-numeric", "copy", "envelope", "ereject", "fileinto",
+	"body", "comparator-i;ascii-numeric", "copy", "date", "envelope", "ereject", "fileinto",
 	"imap4flags", "reject", "relational", "subaddress", "vacation", "variables",
 }
 

@@ -19,7 +19,7 @@ import (
 // redirects, rejects, vacation responses, or a runtime failure.
 
 var diffMessages = []string{
-	"From: Boss <boss@example.com>\nTo: me@example.com\nSubject: Make money fast\nX-Priority: 2\n\nhello\n",
+	"From: Boss <boss@example.com>\nTo: me@example.com\nSubject: Make money fast\nX-Priority: 2\nDate: Fri, 15 Jun 2007 10:30:00 -0700\nReceived: from x by y; Sat, 16 Jun 2007 01:02:03 +0000\n\nhello\n",
 	"From: coyote@desert.example.org\nTo: Me <me@example.com>, you@example.net\nCc: ken+lists@example.com\nSubject: about cyrus\nMessage-ID: <1@desert>\n\nbody body\n",
 	"From: Parts <parts@example.org>\nTo: me@example.com\nSubject: parts\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\npre\n--XX\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nthe missile at caf=C3=A9\n--XX\nContent-Type: audio/mp3\nContent-Transfer-Encoding: base64\n\nAAEC\n--XX--\n",
 	"From: list@example.org\nTo: me@example.com\nList-Id: <l.example.org>\nSubject: =?utf-8?q?caf=C3=A9?=\nPrecedence: list\n\nx\n",
@@ -40,6 +40,7 @@ var diffScripts = []string{
 	`require ["variables", "fileinto", "copy"]; set "x" "${unset}y"; if string :matches ["${x}", "q"] "?" { fileinto "one:${0}"; } if header :matches "subject" "*" { fileinto :copy "all"; }`,
 	`require ["body", "fileinto"]; if body :content "text" :contains ["missile", "coordinates"] { fileinto "secrets"; } if body :content "audio/mp3" :contains "" { fileinto "jukebox"; } if body :raw :contains "caf=C3" { fileinto "raw"; } if body :text :contains "café" { fileinto "text"; }`,
 	`require ["body", "fileinto"]; if body :contains "hello" { fileinto "hello"; } if body :matches "*body*" { fileinto "body"; } if body :content "multipart" :contains "pre" { fileinto "pre"; }`,
+	`require ["date", "relational", "fileinto", "variables"]; if date :value "ge" :originalzone "date" "hour" "09" { fileinto "office"; } if date :zone "+0000" :matches "date" "iso8601" "*" { fileinto "${0}"; } if date :is "received" "weekday" "6" { fileinto "weekend"; } if date :zone "-0330" :matches "date" "std11" "*" { fileinto "${0}"; } if date :originalzone :is "date" "julian" "54266" { fileinto "mjd"; }`,
 	`require ["imap4flags"]; setflag ["\\Seen Work", "work"]; if hasflag :contains "wor" { addflag "Found"; } keep :flags "Other";`,
 }
 

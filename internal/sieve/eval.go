@@ -52,6 +52,8 @@ func (r *run) eval(t test) bool {
 			}
 		}
 		return r.matched(t.m.matchVars(vals, r.xs(t.keys)))
+	case dateTest:
+		return r.evalDate(t)
 	case bodyTest:
 		return r.evalBody(t)
 	case hasflagTest:

@@ -26,6 +26,9 @@ type Input struct {
 	// Addresses are the recipient's own addresses besides Envelope.To,
 	// for vacation (RFC 5230 §4.5).
 	Addresses []string
+	// Now is the time of delivery, in the server's zone, for currentdate
+	// and the default zone of date (RFC 5260); zero: currentdate is false.
+	Now time.Time
 	// Message returns the whole message from its start, for the body
 	// test (RFC 5173); nil: body tests are false.
 	Message func() io.Reader

@@ -77,6 +77,8 @@ func (c *compiler) test(t *Test) (test, error) {
 		return c.stringTest(t)
 	case "body":
 		return c.body(t)
+	case "date", "currentdate":
+		return c.date(t)
 	}
 	return nil, errAt(t.Line, "unknown test %s", t.Name)
 }
