@@ -33,6 +33,7 @@ tools=(
   "getmail|getmail6|e2e: POP3 and IMAP retrieval"
   "mutt|mutt|e2e: submission in batch mode"
   "/usr/sbin/postfix|postfix|e2e: a private Postfix delivering over LMTP"
+  "/usr/lib/postgresql/15/bin/initdb|postgresql|store/postgres and the two-node e2e: a private PostgreSQL cluster"
   "/usr/lib/dovecot/imap|dovecot-imapd|differential: the reference IMAP server"
   "/usr/lib/dovecot/pop3|dovecot-pop3d|differential: the reference POP3 server"
   "fail2ban-regex|fail2ban|e2e: contrib/fail2ban against real log lines"

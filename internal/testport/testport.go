@@ -61,6 +61,10 @@ func Get(t testing.TB) int {
 	return p
 }
 
+// Claim is Get for a TestMain, which has no test to fail: it returns the
+// error instead.
+func Claim() (int, error) { return get() }
+
 // GetN returns n ports, as n calls of Get.
 func GetN(t testing.TB, n int) []int {
 	t.Helper()
