@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/store/sqlite"
@@ -22,15 +23,25 @@ type (
 	VerifyReport  = sqlite.VerifyReport
 )
 
+// errPostgresBackup refuses backup, restore and verify of a PostgreSQL
+// store, which they do not handle: they work on the SQLite store's files.
+var errPostgresBackup = errors.New("backup, restore and verify work on the SQLite store; for a PostgreSQL store (Store-URL) use pg_dump and pg_restore (docs/scale-out.md)")
+
 // Backup copies the store of cfg into dir consistently, while a server
 // may be running; a second backup into dir copies only what changed.
 func Backup(ctx context.Context, cfg *config.Config, dir string, p Progress) (BackupResult, error) {
+	if IsPostgres(cfg) {
+		return BackupResult{}, errPostgresBackup
+	}
 	return sqlite.Backup(ctx, cfg.DataDirectory, dir, p)
 }
 
 // Restore copies the backup in dir into cfg's data directory, which must
 // hold no store yet.
 func Restore(ctx context.Context, cfg *config.Config, dir string, p Progress) (RestoreResult, error) {
+	if IsPostgres(cfg) {
+		return RestoreResult{}, errPostgresBackup
+	}
 	if err := ensurePrivateDir(cfg.DataDirectory); err != nil {
 		return RestoreResult{}, err
 	}
@@ -40,5 +51,8 @@ func Restore(ctx context.Context, cfg *config.Config, dir string, p Progress) (R
 // Verify checks cfg's store (index invariants, every content file, orphan
 // files) and, with repair, fixes what it can without loss.
 func Verify(ctx context.Context, cfg *config.Config, repair bool, p Progress) (*VerifyReport, error) {
+	if IsPostgres(cfg) {
+		return nil, errPostgresBackup
+	}
 	return sqlite.Verify(ctx, cfg.DataDirectory, repair, p)
 }

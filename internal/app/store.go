@@ -24,9 +24,16 @@ type StoreOptions struct {
 	WatchInterval time.Duration
 }
 
-// OpenStore opens the store of cfg's data directory, creating the
-// directory with safe permissions first.
+// OpenStore opens the store cfg names: the embedded SQLite store of its
+// data directory (created with safe permissions first), or, with a
+// postgres:// Store-URL, the PostgreSQL store.
 func OpenStore(ctx context.Context, cfg *config.Config, opts StoreOptions) (store.Store, error) {
+	if IsPostgres(cfg) {
+		return openPostgres(ctx, cfg, opts)
+	}
+	if cfg.StoreURL != "" && cfg.StoreURL != "sqlite:" {
+		return nil, fmt.Errorf("Store-URL: %q is neither sqlite: nor a postgres:// URL", redactURL(cfg.StoreURL))
+	}
 	if err := ensurePrivateDir(cfg.DataDirectory); err != nil {
 		return nil, err
 	}

@@ -39,7 +39,24 @@ func runCheck(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) error
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(env.Stderr, w)
 	}
-	return report(env, path, app.Preflight(ctx, cfg, false))
+	problems := app.Preflight(ctx, cfg, false)
+	problems = append(problems, checkStoreSchema(ctx, env, cfg)...)
+	return report(env, path, problems)
+}
+
+// checkStoreSchema connects to a PostgreSQL store and prints its schema
+// version; a connection failure or a schema newer than this program is a
+// problem. The SQLite store needs no connection.
+func checkStoreSchema(ctx context.Context, env *Env, cfg *config.Config) []error {
+	desc, version, ok, err := app.StoreSchema(ctx, cfg)
+	if !ok {
+		return nil
+	}
+	if err != nil {
+		return []error{fmt.Errorf("Store-URL: %w", err)}
+	}
+	fmt.Fprintf(env.Stdout, "store: %s, schema version %d (this program's: %d)\n", desc, version, app.PostgresSchemaVersion())
+	return nil
 }
 
 // report prints problems to stderr and fails, or says the configuration is

@@ -109,6 +109,14 @@ where it stopped.`,
 			flags: reindexFlags, run: runReindex,
 		},
 		{
+			name: "migrate", args: "[--config FILE]", maxArgs: 0,
+			summary: "create or upgrade the store's schema, then exit",
+			help: `Opening a store applies its schema migrations; migrate does only that, so that
+an upgrade of a PostgreSQL store (Store-URL) can run once, before the nodes
+start with the new program. It prints the schema version.`,
+			flags: configFlag, run: runMigrate,
+		},
+		{
 			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | reload | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
 			summary: "talk to the running server over its control socket",
 			flags:   configFlag, run: runCtl,

@@ -26,6 +26,16 @@ type Config struct {
 	ListenAddress []string
 	// DataDirectory holds the store, message files and sockets (Data-Directory).
 	DataDirectory string
+	// StoreURL selects the store (Store-URL): empty or sqlite: the
+	// embedded store in DataDirectory; postgres://… a PostgreSQL database
+	// that several nodes share (docs/scale-out.md).
+	StoreURL string
+	// StorePasswordFile names a file whose first line is the database
+	// password (Store-Password-File); empty: the URL's or PGPASSWORD.
+	StorePasswordFile string
+	// ContentStore says where a PostgreSQL store keeps message bodies
+	// (Content-Store): DATABASE or FILES (under DataDirectory).
+	ContentStore string
 	// LogDirectory holds the run, event and trace logs (Log-Directory).
 	LogDirectory string
 	// RunAsUser is the account the server switches to after binding its

@@ -61,6 +61,24 @@ func globalOptions() []*option {
 				"Relative paths are relative to the working directory. Log-Directory, Control-Socket, " +
 				"`[LMTP] Socket` and the default certificate and key follow it unless set themselves.",
 			orig: "Replaces the OpenVMS account directories (TCPIP$POP, TCPIP$IMAP_HOME) and mail files."},
+		{name: "Store-URL", section: g, kind: kString,
+			ptr: func(c *Config) any { return &c.StoreURL }, values: "`sqlite:` or `postgres://user@host:5432/db?sslmode=…`",
+			defDoc: "empty: the embedded SQLite store in Data-Directory",
+			doc: "Which store holds the accounts and the mail. Empty or `sqlite:` is the embedded store in " +
+				"Data-Directory. A `postgres://` URL (PostgreSQL 15 or later) lets several Postern nodes serve " +
+				"the same users from one database (docs/scale-out.md); the schema is created and migrated at " +
+				"start (`postern migrate` runs that alone). The password comes from Store-Password-File, the " +
+				"URL, or the PGPASSWORD environment variable, and is never logged."},
+		{name: "Store-Password-File", section: g, kind: kPath,
+			ptr: func(c *Config) any { return &c.StorePasswordFile }, defDoc: "none",
+			doc: "A file whose first line is the password of the Store-URL's database user. It should be " +
+				"readable by the server only."},
+		{name: "Content-Store", section: g, kind: kEnum, enum: []string{"DATABASE", "FILES"}, def: "DATABASE",
+			ptr: func(c *Config) any { return &c.ContentStore },
+			doc: "Where a PostgreSQL store (Store-URL) keeps message bodies: DATABASE, in the database in " +
+				"chunks, so that no node needs a shared disk; FILES, as files under Data-Directory, for a " +
+				"single-node PostgreSQL site (every node must then see the same directory). Ignored with the " +
+				"SQLite store, which keeps bodies as files."},
 		{name: "Log-Directory", section: g, kind: kPath, derive: "log",
 			ptr: func(c *Config) any { return &c.LogDirectory },
 			doc: "Where the run log, the event log and trace files are written.",
