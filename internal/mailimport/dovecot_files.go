@@ -246,6 +246,10 @@ func FormatPOP3UIDL(format string, uid, uidValidity uint32, base string) (string
 			j++
 		}
 		width := format[i+1 : j]
+		if len(width) > 2 {
+			// A unique-id is at most 70 octets (RFC 1939 §7).
+			return "", fmt.Errorf("pop3_uidl_format %q: width %s is more than a unique-id holds", format, width)
+		}
 		hex := byte(0)
 		if j < len(format) && (format[j] == 'X' || format[j] == 'x') {
 			hex = format[j]
@@ -283,6 +287,11 @@ func FormatPOP3UIDL(format string, uid, uidValidity uint32, base string) (string
 	return b.String(), nil
 }
 
+// maxInitialModSeq bounds the initial_modseq a log may claim, so that the
+// ceiling (plus the records, at most one per 8 octets of a file) stays a
+// valid mod-sequence.
+const maxInitialModSeq = 1 << 61
+
 // logHeaderMin is the size of a dovecot.index.log header that records
 // initial_modseq (log version 1.1 and later): major, minor (1 octet
 // each), hdr_size (2), indexid, file_seq, prev_file_seq,
@@ -306,34 +315,47 @@ func ModSeqCeiling(path string) (uint64, bool, error) {
 		return 0, false, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
+	c, err := modSeqCeiling(path, f)
+	if err != nil {
+		return 0, false, err
+	}
+	return c, true, nil
+}
+
+// modSeqCeiling reads a transaction log from r (ModSeqCeiling).
+func modSeqCeiling(path string, r io.Reader) (uint64, error) {
+	br := bufio.NewReader(r)
 	hdr := make([]byte, logHeaderMin)
 	if _, err := io.ReadFull(br, hdr); err != nil {
-		return 0, false, fmt.Errorf("read %s: header: %w", path, err)
+		return 0, fmt.Errorf("read %s: header: %w", path, err)
 	}
 	hdrSize := int(binary.LittleEndian.Uint16(hdr[2:4]))
 	if hdr[0] != 1 || hdrSize < logHeaderMin {
-		return 0, false, fmt.Errorf("%s: transaction log version %d.%d (header %d octets) is not one this reader knows", path, hdr[0], hdr[1], hdrSize)
+		return 0, fmt.Errorf("%s: transaction log version %d.%d (header %d octets) is not one this reader knows", path, hdr[0], hdr[1], hdrSize)
 	}
 	ceiling := binary.LittleEndian.Uint64(hdr[24:32])
+	if ceiling > maxInitialModSeq {
+		// RFC 7162 §7: a mod-sequence is at most 2^63-1; leave room.
+		return 0, fmt.Errorf("%s: initial MODSEQ %d is not plausible", path, ceiling)
+	}
 	if _, err := br.Discard(hdrSize - logHeaderMin); err != nil {
-		return 0, false, fmt.Errorf("read %s: header: %w", path, err)
+		return 0, fmt.Errorf("read %s: header: %w", path, err)
 	}
 	rec := make([]byte, 8)
 	for {
 		if _, err := io.ReadFull(br, rec); err != nil {
 			// The end, or a torn last record: a ceiling all the same.
-			return ceiling + 1, true, nil
+			return ceiling + 1, nil
 		}
 		ceiling++
 		size := logRecordSize(rec[:4])
 		if size < 8 {
 			// Not a record: count what is left as if every 8 octets were one.
 			rest, _ := io.Copy(io.Discard, br)
-			return ceiling + uint64(rest/8) + 1, true, nil
+			return ceiling + uint64(rest/8) + 1, nil
 		}
 		if _, err := br.Discard(size - 8); err != nil {
-			return ceiling + 1, true, nil
+			return ceiling + 1, nil
 		}
 	}
 }

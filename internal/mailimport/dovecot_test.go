@@ -1,6 +1,7 @@
 package mailimport
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -94,7 +95,7 @@ func TestFormatPOP3UIDL(t *testing.T) {
 			t.Errorf("FormatPOP3UIDL(%q) = %q, %v; want %q", tc.format, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"%m", "%g", "%08X"} {
+	for _, bad := range []string{"%m", "%g", "%08X", "%2000u"} {
 		if _, err := FormatPOP3UIDL(bad, 1, 1, "b"); err == nil {
 			t.Errorf("FormatPOP3UIDL(%q) accepted", bad)
 		}
@@ -262,6 +263,56 @@ func FuzzKeywords(f *testing.F) {
 			if c < 'a' || c > 'z' || name == "" {
 				t.Fatalf("accepted keyword %q for letter %q", name, c)
 			}
+		}
+	})
+}
+
+func FuzzModSeqCeiling(f *testing.F) {
+	hdr := make([]byte, 40)
+	hdr[0], hdr[1] = 1, 3
+	binary.LittleEndian.PutUint16(hdr[2:], 40)
+	binary.LittleEndian.PutUint64(hdr[24:], 100)
+	f.Add(append(append(hdr, logRecord(24)...), logRecord(12)...))
+	f.Add(append(hdr, 1, 2, 3))
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := modSeqCeiling("log", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		initial := binary.LittleEndian.Uint64(data[24:32])
+		if c <= initial || c > initial+uint64(len(data)) || c >= 1<<63 {
+			t.Fatalf("ceiling %d for initial MODSEQ %d and %d octets", c, initial, len(data))
+		}
+	})
+}
+
+func FuzzSubscriptions(f *testing.F) {
+	f.Add("V\t2\n\nINBOX\nArchive\t2020\n")
+	f.Add("INBOX\nArchive.2020\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		names, err := ParseSubscriptions(strings.NewReader(data), '.')
+		if err != nil {
+			return
+		}
+		for _, n := range names {
+			if n == "" || strings.Contains(n, "\n") {
+				t.Fatalf("name %q", n)
+			}
+		}
+	})
+}
+
+func FuzzPOP3UIDLFormat(f *testing.F) {
+	f.Add(DefaultPOP3UIDLFormat, uint32(42), uint32(1710338240), "base")
+	f.Add("%%%u%999999999Xv", uint32(1), uint32(2), "b")
+	f.Fuzz(func(t *testing.T, format string, uid, uidValidity uint32, base string) {
+		if len(format) > 64 {
+			return
+		}
+		s, err := FormatPOP3UIDL(format, uid, uidValidity, base)
+		if err == nil && len(s) > 64*(99+len(base)) {
+			t.Fatalf("%q expanded to %d octets", format, len(s))
 		}
 	})
 }
