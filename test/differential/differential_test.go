@@ -31,8 +31,6 @@ func corpusOf(user string) []string {
 	return corpus
 }
 
-// testBudget is how long the comparison may take once Postern is built.
-const testBudget = 55 * time.Second
 
 // pair is one logged-in connection to each server, driven in lockstep.
 type pair struct {
@@ -83,9 +81,9 @@ func TestDifferential(t *testing.T) {
 	t.Run("IMAPWrite", func(t *testing.T) { runIMAP(t, pst, dov, "bob", writeSteps) })
 	t.Run("POP3", func(t *testing.T) { runPOP3(t, pst, dov, "carol") })
 	t.Run("SortThread", func(t *testing.T) { runIMAP(t, pst, dov, "dave", sortSteps) })
-	if d := time.Since(start); d > testBudget {
-		t.Errorf("the comparison took %v, more than its budget of %v", d, testBudget)
-	}
+	// Timing is reported, never asserted: on a loaded machine a wall-clock
+	// budget fails a correct run; speed is measured in bench/.
+	t.Logf("the comparison took %v", time.Since(start).Round(time.Millisecond))
 }
 
 // mirror gives Dovecot user's mail exactly as Postern holds it: the same
