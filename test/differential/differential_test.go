@@ -31,7 +31,6 @@ func corpusOf(user string) []string {
 	return corpus
 }
 
-
 // pair is one logged-in connection to each server, driven in lockstep.
 type pair struct {
 	t        *testing.T
