@@ -143,6 +143,10 @@ func importSiteUser(ctx context.Context, env *Env, st store.Store, source string
 	err := importOne(ctx, sub, st, u.target, path, req)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	r := userReport{user: u, out: lines[len(lines)-1], err: err}
+	if req.dryRun && len(lines) > 1 {
+		// The plan, folder by folder, under the user's line.
+		r.out += "\n" + indent(strings.Join(lines[:len(lines)-1], "\n"))
+	}
 	if err != nil && errs.Len() > 0 {
 		r.err = fmt.Errorf("%w\n%s", err, indent(errs.String()))
 	}

@@ -65,6 +65,16 @@ func TestMigrateFromIMAP(t *testing.T) {
 	source := "imaps://" + migrationUser + "@" + imapsAddr
 	args := []string{"import", migrationUser, source, "--password-file", pwFile, "--ca-file", cert}
 
+	// A site-wide dry run logs in, plans every mailbox and changes nothing.
+	usersFile := filepath.Join(p.dir, "users")
+	if err := os.WriteFile(usersFile, []byte(migrationUser+" "+migrationUser+" "+pwFile+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runOut(p, "import", "--all-users", "--users-file", usersFile, "--dry-run", "--ca-file", cert, "imaps://%u@"+imapsAddr)
+	if err != nil || !strings.Contains(out, "would import 8 mailbox(es)") || !strings.Contains(out, "Bulk: would keep the source's UIDs") ||
+		!strings.Contains(out, "checked 1 user(s): 1 ok, 0 failed") || countFiles(filepath.Join(p.dir, "data", "msg")) != 0 {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
 	killMidway(t, p, args)
 	if err := p.run("", args...); err != nil {
 		t.Fatal(err)
@@ -91,7 +101,7 @@ func TestMigrateFromIMAP(t *testing.T) {
 	c.do("LOGOUT")
 	want := snapshot(t, "Dovecot", dov, []string{"INBOX"})["INBOX"].messages
 	starttls := "imap://" + migrationUser + "@localhost:" + strings.Split(dov.imap, ":")[1]
-	out, err := runOut(p, "import", migrationUser, starttls, "--password-file", pwFile, "--ca-file", cert)
+	out, err = runOut(p, "import", migrationUser, starttls, "--password-file", pwFile, "--ca-file", cert)
 	if err != nil {
 		t.Fatal(err)
 	}
