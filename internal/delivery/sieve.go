@@ -133,7 +133,7 @@ func (d *Deliverer) filter(ctx context.Context, sess store.Session, acct store.A
 	log := d.opts.Logger.With("user", acct.Name, "script", name)
 	var out *sieve.Result
 	if err == nil {
-		out, err = d.runScript(ctx, prog, sp, req)
+		out, err = d.runScript(ctx, prog, sp, req, acct)
 	}
 	if err != nil {
 		log.Warn("sieve script failed; keeping the message", "err", err)
@@ -148,7 +148,26 @@ func (d *Deliverer) filter(ctx context.Context, sess store.Session, acct store.A
 // address it was redirected from, for loop control (RFC 5228 §4.2).
 const redirectField = "X-Postern-Sieve-Redirected-From"
 
-func (d *Deliverer) runScript(ctx context.Context, prog *sieve.Program, sp *spooled, req Request) (*sieve.Result, error) {
+// includer loads the scripts an include names (RFC 6609): the user's own
+// from the store; there are no site-wide (:global) scripts, so those are
+// missing (an error unless :optional).
+func (d *Deliverer) includer(ctx context.Context, acct store.Account) sieve.IncludeFunc {
+	return func(name string, global bool) (*sieve.Program, error) {
+		sk, ok := d.opts.Store.(store.SieveKeeper)
+		if global || !ok {
+			return nil, sieve.ErrNoScript
+		}
+		text, _, err := sk.SieveScript(ctx, acct.ID, name)
+		if errors.Is(err, store.ErrNoSuchScript) {
+			return nil, sieve.ErrNoScript
+		} else if err != nil {
+			return nil, err
+		}
+		return sieve.ParseAndCompile(text)
+	}
+}
+
+func (d *Deliverer) runScript(ctx context.Context, prog *sieve.Program, sp *spooled, req Request, acct store.Account) (*sieve.Result, error) {
 	h, err := sieve.ReadHeader(sp.reader())
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
@@ -159,7 +178,7 @@ func (d *Deliverer) runScript(ctx context.Context, prog *sieve.Program, sp *spoo
 		}
 	}
 	in := sieve.Input{Header: h, Size: sp.size, Envelope: sieve.Envelope{From: req.Envelope.From, To: req.Envelope.To},
-		Message: sp.reader, Now: d.opts.Clock()}
+		Message: sp.reader, Now: d.opts.Clock(), Include: d.includer(ctx, acct)}
 	return prog.Run(ctx, in, d.opts.SieveBudget)
 }
 

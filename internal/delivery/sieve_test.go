@@ -265,3 +265,22 @@ func TestSieveBody(t *testing.T) {
 		t.Errorf("header only: %+v %v", res, err)
 	}
 }
+
+// TestSieveInclude: include loads the user's other scripts from the store
+// (RFC 6609); a missing one makes the script fail, which keeps the message.
+func TestSieveInclude(t *testing.T) {
+	f := newSieveFixture(t, `require ["include"]; include "lists"; include :optional :global "site";`)
+	ctx := context.Background()
+	if err := f.sk.PutSieveScript(ctx, f.acct.ID, "lists", `require "fileinto"; if exists "list-id" { fileinto "Lists"; }`); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := f.deliver(t, "a@example.org", listMsg); err != nil || res.Mailbox != "Lists" {
+		t.Errorf("included rule: %+v %v", res, err)
+	}
+	if err := f.sk.DeleteSieveScript(ctx, f.acct.ID, "lists"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := f.deliver(t, "a@example.org", listMsg); err != nil || res.Mailbox != "INBOX" {
+		t.Errorf("missing include: %+v %v", res, err)
+	}
+}

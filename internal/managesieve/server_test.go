@@ -112,7 +112,7 @@ func (f *fixture) run(transcript string) {
 
 const greeting = `S: "IMPLEMENTATION" "Postern"
 S: "SASL" "SCRAM-SHA-256 PLAIN"
-S: "SIEVE" "body comparator-i;ascii-numeric copy date envelope ereject fileinto imap4flags reject relational subaddress vacation variables"
+S: "SIEVE" "body comparator-i;ascii-numeric copy date envelope ereject fileinto imap4flags include reject relational subaddress vacation variables"
 S: "MAXREDIRECTS" "4"
 S: "VERSION" "1.0"
 S: OK "Postern ManageSieve ready."`
@@ -131,7 +131,7 @@ S: NO "Authenticate first."
 C: CAPABILITY
 S: "IMPLEMENTATION" "Postern"
 S: "SASL" ""
-S: "SIEVE" "body comparator-i;ascii-numeric copy date envelope ereject fileinto imap4flags reject relational subaddress vacation variables"
+S: "SIEVE" "body comparator-i;ascii-numeric copy date envelope ereject fileinto imap4flags include reject relational subaddress vacation variables"
 S: "MAXREDIRECTS" "4"
 S: "OWNER" "alice"
 S: "VERSION" "1.0"
@@ -218,7 +218,7 @@ func TestPlaintextRule(t *testing.T) {
 	f.start(true)
 	f.run(`S: "IMPLEMENTATION" "Postern"
 S: "SASL" "SCRAM-SHA-256"
-S: "SIEVE" "body comparator-i;ascii-numeric copy date envelope ereject fileinto imap4flags reject relational subaddress vacation variables"
+S: "SIEVE" "body comparator-i;ascii-numeric copy date envelope ereject fileinto imap4flags include reject relational subaddress vacation variables"
 S: "STARTTLS"
 S: "MAXREDIRECTS" "4"
 S: "VERSION" "1.0"

@@ -9,7 +9,7 @@ import (
 // in the order ManageSieve lists them (RFC 5804 §1.7).
 var Extensions = []string{
 	"body", "comparator-i;ascii-numeric", "copy", "date", "envelope", "ereject", "fileinto",
-	"imap4flags", "reject", "relational", "subaddress", "vacation", "variables",
+	"imap4flags", "include", "reject", "relational", "subaddress", "vacation", "variables",
 }
 
 // Program is a compiled script, ready to run. It is immutable.
@@ -239,6 +239,17 @@ func (c *compiler) action(cmd *Command) (node, error) {
 		return flagNode{op: cmd.Name, flags: cmd.Args[0].Strings}, nil
 	case "set":
 		return c.set(cmd)
+	case "include", "return", "global":
+		if !c.required["include"] {
+			return nil, errAt(cmd.Line, "%s needs require \"include\"", cmd.Name)
+		}
+		switch cmd.Name {
+		case "include":
+			return c.include(cmd)
+		case "global":
+			return c.global(cmd)
+		}
+		return returnNode{}, positional("return", cmd.Line, cmd.Args)
 	case "vacation":
 		return c.vacation(cmd)
 	}

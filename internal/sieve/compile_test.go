@@ -15,7 +15,7 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{"keep;\nfileinto \"x\";", 2, `fileinto needs require "fileinto"`},
 		{"require \"fileinto\";\n\nkeep;\nrequire \"copy\";", 4, "require must come before"},
-		{"require \"include\";", 1, `unsupported extension "include"`},
+		{"require \"index\";", 1, `unsupported extension "index"`},
 		{"if true {\n  keep;\n", 3, "expected '}'"},
 		{"keep", 1, "expected ';'"},
 		{"if header :is \"a\" {\n}", 1, "header takes 2 positional"},

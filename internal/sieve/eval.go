@@ -66,7 +66,7 @@ func (r *run) eval(t test) bool {
 		if t.variables != nil {
 			flags = nil
 			for _, v := range t.variables {
-				flags = append(flags, strings.Fields(r.variables[v])...)
+				flags = append(flags, strings.Fields(r.getVar(v))...)
 			}
 		}
 		return r.matched(t.m.matchVars(flags, keys))

@@ -23,6 +23,9 @@ type Input struct {
 	Header   Header
 	Size     int64
 	Envelope Envelope
+	// Include loads the scripts include names (RFC 6609); nil makes an
+	// include a runtime error.
+	Include IncludeFunc
 	// Addresses are the recipient's own addresses besides Envelope.To,
 	// for vacation (RFC 5230 §4.5).
 	Addresses []string
@@ -102,10 +105,22 @@ type run struct {
 	redirects int
 	steps     int
 
-	// RFC 5229 variables, when the script required them.
-	vars      bool
-	variables map[string]string
-	matchVars []string
+	// The running script's variables (RFC 5229); include gives each
+	// script its own (RFC 6609 §3.4).
+	scope
+	globals map[string]string // the variables declared global
+
+	// include (RFC 6609).
+	depth, includes int
+	included        map[string]bool
+}
+
+// scope is what belongs to the script running now.
+type scope struct {
+	vars        bool // it requires variables: its strings are expanded
+	variables   map[string]string
+	globalNames map[string]bool
+	matchVars   []string
 }
 
 // Run interprets the program against in, within budget.
@@ -121,8 +136,8 @@ func (p *Program) Run(ctx context.Context, in Input, budget Budget) (*Result, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget.Timeout)
 	defer cancel()
-	r := &run{ctx: ctx, in: in, budget: budget, vars: p.vars}
-	if err := r.block(p.cmds); err != nil && !errors.Is(err, errStop) {
+	r := &run{ctx: ctx, in: in, budget: budget, scope: scope{vars: p.vars}}
+	if err := r.block(p.cmds); err != nil && !errors.Is(err, errStop) && !errors.Is(err, errReturn) {
 		return nil, err
 	}
 	if !r.keepDone {
@@ -184,6 +199,18 @@ func (r *run) exec(n node) error {
 		return r.flagOp(n)
 	case setNode:
 		return r.set(n)
+	case includeNode:
+		return r.runInclude(n)
+	case returnNode:
+		return errReturn
+	case globalNode:
+		if r.globalNames == nil {
+			r.globalNames = map[string]bool{}
+		}
+		for _, name := range n.names {
+			r.globalNames[name] = true
+		}
+		return nil
 	case vacationNode:
 		return r.vacation(vacation(n))
 	}
@@ -265,7 +292,7 @@ func (r *run) flagOp(n flagNode) error {
 		r.flags = applyFlags(r.flags, n.op, flags)
 		return nil
 	}
-	cur := strings.Fields(r.variables[n.variable])
+	cur := strings.Fields(r.getVar(n.variable))
 	return r.setVar(n.variable, strings.Join(applyFlags(cur, n.op, flags), " "))
 }
 

@@ -155,18 +155,31 @@ func (r *run) lookup(name string) (string, bool) {
 	if !isIdentifier(name) {
 		return "", false
 	}
-	return r.variables[strings.ToLower(name)], true
+	return r.getVar(strings.ToLower(name)), true
+}
+
+// getVar reads a variable: a global one when the running script
+// declared it global (RFC 6609 §3.4).
+func (r *run) getVar(name string) string {
+	if r.globalNames[name] {
+		return r.globals[name]
+	}
+	return r.variables[name]
 }
 
 // setVar stores a variable, within the limits.
 func (r *run) setVar(name, value string) error {
-	if _, ok := r.variables[name]; !ok && len(r.variables) >= maxVariables {
+	m := &r.variables
+	if r.globalNames[name] {
+		m = &r.globals
+	}
+	if _, ok := (*m)[name]; !ok && len(*m) >= maxVariables {
 		return &RuntimeError{Msg: "too many variables"}
 	}
-	if r.variables == nil {
-		r.variables = map[string]string{}
+	if *m == nil {
+		*m = map[string]string{}
 	}
-	r.variables[name] = truncate(value, maxVariableValue)
+	(*m)[name] = truncate(value, maxVariableValue)
 	return nil
 }
 
