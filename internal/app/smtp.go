@@ -105,7 +105,7 @@ func buildSMTP(in *instance) (Service, error) {
 	base := parts.baseOptions(in, "smtp", cfg.SMTP.LogLevel)
 	base.Tracer = tracer
 	base.TLSConfig = in.tls.config("smtp")
-	base.Queue = q
+	base.Queue = dsnQueue{q}
 	sub := base
 	sub.Mode = smtpserver.ModeSubmission
 	sub.AllowPlaintextAuth = cfg.SMTP.AllowPlaintextAuth
@@ -438,4 +438,15 @@ func (in *instance) queue() *queue.Queue {
 		}
 	}
 	return nil
+}
+
+// dsnQueue gives the queue's RFC 3461 entry to submission, in its types.
+type dsnQueue struct{ *queue.Queue }
+
+func (d dsnQueue) EnqueueDSN(ctx context.Context, from string, req smtpserver.DSNRequest, rcpts []smtpserver.DSNRecipient, content io.Reader) (string, error) {
+	out := make([]queue.Recipient, len(rcpts))
+	for i, r := range rcpts {
+		out[i] = queue.Recipient{Addr: r.Addr, Notify: r.Notify, ORcpt: r.ORcpt}
+	}
+	return d.Queue.EnqueueDSN(ctx, from, queue.DSN{Ret: req.Ret, EnvID: req.EnvID}, out, content)
 }

@@ -89,3 +89,49 @@ func TestRemoteRefusalBouncesToSender(t *testing.T) {
 		}
 	}
 }
+
+// dsnSubmitScript submits with RFC 3461 parameters through smtplib.
+const dsnSubmitScript = `
+import smtplib, ssl, sys
+port, cafile = int(sys.argv[1]), sys.argv[2]
+c = smtplib.SMTP("localhost", port)
+c.starttls(context=ssl.create_default_context(cafile=cafile))
+c.login("alice", "alice-pw")
+print("dsn offered:", c.has_extn("dsn"))
+msg = sys.argv[3].replace("\n", "\r\n").encode()
+print("refused:", sorted(c.sendmail("alice@e2e.example.org", ["friend@remote.example"], msg,
+    mail_options=["RET=HDRS", "ENVID=e2e+2Benv"], rcpt_options=["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;Friend+40remote.example"])))
+`
+
+// TestSubmissionDSNSuccessNotice: Python's smtplib asks for a success
+// notice (RFC 3461 NOTIFY=SUCCESS) with ENVID and ORCPT; once the smart
+// host has the message, the sender finds a "relayed" DSN carrying them.
+func TestSubmissionDSNSuccessNotice(t *testing.T) {
+	t.Parallel()
+	sink := startSinkServer(t, false)
+	e, p := newMailEnv(t, "", "Relay-Host: "+sink.addr+"\nRelay-TLS: NONE\n")
+	e.addUser("alice", "alice-pw")
+	e.startMail()
+	msg := strings.Replace(submitMsg, "bob@e2e.example.org", "friend@remote.example", 1)
+	out := python(t, dsnSubmitScript, strconv.Itoa(p.submission), p.cafile, msg)
+	if !strings.Contains(out, "dsn offered: True") || !strings.Contains(out, "refused: []") {
+		t.Fatalf("submit: %s", out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var inbox []string
+	for time.Now().Before(deadline) {
+		if inbox = storedMessages(t, e.data, "alice", "INBOX"); len(inbox) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(inbox) != 1 {
+		t.Fatalf("alice has %d messages, want the success notice", len(inbox))
+	}
+	for _, want := range []string{"Subject: Successful Mail Delivery Report", "Original-Envelope-Id: e2e+env",
+		"Original-Recipient: rfc822; Friend@remote.example\r\nFinal-Recipient: rfc822; friend@remote.example\r\nAction: relayed\r\nStatus: 2.0.0"} {
+		if !strings.Contains(inbox[0], want) {
+			t.Errorf("notice lacks %q:\n%s", want, inbox[0])
+		}
+	}
+}

@@ -109,30 +109,40 @@ func (q *Queue) record(ctx context.Context, e *envelope, results map[*rcptState]
 	}
 }
 
-// report sends one failure DSN for newly failed recipients and, once, a
-// delay DSN. A message with a null sender is never reported on.
+// report sends one failure DSN for newly failed recipients, once a
+// delay DSN, and a success DSN for recipients that asked for one
+// (RFC 3461 NOTIFY; a recipient with NOTIFY=NEVER or without FAILURE is
+// marked reported without a notice). A message with a null sender is
+// never reported on.
 func (q *Queue) report(ctx context.Context, e *envelope, log *slog.Logger) {
 	if e.From == "" {
 		return
 	}
-	var failed []*rcptState
+	var failed, succeeded, relayed []*rcptState
+	q.mu.Lock()
 	for _, r := range e.Rcpts {
-		if r.State == stateFailed && !r.Reported {
+		switch {
+		case r.Reported:
+		case r.State == stateFailed && !r.wants("FAILURE"):
+			r.Reported = true
+		case r.State == stateFailed:
 			failed = append(failed, r)
+		case r.State == stateDone && r.wants("SUCCESS") && q.opts.IsLocal != nil && q.opts.IsLocal(domainOf(r.Addr)):
+			succeeded = append(succeeded, r)
+		case r.State == stateDone && r.wants("SUCCESS"):
+			relayed = append(relayed, r)
 		}
 	}
-	if len(failed) > 0 {
-		if err := q.sendDSN(ctx, e, failed, actionFailed); err != nil {
-			log.Error("send failure notice", "err", err)
-		} else {
-			q.mu.Lock()
-			for _, r := range failed {
-				r.Reported = true
-			}
-			q.mu.Unlock()
+	q.mu.Unlock()
+	q.notify(ctx, e, failed, actionFailed, log)
+	q.notify(ctx, e, succeeded, actionDelivered, log)
+	q.notify(ctx, e, relayed, actionRelayed, log)
+	var pending []*rcptState
+	for _, r := range e.pending() {
+		if r.wants("DELAY") {
+			pending = append(pending, r)
 		}
 	}
-	pending := e.pending()
 	if q.opts.DelayWarning > 0 && !e.DelayNotified && len(pending) > 0 &&
 		q.opts.Clock().Sub(e.Created) >= q.opts.DelayWarning {
 		if err := q.sendDSN(ctx, e, pending, actionDelayed); err != nil {
@@ -143,6 +153,26 @@ func (q *Queue) report(ctx context.Context, e *envelope, log *slog.Logger) {
 			q.mu.Unlock()
 		}
 	}
+}
+
+// notify sends one DSN of action about rcpts and marks them reported.
+// A failure notice that cannot be queued is tried again later; a success
+// notice is not (the message itself went).
+func (q *Queue) notify(ctx context.Context, e *envelope, rcpts []*rcptState, action string, log *slog.Logger) {
+	if len(rcpts) == 0 {
+		return
+	}
+	if err := q.sendDSN(ctx, e, rcpts, action); err != nil {
+		log.Error("send delivery status notice", "action", action, "err", err)
+		if action == actionFailed {
+			return
+		}
+	}
+	q.mu.Lock()
+	for _, r := range rcpts {
+		r.Reported = true
+	}
+	q.mu.Unlock()
 }
 
 // deliverLocal hands local recipients to the delivery path.

@@ -152,6 +152,30 @@ func New(opts Options) (*Queue, error) {
 // Enqueue stores a message for the recipients, durably, and returns its
 // id. content is read to EOF.
 func (q *Queue) Enqueue(ctx context.Context, from string, to []string, content io.Reader) (string, error) {
+	rcpts := make([]Recipient, len(to))
+	for i, r := range to {
+		rcpts[i] = Recipient{Addr: r}
+	}
+	return q.EnqueueDSN(ctx, from, DSN{}, rcpts, content)
+}
+
+// DSN is the RFC 3461 request of a message (MAIL's RET and ENVID).
+type DSN struct {
+	Ret   string // FULL, HDRS or "" (HDRS)
+	EnvID string // decoded
+}
+
+// Recipient is one recipient with its RFC 3461 parameters.
+type Recipient struct {
+	Addr   string
+	Notify []string // NEVER, or some of SUCCESS, FAILURE, DELAY; nil: FAILURE, DELAY
+	ORcpt  string   // "type;address", decoded; "" unset
+}
+
+// EnqueueDSN is Enqueue with the sender's delivery status notification
+// requests (RFC 3461): which notices each recipient gets, and what they
+// carry.
+func (q *Queue) EnqueueDSN(ctx context.Context, from string, dsn DSN, to []Recipient, content io.Reader) (string, error) {
 	if len(to) == 0 {
 		return "", errors.New("queue: no recipients")
 	}
@@ -161,9 +185,9 @@ func (q *Queue) Enqueue(ctx context.Context, from string, to []string, content i
 	if err != nil {
 		return "", err
 	}
-	e := &envelope{ID: id, From: from, Created: now, Size: size, NextAttempt: now}
+	e := &envelope{ID: id, From: from, Created: now, Size: size, NextAttempt: now, Ret: dsn.Ret, EnvID: dsn.EnvID}
 	for _, r := range to {
-		e.Rcpts = append(e.Rcpts, &rcptState{Addr: r, State: statePending, Updated: now})
+		e.Rcpts = append(e.Rcpts, &rcptState{Addr: r.Addr, State: statePending, Updated: now, Notify: r.Notify, ORcpt: r.ORcpt})
 	}
 	if err := q.disk.writeEnvelope(e); err != nil {
 		q.disk.remove(id)

@@ -29,6 +29,10 @@ type envelope struct {
 	NextAttempt   time.Time    `json:"next_attempt"`
 	DelayNotified bool         `json:"delay_notified,omitempty"`
 	Rcpts         []*rcptState `json:"rcpts"`
+	// RFC 3461 parameters of MAIL: RET (FULL or HDRS, "" unset) and
+	// ENVID (decoded).
+	Ret   string `json:"ret,omitempty"`
+	EnvID string `json:"envid,omitempty"`
 }
 
 type rcptState struct {
@@ -38,6 +42,26 @@ type rcptState struct {
 	Status    string    `json:"status,omitempty"` // enhanced status of the last failure, e.g. 5.1.1
 	Reported  bool      `json:"reported,omitempty"`
 	Updated   time.Time `json:"updated"`
+	// RFC 3461 parameters of RCPT: NOTIFY (NEVER, or some of SUCCESS,
+	// FAILURE, DELAY; none: FAILURE and DELAY, §4.1) and ORCPT
+	// ("type;address", decoded).
+	Notify []string `json:"notify,omitempty"`
+	ORcpt  string   `json:"orcpt,omitempty"`
+}
+
+// wants reports whether the recipient asked for notices of kind
+// (SUCCESS, FAILURE, DELAY): without NOTIFY, failures and delays
+// (RFC 3461 §4.1).
+func (r *rcptState) wants(kind string) bool {
+	if len(r.Notify) == 0 {
+		return kind != "SUCCESS"
+	}
+	for _, n := range r.Notify {
+		if n == kind {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *envelope) pending() []*rcptState {

@@ -118,6 +118,9 @@ func (c *conn) extensions() []string {
 		ext = append(ext, "AUTH "+strings.Join(mechs, " "))
 	}
 	ext = append(ext, "SMTPUTF8")
+	if c.s.opts.Mode == ModeSubmission {
+		ext = append(ext, "DSN") // RFC 3461
+	}
 	if max := c.s.opts.MaxMessageSize; max > 0 {
 		ext = append(ext, "SIZE "+strconv.FormatInt(max, 10))
 	} else {
@@ -180,8 +183,8 @@ func (c *conn) cmdMail(arg string) {
 }
 
 // mailOptions parses MAIL's ESMTP parameters: SIZE (RFC 1870), BODY
-// (RFC 6152), SMTPUTF8 (RFC 6531) and AUTH (RFC 4954 §5, accepted and
-// ignored). Anything else was not offered: 555 (RFC 5321 §4.1.1.11).
+// (RFC 6152), SMTPUTF8 (RFC 6531), AUTH (RFC 4954 §5, accepted and
+// ignored) and on submission RET and ENVID (RFC 3461). Anything else was not offered: 555 (RFC 5321 §4.1.1.11).
 func (c *conn) mailOptions(s string) (*smtp.MailOptions, error) {
 	params, err := parseParams(s)
 	if err != nil {
@@ -214,6 +217,10 @@ func (c *conn) mailOptions(s string) (*smtp.MailOptions, error) {
 			}
 			opts.UTF8 = true
 		case "AUTH":
+		case "RET", "ENVID": // RFC 3461, submission only
+			if err := c.mailDSN(opts, p); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, reply(555, 5, 5, 4, "Unsupported MAIL parameter "+p.key)
 		}
@@ -250,12 +257,13 @@ func (c *conn) cmdRcpt(arg string) {
 		return
 	}
 	params, err := parseParams(rest)
-	switch {
-	case err != nil:
+	if err != nil {
 		c.reply(501, 5, 5, 4, "Malformed RCPT parameters")
 		return
-	case len(params) > 0: // NOTIFY, ORCPT: DSN is not offered
-		c.reply(555, 5, 5, 4, "Unsupported RCPT parameter "+params[0].key)
+	}
+	ropts, err := c.rcptOptions(params)
+	if err != nil {
+		c.replyErr(err)
 		return
 	}
 	if n := c.s.opts.MaxRecipients; n > 0 && len(c.rcpts) >= n {
@@ -264,7 +272,7 @@ func (c *conn) cmdRcpt(arg string) {
 		c.reply(452, 4, 5, 3, fmt.Sprintf("Maximum limit of %d recipients reached", n))
 		return
 	}
-	if err := c.ss.Rcpt(to, &smtp.RcptOptions{}); err != nil {
+	if err := c.ss.Rcpt(to, ropts); err != nil {
 		c.replyErr(err)
 		return
 	}

@@ -162,7 +162,7 @@ func (ss *session) enqueue(ctx context.Context, from string, rcpts []string, of 
 	if len(rcpts) == 0 {
 		return 0
 	}
-	id, err := ss.s.opts.Queue.Enqueue(ctx, from, rcpts, msg.content())
+	id, err := ss.enqueueDSN(ctx, from, rcpts, of, msg)
 	if err != nil {
 		ss.log.Error("enqueue failed", "tx", ss.tx.id, "err", err)
 		err = errTryAgain
@@ -178,6 +178,33 @@ func (ss *session) enqueue(ctx context.Context, from string, rcpts []string, of 
 		return 0
 	}
 	return len(rcpts)
+}
+
+// enqueueDSN queues with the sender's RFC 3461 requests when the
+// transaction has any and the queue takes them (submission), else
+// plainly. of maps each of rcpts to its transaction recipient.
+func (ss *session) enqueueDSN(ctx context.Context, from string, rcpts []string, of []int, msg *message) (string, error) {
+	dq, ok := ss.s.opts.Queue.(DSNQueue)
+	if !ok || ss.s.opts.Mode != ModeSubmission {
+		return ss.s.opts.Queue.Enqueue(ctx, from, rcpts, msg.content())
+	}
+	var req DSNRequest
+	if o := ss.tx.opts; o != nil {
+		req = DSNRequest{Ret: string(o.Return), EnvID: o.EnvelopeID}
+	}
+	out := make([]DSNRecipient, len(rcpts))
+	for i, r := range rcpts {
+		out[i] = DSNRecipient{Addr: r}
+		if o := ss.tx.rcpts[of[i]].opts; o != nil {
+			for _, n := range o.Notify {
+				out[i].Notify = append(out[i].Notify, string(n))
+			}
+			if o.OriginalRecipient != "" {
+				out[i].ORcpt = string(o.OriginalRecipientType) + ";" + o.OriginalRecipient
+			}
+		}
+	}
+	return dq.EnqueueDSN(ctx, from, req, out, msg.content())
 }
 
 // forwardSender is the envelope sender of mail an alias forwards

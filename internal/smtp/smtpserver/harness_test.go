@@ -41,6 +41,22 @@ type queued struct {
 	from    string
 	to      []string
 	content string
+	dsn     DSNRequest
+	rcpts   []DSNRecipient // with EnqueueDSN
+}
+
+func (q *fakeQueue) EnqueueDSN(ctx context.Context, from string, dsn DSNRequest, rcpts []DSNRecipient, content io.Reader) (string, error) {
+	var to []string
+	for _, r := range rcpts {
+		to = append(to, r.Addr)
+	}
+	id, err := q.Enqueue(ctx, from, to, content)
+	if err == nil {
+		q.mu.Lock()
+		q.msgs[len(q.msgs)-1].dsn, q.msgs[len(q.msgs)-1].rcpts = dsn, rcpts
+		q.mu.Unlock()
+	}
+	return id, err
 }
 
 func (q *fakeQueue) Enqueue(_ context.Context, from string, to []string, content io.Reader) (string, error) {
@@ -53,7 +69,7 @@ func (q *fakeQueue) Enqueue(_ context.Context, from string, to []string, content
 	if q.fail != nil {
 		return "", q.fail
 	}
-	q.msgs = append(q.msgs, queued{from, to, string(b)})
+	q.msgs = append(q.msgs, queued{from: from, to: to, content: string(b)})
 	return "Q" + strconv.Itoa(len(q.msgs)), nil
 }
 

@@ -45,6 +45,7 @@ type transaction struct {
 type recipient struct {
 	addr    string // as the client wrote it
 	targets []delivery.Target
+	opts    *smtp.RcptOptions // NOTIFY, ORCPT (RFC 3461)
 }
 
 // newSession starts a session at the first HELO/EHLO/LHLO and again after
@@ -140,7 +141,7 @@ func (ss *session) checkSender(from string) error {
 
 // Rcpt adds a recipient, refusing unknown users and relaying here, so that
 // nothing accepted later bounces for those reasons.
-func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
+func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 	defer func(start time.Time) { ss.observe("RCPT", start, err) }(time.Now())
 	if ss.s.opts.Mode == ModeSubmission && ss.account == "" {
 		return errAuthRequired
@@ -155,7 +156,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 	if err := ss.checkQuota(to, targets); err != nil {
 		return err
 	}
-	ss.tx.rcpts = append(ss.tx.rcpts, recipient{addr: to, targets: targets})
+	ss.tx.rcpts = append(ss.tx.rcpts, recipient{addr: to, targets: targets, opts: opts})
 	return nil
 }
 
