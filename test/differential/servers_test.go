@@ -210,6 +210,10 @@ default_login_user = %[3]s
 first_valid_uid = %[4]d
 mail_location = maildir:~/Maildir:LAYOUT=fs
 pop3_uidl_format = %%08Xu%%08Xv
+mail_attribute_dict = file:%%h/dovecot-attributes
+protocol imap {
+  imap_metadata = yes
+}
 
 namespace inbox {
   inbox = yes

@@ -43,6 +43,11 @@ var capabilities = []capability{
 		when: func(c *conn) bool { return c.plaintextAllowed() }},
 	{name: "AUTH=SCRAM-SHA-256", preAuth: true, commands: []string{"AUTHENTICATE"}},
 	{name: "IDLE", postAuth: true, commands: []string{"IDLE"}},
+	// RFC 5464 (cmd_metadata.go) over the session's store.MetadataKeeper:
+	// server and mailbox entries, so METADATA alone (§1: it implies
+	// METADATA-SERVER).
+	{name: "METADATA", postAuth: true, commands: []string{"GETMETADATA", "SETMETADATA"},
+		when: func(c *conn) bool { _, ok := c.sess.(store.MetadataKeeper); return ok }},
 	// RFC 5465 (cmd_notify.go, notify_wait.go) over the store's change
 	// stream; no AnnotationChange or metadata events (BADEVENT).
 	{name: "NOTIFY", postAuth: true, commands: []string{"NOTIFY"}},

@@ -63,6 +63,9 @@ var commands = map[string]*command{
 	"SETQUOTA":     {fn: (*conn).cmdSetQuota, states: authed},
 	// RFC 5465 §3.1: authenticated and selected states.
 	"NOTIFY": {fn: (*conn).cmdNotify, states: authed},
+	// RFC 5464 §4.2, §4.3: authenticated and selected states.
+	"GETMETADATA": {fn: (*conn).cmdGetMetadata, states: authed},
+	"SETMETADATA": {fn: (*conn).cmdSetMetadata, states: authed},
 
 	// Selected (§6.4).
 	"CHECK":       {fn: (*conn).cmdCheck, states: onSelected},

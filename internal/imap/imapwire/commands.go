@@ -76,7 +76,9 @@ var commandSpecs = func() map[string]CommandSpec {
 		{Name: "GETQUOTA", Parse: func(d *Decoder) any { return ParseGetQuotaArgs(d) }},
 		{Name: "GETQUOTAROOT", Parse: func(d *Decoder) any { return ParseGetQuotaRootArgs(d) }},
 		{Name: "SETQUOTA", Parse: func(d *Decoder) any { return ParseSetQuotaArgs(d) }},
-		{Name: "NOTIFY", Parse: func(d *Decoder) any { return ParseNotifyArgs(d) }}, // RFC 5465 §8
+		{Name: "NOTIFY", Parse: func(d *Decoder) any { return ParseNotifyArgs(d) }},           // RFC 5465 §8
+		{Name: "GETMETADATA", Parse: func(d *Decoder) any { return ParseGetMetadataArgs(d) }}, // RFC 5464 §5
+		{Name: "SETMETADATA", Parse: func(d *Decoder) any { return ParseSetMetadataArgs(d) }},
 	}
 	m := make(map[string]CommandSpec, len(list))
 	for _, c := range list {

@@ -289,7 +289,7 @@ func TestMigrateDKIMKeys(t *testing.T) {
 	dir, st, _, f := newAliceIndex(t)
 	f.ss.Close()
 	st.Close()
-	downgradeIndex(t, dir, `DROP TABLE dkim_key; PRAGMA user_version = 13`)
+	downgradeIndex(t, dir, undoMetadata+`; DROP TABLE dkim_key; PRAGMA user_version = 13`)
 	st = openTest(t, dir, Options{})
 	if keys, err := st.DKIMKeys(ctx, ""); err != nil || len(keys) != 0 {
 		t.Fatalf("DKIMKeys after migration = %v, %v; want none", keys, err)

@@ -286,6 +286,21 @@ CREATE TABLE dkim_key (
 	PRIMARY KEY (domain, selector)
 ) WITHOUT ROWID;
 `,
+	// Version 15: RFC 5464 metadata (issue 14, store.MetadataKeeper):
+	// mailbox 0 is the account's server entries; a mailbox's entries are
+	// removed with it by the trigger (0 cannot reference mailbox).
+	`
+CREATE TABLE metadata (
+	account INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	mailbox INTEGER NOT NULL, -- mailbox.id, or 0 for the server
+	name    TEXT NOT NULL,    -- lower case, /private/… or /shared/…
+	value   BLOB NOT NULL,
+	PRIMARY KEY (account, mailbox, name)
+) WITHOUT ROWID;
+CREATE TRIGGER mailbox_metadata_delete AFTER DELETE ON mailbox BEGIN
+	DELETE FROM metadata WHERE account = OLD.account AND mailbox = OLD.id;
+END;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

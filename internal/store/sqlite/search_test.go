@@ -14,7 +14,7 @@ import (
 // undoSearchIndex takes schema versions 9 to 14 (the search index, the
 // imported POP3 unique-ids, Sieve, then DKIM keys) out of an index, for tests of
 // older versions' migrations.
-const undoSearchIndex = `DROP TABLE dkim_key; ` + undoSieve + `; ALTER TABLE message DROP COLUMN pop3_uidl; DROP TRIGGER content_search_drop; DROP TRIGGER content_search_delete;
+const undoSearchIndex = undoMetadata + `; DROP TABLE dkim_key; ` + undoSieve + `; ALTER TABLE message DROP COLUMN pop3_uidl; DROP TRIGGER content_search_drop; DROP TRIGGER content_search_delete;
 	DROP TABLE search_text; DROP TABLE search_field; DROP TABLE search_env`
 
 // searchRows counts the search index rows of the store; search_text

@@ -17,7 +17,7 @@ func TestMigrateSieve(t *testing.T) {
 	dir, st, acc, f := newAliceIndex(t)
 	f.ss.Close()
 	st.Close()
-	downgradeIndex(t, dir, `DROP TABLE dkim_key; `+undoSieve+`; PRAGMA user_version = 12`)
+	downgradeIndex(t, dir, undoMetadata+`; DROP TABLE dkim_key; `+undoSieve+`; PRAGMA user_version = 12`)
 	st = openTest(t, dir, Options{})
 	if err := st.PutSieveScript(ctx, acc.ID, "s", "keep;"); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,8 @@
 // optional capabilities (store.ExpungeLogger, store.ExpungePruner,
 // store.ContentSharer, store.ContentLocator, store.TopDataLoader,
 // store.QuotaKeeper, store.Replacer, store.RetrievalKeeper,
-// store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper) are
+// store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper,
+// store.MetadataKeeper) are
 // tested when the store or session implements
 // them and skipped otherwise.
 package storetest
@@ -80,6 +81,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Sieve", testSieve},
 		{"VacationDue", testVacationDue},
 		{"DKIMKeys", testDKIMKeys},
+		{"Metadata", testMetadata},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
