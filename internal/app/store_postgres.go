@@ -11,8 +11,10 @@ import (
 	"strings"
 
 	"github.com/postern/postern/internal/config"
+	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/body"
 	"github.com/postern/postern/internal/store/postgres"
+	"github.com/postern/postern/internal/store/sqlite"
 )
 
 // IsPostgres reports whether cfg's Store-URL names a PostgreSQL database.
@@ -105,4 +107,27 @@ func redactURL(s string) string {
 		return "(an unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// OpenStoreSpec opens the store a `postern store copy` argument names:
+// sqlite:DIR, or a postgres:// URL (with cfg's Store-Password-File and
+// Content-Store).
+func OpenStoreSpec(ctx context.Context, cfg *config.Config, spec string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(spec, "sqlite:"):
+		dir := strings.TrimPrefix(spec, "sqlite:")
+		if dir == "" {
+			return nil, errors.New("sqlite: needs a directory (sqlite:DIR)")
+		}
+		st, err := sqlite.Open(ctx, dir, sqlite.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open store in %s: %w", dir, err)
+		}
+		return st, nil
+	case strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://"):
+		c := *cfg
+		c.StoreURL = spec
+		return openPostgres(ctx, &c, StoreOptions{})
+	}
+	return nil, fmt.Errorf("%q is neither sqlite:DIR nor a postgres:// URL", redactURL(spec))
 }

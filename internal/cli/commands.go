@@ -108,6 +108,7 @@ while the server runs, and an interrupted run can be run again: it resumes
 where it stopped.`,
 			flags: reindexFlags, run: runReindex,
 		},
+		{name: "store", args: "SUBCOMMAND", summary: "move the mail store between backends", sub: storeCommands()},
 		{
 			name: "migrate", args: "[--config FILE]", maxArgs: 0,
 			summary: "create or upgrade the store's schema, then exit",

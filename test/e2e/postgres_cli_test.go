@@ -80,3 +80,33 @@ func TestPostgresBackupRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreCopy: postern store copy moves a SQLite site into PostgreSQL;
+// a server configured with the database then has the accounts and mail,
+// and a second run copies nothing again.
+func TestStoreCopy(t *testing.T) {
+	t.Parallel()
+	url := pgtest.New(t)
+	e := newEnv(t, "")
+	e.run("s3cret\n", "user", "add", "alice", "--password-stdin").must(t, 0)
+	e.run("Subject: one\n\nfirst\n", "deliver", "alice").must(t, 0)
+	e.run("Subject: two\n\nsecond\n", "deliver", "alice").must(t, 0)
+	r := e.run("", "store", "copy", "--from", "sqlite:"+e.data, "--to", url).must(t, 0)
+	if !strings.Contains(r.stdout, "copied 1 account(s)") || !strings.Contains(r.stdout, "2 message(s) (0 already there)") {
+		t.Errorf("store copy: %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "[####################] 2 of 2 messages (100%)") {
+		t.Errorf("no final progress line: %q", r.stderr)
+	}
+	r = e.run("", "store", "copy", "--from", "sqlite:"+e.data, "--to", url).must(t, 0)
+	if !strings.Contains(r.stdout, "0 message(s) (2 already there)") {
+		t.Errorf("second store copy: %q", r.stdout)
+	}
+	pg := newEnv(t, "Store-URL: "+url)
+	if r := pg.run("", "user", "list").must(t, 0); !strings.Contains(r.stdout, "alice") {
+		t.Errorf("user list on the copy: %q", r.stdout)
+	}
+	if r := e.run("", "store", "copy", "--from", "sqlite:"+e.data); r.code != 2 {
+		t.Errorf("store copy without --to: exit %d, want 2 (usage)", r.code)
+	}
+}
