@@ -15,13 +15,13 @@ import (
 )
 
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	st   *sqlite.Store
 	opts Options
 	addr string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {

@@ -46,7 +46,7 @@ type arg struct {
 func readCommand(br *bufio.Reader, maxLiteral int64) (command, error) {
 	d := &decoder{br: br, maxLiteral: maxLiteral}
 	cmd, err := d.command()
-	if errors.Is(err, errSyntax) {
+	if errors.Is(err, errSyntax) && !d.eol {
 		d.skipLine()
 	}
 	return cmd, err
@@ -55,7 +55,8 @@ func readCommand(br *bufio.Reader, maxLiteral int64) (command, error) {
 type decoder struct {
 	br         *bufio.Reader
 	maxLiteral int64
-	n          int // non-literal octets read
+	n          int  // non-literal octets read
+	eol        bool // the line's LF has been read: nothing to skip after an error
 }
 
 func (d *decoder) byte() (byte, error) {
@@ -65,6 +66,7 @@ func (d *decoder) byte() (byte, error) {
 	c, err := d.br.ReadByte()
 	if err == nil {
 		d.n++
+		d.eol = c == '\n'
 	}
 	return c, err
 }

@@ -48,6 +48,12 @@ func TestReadCommand(t *testing.T) {
 	if _, err := readCommand(bufio.NewReader(strings.NewReader("X {999999999999+}\r\n")), 100); !errors.Is(err, errHuge) {
 		t.Errorf("huge literal: %v", err)
 	}
+	// An error found at the end of a line consumes nothing after it.
+	br0 := bufio.NewReader(strings.NewReader("\r\nLOGOUT\r\n"))
+	readCommand(br0, 100)
+	if cmd, err := readCommand(br0, 100); err != nil || cmd.name != "LOGOUT" {
+		t.Errorf("after an empty line: %v %v", cmd, err)
+	}
 	// A bad line is consumed whole: the next command reads cleanly.
 	br := bufio.NewReader(strings.NewReader("\"junk\" more\r\nNOOP\r\n"))
 	readCommand(br, 100)
