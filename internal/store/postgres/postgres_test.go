@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/body"
 	"github.com/postern/postern/internal/store/postgres/pgtest"
@@ -103,5 +105,56 @@ func TestBodiesChunked(t *testing.T) {
 	}
 	if _, err := s.bodies.Open(ctx, name); !errors.Is(err, store.ErrNoSuchMessage) {
 		t.Errorf("Open after Remove: %v; want ErrNoSuchMessage", err)
+	}
+}
+
+// TestMigrateFromVersion1: a database at schema version 1 with mail in it
+// is brought to the current version at Open, keeps its mail, and the
+// newer tables work (metadata, removed with its mailbox).
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.New(t)
+	cfg, err := Config(url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateWith(ctx, pool, migrations[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := readVersion(ctx, pool); err != nil || v != 1 {
+		t.Fatalf("version %d, %v; want 1", v, err)
+	}
+	pool.Close()
+	s := openStore(t, url, Options{})
+	if v, err := s.SchemaVersion(ctx); err != nil || v != SchemaVersion() {
+		t.Fatalf("after Open: version %d, %v; want %d", v, err, SchemaVersion())
+	}
+	acc, err := s.CreateAccount(ctx, "alice", store.AccountUpdate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := s.Open(ctx, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	mb, err := ss.CreateMailbox(ctx, "Old", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := ss.(store.MetadataKeeper)
+	if err := mk.SetMetadata(ctx, mb.ID, []store.MetadataEntry{{Name: "/private/comment", Value: []byte("x")}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.DeleteMailbox(ctx, "Old"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM metadata`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("metadata rows after the mailbox was deleted: %d, %v", n, err)
 	}
 }

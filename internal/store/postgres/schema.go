@@ -200,6 +200,25 @@ CREATE TABLE expunged (
 CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);
 CREATE INDEX expunged_at ON expunged(at);
 `,
+	// Version 2: RFC 5464 metadata (store.MetadataKeeper): mailbox 0 is
+	// the account's server entries; a mailbox's entries are removed with
+	// it by the trigger (0 cannot reference mailbox).
+	`
+CREATE TABLE metadata (
+	account bigint NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	mailbox bigint NOT NULL, -- mailbox.id, or 0 for the server
+	name    text NOT NULL,   -- lower case, /private/… or /shared/…
+	value   bytea NOT NULL,
+	PRIMARY KEY (account, mailbox, name)
+);
+CREATE FUNCTION mailbox_metadata_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM metadata WHERE account = OLD.account AND mailbox = OLD.id;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER mailbox_metadata_delete AFTER DELETE ON mailbox
+	FOR EACH ROW EXECUTE FUNCTION mailbox_metadata_delete();
+`,
 }
 
 // SchemaVersion is the schema version this program writes.
@@ -213,6 +232,11 @@ const migrationLock = 0x706f7374_65726e01
 // per transaction under an advisory lock, and refuses a database written
 // by a newer program.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return migrateWith(ctx, pool, migrations)
+}
+
+// migrateWith applies the versions of list the database lacks.
+func migrateWith(ctx context.Context, pool *pgxpool.Pool, list []string) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -229,12 +253,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
-	if version > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this program's %d", version, len(migrations))
+	if version > len(list) {
+		return fmt.Errorf("database schema version %d is newer than this program's %d", version, len(list))
 	}
-	for v := version; v < len(migrations); v++ {
+	for v := version; v < len(list); v++ {
 		err := pgx.BeginFunc(ctx, conn.Conn(), func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+			if _, err := tx.Exec(ctx, list[v]); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (`+fmt.Sprint(v+1)+`)`)
