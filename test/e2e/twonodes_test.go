@@ -209,3 +209,46 @@ func TestTwoNodes(t *testing.T) {
 	}
 	p3.cmd("QUIT")
 }
+
+// TestTwoNodesKill: messages acknowledged by node 2 (LMTP 250) survive
+// its SIGKILL right after the last acknowledgement: node 1 serves every
+// one of them, octet for octet.
+func TestTwoNodesKill(t *testing.T) {
+	url := pgtest.New(t)
+	n1, n2 := newNode(t, url), newNode(t, url)
+	n1.addUser("alice", "alice-pw")
+	n1.startMail()
+	s2 := n2.startMail()
+	const count = 10
+	var sent []string
+	for i := range count {
+		msg := fmt.Sprintf("From: bob@example.org\r\nSubject: before the kill %d\r\n\r\nbody %d\r\n", i, i)
+		lmtpDeliver(t, n2, msg)
+		sent = append(sent, msg)
+	}
+	if err := s2.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	s2.wait()
+	c1 := n1.dialIMAP(t, nil)
+	sel, err := c1.Select("INBOX", nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sel.NumMessages != count {
+		t.Fatalf("node 1 has %d messages after node 2's SIGKILL, want %d", sel.NumMessages, count)
+	}
+	section := &imap.FetchItemBodySection{Peek: true}
+	var all imap.SeqSet
+	all.AddRange(1, count)
+	msgs, err := c1.Fetch(all, &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+	if err != nil || len(msgs) != count {
+		t.Fatalf("fetch: %v, %d messages", err, len(msgs))
+	}
+	for i, m := range msgs {
+		got := string(m.FindBodySection(section))
+		if !strings.HasSuffix(got, sent[i]) { // after the Return-Path/Received lines the server adds
+			t.Errorf("message %d: %q does not end with what was sent, %q", i+1, got, sent[i])
+		}
+	}
+}
