@@ -122,9 +122,11 @@ func (in *instance) ctlReopenLogs(_ context.Context, _ []string, w io.Writer) er
 	return nil
 }
 
-// setStats registers a protocol's statistics for ctl stats.
+// setStats registers a protocol's statistics for ctl stats and /metrics
+// (postern_<proto>_stats_*).
 func (in *instance) setStats(proto string, st *observe.Stats) {
 	in.mu.Lock()
 	in.stats[proto] = st
 	in.mu.Unlock()
+	observe.PublishStats(proto, st)
 }
