@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/delivery"
+	"github.com/postern/postern/internal/msgauth"
+	"github.com/postern/postern/internal/mtasts"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/server"
 	"github.com/postern/postern/internal/smtp/queue"
@@ -294,6 +297,7 @@ func newQueue(in *instance, parts *mailParts) (*queue.Queue, error) {
 		Lifetime:     cfg.SMTP.QueueLifetime, DelayWarning: cfg.SMTP.DelayWarning,
 		Logger: in.logger.With("pkg", "queue"),
 	}
+	opts.MTASTS = newMTASTS(cfg.SMTP.Resolver, in.logger.With("pkg", "mtasts"))
 	if addr := cfg.SMTP.RelayAddress(); addr != "" {
 		r := &queue.Relay{Addr: addr, Username: cfg.SMTP.RelayUsername}
 		switch cfg.SMTP.RelayTLS {
@@ -449,4 +453,17 @@ func (d dsnQueue) EnqueueDSN(ctx context.Context, from string, req smtpserver.DS
 		out[i] = queue.Recipient{Addr: r.Addr, Notify: r.Notify, ORcpt: r.ORcpt}
 	}
 	return d.Queue.EnqueueDSN(ctx, from, queue.DSN{Ret: req.Ret, EnvID: req.EnvID}, out, content)
+}
+
+// newMTASTS is the queue's MTA-STS (RFC 8461) lookup: policies fetched
+// over HTTPS, found through [SMTP] Resolver, cached in memory.
+func newMTASTS(resolver string, logger *slog.Logger) func(context.Context, string) *queue.STSPolicy {
+	f := &mtasts.Fetcher{LookupTXT: msgauth.NewResolver(resolver).LookupTXT, Logger: logger}
+	return func(ctx context.Context, domain string) *queue.STSPolicy {
+		p := f.Get(ctx, domain)
+		if p == nil || p.Mode == mtasts.ModeNone {
+			return nil
+		}
+		return &queue.STSPolicy{Enforce: p.Mode == mtasts.ModeEnforce, Match: p.Match}
+	}
 }

@@ -67,6 +67,7 @@ var rules = []rule{
 	{pkg: "internal/msgauth", allow: []string{"internal/store", "internal/observe"}},
 	{pkg: "internal/msgauth/dnstest", allow: nil},
 	{pkg: "internal/milter", allow: nil},
+	{pkg: "internal/mtasts", allow: nil},
 	{pkg: "internal/imap/imapserver", allow: protocolAllow},
 	{pkg: "internal/pop3/pop3server", allow: protocolAllow},
 	{pkg: "internal/smtp/smtpserver", allow: protocolAllow},

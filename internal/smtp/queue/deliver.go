@@ -213,6 +213,7 @@ func (q *Queue) deliverSMTP(ctx context.Context, e *envelope, route string, rcpt
 		return m
 	}
 	var hosts []string
+	verify := false
 	if route == "relay" {
 		hosts = []string{q.opts.Relay.Addr}
 	} else {
@@ -223,13 +224,16 @@ func (q *Queue) deliverSMTP(ctx context.Context, e *envelope, route string, rcpt
 		if err != nil {
 			return all(outcome{err: fmt.Errorf("look up MX of %s: %w", route, err), status: "4.4.3"})
 		}
+		if mxs, verify = q.applySTS(ctx, e, route, mxs); len(mxs) == 0 {
+			return all(outcome{err: fmt.Errorf("no MX host of %s matches its MTA-STS policy", route), status: "4.7.5"})
+		}
 		for _, h := range mxs {
 			hosts = append(hosts, net.JoinHostPort(h, strconv.Itoa(q.opts.Port)))
 		}
 	}
 	var lastErr error
 	for _, addr := range hosts {
-		res, err := q.sendTo(ctx, addr, route == "relay", e, rcpts)
+		res, err := q.sendTo(ctx, addr, route == "relay", verify, e, rcpts)
 		if err == nil {
 			return res
 		}
@@ -242,8 +246,8 @@ func (q *Queue) deliverSMTP(ctx context.Context, e *envelope, route string, rcpt
 // sendTo runs one SMTP transaction. A non-nil error means the host could
 // not be used at all (connection, greeting, TLS, AUTH), so the next host
 // may be tried.
-func (q *Queue) sendTo(ctx context.Context, addr string, relay bool, e *envelope, rcpts []*rcptState) (map[*rcptState]outcome, error) {
-	c, err := q.dial(ctx, addr, relay)
+func (q *Queue) sendTo(ctx context.Context, addr string, relay, verify bool, e *envelope, rcpts []*rcptState) (map[*rcptState]outcome, error) {
+	c, err := q.dial(ctx, addr, relay, verify)
 	if err != nil {
 		return nil, err
 	}
@@ -304,8 +308,10 @@ func (q *Queue) sendData(c *smtp.Client, id string) error {
 }
 
 // dial connects and greets: the relay with its TLS mode, an MX with
-// opportunistic STARTTLS (unverified, as RFC 7435 allows).
-func (q *Queue) dial(ctx context.Context, addr string, relay bool) (*smtp.Client, error) {
+// opportunistic STARTTLS (unverified, as RFC 7435 allows), or, under an
+// enforced MTA-STS policy (verify), with STARTTLS required and the
+// certificate verified for the MX name (RFC 8461 §4.2).
+func (q *Queue) dial(ctx context.Context, addr string, relay, verify bool) (*smtp.Client, error) {
 	host, _, _ := net.SplitHostPort(addr)
 	d := net.Dialer{Timeout: dialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -320,6 +326,12 @@ func (q *Queue) dial(ctx context.Context, addr string, relay bool) (*smtp.Client
 		c, err = smtp.NewClientStartTLS(conn, q.relayTLS(host))
 	case relay:
 		c = smtp.NewClient(conn)
+	case verify:
+		c, err = smtp.NewClientStartTLS(conn, &tls.Config{ServerName: host, RootCAs: q.opts.RootCAs})
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("MTA-STS requires verified TLS: %w", err)
+		}
 	default:
 		c, err = smtp.NewClientStartTLS(conn, &tls.Config{ServerName: host, InsecureSkipVerify: true}) //nolint:gosec // opportunistic
 		if err != nil && !isNetError(err) {
@@ -381,4 +393,29 @@ func needsUTF8(e *envelope, rcpts []*rcptState) bool {
 		}
 	}
 	return false
+}
+
+// applySTS applies the domain's MTA-STS policy to its MX hosts: enforce
+// keeps the matching ones and asks for verified TLS; testing logs the
+// ones that would have been refused (RFC 8461 §5).
+func (q *Queue) applySTS(ctx context.Context, e *envelope, domain string, mxs []string) ([]string, bool) {
+	if q.opts.MTASTS == nil {
+		return mxs, false
+	}
+	p := q.opts.MTASTS(ctx, domain)
+	if p == nil {
+		return mxs, false
+	}
+	var ok []string
+	for _, mx := range mxs {
+		if p.Match(mx) {
+			ok = append(ok, mx)
+		} else {
+			q.opts.Logger.Info("mx not in mta-sts policy", "queue_id", e.ID, "domain", domain, "mx", mx, "enforce", p.Enforce)
+		}
+	}
+	if !p.Enforce {
+		return mxs, false
+	}
+	return ok, true
 }

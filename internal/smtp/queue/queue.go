@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -84,10 +85,24 @@ type Options struct {
 	DelayWarning time.Duration
 	// RetryBase and RetryMax shape the exponential backoff.
 	RetryBase, RetryMax time.Duration
+	// MTASTS, if set, gives the MTA-STS policy (RFC 8461) of a domain
+	// delivered to through its MX hosts; nil when it has none.
+	MTASTS func(ctx context.Context, domain string) *STSPolicy
+	// RootCAs verifies MX certificates under an enforced MTA-STS policy;
+	// nil is the system's roots.
+	RootCAs *x509.CertPool
 	// Logger receives one line per attempt; nil discards.
 	Logger *slog.Logger
 	// Clock gives the time; nil means time.Now.
 	Clock func() time.Time
+}
+
+// STSPolicy is what the queue needs of an MTA-STS policy (RFC 8461 §5):
+// in enforce mode, deliver only to MX hosts Match accepts, over TLS with
+// a certificate valid for the MX name; in testing mode, only log.
+type STSPolicy struct {
+	Enforce bool
+	Match   func(mx string) bool
 }
 
 // Queue is the outbound queue.
