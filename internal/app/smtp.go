@@ -333,7 +333,7 @@ func (in *instance) sendOutbound(ctx context.Context, from string, to []string, 
 
 // deliverLocal is the queue's local delivery: resolve, then deliver to
 // every local target and re-queue remote ones (alias forwards).
-func (m *mailParts) deliverLocal(ctx context.Context, rcpt string, content io.ReadSeeker) (bool, error) {
+func (m *mailParts) deliverLocal(ctx context.Context, from, rcpt string, content io.ReadSeeker) (bool, error) {
 	a, err := delivery.ParseAddress(rcpt)
 	if err != nil {
 		return true, err
@@ -350,10 +350,7 @@ func (m *mailParts) deliverLocal(ctx context.Context, rcpt string, content io.Re
 		if _, err := content.Seek(0, io.SeekStart); err != nil {
 			return false, err
 		}
-		// QUIRK: the queue hands over no envelope sender, so the script
-		// sees the null sender (no vacation response to a retried local
-		// delivery).
-		env := &delivery.Envelope{To: rcpt}
+		env := &delivery.Envelope{From: from, To: rcpt}
 		if _, err := m.deliverer.Deliver(ctx, delivery.Request{Account: t.Account, Content: content, Envelope: env}); err != nil {
 			return delivery.Permanent(err), err
 		}

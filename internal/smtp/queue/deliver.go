@@ -187,7 +187,7 @@ func (q *Queue) deliverLocal(ctx context.Context, e *envelope, rcpts []*rcptStat
 			results[r] = outcome{err: err, status: "4.3.0"}
 			continue
 		}
-		perm, err := q.opts.DeliverLocal(ctx, r.Addr, f)
+		perm, err := q.opts.DeliverLocal(ctx, e.From, r.Addr, f)
 		f.Close()
 		status := "4.2.0"
 		if perm {

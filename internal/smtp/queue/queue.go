@@ -75,9 +75,11 @@ type Options struct {
 	// IsLocal reports whether a domain is ours; its recipients go to
 	// DeliverLocal instead of SMTP.
 	IsLocal func(domain string) bool
-	// DeliverLocal delivers to a local address; permanent reports whether a
-	// failure is final. content may be read more than once (seek to 0).
-	DeliverLocal func(ctx context.Context, rcpt string, content io.ReadSeeker) (permanent bool, err error)
+	// DeliverLocal delivers to a local address; from is the envelope
+	// sender ("" for the null sender), which the recipient's Sieve script
+	// sees. permanent reports whether a failure is final. content may be
+	// read more than once (seek to 0).
+	DeliverLocal func(ctx context.Context, from, rcpt string, content io.ReadSeeker) (permanent bool, err error)
 	// Lifetime is how long a message is retried before it bounces.
 	Lifetime time.Duration
 	// DelayWarning is when the sender is told a message is still queued;

@@ -130,7 +130,7 @@ type localBox struct {
 	msgs map[string][]string
 }
 
-func (l *localBox) deliver(_ context.Context, rcpt string, r io.ReadSeeker) (bool, error) {
+func (l *localBox) deliver(_ context.Context, _, rcpt string, r io.ReadSeeker) (bool, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return false, err
