@@ -2,6 +2,9 @@ package msgauth
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"os"
 	"os/exec"
@@ -166,4 +169,45 @@ func missing(t *testing.T, what string) {
 		t.Fatalf("missing %s (test.sh tools list)", what)
 	}
 	t.Skipf("missing %s", what)
+}
+
+// dkimpySign signs the message in argv[2] with the PEM RSA key in argv[1]
+// for d=example.org, s=py, relaxed/relaxed, and prints the field.
+const dkimpySign = `
+import sys, dkim
+key = open(sys.argv[1], "rb").read()
+msg = open(sys.argv[2], "rb").read()
+sys.stdout.write(dkim.sign(msg, b"py", b"example.org", key, canonicalize=(b"relaxed", b"relaxed"),
+    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"]).decode())
+`
+
+// TestVerifyDkimpySignature: the reverse of TestSignDkimpy — a signature
+// made by dkimpy passes Postern's inbound DKIM check (and aligns DMARC),
+// and fails once the body is changed.
+func TestVerifyDkimpySignature(t *testing.T) {
+	py := requireTool(t, "/usr/bin/python3")
+	requireTool(t, "/usr/bin/dkimverify")
+	k := newKey(t, "example.org", "py", AlgorithmRSA)
+	priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyPath, msgPath := filepath.Join(dir, "key.pem"), filepath.Join(dir, "msg.eml")
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv.(*rsa.PrivateKey))})
+	if err := os.WriteFile(keyPath, pemKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(msgPath, []byte(testMsg), 0o600)
+	out, err := exec.Command(py, "-c", dkimpySign, keyPath, msgPath).Output()
+	if err != nil || !strings.HasPrefix(string(out), "DKIM-Signature:") {
+		t.Fatalf("dkimpy sign: %v %q", err, out)
+	}
+	sig := strings.ReplaceAll(strings.ReplaceAll(string(out), "\r\n", "\n"), "\n", "\r\n")
+	w := newWorld(t)
+	publish(t, w.dns, k)
+	d := w.decide(t, "198.51.100.7", "bounce@lists.example.net", sig+testMsg)
+	wantResults(t, d, "spf=none", "dkim=pass header.d=example.org", "dmarc=pass")
+	d = w.decide(t, "198.51.100.7", "bounce@lists.example.net", sig+strings.Replace(testMsg, "Bob", "Rob", 1))
+	wantResults(t, d, "spf=none", "dkim=fail", "dmarc=fail")
 }
