@@ -74,6 +74,8 @@ var capabilities = []capability{
 	// (cmd_catenate.go); with REPLACE too (RFC 8508 §4.2).
 	{name: "CATENATE", postAuth: true, commands: []string{"APPEND", "REPLACE", "UID REPLACE"}},
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
+	// RFC 8970: the FETCH item PREVIEW, computed when fetched (preview.go).
+	{name: "PREVIEW", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
 	{name: "UTF8=ACCEPT", postAuth: true, commands: []string{"ENABLE"}},
 	// RFC 7162 §3.1: every command CONDSTORE extends. MODSEQ is part of
 	// store.Session (MessageInfo.ModSeq, FlagRequest.UnchangedSince), so no

@@ -172,7 +172,7 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 		case imapwire.FetchRFC822Size:
 			p.needData = p.needData || sizeNeedsData
 		case imapwire.FetchBodySection, imapwire.FetchBinarySection, imapwire.FetchBinarySize,
-			imapwire.FetchRFC822, imapwire.FetchRFC822Header, imapwire.FetchRFC822Text:
+			imapwire.FetchRFC822, imapwire.FetchRFC822Header, imapwire.FetchRFC822Text, imapwire.FetchPreview:
 			p.needData, p.needContent = true, true
 		}
 		if it.SetsSeen() {
@@ -341,6 +341,8 @@ func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, i
 		return c.writeBodySection(fw, mv, it)
 	case imapwire.FetchBinarySection, imapwire.FetchBinarySize:
 		return c.writeBinary(fw, mv, it)
+	case imapwire.FetchPreview:
+		fw.Item("PREVIEW").String(preview(mv)) // RFC 8970 §3.1 (preview.go)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ const (
 	FetchRFC822Header                       // RFC822.HEADER (IMAP4rev1): like BODY.PEEK[HEADER]
 	FetchRFC822Text                         // RFC822.TEXT (IMAP4rev1): like BODY[TEXT]
 	FetchModSeq                             // MODSEQ (RFC 7162 §3.1.4)
+	FetchPreview                            // PREVIEW [(LAZY)] (RFC 8970 §3.1)
 )
 
 // simpleFetchAttrs maps the names of data items without a section.
@@ -31,7 +32,7 @@ var simpleFetchAttrs = map[string]FetchAttr{
 	"ENVELOPE": FetchEnvelope, "FLAGS": FetchFlags, "INTERNALDATE": FetchInternalDate,
 	"RFC822.SIZE": FetchRFC822Size, "UID": FetchUID, "BODYSTRUCTURE": FetchBodyStructure,
 	"BODY": FetchBody, "RFC822": FetchRFC822, "RFC822.HEADER": FetchRFC822Header,
-	"RFC822.TEXT": FetchRFC822Text, "MODSEQ": FetchModSeq,
+	"RFC822.TEXT": FetchRFC822Text, "MODSEQ": FetchModSeq, "PREVIEW": FetchPreview,
 }
 
 // fetchAttrNames is the reverse of simpleFetchAttrs.
@@ -130,6 +131,7 @@ type FetchItem struct {
 	Peek    bool     // .PEEK: do not set \Seen
 	Section Section  // for FetchBodySection, FetchBinarySection, FetchBinarySize
 	Partial *Partial // for FetchBodySection, FetchBinarySection
+	Lazy    bool     // PREVIEW (LAZY), RFC 8970 §3.1
 }
 
 // String returns the item as a client writes it in a FETCH command.
@@ -227,9 +229,35 @@ func (dec *Decoder) FetchItem(ptr *FetchItem) bool {
 			return dec.setErr(syntaxErrorf("unknown FETCH item %q", name))
 		}
 		it = FetchItem{Attr: attr}
+		if attr == FetchPreview && !dec.previewMods(&it) {
+			return false
+		}
 	}
 	*ptr = it
 	return true
+}
+
+// previewMods decodes PREVIEW's optional SP "(" preview-mod *(SP
+// preview-mod) ")", preview-mod = "LAZY" (RFC 8970 §6). The space is
+// taken only when a "(" follows it: in a list of items a space also
+// separates the next item, which never starts with "(".
+func (dec *Decoder) previewMods(it *FetchItem) bool {
+	if !dec.ready() {
+		return false
+	}
+	if b, _ := dec.r.Peek(2); len(b) < 2 || b[0] != ' ' || b[1] != '(' {
+		return true
+	}
+	dec.SP()
+	n := 0
+	return dec.ExpectList(func() bool {
+		n++
+		if !dec.Keyword("LAZY") {
+			return dec.Expect(false, "LAZY")
+		}
+		it.Lazy = true
+		return true
+	}) && dec.Expect(n > 0, "LAZY")
 }
 
 // ExpectFetchItem decodes a fetch-att or records an error.

@@ -63,3 +63,29 @@ func TestEncodeMetadata(t *testing.T) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
+
+// TestFetchPreview: PREVIEW and PREVIEW (LAZY) (RFC 8970 §6), alone and
+// among other items; any other modifier, or none in the parentheses, is
+// a syntax error.
+func TestFetchPreview(t *testing.T) {
+	good := map[string][]FetchItem{
+		" PREVIEW":                 {{Attr: FetchPreview}},
+		" (UID PREVIEW (LAZY))":    {{Attr: FetchUID}, {Attr: FetchPreview, Lazy: true}},
+		" (preview (lazy) FLAGS)":  {{Attr: FetchPreview, Lazy: true}, {Attr: FetchFlags}},
+		" (PREVIEW FLAGS PREVIEW)": {{Attr: FetchPreview}, {Attr: FetchFlags}, {Attr: FetchPreview}},
+	}
+	for in, want := range good {
+		d := newDecoder(in+"\r\n", Options{})
+		var got []FetchItem
+		if !d.ExpectSP() || !d.ExpectFetchItems(&got) || !d.ExpectCRLF() || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %+v, %v; want %+v", in, got, d.Err(), want)
+		}
+	}
+	for _, in := range []string{" PREVIEW ()", " PREVIEW (FUZZY)", " (PREVIEW (LAZY LAZY X))", " PREVIEW (LAZY"} {
+		d := newDecoder(in+"\r\n", Options{})
+		var got []FetchItem
+		if d.ExpectSP() && d.ExpectFetchItems(&got) && d.ExpectCRLF() {
+			t.Errorf("%q parsed: %+v", in, got)
+		}
+	}
+}
