@@ -270,3 +270,42 @@ func TestListenerResync(t *testing.T) {
 		}
 	}
 }
+
+// TestMaildropLocksOutsidePool: POP3 maildrop locks held by more sessions
+// than the pool has connections leave the pool free for other work.
+func TestMaildropLocksOutsidePool(t *testing.T) {
+	ctx := t.Context()
+	s := openStore(t, pgtest.New(t), Options{MaxConns: 2})
+	var sessions []store.Session
+	for i := range 5 {
+		acc, err := s.CreateAccount(ctx, fmt.Sprintf("user%d", i), store.AccountUpdate{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss, err := s.Open(ctx, acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ss.Close() })
+		if _, err := ss.LockMaildrop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, ss)
+	}
+	done := make(chan error, 1)
+	go func() {
+		inbox, err := sessions[0].Mailbox(ctx, "INBOX")
+		if err == nil {
+			_, err = sessions[0].Append(ctx, inbox.ID, store.AppendRequest{Content: strings.NewReader("Subject: x\r\n\r\ny\r\n")})
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an append waited on a pool drained by maildrop locks")
+	}
+}

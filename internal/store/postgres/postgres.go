@@ -48,18 +48,25 @@ type Options struct {
 	Logger *slog.Logger
 	// QuotaStorage and QuotaMessages are the site's default quota limits.
 	QuotaStorage, QuotaMessages int64
-	// MaxConns bounds the connection pool; 0: pgxpool's default.
+	// MaxConns bounds the connection pool; 0: defaultMaxConns.
 	MaxConns int32
 }
 
+// defaultMaxConns bounds a node's pool: its queries are short, but a
+// mail server runs many sessions at once (pgxpool's own default is
+// max(4, CPUs)). The listener and each POP3 maildrop lock have their own
+// connection besides.
+const defaultMaxConns = 20
+
 // Store is the PostgreSQL store.
 type Store struct {
-	pool   *pgxpool.Pool
-	opts   Options
-	log    *slog.Logger
-	bodies body.Bodies
-	notify store.Notifier
-	listen *listener
+	pool    *pgxpool.Pool
+	connCfg *pgx.ConnConfig // for the connections outside the pool (maildrop locks)
+	opts    Options
+	log     *slog.Logger
+	bodies  body.Bodies
+	notify  store.Notifier
+	listen  *listener
 
 	mu     sync.Mutex
 	closed bool
@@ -88,6 +95,7 @@ func Config(url string, opts Options) (*pgxpool.Config, error) {
 	if opts.Password != "" {
 		cfg.ConnConfig.Password = opts.Password
 	}
+	cfg.MaxConns = defaultMaxConns
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
@@ -114,7 +122,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, opts: opts, log: opts.Logger, notify: opts.Notifier, bodies: opts.Bodies}
+	s := &Store{pool: pool, connCfg: cfg.ConnConfig, opts: opts, log: opts.Logger, notify: opts.Notifier, bodies: opts.Bodies}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postern/postern/internal/store"
 )
@@ -21,7 +20,7 @@ type Session struct {
 	closed  atomic.Bool
 
 	mu    sync.Mutex
-	locks map[*pgxpool.Conn]struct{} // maildrop locks held, released by Close
+	locks map[*pgx.Conn]struct{} // maildrop locks held, released by Close
 }
 
 var (
@@ -66,7 +65,7 @@ func (ss *Session) Close() error {
 	ss.locks = nil
 	ss.mu.Unlock()
 	for c := range locks {
-		releaseLock(c, ss.account)
+		releaseLock(c)
 	}
 	return nil
 }
@@ -96,29 +95,30 @@ func (ss *Session) publish(t *wtx, chs ...store.Change) {
 const maildropLockSpace = 0x706f7033 // "pop3"
 
 // LockMaildrop takes the account's POP3 maildrop lock (RFC 1939 §4): a
-// PostgreSQL session-level advisory lock, held on a connection taken
-// from the pool for as long as the lock is. Every node conflicts with
-// every other, and the lock goes with the connection when the node dies.
+// PostgreSQL session-level advisory lock, held on a connection of its own
+// (not the pool's, which a few long POP3 sessions would drain) for as long
+// as the lock is. Every node conflicts with every other, and the lock goes
+// with the connection when the node dies.
 func (ss *Session) LockMaildrop(ctx context.Context) (release func(), err error) {
 	if err := ss.checkOpen(); err != nil {
 		return nil, err
 	}
-	c, err := ss.s.pool.Acquire(ctx)
+	c, err := pgx.ConnectConfig(ctx, ss.s.connCfg)
 	if err != nil {
 		return nil, fmt.Errorf("lock maildrop: %w", err)
 	}
 	var got bool
 	if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, int32(maildropLockSpace), int32(ss.account)).Scan(&got); err != nil {
-		c.Release()
+		c.Close(context.Background())
 		return nil, fmt.Errorf("lock maildrop: %w", err)
 	}
 	if !got {
-		c.Release()
+		c.Close(context.Background())
 		return nil, fmt.Errorf("lock maildrop: %w", store.ErrInUse)
 	}
 	ss.mu.Lock()
 	if ss.locks == nil {
-		ss.locks = make(map[*pgxpool.Conn]struct{})
+		ss.locks = make(map[*pgx.Conn]struct{})
 	}
 	ss.locks[c] = struct{}{}
 	ss.mu.Unlock()
@@ -130,20 +130,15 @@ func (ss *Session) LockMaildrop(ctx context.Context) (release func(), err error)
 			delete(ss.locks, c)
 			ss.mu.Unlock()
 			if held {
-				releaseLock(c, ss.account)
+				releaseLock(c)
 			}
 		})
 	}, nil
 }
 
-// releaseLock unlocks a maildrop and gives the connection back; a
-// connection whose unlock fails is closed, which releases the lock.
-func releaseLock(c *pgxpool.Conn, account store.AccountID) {
-	_, err := c.Exec(context.Background(), `SELECT pg_advisory_unlock($1, $2)`, int32(maildropLockSpace), int32(account))
-	if err != nil {
-		c.Conn().Close(context.Background())
-	}
-	c.Release()
+// releaseLock ends a maildrop lock's connection, which releases the lock.
+func releaseLock(c *pgx.Conn) {
+	c.Close(context.Background())
 }
 
 // mailboxRow is a mailbox with its owner.
