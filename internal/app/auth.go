@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"os"
 	"runtime/debug"
 	"strings"
 
@@ -27,6 +28,8 @@ type authShared struct {
 	// Local-Domains, Local-Aliases-File), reloaded on SIGHUP: a login as
 	// NAME@DOMAIN at one of them may name the bare account NAME.
 	domains *delivery.Resolver
+	// bearer verifies OAuth bearer tokens ([OAuth]); nil: OAuth off.
+	bearer auth.TokenVerifier
 }
 
 // newAuthShared builds the shared parts from the configuration
@@ -49,6 +52,7 @@ func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.At
 	if in.auth.hasher == nil {
 		in.auth = newAuthShared(in.cfg, in.trusted)
 		in.auth.domains = in.newDomainTable()
+		in.auth.bearer = in.newTokenVerifier()
 		in.logger.Info("password verification",
 			"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
 	}
@@ -57,6 +61,7 @@ func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.At
 		Sources: in.accountSources(),
 
 		AdminImpersonation: in.cfg.AdminImpersonation,
+		Bearer:             in.auth.bearer,
 		Hasher:             in.auth.hasher,
 		Cache:              in.auth.cache,
 		SharedThrottle:     in.auth.throttle,
@@ -84,6 +89,28 @@ func (in *instance) newDomainTable() *delivery.Resolver {
 		return nil
 	}
 	return res
+}
+
+// newTokenVerifier builds the bearer-token verifier of the [OAuth]
+// section, or nil when it is not configured. A client secret file that
+// cannot be read is logged and leaves OAuth off.
+func (in *instance) newTokenVerifier() auth.TokenVerifier {
+	o := in.cfg.OAuth
+	if !o.Configured() {
+		return nil
+	}
+	opts := auth.OAuthOptions{Issuer: o.Issuer, Audience: o.Audience, JWKSURL: o.JWKSURL,
+		UsernameClaim: o.UsernameClaim, IntrospectionURL: o.IntrospectionURL, ClientID: o.ClientID}
+	if o.ClientSecretFile != "" {
+		b, err := os.ReadFile(o.ClientSecretFile)
+		if err != nil {
+			in.logger.Error("OAuth off: read Client-Secret-File", "err", err)
+			return nil
+		}
+		opts.ClientSecret, _, _ = strings.Cut(strings.TrimRight(string(b), "\r\n"), "\n")
+	}
+	in.logger.Info("OAuth bearer tokens accepted", "issuer", o.Issuer, "introspection", o.IntrospectionURL != "")
+	return auth.NewTokenVerifier(opts)
 }
 
 // accountSources builds the sources of the global Accounts option, in its

@@ -81,6 +81,10 @@ type Options struct {
 	// with ErrAuthzidNotAllowed.
 	AdminImpersonation bool
 
+	// Bearer, if set, verifies OAuth 2.0 bearer tokens: the OAUTHBEARER
+	// and XOAUTH2 mechanisms are offered ([OAuth] section; oauth.go).
+	Bearer TokenVerifier
+
 	// Hasher verifies passwords and bounds concurrent hashing. Nil means a
 	// Hasher with the production costs. Tests pass one with
 	// CheapArgon2Params.
@@ -143,6 +147,7 @@ type Authenticator struct {
 	nonce     func() string
 
 	impersonation bool
+	bearer        TokenVerifier
 
 	// secret keys the fake SCRAM salts and APOP secrets of unknown users.
 	// It lives as long as the process, so a name gets the same fake salt
@@ -163,6 +168,7 @@ func New(opts Options) *Authenticator {
 		nonce:     opts.SCRAMNonce,
 
 		impersonation: opts.AdminImpersonation,
+		bearer:        opts.Bearer,
 		secret:        make([]byte, 32),
 	}
 	rand.Read(a.secret)

@@ -137,3 +137,39 @@ func FuzzYescryptSetting(f *testing.F) {
 		}
 	})
 }
+
+func FuzzBearerMessage(f *testing.F) {
+	for _, s := range []string{
+		"n,,\x01auth=Bearer tok\x01\x01", "n,a=alice,\x01host=x\x01port=143\x01auth=Bearer tok\x01\x01",
+		"n,a=al=2Cice,\x01auth=Bearer t\x01\x01", "y,,\x01auth=bearer t\x01\x01", "p=x,,\x01auth=Bearer t\x01\x01",
+		"user=alice\x01auth=Bearer tok\x01\x01", "n,,\x01\x01", "n,,\x01auth=Bearer a\x01auth=Bearer b\x01\x01", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if authzid, token, err := parseOAuthBearer(msg); err == nil {
+			if token == "" || len(token) > MaxBearerToken || strings.ContainsRune(token, 1) || strings.ContainsRune(authzid, 1) {
+				t.Fatalf("OAUTHBEARER %q: authzid %q token %q", msg, authzid, token)
+			}
+		}
+		if user, token, err := parseXOAuth2(msg); err == nil {
+			if user == "" || token == "" || len(token) > MaxBearerToken || strings.ContainsRune(user, 1) {
+				t.Fatalf("XOAUTH2 %q: user %q token %q", msg, user, token)
+			}
+		}
+	})
+}
+
+func FuzzJWTVerifier(f *testing.F) {
+	for _, s := range []string{"e30.e30.AAAA", "eyJhbGciOiJub25lIn0.e30.", "a.b.c", "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJ4In0.AAAA", ""} {
+		f.Add(s)
+	}
+	// No key set is reachable: every token must be refused (invalid or a
+	// temporary failure), never accepted, and quickly.
+	v := NewTokenVerifier(OAuthOptions{Issuer: "x", Audience: "y", JWKSURL: "http://127.0.0.1:1/jwks"})
+	f.Fuzz(func(t *testing.T, token string) {
+		if user, err := v.VerifyToken(context.Background(), token); err == nil {
+			t.Fatalf("token %q accepted as %q", token, user)
+		}
+	})
+}

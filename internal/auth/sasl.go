@@ -44,7 +44,18 @@ const maxSASLField = 1024
 // accepts, strongest first. Protocols decide which to advertise (PLAIN and
 // LOGIN only under TLS, for instance).
 func (a *Authenticator) Mechanisms() []string {
+	if a.bearer != nil {
+		return []string{MechSCRAMSHA256, MechOAuthBearer, MechXOAuth2, MechPlain, MechLogin}
+	}
 	return []string{MechSCRAMSHA256, MechPlain, MechLogin}
+}
+
+// IsBearerMechanism reports whether a mechanism carries an OAuth bearer
+// token, which protocols offer only over TLS or on loopback, like a
+// password (issue 22).
+func IsBearerMechanism(name string) bool {
+	n := strings.ToUpper(name)
+	return n == MechOAuthBearer || n == MechXOAuth2
 }
 
 // NewMechanism starts a SASL exchange with the named mechanism (matched
@@ -57,6 +68,10 @@ func (a *Authenticator) NewMechanism(name string, c ConnInfo) (Mechanism, error)
 		return &loginMech{exchange: exchange{a: a, conn: c}}, nil
 	case MechSCRAMSHA256:
 		return &scramMech{exchange: exchange{a: a, conn: c}}, nil
+	case MechOAuthBearer, MechXOAuth2:
+		if a.bearer != nil {
+			return &bearerMech{exchange: exchange{a: a, conn: c}, name: strings.ToUpper(name)}, nil
+		}
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnsupportedMechanism, name)
 }

@@ -123,6 +123,8 @@ type Config struct {
 	LMTP LMTPConfig
 	// ManageSieve is the [ManageSieve] section.
 	ManageSieve ManageSieveConfig
+	// OAuth is the [OAuth] section.
+	OAuth OAuthConfig
 
 	// file is the name of the file the config came from, for messages.
 	file string
@@ -382,6 +384,30 @@ type LMTPConfig struct {
 	// TraceSynch is the number of trace writes between flushes to disk
 	// (Trace-Synch); 0 flushes only at exit.
 	TraceSynch int
+}
+
+// OAuthConfig is the [OAuth] section: bearer-token logins (issue 22).
+// Configured means Issuer, Audience and one of JWKSURL and
+// IntrospectionURL are set.
+type OAuthConfig struct {
+	// Issuer and Audience are what every token must name (Issuer, Audience).
+	Issuer   string
+	Audience string
+	// JWKSURL is the issuer's key set, for JWTs (JWKS-URL).
+	JWKSURL string
+	// UsernameClaim is the claim holding the login name (Username-Claim).
+	UsernameClaim string
+	// IntrospectionURL, ClientID and ClientSecretFile ask the issuer about
+	// opaque tokens (RFC 7662; Introspection-URL, Client-ID,
+	// Client-Secret-File).
+	IntrospectionURL string
+	ClientID         string
+	ClientSecretFile string
+}
+
+// Configured reports whether bearer-token logins are on.
+func (o OAuthConfig) Configured() bool {
+	return o.Issuer != "" && o.Audience != "" && (o.JWKSURL != "" || o.IntrospectionURL != "")
 }
 
 // ManageSieveConfig is the [ManageSieve] section (RFC 5804).

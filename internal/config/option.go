@@ -16,10 +16,12 @@ const (
 	SectionLMTP   = "LMTP"
 	// SectionManageSieve is [ManageSieve] (RFC 5804, docs/sieve.md).
 	SectionManageSieve = "ManageSieve"
+	// SectionOAuth is [OAuth]: bearer-token logins (docs/accounts.md).
+	SectionOAuth = "OAuth"
 )
 
 // sections lists the sections in the order the file and the docs use.
-var sections = []string{SectionGlobal, SectionIMAP, SectionPOP, SectionSMTP, SectionLMTP, SectionManageSieve}
+var sections = []string{SectionGlobal, SectionIMAP, SectionPOP, SectionSMTP, SectionLMTP, SectionManageSieve, SectionOAuth}
 
 // kind is the type of an option's value, which selects its parser, its
 // checks and how the reference describes it.
@@ -139,6 +141,7 @@ func buildOptions() *table {
 	all = append(all, smtpOptions()...)
 	all = append(all, lmtpOptions()...)
 	all = append(all, manageSieveOptions()...)
+	all = append(all, oauthOptions()...)
 	for _, o := range all {
 		for _, n := range append([]string{o.name}, o.aliases...) {
 			if _, dup := t.byName[strings.ToUpper(o.section)][strings.ToLower(n)]; dup {

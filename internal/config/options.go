@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -898,4 +899,83 @@ func lmtpOptions() []*option {
 		"For LMTP over TCP only (the Unix socket has no address); off by default, since the MTA is one trusted address.",
 		"100, the TCP port and the Unix socket together: an MTA opens a few parallel deliveries (Postfix 20 "+
 			"by default), and one refused with 421 retries.")...)
+}
+
+func oauthOptions() []*option {
+	s := SectionOAuth
+	return []*option{
+		{name: "Issuer", section: s, kind: kString, check: checkOAuth,
+			ptr: func(c *Config) any { return &c.OAuth.Issuer }, values: "URL", defDoc: "none: OAuth off",
+			doc: "The identity provider's issuer identifier: every token's `iss` must equal it (RFC 7519 " +
+				"§4.1.1). With Audience and JWKS-URL or Introspection-URL, turns OAUTHBEARER and XOAUTH2 on."},
+		{name: "Audience", section: s, kind: kString,
+			ptr: func(c *Config) any { return &c.OAuth.Audience }, defDoc: "none",
+			doc: "A value every token's `aud` must hold: the client id the provider issues tokens to " +
+				"for this server."},
+		{name: "JWKS-URL", section: s, kind: kString,
+			ptr: func(c *Config) any { return &c.OAuth.JWKSURL }, values: "URL", defDoc: "none",
+			doc: "The provider's public keys (RFC 7517): `https://`, or `http://` to a loopback address. " +
+				"Tokens are JWTs verified here: RS256, ES256 or EdDSA signatures only (`none` and HMAC " +
+				"refused), `exp` required, `nbf` and `exp` with one minute of clock skew. The keys are " +
+				"fetched at the first login and again when a token names an unknown key id (at most every " +
+				"30 seconds); a key set that cannot be fetched is a temporary failure."},
+		{name: "Username-Claim", section: s, kind: kString, def: "email",
+			ptr: func(c *Config) any { return &c.OAuth.UsernameClaim },
+			doc: "The claim whose value is the login name, mapped to an account as a login name is " +
+				"(`NAME@DOMAIN`, then `NAME` at the site's domains). With `email`, a token whose " +
+				"`email_verified` is false is refused."},
+		{name: "Introspection-URL", section: s, kind: kString,
+			ptr: func(c *Config) any { return &c.OAuth.IntrospectionURL }, values: "URL", defDoc: "none",
+			doc: "Instead of JWKS-URL, for opaque tokens: the provider's token introspection endpoint " +
+				"(RFC 7662), asked at each login with Client-ID and the secret of Client-Secret-File. " +
+				"An inactive token, another issuer or audience, or an expired one is refused."},
+		{name: "Client-ID", section: s, kind: kString,
+			ptr: func(c *Config) any { return &c.OAuth.ClientID }, defDoc: "none",
+			doc: "The client id this server authenticates to the introspection endpoint with."},
+		{name: "Client-Secret-File", section: s, kind: kPath,
+			ptr: func(c *Config) any { return &c.OAuth.ClientSecretFile }, defDoc: "none",
+			doc: "A file whose first line is the client secret for the introspection endpoint."},
+	}
+}
+
+// checkOAuth checks the [OAuth] section as a whole.
+func checkOAuth(c *Config) string {
+	o := c.OAuth
+	if o.Issuer == "" && o.Audience == "" && o.JWKSURL == "" && o.IntrospectionURL == "" {
+		return ""
+	}
+	switch {
+	case o.Issuer == "" || o.Audience == "":
+		return "[OAuth] needs both Issuer and Audience"
+	case (o.JWKSURL == "") == (o.IntrospectionURL == ""):
+		return "[OAuth] needs exactly one of JWKS-URL and Introspection-URL"
+	case o.IntrospectionURL != "" && (o.ClientID == "" || o.ClientSecretFile == ""):
+		return "Introspection-URL needs Client-ID and Client-Secret-File"
+	}
+	for _, u := range []string{o.JWKSURL, o.IntrospectionURL} {
+		if u != "" && !secureOAuthURL(u) {
+			return quote(u) + " must be https://, or http:// to a loopback address"
+		}
+	}
+	return ""
+}
+
+// secureOAuthURL accepts https URLs and http URLs to a loopback host.
+func secureOAuthURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	if u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }

@@ -32,6 +32,9 @@ var sectionIntro = map[string]string{
 	SectionSMTP: "Message submission, inbound SMTP and the outbound queue. New in Postern: the original's " +
 		"SMTP server was configured elsewhere (`SET CONFIGURATION SMTP`).",
 	SectionLMTP: "Local delivery from another MTA (RFC 2033). New in Postern.",
+	SectionOAuth: "OAuth 2.0 bearer-token logins: SASL OAUTHBEARER (RFC 7628) and XOAUTH2 on IMAP, POP3 and " +
+		"submission, offered only over TLS or on loopback, and only when Issuer and Audience are set with " +
+		"JWKS-URL or Introspection-URL (docs/accounts.md). New in Postern.",
 	SectionManageSieve: "Users' Sieve scripts over ManageSieve (RFC 5804; docs/sieve.md). New in Postern. " +
 		"STARTTLS uses the [IMAP] certificate and key, and PLAIN follows [IMAP] Allow-Plaintext-Auth.",
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/store"
 )
 
@@ -42,6 +43,12 @@ var capabilities = []capability{
 	{name: "AUTH=PLAIN", preAuth: true, commands: []string{"AUTHENTICATE"},
 		when: func(c *conn) bool { return c.plaintextAllowed() }},
 	{name: "AUTH=SCRAM-SHA-256", preAuth: true, commands: []string{"AUTHENTICATE"}},
+	// OAuth bearer tokens (RFC 7628; issue 22): when the authenticator
+	// has them ([OAuth]), and only under TLS or on loopback.
+	{name: "AUTH=OAUTHBEARER", preAuth: true, commands: []string{"AUTHENTICATE"},
+		when: func(c *conn) bool { return c.bearerAllowed(auth.MechOAuthBearer) }},
+	{name: "AUTH=XOAUTH2", preAuth: true, commands: []string{"AUTHENTICATE"},
+		when: func(c *conn) bool { return c.bearerAllowed(auth.MechXOAuth2) }},
 	{name: "IDLE", postAuth: true, commands: []string{"IDLE"}},
 	// RFC 5464 (cmd_metadata.go) over the session's store.MetadataKeeper:
 	// server and mailbox entries, so METADATA alone (§1: it implies
@@ -119,7 +126,7 @@ func (s *Server) checkCapabilities() error {
 				return fmt.Errorf("imapserver: capability %s advertised but command %s is not implemented", cp.name, verb)
 			}
 		}
-		if mech, ok := strings.CutPrefix(cp.name, "AUTH="); ok && !slices.Contains(mechs, mech) {
+		if mech, ok := strings.CutPrefix(cp.name, "AUTH="); ok && !slices.Contains(mechs, mech) && !auth.IsBearerMechanism(mech) {
 			return fmt.Errorf("imapserver: capability %s advertised but the authenticator lacks the mechanism", cp.name)
 		}
 	}

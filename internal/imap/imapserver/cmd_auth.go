@@ -131,7 +131,9 @@ func (c *conn) cmdAuthenticate(ctx context.Context, tag string, dec *imapwire.De
 	switch {
 	case mech == auth.MechPlain && !c.plaintextAllowed():
 		return nof("PRIVACYREQUIRED", "PLAIN is disabled on an unencrypted connection; use STARTTLS")
-	case mech != auth.MechPlain && mech != auth.MechSCRAMSHA256:
+	case auth.IsBearerMechanism(mech) && !c.bearerAllowed(mech):
+		return nof("PRIVACYREQUIRED", "Bearer tokens need an encrypted connection; use STARTTLS")
+	case mech != auth.MechPlain && mech != auth.MechSCRAMSHA256 && !auth.IsBearerMechanism(mech):
 		return nof("CANNOT", "Unsupported authentication mechanism")
 	}
 	m, err := c.s.opts.Auth.NewMechanism(mech, c.connInfo())

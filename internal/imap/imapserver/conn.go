@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -290,6 +291,13 @@ func (c *conn) isLoopback() bool { return c.remote.IsValid() && c.remote.IsLoopb
 // plaintextAllowed reports whether passwords may cross this connection.
 func (c *conn) plaintextAllowed() bool {
 	return c.tls || c.isLoopback() || c.s.opts.AllowPlaintextAuth
+}
+
+// bearerAllowed reports whether an OAuth bearer-token mechanism may be
+// used: the authenticator offers it, and the connection is TLS or
+// loopback whatever Allow-Plaintext-Auth says (issue 22).
+func (c *conn) bearerAllowed(mech string) bool {
+	return (c.tls || c.isLoopback()) && slices.Contains(c.s.opts.Auth.Mechanisms(), mech)
 }
 
 // errConnBroken ends the connection without a response, for a transport

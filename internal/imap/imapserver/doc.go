@@ -23,7 +23,9 @@
 //     (cmd_metadata.go), RFC 8970 PREVIEW (preview.go).
 //   - AUTH=PLAIN (RFC 4616) and AUTH=SCRAM-SHA-256 (RFC 7677) through
 //     internal/auth; STARTTLS, and LOGINDISABLED on an unencrypted
-//     connection that is not loopback (RFC 9051 §6.2.3).
+//     connection that is not loopback (RFC 9051 §6.2.3). AUTH=OAUTHBEARER
+//     (RFC 7628) and AUTH=XOAUTH2 when [OAuth] is set, under TLS or on
+//     loopback only.
 //
 // # Structure (STYLE.md B2)
 //

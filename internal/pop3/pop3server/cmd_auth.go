@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/postern/postern/internal/admission"
@@ -162,7 +163,7 @@ func splitArgsLong(args string) ([]string, error) {
 // saslMechanisms lists the mechanisms offered on this connection.
 func (c *conn) saslMechanisms() []string {
 	var out []string
-	for _, m := range []string{auth.MechSCRAMSHA256, auth.MechPlain, auth.MechLogin} {
+	for _, m := range []string{auth.MechSCRAMSHA256, auth.MechOAuthBearer, auth.MechXOAuth2, auth.MechPlain, auth.MechLogin} {
 		if c.mechAllowed(m) {
 			out = append(out, m)
 		}
@@ -180,6 +181,11 @@ func (c *conn) mechAllowed(m string) bool {
 		return true
 	case auth.MechPlain, auth.MechLogin:
 		return c.passwordAllowed() == nil
+	case auth.MechOAuthBearer, auth.MechXOAuth2:
+		// Bearer tokens (issue 22): when configured, and only under TLS
+		// or on loopback. The token comes on a continuation line, since
+		// RFC 5034 §4 caps an initial response at 255 octets.
+		return (c.tls || c.remote.IsLoopback()) && slices.Contains(c.s.opts.Auth.Mechanisms(), m)
 	}
 	return false
 }

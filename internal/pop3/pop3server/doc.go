@@ -15,7 +15,8 @@
 //   - RFC 2595: STLS. Implicit TLS (port 995) arrives as a *tls.Conn from a
 //     tls.NewListener.
 //   - RFC 5034: AUTH with SASL-IR style initial responses, PLAIN
-//     (RFC 4616), LOGIN (draft-murchison-sasl-login-00) and SCRAM-SHA-256
+//     (RFC 4616), LOGIN (draft-murchison-sasl-login-00), OAUTHBEARER
+//     (RFC 7628) and XOAUTH2 (with [OAuth], under TLS or loopback) and SCRAM-SHA-256
 //     (RFC 7677); "*" cancels.
 //   - RFC 3206: [AUTH], [SYS/TEMP], [SYS/PERM]; RFC 2449 [IN-USE].
 //   - The original's XTND CLIENT, LOGLEVEL, STATS and SHUTDOWN (seed

@@ -24,7 +24,20 @@ func (ss *session) AuthMechanisms() []string {
 	if ss.s.opts.Mode != ModeSubmission || !ss.authAllowed() {
 		return nil
 	}
-	return ss.s.opts.Authenticator.Mechanisms()
+	var out []string
+	for _, m := range ss.s.opts.Authenticator.Mechanisms() {
+		if !auth.IsBearerMechanism(m) || ss.bearerAllowed() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// bearerAllowed reports whether OAuth bearer tokens may be sent: only
+// under TLS or on loopback, whatever Allow-Plaintext-Auth says (issue 22:
+// a token is a credential for every service of its audience).
+func (ss *session) bearerAllowed() bool {
+	return ss.isTLS() || ss.info.loopback
 }
 
 // Auth starts an AUTH exchange.
@@ -32,7 +45,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	if ss.s.opts.Mode != ModeSubmission {
 		return nil, smtp.ErrAuthUnsupported
 	}
-	if !ss.authAllowed() {
+	if !ss.authAllowed() || auth.IsBearerMechanism(mech) && !ss.bearerAllowed() {
 		return nil, errEncryptionReq
 	}
 	m, err := ss.s.opts.Authenticator.NewMechanism(mech, auth.ConnInfo{

@@ -19,7 +19,8 @@
 //
 // The three modes differ only in policy, never in code path:
 //
-//   - Submission: AUTH (PLAIN, LOGIN, SCRAM-SHA-256 from internal/auth) is
+//   - Submission: AUTH (PLAIN, LOGIN, SCRAM-SHA-256 from internal/auth;
+//     OAUTHBEARER and XOAUTH2 with [OAuth], under TLS or loopback only) is
 //     required before MAIL, and offered only under TLS or on loopback unless
 //     AllowPlaintextAuth is set; the envelope sender must belong to the
 //     authenticated account; Date and Message-ID are added when missing;
