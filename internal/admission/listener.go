@@ -42,6 +42,9 @@ type Options struct {
 	// OnRefuse, if set, is told of each refusal for a per-address reason
 	// (per_ip, preauth, rate), for the event log.
 	OnRefuse func(remote netip.Addr, why Reason)
+	// Memory, if set, refuses every new connection while Over (see
+	// MemoryWatch).
+	Memory *MemoryWatch
 	// OnFailure, if set, is told of each permanent accept error before the
 	// listener is re-created, for the event log.
 	OnFailure func(err error)
@@ -262,6 +265,10 @@ func (l *Listener) refuseOne(ln net.Listener) bool {
 func (l *Listener) admit(nc net.Conn) *Conn {
 	remote := remoteAddr(nc)
 	c := &Conn{Conn: nc, preauth: true}
+	if l.opts.Memory.Over() {
+		l.refuse(nc, remote, ReasonMemory)
+		return nil
+	}
 	if l.opts.Table != nil {
 		s, why := l.opts.Table.admit(remote)
 		if why != "" {
@@ -283,7 +290,7 @@ func (l *Listener) refuse(nc net.Conn, remote netip.Addr, why Reason) {
 	metricRefused.WithLabelValues(l.opts.Label, string(why)).Inc()
 	if why == ReasonService {
 		l.full()
-	} else if why != ReasonBusy {
+	} else if why != ReasonBusy && why != ReasonMemory { // both logged by their watcher
 		l.opts.Logger.Info("connection refused", "listener", l.opts.Label, "remote", remote.String(), "reason", string(why))
 		if l.opts.OnRefuse != nil {
 			l.opts.OnRefuse(remote, why)
@@ -291,7 +298,11 @@ func (l *Listener) refuse(nc net.Conn, remote netip.Addr, why Reason) {
 	}
 	if l.opts.Reply != nil {
 		nc.SetWriteDeadline(time.Now().Add(refuseWriteTimeout))
-		nc.Write([]byte(l.opts.Reply(why)))
+		worded := why
+		if why == ReasonMemory {
+			worded = ReasonBusy // every protocol words "server busy; try again later"
+		}
+		nc.Write([]byte(l.opts.Reply(worded)))
 	}
 	nc.Close()
 }

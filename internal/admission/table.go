@@ -17,6 +17,7 @@ const (
 	ReasonService Reason = "service" // Service-Limit reached
 	ReasonRate    Reason = "rate"    // too many new connections from the address this minute
 	ReasonBusy    Reason = "busy"    // out of file descriptors
+	// ReasonMemory (memory.go): near the memory limit.
 )
 
 // ipv6Bits groups IPv6 clients by /64: one host usually owns a whole /64,

@@ -58,6 +58,7 @@ type instance struct {
 	format        observe.Format // Log-Format
 	logger        *slog.Logger
 	runLog        *observe.RunLog
+	memory        *admission.MemoryWatch // nil without a memory limit
 	events        *observe.EventLog
 	conns         *observe.Conns
 	stats         map[string]*observe.Stats // per protocol, for ctl stats
@@ -136,6 +137,7 @@ func (in *instance) start(ctx context.Context) error {
 		return err
 	}
 	applyMemoryLimit(cfg, in.logger)
+	in.memory = in.watchMemory(ctx)
 	for _, w := range cfg.Warnings() {
 		in.logger.Warn("configuration", "warning", w.Error())
 	}

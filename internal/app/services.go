@@ -249,7 +249,7 @@ func (in *instance) admit(s *service, ln net.Listener, label string, g gate, pla
 	}
 	label = strings.ToLower(label)
 	opts := admission.Options{
-		Label: label, Table: t, Reserve: in.reserve, PreauthLimit: g.preauth,
+		Label: label, Table: t, Reserve: in.reserve, PreauthLimit: g.preauth, Memory: in.memory,
 		Logger: in.logger.With("proto", s.name),
 		OnRefuse: func(remote netip.Addr, why admission.Reason) {
 			in.events.Reject(s.name, remote.String(), "connection limit: "+string(why))

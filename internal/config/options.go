@@ -232,7 +232,10 @@ func globalOptions() []*option {
 				"`debug.SetMemoryLimit`): near it the garbage collector runs more often and returns free " +
 				"memory to the system sooner. It is not a hard cap: the server never fails for it. 0 leaves " +
 				"the runtime's default (the `GOMEMLIMIT` environment variable, or none). When set, it also " +
-				"bounds the derived Auth-Hash-Concurrency to half of it."},
+				"bounds the derived Auth-Hash-Concurrency to half of it. With a limit (this one or " +
+				"`GOMEMLIMIT`), the server checks its memory every second: at 90% of the limit it refuses new " +
+				"connections with the protocol's \"server busy\" reply until the memory is back below 80%, " +
+				"and logs, counts and writes each change to the event log (`MEMORY`)."},
 		{name: "Postmaster", section: g, kind: kList, elem: kString,
 			ptr: func(c *Config) any { return &c.Postmaster }, values: "list of accounts or addresses",
 			doc: "Who is sent a notice when the server starts again after it ended without a clean stop " +

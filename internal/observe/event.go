@@ -23,6 +23,7 @@ const (
 	EventListener = "LISTENER" // a listener failed and is being re-created (proto, listener, addr, err)
 	EventHook     = "HOOK"     // Startup-Command or Shutdown-Command failed (event, result, err)
 	EventRestart  = "RESTART"  // the previous run ended without a clean stop (previous_pid, started, cause, notified)
+	EventMemory   = "MEMORY"   // memory reached 90% of the limit or fell back below 80% (state, used, limit)
 )
 
 // eventTimeFormat is RFC 3339 with milliseconds, fixed width.
