@@ -252,6 +252,20 @@ func TestMetricsAndHealthz(t *testing.T) {
 			t.Errorf("no postern_%s_connections_total sample", proto)
 		}
 	}
+	// Every XTND STATS counter is a series: Total Threads agrees with ctl stats.
+	stats := ctlStatsTotals(e.run("", "ctl", "stats").must(t, 0).stdout)
+	for _, proto := range []string{"imap", "pop3", "smtp", "lmtp"} {
+		name := "postern_" + proto + "_stats_threads_total "
+		i := strings.Index(body, "\n"+name)
+		if i < 0 {
+			t.Errorf("no %s sample", name)
+			continue
+		}
+		v, _, _ := strings.Cut(body[i+1+len(name):], "\n")
+		if want := stats[proto]; want == "" || v != want {
+			t.Errorf("%s= %s, ctl stats Total Threads = %q", name, v, want)
+		}
+	}
 
 	if got := httpGet(t, "http://"+metrics+"/healthz", 200); got != "ok\n" {
 		t.Errorf("/healthz: %q", got)
@@ -267,6 +281,21 @@ func TestMetricsAndHealthz(t *testing.T) {
 		t.Fatal(err)
 	}
 	httpGet(t, "http://"+metrics+"/healthz", 200)
+}
+
+// ctlStatsTotals returns each protocol section's "Total Threads" of a ctl
+// stats report, by lower-case section name.
+func ctlStatsTotals(report string) map[string]string {
+	out := map[string]string{}
+	section := ""
+	for _, line := range strings.Split(report, "\n") {
+		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+			section = strings.ToLower(strings.Trim(line, "[]"))
+		} else if v, ok := strings.CutPrefix(line, "Total Threads : "); ok && section != "" {
+			out[section] = v
+		}
+	}
+	return out
 }
 
 // httpGet fetches url and fails unless the status is want.
