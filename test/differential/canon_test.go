@@ -31,6 +31,10 @@ var droppedCodes = map[string]bool{
 	// and QRESYNC servers; a rev1 session may or may not see it.
 	"CLOSED":  true,
 	"URLMECH": true, // RFC 4467, not implemented by Postern
+	// RFC 8474 §4.2: Postern offers OBJECTID and sends MAILBOXID on
+	// SELECT/EXAMINE; the reference Dovecot is not configured for it, and
+	// the ids are each server's own anyway (objectid.txtar pins Postern's).
+	"MAILBOXID": true,
 	// Human-oriented codes: RFC 9051 §7.1 (ALERT is for display only).
 	"ALERT": true,
 }

@@ -83,6 +83,9 @@ var capabilities = []capability{
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
 	// RFC 8970: the FETCH item PREVIEW, computed when fetched (preview.go).
 	{name: "PREVIEW", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
+	// RFC 8474 (objectid.go): MAILBOXID, EMAILID, THREADID (always NIL).
+	{name: "OBJECTID", postAuth: true, commands: []string{"SELECT", "EXAMINE", "CREATE", "STATUS",
+		"FETCH", "UID FETCH", "SEARCH", "UID SEARCH"}},
 	{name: "UTF8=ACCEPT", postAuth: true, commands: []string{"ENABLE"}},
 	// RFC 7162 §3.1: every command CONDSTORE extends. MODSEQ is part of
 	// store.Session (MessageInfo.ModSeq, FlagRequest.UnchangedSince), so no

@@ -343,6 +343,10 @@ func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, i
 		return c.writeBinary(fw, mv, it)
 	case imapwire.FetchPreview:
 		fw.Item("PREVIEW").String(preview(mv)) // RFC 8970 §3.1 (preview.go)
+	case imapwire.FetchEmailID:
+		fw.Item("EMAILID").ObjectID(emailObjectID(t.EmailID)) // RFC 8474 §5.1
+	case imapwire.FetchThreadID:
+		fw.Item("THREADID").NIL() // RFC 8474 §5.2: no threads computed (objectid.go)
 	}
 	return nil
 }

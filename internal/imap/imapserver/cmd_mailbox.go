@@ -111,6 +111,8 @@ func (c *conn) writeSelectData(mb store.Mailbox, readOnly bool) {
 	// read before its messages, so a change in between may have given a
 	// message a higher MODSEQ.
 	c.writeHighestModSeq(max(mb.HighestModSeq, sel.maxModSeq()))
+	// RFC 8474 §4.2: "* OK [MAILBOXID (id)]" on SELECT and EXAMINE.
+	c.okCode("MAILBOXID", func(e *imapwire.Encoder) { e.ObjectID(mailboxObjectID(mb.ID)) }, "Ok")
 	if c.rev2 {
 		// RFC 9051 §6.3.2: a LIST response with the mailbox's name.
 		shown, _ := c.imapName(sel.name)
@@ -145,9 +147,12 @@ func (c *conn) cmdCreate(ctx context.Context, tag string, dec *imapwire.Decoder)
 	if err != nil {
 		return err
 	}
-	if _, err := c.sess.CreateMailbox(ctx, name, use); err != nil {
+	mb, err := c.sess.CreateMailbox(ctx, name, use)
+	if err != nil {
 		return err
 	}
+	// RFC 8474 §4.1: the tagged OK carries the new mailbox's MAILBOXID.
+	c.resp.code = "MAILBOXID (" + mailboxObjectID(mb.ID) + ")"
 	return nil
 }
 
@@ -382,6 +387,8 @@ func (c *conn) writeStatus(ctx context.Context, mb store.Mailbox, items []imapwi
 			// RFC 9208 §4.4: what EXPUNGE would free, in units of 1024
 			// octets of the stored messages, rounded up as STORAGE usage.
 			e.Number64(kib(st.DeletedSize))
+		case imapwire.StatusMailboxID:
+			e.ObjectID(mailboxObjectID(mb.ID)) // RFC 8474 §4.3
 		case imapwire.StatusAppendLimit:
 			if c.s.opts.AppendLimit > 0 {
 				e.Number64(c.s.opts.AppendLimit)

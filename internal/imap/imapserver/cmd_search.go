@@ -285,6 +285,12 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		return in.InternalDate.Before(k.cutoff), nil
 	case imapwire.SearchYounger:
 		return !in.InternalDate.Before(k.cutoff), nil
+	case imapwire.SearchEmailID:
+		// RFC 8474 §6; an id Postern never gave matches nothing.
+		id, ok := parseEmailObjectID(k.Value)
+		return ok && in.EmailID == id, nil
+	case imapwire.SearchThreadID:
+		return false, nil // every THREADID is NIL (objectid.go)
 	case imapwire.SearchHeader:
 		if k.idx != nil {
 			if ok, have := k.idx.answer(m.t.UID); have {

@@ -68,6 +68,8 @@ func FuzzServer(f *testing.F) {
 		"a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[]) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))",
 		// PREVIEW (RFC 8970).
 		"a FETCH 1:* (PREVIEW (LAZY) UID)", "a UID FETCH 1 PREVIEW", "a FETCH 1 (PREVIEW (X))",
+		// OBJECTID (RFC 8474).
+		"a FETCH 1:* (EMAILID THREADID)", "a STATUS INBOX (MAILBOXID)", "a SEARCH OR EMAILID M1 THREADID M1",
 		// METADATA (RFC 5464).
 		"a SETMETADATA \"\" (/private/comment \"c\" /shared/x ~{1+}\r\n\x00)", "a GETMETADATA (MAXSIZE 0 DEPTH infinity) INBOX (/private /shared)",
 		"a SETMETADATA INBOX (/x NIL)", "a GETMETADATA (DEPTH 1) nosuch /private/a",

@@ -25,6 +25,8 @@ const (
 	FetchRFC822Text                         // RFC822.TEXT (IMAP4rev1): like BODY[TEXT]
 	FetchModSeq                             // MODSEQ (RFC 7162 §3.1.4)
 	FetchPreview                            // PREVIEW [(LAZY)] (RFC 8970 §3.1)
+	FetchEmailID                            // EMAILID (RFC 8474 §5.1)
+	FetchThreadID                           // THREADID (RFC 8474 §5.2)
 )
 
 // simpleFetchAttrs maps the names of data items without a section.
@@ -33,6 +35,7 @@ var simpleFetchAttrs = map[string]FetchAttr{
 	"RFC822.SIZE": FetchRFC822Size, "UID": FetchUID, "BODYSTRUCTURE": FetchBodyStructure,
 	"BODY": FetchBody, "RFC822": FetchRFC822, "RFC822.HEADER": FetchRFC822Header,
 	"RFC822.TEXT": FetchRFC822Text, "MODSEQ": FetchModSeq, "PREVIEW": FetchPreview,
+	"EMAILID": FetchEmailID, "THREADID": FetchThreadID,
 }
 
 // fetchAttrNames is the reverse of simpleFetchAttrs.

@@ -40,6 +40,8 @@ const (
 	SearchModSeq                         // MODSEQ: mod-sequence at least ModSeq
 	SearchOlder                          // OLDER: internal date more than Interval seconds ago (RFC 5032)
 	SearchYounger                        // YOUNGER: internal date at most Interval seconds ago (RFC 5032)
+	SearchEmailID                        // EMAILID Value: an objectid (RFC 8474 §6)
+	SearchThreadID                       // THREADID Value: an objectid (RFC 8474 §6)
 )
 
 // A SearchKey is a node of a parsed SEARCH program. Which fields are set
@@ -175,6 +177,13 @@ func (dec *Decoder) searchKeyArgs(name string, k *SearchKey) bool {
 			k.Op = SearchYounger
 		}
 		return dec.ExpectSP() && dec.ExpectNzNumber(&k.Interval)
+	case "EMAILID", "THREADID":
+		// RFC 8474 §7: "EMAILID" SP objectid / "THREADID" SP objectid.
+		*k = SearchKey{Op: SearchEmailID}
+		if name == "THREADID" {
+			k.Op = SearchThreadID
+		}
+		return dec.ExpectSP() && dec.ExpectObjectID(&k.Value)
 	default:
 		return dec.setErr(syntaxErrorf("unknown search key %q", name))
 	}

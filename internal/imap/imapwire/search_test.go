@@ -107,7 +107,7 @@ func FuzzSearch(f *testing.F) {
 	for _, s := range []string{
 		" ALL", " OR (SEEN 1:5) UID 3,*", " CHARSET UTF-8 TEXT {3}\r\nabc", " RETURN (MIN MAX) $",
 		" NOT NOT NOT DELETED", " HEADER Subject \"x\" SINCE 1-Feb-1994", ` MODSEQ "/flags/\\draft" all 1`,
-		" OR OLDER 3600 YOUNGER 60",
+		" OR OLDER 3600 YOUNGER 60", " OR EMAILID M1 THREADID T-1_a",
 	} {
 		f.Add(s)
 	}

@@ -18,10 +18,12 @@ const (
 	StatusHighestModSeq                        // HIGHESTMODSEQ (RFC 7162)
 	StatusAppendLimit                          // APPENDLIMIT (RFC 7889)
 	StatusDeletedStorage                       // DELETED-STORAGE (RFC 9208 §4.4)
+	StatusMailboxID                            // MAILBOXID (RFC 8474 §4.3)
 )
 
 var statusItemNames = [...]string{"", "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED",
-	"SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT", "DELETED-STORAGE"}
+	"SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT", "DELETED-STORAGE",
+	"MAILBOXID"}
 
 // String returns the item's name on the wire.
 func (s StatusItem) String() string {
