@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/sqlrow"
 )
 
 const accountColumns = `id, name, password_hash, scram_salt, scram_iterations, scram_stored_key,
@@ -26,7 +27,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string, init store.Accou
 	err := s.tx(ctx, func(t *wtx) error {
 		var id store.AccountID
 		err := t.QueryRow(ctx, `INSERT INTO account (name, created) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id`,
-			name, timeToInt(s.now())).Scan(&id)
+			name, sqlrow.TimeToInt(s.now())).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("create account %q: %w", name, store.ErrAccountExists)
 		} else if err != nil {
@@ -120,55 +121,18 @@ func accountID(ctx context.Context, q querier, name, op string) (store.AccountID
 }
 
 func applyAccountUpdate(ctx context.Context, t *wtx, id store.AccountID, u store.AccountUpdate) error {
-	var sets []string
-	var args []any
-	set := func(col string, v any) {
-		args = append(args, v)
-		sets = append(sets, col+" = $"+strconv.Itoa(len(args)))
+	cols, err := sqlrow.AccountUpdate(u)
+	if err != nil || len(cols) == 0 {
+		return err
 	}
-	if u.PasswordHash != nil {
-		set("password_hash", *u.PasswordHash)
-	}
-	if u.SCRAM != nil {
-		set("scram_salt", u.SCRAM.Salt)
-		set("scram_iterations", u.SCRAM.Iterations)
-		set("scram_stored_key", u.SCRAM.StoredKey)
-		set("scram_server_key", u.SCRAM.ServerKey)
-	}
-	if u.APOPSecret != nil {
-		set("apop_secret", *u.APOPSecret)
-	}
-	if u.Disabled != nil {
-		set("disabled", *u.Disabled)
-	}
-	if u.NoMail != nil {
-		set("no_mail", *u.NoMail)
-	}
-	if u.Expires != nil {
-		set("expires", timeToInt(*u.Expires))
-	}
-	if u.Admin != nil {
-		set("admin", *u.Admin)
-	}
-	for _, q := range []struct {
-		col string
-		v   *int64
-	}{{"quota_storage", u.QuotaStorage}, {"quota_messages", u.QuotaMessages}} {
-		switch {
-		case q.v == nil:
-		case *q.v == store.QuotaDefault:
-			set(q.col, nil)
-		case *q.v < store.QuotaDefault:
-			return fmt.Errorf("%s %d: %w", q.col, *q.v, store.ErrNotAllowed)
-		default:
-			set(q.col, *q.v)
-		}
-	}
-	if len(sets) == 0 {
-		return nil
+	sets := make([]string, len(cols))
+	args := make([]any, len(cols), len(cols)+1)
+	for i, c := range cols {
+		sets[i] = c.Name + " = $" + strconv.Itoa(i+1)
+		args[i] = c.Value
 	}
 	args = append(args, id)
-	_, err := t.Exec(ctx, `UPDATE account SET `+strings.Join(sets, ", ")+` WHERE id = $`+strconv.Itoa(len(args)), args...)
+	_, err = t.Exec(ctx, `UPDATE account SET `+strings.Join(sets, ", ")+` WHERE id = $`+strconv.Itoa(len(args)), args...)
 	return err
 }
 
@@ -190,15 +154,6 @@ func quotaSetting(v *int64) int64 {
 		return store.QuotaDefault
 	}
 	return *v
-}
-
-// timeToInt and intToTime convert times to Unix nanoseconds, with 0 for
-// the zero time. Times come back in UTC.
-func timeToInt(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
 }
 
 func intToTime(n int64) time.Time {

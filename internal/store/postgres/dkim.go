@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/sqlrow"
 )
 
 var _ store.DKIMKeyKeeper = (*Store)(nil)
@@ -22,7 +23,7 @@ func (s *Store) AddDKIMKey(ctx context.Context, key store.DKIMKey) error {
 	}
 	return s.tx(ctx, func(t *wtx) error {
 		tag, err := t.Exec(ctx, `INSERT INTO dkim_key (domain, selector, algorithm, private_key, created) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT DO NOTHING`, domain, selector, key.Algorithm, key.PrivateKey, timeToInt(created))
+			ON CONFLICT DO NOTHING`, domain, selector, key.Algorithm, key.PrivateKey, sqlrow.TimeToInt(created))
 		if err == nil && tag.RowsAffected() == 0 {
 			return fmt.Errorf("DKIM key %s._domainkey.%s: %w", selector, domain, store.ErrDKIMKeyExists)
 		}

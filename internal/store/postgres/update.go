@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/sqlrow"
 )
 
 // maxUID is the largest UID (RFC 9051 §2.3.1.1: a 32-bit value).
@@ -283,7 +284,7 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			mi.ModSeq = modseq
 			err := t.QueryRow(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, to, int64(mi.UID), int64(modseq), flagArray(mi.Flags),
-				mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted), timeToInt(mi.InternalDate), zoneOf(mi.InternalDate),
+				mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate),
 				mi.Size, r.content).Scan(&mi.EmailID)
 			if err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/sqlrow"
 )
 
 const accountColumns = `id, name, password_hash, scram_salt, scram_iterations, scram_stored_key,
@@ -32,7 +33,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string, init store.Accou
 		if exists {
 			return fmt.Errorf("create account %q: %w", name, store.ErrAccountExists)
 		}
-		res, err := w.ExecContext(ctx, `INSERT INTO account (name, created) VALUES (?, ?)`, name, timeToInt(s.now()))
+		res, err := w.ExecContext(ctx, `INSERT INTO account (name, created) VALUES (?, ?)`, name, sqlrow.TimeToInt(s.now()))
 		if err != nil {
 			return err
 		}
@@ -162,55 +163,18 @@ func queryMailboxIDs(ctx context.Context, q querier, account store.AccountID) ([
 }
 
 func applyAccountUpdate(ctx context.Context, w *wtx, id store.AccountID, u store.AccountUpdate) error {
-	var sets []string
-	var args []any
-	set := func(col string, v any) {
-		sets = append(sets, col+" = ?")
-		args = append(args, v)
+	cols, err := sqlrow.AccountUpdate(u)
+	if err != nil || len(cols) == 0 {
+		return err
 	}
-	if u.PasswordHash != nil {
-		set("password_hash", *u.PasswordHash)
-	}
-	if u.SCRAM != nil {
-		set("scram_salt", u.SCRAM.Salt)
-		set("scram_iterations", u.SCRAM.Iterations)
-		set("scram_stored_key", u.SCRAM.StoredKey)
-		set("scram_server_key", u.SCRAM.ServerKey)
-	}
-	if u.APOPSecret != nil {
-		set("apop_secret", *u.APOPSecret)
-	}
-	if u.Disabled != nil {
-		set("disabled", *u.Disabled)
-	}
-	if u.NoMail != nil {
-		set("no_mail", *u.NoMail)
-	}
-	if u.Expires != nil {
-		set("expires", timeToInt(*u.Expires))
-	}
-	if u.Admin != nil {
-		set("admin", *u.Admin)
-	}
-	for _, q := range []struct {
-		col string
-		v   *int64
-	}{{"quota_storage", u.QuotaStorage}, {"quota_messages", u.QuotaMessages}} {
-		switch {
-		case q.v == nil:
-		case *q.v == store.QuotaDefault:
-			set(q.col, nil)
-		case *q.v < store.QuotaDefault:
-			return fmt.Errorf("%s %d: %w", q.col, *q.v, store.ErrNotAllowed)
-		default:
-			set(q.col, *q.v)
-		}
-	}
-	if len(sets) == 0 {
-		return nil
+	sets := make([]string, len(cols))
+	args := make([]any, len(cols), len(cols)+1)
+	for i, c := range cols {
+		sets[i] = c.Name + " = ?"
+		args[i] = c.Value
 	}
 	args = append(args, id)
-	_, err := w.ExecContext(ctx, `UPDATE account SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
+	_, err = w.ExecContext(ctx, `UPDATE account SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
 	return err
 }
 
@@ -226,15 +190,6 @@ func scanAccount(row scanner) (store.Account, error) {
 	a.Expires = intToTime(expires)
 	a.Created = intToTime(created)
 	return a, err
-}
-
-// timeToInt and intToTime convert times to the index's Unix nanoseconds,
-// with 0 for the zero time. Times come back in UTC.
-func timeToInt(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
 }
 
 func intToTime(n int64) time.Time {

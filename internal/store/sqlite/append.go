@@ -10,6 +10,7 @@ import (
 
 	"github.com/postern/postern/internal/store"
 	"github.com/postern/postern/internal/store/body"
+	"github.com/postern/postern/internal/store/sqlrow"
 )
 
 // spooled is an append request whose content is durable in msg/ and that
@@ -164,7 +165,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 		}
 		mi := store.MessageInfo{UID: uids[i], ModSeq: modseq, Flags: sp.Flags, InternalDate: sp.Date, Size: sp.Size}
 		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.Flags), sp.Flags.Has(store.FlagSeen),
-			sp.Flags.Has(store.FlagDeleted), timeToInt(sp.Date), zoneOf(sp.Date), sp.Size, contentID,
+			sp.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(sp.Date), zoneOf(sp.Date), sp.Size, contentID,
 			nullString(sp.ImportKey), nullString(sp.uidl)).Scan(&mi.EmailID)
 		if err != nil {
 			return nil, fmt.Errorf("insert message: %w", err)

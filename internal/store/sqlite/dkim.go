@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/sqlrow"
 )
 
 var _ store.DKIMKeyKeeper = (*Store)(nil)
@@ -32,7 +33,7 @@ func (s *Store) AddDKIMKey(ctx context.Context, key store.DKIMKey) error {
 			return fmt.Errorf("DKIM key %s._domainkey.%s: %w", selector, domain, store.ErrDKIMKeyExists)
 		}
 		_, err := w.ExecContext(ctx, `INSERT INTO dkim_key (domain, selector, algorithm, private_key, created) VALUES (?, ?, ?, ?, ?)`,
-			domain, selector, key.Algorithm, key.PrivateKey, timeToInt(created))
+			domain, selector, key.Algorithm, key.PrivateKey, sqlrow.TimeToInt(created))
 		return err
 	})
 }

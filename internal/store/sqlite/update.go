@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/sqlrow"
 )
 
 // maxUID is the largest UID (RFC 9051 §2.3.1.1: a 32-bit value).
@@ -307,7 +308,7 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			mi.UID = dst.UIDNext + store.UID(i)
 			mi.ModSeq = modseq
 			err := ins.QueryRowContext(ctx, to, mi.UID, modseq, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen),
-				mi.Flags.Has(store.FlagDeleted), timeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, r.content).Scan(&mi.EmailID)
+				mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, r.content).Scan(&mi.EmailID)
 			if err != nil {
 				return err
 			}
