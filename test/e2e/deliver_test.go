@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/postern/postern/internal/store"
-	"github.com/postern/postern/internal/store/sqlite"
 )
 
 const sampleMessage = "From: Bob <bob@example.org>\nTo: alice@e2e.example.org\nSubject: hello\n\nhi there\n"
@@ -67,20 +66,8 @@ func TestDeliverTempFail(t *testing.T) {
 func mailboxCounts(t *testing.T, dataDir, user string) map[string]int {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dataDir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	acct, err := st.Account(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := st.Open(ctx, acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess, done := userSession(t, dataDir, user)
+	defer done()
 	mbs, err := sess.Mailboxes(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/postern/postern/internal/store"
-	"github.com/postern/postern/internal/store/sqlite"
 )
 
 // dovecotTree writes a small Dovecot Maildir++ (the layout Dovecot writes
@@ -53,20 +52,8 @@ func dovecotTree(t *testing.T, root string) {
 func mailboxState(t *testing.T, dataDir, user, name string) (store.Mailbox, []store.MessageInfo, map[store.UID]string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dataDir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	acct, err := st.Account(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := st.Open(ctx, acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess, done := userSession(t, dataDir, user)
+	defer done()
 	mb, err := sess.Mailbox(ctx, name)
 	if err != nil {
 		t.Fatal(err)

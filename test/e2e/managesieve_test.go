@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/postern/postern/internal/store/sqlite"
 )
 
 // sieveConnect runs Debian's sieve-connect against the server with
@@ -42,20 +40,8 @@ func sieveConnect(t *testing.T, port int, args ...string) string {
 func flagged(t *testing.T, dataDir, user, mailbox string) []string {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dataDir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	acct, err := st.Account(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := st.Open(ctx, acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess, done := userSession(t, dataDir, user)
+	defer done()
 	mb, err := sess.Mailbox(ctx, mailbox)
 	if err != nil {
 		return nil
@@ -82,20 +68,8 @@ func flagged(t *testing.T, dataDir, user, mailbox string) []string {
 func createMailbox(t *testing.T, dataDir, user, name string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dataDir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	acct, err := st.Account(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := st.Open(ctx, acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess, done := userSession(t, dataDir, user)
+	defer done()
 	if _, err := sess.CreateMailbox(ctx, name, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -154,20 +154,8 @@ func runTool(t *testing.T, name string, args ...string) (string, int) {
 func storedMessages(t *testing.T, dataDir, user, mailbox string) []string {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dataDir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	acct, err := st.Account(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := st.Open(ctx, acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess, done := userSession(t, dataDir, user)
+	defer done()
 	mb, err := sess.Mailbox(ctx, mailbox)
 	if err != nil {
 		return nil
@@ -192,4 +180,24 @@ func storedMessages(t *testing.T, dataDir, user, mailbox string) []string {
 	return out
 }
 
-var _ = store.MailboxInbox
+// userSession opens a user's store session read-side (the server may be
+// running: the store is multi-process); done closes it and the store.
+func userSession(t *testing.T, dataDir, user string) (sess store.Session, done func()) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, dataDir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := st.Account(ctx, user)
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	sess, err = st.Open(ctx, acct.ID)
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	return sess, func() { sess.Close(); st.Close() }
+}
