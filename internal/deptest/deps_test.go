@@ -37,10 +37,11 @@ var rules = []rule{
 	{pkg: "internal/drain", allow: []string{"internal/admission"}},
 	{pkg: "internal/tlsconf", allow: nil},
 	{pkg: "internal/store", allow: []string{"internal/message"}},
-	{pkg: "internal/store/sqlite", allow: []string{"internal/store", "internal/store/body", "internal/message", "internal/search"}},
+	{pkg: "internal/store/sqlite", allow: []string{"internal/store", "internal/store/body", "internal/store/sqlrow", "internal/message", "internal/search"}},
 	// The append pipeline and the body seam every backend shares.
+	{pkg: "internal/store/sqlrow", allow: []string{"internal/store"}},
 	{pkg: "internal/store/body", allow: []string{"internal/store", "internal/message", "internal/search"}},
-	{pkg: "internal/store/postgres", allow: []string{"internal/store", "internal/store/body", "internal/message", "internal/search"}},
+	{pkg: "internal/store/postgres", allow: []string{"internal/store", "internal/store/body", "internal/store/sqlrow", "internal/message", "internal/search"}},
 	// A private PostgreSQL cluster for tests.
 	{pkg: "internal/store/postgres/pgtest", allow: []string{"internal/testport"}},
 	// SEARCH's semantics and text extraction, shared by the scan and the
