@@ -215,6 +215,9 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 		return store.Account{}, err
 	}
 	src, acct, cached, err := a.checkPassword(a.queueTicket(ctx, c.Remote, name), name, password)
+	if err == nil && a.checkAccount(acct) == nil {
+		acct, err = a.provision(ctx, src, acct)
+	}
 	acct, err = a.finish(ctx, &at, acct, err)
 	if err == nil && !cached {
 		// Only a whole successful login is remembered: the account flags
@@ -295,6 +298,38 @@ func (a *Authenticator) checkPassword(ctx context.Context, name, password string
 func (a *Authenticator) lookup(ctx context.Context, name string) (store.Account, error) {
 	_, acct, err := a.lookupSource(ctx, name)
 	return acct, err
+}
+
+// lookupProvisioned finds an account in the sources and, for a user of an
+// outside source, the store account that holds its mail, made on first
+// use: for identities already proven (a bearer token, an impersonation).
+func (a *Authenticator) lookupProvisioned(ctx context.Context, name string) (store.Account, error) {
+	src, acct, err := a.lookupSource(ctx, name)
+	if err != nil {
+		return store.Account{}, err
+	}
+	return a.provision(ctx, src, acct)
+}
+
+// provision returns the store account of a user of an outside source,
+// made at its first login (OutsideSource.Provision); a store account
+// passes through. A name another source owns in the store is refused as
+// an unknown user, so its owner's mail and rights stay its owner's.
+func (a *Authenticator) provision(ctx context.Context, src Source, acct store.Account) (store.Account, error) {
+	out, ok := src.(OutsideSource)
+	if !ok {
+		return acct, nil
+	}
+	p, err := out.Provision(ctx, acct)
+	if errors.Is(err, ErrOwnedElsewhere) {
+		a.logger.LogAttrs(ctx, slog.LevelWarn, "login refused: name owned by another account source",
+			slog.String("user", acct.Name), slog.String("source", src.Name()), slog.Any("err", err))
+		return store.Account{}, fmt.Errorf("%w (%v)", ErrUnknownUser, err)
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("store account of %q (%s): %w", acct.Name, src.Name(), err)
+	}
+	return p, nil
 }
 
 // lookupSource asks the sources in order; the first that knows the name

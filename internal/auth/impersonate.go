@@ -54,7 +54,7 @@ func (a *Authenticator) impersonationTarget(ctx context.Context, admin store.Acc
 	if !admin.Admin {
 		return store.Account{}, fmt.Errorf("%w: %s is not an administrator", ErrAuthzidNotAllowed, admin.Name)
 	}
-	target, err := a.lookup(ctx, authzid)
+	target, err := a.lookupProvisioned(ctx, authzid)
 	if errors.Is(err, ErrUnknownUser) {
 		return store.Account{}, fmt.Errorf("%w: no account %q", ErrAuthzidNotAllowed, authzid)
 	}

@@ -101,7 +101,7 @@ func (a *Authenticator) bearerLogin(ctx context.Context, mech, authzid, token st
 		err = fmt.Errorf("%w: the token is %s's, not %s's", ErrInvalidToken, user, authzid)
 	default:
 		at.User = user
-		acct, err = a.lookup(ctx, user)
+		acct, err = a.lookupProvisioned(ctx, user)
 		if errors.Is(err, ErrUnknownUser) {
 			err = fmt.Errorf("%w: no account for %s", ErrInvalidToken, user)
 		}

@@ -11,7 +11,7 @@ import (
 
 // SourceLocal is the name of the store's own accounts as a [Source], the
 // value of the global "Accounts:" option that is the default.
-const SourceLocal = "local"
+const SourceLocal = store.SourceLocal
 
 // A Source is one place accounts come from (issue 22): the store's own
 // accounts ([NewLocalSource]), and outside ones such as the host's passwd
@@ -77,7 +77,9 @@ func (s *LocalSource) Lookup(ctx context.Context, name string) (store.Account, e
 }
 
 // account looks one name up, turning "no such account" (and names that
-// cannot be accounts) into ErrUnknownUser.
+// cannot be accounts) into ErrUnknownUser. A store account that an outside
+// source owns is not a local account: it has no password here, and its
+// name is that source's to answer for (issue 22).
 func (s *LocalSource) account(ctx context.Context, name string) (store.Account, error) {
 	acct, err := s.accounts.Account(ctx, name)
 	switch {
@@ -85,6 +87,8 @@ func (s *LocalSource) account(ctx context.Context, name string) (store.Account, 
 		return store.Account{}, ErrUnknownUser
 	case err != nil:
 		return store.Account{}, fmt.Errorf("look up account: %w", err)
+	case acct.Source != "" && acct.Source != SourceLocal:
+		return store.Account{}, ErrUnknownUser
 	}
 	return acct, nil
 }

@@ -186,9 +186,12 @@ it refuses unless --yes is given.`,
 			flags: userDelFlags, run: runUserDel,
 		},
 		{
-			name: "list", maxArgs: 0,
+			name: "list", args: "[--source local|system|ldap]", maxArgs: 0,
 			summary: "list the accounts",
-			flags:   configFlag, run: runUserList,
+			help: `SOURCE is the account source that owns each name: local for accounts made
+with user add or user import, system or ldap for the store accounts that hold
+the mail of users of those sources (made at their first login or delivery).`,
+			flags: userListFlags, run: runUserList,
 		},
 	}
 }

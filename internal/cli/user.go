@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -161,8 +162,10 @@ func confirmDomainAccount(ctx context.Context, env *Env, l *loaded, st store.Sto
 func runUserPasswd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	name := args[0]
 	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
-		if _, err := st.Account(ctx, name); err != nil {
+		if a, err := st.Account(ctx, name); err != nil {
 			return err
+		} else if a.Source != store.SourceLocal {
+			return fmt.Errorf("account %s belongs to the %s account source: its password is kept there", a.Name, a.Source)
 		}
 		creds, err := newPasswordUpdate(env, fs, name)
 		if err != nil {
@@ -297,20 +300,33 @@ func runUserDel(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 	})
 }
 
+func userListFlags(fs *flag.FlagSet) any {
+	configFlag(fs)
+	fs.String("source", "", "list only the accounts of this account `SOURCE` (local, system, ldap)")
+	return nil
+}
+
 func runUserList(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) error {
+	source := strings.ToLower(fs.Lookup("source").Value.String())
+	if source != "" && !slices.Contains([]string{store.SourceLocal, "system", "ldap"}, source) {
+		return fmt.Errorf("--source %q: not an account source; use local, system or ldap", source)
+	}
 	return withStore(ctx, env, configPath(fs), func(st store.Store) error {
 		accts, err := st.Accounts(ctx)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tFLAGS\tEXPIRES\tCREATED")
+		fmt.Fprintln(tw, "NAME\tFLAGS\tEXPIRES\tCREATED\tSOURCE")
 		for _, a := range accts {
+			if source != "" && a.Source != source {
+				continue
+			}
 			exp := "never"
 			if !a.Expires.IsZero() {
 				exp = a.Expires.UTC().Format(time.DateOnly)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, describeAccount(a), exp, a.Created.UTC().Format(time.DateOnly))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, describeAccount(a), exp, a.Created.UTC().Format(time.DateOnly), a.Source)
 		}
 		return tw.Flush()
 	})

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/sqlite"
 )
 
 // cliRunner runs postern commands against a configuration in a temporary
@@ -116,5 +119,48 @@ func TestUserImport(t *testing.T) {
 	}
 	if code, _, errs := r.run("{NTLM}abc\n", "user", "passwd", "plain", "--hash-stdin"); code == 0 || !strings.Contains(errs, "unsupported") {
 		t.Errorf("--hash-stdin {NTLM}: exit %d %s", code, errs)
+	}
+}
+
+// TestUserListSource: user list shows the source of each account and
+// --source lists one source's; a store account of an outside source gets
+// no password from user passwd (its password is the source's).
+func TestUserListSource(t *testing.T) {
+	r := newCLIRunner(t, "")
+	if code, _, errs := r.run("pw\n", "user", "add", "alice", "--password-stdin"); code != 0 {
+		t.Fatalf("add alice: %d %s", code, errs)
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(filepath.Dir(r.conf), "data"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "ldap"
+	if _, err := st.CreateAccount(t.Context(), "bob", store.AccountUpdate{Source: &src}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	lines := func(args ...string) []string {
+		code, out, errs := r.run("", append([]string{"user", "list"}, args...)...)
+		if code != 0 {
+			t.Fatalf("user list %v: exit %d %s", args, code, errs)
+		}
+		return strings.Split(strings.TrimSpace(out), "\n")
+	}
+	all := lines()
+	if len(all) != 3 || !strings.HasSuffix(all[0], "SOURCE") || !strings.HasSuffix(all[1], "local") ||
+		!strings.HasPrefix(all[2], "bob ") || !strings.HasSuffix(all[2], "ldap") {
+		t.Errorf("user list:\n%s", strings.Join(all, "\n"))
+	}
+	if got := lines("--source", "ldap"); len(got) != 2 || !strings.HasPrefix(got[1], "bob ") {
+		t.Errorf("user list --source ldap:\n%s", strings.Join(got, "\n"))
+	}
+	if got := lines("--source", "LOCAL"); len(got) != 2 || !strings.HasPrefix(got[1], "alice ") {
+		t.Errorf("user list --source local:\n%s", strings.Join(got, "\n"))
+	}
+	if code, _, errs := r.run("", "user", "list", "--source", "nis"); code == 0 || !strings.Contains(errs, "not an account source") {
+		t.Errorf("--source nis: exit %d %s", code, errs)
+	}
+	if code, _, errs := r.run("new\n", "user", "passwd", "bob", "--password-stdin"); code == 0 || !strings.Contains(errs, "ldap account source") {
+		t.Errorf("passwd of ldap's bob: exit %d %s", code, errs)
 	}
 }

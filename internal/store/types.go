@@ -96,8 +96,19 @@ type Account struct {
 	QuotaStorage  int64
 	QuotaMessages int64
 
+	// Source is the account source that owns the name (issue 22,
+	// docs/accounts.md): SourceLocal for accounts made here (`user add`,
+	// `user import`), or the outside source ("system", "ldap") whose user
+	// the account holds the mail of. A name owned by one source is never
+	// taken over by another.
+	Source string
+
 	Created time.Time
 }
+
+// SourceLocal is the Source of the store's own accounts, and the Source a
+// new account gets when its AccountUpdate names none.
+const SourceLocal = "local"
 
 // Expired reports whether the account is past its expiration date at now.
 func (a *Account) Expired(now time.Time) bool {
@@ -125,6 +136,9 @@ type AccountUpdate struct {
 	// QuotaNone or QuotaDefault.
 	QuotaStorage  *int64
 	QuotaMessages *int64
+	// Source sets the account source that owns the name (see
+	// Account.Source); meant for CreateAccount. Empty is refused.
+	Source *string
 }
 
 // Mailbox describes one mailbox.

@@ -104,7 +104,7 @@ func countMessages(ctx context.Context, st store.Store, accs []store.Account) (i
 func (c *copier) account(ctx context.Context, a store.Account) error {
 	u := store.AccountUpdate{PasswordHash: &a.PasswordHash, SCRAM: &a.SCRAM, APOPSecret: &a.APOPSecret,
 		Disabled: &a.Disabled, NoMail: &a.NoMail, Expires: &a.Expires, Admin: &a.Admin,
-		QuotaStorage: &a.QuotaStorage, QuotaMessages: &a.QuotaMessages}
+		QuotaStorage: &a.QuotaStorage, QuotaMessages: &a.QuotaMessages, Source: &a.Source}
 	da, err := c.dst.CreateAccount(ctx, a.Name, u)
 	if errors.Is(err, store.ErrAccountExists) {
 		da, err = c.dst.UpdateAccount(ctx, a.Name, u)

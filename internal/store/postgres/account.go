@@ -15,7 +15,7 @@ import (
 )
 
 const accountColumns = `id, name, password_hash, scram_salt, scram_iterations, scram_stored_key,
-	scram_server_key, apop_secret, disabled, no_mail, expires, admin, created, quota_storage, quota_messages`
+	scram_server_key, apop_secret, disabled, no_mail, expires, admin, created, quota_storage, quota_messages, source`
 
 // CreateAccount adds an account and its store.DefaultMailboxes.
 func (s *Store) CreateAccount(ctx context.Context, name string, init store.AccountUpdate) (store.Account, error) {
@@ -141,7 +141,7 @@ func scanAccount(row pgx.Row) (store.Account, error) {
 	var expires, created int64
 	var qs, qm *int64
 	err := row.Scan(&a.ID, &a.Name, &a.PasswordHash, &a.SCRAM.Salt, &a.SCRAM.Iterations, &a.SCRAM.StoredKey,
-		&a.SCRAM.ServerKey, &a.APOPSecret, &a.Disabled, &a.NoMail, &expires, &a.Admin, &created, &qs, &qm)
+		&a.SCRAM.ServerKey, &a.APOPSecret, &a.Disabled, &a.NoMail, &expires, &a.Admin, &created, &qs, &qm, &a.Source)
 	a.QuotaStorage, a.QuotaMessages = quotaSetting(qs), quotaSetting(qm)
 	a.Expires = intToTime(expires)
 	a.Created = intToTime(created)

@@ -219,6 +219,9 @@ END $$;
 CREATE TRIGGER mailbox_metadata_delete AFTER DELETE ON mailbox
 	FOR EACH ROW EXECUTE FUNCTION mailbox_metadata_delete();
 `,
+	// Version 3: the account source that owns each name (issue 22,
+	// store.Account.Source); every account made before it is local.
+	`ALTER TABLE account ADD COLUMN source text NOT NULL DEFAULT 'local';`,
 }
 
 // SchemaVersion is the schema version this program writes.

@@ -7,8 +7,26 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// undoMetadata undoes schema version 15 (RFC 5464 metadata).
-const undoMetadata = `DROP TRIGGER mailbox_metadata_delete; DROP TABLE metadata`
+// undoAccountSource undoes schema version 16 (the account's source).
+const undoAccountSource = `ALTER TABLE account DROP COLUMN source`
+
+// undoMetadata undoes schema version 15 (RFC 5464 metadata) and every
+// later one, so that each downgrade below 15 starts from it.
+const undoMetadata = undoAccountSource + `; DROP TRIGGER mailbox_metadata_delete; DROP TABLE metadata`
+
+// TestMigrateAccountSource: schema version 16 records each account's
+// source; every account made before it is local (issue 22).
+func TestMigrateAccountSource(t *testing.T) {
+	dir, st, _, f := newAliceIndex(t)
+	f.ss.Close()
+	st.Close()
+	downgradeIndex(t, dir, undoAccountSource+`; PRAGMA user_version = 15`)
+	st = openTest(t, dir, Options{})
+	acct, err := st.Account(t.Context(), "alice")
+	if err != nil || acct.Source != store.SourceLocal {
+		t.Fatalf("alice after migration: source %q, %v; want %q", acct.Source, err, store.SourceLocal)
+	}
+}
 
 // TestMigrateMetadata: schema version 15 adds the metadata table; an
 // index from before it has no entries and keeps one after the upgrade,

@@ -301,6 +301,9 @@ CREATE TRIGGER mailbox_metadata_delete AFTER DELETE ON mailbox BEGIN
 	DELETE FROM metadata WHERE account = OLD.account AND mailbox = OLD.id;
 END;
 `,
+	// Version 16: the account source that owns each name (issue 22,
+	// store.Account.Source); every account made before it is local.
+	`ALTER TABLE account ADD COLUMN source TEXT NOT NULL DEFAULT 'local';`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -48,6 +48,12 @@ func AccountUpdate(u store.AccountUpdate) ([]Column, error) {
 	if u.Admin != nil {
 		set("admin", *u.Admin)
 	}
+	if u.Source != nil {
+		if *u.Source == "" {
+			return nil, fmt.Errorf("empty account source: %w", store.ErrNotAllowed)
+		}
+		set("source", *u.Source)
+	}
 	for _, q := range []struct {
 		col string
 		v   *int64

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +74,43 @@ func testAccountCRUD(t *testing.T, st store.Store) {
 	}
 	if n := len(messages(t, ss, mailbox(t, ss, "INBOX").ID)); n != 0 {
 		t.Errorf("recreated account's INBOX has %d messages", n)
+	}
+}
+
+// testAccountSource checks the account source a store account records
+// (issue 22): local by default, the one given at creation otherwise, kept
+// by updates that do not name it, listed by Accounts.
+func testAccountSource(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	loc, err := st.CreateAccount(ctx, "admin", store.AccountUpdate{})
+	if err != nil || loc.Source != store.SourceLocal {
+		t.Fatalf("CreateAccount(admin) = source %q, %v; want %q", loc.Source, err, store.SourceLocal)
+	}
+	ldap := "ldap"
+	ext, err := st.CreateAccount(ctx, "bob@example.org", store.AccountUpdate{Source: &ldap})
+	if err != nil || ext.Source != "ldap" {
+		t.Fatalf("CreateAccount(bob, ldap) = source %q, %v", ext.Source, err)
+	}
+	yes := true
+	up, err := st.UpdateAccount(ctx, "bob@example.org", store.AccountUpdate{Admin: &yes})
+	if err != nil || up.Source != "ldap" || !up.Admin {
+		t.Errorf("UpdateAccount kept source %q admin %v, %v; want ldap, true", up.Source, up.Admin, err)
+	}
+	_, err = st.CreateAccount(ctx, "admin", store.AccountUpdate{Source: &ldap})
+	wantErr(t, "CreateAccount of a local name for ldap", err, store.ErrAccountExists)
+	if got, _ := st.Account(ctx, "admin"); got.Source != store.SourceLocal {
+		t.Errorf("admin's source after a refused take-over = %q", got.Source)
+	}
+	empty := ""
+	if _, err := st.CreateAccount(ctx, "carol", store.AccountUpdate{Source: &empty}); err == nil {
+		t.Errorf("CreateAccount with an empty source succeeded")
+	}
+	if _, err := st.Account(ctx, "carol"); !errors.Is(err, store.ErrNoSuchAccount) {
+		t.Errorf("carol after a refused create: %v; want no such account", err)
+	}
+	accs, err := st.Accounts(ctx)
+	if err != nil || len(accs) != 2 || accs[0].Source != store.SourceLocal || accs[1].Source != "ldap" {
+		t.Errorf("Accounts = %+v, %v", accs, err)
 	}
 }
 

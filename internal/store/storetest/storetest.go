@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}{
 		{"AccountCRUD", testAccountCRUD},
 		{"AccountNameValidation", testAccountNameValidation},
+		{"AccountSource", testAccountSource},
 		{"DefaultMailboxes", testDefaultMailboxes},
 		{"CreateMailbox", testCreateMailbox},
 		{"RenameMailbox", testRenameMailbox},
