@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/postern/postern/internal/smtp/queue"
 	"github.com/postern/postern/internal/smtp/smtpserver"
 	"github.com/postern/postern/internal/srs"
+	"github.com/postern/postern/internal/store"
 )
 
 // receivedHeadroom is what the store accepts beyond Max-Message-Size for
@@ -284,14 +286,21 @@ func (s *smtpService) StopBackground() {
 	}
 }
 
-// newQueue opens the outbound queue in <Data-Directory>/queue, with the
+// newQueue opens the outbound queue in the store (moving into it what an
+// older version left in <Data-Directory>/queue), leased in the name of
+// this process (docs/scale-out.md "Outbound queue"), with the
 // relay or MX settings of [SMTP]. Local recipients that reach the queue
 // (alias forwards back home, retries of failed local deliveries, DSNs to
 // local senders) go through the same delivery path as everything else.
 func newQueue(in *instance, parts *mailParts) (*queue.Queue, error) {
 	cfg := in.cfg
+	st, ok := in.store.(store.OutboundQueue)
+	if !ok {
+		return nil, errors.New("the store keeps no outbound queue")
+	}
 	opts := queue.Options{
-		Dir: filepath.Join(cfg.DataDirectory, "queue"), Hostname: cfg.Hostname,
+		Store: st, Dir: filepath.Join(cfg.DataDirectory, "queue"), Lease: cfg.SMTP.QueueLease,
+		Owner: fmt.Sprintf("%s/%d/%s", cfg.Hostname, os.Getpid(), strings.ToLower(rand.Text()[:6])), Hostname: cfg.Hostname,
 		Resolver: cfg.SMTP.Resolver, IsLocal: parts.resolver.IsLocalDomain,
 		DeliverLocal: parts.deliverLocal,
 		Lifetime:     cfg.SMTP.QueueLifetime, DelayWarning: cfg.SMTP.DelayWarning,
@@ -384,10 +393,13 @@ func (s *smtpService) CtlHandlers() map[string]server.CtlHandler {
 	return map[string]server.CtlHandler{"queue": s.ctlQueue}
 }
 
-func (s *smtpService) ctlQueue(_ context.Context, args []string, w io.Writer) error {
+func (s *smtpService) ctlQueue(ctx context.Context, args []string, w io.Writer) error {
 	switch {
 	case len(args) == 1 && args[0] == "list":
-		list := s.queue.List()
+		list, err := s.queue.List(ctx)
+		if err != nil {
+			return err
+		}
 		if len(list) == 0 {
 			fmt.Fprintln(w, "queue is empty")
 			return nil
@@ -403,13 +415,20 @@ func (s *smtpService) ctlQueue(_ context.Context, args []string, w io.Writer) er
 			if m.LastError != "" {
 				fmt.Fprintf(w, "    last error: %s\n", m.LastError)
 			}
+			if m.Node != "" {
+				fmt.Fprintf(w, "    being delivered by %s\n", m.Node)
+			}
 		}
 		return nil
 	case len(args) == 1 && args[0] == "flush":
-		fmt.Fprintf(w, "%d message(s) scheduled for immediate delivery\n", s.queue.Flush())
+		n, err := s.queue.Flush(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%d message(s) scheduled for immediate delivery\n", n)
 		return nil
 	case len(args) == 2 && args[0] == "delete":
-		if err := s.queue.Delete(args[1]); err != nil {
+		if err := s.queue.Delete(ctx, args[1]); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "deleted %s\n", args[1])

@@ -67,8 +67,8 @@ func runStoreCopy(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) e
 				progressBar(done, total), done, total, 100*float64(done)/float64(max(total, 1)))
 		}
 	})
-	fmt.Fprintf(env.Stdout, "copied %d account(s), %d mailbox(es), %d message(s) (%d already there) in %s\n",
-		res.Accounts, res.Mailboxes, res.Messages, res.Skipped, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(env.Stdout, "copied %d account(s), %d mailbox(es), %d message(s) (%d already there), %d queued outbound message(s) in %s\n",
+		res.Accounts, res.Mailboxes, res.Messages, res.Skipped, res.Queued, time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("store copy: %w (run it again to resume)", err)
 	}

@@ -320,6 +320,9 @@ type SMTPConfig struct {
 	// QueueLifetime is how long an undeliverable message is retried before
 	// it bounces (Queue-Lifetime).
 	QueueLifetime time.Duration
+	// QueueLease is how long a node holds a queued message it is
+	// delivering without renewing the lease (docs/scale-out.md).
+	QueueLease time.Duration
 	// DelayWarning is when the sender is told a message is still queued
 	// (Delay-Warning); 0 is never.
 	DelayWarning time.Duration

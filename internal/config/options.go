@@ -812,6 +812,11 @@ func smtpOptions() []*option {
 		{name: "Queue-Lifetime", section: s, kind: kDuration, def: "5d", min: 1,
 			ptr: func(c *Config) any { return &c.SMTP.QueueLifetime },
 			doc: "How long the queue retries a message before returning it to the sender as undeliverable."},
+		{name: "Queue-Lease", section: s, kind: kDuration, def: "1m", min: 1,
+			ptr: func(c *Config) any { return &c.SMTP.QueueLease },
+			doc: "How long a node holds a queued message it is delivering without renewing its lease " +
+				"(it renews every third of this while the attempt runs). A node that dies mid-delivery " +
+				"gives the message back to the other nodes, or to itself when it restarts, after this long."},
 		{name: "Delay-Warning", section: s, kind: kDuration, def: "4h",
 			ptr: func(c *Config) any { return &c.SMTP.DelayWarning },
 			doc: "Tell the sender once when a message has waited this long. Must be shorter than " +

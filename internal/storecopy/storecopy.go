@@ -7,8 +7,9 @@
 // (store.UIDLKeeper), UIDNEXT, and HIGHESTMODSEQ as a floor (every message
 // gets a new MODSEQ above the source's HIGHESTMODSEQ, so a CONDSTORE client
 // refetches flags, never bodies). Accounts keep their credentials, flags
-// and quotas; subscriptions, Sieve scripts and DKIM keys are copied when
-// both stores keep them.
+// and quotas; subscriptions, Sieve scripts, DKIM keys and the outbound
+// queue (not leased: the copy runs with the server stopped) are copied
+// when both stores keep them.
 //
 // A copy is resumable: a mailbox already in the target continues from its
 // UIDNEXT (store.IdentityImporter); a run stopped midway and run again
@@ -20,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/postern/postern/internal/store"
 )
@@ -33,6 +35,7 @@ type Result struct {
 	Accounts, Mailboxes int
 	Messages            int // copied by this run
 	Skipped             int // already in the target
+	Queued              int // outbound messages copied by this run
 }
 
 // batch is how many messages one AppendIdentified adds.
@@ -59,7 +62,9 @@ func Copy(ctx context.Context, src, dst store.Store, progress Progress) (Result,
 	if err := copyDKIM(ctx, src, dst); err != nil {
 		return res, err
 	}
-	return res, nil
+	n, err := copyQueue(ctx, src, dst)
+	res.Queued = n
+	return res, err
 }
 
 type copier struct {
@@ -297,4 +302,47 @@ func copyDKIM(ctx context.Context, src, dst store.Store) error {
 		}
 	}
 	return nil
+}
+
+// copyQueue copies the outbound queue's messages the target does not
+// have, free of any lease, and returns how many it copied.
+func copyQueue(ctx context.Context, src, dst store.Store) (int, error) {
+	sq, ok1 := src.(store.OutboundQueue)
+	dq, ok2 := dst.(store.OutboundQueue)
+	if !ok1 || !ok2 {
+		return 0, nil
+	}
+	list, err := sq.QueueList(ctx)
+	if err != nil {
+		return 0, err
+	}
+	have, err := dq.QueueList(ctx)
+	if err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	for _, m := range have {
+		seen[m.ID] = true
+	}
+	n := 0
+	for _, m := range list {
+		if seen[m.ID] {
+			continue
+		}
+		if err := copyQueued(ctx, sq, dq, m); err != nil {
+			return n, fmt.Errorf("queued message %s: %w", m.ID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+func copyQueued(ctx context.Context, sq, dq store.OutboundQueue, m store.QueuedMessage) error {
+	body, err := sq.QueueBody(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	m.LeaseOwner, m.LeaseUntil = "", time.Time{}
+	return dq.QueueAdd(ctx, m, body)
 }

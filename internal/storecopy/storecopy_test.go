@@ -118,13 +118,21 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	ss.SetSubscribed(ctx, "Lists/News", true)
 	src.PutSieveScript(ctx, acc.ID, "main", "keep;\n")
 	src.SetActiveSieveScript(ctx, acc.ID, "main")
+	queued := store.QueuedMessage{ID: "q1", Created: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), Envelope: []byte(`{"from":"alice@x"}`)}
+	queued.NextAttempt = queued.Created.Add(time.Minute)
+	if err := src.QueueAdd(ctx, queued, strings.NewReader("Subject: out\r\n\r\nqueued\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.QueueClaim(ctx, "old-node", queued.NextAttempt, time.Hour); err != nil { // a lease left by a crash
+		t.Fatal(err)
+	}
 
 	var calls int
 	res, err := Copy(ctx, src, dst, func(done, total int) { calls++ })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 7 || res.Skipped != 0 || calls == 0 {
+	if res.Messages != 7 || res.Skipped != 0 || res.Queued != 1 || calls == 0 {
 		t.Errorf("first copy: %+v, %d progress calls", res, calls)
 	}
 	for _, name := range []string{"INBOX", "Lists/News"} {
@@ -143,6 +151,14 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	if name, text, err := dst.ActiveSieveScript(ctx, da.ID); err != nil || name != "main" || text != "keep;\n" {
 		t.Errorf("active sieve script: %q %q %v", name, text, err)
 	}
+	if q, err := dst.QueueList(ctx); err != nil || len(q) != 1 || q[0].ID != "q1" || string(q[0].Envelope) != string(queued.Envelope) ||
+		!q[0].Created.Equal(queued.Created) || !q[0].NextAttempt.Equal(queued.NextAttempt) || q[0].LeaseOwner != "" {
+		t.Errorf("target queue: %+v, %v", q, err)
+	} else if body, err := dst.QueueBody(ctx, "q1"); err != nil {
+		t.Error(err)
+	} else if b, _ := io.ReadAll(body); string(b) != "Subject: out\r\n\r\nqueued\r\n" {
+		t.Errorf("queued body %q", b)
+	}
 	ds, _ := dst.Open(ctx, da.ID)
 	defer ds.Close()
 	if subs, _ := ds.Subscriptions(ctx); !slices.Contains(subs, "Lists/News") {
@@ -154,7 +170,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 1 || res.Skipped != 7 {
+	if res.Messages != 1 || res.Skipped != 7 || res.Queued != 0 {
 		t.Errorf("second copy: %+v, want 1 copied, 7 already there", res)
 	}
 	if a, b := snap(t, src, "alice", "INBOX"), snap(t, dst, "alice", "INBOX"); !slices.Equal(a.infos, b.infos) {

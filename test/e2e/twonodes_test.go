@@ -27,10 +27,10 @@ type node struct {
 }
 
 // newNode writes a node's configuration: SMTP, LMTP, POP3 and IMAP on
-// free loopback ports, the store at url.
-func newNode(t *testing.T, url string) *node {
+// free loopback ports, the store at url, and smtpExtra in [SMTP].
+func newNode(t *testing.T, url, smtpExtra string) *node {
 	t.Helper()
-	e, p := newMailEnv(t, "Store-URL: "+url, "")
+	e, p := newMailEnv(t, "Store-URL: "+url, smtpExtra)
 	n := &node{env: e, mailPorts: p, imap: tlsPorts{plain: freePort(t), secure: freePort(t), cafile: p.cafile}}
 	conf, err := os.ReadFile(e.conf)
 	if err != nil {
@@ -131,7 +131,7 @@ func lmtpDeliver(t *testing.T, n *node, msg string) {
 // the maildrop against one on node 2 ([IN-USE]) until it quits.
 func TestTwoNodes(t *testing.T) {
 	url := pgtest.New(t)
-	n1, n2 := newNode(t, url), newNode(t, url)
+	n1, n2 := newNode(t, url, ""), newNode(t, url, "")
 	n1.addUser("alice", "alice-pw")
 	n1.startMail()
 	n2.startMail()
@@ -215,7 +215,7 @@ func TestTwoNodes(t *testing.T) {
 // one of them, octet for octet.
 func TestTwoNodesKill(t *testing.T) {
 	url := pgtest.New(t)
-	n1, n2 := newNode(t, url), newNode(t, url)
+	n1, n2 := newNode(t, url, ""), newNode(t, url, "")
 	n1.addUser("alice", "alice-pw")
 	n1.startMail()
 	s2 := n2.startMail()

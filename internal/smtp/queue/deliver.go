@@ -3,12 +3,12 @@ package queue
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 
 	"github.com/emersion/go-sasl"
@@ -62,7 +62,6 @@ func (q *Queue) attempt(ctx context.Context, e *envelope) {
 // persists or removes e.
 func (q *Queue) record(ctx context.Context, e *envelope, results map[*rcptState]outcome, log *slog.Logger) {
 	now := q.opts.Clock()
-	q.mu.Lock()
 	e.Attempts++
 	expired := now.Sub(e.Created) >= q.opts.Lifetime
 	for r, o := range results {
@@ -89,22 +88,25 @@ func (q *Queue) record(ctx context.Context, e *envelope, results map[*rcptState]
 			r.Status = "4.4.7"
 		}
 	}
-	q.mu.Unlock()
 	q.report(ctx, e, log)
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	// The outcome is written even when ctx ended mid-attempt (shutdown):
+	// what was delivered must not be sent again.
+	wctx := context.WithoutCancel(ctx)
 	if e.finished() {
-		if err := q.disk.remove(e.ID); err != nil {
+		if err := q.store.QueueRemove(wctx, e.ID, q.opts.Owner); err != nil {
 			log.Error("remove delivered message", "err", err)
 			return
 		}
-		delete(q.entries, e.ID)
-		queueSize.Set(float64(len(q.entries)))
+		queueSize.Dec()
 		log.Info("queued message done")
 		return
 	}
 	e.NextAttempt = now.Add(q.backoff(e.Attempts))
-	if err := q.disk.writeEnvelope(e); err != nil {
+	b, err := json.Marshal(e)
+	if err == nil {
+		err = q.store.QueueRelease(wctx, e.ID, q.opts.Owner, b, e.NextAttempt)
+	}
+	if err != nil {
 		log.Error("update envelope", "err", err)
 	}
 }
@@ -119,7 +121,6 @@ func (q *Queue) report(ctx context.Context, e *envelope, log *slog.Logger) {
 		return
 	}
 	var failed, succeeded, relayed []*rcptState
-	q.mu.Lock()
 	for _, r := range e.Rcpts {
 		switch {
 		case r.Reported:
@@ -133,7 +134,6 @@ func (q *Queue) report(ctx context.Context, e *envelope, log *slog.Logger) {
 			relayed = append(relayed, r)
 		}
 	}
-	q.mu.Unlock()
 	q.notify(ctx, e, failed, actionFailed, log)
 	q.notify(ctx, e, succeeded, actionDelivered, log)
 	q.notify(ctx, e, relayed, actionRelayed, log)
@@ -148,9 +148,7 @@ func (q *Queue) report(ctx context.Context, e *envelope, log *slog.Logger) {
 		if err := q.sendDSN(ctx, e, pending, actionDelayed); err != nil {
 			log.Error("send delay notice", "err", err)
 		} else {
-			q.mu.Lock()
 			e.DelayNotified = true
-			q.mu.Unlock()
 		}
 	}
 }
@@ -168,11 +166,9 @@ func (q *Queue) notify(ctx context.Context, e *envelope, rcpts []*rcptState, act
 			return
 		}
 	}
-	q.mu.Lock()
 	for _, r := range rcpts {
 		r.Reported = true
 	}
-	q.mu.Unlock()
 }
 
 // deliverLocal hands local recipients to the delivery path.
@@ -182,7 +178,7 @@ func (q *Queue) deliverLocal(ctx context.Context, e *envelope, rcpts []*rcptStat
 			results[r] = outcome{err: errors.New("local delivery not available"), status: "4.3.0"}
 			continue
 		}
-		f, err := os.Open(q.disk.msgPath(e.ID))
+		f, err := q.store.QueueBody(ctx, e.ID)
 		if err != nil {
 			results[r] = outcome{err: err, status: "4.3.0"}
 			continue
@@ -278,7 +274,7 @@ func (q *Queue) sendTo(ctx context.Context, addr string, relay, verify bool, e *
 		c.Quit()
 		return out, nil
 	}
-	derr := q.sendData(c, e.ID)
+	derr := q.sendData(ctx, c, e.ID)
 	o := outcome{}
 	if derr != nil {
 		o = classify(derr)
@@ -290,8 +286,8 @@ func (q *Queue) sendTo(ctx context.Context, addr string, relay, verify bool, e *
 	return out, nil
 }
 
-func (q *Queue) sendData(c *smtp.Client, id string) error {
-	f, err := os.Open(q.disk.msgPath(id))
+func (q *Queue) sendData(ctx context.Context, c *smtp.Client, id string) error {
+	f, err := q.store.QueueBody(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -5,26 +5,32 @@
 // returned to the sender with a delivery status notification (RFC 3464
 // multipart/report, RFC 3462; status codes of RFC 3463).
 //
-// On disk, under Options.Dir:
-//
-//	msg/ID    the message, exactly as it will be sent (CRLF lines)
-//	env/ID    the envelope and per-recipient state, JSON
+// The queue lives in the store (store.OutboundQueue): each message is a
+// row with its envelope (JSON, this package's format) and its body, so
+// that with a shared store (PostgreSQL) every node sees every message
+// (docs/scale-out.md "Outbound queue"). An older version kept the queue
+// in files under Data-Directory/queue (msg/ID, env/ID); New moves them
+// into the store.
 //
 // Invariants:
 //
-//   - Enqueue returns only once msg/ID and env/ID are written, fsync'd and
-//     their directory entries fsync'd: an SMTP 250 that follows it cannot be
-//     lost by a crash. msg/ID is written first; an env file exists only for
-//     a complete message, and a msg file without an env file is debris from
-//     a crash before the 250, removed at start.
-//   - The envelope is rewritten atomically (temporary file, fsync, rename,
-//     directory fsync) after every attempt, so a recipient marked done is
-//     never sent to again. Between a remote server's 250 and that rewrite a
-//     crash can cause one duplicate delivery (at-least-once, as every MTA);
-//     it can never cause a loss.
-//   - A message is removed (env first, then msg) only when every recipient
-//     is delivered or has been reported to the sender as failed.
+//   - Enqueue returns only once the message and its envelope are
+//     committed to the store: an SMTP 250 that follows it cannot be lost
+//     by a crash.
+//   - A runner attempts a message only under a lease (QueueClaim): an
+//     owner and an expiry on its row, so that of several runners (nodes,
+//     or processes on one store) exactly one sends it. The lease is
+//     renewed every third of its duration while the attempt runs, and
+//     ended by writing the attempt's outcome (QueueRelease) or removing
+//     the message (QueueRemove). A runner that dies renews nothing: the
+//     message is claimed again once the lease has run out.
+//   - The envelope is rewritten after every attempt, so a recipient
+//     marked done is never sent to again. Between a remote server's 250
+//     and that write a crash can cause one duplicate delivery
+//     (at-least-once, as every MTA); it can never cause a loss.
+//   - A message is removed only when every recipient is delivered or has
+//     been reported to the sender as failed.
 //   - A message with a null sender (a DSN) never causes another DSN.
-//   - One goroutine runs deliveries; List, Flush and Delete are safe from
-//     any goroutine.
+//   - One goroutine per runner attempts deliveries; List, Flush and
+//     Delete are safe from any goroutine.
 package queue

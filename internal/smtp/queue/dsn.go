@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 )
@@ -30,7 +29,7 @@ const (
 // sendDSN queues a delivery status notification to e's sender about
 // rcpts, with a null reverse-path so that it can never bounce back.
 func (q *Queue) sendDSN(ctx context.Context, e *envelope, rcpts []*rcptState, action string) error {
-	msg, err := q.buildDSN(e, rcpts, action)
+	msg, err := q.buildDSN(ctx, e, rcpts, action)
 	if err != nil {
 		return err
 	}
@@ -44,7 +43,7 @@ func (q *Queue) sendDSN(ctx context.Context, e *envelope, rcpts []*rcptState, ac
 // buildDSN writes a multipart/report (RFC 3462) with a human-readable
 // part, the message/delivery-status part (RFC 3464) and the original
 // header (text/rfc822-headers).
-func (q *Queue) buildDSN(e *envelope, rcpts []*rcptState, action string) ([]byte, error) {
+func (q *Queue) buildDSN(ctx context.Context, e *envelope, rcpts []*rcptState, action string) ([]byte, error) {
 	now := q.opts.Clock()
 	host := q.opts.Hostname
 	boundary := "=_dsn_" + strings.ToLower(rand.Text())
@@ -92,7 +91,7 @@ func (q *Queue) buildDSN(e *envelope, rcpts []*rcptState, action string) ([]byte
 	}
 	b.WriteString("\r\n")
 
-	if err := q.writeReturned(&b, e, action, boundary); err != nil {
+	if err := q.writeReturned(ctx, &b, e, action, boundary); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
@@ -134,9 +133,14 @@ func dsnStatus(r *rcptState, action string) string {
 // writeReturned writes the third part: the whole message (message/rfc822)
 // when the sender asked RET=FULL and this is a failure, within
 // maxReturnedFull; else its header (text/rfc822-headers, RFC 3461 §4.3).
-func (q *Queue) writeReturned(b *bytes.Buffer, e *envelope, action, boundary string) error {
+func (q *Queue) writeReturned(ctx context.Context, b *bytes.Buffer, e *envelope, action, boundary string) error {
 	if e.Ret == "FULL" && action == actionFailed && e.Size <= maxReturnedFull {
-		data, err := os.ReadFile(q.disk.msgPath(e.ID))
+		f, err := q.store.QueueBody(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
 		if err != nil {
 			return err
 		}
@@ -148,7 +152,7 @@ func (q *Queue) writeReturned(b *bytes.Buffer, e *envelope, action, boundary str
 		return nil
 	}
 	fmt.Fprintf(b, "--%s\r\nContent-Type: text/rfc822-headers\r\n\r\n", boundary)
-	hdr, err := q.originalHeader(e.ID)
+	hdr, err := q.originalHeader(ctx, e.ID)
 	if err != nil {
 		return err
 	}
@@ -157,8 +161,8 @@ func (q *Queue) writeReturned(b *bytes.Buffer, e *envelope, action, boundary str
 }
 
 // originalHeader returns the header block of a queued message, CRLF-ended.
-func (q *Queue) originalHeader(id string) ([]byte, error) {
-	f, err := os.Open(q.disk.msgPath(id))
+func (q *Queue) originalHeader(ctx context.Context, id string) ([]byte, error) {
+	f, err := q.store.QueueBody(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func TestDSNRequests(t *testing.T) {
 			t.Errorf("success notice lacks %q:\n%s", want, success)
 		}
 	}
-	if l := tq.List(); len(l) != 0 {
+	if l := tq.list(t); len(l) != 0 {
 		t.Errorf("queue not empty: %+v", l)
 	}
 }

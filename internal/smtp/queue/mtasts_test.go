@@ -56,11 +56,11 @@ func TestMTASTSEnforce(t *testing.T) {
 		t.Errorf("enforce, matching MX, valid certificate: %d delivered", n)
 	}
 	tq, n := run(&STSPolicy{Enforce: true, Match: only("mx.remote.example")}, roots)
-	if l := tq.List(); n != 0 || len(l) != 1 || !strings.Contains(l[0].LastError, "MTA-STS") {
+	if l := tq.list(t); n != 0 || len(l) != 1 || !strings.Contains(l[0].LastError, "MTA-STS") {
 		t.Errorf("enforce, no MX matches: %d delivered, queue %+v", n, l)
 	}
 	tq, n = run(&STSPolicy{Enforce: true, Match: only("localhost")}, x509.NewCertPool())
-	if l := tq.List(); n != 0 || len(l) != 1 || !strings.Contains(l[0].LastError, "certificate") {
+	if l := tq.list(t); n != 0 || len(l) != 1 || !strings.Contains(l[0].LastError, "certificate") {
 		t.Errorf("enforce, untrusted certificate: %d delivered, queue %+v", n, l)
 	}
 	if _, n := run(&STSPolicy{Enforce: false, Match: only("mx.remote.example")}, x509.NewCertPool()); n != 1 {

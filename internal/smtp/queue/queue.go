@@ -2,17 +2,21 @@ package queue
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"sort"
+	"os"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/postern/postern/internal/store"
 )
 
 // Default retry schedule: the first retry after RetryBase, doubling up to
@@ -23,10 +27,11 @@ const (
 	defaultRetryMax  = time.Hour
 	defaultLifetime  = 5 * 24 * time.Hour
 	dialTimeout      = 30 * time.Second
+	defaultLease     = time.Minute
 )
 
 // ErrNotFound is returned by Delete for an unknown id.
-var ErrNotFound = errors.New("no such queued message")
+var ErrNotFound = store.ErrNoSuchQueued
 
 // RelayTLS is how the connection to a relay is secured.
 type RelayTLS int
@@ -58,8 +63,20 @@ var ErrNullMX = errors.New("domain accepts no mail (null MX)")
 
 // Options configure a Queue.
 type Options struct {
-	// Dir holds the queue; created if missing.
+	// Store keeps the queue (required): with a shared store every node
+	// sees every message and leases it to send it.
+	Store store.OutboundQueue
+	// Dir is where an older Postern kept the queue in files; what is
+	// there is moved into Store at New. "" means none.
 	Dir string
+	// Owner names this runner in leases; "" means host, process id and
+	// random octets, unique per process.
+	Owner string
+	// Lease is how long a claimed message stays this runner's without a
+	// renewal (renewed every third of it during an attempt); 0 means
+	// defaultLease. It is also the longest the runner sleeps before
+	// looking for messages other nodes queued or gave back.
+	Lease time.Duration
 	// Hostname is our EHLO name and the Reporting-MTA of DSNs.
 	Hostname string
 	// Relay, if set, receives all remote mail.
@@ -109,19 +126,16 @@ type STSPolicy struct {
 
 // Queue is the outbound queue.
 type Queue struct {
-	opts Options
-	disk disk
-
-	mu      sync.Mutex
-	entries map[string]*envelope
-	busy    map[string]bool // being attempted now
-	wake    chan struct{}
+	opts  Options
+	store store.OutboundQueue
+	wake  chan struct{}
 }
 
-// New opens the queue in opts.Dir, recovering what a crash left there.
+// New opens the queue in opts.Store, first moving into it the messages
+// an older version left in files under opts.Dir.
 func New(opts Options) (*Queue, error) {
-	if opts.Dir == "" {
-		return nil, errors.New("queue: Dir is required")
+	if opts.Store == nil {
+		return nil, errors.New("queue: Store is required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -141,29 +155,34 @@ func New(opts Options) (*Queue, error) {
 	if opts.Port == 0 {
 		opts.Port = 25
 	}
+	if opts.Lease <= 0 {
+		opts.Lease = defaultLease
+	}
+	if opts.Owner == "" {
+		host, _ := os.Hostname()
+		opts.Owner = host + "/" + strconv.Itoa(os.Getpid()) + "/" + strings.ToLower(rand.Text()[:6])
+	}
 	if opts.IsLocal == nil {
 		opts.IsLocal = func(string) bool { return false }
 	}
 	if opts.LookupMX == nil {
 		opts.LookupMX = dnsLookupMX(opts.Resolver)
 	}
-	q := &Queue{opts: opts, disk: disk{opts.Dir}, entries: map[string]*envelope{},
-		busy: map[string]bool{}, wake: make(chan struct{}, 1)}
-	if err := q.disk.init(); err != nil {
-		return nil, err
+	q := &Queue{opts: opts, store: opts.Store, wake: make(chan struct{}, 1)}
+	if opts.Dir != "" {
+		if err := q.importDir(context.Background()); err != nil {
+			return nil, err
+		}
 	}
-	envs, errs := q.disk.load()
-	for _, err := range errs {
-		opts.Logger.Warn("queue recovery", "err", err)
-	}
-	for _, e := range envs {
-		q.entries[e.ID] = e
-	}
-	if len(envs) > 0 {
-		opts.Logger.Info("queue loaded", "messages", len(envs))
-	}
-	queueSize.Set(float64(len(envs)))
+	q.updateSize(context.Background())
 	return q, nil
+}
+
+// updateSize sets the queue size gauge.
+func (q *Queue) updateSize(ctx context.Context) {
+	if list, err := q.store.QueueList(ctx); err == nil {
+		queueSize.Set(float64(len(list)))
+	}
 }
 
 // Enqueue stores a message for the recipients, durably, and returns its
@@ -197,27 +216,36 @@ func (q *Queue) EnqueueDSN(ctx context.Context, from string, dsn DSN, to []Recip
 		return "", errors.New("queue: no recipients")
 	}
 	now := q.opts.Clock()
-	id := newID(now)
-	size, err := q.disk.writeMessage(id, content)
-	if err != nil {
-		return "", err
-	}
-	e := &envelope{ID: id, From: from, Created: now, Size: size, NextAttempt: now, Ret: dsn.Ret, EnvID: dsn.EnvID}
+	e := &envelope{ID: newID(now), From: from, Created: now, NextAttempt: now, Ret: dsn.Ret, EnvID: dsn.EnvID}
 	for _, r := range to {
 		e.Rcpts = append(e.Rcpts, &rcptState{Addr: r.Addr, State: statePending, Updated: now, Notify: r.Notify, ORcpt: r.ORcpt})
 	}
-	if err := q.disk.writeEnvelope(e); err != nil {
-		q.disk.remove(id)
+	b, err := json.Marshal(e)
+	if err != nil {
 		return "", err
 	}
-	q.mu.Lock()
-	q.entries[id] = e
-	queueSize.Set(float64(len(q.entries)))
-	q.mu.Unlock()
+	cr := &countingReader{r: content}
+	m := store.QueuedMessage{ID: e.ID, Created: now, NextAttempt: now, Envelope: b}
+	if err := q.store.QueueAdd(ctx, m, cr); err != nil {
+		return "", fmt.Errorf("queue message: %w", err)
+	}
 	enqueued.Inc()
-	q.opts.Logger.Info("message queued", "queue_id", id, "from", from, "rcpts", len(to), "size", size)
+	queueSize.Inc()
+	q.opts.Logger.Info("message queued", "queue_id", e.ID, "from", from, "rcpts", len(to), "size", cr.n)
 	q.kick()
-	return id, nil
+	return e.ID, nil
+}
+
+// countingReader counts what is read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (q *Queue) kick() {
@@ -237,62 +265,64 @@ type Info struct {
 	NextAttempt time.Time
 	Pending     []string
 	LastError   string
+	// Node is the lease owner while a node is delivering the message.
+	Node string
 }
 
 // List returns the queued messages, oldest first.
-func (q *Queue) List() []Info {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var out []Info
-	for _, e := range q.entries {
-		in := Info{ID: e.ID, From: e.From, Created: e.Created, Size: e.Size, Attempts: e.Attempts, NextAttempt: e.NextAttempt}
-		for _, r := range e.pending() {
-			in.Pending = append(in.Pending, r.Addr)
-			if r.LastError != "" {
-				in.LastError = r.LastError
+func (q *Queue) List(ctx context.Context) ([]Info, error) {
+	list, err := q.store.QueueList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := q.opts.Clock()
+	out := make([]Info, 0, len(list))
+	for _, m := range list {
+		in := Info{ID: m.ID, Created: m.Created, Size: m.Size, NextAttempt: m.NextAttempt}
+		if m.Leased(now) {
+			in.Node = m.LeaseOwner
+		}
+		if e, err := decodeEnvelope(m); err == nil {
+			in.From, in.Attempts = e.From, e.Attempts
+			for _, r := range e.pending() {
+				in.Pending = append(in.Pending, r.Addr)
+				if r.LastError != "" {
+					in.LastError = r.LastError
+				}
 			}
+		} else {
+			in.LastError = err.Error()
 		}
 		out = append(out, in)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Created.Before(out[j].Created) || out[i].Created.Equal(out[j].Created) && out[i].ID < out[j].ID
-	})
-	return out
+	queueSize.Set(float64(len(list)))
+	return out, nil
 }
 
 // Flush makes every message due now and wakes the queue runner.
-func (q *Queue) Flush() int {
-	q.mu.Lock()
-	now := q.opts.Clock()
-	for _, e := range q.entries {
-		e.NextAttempt = now
-	}
-	n := len(q.entries)
-	q.mu.Unlock()
+func (q *Queue) Flush(ctx context.Context) (int, error) {
+	n, err := q.store.QueueFlush(ctx, q.opts.Clock())
 	q.kick()
-	return n
+	return n, err
 }
 
 // Delete removes a message without delivering it or telling the sender.
-func (q *Queue) Delete(id string) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, ok := q.entries[id]; !ok {
-		return fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	if q.busy[id] {
+func (q *Queue) Delete(ctx context.Context, id string) error {
+	err := q.store.QueueDelete(ctx, id, q.opts.Clock())
+	if errors.Is(err, store.ErrQueuedBusy) {
 		return fmt.Errorf("message %s is being delivered; try again in a moment", id)
 	}
-	if err := q.disk.remove(id); err != nil {
+	if err != nil {
 		return err
 	}
-	delete(q.entries, id)
-	queueSize.Set(float64(len(q.entries)))
+	queueSize.Dec()
 	q.opts.Logger.Info("queued message deleted", "queue_id", id)
 	return nil
 }
 
-// Run delivers due messages until ctx is done.
+// Run delivers due messages until ctx is done. It sleeps until the next
+// message is due, and never longer than the lease, so that it finds what
+// other nodes queued or gave back.
 func (q *Queue) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -301,9 +331,9 @@ func (q *Queue) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		wait := time.Hour
+		wait := q.opts.Lease
 		if !next.IsZero() {
-			wait = max(0, next.Sub(q.opts.Clock()))
+			wait = min(wait, max(0, next.Sub(q.opts.Clock())))
 		}
 		timer.Reset(wait)
 		select {
@@ -315,51 +345,76 @@ func (q *Queue) Run(ctx context.Context) {
 	}
 }
 
-// runDue attempts every due message once and returns when the next one is
-// due (zero if the queue is empty).
+// runDue claims and attempts every due message once and returns when the
+// next one is due (zero if the queue is empty).
 func (q *Queue) runDue(ctx context.Context) time.Time {
-	for {
-		e := q.takeDue()
-		if e == nil {
+	for ctx.Err() == nil {
+		m, err := q.store.QueueClaim(ctx, q.opts.Owner, q.opts.Clock(), q.opts.Lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				q.opts.Logger.Error("claim queued message", "err", err)
+			}
+			return q.opts.Clock().Add(q.opts.RetryBase)
+		}
+		if m == nil {
 			break
 		}
-		q.attempt(ctx, e)
-		q.mu.Lock()
-		delete(q.busy, e.ID)
-		q.mu.Unlock()
-		if ctx.Err() != nil {
-			return time.Time{}
-		}
+		q.attemptLeased(ctx, m)
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var next time.Time
-	for _, e := range q.entries {
-		if next.IsZero() || e.NextAttempt.Before(next) {
-			next = e.NextAttempt
-		}
+	next, ok, err := q.store.QueueNextDue(ctx)
+	if err != nil || !ok {
+		return time.Time{}
 	}
 	return next
 }
 
-// takeDue picks the oldest due message and marks it busy.
-func (q *Queue) takeDue() *envelope {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.opts.Clock()
-	var pick *envelope
-	for _, e := range q.entries {
-		if q.busy[e.ID] || e.NextAttempt.After(now) {
-			continue
+// attemptLeased attempts a claimed message, renewing the lease every
+// third of its duration until the attempt is recorded. Losing the lease
+// (this node stalled longer than the lease) cancels the attempt: another
+// node has the message now.
+func (q *Queue) attemptLeased(ctx context.Context, m *store.QueuedMessage) {
+	log := q.opts.Logger.With("queue_id", m.ID)
+	e, err := decodeEnvelope(*m)
+	if err != nil {
+		log.Error("queued envelope is damaged; left for the administrator", "err", err)
+		// Keep it, out of the way, until deleted.
+		if err := q.store.QueueRelease(context.WithoutCancel(ctx), m.ID, q.opts.Owner, m.Envelope, q.opts.Clock().Add(q.opts.Lifetime)); err != nil {
+			log.Error("release queued message", "err", err)
 		}
-		if pick == nil || e.Created.Before(pick.Created) {
-			pick = e
+		return
+	}
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(q.opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-actx.Done():
+				return
+			case <-t.C:
+			}
+			if err := q.store.QueueRenew(actx, m.ID, q.opts.Owner, q.opts.Clock().Add(q.opts.Lease)); err != nil && actx.Err() == nil {
+				log.Warn("queue lease not renewed; attempt stopped", "err", err)
+				cancel()
+				return
+			}
 		}
+	}()
+	q.attempt(actx, e)
+	cancel()
+	<-done
+}
+
+// decodeEnvelope reads a stored message's envelope.
+func decodeEnvelope(m store.QueuedMessage) (*envelope, error) {
+	e := &envelope{}
+	if err := json.Unmarshal(m.Envelope, e); err != nil {
+		return nil, fmt.Errorf("envelope %s: %w", m.ID, err)
 	}
-	if pick != nil {
-		q.busy[pick.ID] = true
-	}
-	return pick
+	e.ID, e.Size, e.Created, e.NextAttempt = m.ID, m.Size, m.Created, m.NextAttempt
+	return e, nil
 }
 
 // backoff is the delay before attempt number n+1.

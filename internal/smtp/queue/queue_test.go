@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/postern/postern/internal/store/sqlite"
 	"github.com/postern/postern/internal/tlsconf"
 )
 
@@ -159,14 +160,33 @@ type testQueue struct {
 	*Queue
 	clk   *clock
 	local *localBox
+	st    *sqlite.Store
 }
 
+// newTestStore opens a SQLite store in dir, closed when the test ends.
+func newTestStore(t *testing.T, dir string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// newTestQueue makes a queue on a new store in dir, or on the store st
+// (another queue's: a restart, or a second node).
 func newTestQueue(t *testing.T, dir string, mod func(*Options)) *testQueue {
+	t.Helper()
+	return newTestQueueOn(t, newTestStore(t, dir), mod)
+}
+
+func newTestQueueOn(t *testing.T, st *sqlite.Store, mod func(*Options)) *testQueue {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	local := &localBox{}
 	opts := Options{
-		Dir: dir, Hostname: "mx.local.example", Clock: clk.now,
+		Store: st, Hostname: "mx.local.example", Clock: clk.now,
 		IsLocal:      func(d string) bool { return d == "local.example" },
 		DeliverLocal: local.deliver,
 		Lifetime:     24 * time.Hour, RetryBase: time.Minute, RetryMax: time.Hour,
@@ -178,7 +198,17 @@ func newTestQueue(t *testing.T, dir string, mod func(*Options)) *testQueue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testQueue{q, clk, local}
+	return &testQueue{q, clk, local, st}
+}
+
+// list is List that fails the test on an error.
+func (tq *testQueue) list(t *testing.T) []Info {
+	t.Helper()
+	l, err := tq.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 // drain runs every due attempt synchronously.
@@ -205,7 +235,7 @@ func TestDeliverThroughRelay(t *testing.T) {
 	if len(got) != 1 || got[0].from != "alice@local.example" || len(got[0].to) != 2 || got[0].data != testMsg {
 		t.Fatalf("sink got %+v", got)
 	}
-	if l := tq.List(); len(l) != 0 {
+	if l := tq.list(t); len(l) != 0 {
 		t.Errorf("queue not empty: %+v", l)
 	}
 	if _, err := os.Stat(filepath.Join(tq.opts.Dir, "msg", id)); !os.IsNotExist(err) {
@@ -311,7 +341,7 @@ func TestPermanentFailureBounces(t *testing.T) {
 	if strings.Contains(dsn[0], "bob@remote.example\r\nAction") {
 		t.Error("DSN reports the delivered recipient")
 	}
-	if l := tq.List(); len(l) != 0 {
+	if l := tq.list(t); len(l) != 0 {
 		t.Errorf("queue not empty: %+v", l)
 	}
 }
@@ -329,13 +359,13 @@ func TestRetryThenExpire(t *testing.T) {
 	})
 	tq.Enqueue(context.Background(), "alice@local.example", []string{"bob@remote.example"}, strings.NewReader(testMsg))
 	tq.drain()
-	l := tq.List()
+	l := tq.list(t)
 	if len(l) != 1 || l[0].Attempts != 1 || !l[0].NextAttempt.Equal(tq.clk.now().Add(time.Minute)) || !strings.Contains(l[0].LastError, "451") {
 		t.Fatalf("after one attempt: %+v", l)
 	}
 	tq.clk.add(time.Minute)
 	tq.drain()
-	if l = tq.List(); l[0].Attempts != 2 || !l[0].NextAttempt.Equal(tq.clk.now().Add(2*time.Minute)) {
+	if l = tq.list(t); l[0].Attempts != 2 || !l[0].NextAttempt.Equal(tq.clk.now().Add(2*time.Minute)) {
 		t.Fatalf("backoff: %+v", l)
 	}
 	for i := 0; i < 40; i++ {
@@ -347,40 +377,76 @@ func TestRetryThenExpire(t *testing.T) {
 		!strings.Contains(msgs[1], "Action: failed\r\nStatus: 4.4.7") {
 		t.Fatalf("notices: %d\n%s", len(msgs), strings.Join(msgs, "\n-----\n"))
 	}
-	if l := tq.List(); len(l) != 0 {
+	if l := tq.list(t); len(l) != 0 {
 		t.Errorf("queue not empty: %+v", l)
 	}
 }
 
 // TestSurvivesRestart: what was enqueued is there after a restart, once;
-// debris of a crash before the 250 is cleaned up.
+// a queue directory of an older version is moved into the store, its
+// debris (a crash before the 250) cleaned up.
 func TestSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir, legacy := t.TempDir(), t.TempDir()
 	s := startSink(t, nil, nil)
 	tq := newTestQueue(t, dir, relayTo(s))
 	id, err := tq.Enqueue(context.Background(), "alice@local.example", []string{"bob@remote.example"}, strings.NewReader(testMsg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A crash after writing the message but before the envelope:
-	os.WriteFile(filepath.Join(dir, "msg", "orphan"), []byte("x"), 0o600)
-	os.WriteFile(filepath.Join(dir, "tmp", "half.env-1"), []byte("{"), 0o600)
+	// The files of an older version: one message, and the debris of a
+	// crash after writing a message but before its envelope.
+	for _, sub := range []string{"msg", "env", "tmp"} {
+		os.MkdirAll(filepath.Join(legacy, sub), 0o700)
+	}
+	env := `{"id":"old1","from":"alice@local.example","created":"2026-11-25T11:00:00Z","next_attempt":"2026-11-25T11:00:00Z",` +
+		`"rcpts":[{"addr":"carol@remote.example","state":"pending","updated":"2026-11-25T11:00:00Z"}]}`
+	os.WriteFile(filepath.Join(legacy, "env", "old1"), []byte(env), 0o600)
+	os.WriteFile(filepath.Join(legacy, "msg", "old1"), []byte(testMsg), 0o600)
+	os.WriteFile(filepath.Join(legacy, "msg", "orphan"), []byte("x"), 0o600)
+	os.WriteFile(filepath.Join(legacy, "tmp", "half.env-1"), []byte("{"), 0o600)
 
-	tq2 := newTestQueue(t, dir, relayTo(s))
-	if l := tq2.List(); len(l) != 1 || l[0].ID != id {
+	tq2 := newTestQueueOn(t, tq.st, func(o *Options) { relayTo(s)(o); o.Dir = legacy })
+	if l := tq2.list(t); len(l) != 2 || l[0].ID != "old1" || l[1].ID != id || l[0].Pending[0] != "carol@remote.example" {
 		t.Fatalf("after restart: %+v", l)
 	}
-	for _, p := range []string{"msg/orphan", "tmp/half.env-1"} {
-		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
-			t.Errorf("%s not cleaned up", p)
+	for _, p := range []string{"msg/orphan", "tmp/half.env-1", "msg/old1", "env/old1"} {
+		if _, err := os.Stat(filepath.Join(legacy, p)); !os.IsNotExist(err) {
+			t.Errorf("%s left behind", p)
 		}
 	}
 	tq2.drain()
-	tq3 := newTestQueue(t, dir, relayTo(s))
+	tq3 := newTestQueueOn(t, tq.st, relayTo(s))
 	tq3.drain()
-	if n := len(s.messages()); n != 1 {
-		t.Errorf("delivered %d times", n)
+	if n := len(s.messages()); n != 2 {
+		t.Errorf("delivered %d messages, want 2", n)
+	}
+}
+
+// TestLeaseReturns: a message claimed by a node that died mid-delivery is
+// left alone while the lease runs, then delivered by another runner,
+// once.
+func TestLeaseReturns(t *testing.T) {
+	t.Parallel()
+	s := startSink(t, nil, nil)
+	tq := newTestQueue(t, t.TempDir(), func(o *Options) { relayTo(s)(o); o.Lease = time.Minute })
+	if _, err := tq.Enqueue(t.Context(), "alice@local.example", []string{"bob@remote.example"}, strings.NewReader(testMsg)); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := tq.st.QueueClaim(t.Context(), "dead-node", tq.clk.now(), time.Minute); err != nil || m == nil {
+		t.Fatalf("claim as the dead node: %v %v", m, err)
+	}
+	tq.drain()
+	if l := tq.list(t); len(s.messages()) != 0 || len(l) != 1 || l[0].Node != "dead-node" {
+		t.Fatalf("delivered under another node's lease: %d, %+v", len(s.messages()), l)
+	}
+	if next := tq.runDue(t.Context()); !next.Equal(tq.clk.now().Add(time.Minute)) {
+		t.Errorf("next due %v, want the lease's end", next)
+	}
+	tq.clk.add(time.Minute)
+	tq.drain()
+	if n := len(s.messages()); n != 1 || len(tq.list(t)) != 0 {
+		t.Errorf("after the lease ran out: delivered %d, queue %+v", n, tq.list(t))
 	}
 }
 
@@ -392,16 +458,16 @@ func TestFlushAndDelete(t *testing.T) {
 	tq := newTestQueue(t, t.TempDir(), relayTo(s))
 	id, _ := tq.Enqueue(context.Background(), "alice@local.example", []string{"bob@remote.example"}, strings.NewReader(testMsg))
 	tq.drain()
-	if n := tq.Flush(); n != 1 || !tq.List()[0].NextAttempt.Equal(tq.clk.now()) {
-		t.Errorf("flush: %d %+v", n, tq.List())
+	if n, err := tq.Flush(t.Context()); err != nil || n != 1 || !tq.list(t)[0].NextAttempt.Equal(tq.clk.now()) {
+		t.Errorf("flush: %d %v %+v", n, err, tq.list(t))
 	}
-	if err := tq.Delete("nope"); !errors.Is(err, ErrNotFound) {
+	if err := tq.Delete(t.Context(), "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete unknown: %v", err)
 	}
-	if err := tq.Delete(id); err != nil {
+	if err := tq.Delete(t.Context(), id); err != nil {
 		t.Fatal(err)
 	}
-	if len(tq.List()) != 0 || len(tq.local.get("alice@local.example")) != 0 {
+	if len(tq.list(t)) != 0 || len(tq.local.get("alice@local.example")) != 0 {
 		t.Error("delete left something or told the sender")
 	}
 }

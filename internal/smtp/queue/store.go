@@ -1,15 +1,17 @@
 package queue
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/postern/postern/internal/store"
 )
 
 // Recipient states.
@@ -84,80 +86,17 @@ func (e *envelope) finished() bool {
 	return true
 }
 
-// disk is the queue directory.
+// disk is the queue directory of older versions, which kept each
+// message in two files: msg/ID (the message) and env/ID (its envelope,
+// JSON). New moves what it finds there into the store (importDir).
 type disk struct{ dir string }
 
 func (d disk) msgPath(id string) string { return filepath.Join(d.dir, "msg", id) }
 func (d disk) envPath(id string) string { return filepath.Join(d.dir, "env", id) }
 
-func (d disk) init() error {
-	for _, sub := range []string{"msg", "env", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(d.dir, sub), 0o700); err != nil {
-			return fmt.Errorf("create queue directory: %w", err)
-		}
-	}
-	return nil
-}
-
 // newID returns a fresh, file-name-safe queue id.
 func newID(now time.Time) string {
 	return now.UTC().Format("20060102T150405") + "-" + strings.ToLower(rand.Text()[:10])
-}
-
-// writeMessage stores content as msg/id, durably.
-func (d disk) writeMessage(id string, content io.Reader) (int64, error) {
-	tmp, err := os.CreateTemp(filepath.Join(d.dir, "tmp"), id+".msg-*")
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(tmp, content)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), d.msgPath(id))
-	}
-	if err == nil {
-		err = syncDir(filepath.Join(d.dir, "msg"))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return 0, fmt.Errorf("write queued message: %w", err)
-	}
-	return n, nil
-}
-
-// writeEnvelope replaces env/ID atomically and durably.
-func (d disk) writeEnvelope(e *envelope) error {
-	b, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Join(d.dir, "tmp"), e.ID+".env-*")
-	if err != nil {
-		return fmt.Errorf("write envelope: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), d.envPath(e.ID))
-	}
-	if err == nil {
-		err = syncDir(filepath.Join(d.dir, "env"))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write envelope %s: %w", e.ID, err)
-	}
-	return nil
 }
 
 // remove deletes a message: the envelope first, so that a crash leaves at
@@ -223,4 +162,55 @@ func syncDir(dir string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// importDir moves the messages an older version left in files under
+// opts.Dir into the store, each added before its files are removed, so a
+// crash in between leaves a message in both places, which the next start
+// finds already in the store and only removes from the files.
+func (q *Queue) importDir(ctx context.Context) error {
+	d := disk{q.opts.Dir}
+	if _, err := os.Stat(filepath.Join(d.dir, "env")); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	envs, errs := d.load()
+	for _, err := range errs {
+		q.opts.Logger.Warn("queue recovery", "err", err)
+	}
+	if len(envs) == 0 {
+		return nil
+	}
+	list, err := q.store.QueueList(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, m := range list {
+		have[m.ID] = true
+	}
+	for _, e := range envs {
+		if !have[e.ID] {
+			if err := q.importOne(ctx, d, e); err != nil {
+				return fmt.Errorf("move queued message %s into the store: %w", e.ID, err)
+			}
+		}
+		if err := d.remove(e.ID); err != nil {
+			return err
+		}
+	}
+	q.opts.Logger.Info("queue files moved into the store", "messages", len(envs), "dir", d.dir)
+	return nil
+}
+
+func (q *Queue) importOne(ctx context.Context, d disk, e *envelope) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(d.msgPath(e.ID))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return q.store.QueueAdd(ctx, store.QueuedMessage{ID: e.ID, Created: e.Created, NextAttempt: e.NextAttempt, Envelope: b}, f)
 }

@@ -309,3 +309,44 @@ func TestMaildropLocksOutsidePool(t *testing.T) {
 		t.Fatal("an append waited on a pool drained by maildrop locks")
 	}
 }
+
+// TestNodesQueueClaims: two nodes claiming the outbound queue at once
+// (FOR UPDATE SKIP LOCKED) take every message exactly once between them.
+func TestNodesQueueClaims(t *testing.T) {
+	a, b, _, _ := twoNodes(t)
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	const n = 40
+	for i := range n {
+		m := store.QueuedMessage{ID: fmt.Sprintf("q%02d", i), Created: t0, NextAttempt: t0, Envelope: []byte("{}")}
+		if err := a.QueueAdd(t.Context(), m, strings.NewReader("x\r\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	claimed := map[string]string{}
+	var wg sync.WaitGroup
+	for i, st := range []*Store{a, b, a, b} {
+		owner := fmt.Sprintf("node%d", i)
+		wg.Go(func() {
+			for {
+				m, err := st.QueueClaim(t.Context(), owner, t0, time.Minute)
+				if err != nil || m == nil {
+					if err != nil {
+						t.Error(err)
+					}
+					return
+				}
+				mu.Lock()
+				if prev, dup := claimed[m.ID]; dup {
+					t.Errorf("%s claimed by %s and %s", m.ID, prev, owner)
+				}
+				claimed[m.ID] = owner
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != n {
+		t.Errorf("claimed %d of %d", len(claimed), n)
+	}
+}

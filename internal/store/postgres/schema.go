@@ -222,6 +222,27 @@ CREATE TRIGGER mailbox_metadata_delete AFTER DELETE ON mailbox
 	// Version 3: the account source that owns each name (issue 22,
 	// store.Account.Source); every account made before it is local.
 	`ALTER TABLE account ADD COLUMN source text NOT NULL DEFAULT 'local';`,
+	// Version 4: the outbound SMTP queue (store.OutboundQueue, issue 18):
+	// a message is leased to one node at a time (lease_owner, lease_until,
+	// Unix nanoseconds; '' and 0 when free); its body in chunks.
+	`
+CREATE TABLE queue_msg (
+	id           text PRIMARY KEY,
+	created      bigint NOT NULL,
+	next_attempt bigint NOT NULL,
+	size         bigint NOT NULL,
+	envelope     bytea NOT NULL,
+	lease_owner  text NOT NULL DEFAULT '',
+	lease_until  bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX queue_msg_order ON queue_msg(created, id);
+CREATE TABLE queue_chunk (
+	id   text NOT NULL REFERENCES queue_msg(id) ON DELETE CASCADE,
+	seq  integer NOT NULL,
+	data bytea NOT NULL,
+	PRIMARY KEY (id, seq)
+);
+`,
 }
 
 // SchemaVersion is the schema version this program writes.

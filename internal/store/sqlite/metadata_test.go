@@ -7,8 +7,9 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// undoAccountSource undoes schema version 16 (the account's source).
-const undoAccountSource = `ALTER TABLE account DROP COLUMN source`
+// undoAccountSource undoes schema versions 17 (the outbound queue) and 16
+// (the account's source).
+const undoAccountSource = undoQueue + `; ALTER TABLE account DROP COLUMN source`
 
 // undoMetadata undoes schema version 15 (RFC 5464 metadata) and every
 // later one, so that each downgrade below 15 starts from it.

@@ -304,6 +304,23 @@ END;
 	// Version 16: the account source that owns each name (issue 22,
 	// store.Account.Source); every account made before it is local.
 	`ALTER TABLE account ADD COLUMN source TEXT NOT NULL DEFAULT 'local';`,
+	// Version 17: the outbound SMTP queue (issue 18, store.OutboundQueue),
+	// moved here from files in Data-Directory/queue (imported at start):
+	// a message is leased to one runner at a time (lease_owner,
+	// lease_until, Unix nanoseconds; '' and 0 when free).
+	`
+CREATE TABLE queue_msg (
+	id           TEXT PRIMARY KEY,
+	created      INTEGER NOT NULL,
+	next_attempt INTEGER NOT NULL,
+	size         INTEGER NOT NULL,
+	envelope     BLOB NOT NULL,
+	lease_owner  TEXT NOT NULL DEFAULT '',
+	lease_until  INTEGER NOT NULL DEFAULT 0,
+	body         BLOB NOT NULL
+);
+CREATE INDEX queue_msg_order ON queue_msg(created, id);
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

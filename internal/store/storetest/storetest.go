@@ -7,7 +7,7 @@
 // store.ContentSharer, store.ContentLocator, store.TopDataLoader,
 // store.QuotaKeeper, store.Replacer, store.RetrievalKeeper,
 // store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper,
-// store.MetadataKeeper) are
+// store.MetadataKeeper, store.OutboundQueue) are
 // tested when the store or session implements
 // them and skipped otherwise.
 package storetest
@@ -83,6 +83,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"VacationDue", testVacationDue},
 		{"DKIMKeys", testDKIMKeys},
 		{"Metadata", testMetadata},
+		{"QueueLease", testQueueLease},
+		{"QueueConcurrentClaims", testQueueConcurrentClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
