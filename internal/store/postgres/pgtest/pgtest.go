@@ -221,3 +221,22 @@ func (c *Cluster) dropDB(ctx context.Context, url string) error {
 	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+cfg.Database+" WITH (FORCE)")
 	return err
 }
+
+// Tool returns the path of a PostgreSQL client program (pg_dump,
+// pg_restore, psql) of the installation the cluster runs, failing the
+// test (or skipping it, as New does) when there is none.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := binDir()
+	if err != nil {
+		if errors.Is(err, errNotInstalled) && os.Getenv("TEST_TOOLS_REQUIRED") != "1" {
+			t.Skipf("PostgreSQL: %v (apt-get install postgresql)", err)
+		}
+		t.Fatalf("PostgreSQL is required (TEST_TOOLS_REQUIRED=1): %v", err)
+	}
+	path := filepath.Join(bin, name)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("PostgreSQL program %s: %v", name, err)
+	}
+	return path
+}
