@@ -146,7 +146,7 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	f.Close()
 
-	s.wdb, err = sql.Open("sqlite", dsn(dbPath, true))
+	s.wdb, err = openDB(dsn(dbPath, true))
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (s *Store) open(ctx context.Context) error {
 	if s.stmtInsertMessage, err = s.wdb.PrepareContext(ctx, insertMessageSQL); err != nil {
 		return err
 	}
-	s.rdb, err = sql.Open("sqlite", dsn(dbPath, false))
+	s.rdb, err = openDB(dsn(dbPath, false))
 	if err != nil {
 		return err
 	}
