@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -149,8 +150,8 @@ func (c *conn) cmdAppend(ctx context.Context, tag string, dec *imapwire.Decoder)
 	if len(res) > 0 {
 		c.resp.code = fmt.Sprintf("APPENDUID %d %s", res[0].UIDValidity, imapwire.SeqSetOf(uids...).String())
 	}
-	if c.sel != nil && c.sel.id == mb.ID {
-		return c.resync(ctx)
+	if c.sel != nil && c.sel.id == mb.ID && len(res) > 0 {
+		return c.resync(ctx, slices.MaxFunc(res, func(a, b store.AppendResult) int { return cmpUID(a.UID, b.UID) }).UID)
 	}
 	return nil
 }

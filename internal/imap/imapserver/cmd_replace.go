@@ -64,7 +64,7 @@ func (c *conn) replace(ctx context.Context, dec *imapwire.Decoder, uid bool) err
 	c.sel.markGone([]store.UID{old})
 	c.resp.text = "REPLACE completed"
 	if mb.ID == c.sel.id {
-		return c.resync(ctx)
+		return c.resync(ctx, res.UID)
 	}
 	return nil
 }

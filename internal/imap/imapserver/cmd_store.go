@@ -3,6 +3,7 @@ package imapserver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/postern/postern/internal/imap/imapwire"
@@ -193,8 +194,8 @@ func (c *conn) copyMove(ctx context.Context, dec *imapwire.Decoder, uid, move bo
 	} else {
 		c.resp.code = code
 	}
-	if dest.ID == c.sel.id {
-		return c.resync(ctx)
+	if dest.ID == c.sel.id && len(res.Dest) > 0 {
+		return c.resync(ctx, slices.Max(res.Dest))
 	}
 	return nil
 }

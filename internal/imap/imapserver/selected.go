@@ -430,21 +430,46 @@ func (c *conn) writeModSeqFetch(seq uint32, in store.MessageInfo) {
 }
 
 // resync adds to the view the messages this session itself put into the
-// selected mailbox (APPEND, COPY, MOVE), whose ChangeAdd it does not
-// receive.
-func (c *conn) resync(ctx context.Context) error {
+// selected mailbox (APPEND, COPY, MOVE, REPLACE), the highest of which has
+// UID upTo. A store allocates a mailbox's UIDs in commit order, so every
+// message the view lacks up to upTo has a UID above the view's highest:
+// only that range is read (issue 15: reading the whole mailbox made each
+// APPEND to the selected mailbox cost O(mailbox)). A range wider than
+// resyncSpan, or an unknown upTo (0), reads the whole mailbox.
+func (c *conn) resync(ctx context.Context, upTo store.UID) error {
 	if c.sel == nil {
 		return nil
 	}
-	infos, err := c.sess.Messages(ctx, c.sel.id)
+	from := c.sel.maxUID + 1
+	if upTo != 0 && upTo < from {
+		return nil // already in the view
+	}
+	if upTo == 0 || upTo-from >= resyncSpan {
+		infos, err := c.sess.Messages(ctx, c.sel.id)
+		if err != nil {
+			return fmt.Errorf("resync mailbox: %w", err)
+		}
+		for _, in := range infos {
+			c.sel.add(in)
+		}
+		return nil
+	}
+	uids := make([]store.UID, 0, upTo-from+1)
+	for u := from; u <= upTo; u++ {
+		uids = append(uids, u)
+	}
+	err := c.sess.MessageData(ctx, c.sel.id, uids, func(d store.MessageData) error {
+		c.sel.add(d.Info)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("resync mailbox: %w", err)
 	}
-	for _, in := range infos {
-		c.sel.add(in)
-	}
 	return nil
 }
+
+// resyncSpan is the widest UID range resync reads by UID.
+const resyncSpan = 1024
 
 // target is one message a command acts on: its position in the view and
 // its entry.

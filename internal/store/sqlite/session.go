@@ -22,6 +22,7 @@ type Session struct {
 	account store.AccountID
 	sub     store.Subscription
 	closed  atomic.Bool
+	owned   atomic.Int64 // the last mailbox id mailboxByID found the account's
 
 	mu    sync.Mutex
 	locks map[*os.File]struct{} // maildrop locks held, released by Close
@@ -161,8 +162,17 @@ func (ss *Session) mailboxByID(ctx context.Context, q querier, id store.MailboxI
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("mailbox %d: %w", id, store.ErrNoSuchMailbox)
 	}
+	if err == nil {
+		ss.owned.Store(int64(id))
+	}
 	return m, err
 }
+
+// owns reports whether mailboxByID found id to be the account's. Mailbox
+// ids are never reused (AUTOINCREMENT) and a mailbox never changes
+// account, so that stays true; whether it still exists is for the caller
+// to know. Only the last id found is kept: the selected mailbox.
+func (ss *Session) owns(id store.MailboxID) bool { return ss.owned.Load() == int64(id) }
 
 // mailboxByName returns one of the session's mailboxes by canonical name.
 func mailboxByName(ctx context.Context, q querier, account store.AccountID, name string) (mailboxRow, error) {

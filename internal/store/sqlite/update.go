@@ -60,13 +60,18 @@ func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids
 // raised), those it leaves as they are, and those failing UnchangedSince.
 func (ss *Session) decideFlags(ctx context.Context, q querier, mailbox store.MailboxID, uids []store.UID, req store.FlagRequest, flags store.Flags) (store.FlagResult, error) {
 	var res store.FlagResult
-	if _, err := ss.mailboxByID(ctx, q, mailbox); err != nil {
-		return res, err
-	}
 	cur, err := selectByUIDs(ctx, q, `SELECT `+infoColumns+` FROM message m WHERE m.mailbox = ? AND %s ORDER BY m.uid`,
 		mailbox, uids, scanInfoUID)
 	if err != nil {
 		return res, err
+	}
+	if len(cur) == 0 || !ss.owns(mailbox) {
+		// A message row found proves its mailbox exists in this snapshot
+		// (rows are deleted with their mailbox); only whether the
+		// mailbox is the account's needs the mailbox row, once.
+		if _, err := ss.mailboxByID(ctx, q, mailbox); err != nil {
+			return res, err
+		}
 	}
 	for _, mi := range cur {
 		if req.UnchangedSince != 0 && mi.ModSeq > req.UnchangedSince {
