@@ -86,6 +86,11 @@ var capabilities = []capability{
 	// RFC 8474 (objectid.go): MAILBOXID, EMAILID, THREADID (always NIL).
 	{name: "OBJECTID", postAuth: true, commands: []string{"SELECT", "EXAMINE", "CREATE", "STATUS",
 		"FETCH", "UID FETCH", "SEARCH", "UID SEARCH"}},
+	// RFC 8514 (savedate.go) over the session's store.SaveDateKeeper:
+	// FETCH SAVEDATE, SEARCH SAVEDBEFORE/SAVEDON/SAVEDSINCE and
+	// SAVEDATESUPPORTED.
+	{name: "SAVEDATE", postAuth: true, commands: []string{"FETCH", "UID FETCH", "SEARCH", "UID SEARCH"},
+		when: func(c *conn) bool { _, ok := c.sess.(store.SaveDateKeeper); return ok }},
 	{name: "UTF8=ACCEPT", postAuth: true, commands: []string{"ENABLE"}},
 	// RFC 7162 §3.1: every command CONDSTORE extends. MODSEQ is part of
 	// store.Session (MessageInfo.ModSeq, FlagRequest.UnchangedSince), so no

@@ -40,6 +40,8 @@ type fetchPlan struct {
 	hasFlags      bool
 	hasUID        bool
 	hasModSeq     bool
+	hasSaveDate   bool
+	saved         saveDates // SAVEDATE: the batch's save dates (savedate.go)
 }
 
 // topOnly reports whether the items look at no more of the stored
@@ -118,6 +120,11 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 		if err != nil {
 			return err
 		}
+		if plan.hasSaveDate {
+			if plan.saved, err = c.loadSaveDates(ctx, uidsOf(batch)); err != nil {
+				return err
+			}
+		}
 		for _, t := range batch {
 			if i := c.sel.index(t.UID); i >= 0 {
 				t.msgEntry = c.sel.msgs[i] // flags after markSeen
@@ -165,6 +172,8 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 			p.hasModSeq = true
 		case imapwire.FetchFlags:
 			p.hasFlags = true
+		case imapwire.FetchSaveDate:
+			p.hasSaveDate = true
 		case imapwire.FetchEnvelope:
 			p.needData = true
 		case imapwire.FetchBodyStructure, imapwire.FetchBody:
@@ -285,6 +294,10 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 	}
 	fw := c.enc.BeginFetch(t.seq)
 	for _, it := range plan.items {
+		if it.Attr == imapwire.FetchSaveDate {
+			writeSaveDate(fw, plan.saved, t.UID) // RFC 8514 §4.2 (savedate.go)
+			continue
+		}
 		if err := c.writeFetchItem(fw, mv, t, it); err != nil && *dropped == nil {
 			*dropped = err
 		}

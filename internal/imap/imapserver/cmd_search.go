@@ -67,6 +67,9 @@ func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error)
 	if err := c.askIndex(ctx, key); err != nil {
 		return nil, err
 	}
+	if err := c.askSaveDates(ctx, key); err != nil {
+		return nil, err
+	}
 	// Which messages need their stored data: all, none, or only those
 	// the index left to reading.
 	allData, some := key.dataNeeds(&c.s.view)
@@ -291,6 +294,8 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		return ok && in.EmailID == id, nil
 	case imapwire.SearchThreadID:
 		return false, nil // every THREADID is NIL (objectid.go)
+	case imapwire.SearchSavedBefore, imapwire.SearchSavedOn, imapwire.SearchSavedSince, imapwire.SearchSaveDateSupported:
+		return matchSaveDate(k, in), nil // RFC 8514 §4.3 (savedate.go)
 	case imapwire.SearchHeader:
 		if k.idx != nil {
 			if ok, have := k.idx.answer(m.t.UID); have {

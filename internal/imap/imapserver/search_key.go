@@ -23,6 +23,7 @@ type searchKey struct {
 	folded     []byte             // Value with ASCII letters lower-cased: BODY, TEXT
 	cutoff     time.Time          // SearchOlder, SearchYounger: the command's now less Interval
 	idx        *indexAnswer       // the search index's answer; nil: scan (search_index.go)
+	saved      *saveDates         // SAVED* keys: the mailbox's save dates (savedate.go)
 }
 
 // compileSearch turns a parsed key into the tree the server evaluates.

@@ -187,6 +187,7 @@ func (f *fixture) deliver(user, mailbox string, content []byte, flags ...string)
 //	expunge USER MAILBOX UID…
 //	prune-expunged
 //	option message-cap N | send-id-headers | append-limit N | not-loopback | plaintext | vms-folder-names | no-quota
+//	option no-save-dates | save-dates-from UID
 //	option append-fails ENOSPC|EDQUOT|EIO
 //	admin USER
 //	quota USER STORAGE MESSAGES   (each a number of octets or messages, none or default)
@@ -277,8 +278,12 @@ func (f *fixture) setup(c *prototest.Case, args []string) error {
 			f.appendErr = map[string]error{"ENOSPC": syscall.ENOSPC, "EDQUOT": syscall.EDQUOT, "EIO": syscall.EIO}[args[2]]
 		case "throttle": // the production throttle, on the fixed test clock
 			f.throttle = auth.ThrottleOptions{}
-		case "no-quota": // a store without store.QuotaKeeper
+		case "no-quota", "no-save-dates": // a store without its optional interfaces
 			f.opts.Store = plainStore{f.st}
+		case "save-dates-from": // save dates known from this UID on only
+			n, err := strconv.ParseUint(args[2], 10, 32)
+			f.opts.Store = partSaveDateStore{f.st, store.UID(n)}
+			return err
 		case "max-auth-attempts":
 			f.opts.MaxAuthAttempts, _ = strconv.Atoi(args[2])
 		default:

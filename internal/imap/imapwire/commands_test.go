@@ -260,6 +260,7 @@ func FuzzDecoder(f *testing.F) {
 		"a1 SETMETADATA INBOX (/private/comment \"x\" /shared/vendor/a ~{3}\r\na\x00b /private/b NIL)\r\na2 GETMETADATA (MAXSIZE 1024 DEPTH infinity) \"\" (/private /shared/comment)\r\n",
 		"a1 UID FETCH 1:* (PREVIEW (LAZY) FLAGS)\r\na2 FETCH 1 PREVIEW\r\n",
 		"a1 FETCH 1:* (EMAILID THREADID)\r\na2 STATUS INBOX (MAILBOXID)\r\na3 UID SEARCH EMAILID M1\r\n",
+		"a1 FETCH 998 (SAVEDATE)\r\na2 SEARCH SAVEDON 28-Dec-2014\r\na3 UID SEARCH SAVEDSINCE 28-Dec-2014 SAVEDATESUPPORTED\r\n",
 		"a1 NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER.FIELDS (Subject)]) MessageExpunge FlagChange)) (subtree (Lists \"A B\") (MessageNew MessageExpunge MailboxName)) (personal NONE)\r\na2 NOTIFY NONE\r\n",
 		"a1 APPEND Drafts (\\Seen) CATENATE (URL \"/Drafts;UIDVALIDITY=3/;UID=20/;section=1.MIME\" TEXT {2+}\r\nab) {1+}\r\nx\r\n",
 	} {

@@ -27,6 +27,7 @@ const (
 	FetchPreview                            // PREVIEW [(LAZY)] (RFC 8970 §3.1)
 	FetchEmailID                            // EMAILID (RFC 8474 §5.1)
 	FetchThreadID                           // THREADID (RFC 8474 §5.2)
+	FetchSaveDate                           // SAVEDATE (RFC 8514 §4.2)
 )
 
 // simpleFetchAttrs maps the names of data items without a section.
@@ -35,7 +36,7 @@ var simpleFetchAttrs = map[string]FetchAttr{
 	"RFC822.SIZE": FetchRFC822Size, "UID": FetchUID, "BODYSTRUCTURE": FetchBodyStructure,
 	"BODY": FetchBody, "RFC822": FetchRFC822, "RFC822.HEADER": FetchRFC822Header,
 	"RFC822.TEXT": FetchRFC822Text, "MODSEQ": FetchModSeq, "PREVIEW": FetchPreview,
-	"EMAILID": FetchEmailID, "THREADID": FetchThreadID,
+	"EMAILID": FetchEmailID, "THREADID": FetchThreadID, "SAVEDATE": FetchSaveDate,
 }
 
 // fetchAttrNames is the reverse of simpleFetchAttrs.

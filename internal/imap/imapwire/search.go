@@ -13,35 +13,39 @@ type SearchOp uint8
 // test is SearchFlag or SearchNoFlag, NEW is AND(RECENT, UNSEEN) and OLD is
 // NOT RECENT.
 const (
-	SearchAll        SearchOp = iota + 1 // ALL
-	SearchAnd                            // every one of Children: a list or the implicit AND
-	SearchOr                             // OR: Children[0] or Children[1]
-	SearchNot                            // NOT: not Children[0]
-	SearchSeqSet                         // a sequence-set of message numbers, in SeqSet
-	SearchUID                            // UID sequence-set, in SeqSet
-	SearchFlag                           // Flag is set: ANSWERED, …, KEYWORD x, RECENT
-	SearchNoFlag                         // Flag is not set: UNANSWERED, …, UNKEYWORD x
-	SearchBefore                         // internal date before Date
-	SearchOn                             // internal date on Date
-	SearchSince                          // internal date on or after Date
-	SearchSentBefore                     // Date: header before Date
-	SearchSentOn                         // Date: header on Date
-	SearchSentSince                      // Date: header on or after Date
-	SearchLarger                         // RFC822.SIZE larger than Size
-	SearchSmaller                        // RFC822.SIZE smaller than Size
-	SearchHeader                         // HEADER Field Value: Value "" matches any message with the field
-	SearchBcc                            // BCC Value
-	SearchCc                             // CC Value
-	SearchFrom                           // FROM Value
-	SearchTo                             // TO Value
-	SearchSubject                        // SUBJECT Value
-	SearchBody                           // BODY Value
-	SearchText                           // TEXT Value: header or body
-	SearchModSeq                         // MODSEQ: mod-sequence at least ModSeq
-	SearchOlder                          // OLDER: internal date more than Interval seconds ago (RFC 5032)
-	SearchYounger                        // YOUNGER: internal date at most Interval seconds ago (RFC 5032)
-	SearchEmailID                        // EMAILID Value: an objectid (RFC 8474 §6)
-	SearchThreadID                       // THREADID Value: an objectid (RFC 8474 §6)
+	SearchAll               SearchOp = iota + 1 // ALL
+	SearchAnd                                   // every one of Children: a list or the implicit AND
+	SearchOr                                    // OR: Children[0] or Children[1]
+	SearchNot                                   // NOT: not Children[0]
+	SearchSeqSet                                // a sequence-set of message numbers, in SeqSet
+	SearchUID                                   // UID sequence-set, in SeqSet
+	SearchFlag                                  // Flag is set: ANSWERED, …, KEYWORD x, RECENT
+	SearchNoFlag                                // Flag is not set: UNANSWERED, …, UNKEYWORD x
+	SearchBefore                                // internal date before Date
+	SearchOn                                    // internal date on Date
+	SearchSince                                 // internal date on or after Date
+	SearchSentBefore                            // Date: header before Date
+	SearchSentOn                                // Date: header on Date
+	SearchSentSince                             // Date: header on or after Date
+	SearchLarger                                // RFC822.SIZE larger than Size
+	SearchSmaller                               // RFC822.SIZE smaller than Size
+	SearchHeader                                // HEADER Field Value: Value "" matches any message with the field
+	SearchBcc                                   // BCC Value
+	SearchCc                                    // CC Value
+	SearchFrom                                  // FROM Value
+	SearchTo                                    // TO Value
+	SearchSubject                               // SUBJECT Value
+	SearchBody                                  // BODY Value
+	SearchText                                  // TEXT Value: header or body
+	SearchModSeq                                // MODSEQ: mod-sequence at least ModSeq
+	SearchOlder                                 // OLDER: internal date more than Interval seconds ago (RFC 5032)
+	SearchYounger                               // YOUNGER: internal date at most Interval seconds ago (RFC 5032)
+	SearchEmailID                               // EMAILID Value: an objectid (RFC 8474 §6)
+	SearchThreadID                              // THREADID Value: an objectid (RFC 8474 §6)
+	SearchSavedBefore                           // SAVEDBEFORE: save date before Date (RFC 8514 §4.3)
+	SearchSavedOn                               // SAVEDON: save date on Date (RFC 8514 §4.3)
+	SearchSavedSince                            // SAVEDSINCE: save date on or after Date (RFC 8514 §4.3)
+	SearchSaveDateSupported                     // SAVEDATESUPPORTED: the mailbox keeps save dates (RFC 8514 §4.3)
 )
 
 // A SearchKey is a node of a parsed SEARCH program. Which fields are set
@@ -84,6 +88,9 @@ var stringKeys = map[string]SearchOp{
 var dateKeys = map[string]SearchOp{
 	"BEFORE": SearchBefore, "ON": SearchOn, "SINCE": SearchSince,
 	"SENTBEFORE": SearchSentBefore, "SENTON": SearchSentOn, "SENTSINCE": SearchSentSince,
+	// RFC 8514 §5: search-key =/ "SAVEDBEFORE" SP date / "SAVEDON" SP date /
+	// "SAVEDSINCE" SP date.
+	"SAVEDBEFORE": SearchSavedBefore, "SAVEDON": SearchSavedOn, "SAVEDSINCE": SearchSavedSince,
 }
 
 // searchNameChars are the bytes of a search key name.
@@ -146,6 +153,8 @@ func (dec *Decoder) searchKeyArgs(name string, k *SearchKey) bool {
 	switch name {
 	case "ALL":
 		*k = SearchKey{Op: SearchAll}
+	case "SAVEDATESUPPORTED":
+		*k = SearchKey{Op: SearchSaveDateSupported} // RFC 8514 §5
 	case "NEW":
 		*k = andOf([]SearchKey{flagKeys["RECENT"], flagKeys["UNSEEN"]})
 	case "KEYWORD", "UNKEYWORD":

@@ -53,6 +53,10 @@ func TestSearch(t *testing.T) {
 		{"older younger", " older 1800 YOUNGER 4294967295", SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
 			{Op: SearchOlder, Interval: 1800}, {Op: SearchYounger, Interval: 1<<32 - 1},
 		}}}},
+		// RFC 8514 SAVEDATE.
+		{"save dates", ` SAVEDBEFORE 1-Feb-1994 savedon "1-Feb-1994" SAVEDSINCE 01-FEB-1994 SAVEDATESUPPORTED`, SearchArgs{Key: SearchKey{Op: SearchAnd, Children: []SearchKey{
+			{Op: SearchSavedBefore, Date: day}, {Op: SearchSavedOn, Date: day}, {Op: SearchSavedSince, Date: day}, {Op: SearchSaveDateSupported},
+		}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +75,7 @@ func TestSearch(t *testing.T) {
 		"", " ", " ()", " FOO", " OR SEEN", " NOT", " SINCE 30-Feb-1994", " LARGER x", " UID x",
 		" RETURN (BOGUS) ALL", " CHARSET", " KEYWORD \\Seen", " HEADER X", " MODSEQ \"/x\" bogus 1", " ALL  SEEN",
 		" OLDER", " OLDER 0", " YOUNGER -1", " YOUNGER 4294967296", " OLDER 01", " YOUNGER x",
+		" SAVEDON", " SAVEDBEFORE 32-Jan-2026", " SAVEDSINCE 1-Feb-1994 12:00:00", " SAVEDATESUPPORTED(",
 	} {
 		d := newDecoder(in+"\r\n", Options{})
 		ParseSearchArgs(d)
@@ -108,6 +113,7 @@ func FuzzSearch(f *testing.F) {
 		" ALL", " OR (SEEN 1:5) UID 3,*", " CHARSET UTF-8 TEXT {3}\r\nabc", " RETURN (MIN MAX) $",
 		" NOT NOT NOT DELETED", " HEADER Subject \"x\" SINCE 1-Feb-1994", ` MODSEQ "/flags/\\draft" all 1`,
 		" OR OLDER 3600 YOUNGER 60", " OR EMAILID M1 THREADID T-1_a",
+		" OR SAVEDON 1-Feb-1994 NOT SAVEDATESUPPORTED", ` SAVEDSINCE "28-Dec-2014" SAVEDBEFORE 1-Jan-2015`,
 	} {
 		f.Add(s)
 	}

@@ -152,10 +152,10 @@ func (t *wtx) insertMessage(ctx context.Context, mailbox store.MailboxID, mi sto
 		return 0, err
 	}
 	var id store.EmailID
-	err = t.QueryRow(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key, pop3_uidl)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+	err = t.QueryRow(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key, pop3_uidl, saved)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		mailbox, int64(mi.UID), int64(mi.ModSeq), flagArray(mi.Flags), mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted),
-		sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, contentID, nullString(sp.ImportKey), nullString(sp.uidl)).Scan(&id)
+		sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, contentID, nullString(sp.ImportKey), nullString(sp.uidl), t.s.now().UnixNano()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
 	}

@@ -303,7 +303,8 @@ func (ss *Session) renameInbox(ctx context.Context, t *wtx, inbox mailboxRow, to
 		{`INSERT INTO expunged (mailbox, uid, modseq, at) SELECT mailbox, uid, $1, $2 FROM message WHERE mailbox = $3
 			ON CONFLICT (mailbox, uid) DO UPDATE SET modseq = excluded.modseq, at = excluded.at`,
 			[]any{inboxModSeq, t.s.now().UnixNano(), inbox.ID}},
-		{`UPDATE message SET mailbox = $1, modseq = $2 WHERE mailbox = $3`, []any{dst.ID, dstModSeq, inbox.ID}},
+		// RFC 8514 §3: the messages are saved in the new mailbox now.
+		{`UPDATE message SET mailbox = $1, modseq = $2, saved = $4 WHERE mailbox = $3`, []any{dst.ID, dstModSeq, inbox.ID, t.s.now().UnixNano()}},
 		{`UPDATE mailbox SET uidnext = i.uidnext, highestmodseq = $1, first_recent = i.first_recent
 			FROM mailbox i WHERE i.id = $2 AND mailbox.id = $3`, []any{dstModSeq, inbox.ID, dst.ID}},
 	}

@@ -243,6 +243,13 @@ CREATE TABLE queue_chunk (
 	PRIMARY KEY (id, seq)
 );
 `,
+	// Version 5: RFC 8514 SAVEDATE (store.SaveDateKeeper): saved is when
+	// the message was saved in its mailbox (APPEND, delivery, import,
+	// COPY, MOVE), Unix nanoseconds; NULL for messages stored before this
+	// version, whose save date is not known.
+	`
+ALTER TABLE message ADD COLUMN saved bigint;
+`,
 }
 
 // SchemaVersion is the schema version this program writes.

@@ -282,10 +282,11 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			mi := r.info
 			mi.UID = dst.UIDNext + store.UID(i)
 			mi.ModSeq = modseq
-			err := t.QueryRow(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, to, int64(mi.UID), int64(modseq), flagArray(mi.Flags),
+			// RFC 8514 §3: a copy is saved in its mailbox now.
+			err := t.QueryRow(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, saved)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, to, int64(mi.UID), int64(modseq), flagArray(mi.Flags),
 				mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate),
-				mi.Size, r.content).Scan(&mi.EmailID)
+				mi.Size, r.content, ss.s.now().UnixNano()).Scan(&mi.EmailID)
 			if err != nil {
 				return err
 			}
@@ -330,10 +331,11 @@ func (ss *Session) Move(ctx context.Context, from store.MailboxID, uids []store.
 			mi.ModSeq = dstModSeq
 			// The import key travels with the message unless the
 			// destination already holds one with the same key.
-			_, err := t.Exec(ctx, `UPDATE message SET mailbox = $1, uid = $2, modseq = $3,
+			// RFC 8514 §3: a moved message is saved in its new mailbox now.
+			_, err := t.Exec(ctx, `UPDATE message SET mailbox = $1, uid = $2, modseq = $3, saved = $5,
 				import_key = CASE WHEN EXISTS (SELECT 1 FROM message o WHERE o.mailbox = $1 AND o.import_key = message.import_key AND o.id <> message.id)
 					THEN NULL ELSE import_key END
-				WHERE id = $4`, to, int64(mi.UID), int64(dstModSeq), mi.EmailID)
+				WHERE id = $4`, to, int64(mi.UID), int64(dstModSeq), mi.EmailID, ss.s.now().UnixNano())
 			if err != nil {
 				return err
 			}

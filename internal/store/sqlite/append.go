@@ -153,6 +153,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 	}
 	insContent := w.StmtContext(ctx, ss.s.stmtInsertContent)
 	insMessage := w.StmtContext(ctx, ss.s.stmtInsertMessage)
+	saved := ss.s.now().UnixNano() // RFC 8514 §3: the save date
 	results := make([]store.AppendResult, len(spool))
 	chs := make([]store.Change, len(spool))
 	for i, sp := range spool {
@@ -166,7 +167,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 		mi := store.MessageInfo{UID: uids[i], ModSeq: modseq, Flags: sp.Flags, InternalDate: sp.Date, Size: sp.Size}
 		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.Flags), sp.Flags.Has(store.FlagSeen),
 			sp.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(sp.Date), zoneOf(sp.Date), sp.Size, contentID,
-			nullString(sp.ImportKey), nullString(sp.uidl)).Scan(&mi.EmailID)
+			nullString(sp.ImportKey), nullString(sp.uidl), saved).Scan(&mi.EmailID)
 		if err != nil {
 			return nil, fmt.Errorf("insert message: %w", err)
 		}
@@ -235,8 +236,8 @@ func nullString(s string) sql.NullString {
 
 const (
 	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign, foreign_head) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
-	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key, pop3_uidl)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key, pop3_uidl, saved)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
 // spool makes one request's content durable under msg/: it runs the

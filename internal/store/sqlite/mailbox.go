@@ -307,7 +307,8 @@ func (ss *Session) renameInbox(ctx context.Context, w *wtx, inbox mailboxRow, to
 	}{
 		{`INSERT OR REPLACE INTO expunged (mailbox, uid, modseq, at) SELECT mailbox, uid, ?, ? FROM message WHERE mailbox = ?`,
 			[]any{inboxModSeq, w.s.now().UnixNano(), inbox.ID}},
-		{`UPDATE message SET mailbox = ?, modseq = ? WHERE mailbox = ?`, []any{dst.ID, dstModSeq, inbox.ID}},
+		// RFC 8514 §3: the messages are saved in the new mailbox now.
+		{`UPDATE message SET mailbox = ?, modseq = ?, saved = ? WHERE mailbox = ?`, []any{dst.ID, dstModSeq, w.s.now().UnixNano(), inbox.ID}},
 		// The messages keep their recency: what no session claimed in INBOX
 		// is unclaimed in the new mailbox.
 		{`UPDATE mailbox SET uidnext = ?, highestmodseq = ?, first_recent = (SELECT first_recent FROM mailbox WHERE id = ?) WHERE id = ?`,

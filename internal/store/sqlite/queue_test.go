@@ -9,8 +9,9 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// undoQueue undoes schema version 17 (the outbound queue).
-const undoQueue = `DROP TABLE queue_msg`
+// undoQueue undoes schema version 17 (the outbound queue) and every later
+// one.
+const undoQueue = undoSaveDate + `; DROP TABLE queue_msg`
 
 // TestMigrateQueue: schema version 17 adds the outbound queue; an index
 // from before it has an empty queue that takes a message after the

@@ -321,6 +321,14 @@ CREATE TABLE queue_msg (
 );
 CREATE INDEX queue_msg_order ON queue_msg(created, id);
 `,
+	// Version 18: RFC 8514 SAVEDATE (issue 14, store.SaveDateKeeper):
+	// saved is when the message was saved in its mailbox (APPEND,
+	// delivery, import, COPY, MOVE), Unix nanoseconds. Messages stored
+	// before this version have NULL: their save date is not known
+	// (FETCH SAVEDATE NIL; docs/imap.md).
+	`
+ALTER TABLE message ADD COLUMN saved INTEGER;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

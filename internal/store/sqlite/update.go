@@ -301,8 +301,9 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 		if err != nil {
 			return err
 		}
-		ins, err := w.PrepareContext(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		saved := ss.s.now().UnixNano() // RFC 8514 §3: a copy is saved now
+		ins, err := w.PrepareContext(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, saved)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 		if err != nil {
 			return err
 		}
@@ -313,7 +314,7 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			mi.UID = dst.UIDNext + store.UID(i)
 			mi.ModSeq = modseq
 			err := ins.QueryRowContext(ctx, to, mi.UID, modseq, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen),
-				mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, r.content).Scan(&mi.EmailID)
+				mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, r.content, saved).Scan(&mi.EmailID)
 			if err != nil {
 				return err
 			}
@@ -357,7 +358,8 @@ func (ss *Session) Move(ctx context.Context, from store.MailboxID, uids []store.
 		}
 		// The import key travels with the message unless the destination
 		// already holds one with the same key.
-		upd, err := w.PrepareContext(ctx, `UPDATE message SET mailbox = ?1, uid = ?2, modseq = ?3,
+		// RFC 8514 §3: a moved message is saved in its new mailbox now.
+		upd, err := w.PrepareContext(ctx, `UPDATE message SET mailbox = ?1, uid = ?2, modseq = ?3, saved = ?5,
 			import_key = CASE WHEN EXISTS (SELECT 1 FROM message o WHERE o.mailbox = ?1 AND o.import_key = message.import_key)
 				THEN NULL ELSE import_key END
 			WHERE id = ?4`)
@@ -370,7 +372,7 @@ func (ss *Session) Move(ctx context.Context, from store.MailboxID, uids []store.
 			mi := r.info
 			mi.UID = dst.UIDNext + store.UID(i)
 			mi.ModSeq = dstModSeq
-			if _, err := upd.ExecContext(ctx, to, mi.UID, dstModSeq, mi.EmailID); err != nil {
+			if _, err := upd.ExecContext(ctx, to, mi.UID, dstModSeq, mi.EmailID, ss.s.now().UnixNano()); err != nil {
 				return err
 			}
 			res.Source = append(res.Source, r.info.UID)

@@ -7,7 +7,7 @@
 // store.ContentSharer, store.ContentLocator, store.TopDataLoader,
 // store.QuotaKeeper, store.Replacer, store.RetrievalKeeper,
 // store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper,
-// store.MetadataKeeper, store.OutboundQueue) are
+// store.MetadataKeeper, store.OutboundQueue, store.SaveDateKeeper) are
 // tested when the store or session implements
 // them and skipped otherwise.
 package storetest
@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MessageData", testMessageData},
 		{"Foreign", testForeign},
 		{"Retrieved", testRetrieved},
+		{"SaveDate", testSaveDate},
 		{"Reclaim", testReclaim},
 		{"ClosedSession", testClosedSession},
 		{"QuotaLimits", testQuotaLimits},
