@@ -47,6 +47,7 @@ tools=(
   "doveadm|dovecot-core|auth: doveadm pw, the oracle of the imported Dovecot password schemes"
   "mkpasswd|whois|auth: mkpasswd, the oracle of yescrypt and the crypt(3) forms"
   "rspamd|rspamd|e2e: rspamd as the milter of inbound SMTP (GTUBE rejected, clean mail marked)"
+  "/usr/sbin/slapd|slapd|auth/source, e2e: a private OpenLDAP (slapd, slapadd) for the ldap account source"
 )
 
 missing=()

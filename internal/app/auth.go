@@ -30,6 +30,9 @@ type authShared struct {
 	domains *delivery.Resolver
 	// bearer verifies OAuth bearer tokens ([OAuth]); nil: OAuth off.
 	bearer auth.TokenVerifier
+	// sources are the account sources of Accounts, in order, built once
+	// so that an outside source's connections are shared.
+	sources []auth.Source
 }
 
 // newAuthShared builds the shared parts from the configuration
@@ -49,16 +52,10 @@ func newAuthShared(cfg *config.Config, trusted []netip.Prefix) authShared {
 // newAuthenticator returns an Authenticator for one protocol, built on the
 // shared hasher, cache and throttle. onAttempt may be nil.
 func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.Attempt)) *auth.Authenticator {
-	if in.auth.hasher == nil {
-		in.auth = newAuthShared(in.cfg, in.trusted)
-		in.auth.domains = in.newDomainTable()
-		in.auth.bearer = in.newTokenVerifier()
-		in.logger.Info("password verification",
-			"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
-	}
+	in.initAuth()
 	return auth.New(auth.Options{
 		Store:   in.store,
-		Sources: in.accountSources(),
+		Sources: in.auth.sources,
 
 		AdminImpersonation: in.cfg.AdminImpersonation,
 		Bearer:             in.auth.bearer,
@@ -113,16 +110,25 @@ func (in *instance) newTokenVerifier() auth.TokenVerifier {
 	return auth.NewTokenVerifier(opts)
 }
 
-// accountSources builds the sources of the global Accounts option, in its
-// order. Validate admits only the sources this version has.
-func (in *instance) accountSources() []auth.Source {
-	var out []auth.Source
-	for _, name := range in.cfg.Accounts {
-		if strings.EqualFold(name, auth.SourceLocal) {
-			out = append(out, auth.NewLocalSource(in.store, in.auth.hasher, in.isLocalDomain))
-		}
+// initAuth builds, once, what the protocols' Authenticators share.
+func (in *instance) initAuth() {
+	if in.auth.hasher != nil {
+		return
 	}
-	return out
+	in.auth = newAuthShared(in.cfg, in.trusted)
+	in.auth.domains = in.newDomainTable()
+	in.auth.bearer = in.newTokenVerifier()
+	in.auth.sources = AccountSources(in.cfg, in.store, in.auth.hasher, in.isLocalDomain, in.logger)
+	in.logger.Info("password verification",
+		"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
+}
+
+// directory is the account lookup of delivery: the store, widened by the
+// outside sources of Accounts so that mail to their users arrives before
+// their first login (auth.Directory).
+func (in *instance) directory() delivery.Directory {
+	in.initAuth()
+	return auth.Directory{Store: in.store, Sources: in.auth.sources}
 }
 
 // isLocalDomain reports whether domain is one of the site's own, for

@@ -58,7 +58,7 @@ func newMailParts(in *instance, proto string) (*mailParts, error) {
 	rw := &srs.Rewriter{Domain: cfg.Hostname, Secrets: secrets}
 	res, err := delivery.NewResolver(delivery.ResolverOptions{
 		SRS:       rw,
-		Directory: in.store, Hostname: cfg.Hostname, SubstituteDomain: cfg.SubstituteDomain,
+		Directory: in.directory(), Hostname: cfg.Hostname, SubstituteDomain: cfg.SubstituteDomain,
 		Domains: cfg.LocalDomains, DomainsFile: cfg.LocalAliasesFile, AliasesFile: cfg.SMTP.AliasesFile,
 		ReadDomainsFile: func(path string) ([]string, error) { return readLocalAliases(path, in.logger) },
 		Logger:          in.logger.With("proto", proto),

@@ -84,6 +84,12 @@ var (
 	// POP3 -ERR [SYS/TEMP], SMTP 454 4.7.0). It says nothing about the
 	// account, so SECURE mode may report it as such.
 	ErrThrottled = errors.New("too many failed logins")
+
+	// ErrUnavailable means an account source could not answer in time (a
+	// directory down or slow). It is an internal error for [Result], never
+	// "wrong password", and protocols answer it with a temporary failure
+	// (IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP], SMTP 454 4.7.0).
+	ErrUnavailable = errors.New("account source unavailable")
 )
 
 // ThrottledError is the error of an attempt the throttle held back.
@@ -157,6 +163,10 @@ func Result(err error) string {
 		errors.Is(err, ErrChannelBinding), errors.Is(err, ErrUnsupportedMechanism),
 		errors.Is(err, ErrExchangeDone):
 		return ResultMalformed
+	case errors.Is(err, ErrUnavailable):
+		// Before the context check: a source's own deadline is its
+		// failure, not the client's abort.
+		return ResultError
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ResultAborted
 	default:

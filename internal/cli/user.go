@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/postern/postern/internal/app"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/delivery"
@@ -115,6 +117,9 @@ func runUserAdd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 	admin := boolFlag(fs, "admin")
 	creds.Admin = &admin
 	return withConfigStore(ctx, env, configPath(fs), func(l *loaded, st store.Store) error {
+		if err := refuseOutsideName(ctx, l, st, name); err != nil {
+			return err
+		}
 		if err := confirmDomainAccount(ctx, env, l, st, name, boolFlag(fs, "yes")); err != nil {
 			return err
 		}
@@ -125,6 +130,30 @@ func runUserAdd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 		fmt.Fprintf(env.Stdout, "added account %s\n", a.Name)
 		return nil
 	})
+}
+
+// refuseOutsideName refuses a name that an outside source of Accounts
+// knows (docs/accounts.md): a local account of that name would take the
+// name from its owner. A source that cannot answer refuses too.
+func refuseOutsideName(ctx context.Context, l *loaded, st store.Store, name string) error {
+	logger := slog.New(slog.DiscardHandler)
+	for _, src := range app.AccountSources(l.cfg, st, nil, nil, logger) {
+		out, ok := src.(auth.OutsideSource)
+		if !ok {
+			continue
+		}
+		owns, err := out.Owns(ctx, name)
+		if c, ok := src.(interface{ Close() }); ok {
+			c.Close()
+		}
+		switch {
+		case err != nil:
+			return fmt.Errorf("cannot ask the %s account source whether it knows %s: %w", src.Name(), name, err)
+		case owns:
+			return fmt.Errorf("the %s account source has a user %s; a local account of that name would take it over", src.Name(), strings.ToLower(name))
+		}
+	}
+	return nil
 }
 
 // confirmDomainAccount warns, and asks unless yes, before NAME@DOMAIN is

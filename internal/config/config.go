@@ -125,6 +125,8 @@ type Config struct {
 	ManageSieve ManageSieveConfig
 	// OAuth is the [OAuth] section.
 	OAuth OAuthConfig
+	// LDAP is the [LDAP] section: the ldap account source.
+	LDAP LDAPConfig
 
 	// file is the name of the file the config came from, for messages.
 	file string
@@ -411,6 +413,35 @@ type OAuthConfig struct {
 // Configured reports whether bearer-token logins are on.
 func (o OAuthConfig) Configured() bool {
 	return o.Issuer != "" && o.Audience != "" && (o.JWKSURL != "" || o.IntrospectionURL != "")
+}
+
+// LDAPConfig is the [LDAP] section: the directory of the ldap account
+// source (issue 22, docs/accounts.md), used when Accounts lists ldap.
+type LDAPConfig struct {
+	// ServerURLs are ldap:// or ldaps:// URLs, tried in order (Server-URL).
+	ServerURLs []string
+	// StartTLS upgrades ldap:// connections with StartTLS (Start-TLS).
+	StartTLS bool
+	// CAFile holds the CAs trusted for the directory's certificate (CA-File).
+	CAFile string
+	// BindDN and BindPasswordFile are the service identity that searches
+	// (Bind-DN, Bind-Password-File); none searches anonymously.
+	BindDN           string
+	BindPasswordFile string
+	// BaseDN is where users are searched (Base-DN).
+	BaseDN string
+	// UserFilter and MailFilter find a user by login name and by
+	// recipient address (User-Filter, Mail-Filter).
+	UserFilter string
+	MailFilter string
+	// NameAttribute names the store account, MailAttribute holds the
+	// user's addresses (Name-Attribute, Mail-Attribute).
+	NameAttribute string
+	MailAttribute string
+	// BindAsUser verifies passwords by binding as the user (Bind-As-User).
+	BindAsUser bool
+	// Timeout bounds each directory operation (Timeout).
+	Timeout time.Duration
 }
 
 // ManageSieveConfig is the [ManageSieve] section (RFC 5804).

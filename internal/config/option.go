@@ -18,10 +18,12 @@ const (
 	SectionManageSieve = "ManageSieve"
 	// SectionOAuth is [OAuth]: bearer-token logins (docs/accounts.md).
 	SectionOAuth = "OAuth"
+	// SectionLDAP is [LDAP]: the ldap account source (docs/accounts.md).
+	SectionLDAP = "LDAP"
 )
 
 // sections lists the sections in the order the file and the docs use.
-var sections = []string{SectionGlobal, SectionIMAP, SectionPOP, SectionSMTP, SectionLMTP, SectionManageSieve, SectionOAuth}
+var sections = []string{SectionGlobal, SectionIMAP, SectionPOP, SectionSMTP, SectionLMTP, SectionManageSieve, SectionOAuth, SectionLDAP}
 
 // kind is the type of an option's value, which selects its parser, its
 // checks and how the reference describes it.
@@ -142,6 +144,7 @@ func buildOptions() *table {
 	all = append(all, lmtpOptions()...)
 	all = append(all, manageSieveOptions()...)
 	all = append(all, oauthOptions()...)
+	all = append(all, ldapOptions()...)
 	for _, o := range all {
 		for _, n := range append([]string{o.name}, o.aliases...) {
 			if _, dup := t.byName[strings.ToUpper(o.section)][strings.ToLower(n)]; dup {

@@ -189,13 +189,15 @@ func globalOptions() []*option {
 				"Max-Preauth-Per-IP and connection rate; they still count towards Service-Limit. Loopback " +
 				"is not exempt unless listed (`127.0.0.1, ::1`). See docs/operations.md."},
 		{name: "Accounts", section: g, kind: kList, elem: kString, def: "local", check: checkAccounts,
-			ptr: func(c *Config) any { return &c.Accounts }, values: "list of account sources: `local`",
+			ptr: func(c *Config) any { return &c.Accounts }, values: "list of account sources: `local`, `ldap`",
 			doc: "Where accounts come from, asked in this order for every login: the first source that knows " +
 				"the name decides, so a wrong password there is a failure, never a try at the next source. " +
 				"`local` is the accounts of Postern's own store (`postern user add`), named `NAME` or " +
 				"`NAME@DOMAIN`; a login as `NAME@DOMAIN` at one of the site's domains finds `NAME@DOMAIN` " +
-				"first, then `NAME`. The host's accounts (`system`) and a directory (`ldap`) are planned " +
-				"sources that this version does not have yet; naming them is an error. See docs/accounts.md."},
+				"first, then `NAME`. `ldap` is a directory, configured in the [LDAP] section; its users " +
+				"get a store account for their mail at their first login or delivery, and a name one source " +
+				"owns is never taken over by another. The host's accounts (`system`) are a planned source " +
+				"that this version does not have yet; naming it is an error. See docs/accounts.md."},
 		{name: "Admin-Impersonation", section: g, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.AdminImpersonation },
 			doc: "On: an administrator account (`postern user set NAME --admin`) may log in as another account " +
@@ -385,17 +387,19 @@ func checkMetricsAddress(c *Config) string {
 }
 
 // accountSources are the values Accounts takes.
-var accountSources = []string{"local"}
+var accountSources = []string{"local", "ldap"}
 
 func checkAccounts(c *Config) string {
 	seen := map[string]bool{}
 	for _, s := range c.Accounts {
 		s = strings.ToLower(s)
 		switch {
-		case s == "system" || s == "ldap":
-			return quote(s) + " is not available in this version (docs/accounts.md); use local"
+		case s == "system":
+			return quote(s) + " is not available in this version (docs/accounts.md); use local or ldap"
 		case !slices.Contains(accountSources, s):
-			return quote(s) + " is not an account source; use local"
+			return quote(s) + " is not an account source; use local or ldap"
+		case s == "ldap" && len(c.LDAP.ServerURLs) == 0:
+			return "ldap needs an [LDAP] section with Server-URL and Base-DN"
 		case seen[s]:
 			return quote(s) + " is listed twice"
 		}
@@ -944,6 +948,87 @@ func oauthOptions() []*option {
 			ptr: func(c *Config) any { return &c.OAuth.ClientSecretFile }, defDoc: "none",
 			doc: "A file whose first line is the client secret for the introspection endpoint."},
 	}
+}
+
+func ldapOptions() []*option {
+	s := SectionLDAP
+	return []*option{
+		{name: "Server-URL", section: s, kind: kList, elem: kString, check: checkLDAP,
+			ptr: func(c *Config) any { return &c.LDAP.ServerURLs }, values: "list of URLs", defDoc: "none",
+			doc: "The directory's servers, `ldap://HOST[:PORT]` or `ldaps://HOST[:PORT]`, tried in this order: " +
+				"the next one is used when one cannot be reached within Timeout (failover)."},
+		{name: "Start-TLS", section: s, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.LDAP.StartTLS },
+			doc: "Upgrade `ldap://` connections with StartTLS (RFC 4513 §3) before any bind. Without it and " +
+				"without `ldaps://`, passwords cross the network in the clear."},
+		{name: "CA-File", section: s, kind: kPath, defDoc: "the system's CAs",
+			ptr: func(c *Config) any { return &c.LDAP.CAFile },
+			doc: "PEM certificates of the CAs trusted for the directory's certificate."},
+		{name: "Bind-DN", section: s, kind: kString, defDoc: "none: search anonymously",
+			ptr: func(c *Config) any { return &c.LDAP.BindDN },
+			doc: "The DN the server binds as to search for users."},
+		{name: "Bind-Password-File", section: s, kind: kPath, defDoc: "none",
+			ptr: func(c *Config) any { return &c.LDAP.BindPasswordFile },
+			doc: "A file whose first line is Bind-DN's password."},
+		{name: "Base-DN", section: s, kind: kString, defDoc: "none",
+			ptr: func(c *Config) any { return &c.LDAP.BaseDN },
+			doc: "Where users are searched, with its whole subtree."},
+		{name: "User-Filter", section: s, kind: kString, def: "(&(objectClass=inetOrgPerson)(uid=%u))",
+			ptr: func(c *Config) any { return &c.LDAP.UserFilter },
+			doc: "The filter (RFC 4515) that finds the user of a login name: `%u` is the whole login name, " +
+				"`%n` its part before `@`, `%d` its domain, each escaped as RFC 4515 §3 says; `%%` is `%`. " +
+				"It must match one entry; accounts the directory disables are excluded here (docs/accounts.md " +
+				"has the OpenLDAP ppolicy and Active Directory forms)."},
+		{name: "Mail-Filter", section: s, kind: kString, def: "(&(objectClass=inetOrgPerson)(mail=%a))",
+			ptr: func(c *Config) any { return &c.LDAP.MailFilter },
+			doc: "The filter that finds the user of a recipient address at delivery: `%a` is the address " +
+				"(and `%n`, `%d` its parts)."},
+		{name: "Name-Attribute", section: s, kind: kString, def: "uid",
+			ptr: func(c *Config) any { return &c.LDAP.NameAttribute },
+			doc: "The attribute whose value, lower-cased, names the user's account in the store. It must " +
+				"be a valid account name."},
+		{name: "Mail-Attribute", section: s, kind: kString, def: "mail",
+			ptr: func(c *Config) any { return &c.LDAP.MailAttribute },
+			doc: "The attribute holding the user's addresses; Mail-Filter normally names it."},
+		{name: "Bind-As-User", section: s, kind: kBool, def: "ON",
+			ptr: func(c *Config) any { return &c.LDAP.BindAsUser },
+			doc: "ON: a password is verified by binding as the user's entry. OFF: the entry's `userPassword` " +
+				"is read (Bind-DN must be allowed to) and compared in Postern, for the schemes `user import` " +
+				"knows (`{SSHA}`, `{CRYPT}`, …)."},
+		{name: "Timeout", section: s, kind: kDuration, def: "5s",
+			ptr: func(c *Config) any { return &c.LDAP.Timeout },
+			doc: "The limit of each directory operation (connect, bind, search). A directory that does not " +
+				"answer within it, after one retry, gives the client a temporary failure (IMAP " +
+				"`NO [UNAVAILABLE]`, POP3 `-ERR [SYS/TEMP]`, SMTP 454 4.7.0), never \"wrong password\"."},
+	}
+}
+
+// checkLDAP checks the [LDAP] section as a whole.
+func checkLDAP(c *Config) string {
+	l := c.LDAP
+	if len(l.ServerURLs) == 0 {
+		return ""
+	}
+	for _, u := range l.ServerURLs {
+		lu := strings.ToLower(u)
+		if !strings.HasPrefix(lu, "ldap://") && !strings.HasPrefix(lu, "ldaps://") {
+			return quote(u) + " is not an ldap:// or ldaps:// URL"
+		}
+	}
+	switch {
+	case l.BaseDN == "":
+		return "[LDAP] needs Base-DN"
+	case l.Timeout <= 0:
+		return "[LDAP] Timeout must be positive"
+	case (l.BindDN == "") != (l.BindPasswordFile == ""):
+		return "[LDAP] Bind-DN and Bind-Password-File go together"
+	}
+	for _, f := range []string{l.UserFilter, l.MailFilter} {
+		if strings.Count(f, "(") != strings.Count(f, ")") || !strings.HasPrefix(f, "(") {
+			return quote(f) + " is not an LDAP filter (RFC 4515)"
+		}
+	}
+	return ""
 }
 
 // checkOAuth checks the [OAuth] section as a whole.

@@ -145,7 +145,7 @@ func (p *parser) header(n int, h string) {
 			return
 		}
 	}
-	msg := "unknown section " + quote(h) + "; sections are [IMAP], [POP], [SMTP], [LMTP], [ManageSieve] and [OAuth]"
+	msg := "unknown section " + quote(h) + "; sections are [IMAP], [POP], [SMTP], [LMTP], [ManageSieve], [OAuth] and [LDAP]"
 	if s := nearest(name, sections[1:]); s != "" {
 		msg = "unknown section " + quote(h) + "; did you mean \"[" + s + "]\"?"
 	}

@@ -35,6 +35,8 @@ var sectionIntro = map[string]string{
 	SectionOAuth: "OAuth 2.0 bearer-token logins: SASL OAUTHBEARER (RFC 7628) and XOAUTH2 on IMAP, POP3 and " +
 		"submission, offered only over TLS or on loopback, and only when Issuer and Audience are set with " +
 		"JWKS-URL or Introspection-URL (docs/accounts.md). New in Postern.",
+	SectionLDAP: "The directory of the `ldap` account source (RFC 4511, 4513, 4515), asked when the global " +
+		"Accounts option lists `ldap` (docs/accounts.md). New in Postern.",
 	SectionManageSieve: "Users' Sieve scripts over ManageSieve (RFC 5804; docs/sieve.md). New in Postern. " +
 		"STARTTLS uses the [IMAP] certificate and key, and PLAIN follows [IMAP] Allow-Plaintext-Auth.",
 }

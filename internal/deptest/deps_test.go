@@ -53,6 +53,10 @@ var rules = []rule{
 	{pkg: "internal/mailimport", allow: []string{"internal/store", "internal/imap/imapwire"}},
 	{pkg: "internal/mailexport", allow: []string{"internal/store", "internal/imap/imapwire", "internal/mailimport"}},
 	{pkg: "internal/auth", allow: []string{"internal/store"}},
+	// Account sources outside the store (LDAP), behind auth's seam.
+	{pkg: "internal/auth/source", allow: []string{"internal/auth", "internal/store", "internal/auth/source/ldaptest", "internal/testport"}},
+	// A private slapd for tests.
+	{pkg: "internal/auth/source/ldaptest", allow: []string{"internal/testport"}},
 	{pkg: "internal/delivery", allow: []string{"internal/store", "internal/message", "internal/observe", "internal/mail11", "internal/srs", "internal/sieve"}},
 	// Sieve (RFC 5228): pure, script + message + envelope in, actions out.
 	{pkg: "internal/sieve", stdOnly: true},

@@ -147,6 +147,10 @@ func classify(err error) (cls errorClass, code, msg string) {
 	// (RFC 5530 §3): a full disk is a limit of the server, a filesystem
 	// quota the user's.
 	switch {
+	case errors.Is(err, auth.ErrUnavailable):
+		// An account source (a directory) did not answer: try later
+		// (RFC 5530 §3), never "wrong password" (issue 22).
+		return classInternal, "UNAVAILABLE", "Account directory unavailable; try again later"
 	case errors.Is(err, syscall.ENOSPC):
 		return classInternal, "LIMIT", "Not enough storage space; the incident was logged"
 	case errors.Is(err, syscall.EDQUOT):
