@@ -67,6 +67,8 @@ type Store struct {
 	bodies  body.Bodies
 	notify  store.Notifier
 	listen  *listener
+	// trigram: search_text has its pg_trgm indexes (schema version 6).
+	trigram bool
 
 	mu     sync.Mutex
 	closed bool
@@ -129,6 +131,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if s.bodies == nil {
 		s.bodies = dbBodies{pool: pool}
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) = 2 FROM pg_indexes WHERE tablename = 'search_text'
+		AND indexname IN ('search_text_body_trgm', 'search_text_hdr_trgm')`).Scan(&s.trigram); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !s.trigram {
+		s.log.Warn("no trigram index (pg_trgm): SEARCH BODY and TEXT compare every index row of a mailbox")
 	}
 	if s.listen, err = startListener(ctx, s, cfg.ConnConfig); err != nil {
 		pool.Close()

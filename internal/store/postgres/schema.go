@@ -250,6 +250,32 @@ CREATE TABLE queue_chunk (
 	`
 ALTER TABLE message ADD COLUMN saved bigint;
 `,
+	// Version 6: trigram indexes (pg_trgm) for SEARCH BODY and TEXT over
+	// search_text, as the SQLite store's FTS5 trigram table (issue 18,
+	// docs/scale-out.md "Search"). The index forms are valid UTF-8
+	// (search.IndexText), read as text by an immutable function. Without
+	// pg_trgm, or in a database whose encoding is not UTF8, the indexes
+	// are left out with a warning and SEARCH BODY/TEXT compare every
+	// index row of the mailbox (Store.trigram says which).
+	`
+CREATE FUNCTION postern_index_text(bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$ SELECT convert_from($1, 'UTF8') $$;
+DO $$
+BEGIN
+	IF current_setting('server_encoding') <> 'UTF8' THEN
+		RAISE WARNING 'postern: database encoding is not UTF8: no trigram index for SEARCH BODY/TEXT';
+		RETURN;
+	END IF;
+	BEGIN
+		CREATE EXTENSION IF NOT EXISTS pg_trgm;
+	EXCEPTION WHEN OTHERS THEN
+		RAISE WARNING 'postern: pg_trgm is not available (%): no trigram index for SEARCH BODY/TEXT', SQLERRM;
+		RETURN;
+	END;
+	CREATE INDEX search_text_body_trgm ON search_text USING gin (postern_index_text(body) gin_trgm_ops);
+	CREATE INDEX search_text_hdr_trgm ON search_text USING gin (postern_index_text(hdr) gin_trgm_ops);
+END $$;
+`,
 }
 
 // SchemaVersion is the schema version this program writes.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -64,7 +65,7 @@ func (ss *Session) SearchIndex(ctx context.Context, mailbox store.MailboxID, q s
 	if err := ss.checkOpen(); err != nil {
 		return res, err
 	}
-	c, err := searchCondition(q)
+	c, err := searchCondition(q, ss.s.trigram)
 	if err != nil {
 		return res, err
 	}
@@ -74,7 +75,7 @@ func (ss *Session) SearchIndex(ctx context.Context, mailbox store.MailboxID, q s
 	args := append([]any{mailbox}, c.args...)
 	rows, err := ss.s.pool.Query(ctx, `SELECT m.uid, `+c.unindexed+`, c.vms IS NOT NULL, coalesce(`+c.match+`, false)
 		FROM message m JOIN content c ON c.id = m.content LEFT JOIN search_env e ON e.content = m.content
-		WHERE m.mailbox = $1 ORDER BY m.uid`, args...)
+		WHERE m.mailbox = $1 AND (`+c.unindexed+` OR c.vms IS NOT NULL OR coalesce(`+c.match+`, false)) ORDER BY m.uid`, args...)
 	if err != nil {
 		return res, err
 	}
@@ -111,8 +112,9 @@ type condition struct {
 // index forms (search.IndexText), for the needles search.IndexNeedle
 // accepts: for those a substring of the form is a substring of the
 // octets; the others are scanned, as with the SQLite store's trigram
-// index.
-func searchCondition(q store.SearchQuery) (condition, error) {
+// index. With trigram (the pg_trgm indexes of schema version 6) the
+// candidates come from the index, as SQLite's come from FTS5.
+func searchCondition(q store.SearchQuery, trigram bool) (condition, error) {
 	const noEntry = `e.content IS NULL`
 	switch q.Field {
 	case store.SearchFrom, store.SearchTo, store.SearchCc, store.SearchBcc, store.SearchSubject:
@@ -134,13 +136,18 @@ func searchCondition(q store.SearchQuery) (condition, error) {
 		if !search.IndexNeedle(body) {
 			return condition{}, store.ErrNotIndexed
 		}
-		c := condition{unindexed: `(e.content IS NULL OR NOT e.text)`, args: []any{[]byte(body)}}
-		c.match = `EXISTS (SELECT 1 FROM search_text s WHERE s.content = m.content AND (position($2::bytea in s.body) > 0`
+		hdr := ""
 		if q.Field == store.SearchText {
-			hdr := search.Fold(q.Value)
-			if !search.IndexNeedle(hdr) {
+			if hdr = search.Fold(q.Value); !search.IndexNeedle(hdr) {
 				return condition{}, store.ErrNotIndexed
 			}
+		}
+		if trigram {
+			return trigramCondition(body, hdr), nil
+		}
+		c := condition{unindexed: `(e.content IS NULL OR NOT e.text)`, args: []any{[]byte(body)}}
+		c.match = `EXISTS (SELECT 1 FROM search_text s WHERE s.content = m.content AND (position($2::bytea in s.body) > 0`
+		if hdr != "" {
 			c.args = append(c.args, []byte(hdr))
 			c.match += ` OR position($3::bytea in s.hdr) > 0`
 		}
@@ -148,6 +155,29 @@ func searchCondition(q store.SearchQuery) (condition, error) {
 		return c, nil
 	}
 	return condition{}, store.ErrNotIndexed
+}
+
+// trigramCondition is BODY (hdr "") or TEXT through the pg_trgm
+// indexes: postern_index_text(…) LIKE '%needle%' is what the GIN index
+// answers (a superset it rechecks), and position() then compares the
+// octets as the scan does. The subquery runs once per search (a hashed
+// subplan), over every account's rows, as SQLite's FTS5 MATCH does.
+func trigramCondition(body, hdr string) condition {
+	c := condition{unindexed: `(e.content IS NULL OR NOT e.text)`, args: []any{[]byte(body), likePattern(body)}}
+	where := `(postern_index_text(s.body) LIKE $3 AND position($2::bytea in s.body) > 0)`
+	if hdr != "" {
+		c.args = append(c.args, []byte(hdr), likePattern(hdr))
+		where += ` OR (postern_index_text(s.hdr) LIKE $5 AND position($4::bytea in s.hdr) > 0)`
+	}
+	c.match = `m.content IN (SELECT s.content FROM search_text s WHERE ` + where + `)`
+	return c
+}
+
+// likePattern is a LIKE pattern matching any text that contains s
+// (backslash is LIKE's default escape character).
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
 }
 
 // KeptHeaders implements store.HeaderKeeper from search_env.kept.
