@@ -20,8 +20,10 @@ import (
 	"github.com/postern/postern/internal/observe"
 )
 
-// The failure notice (hp-system A8, the original's POSTMASTER mail). There
-// is no supervisor process yet, so the server learns that its previous run
+// The failure notice (hp-system A8, the original's POSTMASTER mail). The
+// supervisor reports a worker's abnormal exit itself (supervisor.go, through
+// a worker, which has the store). For the supervisor's own death the server
+// learns that its previous run
 // ended abnormally from what that run left behind: runningFile, written
 // once the server serves and removed by a clean stop, and crashFile, where
 // the Go runtime writes a fatal panic's report (debug.SetCrashOutput). A
@@ -41,6 +43,10 @@ type lastRun struct {
 	started time.Time
 	crash   string   // the runtime's report, if it wrote one
 	logTail []string // the last lines of the run log
+	// role is "worker" for a worker process the supervisor saw end
+	// abnormally (docs/supervisor.md), "" for a whole earlier run.
+	role   string
+	status string // a worker's wait status ("signal: killed")
 }
 
 // readLastRun looks, before this run writes any log line, for the running
@@ -116,6 +122,11 @@ func (in *instance) markRunning() {
 	if err := os.WriteFile(filepath.Join(in.cfg.DataDirectory, runningFile), []byte(content), 0o600); err != nil {
 		in.logger.Warn("cannot write the running file; an abnormal exit will not be noticed", "err", err)
 	}
+	in.setCrashOutput()
+}
+
+// setCrashOutput points the runtime's crash output at crashFile.
+func (in *instance) setCrashOutput() {
 	f, err := os.OpenFile(filepath.Join(in.cfg.LogDirectory, crashFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		in.logger.Warn("cannot open the crash file", "err", err)
@@ -153,8 +164,15 @@ func (in *instance) reportLastRun(ctx context.Context, r *lastRun) {
 	if r.crash != "" {
 		cause = "crash"
 	}
+	if r.role == "worker" {
+		cause = "worker " + r.status
+	}
 	rcpts := postmasters(in.cfg)
-	in.logger.Warn("the previous run did not stop cleanly", "previous_pid", r.pid, "cause", cause, "postmasters", len(rcpts))
+	msg := "the previous run did not stop cleanly"
+	if r.role == "worker" {
+		msg = "a worker ended abnormally"
+	}
+	in.logger.Warn(msg, "previous_pid", r.pid, "cause", cause, "postmasters", len(rcpts))
 	sent := in.sendNotice(ctx, r, rcpts)
 	in.events.Event(observe.EventRestart, slog.Int("previous_pid", r.pid),
 		slog.String("started", r.started.UTC().Format(time.RFC3339)), slog.String("cause", cause),
@@ -243,8 +261,15 @@ func noticeMessage(cfg *config.Config, r *lastRun, now time.Time) string {
 	if !r.started.IsZero() {
 		started = r.started.UTC().Format(time.RFC3339)
 	}
-	fmt.Fprintf(&b, "Its previous run, process %d started at %s, did not stop cleanly.\r\n\r\n", r.pid, started)
-	if r.crash != "" {
+	if r.role == "worker" {
+		fmt.Fprintf(&b, "Its worker process %d, started at %s, ended abnormally (%s); the supervisor started\r\n"+
+			"a new one. Sessions the worker held were cut; no acknowledged mail is lost.\r\n\r\n", r.pid, started, r.status)
+	} else {
+		fmt.Fprintf(&b, "Its previous run, process %d started at %s, did not stop cleanly.\r\n\r\n", r.pid, started)
+	}
+	if r.role == "worker" && r.crash == "" {
+		b.WriteString("It left no crash report.\r\n")
+	} else if r.crash != "" {
 		b.WriteString("It crashed. The Go runtime's report:\r\n\r\n")
 		writeIndented(&b, strings.Split(strings.TrimRight(r.crash, "\n"), "\n"))
 	} else {

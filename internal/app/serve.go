@@ -42,6 +42,12 @@ type ServeOptions struct {
 	Stdout     io.Writer
 	Stderr     io.Writer
 	Environ    func() []string
+	// Worker, when set, runs this process as a worker of a supervisor
+	// (`postern worker`); nil runs the supervisor (`postern serve`).
+	Worker *WorkerOptions
+	// UpgradeLink, when set, is where this supervisor reports to the one
+	// it replaces that it serves (`postern ctl upgrade`).
+	UpgradeLink *os.File
 }
 
 // instance is one running server process.
@@ -77,7 +83,9 @@ type instance struct {
 	stopOnce sync.Once
 	stop     chan struct{} // closed to ask for a graceful shutdown
 
-	inherited *server.Inherited // sockets passed by socket activation; nil without
+	inherited *server.Inherited // sockets passed by socket activation or the supervisor; nil without
+	worker    *workerState      // nil in the supervisor
+	metricsLn net.Listener      // the inherited metrics socket of a worker; nil when it binds its own
 	prev      *lastRun          // the previous run, when it did not stop cleanly
 	hooks     sync.WaitGroup    // Startup-Command while it runs
 
@@ -94,11 +102,14 @@ type instance struct {
 
 // Serve runs the server until ctx is cancelled (SIGTERM, SIGINT) or a
 // shutdown is requested over the control socket, then stops gracefully.
+// Without opts.Worker it is the supervisor, which runs the protocols in
+// worker processes (supervisor.go); with it, it is one of those workers.
 func Serve(ctx context.Context, opts ServeOptions) error {
-	in := &instance{
-		opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{}), reloads: make(chan reloadRequest),
-		conns: observe.NewConns(), stats: make(map[string]*observe.Stats),
+	if opts.Worker == nil {
+		return supervise(ctx, opts)
 	}
+	in := newInstance(opts)
+	in.worker = newWorkerState(opts.Worker)
 	// SIGHUP is caught from the first moment: its default action ends the
 	// process, and a reload signal sent while the server starts (a log
 	// rotation, an eager script after the banner) must not kill it.
@@ -121,6 +132,13 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	return err
 }
 
+func newInstance(opts ServeOptions) *instance {
+	return &instance{
+		opts: opts, cfg: opts.Config, started: time.Now(), stop: make(chan struct{}), reloads: make(chan reloadRequest),
+		conns: observe.NewConns(), stats: make(map[string]*observe.Stats),
+	}
+}
+
 // start prepares everything that can fail before the server reports
 // itself running. The order matters: directories and logs first; the
 // certificate and key are read while still privileged (a key readable only
@@ -132,7 +150,6 @@ func (in *instance) start(ctx context.Context) error {
 	if err := PrepareDirs(cfg); err != nil {
 		return err
 	}
-	in.prev = readLastRun(cfg) // before this run writes a log line
 	if err := in.openLogs(); err != nil {
 		return err
 	}
@@ -141,12 +158,7 @@ func (in *instance) start(ctx context.Context) error {
 	for _, w := range cfg.Warnings() {
 		in.logger.Warn("configuration", "warning", w.Error())
 	}
-	if in.opts.Quickstart {
-		if err := prepareQuickstartTLS(cfg); err != nil {
-			return err
-		}
-	}
-	in.fileReader = startFileReader(cfg, in.opts.ConfigPath, in.logger)
+	in.fileReader = workerFileReader(in.opts.Worker)
 	var read func(string) ([]byte, fs.FileMode, error)
 	if in.fileReader != nil {
 		read = in.fileReader.ReadFile
@@ -163,11 +175,13 @@ func (in *instance) start(ctx context.Context) error {
 		}
 		in.trusted = append(in.trusted, p)
 	}
+	if in.metricsLn, err = takeMetrics(in.inherited, cfg.MetricsAddress); err != nil {
+		return err
+	}
 	if err := in.bind(ctx); err != nil {
 		return err
 	}
 	if in.inherited != nil {
-		in.logger.Info("socket activation: listening on inherited sockets")
 		if rest := in.inherited.Rest(); len(rest) > 0 {
 			// Kept, not closed: a reload that turns their port on takes them.
 			in.logger.Warn("socket activation: inherited sockets the configuration does not use", "sockets", strings.Join(rest, ", "))
@@ -192,7 +206,7 @@ func (in *instance) start(ctx context.Context) error {
 	if err := in.startControl(); err != nil {
 		return err
 	}
-	in.markRunning()
+	in.setCrashOutput()
 	return nil
 }
 
@@ -225,18 +239,19 @@ func (in *instance) openLogs() error {
 // run waits for the end: a signal, a control-socket shutdown, or a fatal
 // listener error. SIGHUP reloads what can be reloaded.
 func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
-	in.events.Event("START", slog.String("version", VersionString()), slog.String("config", in.opts.ConfigPath))
-	in.logger.Info("server started", "version", VersionString(), "config", in.opts.ConfigPath, "quickstart", in.opts.Quickstart)
-	in.printBanner()
-	if in.prev != nil {
-		in.reportLastRun(ctx, in.prev)
+	w := in.worker.opts
+	if w.First {
+		in.events.Event("START", slog.String("version", VersionString()), slog.String("config", in.opts.ConfigPath))
+		in.logger.Info("server started", "version", VersionString(), "config", in.opts.ConfigPath, "quickstart", in.opts.Quickstart)
+		in.printBanner()
 	}
-	in.hooks.Add(1)
-	startup := in.cfg.StartupCommand
-	go func() {
-		defer in.hooks.Done()
-		in.runHook("startup", startup)
-	}()
+	in.logger.Info("worker serving", "generation", w.Generation, "pid", os.Getpid())
+	if w.Notice != "" {
+		in.reportNoticeFile(ctx, w.Notice)
+	}
+	go in.listenLink(ctx)
+	go in.watchFull(ctx)
+	in.worker.send(linkReady)
 	reclaim := time.NewTicker(reclaimInterval)
 	defer reclaim.Stop()
 	for {
@@ -247,6 +262,9 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 			return nil
 		case <-in.stop:
 			in.logger.Info("shutdown requested", "reason", "control")
+			return nil
+		case <-in.worker.drain:
+			in.drainWorker()
 			return nil
 		case <-hup:
 			in.reload(ctx)
@@ -308,8 +326,6 @@ func (in *instance) reopenLogs() error {
 // Shutdown-Timeout, then closes the store and the logs, logging peak memory on the way out (the
 // original's "Peak virtual size" line).
 func (in *instance) shutdown() {
-	in.runHook("shutdown", in.cfg.ShutdownCommand)
-	in.hooks.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -323,9 +339,7 @@ func (in *instance) shutdown() {
 		}()
 	}
 	wg.Wait()
-	in.events.Event("STOP")
 	in.close()
-	in.markStopped()
 }
 
 func (in *instance) close() {
@@ -363,18 +377,15 @@ func (in *instance) close() {
 
 // startControl opens the control socket and the metrics listener.
 func (in *instance) startControl() error {
-	ctl, err := server.ListenControl(in.cfg.ControlSocket, in.logger, in.ctlHandlers())
+	ctl, err := server.ListenControl(in.worker.opts.Control, in.logger, in.ctlHandlers())
 	if err != nil {
 		return err
 	}
 	in.ctl = ctl
 	go ctl.Serve(context.Background())
-	if in.cfg.MetricsAddress == "" {
+	ln := in.metricsLn
+	if ln == nil {
 		return nil
-	}
-	ln, err := net.Listen("tcp", in.cfg.MetricsAddress)
-	if err != nil {
-		return fmt.Errorf("Metrics-Address: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", observe.MetricsHandler())

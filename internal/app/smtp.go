@@ -193,9 +193,19 @@ func listenLMTPSocket(in *instance, s *service) ([]net.Listener, error) {
 	if path == "" {
 		return nil, nil
 	}
-	if ln := in.inherited.TakeUnix(path); ln != nil {
-		// Socket activation: systemd made it (SocketMode=, SocketGroup=).
-		return []net.Listener{in.admit(s, ln, "lmtp-unix", gate{table: "unix"}, true)}, nil
+	ln, err := bindLMTPSocket(in.inherited, path)
+	if err != nil {
+		return nil, err
+	}
+	return []net.Listener{in.admit(s, ln, "lmtp-unix", gate{table: "unix"}, true)}, nil
+}
+
+// bindLMTPSocket takes the LMTP socket at path from inh (socket activation:
+// systemd made it, with SocketMode= and SocketGroup=; or the supervisor),
+// else creates it, replacing a stale one.
+func bindLMTPSocket(inh *server.Inherited, path string) (net.Listener, error) {
+	if ln := inh.TakeUnix(path); ln != nil {
+		return ln, nil
 	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
@@ -208,7 +218,7 @@ func listenLMTPSocket(in *instance, s *service) ([]net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("LMTP socket: %w", err)
 	}
-	return []net.Listener{in.admit(s, ln, "lmtp-unix", gate{table: "unix"}, true)}, nil
+	return ln, nil
 }
 
 // listenUnix listens on a Unix socket at path with mode.

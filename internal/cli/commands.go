@@ -17,11 +17,13 @@ func commands() []*command {
 			help: `Without a configuration file (--config, $POSTERN_CONFIG, ./postern.conf or
 /etc/postern/postern.conf), serve runs in quickstart mode: data in ./postern-data,
 loopback only, a self-signed certificate and a "demo" user.
-SIGTERM or SIGINT stops gracefully. SIGHUP (or postern ctl reload) reopens the
+The protocols run in worker processes that serve inherits (docs/supervisor.md).
+SIGUSR2 (or postern ctl upgrade [PATH]) starts the binary again on the same
+sockets; the old processes drain. SIGTERM or SIGINT stops gracefully. SIGHUP (or postern ctl reload) reopens the
 logs and reloads the configuration: certificates, log levels, protocols turned
 on or off and ports, without ending sessions; a file with problems is refused
 and nothing changes; other changes need a restart (the log says which).`,
-			flags: configFlag, run: runServe,
+			flags: serveFlags, run: runServe,
 		},
 		{
 			name: "check", args: "[--config FILE]", maxArgs: 0,
@@ -118,11 +120,15 @@ start with the new program. It prints the schema version.`,
 			flags: configFlag, run: runMigrate,
 		},
 		{
-			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | reload | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
+			name: "ctl", args: "stats | loglevel LEVEL | shutdown | connections | reopen-logs | reload | upgrade [PATH] | queue list|flush|delete ID", minArgs: 1, maxArgs: 3,
 			summary: "talk to the running server over its control socket",
 			flags:   configFlag, run: runCtl,
 		},
 		{name: "version", summary: "print the version", maxArgs: 0, run: runVersion},
+		{
+			name: "worker", hidden: true, maxArgs: 0, flags: workerFlags, run: runWorker,
+			summary: "(started by serve) serve the protocols on the sockets serve passed",
+		},
 		{
 			name: server.FileReaderCommand, args: "PATH...", minArgs: 1, maxArgs: -1, hidden: true,
 			summary: "(started by serve) read the certificate files for the server after it dropped root",

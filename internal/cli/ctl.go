@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"flag"
+	"path/filepath"
 	"strings"
 
 	"github.com/postern/postern/internal/server"
@@ -22,8 +23,20 @@ func runCtl(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) erro
 		if err := checkQueueArgs(args[1:]); err != nil {
 			return err
 		}
+	case "upgrade":
+		if len(args) > 2 {
+			return usagef("usage: postern ctl upgrade [PATH]")
+		}
+		if len(args) == 2 {
+			// The server resolves the path in its own directory.
+			abs, err := filepath.Abs(args[1])
+			if err != nil {
+				return err
+			}
+			args[1] = abs
+		}
 	default:
-		return usagef("unknown ctl command %q: want stats, loglevel, shutdown, connections, reopen-logs, reload or queue", args[0])
+		return usagef("unknown ctl command %q: want stats, loglevel, shutdown, connections, reopen-logs, reload, upgrade or queue", args[0])
 	}
 	l, err := loadConfig(env, configPath(fs))
 	if err != nil {

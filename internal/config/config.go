@@ -472,6 +472,9 @@ type ConnLimits struct {
 	// ServiceLimit caps the concurrent connections of the whole section
 	// (Service-Limit).
 	ServiceLimit int
+	// DrainTimeout is how long a draining worker lets the section's
+	// sessions go on before closing them (Drain-Timeout).
+	DrainTimeout time.Duration
 }
 
 // DecnetNode is one entry of the DECnet node map: mail from Node::user is

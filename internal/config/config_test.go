@@ -134,7 +134,7 @@ func TestDefaults(t *testing.T) {
 		{"POP Log-Level", c.POP.LogLevel, LogInformational},
 		{"Queue-Lifetime", c.SMTP.QueueLifetime, 5 * 24 * time.Hour},
 		{"Max-Auth-Attempts", c.POP.MaxAuthAttempts, 2},
-		{"Max-Connections", c.IMAP.MaxConnections, 25},
+		{"Max-Connections", c.IMAP.MaxConnections, 500},
 		{"Maximum-Threads", c.POP.MaximumThreads, 15},
 		{"Listen-Address", len(c.ListenAddress), 0},
 	}

@@ -352,6 +352,12 @@ func connLimitOpts(sec string, p func(*Config) *ConnLimits, perIP, preauth, serv
 			doc: "The most simultaneous connections from one address that have not logged in yet (for " +
 				"inbound SMTP and LMTP: not yet sent MAIL), so that idle sockets cannot crowd out real " +
 				"clients. 0: no cap."},
+		{name: "Drain-Timeout", section: sec, kind: kDuration, def: "20m",
+			ptr: func(c *Config) any { return &p(c).DrainTimeout },
+			doc: "How long a worker process that stopped taking connections (a Max-Connections rollover, " +
+				"`postern ctl upgrade`) lets this section's open sessions go on before it closes them with " +
+				"the protocol's goodbye. Sessions that end sooner let it exit sooner. See docs/supervisor.md.",
+			orig: "The original's draining IMAP process ended after at most 20 minutes; the time was fixed."},
 		{name: "Service-Limit", section: sec, kind: kInt, def: service, min: 0, max: 1 << 20,
 			ptr: func(c *Config) any { return &p(c).ServiceLimit },
 			doc: "The most simultaneous connections of this section from all addresses together (trusted " +
@@ -564,13 +570,18 @@ func imapOptions() []*option {
 			doc: "The Internet name of the host that routes SMTP mail into DECnet. It replaces the local " +
 				"node name when a rewritten address needs such a route (rules R2, R3, R6).",
 			orig: "Same name and meaning."},
-		&option{name: "Max-Connections", section: s, kind: kInt, def: "25", min: 0, max: 1 << 20,
+		&option{name: "Max-Connections", section: s, kind: kInt, def: "500", min: 0, max: 1 << 20,
 			ptr: func(c *Config) any { return &c.IMAP.MaxConnections },
-			doc: "Accepted for compatibility and ignored for now: Postern serves every connection in one " +
-				"process, so there is no worker to roll over to (the rollover is planned, issue 16). " +
-				"`postern check` warns when a Service-Limit is below it, as the original's manual asked.",
-			orig: "Same name and default. The original started a new server process after this many " +
-				"connections; Postern does not yet."},
+			doc: "How many live IMAP connections one worker process takes before a fresh worker takes the " +
+				"new ones; the old worker accepts no more and ends with its last session, or after " +
+				"Drain-Timeout. The listening sockets stay open throughout: no client is refused or kept " +
+				"waiting. 0: no rollover (one worker serves everything). The default bounds what one " +
+				"process holds (memory fragmentation, a leak, a crash's reach) at a size a modern host " +
+				"does not notice; it is a recycling threshold, not a limit (Service-Limit is the limit). " +
+				"`postern check` warns when a Service-Limit is below it, as the original's manual asked. " +
+				"See docs/supervisor.md.",
+			orig: "Same name and meaning; default 25, sized for OpenVMS process quotas. The original paused " +
+				"service up to 5 seconds during the hand-over; Postern does not pause."},
 		&option{name: "Message-Cap", section: s, kind: kInt, def: "0", min: 0, max: 1<<31 - 1,
 			ptr: func(c *Config) any { return &c.IMAP.MessageCap },
 			doc: "List only the first n messages of a mailbox; the user sees more after deleting or " +

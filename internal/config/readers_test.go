@@ -33,8 +33,7 @@ var readInConfig = map[string]string{
 // contain "ignored"), so that no option is documented as doing what the
 // code does not do.
 var acceptedIgnored = map[string]bool{
-	"POP/Fast-Scan":        true,
-	"IMAP/Max-Connections": true, // until the worker rollover (issue 16)
+	"POP/Fast-Scan": true,
 }
 
 // TestEveryOptionIsRead checks that each option of the table, that is each

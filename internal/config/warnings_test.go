@@ -26,7 +26,7 @@ func TestWarnings(t *testing.T) {
 		got = append(got, w.Error())
 	}
 	want := []string{
-		"t.conf:3: [IMAP] Service-Limit: warning: 16 is below Max-Connections (25); the original's manual asks for at least as many",
+		"t.conf:3: [IMAP] Service-Limit: warning: 16 is below Max-Connections (500); the original's manual asks for at least as many",
 		"t.conf:3: [IMAP] Service-Limit: warning: 16 is below Max-Connections-Per-IP (50), so one address can take the whole service",
 		"t.conf:5: [POP] Service-Limit: warning: 5 is below Max-Connections-Per-IP (20), so one address can take the whole service",
 	}

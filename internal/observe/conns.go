@@ -65,3 +65,16 @@ func (c *Conns) List() []ConnInfo {
 	slices.SortFunc(out, func(a, b ConnInfo) int { return int(a.ID) - int(b.ID) })
 	return out
 }
+
+// Count returns how many connections of proto are open.
+func (c *Conns) Count(proto string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, ci := range c.open {
+		if ci.Proto == proto {
+			n++
+		}
+	}
+	return n
+}

@@ -38,6 +38,37 @@ type ControlServer struct {
 	mu sync.Mutex
 	ln net.Listener
 	wg sync.WaitGroup
+	// keep leaves the socket file in place at Close: another process (an
+	// upgraded supervisor) serves the same socket.
+	keep bool
+}
+
+// FallbackCommand is the handlers key whose handler gets every command no
+// other key names, with the command word as its first argument: how the
+// supervisor passes a worker's own commands (queue, listeners) on.
+const FallbackCommand = "*"
+
+// ServeControlOn serves the control protocol on ln, a socket at path that
+// the process inherited (an upgrade passes it on).
+func ServeControlOn(ln net.Listener, path string, logger *slog.Logger, handlers map[string]CtlHandler) *ControlServer {
+	return &ControlServer{path: path, logger: logger, handlers: handlers, ln: ln}
+}
+
+// Listener returns the control socket, for passing it to another process.
+func (s *ControlServer) Listener() net.Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ln
+}
+
+// Keep makes Close leave the socket file: another process serves it now.
+func (s *ControlServer) Keep() {
+	s.mu.Lock()
+	s.keep = true
+	if ul, ok := s.ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false)
+	}
+	s.mu.Unlock()
 }
 
 // ListenControl creates the control socket at path, mode 0600, replacing a
@@ -105,7 +136,9 @@ func (s *ControlServer) Close() {
 	}
 	ln.Close()
 	s.wg.Wait()
-	os.Remove(s.path)
+	if !s.keep {
+		os.Remove(s.path)
+	}
 }
 
 func (s *ControlServer) serveConn(ctx context.Context, c net.Conn) {
@@ -123,12 +156,16 @@ func (s *ControlServer) serveConn(ctx context.Context, c net.Conn) {
 		return
 	}
 	h, ok := s.handlers[strings.ToLower(words[0])]
+	args := words[1:]
+	if fb, isFB := s.handlers[FallbackCommand]; !ok && isFB {
+		h, ok, args = fb, true, words
+	}
 	if !ok {
 		fmt.Fprintf(w, "%sunknown command %q\n", ctlReplyErrPfx, words[0])
 		return
 	}
 	s.logger.Info("control command", "cmd", strings.ToLower(words[0]))
-	if err := h(ctx, words[1:], w); err != nil {
+	if err := h(ctx, args, w); err != nil {
 		fmt.Fprintf(w, "%s%s\n", ctlReplyErrPfx, oneLine(err.Error()))
 		return
 	}

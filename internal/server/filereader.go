@@ -105,6 +105,39 @@ func (fr *FileReader) Close() error {
 	return fr.conn.Close()
 }
 
+// NewFileReaderConn returns a FileReader that asks over conn, a stream
+// socket whose other end runs ServeFileReaderWith: how a worker process
+// reads certificates through its supervisor's reader (docs/supervisor.md).
+func NewFileReaderConn(conn *os.File) *FileReader {
+	return &FileReader{conn: conn, r: bufio.NewReader(conn)}
+}
+
+// ServeFileReaderWith answers FileReader requests on conn with read, until
+// conn ends: the supervisor's side of NewFileReaderConn.
+func ServeFileReaderWith(conn io.ReadWriter, read func(string) ([]byte, fs.FileMode, error)) error {
+	r := bufio.NewReader(conn)
+	w := bufio.NewWriter(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		path := strings.TrimSuffix(line, "\n")
+		if data, mode, err := read(path); err != nil {
+			fmt.Fprintf(w, "ERR %s %s\n", errnoName(err), strings.ReplaceAll(err.Error(), "\n", " "))
+		} else {
+			fmt.Fprintf(w, "OK %o %d\n", uint32(mode), len(data))
+			w.Write(data)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
 // ServeFileReader is the helper's side: it answers requests on conn (fd 3)
 // for the files in paths, and nothing else, until conn closes.
 func ServeFileReader(conn *os.File, paths []string) error {

@@ -14,6 +14,10 @@ import (
 // listening sockets as descriptors 3 … 3+n-1. The supervisor of
 // docs/supervisor.md will hand its workers their sockets the same way.
 
+// ListenPPIDEnv names the variable that marks sockets passed by a parent
+// postern process (see Inherit).
+const ListenPPIDEnv = "LISTEN_PPID"
+
 // listenFDsStart is the first inherited descriptor (SD_LISTEN_FDS_START).
 const listenFDsStart = 3
 
@@ -29,12 +33,18 @@ type Inherited struct {
 // LISTEN_FDNAMES from the environment so that no child believes they are
 // its own. The descriptors are replaced by close-on-exec duplicates, so no
 // child inherits them either. It returns nil when nothing was passed.
+//
+// Go cannot set LISTEN_PID between fork and exec, so `postern serve` hands
+// sockets to its workers and to an upgraded supervisor with LISTEN_PPID, the
+// PID of the parent that passed them, in its place (docs/supervisor.md);
+// Inherit accepts either.
 func Inherit() (*Inherited, error) {
-	pid, fds := os.Getenv("LISTEN_PID"), os.Getenv("LISTEN_FDS")
-	for _, v := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"} {
+	pid, ppid, fds := os.Getenv("LISTEN_PID"), os.Getenv(ListenPPIDEnv), os.Getenv("LISTEN_FDS")
+	for _, v := range []string{"LISTEN_PID", ListenPPIDEnv, "LISTEN_FDS", "LISTEN_FDNAMES"} {
 		os.Unsetenv(v)
 	}
-	if pid == "" || fds == "" || pid != strconv.Itoa(os.Getpid()) {
+	ours := pid != "" && pid == strconv.Itoa(os.Getpid()) || ppid != "" && ppid == strconv.Itoa(os.Getppid())
+	if fds == "" || !ours {
 		return nil, nil
 	}
 	n, err := strconv.Atoi(fds)
@@ -91,6 +101,16 @@ func (h *Inherited) takeTCP(host string, port int) net.Listener {
 		}
 		return want != nil && ta.IP.Equal(want)
 	})
+}
+
+// TakeTCP returns the inherited TCP listener on host (an IP address; ""
+// for all addresses) and port, or nil.
+func (h *Inherited) TakeTCP(host string, port int) net.Listener { return h.takeTCP(host, port) }
+
+// PassEnv returns the environment entries that make a child started with
+// n listening sockets as descriptors 3 … 3+n-1 take them with Inherit.
+func PassEnv(n int) []string {
+	return []string{ListenPPIDEnv + "=" + strconv.Itoa(os.Getpid()), "LISTEN_FDS=" + strconv.Itoa(n)}
 }
 
 // Rest returns the addresses of the inherited sockets nothing took.

@@ -27,7 +27,7 @@ func TestServiceLimit(t *testing.T) {
 	limit := "Service-Limit: 2"
 	e := newRobustEnv(t, "", map[string]string{"IMAP": limit, "POP": limit, "SMTP": limit, "LMTP": limit})
 	check := e.run("", "check")
-	if !strings.Contains(check.stderr, "[IMAP] Service-Limit: warning: 2 is below Max-Connections (25)") {
+	if !strings.Contains(check.stderr, "[IMAP] Service-Limit: warning: 2 is below Max-Connections (500)") {
 		t.Errorf("check does not warn about Service-Limit < Max-Connections:\n%s", check.stderr)
 	}
 	e.startMail()

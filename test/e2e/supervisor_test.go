@@ -1,0 +1,263 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The supervisor and its workers (issue 16, hp-system A3;
+// docs/supervisor.md), driven with Python's imaplib, poplib and smtplib.
+
+// workerStats returns the Worker PID and Rollovers of the IMAP section of
+// `postern ctl stats`, and checks that every protocol section has both.
+func workerStats(t *testing.T, e *robustEnv) (pid, rollovers int) {
+	t.Helper()
+	out := e.run("", "ctl", "stats").must(t, 0).stdout
+	sections := strings.Split(out, "\n[")[1:]
+	if len(sections) == 0 {
+		t.Fatalf("ctl stats has no protocol section:\n%s", out)
+	}
+	pidRe, rollRe := regexp.MustCompile(`(?m)^Worker PID : (\d+)$`), regexp.MustCompile(`(?m)^Rollovers : (\d+)$`)
+	for _, sec := range sections {
+		p, r := pidRe.FindStringSubmatch(sec), rollRe.FindStringSubmatch(sec)
+		if p == nil || r == nil {
+			t.Fatalf("section [%s lacks Rollovers or Worker PID:\n%s", sec, out)
+		}
+		if strings.HasPrefix(sec, "IMAP]") {
+			pid, _ = strconv.Atoi(p[1])
+			rollovers, _ = strconv.Atoi(r[1])
+		}
+	}
+	return pid, rollovers
+}
+
+// rolloverScript holds one IMAP session open, serves 10 concurrent and 20
+// sequential ones (Max-Connections 3 rolls over on the way), then IDLEs
+// the first session and delivers over LMTP: the delivery, made by a newer
+// worker, must reach the IDLE of the old one.
+const rolloverScript = `
+import imaplib, smtplib, sys, threading, time
+imap, lmtp = int(sys.argv[1]), int(sys.argv[2])
+def session(i, barrier=None):
+    m = imaplib.IMAP4("127.0.0.1", imap); m.login("alice", "alice-pw"); m.select("INBOX")
+    if barrier: barrier.wait(60)
+    m.noop(); m.logout()
+    return True
+early = imaplib.IMAP4("127.0.0.1", imap); early.login("alice", "alice-pw"); early.select("INBOX")
+served = []
+barrier = threading.Barrier(10)
+threads = [threading.Thread(target=lambda i=i: served.append(session(i, barrier))) for i in range(10)]
+for th in threads: th.start()
+for th in threads: th.join()
+print("concurrent", len(served))
+n = sum(1 for i in range(20) if session(i))
+print("sequential", n)
+tag = early._new_tag().decode()
+early.send(("%s IDLE\r\n" % tag).encode())
+print("idle", early.readline().decode().strip())
+l = smtplib.LMTP("127.0.0.1", lmtp)
+l.sendmail("a@outside.test", ["alice@e2e.example.org"], b"Subject: after rollover\r\n\r\nx\r\n")
+t0 = time.time()  # the message is stored: 250 came
+l.quit()
+early.sock.settimeout(10)
+print("heard", early.readline().decode().strip(), "%.3f" % (time.time() - t0))
+early.send(b"DONE\r\n")
+print("done", early.readline().decode().strip())
+early.logout()
+`
+
+func TestRolloverMaxConnections(t *testing.T) {
+	t.Parallel()
+	e := newRobustEnv(t, "", map[string]string{"IMAP": "Max-Connections: 3"})
+	e.startMail()
+	first, _ := workerStats(t, e)
+	out := python(t, rolloverScript, strconv.Itoa(e.imap), strconv.Itoa(e.p.lmtp))
+	for _, want := range []string{"concurrent 10\n", "sequential 20\n", "idle + idling\n", "done "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("script output lacks %q:\n%s", want, out)
+		}
+	}
+	heard := regexp.MustCompile(`heard \* (\d+) EXISTS ([0-9.]+)`).FindStringSubmatch(out)
+	if heard == nil {
+		t.Fatalf("the IDLE session opened before the rollover heard no delivery:\n%s", out)
+	}
+	if d, _ := strconv.ParseFloat(heard[2], 64); d > 2 {
+		t.Errorf("IDLE heard the delivery after %ss; the store watch promises well under a second", heard[2])
+	}
+	t.Logf("IDLE across workers: %ss", heard[2])
+	pid, rollovers := workerStats(t, e)
+	if rollovers < 1 || pid == first || pid == 0 {
+		t.Errorf("after 11 concurrent sessions with Max-Connections 3: Rollovers %d, Worker PID %d (first %d)", rollovers, pid, first)
+	}
+	log := readLog(t, e.logs, "postern-run.log")
+	for _, want := range []string{`msg=rollover`, `msg="worker draining" generation=1`, `msg="worker drained" generation=1`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("run log lacks %s", want)
+		}
+	}
+}
+
+// TestDrainTimeoutBye: a session left on a draining worker is closed with
+// the protocol's goodbye once Drain-Timeout passes.
+func TestDrainTimeoutBye(t *testing.T) {
+	t.Parallel()
+	e := newRobustEnv(t, "", map[string]string{"IMAP": "Max-Connections: 1\nDrain-Timeout: 1s"})
+	e.startMail()
+	out := python(t, `
+import imaplib, sys, time
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); m.login("alice", "alice-pw")
+m.sock.settimeout(30)
+t0 = time.time()
+print(m.readline().decode().strip(), "%.1f" % (time.time() - t0))
+n = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); n.login("alice", "alice-pw"); n.logout()
+print("next served")
+`, strconv.Itoa(e.imap))
+	if !strings.Contains(out, "* BYE") || !strings.Contains(out, "next served") {
+		t.Fatalf("no BYE at Drain-Timeout, or no service after:\n%s", out)
+	}
+}
+
+// TestWorkerKilledRestarted: kill -9 of the serving worker; the supervisor
+// starts a new one at once and the Postmaster gets the notice.
+func TestWorkerKilledRestarted(t *testing.T) {
+	t.Parallel()
+	e := newRobustEnv(t, "Postmaster: alice", nil)
+	s := e.startMail()
+	pid, _ := workerStats(t, e)
+	if pid == 0 || pid == s.cmd.Process.Pid {
+		t.Fatalf("Worker PID %d (supervisor %d)", pid, s.cmd.Process.Pid)
+	}
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var next int
+	for next == 0 || next == pid {
+		if time.Since(killed) > 10*time.Second {
+			t.Fatalf("no new worker 10s after kill -9 of %d", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if r := e.run("", "ctl", "stats"); r.code == 0 {
+			next, _ = workerStats(t, e)
+		}
+	}
+	t.Logf("new worker %d serving %v after kill -9", next, time.Since(killed))
+	log := readLog(t, e.logs, "postern-run.log")
+	started := regexp.MustCompile(`msg="starting a new worker" in=(\S+)`).FindStringSubmatch(log)
+	if started == nil || started[1] != "100ms" {
+		t.Errorf("restart back-off: %v (want the first restart after 100ms)", started)
+	}
+	var notices []string
+	for range 100 {
+		notices = nil
+		for _, m := range storedMessages(t, e.data, "alice", "INBOX") {
+			if strings.Contains(m, "restarted after an abnormal exit") {
+				notices = append(notices, m)
+			}
+		}
+		if len(notices) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(notices) != 1 {
+		t.Fatalf("alice has %d notices, want 1", len(notices))
+	}
+	for _, want := range []string{fmt.Sprintf("worker process %d", pid), "signal: killed", "The last lines of its run log:"} {
+		if !strings.Contains(notices[0], want) {
+			t.Errorf("notice lacks %q:\n%s", want, notices[0])
+		}
+	}
+	python(t, `
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); m.login("alice", "alice-pw"); m.logout()
+`, strconv.Itoa(e.imap))
+}
+
+// upgradeScript holds an IMAP and a POP3 session across `ctl upgrade`
+// (done by the test when it reads "idling"), then uses both and opens a
+// new IMAP session.
+const upgradeScript = `
+import imaplib, poplib, sys
+imap, pop = int(sys.argv[1]), int(sys.argv[2])
+m = imaplib.IMAP4("127.0.0.1", imap); m.login("alice", "alice-pw"); m.select("INBOX")
+p = poplib.POP3("127.0.0.1", pop); p.user("alice"); p.pass_("alice-pw")
+print("idling", flush=True)
+sys.stdin.readline()
+print("imap", m.noop()[0])
+print("pop3", p.stat())
+n = imaplib.IMAP4("127.0.0.1", imap); n.login("alice", "alice-pw"); print("new", n.select("INBOX")[0]); n.logout()
+m.logout(); p.quit()
+`
+
+// TestUpgradeKeepsSessions: `postern ctl upgrade` to a copy of the binary
+// while an IMAP and a POP3 session stay connected; a binary that fails
+// leaves the old server serving.
+func TestUpgradeKeepsSessions(t *testing.T) {
+	t.Parallel()
+	e := newRobustEnv(t, "", nil)
+	s := e.startMail()
+	r := e.run("", "ctl", "upgrade", "/bin/false").must(t, 1)
+	if !strings.Contains(r.stderr, "upgrade failed; this server goes on") {
+		t.Errorf("failed upgrade: %q", r.stderr)
+	}
+	if _, _ = workerStats(t, e); s.cmd.ProcessState != nil {
+		t.Fatal("the server ended after a failed upgrade")
+	}
+	copyBin := filepath.Join(t.TempDir(), "postern-copy")
+	b, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, copyBin, string(b))
+	if err := os.Chmod(copyBin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var newPID int
+	out := pythonIdle(t, upgradeScript, func() {
+		r := e.run("", "ctl", "upgrade", copyBin).must(t, 0)
+		m := regexp.MustCompile(`upgraded: process (\d+) serves`).FindStringSubmatch(r.stdout)
+		if m == nil {
+			t.Fatalf("ctl upgrade: %q", r.stdout)
+		}
+		newPID, _ = strconv.Atoi(m[1])
+		t.Cleanup(func() { syscall.Kill(newPID, syscall.SIGKILL) })
+	}, strconv.Itoa(e.imap), strconv.Itoa(e.p.pop))
+	for _, want := range []string{"imap OK", "pop3 (0, 0)", "new OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after the upgrade the script lacks %q:\n%s", want, out)
+		}
+	}
+	// The new supervisor holds the old one's stdout, so s.wait cannot tell
+	// the old one's end: it is a zombie once it exited.
+	for deadline := time.Now().Add(30 * time.Second); !exited(s.cmd.Process.Pid); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the old supervisor did not exit after its sessions ended; run log:\n%s", readLog(t, e.logs, "postern-run.log"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pid, _ := workerStats(t, e)
+	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe != copyBin {
+		t.Errorf("the serving worker runs %q, want the copy %q", exe, copyBin)
+	}
+	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", newPID)); exe != copyBin {
+		t.Errorf("the new supervisor runs %q, want the copy %q", exe, copyBin)
+	}
+}
+
+// exited reports whether process pid has ended (gone, or a zombie).
+func exited(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return strings.HasPrefix(rest, "Z")
+}
