@@ -90,6 +90,14 @@ func BenchmarkSelectFetchEnvelope(b *testing.B) {
 	b.Run("uid-search-text", func(b *testing.B) {
 		benchCommand(b, addr, []string{"SELECT INBOX"}, "UID SEARCH TEXT \"number 9999\"")
 	})
+	// Issue 15: header searches answered from the index columns.
+	for _, key := range []string{`FROM "s9999@example.org"`, `SUBJECT "number 9999"`} {
+		b.Run("uid-search-"+strings.ToLower(strings.Fields(key)[0]), func(b *testing.B) {
+			start := processCPU()
+			benchCommand(b, addr, []string{"SELECT INBOX"}, "UID SEARCH "+key)
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
 }
 
 // BenchmarkIdleConnMemory reports the heap held per idle authenticated

@@ -329,6 +329,15 @@ CREATE INDEX queue_msg_order ON queue_msg(created, id);
 	`
 ALTER TABLE message ADD COLUMN saved INTEGER;
 `,
+	// Version 19: indexes for SEARCH from the index (issue 15). A header
+	// search visits every message of the mailbox: message_content covers
+	// its uid and content without reading the message row, and
+	// content_vms lists the few contents with an OpenVMS envelope without
+	// reading every content row (whose structure makes them large).
+	`
+CREATE INDEX IF NOT EXISTS message_content ON message(mailbox, uid, content);
+CREATE INDEX IF NOT EXISTS content_vms ON content(id) WHERE vms IS NOT NULL;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -86,9 +86,12 @@ func (ss *Session) SearchIndex(ctx context.Context, mailbox store.MailboxID, q s
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
 			return err
 		}
-		query := `SELECT m.uid, ` + c.unindexed + `, c.vms IS NOT NULL, coalesce(` + c.match + `, 0)
-			FROM message m JOIN content c ON c.id = m.content LEFT JOIN search_env e ON e.content = m.content
-			WHERE m.mailbox = ? AND (` + c.unindexed + ` OR c.vms IS NOT NULL OR coalesce(` + c.match + `, 0))
+		// message_content and content_vms (schema version 19) let
+		// this read no message or content row.
+		const vms = `m.content IN (SELECT id FROM content WHERE vms IS NOT NULL)`
+		query := `SELECT m.uid, ` + c.unindexed + `, ` + vms + `, coalesce(` + c.match + `, 0)
+			FROM message m INDEXED BY message_content LEFT JOIN search_env e ON e.content = m.content
+			WHERE m.mailbox = ? AND (` + c.unindexed + ` OR ` + vms + ` OR coalesce(` + c.match + `, 0))
 			ORDER BY m.uid`
 		all := append(append(append([]any(nil), c.args...), mailbox), c.args...)
 		rows, err := tx.QueryContext(ctx, query, all...)

@@ -42,6 +42,9 @@ const (
 	orphanGrace = time.Hour
 	// minReadConns is the lower bound of the read pool.
 	minReadConns = 4
+	// readerMmapSize is the most of the index a read connection maps
+	// (address space, not memory: pages are the kernel's file cache).
+	readerMmapSize = 1 << 30
 )
 
 // Options configures a Store. The zero value is valid.
@@ -220,6 +223,13 @@ func dsn(path string, writer bool) string {
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
+		// Issue 15: readers map the index instead of reading it a page
+		// at a time. A WAL commit empties each connection's page cache,
+		// so a search over a large mailbox re-read most of its pages
+		// with one pread each (pprof: readDbPage ~30 % of UID SEARCH
+		// FROM on 10,000 messages); mapped pages are the kernel's
+		// cache, shared by the connections, with no copy.
+		q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", readerMmapSize))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
