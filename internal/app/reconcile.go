@@ -59,7 +59,7 @@ func (in *instance) activeService(name string) *service {
 // until the server stops; background work (the outbound queue) stops now.
 func (in *instance) retire(s *service) {
 	for _, ln := range s.lns {
-		ln.close()
+		in.unbind(ln)
 	}
 	if b, ok := s.impl.(interface{ StopBackground() }); ok {
 		b.StopBackground()
@@ -86,7 +86,7 @@ func (in *instance) startService(ctx context.Context, p protocol, cfg *config.Co
 		}
 		if s != nil {
 			for _, ln := range s.lns {
-				ln.close()
+				in.unbind(ln)
 			}
 		}
 		in.setCfg(prev)
@@ -138,7 +138,7 @@ func (in *instance) movePorts(ctx context.Context, s *service, cfg *config.Confi
 		kept := s.lns[:0:0]
 		for _, ln := range s.lns {
 			if ln.label == spec.label {
-				ln.close()
+				in.unbind(ln)
 				continue
 			}
 			kept = append(kept, ln)

@@ -216,7 +216,14 @@ func (in *instance) bindSpec(ctx context.Context, s *service, spec listenSpec) (
 	if spec.port == 0 {
 		return nil, nil
 	}
-	lns, err := server.ListenInherited(ctx, in.inherited, in.cfg.ListenAddress, spec.port)
+	var lc net.ListenConfig
+	lns, err := server.ListenFrom(in.inherited, in.cfg.ListenAddress, spec.port, func(hp string) (net.Listener, error) {
+		ln, err := lc.Listen(ctx, "tcp", hp)
+		if err == nil {
+			in.keep(ln) // bound here, not inherited: later workers need it too
+		}
+		return ln, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.label, err)
 	}

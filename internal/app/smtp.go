@@ -193,9 +193,12 @@ func listenLMTPSocket(in *instance, s *service) ([]net.Listener, error) {
 	if path == "" {
 		return nil, nil
 	}
-	ln, err := bindLMTPSocket(in.inherited, path)
+	ln, inherited, err := bindLMTPSocket(in.inherited, path)
 	if err != nil {
 		return nil, err
+	}
+	if !inherited {
+		in.keep(ln)
 	}
 	return []net.Listener{in.admit(s, ln, "lmtp-unix", gate{table: "unix"}, true)}, nil
 }
@@ -203,22 +206,21 @@ func listenLMTPSocket(in *instance, s *service) ([]net.Listener, error) {
 // bindLMTPSocket takes the LMTP socket at path from inh (socket activation:
 // systemd made it, with SocketMode= and SocketGroup=; or the supervisor),
 // else creates it, replacing a stale one.
-func bindLMTPSocket(inh *server.Inherited, path string) (net.Listener, error) {
+func bindLMTPSocket(inh *server.Inherited, path string) (ln net.Listener, inherited bool, err error) {
 	if ln := inh.TakeUnix(path); ln != nil {
-		return ln, nil
+		return ln, true, nil
 	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
-		return nil, fmt.Errorf("LMTP socket %s is in use by another process", path)
+		return nil, false, fmt.Errorf("LMTP socket %s is in use by another process", path)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("remove stale LMTP socket: %w", err)
+		return nil, false, fmt.Errorf("remove stale LMTP socket: %w", err)
 	}
-	ln, err := listenUnix(path, lmtpSocketMode)
-	if err != nil {
-		return nil, fmt.Errorf("LMTP socket: %w", err)
+	if ln, err = listenUnix(path, lmtpSocketMode); err != nil {
+		return nil, false, fmt.Errorf("LMTP socket: %w", err)
 	}
-	return ln, nil
+	return ln, false, nil
 }
 
 // listenUnix listens on a Unix socket at path with mode.

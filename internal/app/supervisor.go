@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -201,7 +202,7 @@ func (sv *supervisor) bindAll(ctx context.Context) error {
 			sv.socks = append(sv.socks, lns...)
 		}
 		if p.name == "lmtp" && cfg.LMTP.Socket != "" {
-			ln, err := bindLMTPSocket(inh, cfg.LMTP.Socket)
+			ln, _, err := bindLMTPSocket(inh, cfg.LMTP.Socket)
 			if err != nil {
 				return err
 			}
@@ -286,8 +287,10 @@ func (sv *supervisor) run(ctx context.Context, sigs <-chan os.Signal) error {
 				go sv.upgrade(ctx, "")
 				continue
 			}
+			// The serving worker reloads; a draining one only reopens its
+			// logs (a reload there could bind a port it must not serve).
 			in.reopenLogs()
-			sv.signalWorkers(syscall.SIGHUP)
+			sv.hupWorkers()
 		case ev := <-sv.events:
 			sv.handle(ctx, ev)
 		case <-retry:
@@ -310,15 +313,19 @@ func (sv *supervisor) shutdown(upgraded bool) {
 		in.hooks.Wait()
 	}
 	sv.stopWorkers(upgraded)
+	sv.mu.Lock()
+	socks := sv.socks
+	sv.socks = nil
+	sv.mu.Unlock()
 	if upgraded {
 		in.ctl.Keep()
-		for _, ln := range sv.socks {
+		for _, ln := range socks {
 			if ul, ok := ln.(*net.UnixListener); ok {
 				ul.SetUnlinkOnClose(false)
 			}
 		}
 	}
-	for _, ln := range sv.socks {
+	for _, ln := range socks {
 		ln.Close()
 	}
 	if in.events != nil && !upgraded {
@@ -367,12 +374,18 @@ func maxDrainTimeout(cfg *config.Config) time.Duration {
 	return d
 }
 
-// signalWorkers sends sig to every live worker.
-func (sv *supervisor) signalWorkers(sig os.Signal) {
+// hupWorkers sends SIGHUP (reload) to the serving worker and asks the
+// others to reopen their logs.
+func (sv *supervisor) hupWorkers() {
 	sv.mu.Lock()
-	defer sv.mu.Unlock()
-	for _, w := range sv.workers {
-		w.proc.Signal(sig)
+	serving := sv.serving
+	sv.mu.Unlock()
+	for _, w := range sv.live() {
+		if w == serving {
+			w.proc.Signal(syscall.SIGHUP)
+			continue
+		}
+		go server.CtlRequest(context.Background(), w.ctlPath, "reopen-logs", io.Discard)
 	}
 }
 

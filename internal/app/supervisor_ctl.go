@@ -16,7 +16,7 @@ import (
 
 // The supervisor's control socket: what only it knows (stats' Rollovers
 // and Worker PID, shutdown, upgrade) it answers; what every worker holds
-// (log levels, logs, a reload) it passes to each; the rest (queue,
+// (log levels, logs) it passes to each; the rest (reload, queue,
 // listeners) goes to the serving worker.
 
 func (sv *supervisor) ctlHandlers() map[string]server.CtlHandler {
@@ -27,14 +27,25 @@ func (sv *supervisor) ctlHandlers() map[string]server.CtlHandler {
 		"upgrade":     sv.ctlUpgrade,
 		"loglevel":    sv.broadcast("loglevel"),
 		"reopen-logs": sv.broadcast("reopen-logs"),
-		"reload":      sv.broadcast("reload"),
+		"reload":      sv.toServing("reload"),
 		server.FallbackCommand: func(ctx context.Context, args []string, w io.Writer) error {
-			s := sv.live()
-			if len(s) == 0 {
-				return errors.New("no worker is serving")
-			}
-			return server.CtlRequest(ctx, s[0].ctlPath, strings.Join(args, " "), w)
+			return sv.toServing(args[0])(ctx, args[1:], w)
 		},
+	}
+}
+
+// toServing passes a command to the serving worker alone. A reload goes
+// there only: a draining worker serves no listener, and must not bind one
+// that a reload turns on.
+func (sv *supervisor) toServing(cmd string) server.CtlHandler {
+	return func(ctx context.Context, args []string, w io.Writer) error {
+		sv.mu.Lock()
+		s := sv.serving
+		sv.mu.Unlock()
+		if s == nil {
+			return errors.New("no worker is serving; try again in a moment")
+		}
+		return server.CtlRequest(ctx, s.ctlPath, strings.Join(append([]string{cmd}, args...), " "), w)
 	}
 }
 

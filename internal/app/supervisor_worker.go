@@ -1,7 +1,7 @@
 package app
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -26,7 +26,7 @@ type worker struct {
 	started time.Time
 	readyAt time.Time
 	ctlPath string
-	link    *os.File
+	link    *net.UnixConn
 	wmu     sync.Mutex
 	exited  chan struct{}
 }
@@ -64,7 +64,8 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 	sv.gen++
 	gen := sv.gen
 	sv.mu.Unlock()
-	fds, err := rawFDs(sv.socks)
+	socks := sv.sockets()
+	fds, err := rawFDs(socks)
 	if err != nil {
 		return nil, fmt.Errorf("pass the sockets to a worker: %w", err)
 	}
@@ -74,14 +75,19 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 	}
 	defer syscall.Close(int(theirs))
 	fds = append(fds, theirs)
-	w := &worker{gen: gen, link: ours, exited: make(chan struct{}),
+	conn, err := net.FileConn(ours)
+	ours.Close()
+	if err != nil {
+		return nil, fmt.Errorf("worker link: %w", err)
+	}
+	w := &worker{gen: gen, link: conn.(*net.UnixConn), exited: make(chan struct{}),
 		ctlPath: filepath.Join(filepath.Dir(in.cfg.ControlSocket), fmt.Sprintf("worker-%d-%d.sock", os.Getpid(), gen))}
 	args := []string{sv.argv0, "worker", "--generation", strconv.Itoa(gen), "--link-fd", strconv.Itoa(2 + len(fds)),
 		"--control", w.ctlPath}
 	if sv.fr != nil {
 		frOurs, frTheirs, err := rawPair("worker-file-reader")
 		if err != nil {
-			ours.Close()
+			conn.Close()
 			return nil, err
 		}
 		defer syscall.Close(int(frTheirs))
@@ -101,11 +107,11 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 	if notice != "" {
 		args = append(args, "--notice", notice)
 	}
-	env := append(os.Environ(), server.PassEnv(len(sv.socks))...)
+	env := append(os.Environ(), server.PassEnv(len(socks))...)
 	proc, err := forkExec(sv.exe, args, env, fds, in.opts.Stdout, in.opts.Stderr,
 		&syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL})
 	if err != nil {
-		ours.Close()
+		conn.Close()
 		return nil, fmt.Errorf("start a worker: %w", err)
 	}
 	w.proc, w.pid, w.started = proc, proc.Pid, time.Now()
@@ -120,15 +126,28 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 
 // readLink turns a worker's link messages and its end into events.
 func (sv *supervisor) readLink(w *worker) {
-	sc := bufio.NewScanner(w.link)
-	for sc.Scan() {
-		word, _, _ := strings.Cut(sc.Text(), " ")
-		switch word {
-		case linkReady:
-			sv.events <- workerEvent{w: w, kind: evReady}
-		case linkFull:
-			sv.events <- workerEvent{w: w, kind: evFull}
+	buf, oob := make([]byte, 4096), make([]byte, syscall.CmsgSpace(4*8))
+	var line []byte
+	var fds []int // received with KEEP lines, in order
+	for {
+		n, oobn, _, _, err := w.link.ReadMsgUnix(buf, oob)
+		fds = append(fds, receivedFDs(oob[:oobn])...)
+		line = append(line, buf[:n]...)
+		for {
+			i := bytes.IndexByte(line, '\n')
+			if i < 0 {
+				break
+			}
+			msg := string(line[:i])
+			line = line[i+1:]
+			fds = sv.linkMessage(w, msg, fds)
 		}
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	for _, fd := range fds {
+		syscall.Close(fd)
 	}
 	status, clean := "unknown", false
 	if st, err := w.proc.Wait(); err == nil {
@@ -137,6 +156,87 @@ func (sv *supervisor) readLink(w *worker) {
 	w.link.Close()
 	close(w.exited)
 	sv.events <- workerEvent{w: w, kind: evExit, status: status, clean: clean}
+}
+
+// linkMessage acts on one message of w; a KEEP takes the first of fds.
+func (sv *supervisor) linkMessage(w *worker, msg string, fds []int) []int {
+	word, arg, _ := strings.Cut(msg, " ")
+	switch word {
+	case linkReady:
+		sv.events <- workerEvent{w: w, kind: evReady}
+	case linkFull:
+		sv.events <- workerEvent{w: w, kind: evFull}
+	case linkKeep:
+		if len(fds) == 0 {
+			break
+		}
+		sv.keepSocket(fds[0])
+		fds = fds[1:]
+	case linkDrop:
+		network, addr, _ := strings.Cut(arg, " ")
+		sv.dropSocket(network, addr)
+	}
+	return fds
+}
+
+// receivedFDs returns the descriptors of SCM_RIGHTS messages in oob.
+func receivedFDs(oob []byte) []int {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for i := range msgs {
+		if fds, err := syscall.ParseUnixRights(&msgs[i]); err == nil {
+			out = append(out, fds...)
+		}
+	}
+	return out
+}
+
+// sockets returns the listening sockets workers get, in order.
+func (sv *supervisor) sockets() []net.Listener {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return append([]net.Listener(nil), sv.socks...)
+}
+
+// keepSocket adds a socket a worker bound (a reload turned a port on), so
+// that later generations and an upgrade get it; one the supervisor holds
+// already is closed.
+func (sv *supervisor) keepSocket(fd int) {
+	f := os.NewFile(uintptr(fd), "kept-socket")
+	ln, err := net.FileListener(f)
+	f.Close()
+	if err != nil {
+		sv.in.logger.Warn("a worker passed a descriptor that is not a listening socket", "err", err)
+		return
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for _, s := range sv.socks {
+		if s.Addr().Network() == ln.Addr().Network() && s.Addr().String() == ln.Addr().String() {
+			ln.Close()
+			return
+		}
+	}
+	sv.socks = append(sv.socks, ln)
+	sv.in.logger.Info("listening socket kept for later workers", "addr", ln.Addr().String())
+}
+
+// dropSocket closes the supervisor's copy of a socket a reload closed, so
+// that the port refuses connections instead of queueing them.
+func (sv *supervisor) dropSocket(network, addr string) {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for i, s := range sv.socks {
+		if s.Addr().Network() == network && s.Addr().String() == addr {
+			s.Close()
+			sv.socks = append(sv.socks[:i:i], sv.socks[i+1:]...)
+			sv.in.logger.Info("listening socket closed", "addr", addr)
+			return
+		}
+	}
 }
 
 // handle acts on one worker event.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strconv"
 	"syscall"
@@ -95,7 +94,7 @@ func (sv *supervisor) upgrade(ctx context.Context, path string) (int, error) {
 // startUpgrade starts the new supervisor with every socket.
 func (sv *supervisor) startUpgrade(path string) (*os.Process, *os.File, error) {
 	in := sv.in
-	lns := append(append([]net.Listener(nil), sv.socks...), in.ctl.Listener())
+	lns := append(sv.sockets(), in.ctl.Listener())
 	fds, err := rawFDs(lns)
 	if err != nil {
 		return nil, nil, err

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/postern/postern/internal/config"
@@ -42,12 +44,16 @@ type WorkerOptions struct {
 
 // Link messages, one per line. Worker to supervisor: linkReady once the
 // worker serves, linkFull PROTO when a protocol holds Max-Connections
-// sessions. Supervisor to worker: linkDrain (stop accepting; end with the
-// last session or at Drain-Timeout), linkNotice FILE (report an abnormal
-// exit).
+// sessions, linkKeep with a listening socket attached (SCM_RIGHTS) that
+// the worker bound itself (a reload turned a port on), linkDrop NETWORK
+// ADDR for one a reload closed. Supervisor to worker: linkDrain (stop
+// accepting; end with the last session or at Drain-Timeout), linkNotice
+// FILE (report an abnormal exit).
 const (
 	linkReady  = "READY"
 	linkFull   = "FULL"
+	linkKeep   = "KEEP"
+	linkDrop   = "DROP"
 	linkDrain  = "DRAIN"
 	linkNotice = "NOTICE"
 )
@@ -59,20 +65,62 @@ const fullCheckInterval = 20 * time.Millisecond
 // workerState is the worker side of the link.
 type workerState struct {
 	opts  *WorkerOptions
-	wmu   sync.Mutex // serialises writes to the link
+	conn  *net.UnixConn // the link; nil if it is not a socket (then no KEEP)
+	rw    io.ReadWriter // the link, conn when there is one
+	wmu   sync.Mutex    // serialises writes to the link
 	drain chan struct{}
 	once  sync.Once
 }
 
 func newWorkerState(o *WorkerOptions) *workerState {
-	return &workerState{opts: o, drain: make(chan struct{})}
+	ws := &workerState{opts: o, drain: make(chan struct{}), rw: o.Link}
+	// The link becomes a *net.UnixConn (to pass descriptors), used alone
+	// from now on: FileConn makes the socket non-blocking, which the
+	// os.File must then no longer read.
+	if c, err := net.FileConn(o.Link); err == nil {
+		if uc, ok := c.(*net.UnixConn); ok {
+			ws.conn, ws.rw = uc, uc
+			o.Link.Close()
+		}
+	}
+	return ws
 }
 
 // send writes one message to the supervisor.
 func (ws *workerState) send(msg string) {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
-	io.WriteString(ws.opts.Link, msg+"\n")
+	io.WriteString(ws.rw, msg+"\n")
+}
+
+// keep hands the supervisor a duplicate of a listening socket this worker
+// bound itself, so that the next generations inherit it; nothing outside a
+// worker.
+func (in *instance) keep(ln net.Listener) {
+	ws := in.worker
+	if ws == nil || ws.conn == nil {
+		return
+	}
+	fds, err := rawFDs([]net.Listener{ln})
+	if err != nil {
+		in.logger.Warn("listener not handed to the supervisor; a later worker binds it itself", "addr", ln.Addr().String(), "err", err)
+		return
+	}
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	if _, _, err := ws.conn.WriteMsgUnix([]byte(linkKeep+"\n"), syscall.UnixRights(int(fds[0])), nil); err != nil {
+		in.logger.Warn("listener not handed to the supervisor; a later worker binds it itself", "addr", ln.Addr().String(), "err", err)
+	}
+}
+
+// unbind closes a listener a reload stopped and tells the supervisor to
+// close its copy, so that the port refuses connections.
+func (in *instance) unbind(ln *boundListener) {
+	ln.close()
+	if in.worker != nil {
+		a := ln.Addr()
+		in.worker.send(linkDrop + " " + a.Network() + " " + a.String())
+	}
 }
 
 // listen reads the supervisor's messages until the link ends. A link that
@@ -80,7 +128,7 @@ func (ws *workerState) send(msg string) {
 // it is about to, so nothing more is done here.
 func (in *instance) listenLink(ctx context.Context) {
 	ws := in.worker
-	sc := bufio.NewScanner(ws.opts.Link)
+	sc := bufio.NewScanner(ws.rw)
 	for sc.Scan() {
 		word, arg, _ := strings.Cut(sc.Text(), " ")
 		switch word {
