@@ -73,6 +73,11 @@ func supervise(ctx context.Context, opts ServeOptions) error {
 	err = sv.start(ctx)
 	if err == nil {
 		reportUpgraded(opts.UpgradeLink)
+		// systemd (Type=notify, NotifyAccess=all): this process is the
+		// service now, also after an upgrade.
+		if nerr := server.Notify(fmt.Sprintf("MAINPID=%d\nREADY=1", os.Getpid())); nerr != nil {
+			in.logger.Warn("cannot notify the service manager", "err", nerr)
+		}
 		err = sv.run(ctx, sigs)
 	}
 	sv.shutdown(err == errUpgraded)
@@ -309,6 +314,7 @@ func (sv *supervisor) run(ctx context.Context, sigs <-chan os.Signal) error {
 func (sv *supervisor) shutdown(upgraded bool) {
 	in := sv.in
 	if !upgraded && in.logger != nil {
+		server.Notify("STOPPING=1")
 		in.runHook("shutdown", in.cfg.ShutdownCommand)
 		in.hooks.Wait()
 	}

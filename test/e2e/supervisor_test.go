@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -275,4 +276,46 @@ func parentPID(pid int) int {
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
+}
+
+// TestSystemdNotify: with NOTIFY_SOCKET (the shipped unit is Type=notify,
+// NotifyAccess=all) postern serve reports READY=1 and its PID once it
+// serves; after ctl upgrade the new supervisor reports its own PID, so
+// systemd follows it; a graceful stop says STOPPING=1.
+func TestSystemdNotify(t *testing.T) {
+	t.Parallel()
+	e := newRobustEnv(t, "", nil)
+	sock := filepath.Join(e.dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	next := func() string {
+		t.Helper()
+		conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+		buf := make([]byte, 512)
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no notification: %v", err)
+		}
+		return string(buf[:n])
+	}
+	s := startServe(t, e.dir, []string{"POSTERN_CONFIG=" + e.conf, "NOTIFY_SOCKET=" + sock})
+	t.Cleanup(func() { e.run("", "ctl", "shutdown") })
+	if got, want := next(), fmt.Sprintf("MAINPID=%d\nREADY=1", s.cmd.Process.Pid); got != want {
+		t.Fatalf("first notification %q, want %q", got, want)
+	}
+	r := e.run("", "ctl", "upgrade").must(t, 0)
+	m := regexp.MustCompile(`upgraded: process (\d+) serves`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("ctl upgrade: %q", r.stdout)
+	}
+	if got, want := next(), "MAINPID="+m[1]+"\nREADY=1"; got != want {
+		t.Fatalf("after the upgrade %q, want %q", got, want)
+	}
+	e.run("", "ctl", "shutdown").must(t, 0)
+	if got := next(); got != "STOPPING=1" {
+		t.Fatalf("at the stop %q, want STOPPING=1", got)
+	}
 }
