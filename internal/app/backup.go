@@ -23,9 +23,10 @@ type (
 	VerifyReport  = sqlite.VerifyReport
 )
 
-// errPostgresBackup refuses backup, restore and verify of a PostgreSQL
-// store, which they do not handle: they work on the SQLite store's files.
-var errPostgresBackup = errors.New("backup, restore and verify work on the SQLite store; for a PostgreSQL store (Store-URL) use pg_dump and pg_restore (docs/scale-out.md)")
+// errPostgresBackup refuses backup, restore and verify --repair of a
+// PostgreSQL store, which they do not handle: they work on the SQLite
+// store's files.
+var errPostgresBackup = errors.New("backup, restore and verify --repair work on the SQLite store; for a PostgreSQL store (Store-URL) use pg_dump and pg_restore (docs/scale-out.md \"Backup\")")
 
 // Backup copies the store of cfg into dir consistently, while a server
 // may be running; a second backup into dir copies only what changed.
@@ -50,9 +51,34 @@ func Restore(ctx context.Context, cfg *config.Config, dir string, p Progress) (R
 
 // Verify checks cfg's store (index invariants, every content file, orphan
 // files) and, with repair, fixes what it can without loss.
+//
+// A PostgreSQL store is checked without repair: its invariants and every
+// body against its content row (postgres.Store.Verify), reported in the
+// same form (IntegrityCheck "ok": PostgreSQL checks its own pages).
 func Verify(ctx context.Context, cfg *config.Config, repair bool, p Progress) (*VerifyReport, error) {
 	if IsPostgres(cfg) {
-		return nil, errPostgresBackup
+		if repair {
+			return nil, errPostgresBackup
+		}
+		return verifyPostgres(ctx, cfg, p)
 	}
 	return sqlite.Verify(ctx, cfg.DataDirectory, repair, p)
+}
+
+func verifyPostgres(ctx context.Context, cfg *config.Config, p Progress) (*VerifyReport, error) {
+	st, err := openPostgres(ctx, cfg, StoreOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	pr, err := st.Verify(ctx, func(done, total int64) {
+		if p != nil {
+			p("bodies", done, total)
+		}
+	})
+	if pr == nil {
+		return nil, err
+	}
+	return &VerifyReport{Messages: pr.Messages, Files: pr.Bodies, Bytes: pr.Bytes, Missing: pr.Missing,
+		Corrupt: pr.Corrupt, Problems: pr.Problems, Remaining: pr.Problems, IntegrityCheck: "ok"}, err
 }

@@ -32,7 +32,7 @@ func OpenStore(ctx context.Context, cfg *config.Config, opts StoreOptions) (stor
 		return openPostgres(ctx, cfg, opts)
 	}
 	if cfg.StoreURL != "" && cfg.StoreURL != "sqlite:" {
-		return nil, fmt.Errorf("Store-URL: %q is neither sqlite: nor a postgres:// URL", redactURL(cfg.StoreURL))
+		return nil, fmt.Errorf("Store-URL: %q is neither sqlite: nor a postgres:// URL", RedactURL(cfg.StoreURL))
 	}
 	if err := ensurePrivateDir(cfg.DataDirectory); err != nil {
 		return nil, err

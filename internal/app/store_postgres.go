@@ -58,7 +58,7 @@ func openPostgres(ctx context.Context, cfg *config.Config, opts StoreOptions) (*
 	}
 	st, err := postgres.Open(ctx, cfg.StoreURL, po)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", redactURL(cfg.StoreURL), err)
+		return nil, fmt.Errorf("open store %s: %w", RedactURL(cfg.StoreURL), err)
 	}
 	return st, nil
 }
@@ -76,7 +76,7 @@ func StoreSchema(ctx context.Context, cfg *config.Config) (desc string, version 
 	}
 	defer st.Close()
 	v, err := st.SchemaVersion(ctx)
-	return "PostgreSQL " + redactURL(cfg.StoreURL), v, true, err
+	return "PostgreSQL " + RedactURL(cfg.StoreURL), v, true, err
 }
 
 // PostgresSchemaVersion is the PostgreSQL schema version this program
@@ -100,8 +100,8 @@ func readFirstLine(path string) (string, error) {
 	return strings.TrimRight(sc.Text(), "\r"), nil
 }
 
-// redactURL returns a URL for messages: any password replaced by xxxxx.
-func redactURL(s string) string {
+// RedactURL returns a URL for messages: any password replaced by xxxxx.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(an unparsable URL)"
@@ -129,5 +129,5 @@ func OpenStoreSpec(ctx context.Context, cfg *config.Config, spec string) (store.
 		c.StoreURL = spec
 		return openPostgres(ctx, &c, StoreOptions{})
 	}
-	return nil, fmt.Errorf("%q is neither sqlite:DIR nor a postgres:// URL", redactURL(spec))
+	return nil, fmt.Errorf("%q is neither sqlite:DIR nor a postgres:// URL", RedactURL(spec))
 }

@@ -88,8 +88,13 @@ func verify(ctx context.Context, env *Env, l *loaded, repair bool) error {
 		return err
 	}
 	w := env.Stdout
-	fmt.Fprintf(w, "index %s: quick_check %s; %d messages; %d content files (%s) read and checked\n",
-		l.cfg.DataDirectory, r.IntegrityCheck, r.Messages, r.Files, formatOctets(r.Bytes))
+	if app.IsPostgres(l.cfg) {
+		fmt.Fprintf(w, "database %s: %d messages; %d bodies (%s) read and checked\n",
+			app.RedactURL(l.cfg.StoreURL), r.Messages, r.Files, formatOctets(r.Bytes))
+	} else {
+		fmt.Fprintf(w, "index %s: quick_check %s; %d messages; %d content files (%s) read and checked\n",
+			l.cfg.DataDirectory, r.IntegrityCheck, r.Messages, r.Files, formatOctets(r.Bytes))
+	}
 	list(w, "missing", r.Missing)
 	list(w, "corrupt", r.Corrupt)
 	orphan := "orphan"

@@ -67,17 +67,24 @@ func TestPostgresPasswordNotShown(t *testing.T) {
 	}
 }
 
-// TestPostgresBackupRefused: backup, restore and verify, which work on the
-// SQLite store's files, refuse a PostgreSQL store and point to pg_dump
-// rather than act on an unrelated data directory.
+// TestPostgresBackupRefused: backup, restore and verify --repair, which
+// work on the SQLite store's files, refuse a PostgreSQL store and point
+// to pg_dump rather than act on an unrelated data directory; verify
+// checks the database and its bodies.
 func TestPostgresBackupRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "Store-URL: "+pgtest.New(t))
 	dir := t.TempDir()
-	for _, args := range [][]string{{"backup", dir}, {"restore", dir}, {"verify"}} {
+	for _, args := range [][]string{{"backup", dir}, {"restore", dir}, {"verify", "--repair"}} {
 		if r := e.run("", args...); r.code == 0 || !strings.Contains(r.stderr, "pg_dump") {
 			t.Errorf("%v with a PostgreSQL store: exit %d, %s", args, r.code, r.stderr)
 		}
+	}
+	e.run("alice-pw\n", "user", "add", "alice", "--password-stdin").must(t, 0)
+	e.run("From: bob@example.org\r\nSubject: hi\r\n\r\nhello\r\n", "deliver", "alice").must(t, 0)
+	r := e.run("", "verify").must(t, 0)
+	if !strings.Contains(r.stdout, "database postgres://") || !strings.Contains(r.stdout, "1 messages; 1 bodies") || !strings.Contains(r.stdout, "verify: OK") {
+		t.Errorf("verify of a PostgreSQL store:\n%s", r.stdout)
 	}
 }
 
