@@ -116,6 +116,7 @@ func (in *instance) initAuth() {
 		return
 	}
 	in.auth = newAuthShared(in.cfg, in.trusted)
+	in.takeOverThrottle()
 	in.auth.domains = in.newDomainTable()
 	in.auth.bearer = in.newTokenVerifier()
 	in.auth.sources = AccountSources(in.cfg, in.store, in.auth.hasher, in.isLocalDomain, in.logger)

@@ -107,6 +107,15 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 	if notice != "" {
 		args = append(args, "--notice", notice)
 	}
+	throttle := sv.throttleFile(gen)
+	if throttle != "" {
+		args = append(args, "--throttle", throttle)
+		defer func() {
+			if w.proc == nil {
+				os.Remove(throttle)
+			}
+		}()
+	}
 	env := append(os.Environ(), server.PassEnv(len(socks))...)
 	proc, err := forkExec(sv.exe, args, env, fds, in.opts.Stdout, in.opts.Stderr,
 		&syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL})
@@ -156,6 +165,29 @@ func (sv *supervisor) readLink(w *worker) {
 	w.link.Close()
 	close(w.exited)
 	sv.events <- workerEvent{w: w, kind: evExit, status: status, clean: clean}
+}
+
+// throttleFile writes the serving worker's failed-login throttle records
+// for generation gen to take over and returns the file; "" when no worker
+// serves (a first start, a restart after a crash) or it cannot answer.
+func (sv *supervisor) throttleFile(gen int) string {
+	sv.mu.Lock()
+	s := sv.serving
+	sv.mu.Unlock()
+	if s == nil {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := server.CtlRequest(context.Background(), s.ctlPath, "throttle-records", &b); err != nil {
+		sv.in.logger.Warn("failed-login throttle not handed over", "err", err)
+		return ""
+	}
+	path := filepath.Join(sv.in.cfg.DataDirectory, fmt.Sprintf("postern-throttle-%d-%d.json", os.Getpid(), gen))
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		sv.in.logger.Warn("failed-login throttle not handed over", "err", err)
+		return ""
+	}
+	return path
 }
 
 // linkMessage acts on one message of w; a KEEP takes the first of fds.

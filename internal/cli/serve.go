@@ -49,6 +49,7 @@ func workerFlags(fs *flag.FlagSet) any {
 	fs.String("control", "", "the worker's control socket")
 	fs.Bool("first", false, "the first worker: banner and START event")
 	fs.String("notice", "", "a failure notice file to send")
+	fs.String("throttle", "", "the failed-login throttle records to take over")
 	return nil
 }
 
@@ -74,6 +75,7 @@ func runWorker(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) erro
 		Link:       os.NewFile(uintptr(intFlag(fs, "link-fd")), "worker-link"),
 		Control:    fs.Lookup("control").Value.String(),
 		Notice:     fs.Lookup("notice").Value.String(),
+		Throttle:   fs.Lookup("throttle").Value.String(),
 		FileReader: fr,
 	}
 	return app.Serve(ctx, app.ServeOptions{

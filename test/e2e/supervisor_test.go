@@ -51,6 +51,10 @@ def session(i, barrier=None):
     if barrier: barrier.wait(60)
     m.noop(); m.logout()
     return True
+try:
+    imaplib.IMAP4("127.0.0.1", imap).login("alice", "wrong")
+except imaplib.IMAP4.error as e:
+    print("failed login", e)
 early = imaplib.IMAP4("127.0.0.1", imap); early.login("alice", "alice-pw"); early.select("INBOX")
 served = []
 barrier = threading.Barrier(10)
@@ -98,7 +102,8 @@ func TestRolloverMaxConnections(t *testing.T) {
 		t.Errorf("after 11 concurrent sessions with Max-Connections 3: Rollovers %d, Worker PID %d (first %d)", rollovers, pid, first)
 	}
 	log := readLog(t, e.logs, "postern-run.log")
-	for _, want := range []string{`msg=rollover`, `msg="worker draining" generation=1`, `msg="worker drained" generation=1`} {
+	for _, want := range []string{`msg=rollover`, `msg="worker draining" generation=1`, `msg="worker drained" generation=1`,
+		`msg="failed-login throttle taken over" records=2`} { // the failed login: its address and its pair
 		if !strings.Contains(log, want) {
 			t.Errorf("run log lacks %s", want)
 		}
