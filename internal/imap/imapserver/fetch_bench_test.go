@@ -59,6 +59,7 @@ func BenchmarkFetchBody(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(total)
+	start := processCPU()
 	b.ResetTimer()
 	for range b.N {
 		for n := 1; n <= benchBodyMessages; n++ {
@@ -68,6 +69,7 @@ func BenchmarkFetchBody(b *testing.B) {
 			}
 		}
 	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N*benchBodyMessages)/1e3, "cpu-µs/fetch")
 }
 
 // readTagged reads responses, skipping literals, up to the tagged OK.

@@ -57,6 +57,13 @@ func newSelected(mb store.Mailbox, infos []store.MessageInfo, readOnly bool, msg
 		id: mb.ID, name: mb.Name, readOnly: readOnly, uidValidity: mb.UIDValidity,
 		uidNext: mb.UIDNext, flagged: map[store.UID]bool{}, cap: msgCap,
 	}
+	n := len(infos)
+	if msgCap > 0 {
+		n = min(n, msgCap)
+	}
+	// Issue 15: one allocation, not log2(n) growths and copies (a third
+	// of SELECT's CPU on 100,000 messages in pprof).
+	sel.msgs = make([]msgEntry, 0, n)
 	for _, in := range infos {
 		sel.add(in)
 	}
