@@ -124,7 +124,24 @@ func (c *conn) command() bool {
 		metricCommands.WithLabelValues("unknown", resultBad).Observe(0)
 		return c.preDispatchError(tag, badf("Unknown command"))
 	}
-	return c.dispatch(verb, cmd, tag)
+	return c.dispatchBuffered(verb, cmd, tag)
+}
+
+// dispatchBuffered dispatches a command with a borrowed write buffer,
+// except the commands that wait for the client with nothing to send
+// (IDLE) or replace the connection's streams (STARTTLS, COMPRESS). It
+// returns false, as dispatch, when the connection must end.
+func (c *conn) dispatchBuffered(verb string, cmd *command, tag string) bool {
+	switch verb {
+	case "IDLE", "STARTTLS", "COMPRESS":
+		return c.dispatch(verb, cmd, tag)
+	}
+	ok := true
+	err := c.withCommandWriter(func() error {
+		ok = c.dispatch(verb, cmd, tag)
+		return nil
+	})
+	return ok && err == nil
 }
 
 // preDispatchError answers a command that could not be read up to its

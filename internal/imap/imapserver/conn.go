@@ -105,8 +105,8 @@ func (c *conn) setTransport(nc net.Conn) {
 // shows the protocol in clear.
 func (c *conn) setStreams(r io.Reader, w io.Writer) {
 	c.tr = &traceReader{r: r, ct: c.trace}
-	c.br = bufio.NewReaderSize(c.tr, 8*1024)
-	c.bw = bufio.NewWriterSize(w, 8*1024)
+	c.br = bufio.NewReaderSize(c.tr, connReadBuffer)
+	c.bw = bufio.NewWriterSize(w, connWriteBuffer)
 	c.dec = imapwire.NewDecoder(c.br, imapwire.Options{
 		MaxLineLength: c.s.opts.MaxLineLength,
 		NonSync:       imapwire.NonSyncPlus,
