@@ -121,7 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	all := fs.Bool("all", false, "run every workload: "+strings.Join(allWorkloads, ","))
 	wl := fs.String("workloads", "", "comma-separated workloads to run (instead of -all)")
-	servers := fs.String("servers", "postern,dovecot", "servers to measure: postern, dovecot or both")
+	servers := fs.String("servers", "postern,dovecot", "servers to measure: postern, dovecot, or Postern's store kinds postern-pg (one node on PostgreSQL) and postern-pg2 (two nodes on one PostgreSQL)")
 	short := fs.Bool("short", false, "tiny sizes: every workload in seconds (the smoke test's sizes)")
 	runs := fs.Int("runs", o.runs, "measured runs per workload and server (the median is reported)")
 	msgs := fs.Int("msgs", o.msgs, "messages delivered (workload 1) and in the read mailbox (2, 4)")
@@ -165,8 +165,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o.servers = nil
 	for _, s := range strings.Split(*servers, ",") {
 		s = strings.ToLower(strings.TrimSpace(s))
-		if s != "postern" && s != "dovecot" {
-			return o, fmt.Errorf("unknown server %q: postern or dovecot", s)
+		if s != "dovecot" && !contains(storeKinds, s) {
+			return o, fmt.Errorf("unknown server %q: dovecot or one of %s", s, strings.Join(storeKinds, ", "))
 		}
 		o.servers = append(o.servers, s)
 	}

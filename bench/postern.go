@@ -22,6 +22,7 @@ Listen-Address: 127.0.0.1
 Allow-Plaintext-Auth: on
 Certificate-File: %[1]s/tls/server.crt
 Key-File: %[1]s/tls/server.key
+%[5]s
 
 [IMAP]
 Server-Port: %[2]d
@@ -40,8 +41,15 @@ Server-Port: %[4]d
 `
 
 // startPostern prepares a data directory with the given users and starts
-// `postern serve` on free loopback ports.
+// `postern serve` on free loopback ports, with the SQLite store.
 func startPostern(ctx context.Context, bin, dir string, users []string) (*target, error) {
+	return startPosternNode(ctx, bin, dir, users, "Postern", "")
+}
+
+// startPosternNode is startPostern with a store URL ("" for SQLite in
+// the data directory) and the target's name; users are added through
+// this node (with a shared store, once for every node).
+func startPosternNode(ctx context.Context, bin, dir string, users []string, name, storeURL string) (*target, error) {
 	for _, d := range []string{"data", "log", "tls"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, err
@@ -55,7 +63,11 @@ func startPostern(ctx context.Context, bin, dir string, users []string) (*target
 		return nil, err
 	}
 	conf := filepath.Join(dir, "postern.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, posternConfig, dir, ports[0], ports[1], ports[2]), 0o600); err != nil {
+	store := ""
+	if storeURL != "" {
+		store = "Store-URL: " + storeURL
+	}
+	if err := os.WriteFile(conf, fmt.Appendf(nil, posternConfig, dir, ports[0], ports[1], ports[2], store), 0o600); err != nil {
 		return nil, err
 	}
 	for _, u := range users {
@@ -66,7 +78,7 @@ func startPostern(ctx context.Context, bin, dir string, users []string) (*target
 		}
 	}
 	t := &target{
-		name: "Postern",
+		name: name,
 		addr: map[string]string{
 			protoIMAP: fmt.Sprintf("127.0.0.1:%d", ports[0]),
 			protoPOP3: fmt.Sprintf("127.0.0.1:%d", ports[1]),

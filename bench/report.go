@@ -192,8 +192,12 @@ func (r *report) cell(row *row, server string) string {
 }
 
 // markdownTable renders the table: workload, Postern, Dovecot, ratio,
-// better-is.
+// better-is; or, when the servers are Postern's store kinds
+// (storeKinds), one column per kind and each one's ratio to the first.
 func (r *report) markdownTable() string {
+	if !contains(r.Servers, "Dovecot") && len(r.Servers) > 1 {
+		return r.kindsTable()
+	}
 	var b strings.Builder
 	b.WriteString("| workload | Postern | Dovecot | ratio (P/D) | better is |\n")
 	b.WriteString("|---|---:|---:|---:|---|\n")
@@ -285,4 +289,37 @@ func (r *report) goalLines() []string {
 		out = append(out, fmt.Sprintf("- %s: %s", g.text, status))
 	}
 	return out
+}
+
+// kindsTable renders one column per server and the ratio of each to the
+// first server (Postern on SQLite when it is measured).
+func (r *report) kindsTable() string {
+	var b strings.Builder
+	b.WriteString("| workload |")
+	sep := "|---|"
+	for _, s := range r.Servers {
+		b.WriteString(" " + s + " |")
+		sep += "---:|"
+	}
+	for _, s := range r.Servers[1:] {
+		fmt.Fprintf(&b, " %s ÷ %s |", s, r.Servers[0])
+		sep += "---:|"
+	}
+	b.WriteString(" better is |\n" + sep + "---|\n")
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "| %s %s |", strings.SplitN(row.Title, " ", 2)[0], row.Metric)
+		for _, s := range r.Servers {
+			b.WriteString(" " + r.cell(row, s) + " |")
+		}
+		first := row.Results[r.Servers[0]]
+		for _, s := range r.Servers[1:] {
+			ratio := "—"
+			if res := row.Results[s]; res != nil && res.Median != nil && first != nil && first.Median != nil && *first.Median != 0 {
+				ratio = formatRatio(*res.Median / *first.Median)
+			}
+			b.WriteString(" " + ratio + " |")
+		}
+		b.WriteString(" " + row.Better + " |\n")
+	}
+	return b.String()
 }

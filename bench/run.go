@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/postern/postern/internal/store/postgres/pgtest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +38,7 @@ type bench struct {
 	targets []*target
 	rep     *report
 	dir     string
+	pg      *pgtest.Cluster // the PostgreSQL of postern-pg and postern-pg2
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -115,6 +118,18 @@ func run(ctx context.Context, o options, log io.Writer) (*report, error) {
 		case "dovecot":
 			t, err = startDovecot(ctx, dovecotBin, filepath.Join(dir, "dovecot"),
 				append(users(o.runs), loginUserNames(loginPlain)...), maxConns)
+		case "postern-pg", "postern-pg2":
+			bin := o.posternBin
+			if bin == "" {
+				if bin, err = buildPostern(ctx, root, dir); err != nil {
+					return nil, err
+				}
+			}
+			nodes := 1
+			if s == "postern-pg2" {
+				nodes = 2
+			}
+			t, err = b.startPosternPG(ctx, bin, filepath.Join(dir, s), users(o.runs), nodes)
 		}
 		if err != nil {
 			b.stopAll()
@@ -159,6 +174,10 @@ func (b *bench) stopAll() {
 		t.stop()
 	}
 	b.targets = nil
+	if b.pg != nil {
+		b.pg.Stop()
+		b.pg = nil
+	}
 }
 
 func slicesMax(s []int) int {

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -53,8 +54,24 @@ type target struct {
 	// the only way in.
 	importMaildir func(ctx context.Context, user, dir string) error
 
+	// alt is a second node's addresses (postern-pg2): dialAddr takes
+	// the nodes in turn. peers are that node's processes, stopped with
+	// this one.
+	alt   map[string]string
+	rr    atomic.Int64
+	peers []*target
+
 	mu     sync.Mutex
 	filled map[string]int // user → messages known to be in the INBOX
+}
+
+// dialAddr is the address a new connection of proto goes to: with a
+// second node, each node in turn, as a TCP load balancer would.
+func (t *target) dialAddr(proto string) string {
+	if a := t.alt[proto]; a != "" && t.rr.Add(1)%2 == 0 {
+		return a
+	}
+	return t.addr[proto]
 }
 
 func (t *target) available(proto string) (bool, string) {
@@ -80,6 +97,9 @@ func (t *target) alive() bool {
 // stop ends the server gracefully (SIGTERM), then by SIGKILL of its process
 // group if it does not stop in time.
 func (t *target) stop() {
+	for _, p := range t.peers {
+		p.stop()
+	}
 	if t.cmd == nil || t.cmd.Process == nil {
 		return
 	}

@@ -119,7 +119,7 @@ func (b *bench) deliver(ctx context.Context, t *target, user string, msgs [][]by
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := b.lmtpClient(ctx, t.addr[protoLMTP], user, msgs, &next); err != nil {
+			if err := b.lmtpClient(ctx, t.dialAddr(protoLMTP), user, msgs, &next); err != nil {
 				errs <- err
 			}
 		}()
@@ -231,7 +231,7 @@ func (b *bench) runLMTP(ctx context.Context, t *target, r int) (map[string]float
 // imapLogin connects and logs in; the connection closes when ctx ends.
 func (b *bench) imapLogin(ctx context.Context, t *target, user string, h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
 	d := net.Dialer{Timeout: dialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", t.addr[protoIMAP])
+	conn, err := d.DialContext(ctx, "tcp", t.dialAddr(protoIMAP))
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +386,7 @@ func (b *bench) runAppend(ctx context.Context, t *target, r int) (map[string]flo
 // QUIT without DELE.
 func (b *bench) runPOP3(ctx context.Context, t *target, r int) (map[string]float64, error) {
 	start := time.Now()
-	c, err := dialPOP3(t.addr[protoPOP3], b.o.opTimeout)
+	c, err := dialPOP3(t.dialAddr(protoPOP3), b.o.opTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,9 @@ var rules = []rule{
 	{pkg: "internal/prototest", allow: []string{"internal/store", "internal/message"}},
 	{pkg: "cmd/postern", allow: []string{"internal/cli"}},
 	{pkg: "internal/testport", stdOnly: true},
-	{pkg: "bench", allow: nil},
+	// The harness drives servers through their binaries; it runs the
+	// private PostgreSQL of the postern-pg kinds with pgtest.
+	{pkg: "bench", allow: []string{"internal/store/postgres/pgtest"}},
 }
 
 // protocolAllow is what protocol servers may use: never config, app, cli,

@@ -34,11 +34,13 @@ import (
 
 // Cluster is a running private cluster.
 type Cluster struct {
-	dir    string // the temporary directory: data/, the socket, the log
-	bin    string // the PostgreSQL bin directory
-	port   int
-	runAs  string // the user the server runs as ("" = this process's)
-	nextDB atomic.Int64
+	dir   string // the temporary directory: data/, the socket, the log
+	bin   string // the PostgreSQL bin directory
+	port  int
+	runAs string // the user the server runs as ("" = this process's)
+	// durable keeps fsync and synchronous_commit on (StartDurable).
+	durable bool
+	nextDB  atomic.Int64
 }
 
 var (
@@ -106,8 +108,15 @@ func binDir() (string, error) {
 	return best, nil
 }
 
-// Start initialises and starts a cluster.
-func Start() (*Cluster, error) {
+// Start initialises and starts a cluster for tests (fsync off).
+func Start() (*Cluster, error) { return start(false) }
+
+// StartDurable starts a cluster with PostgreSQL's default durability
+// (fsync and synchronous_commit on), for the benchmark, which compares
+// it with the SQLite store's fsync before every acknowledgement.
+func StartDurable() (*Cluster, error) { return start(true) }
+
+func start(durable bool) (*Cluster, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -116,7 +125,7 @@ func Start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, bin: bin}
+	c := &Cluster{dir: dir, bin: bin, durable: durable}
 	if os.Geteuid() == 0 {
 		if err := c.handTo("postgres"); err != nil {
 			os.RemoveAll(dir)
@@ -167,11 +176,14 @@ func (c *Cluster) initAndStart() error {
 	}
 	// Durability of the test cluster itself is not under test: fsync off
 	// keeps the many small commits of the suite fast.
-	opts := strings.Join([]string{
+	settings := []string{
 		"-c listen_addresses=127.0.0.1", "-p " + strconv.Itoa(c.port), "-k " + c.dir,
-		"-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
 		"-c max_connections=500", "-c shared_buffers=32MB",
-	}, " ")
+	}
+	if !c.durable {
+		settings = append(settings, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+	}
+	opts := strings.Join(settings, " ")
 	out, err = c.command("pg_ctl", "-D", data, "-l", filepath.Join(c.dir, "log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput()
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
