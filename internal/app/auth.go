@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/delivery"
 	"github.com/postern/postern/internal/store"
@@ -33,6 +34,17 @@ type authShared struct {
 	// sources are the account sources of Accounts, in order, built once
 	// so that an outside source's connections are shared.
 	sources []auth.Source
+}
+
+// accountHelpers is what the account sources need started before the
+// privileges are dropped: the system source's privileged helper.
+type accountHelpers struct {
+	systemHelper source.SystemChecker // nil: no system source
+}
+
+// startAccountHelpers starts them; run before DropPrivileges.
+func (in *instance) startAccountHelpers() {
+	in.systemHelper = startSystemHelper(in.cfg, in.logger)
 }
 
 // newAuthShared builds the shared parts from the configuration
@@ -119,7 +131,13 @@ func (in *instance) initAuth() {
 	in.takeOverThrottle()
 	in.auth.domains = in.newDomainTable()
 	in.auth.bearer = in.newTokenVerifier()
-	in.auth.sources = AccountSources(in.cfg, in.store, in.auth.hasher, in.isLocalDomain, in.logger)
+	if in.systemHelper == nil {
+		// Not started before the privilege drop (a path other than
+		// serve's start): start it now; without root it cannot read the
+		// shadow file, and the system source fails closed.
+		in.systemHelper = startSystemHelper(in.cfg, in.logger)
+	}
+	in.auth.sources = AccountSources(in.cfg, in.store, in.auth.hasher, in.isLocalDomain, in.systemHelper, in.logger)
 	in.logger.Info("password verification",
 		"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
 }

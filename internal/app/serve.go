@@ -69,9 +69,10 @@ type instance struct {
 	conns         *observe.Conns
 	stats         map[string]*observe.Stats // per protocol, for ctl stats
 
-	store      store.Store
-	outbound   atomic.Pointer[queue.Queue] // the SMTP service's queue, for Sieve redirect and vacation; nil without SMTP
-	auth       authShared
+	store    store.Store
+	outbound atomic.Pointer[queue.Queue] // the SMTP service's queue, for Sieve redirect and vacation; nil without SMTP
+	auth     authShared
+	accountHelpers
 	tls        *tlsSet
 	fileReader *server.FileReader // reads certificates with root's access after the drop; nil if not needed
 	services   []*service
@@ -187,6 +188,7 @@ func (in *instance) start(ctx context.Context) error {
 			in.logger.Warn("socket activation: inherited sockets the configuration does not use", "sockets", strings.Join(rest, ", "))
 		}
 	}
+	in.startAccountHelpers() // the system source reads /etc/shadow as root
 	if err := server.DropPrivileges(cfg.RunAsUser); err != nil {
 		return err
 	}

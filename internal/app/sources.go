@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -20,12 +21,22 @@ import (
 // version has. An outside source that cannot be set up (a CA or password
 // file that cannot be read) is logged and left out: its users cannot log
 // in, and no other source answers for them by mistake.
-func AccountSources(cfg *config.Config, st store.Store, hasher *auth.Hasher, localDomain func(string) bool, logger *slog.Logger) []auth.Source {
+//
+// sys answers for the host's accounts (the system source): the privileged
+// helper in a server (StartSystemHelper); nil reads the files in this
+// process, for commands an administrator runs.
+func AccountSources(cfg *config.Config, st store.Store, hasher *auth.Hasher, localDomain func(string) bool,
+	sys source.SystemChecker, logger *slog.Logger) []auth.Source {
 	var out []auth.Source
 	for _, name := range cfg.Accounts {
 		switch strings.ToLower(name) {
 		case auth.SourceLocal:
 			out = append(out, auth.NewLocalSource(st, hasher, localDomain))
+		case source.SourceSystem:
+			if sys == nil {
+				sys = SystemFiles(cfg, hasher, logger)
+			}
+			out = append(out, source.NewSystem(sys, st, localDomain))
 		case source.SourceLDAP:
 			src, err := newLDAPSource(cfg, st, hasher, logger)
 			if err != nil {
@@ -69,4 +80,45 @@ func newLDAPSource(cfg *config.Config, st store.Store, hasher *auth.Hasher, logg
 		BindAsUser: l.BindAsUser, Timeout: l.Timeout,
 		Store: st, Hasher: hasher, Logger: logger.With("pkg", "ldap"),
 	})
+}
+
+// SystemFiles is the privileged part of the system source over the
+// configured files.
+func SystemFiles(cfg *config.Config, hasher *auth.Hasher, logger *slog.Logger) *source.SystemFiles {
+	return &source.SystemFiles{PasswdFile: cfg.SystemPasswdFile, ShadowFile: cfg.SystemShadowFile,
+		MinUID: cfg.SystemMinUID, Hasher: hasher, Logger: logger}
+}
+
+// startSystemHelper starts the privileged helper of the system source
+// when Accounts lists it, before the privileges are dropped; nil when
+// the source is not used or the helper cannot start (logged: the system
+// source then answers every login with a temporary failure).
+func startSystemHelper(cfg *config.Config, logger *slog.Logger) source.SystemChecker {
+	used := false
+	for _, name := range cfg.Accounts {
+		used = used || strings.EqualFold(name, source.SourceSystem)
+	}
+	if !used {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		var h *source.SystemHelper
+		if h, err = source.StartSystemHelper(exe, cfg.SystemPasswdFile, cfg.SystemShadowFile, cfg.SystemMinUID); err == nil {
+			return h
+		}
+	}
+	logger.Error("system account source: privileged helper not started", "err", err)
+	return unavailableChecker{err}
+}
+
+// unavailableChecker answers every question with a temporary failure.
+type unavailableChecker struct{ err error }
+
+func (u unavailableChecker) LookupUser(context.Context, string) (source.SystemUser, bool, error) {
+	return source.SystemUser{}, false, fmt.Errorf("%w: %v", auth.ErrUnavailable, u.err)
+}
+
+func (u unavailableChecker) VerifyUser(context.Context, string, string) (bool, error) {
+	return false, fmt.Errorf("%w: %v", auth.ErrUnavailable, u.err)
 }

@@ -3,8 +3,12 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
+	"log/slog"
 	"os"
+	"strconv"
 
+	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/server"
 )
 
@@ -136,6 +140,11 @@ start with the new program. It prints the schema version.`,
 				return server.ServeFileReader(os.NewFile(3, "file-reader"), paths)
 			},
 		},
+		{
+			name: source.SystemHelperCommand, args: "PASSWD SHADOW MINUID", minArgs: 3, maxArgs: 3, hidden: true,
+			summary: "(started by serve) verify passwords of the host's accounts for the server after it dropped root",
+			run:     runSystemHelper,
+		},
 	}
 }
 
@@ -200,6 +209,18 @@ the mail of users of those sources (made at their first login or delivery).`,
 			flags: userListFlags, run: runUserList,
 		},
 	}
+}
+
+// runSystemHelper is the privileged helper of the system account source
+// (docs/accounts.md): it answers on fd 3 and shows no hash.
+func runSystemHelper(_ context.Context, _ *Env, _ *flag.FlagSet, args []string) error {
+	minUID, err := strconv.Atoi(args[2])
+	if err != nil {
+		return fmt.Errorf("MINUID %q: %w", args[2], err)
+	}
+	files := &source.SystemFiles{PasswdFile: args[0], ShadowFile: args[1], MinUID: minUID,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)).With("pkg", "system-accounts")}
+	return source.ServeSystemHelper(os.NewFile(3, "system-accounts"), files)
 }
 
 // configFlag declares the --config flag every command except version has.

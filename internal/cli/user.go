@@ -137,7 +137,7 @@ func runUserAdd(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 // name from its owner. A source that cannot answer refuses too.
 func refuseOutsideName(ctx context.Context, l *loaded, st store.Store, name string) error {
 	logger := slog.New(slog.DiscardHandler)
-	for _, src := range app.AccountSources(l.cfg, st, nil, nil, logger) {
+	for _, src := range app.AccountSources(l.cfg, st, nil, nil, nil, logger) {
 		out, ok := src.(auth.OutsideSource)
 		if !ok {
 			continue

@@ -90,6 +90,12 @@ type Config struct {
 	// AdminImpersonation lets an administrator log in as another account
 	// with SASL PLAIN's authorization identity (Admin-Impersonation).
 	AdminImpersonation bool
+	// SystemMinUID, SystemPasswdFile and SystemShadowFile are the system
+	// account source's host accounts (System-Min-UID, System-Passwd-File,
+	// System-Shadow-File).
+	SystemMinUID     int
+	SystemPasswdFile string
+	SystemShadowFile string
 	// AuthCacheTTL is how long a verified password is remembered
 	// (Auth-Cache-TTL); 0 turns the cache off.
 	AuthCacheTTL time.Duration

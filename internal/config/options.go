@@ -189,15 +189,32 @@ func globalOptions() []*option {
 				"Max-Preauth-Per-IP and connection rate; they still count towards Service-Limit. Loopback " +
 				"is not exempt unless listed (`127.0.0.1, ::1`). See docs/operations.md."},
 		{name: "Accounts", section: g, kind: kList, elem: kString, def: "local", check: checkAccounts,
-			ptr: func(c *Config) any { return &c.Accounts }, values: "list of account sources: `local`, `ldap`",
+			ptr: func(c *Config) any { return &c.Accounts }, values: "list of account sources: `local`, `system`, `ldap`",
 			doc: "Where accounts come from, asked in this order for every login: the first source that knows " +
 				"the name decides, so a wrong password there is a failure, never a try at the next source. " +
 				"`local` is the accounts of Postern's own store (`postern user add`), named `NAME` or " +
 				"`NAME@DOMAIN`; a login as `NAME@DOMAIN` at one of the site's domains finds `NAME@DOMAIN` " +
 				"first, then `NAME`. `ldap` is a directory, configured in the [LDAP] section; its users " +
 				"get a store account for their mail at their first login or delivery, and a name one source " +
-				"owns is never taken over by another. The host's accounts (`system`) are a planned source " +
-				"that this version does not have yet; naming it is an error. See docs/accounts.md."},
+				"owns is never taken over by another. `system` is the host's accounts: the passwd and shadow " +
+				"files (System-Passwd-File, System-Shadow-File, System-Min-UID), read and verified by a " +
+				"privileged helper. See docs/accounts.md."},
+		{name: "System-Min-UID", section: g, kind: kInt, def: "1000", min: 0, max: 1 << 31,
+			ptr: func(c *Config) any { return &c.SystemMinUID },
+			doc: "The `system` source knows only the host accounts with a UID at least this: system " +
+				"accounts (daemons, root) cannot log in to mail."},
+		{name: "System-Passwd-File", section: g, kind: kPath, def: "/etc/passwd",
+			ptr: func(c *Config) any { return &c.SystemPasswdFile },
+			doc: "The passwd file of the `system` source: its names and UIDs. NSS (LDAP or SSSD behind " +
+				"getpwnam) is not asked: it needs cgo."},
+		{name: "System-Shadow-File", section: g, kind: kPath, def: "/etc/shadow",
+			ptr: func(c *Config) any { return &c.SystemShadowFile },
+			doc: "The shadow file of the `system` source: hashes (`$y$` yescrypt, `$6$`, `$5$`, " +
+				"`$2b$`/`$2y$`, `$1$`), the lock mark (`!`, `*`: the account is disabled) and the " +
+				"account expiration date (field 8). Read only by a helper that `postern serve` starts " +
+				"before it drops root, which answers \"right password or not\" and never shows a hash; " +
+				"re-read at each login past the auth cache. PAM is not used: it needs cgo.",
+			orig: "The original checked every password against SYSUAF; this is the Unix analogue."},
 		{name: "Admin-Impersonation", section: g, kind: kBool, def: "OFF",
 			ptr: func(c *Config) any { return &c.AdminImpersonation },
 			doc: "On: an administrator account (`postern user set NAME --admin`) may log in as another account " +
@@ -393,17 +410,15 @@ func checkMetricsAddress(c *Config) string {
 }
 
 // accountSources are the values Accounts takes.
-var accountSources = []string{"local", "ldap"}
+var accountSources = []string{"local", "system", "ldap"}
 
 func checkAccounts(c *Config) string {
 	seen := map[string]bool{}
 	for _, s := range c.Accounts {
 		s = strings.ToLower(s)
 		switch {
-		case s == "system":
-			return quote(s) + " is not available in this version (docs/accounts.md); use local or ldap"
 		case !slices.Contains(accountSources, s):
-			return quote(s) + " is not an account source; use local or ldap"
+			return quote(s) + " is not an account source; use local, system or ldap"
 		case s == "ldap" && len(c.LDAP.ServerURLs) == 0:
 			return "ldap needs an [LDAP] section with Server-URL and Base-DN"
 		case seen[s]:
