@@ -42,8 +42,14 @@ type accountHelpers struct {
 	systemHelper source.SystemChecker // nil: no system source
 }
 
-// startAccountHelpers starts them; run before DropPrivileges.
+// startAccountHelpers starts them; run before DropPrivileges. A worker
+// uses the supervisor's (WorkerOptions.SystemAccounts), which the
+// supervisor started before its own drop.
 func (in *instance) startAccountHelpers() {
+	if in.opts.Worker != nil && in.opts.Worker.SystemAccounts != nil {
+		in.systemHelper = in.opts.Worker.SystemAccounts
+		return
+	}
 	in.systemHelper = startSystemHelper(in.cfg, in.logger)
 }
 

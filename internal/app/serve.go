@@ -188,7 +188,7 @@ func (in *instance) start(ctx context.Context) error {
 			in.logger.Warn("socket activation: inherited sockets the configuration does not use", "sockets", strings.Join(rest, ", "))
 		}
 	}
-	in.startAccountHelpers() // the system source reads /etc/shadow as root
+	in.startAccountHelpers() // the system source: the supervisor's helper, or one started as root
 	if err := server.DropPrivileges(cfg.RunAsUser); err != nil {
 		return err
 	}

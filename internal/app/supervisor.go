@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/admission"
+	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/server"
 )
@@ -39,7 +40,8 @@ type supervisor struct {
 	exe   string    // the binary workers run: /proc/self/exe where there is one
 	argv0 string    // its path, for ps
 	socks []net.Listener
-	fr    *server.FileReader // root's certificate reader; nil when not needed
+	fr    *server.FileReader   // root's certificate reader; nil when not needed
+	sys   source.SystemChecker // the system source's privileged helper; nil when not used
 
 	events  chan workerEvent
 	backoff admission.Backoff
@@ -113,6 +115,7 @@ func (sv *supervisor) start(ctx context.Context) error {
 	}
 	sv.fr = startFileReader(cfg, in.opts.ConfigPath, in.logger)
 	in.fileReader = sv.fr
+	sv.sys = startSystemHelper(cfg, in.logger) // before the drop: it reads /etc/shadow
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find the postern binary for the workers: %w", err)

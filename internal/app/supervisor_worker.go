@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/observe"
 	"github.com/postern/postern/internal/server"
 )
@@ -96,6 +97,22 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 		go func() {
 			server.ServeFileReaderWith(frOurs, sv.readFile)
 			frOurs.Close()
+		}()
+	}
+	if sv.sys != nil {
+		// The system account source's questions, relayed to the helper
+		// (docs/accounts.md): verdicts only, never a hash.
+		saOurs, saTheirs, err := rawPair("worker-system-accounts")
+		if err != nil {
+			ours.Close()
+			return nil, err
+		}
+		defer syscall.Close(int(saTheirs))
+		fds = append(fds, saTheirs)
+		args = append(args, "--system-accounts-fd", strconv.Itoa(2+len(fds)))
+		go func() {
+			source.ServeSystemChecker(saOurs, sv.sys)
+			saOurs.Close()
 		}()
 	}
 	if in.opts.ConfigPath != "" {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/auth"
+	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/server"
 )
@@ -35,6 +36,9 @@ type WorkerOptions struct {
 	// FileReader, when not nil, reaches the supervisor's privileged
 	// certificate reader.
 	FileReader *server.FileReader
+	// SystemAccounts, when not nil, reaches the system account source's
+	// privileged helper through the supervisor (docs/accounts.md).
+	SystemAccounts source.SystemChecker
 	// Control is the worker's own control socket, which only the
 	// supervisor uses.
 	Control string

@@ -8,8 +8,10 @@ import (
 	fs2 "io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/postern/postern/internal/app"
+	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/server"
 )
@@ -46,6 +48,7 @@ func workerFlags(fs *flag.FlagSet) any {
 	fs.Int("generation", 1, "worker generation")
 	fs.Int("link-fd", 0, "descriptor of the link to the supervisor")
 	fs.Int("file-reader-fd", 0, "descriptor of the certificate reader")
+	fs.Int("system-accounts-fd", 0, "descriptor of the system account source's helper")
 	fs.String("control", "", "the worker's control socket")
 	fs.Bool("first", false, "the first worker: banner and START event")
 	fs.String("notice", "", "a failure notice file to send")
@@ -77,6 +80,11 @@ func runWorker(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) erro
 		Notice:     fs.Lookup("notice").Value.String(),
 		Throttle:   fs.Lookup("throttle").Value.String(),
 		FileReader: fr,
+	}
+	if fd := intFlag(fs, "system-accounts-fd"); fd > 2 {
+		// Non-blocking, so that each question has a deadline.
+		syscall.SetNonblock(fd, true)
+		w.SystemAccounts = source.NewSystemHelper(os.NewFile(uintptr(fd), "system-accounts"))
 	}
 	return app.Serve(ctx, app.ServeOptions{
 		Config: l.cfg, ConfigPath: l.path, Quickstart: l.quickstart,

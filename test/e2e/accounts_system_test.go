@@ -66,8 +66,8 @@ func TestSystemAccounts(t *testing.T) {
 	if strings.Contains(out, "ACCEPTED") {
 		t.Errorf("a refused login was accepted:\n%s", out)
 	}
-	if !helperRunning(filepath.Join(dir, "shadow")) {
-		t.Errorf("no privileged-system-accounts helper process reads %s", filepath.Join(dir, "shadow"))
+	if got := helperParents(filepath.Join(dir, "shadow")); len(got) != 1 || got[0] != "serve" {
+		t.Errorf("privileged-system-accounts helpers by parent: %v; want one, the supervisor's (serve)", got)
 	}
 	r := e.run("", "user", "list", "--source", "system").must(t, 0)
 	for _, want := range []string{"md5 ", "yes5 ", "bcrypt ", "sha512 "} {
@@ -80,20 +80,35 @@ func TestSystemAccounts(t *testing.T) {
 	}
 }
 
-// helperRunning reports whether a process runs `postern
-// privileged-system-accounts` over the shadow file: the serving process
-// does not read it itself.
-func helperRunning(shadow string) bool {
+// helperParents returns the command word (serve, worker) of the parent
+// of each `postern privileged-system-accounts` process over the shadow
+// file: the supervisor should own the one helper, and its workers ask it
+// through the supervisor, never reading the file themselves.
+func helperParents(shadow string) []string {
+	var out []string
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(b), "\x00")
+		args := procArgs(p)
 		if len(args) > 3 && args[1] == "privileged-system-accounts" && args[3] == shadow {
-			return true
+			stat, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+			f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+			parent := "?"
+			if len(f) > 1 {
+				if pa := procArgs("/proc/" + f[1] + "/cmdline"); len(pa) > 1 {
+					parent = pa[1]
+				}
+			}
+			out = append(out, parent)
 		}
 	}
-	return false
+	return out
+}
+
+// procArgs reads a /proc/PID/cmdline.
+func procArgs(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(string(b), "\x00")
 }

@@ -71,7 +71,8 @@ func StartSystemHelper(exe, passwd, shadow string, minUID int) (*SystemHelper, e
 	return NewSystemHelper(ours), nil
 }
 
-// NewSystemHelper returns a client of a helper already connected on conn.
+// NewSystemHelper returns a client of a helper already connected on conn
+// (made non-blocking by the caller, so that questions have a deadline).
 func NewSystemHelper(conn *os.File) *SystemHelper {
 	return &SystemHelper{conn: conn, r: bufio.NewReaderSize(conn, 512)}
 }
@@ -146,6 +147,13 @@ func (h *SystemHelper) Close() error { return h.conn.Close() }
 // hashes it reads, for the time of one request.
 func ServeSystemHelper(conn io.ReadWriter, files *SystemFiles) error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT)
+	return ServeSystemChecker(conn, files)
+}
+
+// ServeSystemChecker answers the helper protocol on conn from any
+// SystemChecker until conn closes: the helper serves its files, and a
+// supervisor relays its workers' questions to its helper this way.
+func ServeSystemChecker(conn io.ReadWriter, checker SystemChecker) error {
 	r := bufio.NewReaderSize(conn, 512)
 	w := bufio.NewWriter(conn)
 	for {
@@ -156,7 +164,7 @@ func ServeSystemHelper(conn io.ReadWriter, files *SystemFiles) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(w, answer(files, line))
+		fmt.Fprintln(w, answer(checker, line))
 		if err := w.Flush(); err != nil {
 			return err
 		}
@@ -183,7 +191,7 @@ func readHelperLine(r *bufio.Reader) (string, error) {
 }
 
 // answer answers one request line.
-func answer(files *SystemFiles, line string) string {
+func answer(files SystemChecker, line string) string {
 	ctx := context.Background()
 	f := strings.Split(line, " ")
 	switch {
