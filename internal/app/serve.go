@@ -245,7 +245,6 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 	if w.First {
 		in.events.Event("START", slog.String("version", VersionString()), slog.String("config", in.opts.ConfigPath))
 		in.logger.Info("server started", "version", VersionString(), "config", in.opts.ConfigPath, "quickstart", in.opts.Quickstart)
-		in.printBanner()
 	}
 	in.logger.Info("worker serving", "generation", w.Generation, "pid", os.Getpid())
 	if w.Notice != "" {
@@ -254,6 +253,11 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 	go in.listenLink(ctx)
 	go in.watchFull(ctx)
 	in.worker.send(linkReady)
+	if w.First {
+		// After READY: whoever reads the banner finds the supervisor
+		// knowing its serving worker (ctl stats answers at once).
+		in.printBanner()
+	}
 	reclaim := time.NewTicker(reclaimInterval)
 	defer reclaim.Stop()
 	for {
@@ -263,7 +267,9 @@ func (in *instance) run(ctx context.Context, hup <-chan os.Signal) error {
 			in.requestStop() // /healthz says "stopping" from now on
 			return nil
 		case <-in.stop:
+			// XTND SHUTDOWN: the whole server stops, not this worker alone.
 			in.logger.Info("shutdown requested", "reason", "control")
+			in.worker.send(linkShutdown)
 			return nil
 		case <-in.worker.drain:
 			in.drainWorker()

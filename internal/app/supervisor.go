@@ -30,6 +30,9 @@ import (
 // selfExe is this process's own binary on Linux.
 const selfExe = "/proc/self/exe"
 
+// errStoppedEarly is a stop asked for while the first worker started.
+var errStoppedEarly = errors.New("stopped while starting")
+
 // workerReadyTimeout bounds how long a new worker may take to serve.
 const workerReadyTimeout = 2 * time.Minute
 
@@ -83,7 +86,7 @@ func supervise(ctx context.Context, opts ServeOptions) error {
 		err = sv.run(ctx, sigs)
 	}
 	sv.shutdown(err == errUpgraded)
-	if err == errUpgraded {
+	if err == errUpgraded || err == errStoppedEarly {
 		return nil
 	}
 	return err
@@ -184,8 +187,9 @@ func (sv *supervisor) awaitFirst(ctx context.Context, w *worker) error {
 			w.proc.Kill()
 			return errors.New("the server did not start: its worker was not ready in time")
 		case <-ctx.Done():
-			w.proc.Kill()
-			return ctx.Err()
+			// SIGTERM or SIGINT before the first worker served: a stop,
+			// not a failure; shutdown stops the worker.
+			return errStoppedEarly
 		}
 	}
 }

@@ -224,6 +224,9 @@ func (sv *supervisor) linkMessage(w *worker, msg string, fds []int) []int {
 	case linkDrop:
 		network, addr, _ := strings.Cut(arg, " ")
 		sv.dropSocket(network, addr)
+	case linkShutdown:
+		sv.in.logger.Info("shutdown requested by a worker", "generation", w.gen)
+		sv.in.requestStop()
 	}
 	return fds
 }
@@ -336,6 +339,12 @@ func (sv *supervisor) exited(ev workerEvent) {
 	wasServing, wasPending := sv.serving == w, sv.pending == w
 	sv.mu.Unlock()
 	sv.drop(w)
+	select {
+	case <-in.stop: // stopping: the worker is not replaced
+		sv.logWorkerExit(w, ev.status, !ev.clean)
+		return
+	default:
+	}
 	abnormal := !ev.clean || wasServing
 	sv.logWorkerExit(w, ev.status, abnormal)
 	if abnormal {

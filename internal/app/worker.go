@@ -85,18 +85,20 @@ func (in *instance) takeOverThrottle() {
 
 // Link messages, one per line. Worker to supervisor: linkReady once the
 // worker serves, linkFull PROTO when a protocol holds Max-Connections
-// sessions, linkKeep with a listening socket attached (SCM_RIGHTS) that
+// sessions, linkShutdown when an administrator stopped the server from a
+// session (XTND SHUTDOWN), linkKeep with a listening socket attached (SCM_RIGHTS) that
 // the worker bound itself (a reload turned a port on), linkDrop NETWORK
 // ADDR for one a reload closed. Supervisor to worker: linkDrain (stop
 // accepting; end with the last session or at Drain-Timeout), linkNotice
 // FILE (report an abnormal exit).
 const (
-	linkReady  = "READY"
-	linkFull   = "FULL"
-	linkKeep   = "KEEP"
-	linkDrop   = "DROP"
-	linkDrain  = "DRAIN"
-	linkNotice = "NOTICE"
+	linkReady    = "READY"
+	linkFull     = "FULL"
+	linkKeep     = "KEEP"
+	linkShutdown = "SHUTDOWN"
+	linkDrop     = "DROP"
+	linkDrain    = "DRAIN"
+	linkNotice   = "NOTICE"
 )
 
 // fullCheckInterval is how often a worker compares its live IMAP sessions
