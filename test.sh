@@ -48,6 +48,7 @@ tools=(
   "mkpasswd|whois|auth: mkpasswd, the oracle of yescrypt and the crypt(3) forms"
   "rspamd|rspamd|e2e: rspamd as the milter of inbound SMTP (GTUBE rejected, clean mail marked)"
   "/usr/sbin/slapd|slapd|auth/source, e2e: a private OpenLDAP (slapd, slapadd) for the ldap account source"
+  "gsasl|gsasl|e2e: GNU SASL logs in with SCRAM-SHA-256-PLUS and tls-exporter channel binding"
 )
 
 missing=()

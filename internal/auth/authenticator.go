@@ -33,6 +33,10 @@ type ConnInfo struct {
 	Proto string
 	// TLS reports whether the connection is encrypted, for logs.
 	TLS bool
+	// TLSExporter is the connection's tls-exporter channel binding data
+	// (RFC 9266; [TLSExporter]), nil without TLS 1.3: SCRAM-SHA-256-PLUS
+	// needs it.
+	TLSExporter []byte
 	// Log is the connection's logger (with its cid); nil means
 	// Options.Logger.
 	Log *slog.Logger

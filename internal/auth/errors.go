@@ -63,8 +63,9 @@ var (
 	// grammar. Protocols treat it as a syntax error.
 	ErrMalformed = errors.New("malformed SASL message")
 
-	// ErrChannelBinding means a SCRAM client required channel binding
-	// ("p=" in the GS2 header). Postern does not offer SCRAM-SHA-256-PLUS.
+	// ErrChannelBinding means a SCRAM exchange broke the channel binding
+	// rules of RFC 5802 §6: "p=" with SCRAM-SHA-256, SCRAM-SHA-256-PLUS
+	// without "p=tls-exporter", or "y" where the server can bind.
 	ErrChannelBinding = errors.New("channel binding not supported")
 
 	// ErrExchangeDone is returned by Mechanism.Next after the exchange has

@@ -28,7 +28,8 @@ func FuzzParsePlain(f *testing.F) {
 }
 
 func FuzzParseSCRAMClientFirst(f *testing.F) {
-	for _, s := range []string{rfc7677ClientFirst, "y,,n=u,r=a", "n,a=u=2C,n=u=3D,r=x,e=1", "p=tls-unique,,n=u,r=a", "n,,m=x,n=u,r=a", "n,,n==,r=a"} {
+	for _, s := range []string{rfc7677ClientFirst, "y,,n=u,r=a", "n,a=u=2C,n=u=3D,r=x,e=1", "p=tls-unique,,n=u,r=a", "n,,m=x,n=u,r=a", "n,,n==,r=a",
+		"p=tls-exporter,,n=u,r=a", "p=tls-exporter,a=u,n=u,r=a", "p=,,n=u,r=a", "p=x y,,n=u,r=a"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {

@@ -42,12 +42,13 @@ const maxSASLField = 1024
 
 // Mechanisms returns the names of the SASL mechanisms NewMechanism
 // accepts, strongest first. Protocols decide which to advertise (PLAIN and
-// LOGIN only under TLS, for instance).
+// LOGIN only under TLS, SCRAM-SHA-256-PLUS only where
+// ConnInfo.ChannelBindingAvailable, for instance).
 func (a *Authenticator) Mechanisms() []string {
 	if a.bearer != nil {
-		return []string{MechSCRAMSHA256, MechOAuthBearer, MechXOAuth2, MechPlain, MechLogin}
+		return []string{MechSCRAMSHA256Plus, MechSCRAMSHA256, MechOAuthBearer, MechXOAuth2, MechPlain, MechLogin}
 	}
-	return []string{MechSCRAMSHA256, MechPlain, MechLogin}
+	return []string{MechSCRAMSHA256Plus, MechSCRAMSHA256, MechPlain, MechLogin}
 }
 
 // IsBearerMechanism reports whether a mechanism carries an OAuth bearer
@@ -68,6 +69,11 @@ func (a *Authenticator) NewMechanism(name string, c ConnInfo) (Mechanism, error)
 		return &loginMech{exchange: exchange{a: a, conn: c}}, nil
 	case MechSCRAMSHA256:
 		return &scramMech{exchange: exchange{a: a, conn: c}}, nil
+	case MechSCRAMSHA256Plus:
+		// Only where the connection can bind (scram_plus.go).
+		if c.ChannelBindingAvailable() {
+			return &scramMech{exchange: exchange{a: a, conn: c}, plus: true}, nil
+		}
 	case MechOAuthBearer, MechXOAuth2:
 		if a.bearer != nil {
 			return &bearerMech{exchange: exchange{a: a, conn: c}, name: strings.ToUpper(name)}, nil

@@ -39,12 +39,16 @@ func TestNewMechanism(t *testing.T) {
 			t.Errorf("NewMechanism(%q): %v", name, err)
 		}
 	}
+	// SCRAM-SHA-256-PLUS only on a connection with tls-exporter data.
 	for _, name := range []string{"", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256-PLUS", "XOAUTH2"} {
 		if _, err := e.auth.NewMechanism(name, ConnInfo{}); !errors.Is(err, ErrUnsupportedMechanism) {
 			t.Errorf("NewMechanism(%q) err = %v", name, err)
 		}
 	}
-	if got := e.auth.Mechanisms(); len(got) != 3 || got[0] != MechSCRAMSHA256 {
+	if _, err := e.auth.NewMechanism("SCRAM-SHA-256-PLUS", ConnInfo{TLSExporter: make([]byte, 32)}); err != nil {
+		t.Errorf("NewMechanism(SCRAM-SHA-256-PLUS) with binding data: %v", err)
+	}
+	if got := e.auth.Mechanisms(); len(got) != 4 || got[0] != MechSCRAMSHA256Plus || got[1] != MechSCRAMSHA256 {
 		t.Errorf("Mechanisms = %v", got)
 	}
 }

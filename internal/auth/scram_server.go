@@ -34,10 +34,11 @@ const (
 )
 
 // scramMech is the server side of SCRAM-SHA-256 (RFC 5802, RFC 7677)
-// without channel binding: SCRAM-SHA-256-PLUS is not offered, so a client
-// flag "y" is accepted (RFC 5802 §6) and "p=" is refused.
+// and, with plus, of SCRAM-SHA-256-PLUS with tls-exporter channel binding
+// (scram_plus.go).
 type scramMech struct {
 	exchange
+	plus bool
 	step int // 0: nothing received; 1: awaiting client-first; 2: awaiting client-final
 
 	first       scramClientFirst
@@ -76,6 +77,9 @@ func (m *scramMech) clientFirst(ctx context.Context, response []byte) ([]byte, b
 	if err != nil {
 		return nil, true, m.end(store.Account{}, err)
 	}
+	if err := m.checkChannelBinding(cf); err != nil {
+		return nil, true, m.end(store.Account{}, err)
+	}
 	if cf.authzid != "" && !strings.EqualFold(cf.authzid, cf.user) {
 		return nil, true, m.end(store.Account{}, ErrAuthzidNotAllowed)
 	}
@@ -102,7 +106,7 @@ func (m *scramMech) clientFirst(ctx context.Context, response []byte) ([]byte, b
 // clientFinal handles client-final-message and answers server-final-message
 // (RFC 5802 §3, §5.1).
 func (m *scramMech) clientFinal(ctx context.Context, response []byte) ([]byte, bool, error) {
-	at := Attempt{Mechanism: MechSCRAMSHA256, User: m.first.user, Conn: m.conn}
+	at := Attempt{Mechanism: m.mechName(), User: m.first.user, Conn: m.conn}
 	if err := m.a.wait(ctx, &at); err != nil {
 		return nil, true, m.end(store.Account{}, err)
 	}
@@ -111,9 +115,16 @@ func (m *scramMech) clientFinal(ctx context.Context, response []byte) ([]byte, b
 		m.a.throttle.Release(at.Conn.Remote, at.User)
 		return []byte(scramErrInvalidEncoding), true, m.end(store.Account{}, err)
 	}
-	// RFC 5802 §5.1 "c": without channel binding it is the GS2 header.
-	if !bytes.Equal(cf.channelBinding, []byte(m.first.gs2Header)) {
-		err := fmt.Errorf("%w: SCRAM channel binding does not repeat the GS2 header", ErrMalformed)
+	// RFC 5802 §5.1 "c": the GS2 header, and with channel binding the
+	// tls-exporter data (RFC 9266 §2), compared in constant time.
+	if subtle.ConstantTimeCompare(cf.channelBinding, m.cbindInput()) != 1 {
+		// A PLUS client bound to another TLS channel: a failed login
+		// (a relay in the middle), not a syntax error.
+		kind := ErrMalformed
+		if m.plus {
+			kind = ErrChannelBinding
+		}
+		err := fmt.Errorf("%w: SCRAM channel binding does not match", kind)
 		m.a.throttle.Release(at.Conn.Remote, at.User)
 		return []byte(scramErrChannelBinding), true, m.end(store.Account{}, err)
 	}
@@ -174,7 +185,9 @@ func (a *Authenticator) serverNonce() string {
 
 // scramClientFirst is a parsed client-first-message (RFC 5802 §7).
 type scramClientFirst struct {
-	gs2Header string // "n,,", "y,,", "n,a=user," …, including the final comma
+	gs2Header string // "n,,", "y,,", "p=tls-exporter,,", "n,a=user," …, including the final comma
+	cbFlag    byte   // 'n', 'y' or 'p' (RFC 5802 §7 gs2-cbind-flag)
+	cbName    string // with 'p': the channel binding type (cb-name)
 	authzid   string
 	user      string // decoded saslname
 	nonce     string
@@ -185,6 +198,7 @@ type scramClientFirst struct {
 //
 //	client-first-message = gs2-header client-first-message-bare
 //	gs2-header = gs2-cbind-flag "," [ authzid ] ","
+//	gs2-cbind-flag = ("p=" cb-name) / "n" / "y"
 //	client-first-message-bare = [reserved-mext ","] username "," nonce ["," extensions]
 func parseSCRAMClientFirst(msg []byte) (scramClientFirst, error) {
 	var cf scramClientFirst
@@ -195,10 +209,13 @@ func parseSCRAMClientFirst(msg []byte) (scramClientFirst, error) {
 	var rest string
 	switch {
 	case strings.HasPrefix(s, "n,"), strings.HasPrefix(s, "y,"):
-		rest = s[2:]
+		cf.cbFlag, rest = s[0], s[2:]
 	case strings.HasPrefix(s, "p="):
-		name, _, _ := strings.Cut(s[2:], ",")
-		return cf, fmt.Errorf("%w: client requires channel binding %q; SCRAM-SHA-256-PLUS is not offered", ErrChannelBinding, name)
+		name, r, ok := strings.Cut(s[2:], ",")
+		if !ok || !validCBName(name) {
+			return cf, scramMalformed("bad channel binding name")
+		}
+		cf.cbFlag, cf.cbName, rest = 'p', name, r
 	default:
 		return cf, scramMalformed("bad GS2 channel binding flag")
 	}
@@ -329,6 +346,21 @@ func decodeSASLName(s string) (string, error) {
 		i += 2
 	}
 	return b.String(), nil
+}
+
+// validCBName checks a cb-name: 1*(ALPHA / DIGIT / "." / "-") (RFC 5802
+// §7).
+func validCBName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // validNonce checks a nonce: printable ASCII except ',' (RFC 5802 §7).

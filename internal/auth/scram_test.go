@@ -216,7 +216,13 @@ func TestParseSCRAMClientFirst(t *testing.T) {
 	bad("n,a=x", ErrMalformed)
 	bad("n,,n=us\x00er,r=abc", ErrMalformed)
 	bad("n,,n=\xff,r=abc", ErrMalformed)
-	bad("p=tls-server-end-point,,n=user,r=abc", ErrChannelBinding)
+	// The grammar admits any cb-name (RFC 5802 §7); which binding a
+	// mechanism accepts is checked by the exchange (TestSCRAMPlus).
+	good("p=tls-exporter,,n=user,r=abc", "p=tls-exporter,,", "", "user", "abc")
+	good("p=tls-server-end-point,a=user,n=user,r=abc", "p=tls-server-end-point,a=user,", "user", "user", "abc")
+	bad("p=,,n=user,r=abc", ErrMalformed)
+	bad("p=tls_exporter,,n=user,r=abc", ErrMalformed)
+	bad("p=tls-exporter", ErrMalformed)
 	bad("n,,n=user,r="+strings.Repeat("a", maxSCRAMMessage), ErrMalformed)
 }
 

@@ -133,7 +133,7 @@ func (c *conn) cmdAuthenticate(ctx context.Context, tag string, dec *imapwire.De
 		return nof("PRIVACYREQUIRED", "PLAIN is disabled on an unencrypted connection; use STARTTLS")
 	case auth.IsBearerMechanism(mech) && !c.bearerAllowed(mech):
 		return nof("PRIVACYREQUIRED", "Bearer tokens need an encrypted connection; use STARTTLS")
-	case mech != auth.MechPlain && mech != auth.MechSCRAMSHA256 && !auth.IsBearerMechanism(mech):
+	case mech != auth.MechPlain && mech != auth.MechSCRAMSHA256 && mech != auth.MechSCRAMSHA256Plus && !auth.IsBearerMechanism(mech):
 		return nof("CANNOT", "Unsupported authentication mechanism")
 	}
 	m, err := c.s.opts.Auth.NewMechanism(mech, c.connInfo())
@@ -208,7 +208,7 @@ func decodeSASL(s string) ([]byte, error) {
 }
 
 func (c *conn) connInfo() auth.ConnInfo {
-	return auth.ConnInfo{Remote: c.remote, Proto: "imap", TLS: c.tls, Log: c.log}
+	return auth.ConnInfo{Remote: c.remote, Proto: "imap", TLS: c.tls, Log: c.log, TLSExporter: c.tlsExporter()}
 }
 
 // authFailed records a failed authentication (metric, statistics, event

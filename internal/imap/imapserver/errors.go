@@ -83,7 +83,7 @@ var storeErrors = []struct {
 	{auth.ErrNoMail, "AUTHORIZATIONFAILED", "Account may not read mail"},
 	{auth.ErrExpired, "EXPIRED", "Account expired"},
 	{auth.ErrAuthzidNotAllowed, "AUTHORIZATIONFAILED", "Authorization identity not allowed"},
-	{auth.ErrChannelBinding, "AUTHENTICATIONFAILED", "Channel binding not supported"},
+	{auth.ErrChannelBinding, "AUTHENTICATIONFAILED", "Channel binding failed"},
 	{auth.ErrMalformed, "AUTHENTICATIONFAILED", "Malformed SASL message"},
 }
 

@@ -163,7 +163,7 @@ func splitArgsLong(args string) ([]string, error) {
 // saslMechanisms lists the mechanisms offered on this connection.
 func (c *conn) saslMechanisms() []string {
 	var out []string
-	for _, m := range []string{auth.MechSCRAMSHA256, auth.MechOAuthBearer, auth.MechXOAuth2, auth.MechPlain, auth.MechLogin} {
+	for _, m := range []string{auth.MechSCRAMSHA256Plus, auth.MechSCRAMSHA256, auth.MechOAuthBearer, auth.MechXOAuth2, auth.MechPlain, auth.MechLogin} {
 		if c.mechAllowed(m) {
 			out = append(out, m)
 		}
@@ -179,6 +179,9 @@ func (c *conn) mechAllowed(m string) bool {
 	switch m {
 	case auth.MechSCRAMSHA256:
 		return true
+	case auth.MechSCRAMSHA256Plus:
+		// RFC 9266 channel binding: on TLS 1.3 connections only.
+		return c.connInfo().ChannelBindingAvailable()
 	case auth.MechPlain, auth.MechLogin:
 		return c.passwordAllowed() == nil
 	case auth.MechOAuthBearer, auth.MechXOAuth2:
@@ -260,7 +263,7 @@ func saslUser(mech string, resp []byte) string {
 		if len(f) == 3 {
 			return string(f[1])
 		}
-	case auth.MechSCRAMSHA256:
+	case auth.MechSCRAMSHA256, auth.MechSCRAMSHA256Plus:
 		for _, a := range strings.Split(string(resp), ",") {
 			if v, ok := strings.CutPrefix(a, "n="); ok {
 				return strings.NewReplacer("=2C", ",", "=3D", "=").Replace(v)
@@ -355,6 +358,8 @@ func (c *conn) failureText(mech, user string, err error) string {
 		return "account " + q + " has expired"
 	case errors.Is(err, auth.ErrNoMail):
 		return "account " + q + " may not use mail"
+	case errors.Is(err, auth.ErrChannelBinding):
+		return "authentication failed: channel binding" // RFC 5802 §6
 	}
 	return "authentication failed: malformed exchange"
 }

@@ -26,6 +26,9 @@ func (ss *session) AuthMechanisms() []string {
 	}
 	var out []string
 	for _, m := range ss.s.opts.Authenticator.Mechanisms() {
+		if m == auth.MechSCRAMSHA256Plus && !ss.connInfo().ChannelBindingAvailable() {
+			continue // RFC 9266 channel binding: TLS 1.3 only
+		}
 		if !auth.IsBearerMechanism(m) || ss.bearerAllowed() {
 			out = append(out, m)
 		}
@@ -48,9 +51,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	if !ss.authAllowed() || auth.IsBearerMechanism(mech) && !ss.bearerAllowed() {
 		return nil, errEncryptionReq
 	}
-	m, err := ss.s.opts.Authenticator.NewMechanism(mech, auth.ConnInfo{
-		Remote: ss.info.remote, Proto: "smtp", TLS: ss.isTLS(), Log: ss.log,
-	})
+	m, err := ss.s.opts.Authenticator.NewMechanism(mech, ss.connInfo())
 	if err != nil {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
