@@ -5,7 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 
+	"github.com/postern/postern/internal/app"
+	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/delivery"
 	"github.com/postern/postern/internal/store"
 )
@@ -30,6 +33,9 @@ func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 		return &exitError{code: exitTempFail, err: err}
 	}
 	defer st.Close()
+	if err := provisionRecipient(ctx, l, st, args[0]); err != nil {
+		return &exitError{code: exitTempFail, err: fmt.Errorf("temporary failure, try again later: %w", err)}
+	}
 	d := delivery.New(delivery.Options{Store: st, MaxSize: l.maxMessageSize()})
 	res, err := d.Deliver(ctx, delivery.Request{
 		Account: args[0],
@@ -59,4 +65,29 @@ func runDeliver(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) 
 		fmt.Fprintf(env.Stderr, "postern: mailbox %q does not exist; delivered to %s\n", fs.Lookup("mailbox").Value.String(), store.MailboxInbox)
 	}
 	return nil
+}
+
+// provisionRecipient makes the store account of a user of an outside
+// account source (system, ldap) that has not logged in yet, so that its
+// first mail is not refused (docs/accounts.md). A name no source knows is
+// left to Deliver, which refuses it; a source that cannot answer is a
+// temporary failure.
+func provisionRecipient(ctx context.Context, l *loaded, st store.Store, name string) error {
+	if _, err := st.Account(ctx, name); !errors.Is(err, store.ErrNoSuchAccount) {
+		return nil
+	}
+	logger := slog.New(slog.DiscardHandler)
+	sources := app.AccountSources(l.cfg, st, nil, nil, nil, logger)
+	defer func() {
+		for _, s := range sources {
+			if c, ok := s.(interface{ Close() }); ok {
+				c.Close()
+			}
+		}
+	}()
+	_, err := auth.Directory{Store: st, Sources: sources}.Account(ctx, name)
+	if errors.Is(err, store.ErrNoSuchAccount) {
+		return nil
+	}
+	return err
 }

@@ -164,3 +164,28 @@ func TestUserListSource(t *testing.T) {
 		t.Errorf("passwd of ldap's bob: exit %d %s", code, errs)
 	}
 }
+
+// TestDeliverSystemUser: postern deliver to a host account of the system
+// source that never logged in makes its store account (source system)
+// and delivers; an unknown name is still EX_NOUSER; user add of a host
+// name is refused.
+func TestDeliverSystemUser(t *testing.T) {
+	r := newCLIRunner(t, "Accounts: system, local\nSystem-Passwd-File: ../auth/source/testdata/passwd\n"+
+		"System-Shadow-File: ../auth/source/testdata/shadow\n")
+	if code, _, errs := r.run("From: a@example.net\nSubject: hi\n\nhello\n", "deliver", "md5"); code != 0 {
+		t.Fatalf("deliver md5: exit %d %s", code, errs)
+	}
+	if code, _, _ := r.run("From: a@example.net\nSubject: hi\n\nhello\n", "deliver", "ghost"); code != 67 {
+		t.Errorf("deliver ghost: exit %d, want 67 (EX_NOUSER)", code)
+	}
+	_, out, _ := r.run("", "user", "list", "--source", "system")
+	if !strings.Contains(out, "md5 ") || !strings.HasSuffix(strings.TrimSpace(out), "system") {
+		t.Errorf("user list --source system:\n%s", out)
+	}
+	if code, _, errs := r.run("pw\n", "user", "add", "yes5", "--password-stdin"); code == 0 || !strings.Contains(errs, "system account source has a user yes5") {
+		t.Errorf("user add yes5: exit %d %s", code, errs)
+	}
+	if code, _, errs := r.run("pw\n", "user", "add", "lowuid", "--password-stdin"); code != 0 {
+		t.Errorf("user add lowuid (below System-Min-UID): exit %d %s", code, errs)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
@@ -73,6 +74,14 @@ func (f *SystemFiles) LookupUser(ctx context.Context, name string) (SystemUser, 
 	}
 	u := SystemUser{Name: name}
 	sh, found, err := f.shadowLine(name)
+	if errors.Is(err, fs.ErrPermission) {
+		// Not the privileged part (`postern deliver` run by the MTA as
+		// a mail user): the account exists, its lock cannot be read, so
+		// it counts as locked. Delivery does not look at the lock, and
+		// a login verifies in the helper anyway.
+		u.Disabled = true
+		return u, true, nil
+	}
 	if err != nil {
 		return SystemUser{}, false, err
 	}
@@ -158,7 +167,7 @@ func (f *SystemFiles) shadowLine(name string) ([]string, bool, error) {
 func findLine(path, name string) ([]string, bool, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", auth.ErrUnavailable, err)
+		return nil, false, fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
 	}
 	defer fh.Close()
 	sc := bufio.NewScanner(&limitedReader{r: fh, n: maxSystemFile})
