@@ -136,6 +136,17 @@ func TestLDAPSource(t *testing.T) {
 	if _, err := src.LookupAddress(ctx, "*@example.org"); !errors.Is(err, auth.ErrUnknownUser) {
 		t.Errorf("LookupAddress(*@example.org) = %v", err)
 	}
+	// A Mail-Filter that matches on something else than the address: the
+	// entry found must hold the address in Mail-Attribute.
+	opts := testLDAPOptions(s, st)
+	opts.MailFilter = "(&(objectClass=inetOrgPerson)(cn=%n))"
+	loose, _ := newTestLDAP(t, opts)
+	if acct, err := loose.LookupAddress(ctx, "alice@example.org"); err != nil || acct.Name != "alice" {
+		t.Errorf("cn filter, alice@example.org = %+v, %v; want alice", acct, err)
+	}
+	if _, err := loose.LookupAddress(ctx, "alice@elsewhere.example"); !errors.Is(err, auth.ErrUnknownUser) {
+		t.Errorf("cn filter, alice@elsewhere.example = %v; want unknown (not in mail)", err)
+	}
 	for name, want := range map[string]bool{"bob": true, "carol": false, "zed": false} {
 		if got, err := src.Owns(ctx, name); got != want || err != nil {
 			t.Errorf("Owns(%s) = %v, %v; want %v", name, got, err, want)
