@@ -147,6 +147,14 @@ func TestLDAPSource(t *testing.T) {
 	if _, err := loose.LookupAddress(ctx, "alice@elsewhere.example"); !errors.Is(err, auth.ErrUnknownUser) {
 		t.Errorf("cn filter, alice@elsewhere.example = %v; want unknown (not in mail)", err)
 	}
+	// A filter that matches every user: the directory stops at two
+	// entries (sizeLimitExceeded) and the login is refused.
+	opts = testLDAPOptions(s, st)
+	opts.UserFilter = "(objectClass=inetOrgPerson)"
+	wide, _ := newTestLDAP(t, opts)
+	if _, err := wide.Lookup(ctx, "alice"); !errors.Is(err, auth.ErrUnknownUser) {
+		t.Errorf("filter matching every entry: %v; want unknown", err)
+	}
 	for name, want := range map[string]bool{"bob": true, "carol": false, "zed": false} {
 		if got, err := src.Owns(ctx, name); got != want || err != nil {
 			t.Errorf("Owns(%s) = %v, %v; want %v", name, got, err, want)
