@@ -86,3 +86,12 @@ type OutboundQueue interface {
 	// end of its lease. ok is false when the queue is empty.
 	QueueNextDue(ctx context.Context) (next time.Time, ok bool, err error)
 }
+
+// QueueWaker is implemented by stores shared between nodes that tell a
+// node's queue runner when any node queued a message (or flushed the
+// queue), so that an idle runner takes a message queued on a node whose
+// runner is busy at once rather than at its next poll. The channel holds
+// at most one pending signal; only the queue runner reads it.
+type QueueWaker interface {
+	QueueWake() <-chan struct{}
+}

@@ -129,6 +129,9 @@ type Queue struct {
 	opts  Options
 	store store.OutboundQueue
 	wake  chan struct{}
+	// remote is the store's signal that another node queued a message
+	// (store.QueueWaker); nil (never ready) without one.
+	remote <-chan struct{}
 }
 
 // New opens the queue in opts.Store, first moving into it the messages
@@ -169,6 +172,9 @@ func New(opts Options) (*Queue, error) {
 		opts.LookupMX = dnsLookupMX(opts.Resolver)
 	}
 	q := &Queue{opts: opts, store: opts.Store, wake: make(chan struct{}, 1)}
+	if w, ok := opts.Store.(store.QueueWaker); ok {
+		q.remote = w.QueueWake()
+	}
 	if opts.Dir != "" {
 		if err := q.importDir(context.Background()); err != nil {
 			return nil, err
@@ -322,7 +328,8 @@ func (q *Queue) Delete(ctx context.Context, id string) error {
 
 // Run delivers due messages until ctx is done. It sleeps until the next
 // message is due, and never longer than the lease, so that it finds what
-// other nodes queued or gave back.
+// other nodes gave back; with a store.QueueWaker it wakes at once when
+// any node queues a message.
 func (q *Queue) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -341,6 +348,7 @@ func (q *Queue) Run(ctx context.Context) {
 			return
 		case <-timer.C:
 		case <-q.wake:
+		case <-q.remote:
 		}
 	}
 }

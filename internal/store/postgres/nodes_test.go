@@ -350,3 +350,32 @@ func TestNodesQueueClaims(t *testing.T) {
 		t.Errorf("claimed %d of %d", len(claimed), n)
 	}
 }
+
+// TestNodesQueueWake: a message queued on node A, and a flush on node B,
+// wake the queue runners of both nodes (store.QueueWaker).
+func TestNodesQueueWake(t *testing.T) {
+	a, b, _, _ := twoNodes(t)
+	wait := func(what string, st *Store) {
+		t.Helper()
+		select {
+		case <-st.QueueWake():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no queue wake within 5 s", what)
+		}
+	}
+	now := time.Now()
+	if err := a.QueueAdd(t.Context(), store.QueuedMessage{ID: "w1", Created: now, NextAttempt: now, Envelope: []byte("{}")}, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	wait("add on A, node B", b)
+	wait("add on A, node A", a)
+	if _, err := b.QueueFlush(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	wait("flush on B, node A", a)
+	select {
+	case <-a.QueueWake():
+		t.Error("a second signal without a second change")
+	case <-time.After(300 * time.Millisecond):
+	}
+}

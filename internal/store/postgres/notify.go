@@ -14,6 +14,10 @@ import (
 // channel is the LISTEN/NOTIFY channel of change events.
 const channel = "postern_changes"
 
+// queueChannel carries an empty notification when the outbound queue has
+// a message due now (store.QueueWaker).
+const queueChannel = "postern_queue"
+
 // maxPayload keeps a notification under PostgreSQL's 8000-octet limit.
 const maxPayload = 7000
 
@@ -167,7 +171,7 @@ func listenConn(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+channel+`; LISTEN `+queueChannel); err != nil {
 		conn.Close(ctx)
 		return nil, err
 	}
@@ -219,6 +223,13 @@ func (l *listener) receive(ctx context.Context, conn *pgx.Conn) error {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == queueChannel {
+			select {
+			case l.s.queueWake <- struct{}{}:
+			default:
+			}
+			continue
 		}
 		var no notice
 		if err := json.Unmarshal([]byte(n.Payload), &no); err != nil {

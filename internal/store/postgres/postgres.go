@@ -67,6 +67,8 @@ type Store struct {
 	bodies  body.Bodies
 	notify  store.Notifier
 	listen  *listener
+	// queueWake is signalled when any node queued a message due now.
+	queueWake chan struct{}
 	// trigram: search_text has its pg_trgm indexes (schema version 6).
 	trigram bool
 
@@ -124,7 +126,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, connCfg: cfg.ConnConfig, opts: opts, log: opts.Logger, notify: opts.Notifier, bodies: opts.Bodies}
+	s := &Store{pool: pool, connCfg: cfg.ConnConfig, opts: opts, log: opts.Logger, notify: opts.Notifier, bodies: opts.Bodies,
+		queueWake: make(chan struct{}, 1)}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -14,7 +14,22 @@ import (
 	"github.com/postern/postern/internal/store/sqlrow"
 )
 
-var _ store.OutboundQueue = (*Store)(nil)
+var (
+	_ store.OutboundQueue = (*Store)(nil)
+	_ store.QueueWaker    = (*Store)(nil)
+)
+
+// QueueWake is signalled when a node (this one included) queued a
+// message or flushed the queue: pg_notify on queueChannel, delivered at
+// commit to every node's listener.
+func (s *Store) QueueWake() <-chan struct{} { return s.queueWake }
+
+// wakeQueues tells every node's queue runner to look for work once t
+// commits.
+func wakeQueues(ctx context.Context, t *wtx) error {
+	_, err := t.Exec(ctx, `SELECT pg_notify($1, '')`, queueChannel)
+	return err
+}
 
 // queueChunk is the size of one row of a queued body (queue_chunk).
 const queueChunk = 256 << 10
@@ -43,8 +58,10 @@ func (s *Store) QueueAdd(ctx context.Context, m store.QueuedMessage, body io.Rea
 				return fmt.Errorf("read queued message: %w", err)
 			}
 		}
-		_, err := t.Exec(ctx, `UPDATE queue_msg SET size = $2 WHERE id = $1`, m.ID, size)
-		return err
+		if _, err := t.Exec(ctx, `UPDATE queue_msg SET size = $2 WHERE id = $1`, m.ID, size); err != nil {
+			return err
+		}
+		return wakeQueues(ctx, t)
 	})
 }
 
@@ -187,8 +204,11 @@ func (s *Store) QueueFlush(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(t *wtx) error {
 		tag, err := t.Exec(ctx, `UPDATE queue_msg SET next_attempt = $1`, sqlrow.TimeToInt(now))
+		if err != nil {
+			return err
+		}
 		n = tag.RowsAffected()
-		return err
+		return wakeQueues(ctx, t)
 	})
 	return int(n), err
 }
