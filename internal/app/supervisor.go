@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -144,6 +146,7 @@ func (sv *supervisor) start(ctx context.Context) error {
 	if err := sv.startControl(); err != nil {
 		return err
 	}
+	sv.removeStale()
 	notice := ""
 	if in.prev != nil {
 		notice = sv.noticePath(0)
@@ -441,4 +444,25 @@ func giveFiles(name string, paths ...string) error {
 		}
 	}
 	return nil
+}
+
+// removeStale removes the worker control sockets and throttle hand-over
+// files that a supervisor which is gone left behind (a kill -9); those of
+// a live one (the old supervisor of an upgrade, still draining) stay.
+func (sv *supervisor) removeStale() {
+	cfg := sv.in.cfg
+	for _, pattern := range []string{
+		filepath.Join(filepath.Dir(cfg.ControlSocket), "worker-*-*.sock"),
+		filepath.Join(cfg.DataDirectory, "postern-throttle-*-*.json"),
+	} {
+		paths, _ := filepath.Glob(pattern)
+		for _, p := range paths {
+			f := strings.Split(strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)), "-")
+			pid, err := strconv.Atoi(f[len(f)-2])
+			if err != nil || pid == os.Getpid() || isServing(pid) {
+				continue
+			}
+			os.Remove(p)
+		}
+	}
 }

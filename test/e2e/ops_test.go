@@ -390,6 +390,10 @@ func TestFailureNoticeAndHooks(t *testing.T) {
 	s := e.startMail()
 	waitHooks("startup\n")
 	pid := s.cmd.Process.Pid
+	workerSockets := filepath.Join(e.data, fmt.Sprintf("worker-%d-*.sock", pid))
+	if socks, _ := filepath.Glob(workerSockets); len(socks) == 0 {
+		t.Errorf("no worker control socket %s while serving", workerSockets)
+	}
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -400,6 +404,9 @@ func TestFailureNoticeAndHooks(t *testing.T) {
 
 	s = e.startMail()
 	waitHooks("startup\nstartup\n") // the notice is sent before the hook runs
+	if socks, _ := filepath.Glob(workerSockets); len(socks) > 0 {
+		t.Errorf("the dead supervisor's worker sockets are left: %v", socks)
+	}
 	for _, user := range []string{"alice", "bob"} {
 		got := notices(user)
 		if len(got) != 1 {
