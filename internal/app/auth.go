@@ -76,6 +76,7 @@ func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.At
 		Sources: in.auth.sources,
 
 		AdminImpersonation: in.cfg.AdminImpersonation,
+		ChannelBinding:     in.cfg.SCRAMChannelBinding,
 		Bearer:             in.auth.bearer,
 		Hasher:             in.auth.hasher,
 		Cache:              in.auth.cache,

@@ -85,6 +85,10 @@ type Options struct {
 	// with ErrAuthzidNotAllowed.
 	AdminImpersonation bool
 
+	// ChannelBinding offers SCRAM-SHA-256-PLUS on connections with
+	// tls-exporter data (global SCRAM-Channel-Binding; scram_plus.go).
+	ChannelBinding bool
+
 	// Bearer, if set, verifies OAuth 2.0 bearer tokens: the OAUTHBEARER
 	// and XOAUTH2 mechanisms are offered ([OAuth] section; oauth.go).
 	Bearer TokenVerifier
@@ -151,6 +155,7 @@ type Authenticator struct {
 	nonce     func() string
 
 	impersonation bool
+	binding       bool // Options.ChannelBinding
 	bearer        TokenVerifier
 
 	// secret keys the fake SCRAM salts and APOP secrets of unknown users.
@@ -172,6 +177,7 @@ func New(opts Options) *Authenticator {
 		nonce:     opts.SCRAMNonce,
 
 		impersonation: opts.AdminImpersonation,
+		binding:       opts.ChannelBinding,
 		bearer:        opts.Bearer,
 		secret:        make([]byte, 32),
 	}

@@ -43,7 +43,7 @@ const maxSASLField = 1024
 // Mechanisms returns the names of the SASL mechanisms NewMechanism
 // accepts, strongest first. Protocols decide which to advertise (PLAIN and
 // LOGIN only under TLS, SCRAM-SHA-256-PLUS only where
-// ConnInfo.ChannelBindingAvailable, for instance).
+// Authenticator.ChannelBinding, for instance).
 func (a *Authenticator) Mechanisms() []string {
 	if a.bearer != nil {
 		return []string{MechSCRAMSHA256Plus, MechSCRAMSHA256, MechOAuthBearer, MechXOAuth2, MechPlain, MechLogin}
@@ -70,8 +70,8 @@ func (a *Authenticator) NewMechanism(name string, c ConnInfo) (Mechanism, error)
 	case MechSCRAMSHA256:
 		return &scramMech{exchange: exchange{a: a, conn: c}}, nil
 	case MechSCRAMSHA256Plus:
-		// Only where the connection can bind (scram_plus.go).
-		if c.ChannelBindingAvailable() {
+		// Only where it is offered (scram_plus.go).
+		if a.ChannelBinding(c) {
 			return &scramMech{exchange: exchange{a: a, conn: c}, plus: true}, nil
 		}
 	case MechOAuthBearer, MechXOAuth2:

@@ -45,7 +45,11 @@ func TestNewMechanism(t *testing.T) {
 			t.Errorf("NewMechanism(%q) err = %v", name, err)
 		}
 	}
-	if _, err := e.auth.NewMechanism("SCRAM-SHA-256-PLUS", ConnInfo{TLSExporter: make([]byte, 32)}); err != nil {
+	if _, err := e.auth.NewMechanism("SCRAM-SHA-256-PLUS", ConnInfo{TLSExporter: make([]byte, 32)}); !errors.Is(err, ErrUnsupportedMechanism) {
+		t.Errorf("NewMechanism(SCRAM-SHA-256-PLUS) without Options.ChannelBinding: %v", err)
+	}
+	on := newTestEnv(t, func(o *Options) { o.ChannelBinding = true })
+	if _, err := on.auth.NewMechanism("SCRAM-SHA-256-PLUS", ConnInfo{TLSExporter: make([]byte, 32)}); err != nil {
 		t.Errorf("NewMechanism(SCRAM-SHA-256-PLUS) with binding data: %v", err)
 	}
 	if got := e.auth.Mechanisms(); len(got) != 4 || got[0] != MechSCRAMSHA256Plus || got[1] != MechSCRAMSHA256 {

@@ -43,9 +43,17 @@ func TLSExporter(cs tls.ConnectionState) []byte {
 	return b
 }
 
-// ChannelBindingAvailable reports whether SCRAM-SHA-256-PLUS can be
-// offered on a connection: it has tls-exporter data.
+// ChannelBindingAvailable reports whether the connection has tls-exporter
+// data.
 func (c ConnInfo) ChannelBindingAvailable() bool { return len(c.TLSExporter) == tlsExporterLen }
+
+// ChannelBinding reports whether SCRAM-SHA-256-PLUS is offered on a
+// connection: Options.ChannelBinding is on (SCRAM-Channel-Binding) and
+// the connection has tls-exporter data. Protocols advertise the mechanism
+// when it holds; NewMechanism refuses it otherwise.
+func (a *Authenticator) ChannelBinding(c ConnInfo) bool {
+	return a.binding && c.ChannelBindingAvailable()
+}
 
 // checkChannelBinding applies RFC 5802 §6 to the GS2 channel binding
 // flag of a client-first message: with SCRAM-SHA-256-PLUS the client must
@@ -61,7 +69,7 @@ func (m *scramMech) checkChannelBinding(cf scramClientFirst) error {
 		return fmt.Errorf("%w: channel binding type %q; only %s is supported", ErrChannelBinding, cf.cbName, cbTLSExporter)
 	case !m.plus && cf.cbFlag == 'p':
 		return fmt.Errorf("%w: client requires channel binding %q with %s; use %s", ErrChannelBinding, cf.cbName, MechSCRAMSHA256, MechSCRAMSHA256Plus)
-	case !m.plus && cf.cbFlag == 'y' && m.conn.ChannelBindingAvailable():
+	case !m.plus && cf.cbFlag == 'y' && m.a.ChannelBinding(m.conn):
 		return fmt.Errorf("%w: client supports channel binding but did not use %s, which this server offers (a downgrade?)", ErrChannelBinding, MechSCRAMSHA256Plus)
 	}
 	return nil

@@ -95,7 +95,7 @@ func runPlus(t *testing.T, a *Authenticator, mech string, ci ConnInfo, conv *scr
 // another binding type are refused; SCRAM-SHA-256 refuses "y" where the
 // server can bind (a downgrade) and still takes "y" where it cannot.
 func TestSCRAMPlus(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnv(t, func(o *Options) { o.ChannelBinding = true })
 	e.addUser(t, "alice", "pencil")
 	client, server := tlsPair(t, tls.VersionTLS13)
 	ci := ConnInfo{Remote: addrA, Proto: "imap", TLS: true, TLSExporter: TLSExporter(server)}
@@ -135,6 +135,19 @@ func TestSCRAMPlus(t *testing.T) {
 	if err, _ := runPlus(t, e.auth, MechSCRAMSHA256Plus, ConnInfo{}, c.NewConversationWithChannelBinding(clientBinding(t, client))); !errors.Is(err, ErrUnsupportedMechanism) {
 		t.Errorf("PLUS without TLS: %v, want ErrUnsupportedMechanism", err)
 	}
+	// SCRAM-Channel-Binding off (the default): PLUS is not offered, so
+	// "y" is what a binding client rightly says, and is accepted.
+	off := newTestEnv(t)
+	off.addUser(t, "alice", "pencil")
+	if off.auth.ChannelBinding(ci) {
+		t.Error("ChannelBinding with the option off")
+	}
+	if err, _ := runPlus(t, off.auth, MechSCRAMSHA256Plus, ci, c.NewConversationWithChannelBinding(clientBinding(t, client))); !errors.Is(err, ErrUnsupportedMechanism) {
+		t.Errorf("PLUS with the option off: %v, want ErrUnsupportedMechanism", err)
+	}
+	if err, ok := runPlus(t, off.auth, MechSCRAMSHA256, ci, c.NewConversationAdvertisingChannelBinding()); err != nil || !ok {
+		t.Errorf("y with the option off over TLS 1.3: %v %v, want success", err, ok)
+	}
 }
 
 // TestSCRAMPlusWire: the exact messages of a PLUS exchange (RFC 5802 §7):
@@ -142,7 +155,7 @@ func TestSCRAMPlus(t *testing.T) {
 // octets of binding data, and the server's final message is "v=…"; a
 // wrong "c=" gets "e=channel-bindings-dont-match".
 func TestSCRAMPlusWire(t *testing.T) {
-	e := newRFC7677Env(t)
+	e := newRFC7677Env(t, func(o *Options) { o.ChannelBinding = true })
 	cb := []byte(strings.Repeat("\x01", 32))
 	ci := ConnInfo{TLSExporter: cb}
 	run := func(c string) (string, error) {

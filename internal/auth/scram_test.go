@@ -22,9 +22,9 @@ const (
 	rfc7677ServerFinal = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 )
 
-func newRFC7677Env(t testing.TB) *testEnv {
+func newRFC7677Env(t testing.TB, modify ...func(*Options)) *testEnv {
 	t.Helper()
-	e := newTestEnv(t, func(o *Options) { o.SCRAMNonce = func() string { return rfc7677ServerNonce } })
+	e := newTestEnv(t, append([]func(*Options){func(o *Options) { o.SCRAMNonce = func() string { return rfc7677ServerNonce } }}, modify...)...)
 	salt, _ := base64.StdEncoding.DecodeString(rfc7677Salt)
 	creds, err := deriveSCRAM("pencil", salt, 4096)
 	if err != nil {

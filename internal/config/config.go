@@ -90,6 +90,9 @@ type Config struct {
 	// AdminImpersonation lets an administrator log in as another account
 	// with SASL PLAIN's authorization identity (Admin-Impersonation).
 	AdminImpersonation bool
+	// SCRAMChannelBinding offers SCRAM-SHA-256-PLUS with tls-exporter
+	// channel binding on TLS 1.3 connections (SCRAM-Channel-Binding).
+	SCRAMChannelBinding bool
 	// SystemMinUID, SystemPasswdFile and SystemShadowFile are the system
 	// account source's host accounts (System-Min-UID, System-Passwd-File,
 	// System-Shadow-File).

@@ -225,6 +225,17 @@ func globalOptions() []*option {
 				"(`admin impersonation`) and counted (`postern_auth_impersonations_total`). Off: PLAIN with an " +
 				"authorization identity other than the login name is refused. See docs/accounts.md.",
 			orig: "The original allowed no proxy login; off keeps that."},
+		{name: "SCRAM-Channel-Binding", section: g, kind: kBool, def: "OFF",
+			ptr: func(c *Config) any { return &c.SCRAMChannelBinding },
+			doc: "On: IMAP, POP3 and submission offer and accept SASL SCRAM-SHA-256-PLUS, SCRAM with " +
+				"tls-exporter channel binding (RFC 5802 §6, RFC 9266), on TLS 1.3 connections, so that a login " +
+				"relayed through another TLS session fails; a SCRAM-SHA-256 client that could bind but says " +
+				"it believes the server cannot (a downgrade) is then refused on such connections. Off by " +
+				"default because a client that picks the strongest mechanism offered without being able to " +
+				"bind cannot log in: mutt 2.2 (Debian 12, linked with GNU SASL) chooses SCRAM-SHA-256-PLUS and " +
+				"fails. Turn it on where every client either binds or does not use GNU SASL's choice. See " +
+				"docs/imap.md, \"SCRAM-SHA-256-PLUS\".",
+			orig: "The original had no SASL."},
 		{name: "Auth-Cache-TTL", section: g, kind: kDuration, def: "10m", check: checkAuthCacheTTL,
 			ptr:    func(c *Config) any { return &c.AuthCacheTTL },
 			values: "duration: 0 (off) to 24h",

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -14,11 +15,21 @@ import (
 // client (Debian gsasl, GnuTLS), a client nobody here wrote: it runs
 // STARTTLS, takes the binding from its own TLS 1.3 session and must
 // finish the exchange, verifying the server's signature. With --no-cb it
-// cannot use the PLUS mechanism.
+// cannot use the PLUS mechanism. (SCRAM-Channel-Binding is on; without
+// it, the default, TestSubmissionMutt shows why: mutt's GNU SASL picks
+// PLUS whenever offered and cannot bind.)
 func TestSCRAMPlusGSASL(t *testing.T) {
 	t.Parallel()
 	gsasl := requireTool(t, "gsasl")
 	e, p := newIMAPEnv(t, "")
+	// SCRAM-Channel-Binding is global: before the first section.
+	conf, err := os.ReadFile(e.conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.conf, append([]byte("SCRAM-Channel-Binding: on\n"), conf...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	e.startMail()
 	e.addUser("alice", "alice-pw")
 	// The user's SCRAM keys are made at the first password login

@@ -42,10 +42,10 @@ var capabilities = []capability{
 	{name: "LOGINDISABLED", preAuth: true, when: func(c *conn) bool { return !c.plaintextAllowed() }},
 	{name: "AUTH=PLAIN", preAuth: true, commands: []string{"AUTHENTICATE"},
 		when: func(c *conn) bool { return c.plaintextAllowed() }},
-	// RFC 9266 tls-exporter channel binding: on TLS 1.3 connections only
-	// (auth/scram_plus.go).
+	// RFC 9266 tls-exporter channel binding: with SCRAM-Channel-Binding,
+	// on TLS 1.3 connections only (auth/scram_plus.go).
 	{name: "AUTH=SCRAM-SHA-256-PLUS", preAuth: true, commands: []string{"AUTHENTICATE"},
-		when: func(c *conn) bool { return c.connInfo().ChannelBindingAvailable() }},
+		when: func(c *conn) bool { return c.s.opts.Auth.ChannelBinding(c.connInfo()) }},
 	{name: "AUTH=SCRAM-SHA-256", preAuth: true, commands: []string{"AUTHENTICATE"}},
 	// OAuth bearer tokens (RFC 7628; issue 22): when the authenticator
 	// has them ([OAuth]), and only under TLS or on loopback.

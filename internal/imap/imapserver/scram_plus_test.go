@@ -20,7 +20,8 @@ import (
 // login succeeds with SASL-IR and the server's final message as a last
 // challenge, and the client verifies the server; binding data of another
 // value gets NO [AUTHENTICATIONFAILED] and the session stays usable; "y"
-// with SCRAM-SHA-256 on this connection (a downgrade) is refused.
+// with SCRAM-SHA-256 on this connection (a downgrade) is refused. All
+// with SCRAM-Channel-Binding on (fixture channelBinding).
 func TestAuthenticateSCRAMPlus(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("alice", "secret")
@@ -33,6 +34,7 @@ func TestAuthenticateSCRAMPlus(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	f.channelBinding = true
 	addr := f.start()
 	b64 := base64.StdEncoding.EncodeToString
 

@@ -40,6 +40,7 @@ type fixture struct {
 	remoteNotLoopback bool
 	appendErr         error                // the store's Append fails with it (option append-fails)
 	throttle          auth.ThrottleOptions // Off unless a transcript turns it on
+	channelBinding    bool                 // SCRAM-Channel-Binding
 }
 
 type syncBuffer struct {
@@ -94,7 +95,7 @@ func (f *fixture) start() string {
 	f.t.Helper()
 	f.opts.Auth = auth.New(auth.Options{
 		Store: f.st, Hasher: f.hasher, Clock: func() time.Time { return testTime },
-		Throttle: f.throttle,
+		Throttle: f.throttle, ChannelBinding: f.channelBinding,
 	})
 	if f.appendErr != nil {
 		f.opts.Store = faultStore{Store: f.st, appendErr: f.appendErr}

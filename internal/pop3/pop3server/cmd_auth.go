@@ -180,8 +180,9 @@ func (c *conn) mechAllowed(m string) bool {
 	case auth.MechSCRAMSHA256:
 		return true
 	case auth.MechSCRAMSHA256Plus:
-		// RFC 9266 channel binding: on TLS 1.3 connections only.
-		return c.connInfo().ChannelBindingAvailable()
+		// RFC 9266 channel binding: when configured, on TLS 1.3
+		// connections only.
+		return c.s.opts.Auth.ChannelBinding(c.connInfo())
 	case auth.MechPlain, auth.MechLogin:
 		return c.passwordAllowed() == nil
 	case auth.MechOAuthBearer, auth.MechXOAuth2:

@@ -14,11 +14,13 @@ import (
 // independent client (xdg-go/scram) that computes the binding from its
 // own side of the connection: CAPA offers it, the login succeeds and the
 // client verifies the server. Binding data of another value fails; on a
-// plain connection the mechanism is neither offered nor accepted.
+// plain connection, or without SCRAM-Channel-Binding, the mechanism is
+// neither offered nor accepted.
 func TestSCRAMPlus(t *testing.T) {
 	f := newFixture(t)
 	f.addUser("alice", "secret")
 	f.opts.TLS = testTLSConfig(t)
+	f.channelBinding = true
 	addr := f.start()
 	b64 := base64.StdEncoding.EncodeToString
 	run := func(c *client, cb scram.ChannelBinding) string {

@@ -44,6 +44,8 @@ type fixture struct {
 	remoteNotLoopback bool
 	// throttle is Off (STYLE B10) unless a transcript turns it on.
 	throttle auth.ThrottleOptions
+	// channelBinding is SCRAM-Channel-Binding.
+	channelBinding bool
 }
 
 // syncBuffer is a goroutine-safe bytes.Buffer for logs.
@@ -101,7 +103,7 @@ func (f *fixture) start() string {
 	f.t.Helper()
 	f.opts.Auth = auth.New(auth.Options{
 		Store: f.st, Hasher: f.hasher, Clock: func() time.Time { return testTime },
-		Throttle: f.throttle,
+		Throttle: f.throttle, ChannelBinding: f.channelBinding,
 	})
 	srv, err := New(f.opts)
 	if err != nil {

@@ -26,8 +26,8 @@ func (ss *session) AuthMechanisms() []string {
 	}
 	var out []string
 	for _, m := range ss.s.opts.Authenticator.Mechanisms() {
-		if m == auth.MechSCRAMSHA256Plus && !ss.connInfo().ChannelBindingAvailable() {
-			continue // RFC 9266 channel binding: TLS 1.3 only
+		if m == auth.MechSCRAMSHA256Plus && !ss.s.opts.Authenticator.ChannelBinding(ss.connInfo()) {
+			continue // RFC 9266 channel binding: when configured, TLS 1.3 only
 		}
 		if !auth.IsBearerMechanism(m) || ss.bearerAllowed() {
 			out = append(out, m)

@@ -109,6 +109,7 @@ type setup struct {
 	remote   string
 	dataTO   time.Duration
 	throttle bool // the production login throttle instead of none
+	binding  bool // SCRAM-Channel-Binding on
 }
 
 func parseSetup(t testing.TB, text string) setup {
@@ -174,6 +175,8 @@ func (su *setup) apply(f []string) error {
 		su.remote = arg(1)
 	case "throttle":
 		su.throttle = true
+	case "channel-binding":
+		su.binding = true
 	case "data-timeout":
 		su.dataTO, err = time.ParseDuration(arg(1))
 	default:
@@ -273,7 +276,7 @@ func newTestEnv(t testing.TB, su setup) *testEnv {
 		Mode: su.mode, Hostname: testHostname,
 		Deliverer:     delivery.New(delivery.Options{Store: st}),
 		Resolver:      res,
-		Authenticator: auth.New(auth.Options{Store: st, Hasher: cheapHasher, Throttle: auth.ThrottleOptions{Off: !su.throttle}}),
+		Authenticator: auth.New(auth.Options{Store: st, Hasher: cheapHasher, Throttle: auth.ThrottleOptions{Off: !su.throttle}, ChannelBinding: su.binding}),
 		TLSConfig:     e.tls, AllowPlaintextAuth: su.plain,
 		MaxMessageSize: su.maxSize, MaxRecipients: su.maxRcpts,
 		SaveSent: su.saveSent, AcceptBareLF: su.bareLF, SpoolDir: dir, DataTimeout: su.dataTO,

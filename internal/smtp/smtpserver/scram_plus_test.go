@@ -12,10 +12,18 @@ import (
 // binding computed by the client from its own side of the connection
 // with xdg-go/scram, an independent implementation: EHLO offers it and
 // the login succeeds; binding data of another value is refused with 535
-// and the session can still send no mail.
+// and the session can still send no mail. Without SCRAM-Channel-Binding
+// (the default) EHLO does not offer it.
 func TestSubmissionSCRAMPlus(t *testing.T) {
 	t.Parallel()
-	e := newTestEnv(t, parseSetup(t, "mode submission\nuser alice secret\nremote 192.0.2.9"))
+	off := newTestEnv(t, parseSetup(t, "mode submission\nuser alice secret\nremote 192.0.2.9"))
+	if _, mechs := off.smtpClient(t).Extension("AUTH"); mechs != "SCRAM-SHA-256 PLAIN LOGIN" {
+		t.Errorf("AUTH without SCRAM-Channel-Binding: %q", mechs)
+	}
+	e := newTestEnv(t, parseSetup(t, "mode submission\nuser alice secret\nremote 192.0.2.9\nchannel-binding"))
+	if _, mechs := e.smtpClient(t).Extension("AUTH"); mechs != "SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN" {
+		t.Errorf("AUTH with SCRAM-Channel-Binding: %q", mechs)
+	}
 	login := func(flip bool) error {
 		c := e.smtpClient(t)
 		cs, ok := c.TLSConnectionState()
