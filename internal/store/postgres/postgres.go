@@ -133,7 +133,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	if s.bodies == nil {
-		s.bodies = dbBodies{pool: pool}
+		s.bodies = dbBodies{pool: pool, cache: newBodyCache(bodyCacheBytes)}
 	}
 	if err := pool.QueryRow(ctx, `SELECT count(*) = 2 FROM pg_indexes WHERE tablename = 'search_text'
 		AND indexname IN ('search_text_body_trgm', 'search_text_hdr_trgm')`).Scan(&s.trigram); err != nil {

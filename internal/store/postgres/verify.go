@@ -109,9 +109,16 @@ func (s *Store) Verify(ctx context.Context, progress func(done, total int64)) (*
 	return r, nil
 }
 
-// verifyBody reads one body and records it as missing or corrupt.
+// verifyBody reads one body and records it as missing or corrupt. A body
+// in the database is read from it, never from the node's cache.
 func (s *Store) verifyBody(ctx context.Context, b verifyBody, r *VerifyReport) error {
-	c, err := s.bodies.Open(ctx, b.name)
+	var c store.Content
+	var err error
+	if db, ok := s.bodies.(dbBodies); ok {
+		c, err = db.openStored(ctx, b.name, false)
+	} else {
+		c, err = s.bodies.Open(ctx, b.name)
+	}
 	if errors.Is(err, store.ErrNoSuchMessage) {
 		r.Missing = append(r.Missing, b.name)
 		return nil
