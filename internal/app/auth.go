@@ -31,9 +31,10 @@ type authShared struct {
 	domains *delivery.Resolver
 	// bearer verifies OAuth bearer tokens ([OAuth]); nil: OAuth off.
 	bearer auth.TokenVerifier
-	// sources are the account sources of Accounts, in order, built once
-	// so that an outside source's connections are shared.
-	sources []auth.Source
+	// sources are the account sources of Accounts, in order, shared so
+	// that an outside source's connections are; a reload replaces them
+	// (prepareSources).
+	sources *auth.SourceList
 }
 
 // accountHelpers is what the account sources need started before the
@@ -72,8 +73,8 @@ func newAuthShared(cfg *config.Config, trusted []netip.Prefix) authShared {
 func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.Attempt)) *auth.Authenticator {
 	in.initAuth()
 	return auth.New(auth.Options{
-		Store:   in.store,
-		Sources: in.auth.sources,
+		Store:      in.store,
+		SourceList: in.auth.sources,
 
 		AdminImpersonation: in.cfg.AdminImpersonation,
 		ChannelBinding:     in.cfg.SCRAMChannelBinding,
@@ -144,7 +145,7 @@ func (in *instance) initAuth() {
 		// shadow file, and the system source fails closed.
 		in.systemHelper = startSystemHelper(in.cfg, in.logger)
 	}
-	in.auth.sources = AccountSources(in.cfg, in.store, in.auth.hasher, in.isLocalDomain, in.systemHelper, in.logger)
+	in.auth.sources = auth.NewSourceList(AccountSources(in.cfg, in.store, in.auth.hasher, in.isLocalDomain, in.systemHelper, in.logger))
 	in.logger.Info("password verification",
 		"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
 }
@@ -154,7 +155,7 @@ func (in *instance) initAuth() {
 // their first login (auth.Directory).
 func (in *instance) directory() delivery.Directory {
 	in.initAuth()
-	return auth.Directory{Store: in.store, Sources: in.auth.sources}
+	return auth.Directory{Store: in.store, List: in.auth.sources}
 }
 
 // isLocalDomain reports whether domain is one of the site's own, for

@@ -40,6 +40,7 @@ func Preflight(ctx context.Context, cfg *config.Config, quickstart bool) []error
 	}
 	errs = append(errs, checkPorts(ctx, cfg)...)
 	errs = append(errs, checkMagic(cfg)...)
+	errs = append(errs, checkAccountSources(cfg)...)
 	return errs
 }
 

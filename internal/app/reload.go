@@ -35,7 +35,9 @@ type reloadRequest struct{ reply chan *reloadResult }
 // sets the log levels, turns protocols on and off and moves listeners to new
 // ports as the file says, without ending any session (turned-off services
 // and moved listeners stop accepting; their sessions go on until they
-// end), and reloads the recipient tables. Every other change needs a
+// end), replaces the account sources (prepareSources: one that cannot be
+// built refuses the file), and reloads the recipient tables. Every other
+// change needs a
 // restart, and the log says which. It runs on the run loop only, which
 // owns in.cfg and in.services.
 func (in *instance) reload(ctx context.Context) *reloadResult {
@@ -57,6 +59,12 @@ func (in *instance) reload(ctx context.Context) *reloadResult {
 		} else {
 			res.problems = []string{err.Error()}
 		}
+	}
+	var applySources func()
+	if err == nil {
+		applySources = in.prepareSources(cfg, res)
+	}
+	if len(res.problems) > 0 {
 		in.events.Event(observe.EventReload, slog.String("result", "error"))
 		in.logger.Error("reload refused: the configuration has problems; nothing changed",
 			"problems", strings.Join(res.problems, "; "))
@@ -67,6 +75,9 @@ func (in *instance) reload(ctx context.Context) *reloadResult {
 	}
 	in.applyLogLevels(cfg)
 	in.applyServices(ctx, cfg, res)
+	if applySources != nil {
+		applySources()
+	}
 	if in.auth.domains != nil {
 		if err := in.auth.domains.Reload(); err != nil {
 			in.logger.Error("reload local domains for logins failed; keeping the old ones", "err", err)

@@ -27,26 +27,38 @@ import (
 // process, for commands an administrator runs.
 func AccountSources(cfg *config.Config, st store.Store, hasher *auth.Hasher, localDomain func(string) bool,
 	sys source.SystemChecker, logger *slog.Logger) []auth.Source {
+	if sys == nil {
+		sys = SystemFiles(cfg, hasher, logger)
+	}
+	out, errs := accountSources(cfg, st, hasher, localDomain, sys, logger)
+	for _, err := range errs {
+		logger.Error("account source off", "err", err)
+	}
+	return out
+}
+
+// accountSources builds the sources of Accounts over sys, leaving out
+// and returning the error of each that cannot be built.
+func accountSources(cfg *config.Config, st store.Store, hasher *auth.Hasher, localDomain func(string) bool,
+	sys source.SystemChecker, logger *slog.Logger) ([]auth.Source, []error) {
 	var out []auth.Source
+	var errs []error
 	for _, name := range cfg.Accounts {
 		switch strings.ToLower(name) {
 		case auth.SourceLocal:
 			out = append(out, auth.NewLocalSource(st, hasher, localDomain))
 		case source.SourceSystem:
-			if sys == nil {
-				sys = SystemFiles(cfg, hasher, logger)
-			}
 			out = append(out, source.NewSystem(sys, st, localDomain))
 		case source.SourceLDAP:
 			src, err := newLDAPSource(cfg, st, hasher, logger)
 			if err != nil {
-				logger.Error("ldap account source off", "err", err)
+				errs = append(errs, fmt.Errorf("ldap account source: %w", err))
 				continue
 			}
 			out = append(out, src)
 		}
 	}
-	return out
+	return out, errs
 }
 
 // newLDAPSource builds the ldap source of the [LDAP] section.

@@ -74,6 +74,9 @@ type Options struct {
 	// "Accounts:" option); see [Source]. Nil means the store's accounts
 	// alone: NewLocalSource(Store, Hasher, LocalDomain).
 	Sources []Source
+	// SourceList, when not nil, holds the sources instead of Sources, so
+	// that a reload can replace them for every Authenticator at once.
+	SourceList *SourceList
 
 	// LocalDomain reports whether a domain is one of the site's own, for
 	// the default local source (see [NewLocalSource]). Nil: none.
@@ -144,7 +147,7 @@ type Options struct {
 // the account rules of hp-system.md §1.4 in one place. It is safe for
 // concurrent use.
 type Authenticator struct {
-	sources   []Source
+	sources   *SourceList
 	hasher    *Hasher
 	cache     *Cache
 	clock     func() time.Time
@@ -167,7 +170,7 @@ type Authenticator struct {
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
 	a := &Authenticator{
-		sources:   opts.Sources,
+		sources:   opts.SourceList,
 		hasher:    opts.Hasher,
 		cache:     opts.Cache,
 		clock:     opts.Clock,
@@ -189,7 +192,11 @@ func New(opts Options) *Authenticator {
 		a.clock = time.Now
 	}
 	if a.sources == nil {
-		a.sources = []Source{NewLocalSource(opts.Store, a.hasher, opts.LocalDomain)}
+		srcs := opts.Sources
+		if srcs == nil {
+			srcs = []Source{NewLocalSource(opts.Store, a.hasher, opts.LocalDomain)}
+		}
+		a.sources = NewSourceList(srcs)
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
@@ -345,7 +352,7 @@ func (a *Authenticator) provision(ctx context.Context, src Source, acct store.Ac
 // lookupSource asks the sources in order; the first that knows the name
 // decides. ErrUnknownUser when none does.
 func (a *Authenticator) lookupSource(ctx context.Context, name string) (Source, store.Account, error) {
-	for _, src := range a.sources {
+	for _, src := range a.sources.Load() {
 		acct, err := src.Lookup(ctx, name)
 		if errors.Is(err, ErrUnknownUser) {
 			continue

@@ -121,6 +121,22 @@ func (c *Cache) Len() int {
 	return c.lru.Len()
 }
 
+// Flush forgets every verified login, so that the next login of each
+// account asks its source again: a reload that changes the account
+// sources calls it, lest a removed source keep admitting its users.
+// A login verified while Flush runs may still be remembered; its
+// account's next lookup goes to the new sources all the same.
+func (c *Cache) Flush() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	metricCacheEntries.Sub(float64(c.lru.Len()))
+	c.entries = map[string]*list.Element{}
+	c.lru.Init()
+}
+
 // mac is the keyed hash of one (account, stored hash, password) triple.
 // Each field is length-prefixed, so no two triples share an input.
 func (c *Cache) mac(name, stored, password string) [sha256.Size]byte {

@@ -150,6 +150,17 @@ func earlier(a, b time.Time) time.Time {
 type Directory struct {
 	Store   DirectoryStore
 	Sources []Source
+	// List, when not nil, holds the sources instead of Sources (a
+	// server, whose reload replaces them).
+	List *SourceList
+}
+
+// sources returns the sources in effect.
+func (d Directory) sources() []Source {
+	if d.List != nil {
+		return d.List.Load()
+	}
+	return d.Sources
 }
 
 // DirectoryStore is what [Directory] reads and writes of the store.
@@ -166,7 +177,7 @@ func (d Directory) Account(ctx context.Context, name string) (store.Account, err
 	if !errors.Is(err, store.ErrNoSuchAccount) {
 		return acct, err
 	}
-	for _, src := range d.Sources {
+	for _, src := range d.sources() {
 		out, ok := src.(OutsideSource)
 		if !ok {
 			continue

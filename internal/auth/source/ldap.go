@@ -113,7 +113,8 @@ func NewLDAP(opts LDAPOptions) (*LDAP, error) {
 	}, nil
 }
 
-// Close closes the idle connections to the directory.
+// Close closes the idle connections to the directory, and each busy one
+// when its operation ends (a reload replaced the source).
 func (s *LDAP) Close() { s.pool.close() }
 
 // Name returns "ldap".

@@ -42,9 +42,10 @@ type pool struct {
 	tls      *tls.Config
 	timeout  time.Duration
 
-	slots chan struct{}
-	mu    sync.Mutex
-	idle  []*pconn
+	slots  chan struct{}
+	mu     sync.Mutex
+	idle   []*pconn
+	closed bool // close ran: connections given back are closed, not kept
 }
 
 func newPool(urls []string, startTLS bool, tc *tls.Config, timeout time.Duration) *pool {
@@ -89,7 +90,7 @@ func (p *pool) put(pc *pconn, broken bool) {
 	pc.idle = time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.idle) >= maxLDAPIdle {
+	if p.closed || len(p.idle) >= maxLDAPIdle {
 		pc.c.Close()
 		return
 	}
@@ -152,6 +153,7 @@ func (p *pool) close() {
 		pc.c.Close()
 	}
 	p.idle = nil
+	p.closed = true
 }
 
 // isNetworkError reports whether err means the connection or the server
