@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 )
 
 // SCRAM-SHA-256-PLUS: SCRAM with channel binding (RFC 5802 §6), of the
@@ -41,6 +42,16 @@ func TLSExporter(cs tls.ConnectionState) []byte {
 		return nil
 	}
 	return b
+}
+
+// ConnTLSExporter is [TLSExporter] of a connection: nil unless nc is a
+// TLS connection (IMAP and POP3 hand over their net.Conn).
+func ConnTLSExporter(nc net.Conn) []byte {
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	return TLSExporter(tc.ConnectionState())
 }
 
 // ChannelBindingAvailable reports whether the connection has tls-exporter

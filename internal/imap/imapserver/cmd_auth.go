@@ -208,7 +208,7 @@ func decodeSASL(s string) ([]byte, error) {
 }
 
 func (c *conn) connInfo() auth.ConnInfo {
-	return auth.ConnInfo{Remote: c.remote, Proto: "imap", TLS: c.tls, Log: c.log, TLSExporter: c.tlsExporter()}
+	return auth.ConnInfo{Remote: c.remote, Proto: "imap", TLS: c.tls, Log: c.log, TLSExporter: auth.ConnTLSExporter(c.nc)}
 }
 
 // authFailed records a failed authentication (metric, statistics, event

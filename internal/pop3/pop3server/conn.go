@@ -247,7 +247,7 @@ func (c *conn) setSndbuf() {
 
 // connInfo describes the connection to the authenticator.
 func (c *conn) connInfo() auth.ConnInfo {
-	return auth.ConnInfo{Remote: c.remote, Proto: "pop3", TLS: c.tls, Log: c.log, TLSExporter: c.tlsExporter()}
+	return auth.ConnInfo{Remote: c.remote, Proto: "pop3", TLS: c.tls, Log: c.log, TLSExporter: auth.ConnTLSExporter(c.nc)}
 }
 
 // plaintextOK reports whether a password may be sent in the clear on this
