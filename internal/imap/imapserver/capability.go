@@ -125,6 +125,10 @@ var capabilities = []capability{
 	{name: "QUOTA=RES-STORAGE", postAuth: true, quota: true, commands: []string{"GETQUOTA", "STATUS"}},
 	{name: "QUOTA=RES-MESSAGE", postAuth: true, quota: true, commands: []string{"GETQUOTA", "STATUS"}},
 	{name: "QUOTASET", postAuth: true, quota: true, commands: []string{"SETQUOTA"}},
+	// RFC 9586 (uidonly.go): after ENABLE UIDONLY only the UID commands
+	// name messages, FETCH responses are UIDFETCH and expunges VANISHED.
+	{name: "UIDONLY", postAuth: true, commands: []string{"ENABLE", "UID FETCH", "UID STORE", "UID SEARCH",
+		"UID COPY", "UID MOVE", "UID EXPUNGE", "UID SORT", "UID THREAD", "UID REPLACE"}},
 }
 
 // checkCapabilities fails when an advertised capability lacks its

@@ -259,7 +259,7 @@ func (c *conn) cmdUnauthenticate(ctx context.Context, tag string, dec *imapwire.
 	}
 	c.log.Info("unauthenticated")
 	c.account = store.Account{}
-	c.rev2, c.utf8, c.utf8Accept, c.condStore, c.qresync = false, false, false, false, false
+	c.rev2, c.utf8, c.utf8Accept, c.condStore, c.qresync, c.uidOnly = false, false, false, false, false, false
 	c.notify = nil
 	c.dec.SetUTF8(false)
 	c.enc.SetUTF8(false)
@@ -327,6 +327,12 @@ func (c *conn) cmdEnable(ctx context.Context, tag string, dec *imapwire.Decoder)
 				enabled = append(enabled, "QRESYNC")
 			}
 			c.condStore = true
+		case "UIDONLY":
+			// RFC 9586 §3.1: from now on, UIDs only (uidonly.go).
+			if !c.uidOnly {
+				c.uidOnly = true
+				enabled = append(enabled, "UIDONLY")
+			}
 		}
 	}
 	c.dec.SetUTF8(c.utf8)

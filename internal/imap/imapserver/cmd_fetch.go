@@ -65,7 +65,9 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 			return badf("VANISHED needs CHANGEDSINCE")
 		}
 	}
-	plan := planFetch(args.Items, uid, c.s.view.needsData())
+	// RFC 9586 §3: a UIDFETCH response carries the UID in front, so UID
+	// FETCH adds no UID item of its own after ENABLE UIDONLY.
+	plan := planFetch(args.Items, uid && !c.uidOnly, c.s.view.needsData())
 	if args.ChangedSince != 0 && !plan.hasModSeq {
 		// RFC 7162 §3.1.4.1: CHANGEDSINCE implies the MODSEQ item.
 		plan.items = append(plan.items, imapwire.FetchItem{Attr: imapwire.FetchModSeq})
@@ -160,8 +162,9 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 	return nil
 }
 
-// planFetch decides what to load. sizeNeedsData is set when sizes depend
-// on the stored structure (the Mail11 view).
+// planFetch decides what to load. uid adds the UID item UID FETCH always
+// returns; sizeNeedsData is set when sizes depend on the stored structure
+// (the Mail11 view).
 func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 	p := fetchPlan{items: items}
 	for _, it := range items {
@@ -292,7 +295,7 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 			return false, err
 		}
 	}
-	fw := c.enc.BeginFetch(t.seq)
+	fw := c.beginFetch(t.seq, t.UID)
 	for _, it := range plan.items {
 		if it.Attr == imapwire.FetchSaveDate {
 			writeSaveDate(fw, plan.saved, t.UID) // RFC 8514 §4.2 (savedate.go)
@@ -308,7 +311,7 @@ func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d store
 	if seenSet && c.condStore {
 		// RFC 7162 §3.1: a FETCH that set \Seen reports the UID and the
 		// new MODSEQ once CONDSTORE is enabled.
-		if !plan.hasUID {
+		if !plan.hasUID && !c.uidOnly {
 			fw.Item("UID").Number(uint32(t.UID))
 		}
 		if !plan.hasModSeq {

@@ -31,6 +31,10 @@ func (c *conn) selectMailbox(ctx context.Context, dec *imapwire.Decoder, readOnl
 		// selected mailbox stays selected, as after any BAD.
 		return badf("QRESYNC parameter needs ENABLE QRESYNC")
 	}
+	if args.QResync != nil && args.QResync.SeqMatch != nil && c.uidOnly {
+		// RFC 9586 §3: seq-match-data holds message numbers.
+		return uidRequired()
+	}
 	if args.CondStore {
 		// RFC 7162 §3.1.8: SELECT/EXAMINE (CONDSTORE) enables CONDSTORE.
 		c.condStore = true
@@ -95,7 +99,7 @@ func (c *conn) writeSelectData(mb store.Mailbox, readOnly bool) {
 		perm := append(slices.Clone(systemFlags), imapwire.FlagWildcard)
 		c.okCode("PERMANENTFLAGS", func(e *imapwire.Encoder) { e.Flags(perm) }, "Flags permitted")
 	}
-	if !c.rev2 {
+	if !c.rev2 && !c.uidOnly { // RFC 9586 §3: [UNSEEN n] is a message number
 		for i, m := range sel.msgs {
 			if !store.Flags(m.Flags).Has(store.FlagSeen) {
 				c.okCode("UNSEEN", func(e *imapwire.Encoder) { e.Number(uint32(i + 1)) }, "First unseen")

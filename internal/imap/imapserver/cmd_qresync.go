@@ -196,8 +196,9 @@ func (c *conn) fetchVanished(ctx context.Context, set imapwire.SeqSet, since uin
 // writeExpunged announces the messages of the view that are gone, at a
 // moment RFC 9051 §7.5.1 allows, and drops them from the view: one
 // "* n EXPUNGE" each (highest first, so the numbers stay valid), or once
-// QRESYNC is enabled one "* VANISHED uids" for all (RFC 7162 §3.2.10,
-// §3.2.7: no EXPUNGE response after ENABLE QRESYNC).
+// QRESYNC or UIDONLY is enabled one "* VANISHED uids" for all (RFC 7162
+// §3.2.10, §3.2.7: no EXPUNGE response after ENABLE QRESYNC; RFC 9586
+// §3: none after ENABLE UIDONLY).
 func (c *conn) writeExpunged() {
 	sel := c.sel
 	var vanished []uint32
@@ -205,7 +206,7 @@ func (c *conn) writeExpunged() {
 		if !sel.msgs[i].gone {
 			continue
 		}
-		if c.qresync {
+		if c.vanishedOnly() {
 			vanished = append(vanished, uint32(sel.msgs[i].UID))
 		} else {
 			c.numbered(uint32(i+1), "EXPUNGE")

@@ -31,6 +31,9 @@ func (c *conn) search(ctx context.Context, tag string, dec *imapwire.Decoder, ui
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
+	if err := c.checkSearchNumbers(args.Key); err != nil {
+		return err
+	}
 	if err := c.checkUpdateTag(tag, args.Return); err != nil {
 		return err
 	}

@@ -38,6 +38,9 @@ func (c *conn) sort(ctx context.Context, tag string, dec *imapwire.Decoder, uid 
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
+	if err := c.checkSearchNumbers(args.Key); err != nil {
+		return err
+	}
 	if err := c.checkUpdateTag(tag, args.Return); err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ func (c *conn) thread(ctx context.Context, dec *imapwire.Decoder, uid bool) erro
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
+	if err := c.checkSearchNumbers(args.Key); err != nil {
+		return err
+	}
 	alg := threadAlgorithms[args.Algorithm]
 	matched, _, err := c.searchCriteria(ctx, args.Charset, args.Key)
 	if err != nil {

@@ -23,6 +23,9 @@ type command struct {
 	noExpunge bool
 	// ownUpdates: the handler sends pending mailbox updates itself (IDLE).
 	ownUpdates bool
+	// seqNums: the command takes or answers message sequence numbers, so
+	// it is BAD [UIDREQUIRED] after ENABLE UIDONLY (RFC 9586 §3).
+	seqNums bool
 }
 
 // commands is the dispatch table. Keys are upper-case verbs, two-word
@@ -72,11 +75,11 @@ var commands = map[string]*command{
 	"CLOSE":       {fn: (*conn).cmdClose, states: onSelected},
 	"UNSELECT":    {fn: (*conn).cmdUnselect, states: onSelected},
 	"EXPUNGE":     {fn: (*conn).cmdExpunge, states: onSelected},
-	"SEARCH":      {fn: (*conn).cmdSearch, states: onSelected, noExpunge: true},
-	"FETCH":       {fn: (*conn).cmdFetch, states: onSelected, noExpunge: true},
-	"STORE":       {fn: (*conn).cmdStore, states: onSelected, noExpunge: true},
-	"COPY":        {fn: (*conn).cmdCopy, states: onSelected},
-	"MOVE":        {fn: (*conn).cmdMove, states: onSelected},
+	"SEARCH":      {fn: (*conn).cmdSearch, states: onSelected, noExpunge: true, seqNums: true},
+	"FETCH":       {fn: (*conn).cmdFetch, states: onSelected, noExpunge: true, seqNums: true},
+	"STORE":       {fn: (*conn).cmdStore, states: onSelected, noExpunge: true, seqNums: true},
+	"COPY":        {fn: (*conn).cmdCopy, states: onSelected, seqNums: true},
+	"MOVE":        {fn: (*conn).cmdMove, states: onSelected, seqNums: true},
 	"UID SEARCH":  {fn: (*conn).cmdUIDSearch, states: onSelected},
 	"UID FETCH":   {fn: (*conn).cmdUIDFetch, states: onSelected},
 	"UID STORE":   {fn: (*conn).cmdUIDStore, states: onSelected},
@@ -84,16 +87,16 @@ var commands = map[string]*command{
 	"UID MOVE":    {fn: (*conn).cmdUIDMove, states: onSelected},
 	"UID EXPUNGE": {fn: (*conn).cmdUIDExpunge, states: onSelected}, // RFC 4315 §2.1
 	// RFC 8508 §3.5: selected state only, as it names a message.
-	"REPLACE":     {fn: (*conn).cmdReplace, states: onSelected},
+	"REPLACE":     {fn: (*conn).cmdReplace, states: onSelected, seqNums: true},
 	"UID REPLACE": {fn: (*conn).cmdUIDReplace, states: onSelected},
 	// RFC 5267 §4.3.5: ends update contexts, which exist only while a
 	// mailbox is selected.
 	"CANCELUPDATE": {fn: (*conn).cmdCancelUpdate, states: onSelected},
 	// RFC 5256 §3: SORT and THREAD answer sequence numbers, as SEARCH does,
 	// so no EXPUNGE may go out meanwhile (RFC 9051 §7.5.1).
-	"SORT":       {fn: (*conn).cmdSort, states: onSelected, noExpunge: true},
+	"SORT":       {fn: (*conn).cmdSort, states: onSelected, noExpunge: true, seqNums: true},
 	"UID SORT":   {fn: (*conn).cmdUIDSort, states: onSelected},
-	"THREAD":     {fn: (*conn).cmdThread, states: onSelected, noExpunge: true},
+	"THREAD":     {fn: (*conn).cmdThread, states: onSelected, noExpunge: true, seqNums: true},
 	"UID THREAD": {fn: (*conn).cmdUIDThread, states: onSelected},
 }
 
@@ -209,9 +212,12 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	c.nCmds++
 	c.resp = response{}
 	var err error
-	if cmd.states&c.state == 0 {
+	switch {
+	case cmd.states&c.state == 0:
 		err = badf("%s not allowed in the %s state", verb, c.state)
-	} else {
+	case cmd.seqNums && c.uidOnly:
+		err = uidRequired() // the rest of the command is skipped below
+	default:
 		err = cmd.fn(c, c.ctx, tag, c.dec)
 	}
 	decErr := c.dec.Err()

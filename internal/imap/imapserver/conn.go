@@ -59,6 +59,7 @@ type conn struct {
 	utf8Accept bool        // ENABLE UTF8=ACCEPT
 	condStore  bool        // CONDSTORE enabled (RFC 7162 §3.1), for the rest of the connection
 	qresync    bool        // ENABLE QRESYNC (RFC 7162 §3.2.3); implies condStore
+	uidOnly    bool        // ENABLE UIDONLY (RFC 9586 §3.1): no message numbers (uidonly.go)
 	notify     *notifySpec // NOTIFY SET in force (RFC 5465); nil for none
 
 	// Per-command scratch, reset by dispatch.

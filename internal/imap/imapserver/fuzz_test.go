@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// FuzzServer feeds arbitrary input to the whole server in each state
-// (not authenticated, authenticated, selected, selected with CONDSTORE),
+// (not authenticated, authenticated, selected, selected with CONDSTORE,
+// selected with UIDONLY and QRESYNC),
 // after a seed corpus of real commands (mox imapserver/fuzz_test.go). A
 // panic fails TestMain; a hang fails the read deadline.
 func FuzzServer(f *testing.F) {
@@ -74,6 +74,9 @@ func FuzzServer(f *testing.F) {
 		"a SETMETADATA \"\" (/private/comment \"c\" /shared/x ~{1+}\r\n\x00)", "a GETMETADATA (MAXSIZE 0 DEPTH infinity) INBOX (/private /shared)",
 		"a SETMETADATA INBOX (/x NIL)", "a GETMETADATA (DEPTH 1) nosuch /private/a",
 		"a NOTIFY SET (subtree (INBOX x) NONE) (inboxes (MessageNew))", "a NOTIFY SET (selected-delayed (AnnotationChange))", "a NOTIFY NONE",
+		// UIDONLY (RFC 9586): the refusals and the UIDFETCH answers.
+		"a ENABLE UIDONLY", "a ENABLE UIDONLY QRESYNC", "a FETCH * FLAGS", "a UID SEARCH OR 1 UID 2", "a UID SORT (DATE) UTF-8 NOT 1:*",
+		"a SELECT INBOX (QRESYNC (1001 1 1:* (1 1)))", "a REPLACE 1 INBOX {11+}\r\nb LOGOUT\r\n", "a UID STORE 1:* +FLAGS.SILENT \\Deleted",
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -90,6 +93,7 @@ func FuzzServer(f *testing.F) {
 		"p1 LOGIN alice secret\r\n",
 		"p1 LOGIN alice secret\r\np2 SELECT INBOX\r\n",
 		"p1 LOGIN alice secret\r\np2 ENABLE CONDSTORE\r\np3 SELECT INBOX (CONDSTORE)\r\n",
+		"p1 LOGIN alice secret\r\np2 ENABLE UIDONLY QRESYNC\r\np3 SELECT INBOX\r\n",
 	}
 	f.Fuzz(func(t *testing.T, input string) {
 		for _, prefix := range prefixes {

@@ -413,11 +413,13 @@ func mergeKeywords(old, cur []string) []string {
 
 // writeFlagsFetch writes "* n FETCH (FLAGS (…) [UID u] [MODSEQ (m)])".
 // Once CONDSTORE is enabled, every such response (STORE, another
-// session's change) carries the UID and the MODSEQ (RFC 7162 §3.1).
+// session's change) carries the UID and the MODSEQ (RFC 7162 §3.1). After
+// ENABLE UIDONLY it is "* u UIDFETCH (FLAGS (…) [MODSEQ (m)])": the UID
+// is in front (RFC 9586 §3).
 func (c *conn) writeFlagsFetch(seq uint32, in store.MessageInfo, withUID bool) {
-	fw := c.enc.BeginFetch(seq)
+	fw := c.beginFetch(seq, in.UID)
 	fw.Item("FLAGS").Flags(c.shownFlags(in))
-	if withUID || c.condStore {
+	if (withUID || c.condStore) && !c.uidOnly {
 		fw.Item("UID").Number(uint32(in.UID))
 	}
 	if c.condStore {
@@ -428,10 +430,13 @@ func (c *conn) writeFlagsFetch(seq uint32, in store.MessageInfo, withUID bool) {
 
 // writeModSeqFetch writes "* n FETCH (UID u MODSEQ (m))": what STORE
 // .SILENT still sends for each message it changed once CONDSTORE is
-// enabled, so that the client learns the new MODSEQ (RFC 7162 §3.1.3).
+// enabled, so that the client learns the new MODSEQ (RFC 7162 §3.1.3);
+// "* u UIDFETCH (MODSEQ (m))" after ENABLE UIDONLY (RFC 9586 §3).
 func (c *conn) writeModSeqFetch(seq uint32, in store.MessageInfo) {
-	fw := c.enc.BeginFetch(seq)
-	fw.Item("UID").Number(uint32(in.UID))
+	fw := c.beginFetch(seq, in.UID)
+	if !c.uidOnly {
+		fw.Item("UID").Number(uint32(in.UID))
+	}
 	writeModSeq(fw, in.ModSeq)
 	fw.End()
 }

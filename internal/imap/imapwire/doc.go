@@ -23,7 +23,9 @@
 //     ([Decoder.ExpectModSeq]); and the QRESYNC pieces (§3.2): SELECT
 //     (QRESYNC (…)) with known-uids and seq-match-data ([QResyncParam]),
 //     the VANISHED FETCH modifier and the VANISHED response
-//     ([Encoder.Vanished]).
+//     ([Encoder.Vanished]); RFC 9586 UIDONLY's UIDFETCH response
+//     ([Encoder.BeginUIDFetch]) and the message-number test of a search
+//     program ([SearchKey.UsesMessageNumbers]).
 //   - RFC 5256 SORT and THREAD, with RFC 5957's SORT=DISPLAY keys and
 //     Dovecot's THREAD=REFS algorithm: ParseSortArgs, ParseThreadArgs,
 //     [Encoder.Sort], [Encoder.Thread]; RFC 5267 §3 ESORT, SORT's RETURN

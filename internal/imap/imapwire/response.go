@@ -34,8 +34,10 @@ func (enc *Encoder) StatusResponse(tag, typ, code, text string) error {
 // (RFC 9051 §9).
 type FetchWriter struct {
 	enc   *Encoder
-	seq   uint32
+	seq   uint32 // the message number, or the UID of a UIDFETCH
 	items int
+	// uidFetch writes "* uid UIDFETCH (" (RFC 9586 §3, BeginUIDFetch).
+	uidFetch bool
 }
 
 // BeginFetch starts the response for message seq.
@@ -49,9 +51,12 @@ func (enc *Encoder) BeginFetch(seq uint32) *FetchWriter {
 // fw.Item(it.ResponseName()).WriteLiteralFrom(body, size) to stream a
 // body section.
 func (fw *FetchWriter) Item(name string) *Encoder {
-	if fw.items == 0 {
+	switch {
+	case fw.items == 0 && fw.uidFetch:
+		fw.enc.Untagged().Number(fw.seq).raw(" UIDFETCH (")
+	case fw.items == 0:
 		fw.enc.Untagged().Number(fw.seq).raw(" FETCH (")
-	} else {
+	default:
 		fw.enc.SP()
 	}
 	fw.items++
