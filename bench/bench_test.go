@@ -83,6 +83,11 @@ func TestSmoke(t *testing.T) {
 						t.Skipf("%s does not serve this workload's protocol yet: %s", s, res.NA)
 					case res.NA != "":
 						t.Errorf("%s %s: %s", s, row.Metric, res.NA)
+					case strings.HasSuffix(row.Key, "_errors"):
+						// The mixed load requires no failed command.
+						if res.Median == nil || *res.Median != 0 {
+							t.Errorf("%s %s: want 0 (runs %v)", s, row.Metric, res.Runs)
+						}
 					case res.Median != nil && w == "idle" && !strings.HasPrefix(row.Key, "notify"):
 						// At a few connections the memory growth is noise
 						// (the server's heap may even shrink): any figure

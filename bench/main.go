@@ -56,6 +56,9 @@ type options struct {
 	stormTime     time.Duration
 	loginsClients []int
 	loginsTime    time.Duration
+	mixedClients  []int
+	mixedTime     time.Duration
+	mixedMsgs     int
 	opTimeout     time.Duration
 	workTimeout   time.Duration
 	timeout       time.Duration
@@ -71,7 +74,7 @@ type options struct {
 }
 
 // allWorkloads lists the workloads in the order they run.
-var allWorkloads = []string{"lmtp", "imap", "append", "pop3", "idle", "storm", "logins"}
+var allWorkloads = []string{"lmtp", "imap", "append", "pop3", "idle", "storm", "logins", "mixed"}
 
 func defaultOptions() options {
 	return options{
@@ -89,6 +92,9 @@ func defaultOptions() options {
 		stormTime:     20 * time.Second,
 		loginsClients: []int{10, 50},
 		loginsTime:    10 * time.Second,
+		mixedClients:  []int{10, 50},
+		mixedTime:     10 * time.Second,
+		mixedMsgs:     100,
 		opTimeout:     60 * time.Second,
 		workTimeout:   20 * time.Minute,
 		timeout:       3 * time.Hour,
@@ -110,6 +116,9 @@ func (o *options) applyShort() {
 	o.stormTime = time.Second
 	o.loginsClients = []int{2}
 	o.loginsTime = time.Second
+	o.mixedClients = []int{2}
+	o.mixedTime = time.Second
+	o.mixedMsgs = 12
 	o.opTimeout = 20 * time.Second
 	o.workTimeout = 60 * time.Second
 	o.timeout = 5 * time.Minute
@@ -134,6 +143,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	stormTime := fs.Duration("storm-time", o.stormTime, "duration of the login storm")
 	loginsClients := fs.String("logins-clients", "10,50", "client counts of the logins workload (the first also runs the webmail loop)")
 	loginsTime := fs.Duration("logins-time", o.loginsTime, "duration of each loop of the logins workload")
+	mixedClients := fs.String("mixed-clients", "10,50", "client counts of the mixed load")
+	mixedTime := fs.Duration("mixed-time", o.mixedTime, "duration of each level of the mixed load")
+	mixedMsgs := fs.Int("mixed-msgs", o.mixedMsgs, "messages in each mixed-load client's mailbox")
 	opTimeout := fs.Duration("op-timeout", o.opTimeout, "deadline of one network exchange")
 	workTimeout := fs.Duration("workload-timeout", o.workTimeout, "deadline of one workload run against one server")
 	timeout := fs.Duration("timeout", o.timeout, "deadline of the whole benchmark")
@@ -200,6 +212,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			o.loginsClients, err = parseInts(*loginsClients)
 		case "logins-time":
 			o.loginsTime = *loginsTime
+		case "mixed-clients":
+			o.mixedClients, err = parseInts(*mixedClients)
+		case "mixed-time":
+			o.mixedTime = *mixedTime
+		case "mixed-msgs":
+			o.mixedMsgs = *mixedMsgs
 		case "op-timeout":
 			o.opTimeout = *opTimeout
 		case "workload-timeout":
@@ -211,8 +229,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err != nil {
 		return o, err
 	}
-	if o.runs < 1 || o.msgs < 1 || o.appendMsgs < 1 || o.lmtpClients < 1 || o.stormClients < 1 || len(o.idleLevels) == 0 {
-		return o, errors.New("-runs, -msgs, -append, -lmtp-clients, -storm-clients and -idle must be positive")
+	if o.runs < 1 || o.msgs < 1 || o.appendMsgs < 1 || o.lmtpClients < 1 || o.stormClients < 1 || len(o.idleLevels) == 0 || o.mixedMsgs < 1 {
+		return o, errors.New("-runs, -msgs, -append, -lmtp-clients, -storm-clients, -idle and -mixed-msgs must be positive")
 	}
 	o.args = args
 	return o, nil

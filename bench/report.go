@@ -266,6 +266,8 @@ var goals = []goal{
 	{"logins", "p10_rate", true, 1.0, "logins/s, 10 clients, vs Dovecot {PLAIN} with its auth cache ≥ 1.0× (issue 15)"},
 	{"logins", "p50_rate", true, 1.0, "logins/s, 50 clients, vs Dovecot {PLAIN} with its auth cache ≥ 1.0× (issue 15)"},
 	{"logins", "a50_rate", true, 3.0, "logins/s, 50 clients, both on argon2id ≥ 3× (issue 15)"},
+	{"mixed", "c10_rate", true, 1.5, "mixed load, 10 clients, commands/s ≥ 1.5× (issue 15)"},
+	{"mixed", "c50_rate", true, 1.5, "mixed load, 50 clients, commands/s ≥ 1.5× (issue 15)"},
 }
 
 func (r *report) goalLines() []string {

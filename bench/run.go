@@ -46,7 +46,7 @@ func (b *bench) logf(format string, args ...any) {
 }
 
 func users(runs int) []string {
-	u := []string{userReader, userWarm, userIdle, userStorm}
+	u := []string{userReader, userWarm, userIdle, userStorm, userMixed}
 	for r := range runs {
 		u = append(u, fmt.Sprintf("deliver%d", r), fmt.Sprintf("append%d", r))
 	}
@@ -98,11 +98,11 @@ func run(ctx context.Context, o options, log io.Writer) (*report, error) {
 	b.logf("scratch directory %s (%s)", dir, b.rep.Machine.Filesystem)
 
 	start := time.Now()
-	b.corpus = newCorpus(max(o.msgs, o.appendMsgs), o.maxAttach)
+	b.corpus = newCorpus(max(o.msgs, o.appendMsgs, o.mixedMsgs), o.maxAttach)
 	b.logf("corpus: %d messages, %.1f MiB, generated in %v", len(b.corpus.msgs),
 		float64(b.corpus.bytes)/(1<<20), time.Since(start).Round(time.Millisecond))
 
-	maxConns := max(o.stormClients, slicesMax(o.idleLevels), slicesMax(o.loginsClients)) + 100
+	maxConns := max(o.stormClients, slicesMax(o.idleLevels), slicesMax(o.loginsClients), slicesMax(o.mixedClients)) + 100
 	for _, s := range o.servers {
 		var t *target
 		var err error

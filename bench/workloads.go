@@ -105,6 +105,7 @@ func (b *bench) workloads() []workload {
 			run: b.runStorm,
 		},
 		b.loginsWorkload(),
+		b.mixedWorkload(),
 	}
 }
 
