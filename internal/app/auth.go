@@ -15,16 +15,21 @@ import (
 	"github.com/postern/postern/internal/store"
 )
 
-// authShared is what every protocol's Authenticator shares: one password
-// hasher, whose cap on concurrent argon2id computations then bounds the
-// memory of the whole process; one verified-credentials cache, so that a
-// password verified over IMAP is not hashed again for SMTP; and one
-// failure-throttle table, so that an address's failures count across
-// POP3, IMAP and SMTP together.
+// authShared is what every protocol's Authenticator shares: one verifier
+// (auth.Verifier) holding the password-hash queue, whose cap on concurrent
+// argon2id computations bounds their memory, the verified-credentials
+// cache, so that a password verified over IMAP is not hashed again for
+// SMTP, and the failure-throttle table, so that an address's failures
+// count across POP3, IMAP and SMTP together. In a worker of `postern
+// serve` the verifier is the supervisor's, reached over a socket, and so
+// shared by every worker too (docs/supervisor.md); elsewhere it is this
+// process's own.
 type authShared struct {
+	// hasher computes the hashes that stay in this process: a credential
+	// upgrade after a login with an outdated hash (rare), and, without a
+	// supervisor, every verification.
 	hasher   *auth.Hasher
-	cache    *auth.Cache
-	throttle *auth.Throttle
+	verifier auth.Verifier
 	// domains knows the site's own domains (Hostname, Substitute-Domain,
 	// Local-Domains, Local-Aliases-File), reloaded on SIGHUP: a login as
 	// NAME@DOMAIN at one of them may name the bare account NAME.
@@ -54,18 +59,33 @@ func (in *instance) startAccountHelpers() {
 	in.systemHelper = startSystemHelper(in.cfg, in.logger)
 }
 
-// newAuthShared builds the shared parts from the configuration
-// (Auth-Cache-TTL, Auth-Hash-Concurrency, Memory-Limit).
-func newAuthShared(cfg *config.Config, trusted []netip.Prefix) authShared {
+// newAuthShared builds the shared parts: a worker's verifier is the
+// supervisor's (WorkerOptions.Verifier); otherwise newLocalVerifier.
+func newAuthShared(cfg *config.Config, trusted []netip.Prefix, w *WorkerOptions, logger *slog.Logger) authShared {
+	h := newHasher(cfg)
+	if w != nil && w.Verifier != nil {
+		w.Verifier.SetLogger(logger)
+		return authShared{hasher: h, verifier: w.Verifier}
+	}
+	return authShared{hasher: h, verifier: newLocalVerifier(cfg, trusted)}
+}
+
+// newLocalVerifier builds the verifier from the configuration
+// (Auth-Cache-TTL, Auth-Hash-Concurrency, Memory-Limit, Trusted-Networks):
+// the supervisor's, which its workers share.
+func newLocalVerifier(cfg *config.Config, trusted []netip.Prefix) *auth.LocalVerifier {
+	return auth.NewLocalVerifier(newHasher(cfg), auth.NewCache(auth.CacheOptions{TTL: cfg.AuthCacheTTL}),
+		auth.NewThrottle(auth.ThrottleOptions{Trusted: trusted}, nil))
+}
+
+// newHasher returns a Hasher with Auth-Hash-Concurrency, its memory budget
+// half of Memory-Limit when there is one.
+func newHasher(cfg *config.Config) *auth.Hasher {
 	h := &auth.Hasher{MaxConcurrent: cfg.AuthHashConcurrency}
 	if cfg.MemoryLimit > 0 {
 		h.MemoryBudget = cfg.MemoryLimit / 2
 	}
-	return authShared{
-		hasher:   h,
-		cache:    auth.NewCache(auth.CacheOptions{TTL: cfg.AuthCacheTTL}),
-		throttle: auth.NewThrottle(auth.ThrottleOptions{Trusted: trusted}, nil),
-	}
+	return h
 }
 
 // newAuthenticator returns an Authenticator for one protocol, built on the
@@ -80,8 +100,7 @@ func (in *instance) newAuthenticator(logger *slog.Logger, onAttempt func(auth.At
 		ChannelBinding:     in.cfg.SCRAMChannelBinding,
 		Bearer:             in.auth.bearer,
 		Hasher:             in.auth.hasher,
-		Cache:              in.auth.cache,
-		SharedThrottle:     in.auth.throttle,
+		Verifier:           in.auth.verifier,
 		Logger:             logger,
 		OnAttempt:          onAttempt,
 		Upgrade: func(ctx context.Context, name string, u store.AccountUpdate) error {
@@ -135,8 +154,7 @@ func (in *instance) initAuth() {
 	if in.auth.hasher != nil {
 		return
 	}
-	in.auth = newAuthShared(in.cfg, in.trusted)
-	in.takeOverThrottle()
+	in.auth = newAuthShared(in.cfg, in.trusted, in.opts.Worker, in.logger)
 	in.auth.domains = in.newDomainTable()
 	in.auth.bearer = in.newTokenVerifier()
 	if in.systemHelper == nil {
@@ -146,8 +164,12 @@ func (in *instance) initAuth() {
 		in.systemHelper = startSystemHelper(in.cfg, in.logger)
 	}
 	in.auth.sources = auth.NewSourceList(AccountSources(in.cfg, in.store, in.auth.hasher, in.isLocalDomain, in.systemHelper, in.logger))
-	in.logger.Info("password verification",
-		"hash_concurrency", in.auth.hasher.Concurrency(), "auth_cache_ttl", in.auth.cache.TTL())
+	if lv, ok := in.auth.verifier.(*auth.LocalVerifier); ok {
+		in.logger.Info("password verification",
+			"hash_concurrency", lv.Hasher.Concurrency(), "auth_cache_ttl", lv.Cache.TTL())
+	} else {
+		in.logger.Info("password verification by the supervisor")
+	}
 }
 
 // directory is the account lookup of delivery: the store, widened by the

@@ -28,9 +28,6 @@ func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 		"listeners":   in.ctlListeners,
 		"reload":      in.ctlReload,
 	}
-	if in.worker != nil {
-		h["throttle-records"] = in.ctlThrottleRecords
-	}
 	for _, s := range in.services {
 		if p, ok := s.impl.(interface {
 			CtlHandlers() map[string]server.CtlHandler

@@ -74,7 +74,7 @@ func (in *instance) prepareSources(cfg *config.Config, res *reloadResult) (apply
 		// Forget every verified login, lest a removed source's users
 		// enter from the cache; then close the old directory connections
 		// (each busy one when its operation ends).
-		in.auth.cache.Flush()
+		in.auth.verifier.Flush()
 		closeSources(old)
 		in.takeSourceOptions(built, res)
 		in.logger.Info("account sources replaced; auth cache flushed", "accounts", strings.Join(built.Accounts, ", "))

@@ -396,7 +396,7 @@ func (in *instance) startControl() error {
 		return nil
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", observe.MetricsHandler())
+	mux.Handle("/metrics", observe.MetricsHandlerFor(in.metricsGatherer()))
 	mux.HandleFunc("/healthz", in.healthz)
 	in.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

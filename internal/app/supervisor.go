@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"os/user"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/postern/postern/internal/admission"
+	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/server"
@@ -47,6 +49,9 @@ type supervisor struct {
 	socks []net.Listener
 	fr    *server.FileReader   // root's certificate reader; nil when not needed
 	sys   source.SystemChecker // the system source's privileged helper; nil when not used
+	// verifier verifies passwords for every worker, with the cache and the
+	// failed-login throttle (auth.ServeVerifier on each worker's socket).
+	verifier *auth.LocalVerifier
 
 	events  chan workerEvent
 	backoff admission.Backoff
@@ -121,6 +126,9 @@ func (sv *supervisor) start(ctx context.Context) error {
 	sv.fr = startFileReader(cfg, in.opts.ConfigPath, in.logger)
 	in.fileReader = sv.fr
 	sv.sys = startSystemHelper(cfg, in.logger) // before the drop: it reads /etc/shadow
+	if err := sv.startVerifier(); err != nil {
+		return err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find the postern binary for the workers: %w", err)
@@ -405,6 +413,41 @@ func (sv *supervisor) hupWorkers() {
 	}
 }
 
+// startVerifier builds the password verifier every worker asks, from
+// Auth-Cache-TTL, Auth-Hash-Concurrency, Memory-Limit and
+// Trusted-Networks; its Memory-Limit applies to this process too, where
+// the argon2id memory is now spent.
+func (sv *supervisor) startVerifier() error {
+	cfg := sv.in.cfg
+	var trusted []netip.Prefix
+	for _, n := range cfg.TrustedNetworks {
+		p, err := config.ParseNetwork(n)
+		if err != nil {
+			return fmt.Errorf("Trusted-Networks: %w", err)
+		}
+		trusted = append(trusted, p)
+	}
+	applyMemoryLimit(cfg, sv.in.logger)
+	sv.verifier = newLocalVerifier(cfg, trusted)
+	sv.in.logger.Info("password verification",
+		"hash_concurrency", sv.verifier.Hasher.Concurrency(), "auth_cache_ttl", sv.verifier.Cache.TTL())
+	return nil
+}
+
+// serveVerifier answers worker gen's verifications on conn until it ends.
+func (sv *supervisor) serveVerifier(conn *os.File, gen int) {
+	defer conn.Close()
+	c, err := net.FileConn(conn)
+	if err != nil {
+		sv.in.logger.Error("password verifier: worker socket", "generation", gen, "err", err)
+		return
+	}
+	defer c.Close()
+	if err := auth.ServeVerifier(c, sv.verifier); err != nil && !errors.Is(err, net.ErrClosed) {
+		sv.in.logger.Warn("password verifier: worker link ended", "generation", gen, "err", err)
+	}
+}
+
 // noticePath names the notice file about process pid.
 func (sv *supervisor) noticePath(pid int) string {
 	return fmt.Sprintf("%s/postern-notice-%d.json", sv.in.cfg.DataDirectory, pid)
@@ -446,9 +489,10 @@ func giveFiles(name string, paths ...string) error {
 	return nil
 }
 
-// removeStale removes the worker control sockets and throttle hand-over
-// files that a supervisor which is gone left behind (a kill -9); those of
-// a live one (the old supervisor of an upgrade, still draining) stay.
+// removeStale removes the worker control sockets that a supervisor which
+// is gone left behind (a kill -9), and the throttle hand-over files of
+// earlier versions (the throttle now lives in the supervisor); those of a
+// live one (the old supervisor of an upgrade, still draining) stay.
 func (sv *supervisor) removeStale() {
 	cfg := sv.in.cfg
 	for _, pattern := range []string{

@@ -99,6 +99,17 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 			frOurs.Close()
 		}()
 	}
+	// Password verification, its cache and the throttle: the
+	// supervisor's, one for every worker (auth.ServeVerifier).
+	vOurs, vTheirs, err := rawPair("worker-verifier")
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	defer syscall.Close(int(vTheirs))
+	fds = append(fds, vTheirs)
+	args = append(args, "--verifier-fd", strconv.Itoa(2+len(fds)))
+	go sv.serveVerifier(vOurs, gen)
 	if sv.sys != nil {
 		// The system account source's questions, relayed to the helper
 		// (docs/accounts.md): verdicts only, never a hash.
@@ -123,15 +134,6 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 	}
 	if notice != "" {
 		args = append(args, "--notice", notice)
-	}
-	throttle := sv.throttleFile(gen)
-	if throttle != "" {
-		args = append(args, "--throttle", throttle)
-		defer func() {
-			if w.proc == nil {
-				os.Remove(throttle)
-			}
-		}()
 	}
 	env := append(os.Environ(), server.PassEnv(len(socks))...)
 	proc, err := forkExec(sv.exe, args, env, fds, in.opts.Stdout, in.opts.Stderr,
@@ -182,29 +184,6 @@ func (sv *supervisor) readLink(w *worker) {
 	w.link.Close()
 	close(w.exited)
 	sv.events <- workerEvent{w: w, kind: evExit, status: status, clean: clean}
-}
-
-// throttleFile writes the serving worker's failed-login throttle records
-// for generation gen to take over and returns the file; "" when no worker
-// serves (a first start, a restart after a crash) or it cannot answer.
-func (sv *supervisor) throttleFile(gen int) string {
-	sv.mu.Lock()
-	s := sv.serving
-	sv.mu.Unlock()
-	if s == nil {
-		return ""
-	}
-	var b bytes.Buffer
-	if err := server.CtlRequest(context.Background(), s.ctlPath, "throttle-records", &b); err != nil {
-		sv.in.logger.Warn("failed-login throttle not handed over", "err", err)
-		return ""
-	}
-	path := filepath.Join(sv.in.cfg.DataDirectory, fmt.Sprintf("postern-throttle-%d-%d.json", os.Getpid(), gen))
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		sv.in.logger.Warn("failed-login throttle not handed over", "err", err)
-		return ""
-	}
-	return path
 }
 
 // linkMessage acts on one message of w; a KEEP takes the first of fds.

@@ -45,42 +45,10 @@ type WorkerOptions struct {
 	// Notice names a file with an abnormal exit to report to the
 	// Postmasters (noticeFile); "" when there is none.
 	Notice string
-	// Throttle names a file with the failed-login throttle's records of
-	// the worker this one takes over from (a rollover); "" when none.
-	Throttle string
-}
-
-// ctlThrottleRecords is the worker's "throttle-records" command: its
-// failed-login throttle table as JSON, which the supervisor hands to the
-// next generation.
-func (in *instance) ctlThrottleRecords(_ context.Context, _ []string, w io.Writer) error {
-	var rs []auth.ThrottleRecord
-	if in.auth.throttle != nil {
-		rs = in.auth.throttle.Records()
-	}
-	return json.NewEncoder(w).Encode(rs)
-}
-
-// takeOverThrottle loads the records of the worker this one replaces into
-// the new throttle, so that a rollover forgets no recent failure (the
-// table is not shared while both run: docs/supervisor.md).
-func (in *instance) takeOverThrottle() {
-	if in.worker == nil || in.worker.opts.Throttle == "" {
-		return
-	}
-	path := in.worker.opts.Throttle
-	b, err := os.ReadFile(path)
-	os.Remove(path)
-	var rs []auth.ThrottleRecord
-	if err == nil {
-		err = json.Unmarshal(b, &rs)
-	}
-	if err != nil {
-		in.logger.Warn("failed-login throttle not taken over", "err", err)
-		return
-	}
-	in.auth.throttle.Restore(rs)
-	in.logger.Info("failed-login throttle taken over", "records", len(rs))
+	// Verifier, when not nil, is the supervisor's password verifier, with
+	// its throttle, cache and hash queue, reached over a socketpair
+	// (auth.VerifierClient): every worker shares it.
+	Verifier *auth.VerifierClient
 }
 
 // Link messages, one per line. Worker to supervisor: linkReady once the

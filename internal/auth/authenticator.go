@@ -125,6 +125,13 @@ type Options struct {
 	// guesses over POP3, IMAP and SMTP gains an attacker nothing.
 	SharedThrottle *Throttle
 
+	// Verifier, if set, holds the throttle, the cache and the hash queue
+	// instead of Hasher, Cache and SharedThrottle (which then serve only
+	// the credential upgrade and SCRAM's iteration count): a worker of
+	// `postern serve` asks its supervisor's (VerifierClient). Nil: a
+	// LocalVerifier of those.
+	Verifier Verifier
+
 	// OnAttempt, if set, is called after every attempt that reached a
 	// verdict (not after malformed input), on the caller's goroutine.
 	OnAttempt func(Attempt)
@@ -149,10 +156,10 @@ type Options struct {
 type Authenticator struct {
 	sources   *SourceList
 	hasher    *Hasher
-	cache     *Cache
+	verifier  Verifier  // the throttle, the cache and the hash queue
+	throttle  *Throttle // the local verifier's; nil with another
 	clock     func() time.Time
 	logger    *slog.Logger
-	throttle  *Throttle
 	onAttempt func(Attempt)
 	upgrade   func(context.Context, string, store.AccountUpdate) error
 	nonce     func() string
@@ -172,7 +179,7 @@ func New(opts Options) *Authenticator {
 	a := &Authenticator{
 		sources:   opts.SourceList,
 		hasher:    opts.Hasher,
-		cache:     opts.Cache,
+		verifier:  opts.Verifier,
 		clock:     opts.Clock,
 		logger:    opts.Logger,
 		onAttempt: opts.OnAttempt,
@@ -201,14 +208,19 @@ func New(opts Options) *Authenticator {
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
-	a.throttle = opts.SharedThrottle
-	if a.throttle == nil {
-		a.throttle = NewThrottle(opts.Throttle, a.clock)
+	if a.verifier == nil {
+		t := opts.SharedThrottle
+		if t == nil {
+			t = NewThrottle(opts.Throttle, a.clock)
+		}
+		a.throttle = t
+		a.verifier = NewLocalVerifier(a.hasher, opts.Cache, t)
 	}
 	return a
 }
 
-// Throttle returns the failure throttle this Authenticator uses.
+// Throttle returns the failure throttle this Authenticator uses; nil when
+// it asks another process's (Options.Verifier).
 func (a *Authenticator) Throttle() *Throttle { return a.throttle }
 
 // Login checks a user name and password: POP3 USER/PASS, IMAP LOGIN, and
@@ -231,7 +243,7 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 	if err := a.wait(ctx, &at); err != nil {
 		return store.Account{}, err
 	}
-	src, acct, cached, err := a.checkPassword(a.queueTicket(ctx, c.Remote, name), name, password)
+	src, acct, cached, err := a.checkPassword(ctx, name, password, c.Remote)
 	if err == nil && a.checkAccount(acct) == nil {
 		acct, err = a.provision(ctx, src, acct)
 	}
@@ -240,20 +252,12 @@ func (a *Authenticator) login(ctx context.Context, mech, name, password string, 
 		// Only a whole successful login is remembered: the account flags
 		// were checked too. A hit is not re-stored, so an entry expires
 		// one TTL after the verification that made it.
-		a.cache.put(acct.Name, src.CacheKey(acct), password)
+		a.verifier.Remember(acct.Name, src.CacheKey(acct), password)
 		if _, local := src.(*LocalSource); local {
 			a.maybeUpgrade(ctx, acct, password, c)
 		}
 	}
 	return acct, err
-}
-
-// queueTicket puts an attempt's place in the password-hash queue into ctx:
-// its source address and its throttle priority (fairqueue.go).
-func (a *Authenticator) queueTicket(ctx context.Context, remote netip.Addr, user string) context.Context {
-	t := queueTicket{class: a.throttle.Priority(remote, user)}
-	t.addr, _ = throttleKey(remote)
-	return withTicket(ctx, t)
 }
 
 // CheckName reports whether an account of that name exists (nil) or not
@@ -270,12 +274,12 @@ func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) 
 	}
 	_, err := a.lookup(ctx, name)
 	if errors.Is(err, ErrUnknownUser) {
-		a.throttle.Failure(c.Remote, name)
+		a.verifier.Record(c.Remote, name, OutcomeFailure)
 		at.Err = err
 		a.report(ctx, &at)
 		return err
 	}
-	a.throttle.Release(c.Remote, name)
+	a.verifier.Record(c.Remote, name, OutcomeRelease)
 	return err
 }
 
@@ -286,20 +290,22 @@ func (a *Authenticator) CheckName(ctx context.Context, name string, c ConnInfo) 
 // at once, which tells the client only what the success reply tells it
 // anyway; and an attempt made while the same credentials were being
 // verified for another, which shares that verification's verdict. The
-// account is always read from the store, so its flags are current.
-func (a *Authenticator) checkPassword(ctx context.Context, name, password string) (src Source, acct store.Account, cached bool, err error) {
+// account is always read from the store, so its flags are current; the
+// Verifier gets the stored hash to check, never the account.
+func (a *Authenticator) checkPassword(ctx context.Context, name, password string, remote netip.Addr) (src Source, acct store.Account, cached bool, err error) {
+	p := PasswordCheck{Password: password, Remote: remote, Login: name}
 	src, acct, err = a.lookupSource(ctx, name)
 	if err != nil {
 		if errors.Is(err, ErrUnknownUser) {
-			a.hasher.verifyDummy(ctx, password)
+			a.verifier.Dummy(ctx, p)
 		}
 		return nil, store.Account{}, false, err
 	}
-	key := src.CacheKey(acct)
-	if a.cache.hit(acct.Name, key, password) {
-		return src, acct, true, nil
+	p.Account, p.Key = acct.Name, src.CacheKey(acct)
+	if _, local := src.(*LocalSource); local {
+		p.ByHash, p.Hash = true, acct.PasswordHash
 	}
-	ok, cached, err := a.cache.verify(ctx, acct.Name, key, password, func() (bool, error) {
+	ok, cached, err := a.verifier.Verify(ctx, p, func(ctx context.Context) (bool, error) {
 		return src.Verify(ctx, acct, password)
 	})
 	if err != nil {
@@ -428,7 +434,14 @@ func (a *Authenticator) checkAPOP(ctx context.Context, name, timestamp, digest s
 // wait asks the throttle whether the attempt may be checked now; if not,
 // it reports the attempt and returns the *ThrottledError.
 func (a *Authenticator) wait(ctx context.Context, at *Attempt) error {
-	d := a.throttle.Check(at.Conn.Remote, at.User)
+	d, err := a.verifier.Check(ctx, at.Conn.Remote, at.User)
+	if err != nil {
+		// The shared throttle cannot be asked: refuse, as a temporary
+		// failure (ErrUnavailable), rather than let the attempt through.
+		at.Err = err
+		a.report(ctx, at)
+		return err
+	}
 	if d <= 0 {
 		return nil
 	}
@@ -447,13 +460,13 @@ func (a *Authenticator) finish(ctx context.Context, at *Attempt, acct store.Acco
 	}
 	switch {
 	case errors.Is(err, ErrBadCredentials):
-		a.throttle.Failure(at.Conn.Remote, at.User)
+		a.verifier.Record(at.Conn.Remote, at.User, OutcomeFailure)
 	case acct.Name != "" && !errors.Is(err, ErrMalformed):
 		// The credentials were right (the account may still be
 		// disabled or expired: not a guess either way).
-		a.throttle.Success(at.Conn.Remote, at.User)
+		a.verifier.Record(at.Conn.Remote, at.User, OutcomeSuccess)
 	default:
-		a.throttle.Release(at.Conn.Remote, at.User)
+		a.verifier.Record(at.Conn.Remote, at.User, OutcomeRelease)
 	}
 	at.Err = err
 	a.report(ctx, at)
@@ -522,6 +535,6 @@ func (a *Authenticator) maybeUpgrade(ctx context.Context, acct store.Account, pa
 	}
 	// The stored hash changed: remember the password against the new one,
 	// or the next login would miss.
-	a.cache.put(acct.Name, *u.PasswordHash, password)
+	a.verifier.Remember(acct.Name, *u.PasswordHash, password)
 	log.LogAttrs(ctx, slog.LevelInfo, "credentials upgraded", slog.String("user", acct.Name))
 }

@@ -112,7 +112,7 @@ func (m *scramMech) clientFinal(ctx context.Context, response []byte) ([]byte, b
 	}
 	cf, err := parseSCRAMClientFinal(response)
 	if err != nil {
-		m.a.throttle.Release(at.Conn.Remote, at.User)
+		m.a.verifier.Record(at.Conn.Remote, at.User, OutcomeRelease)
 		return []byte(scramErrInvalidEncoding), true, m.end(store.Account{}, err)
 	}
 	// RFC 5802 §5.1 "c": the GS2 header, and with channel binding the
@@ -125,12 +125,12 @@ func (m *scramMech) clientFinal(ctx context.Context, response []byte) ([]byte, b
 			kind = ErrChannelBinding
 		}
 		err := fmt.Errorf("%w: SCRAM channel binding does not match", kind)
-		m.a.throttle.Release(at.Conn.Remote, at.User)
+		m.a.verifier.Record(at.Conn.Remote, at.User, OutcomeRelease)
 		return []byte(scramErrChannelBinding), true, m.end(store.Account{}, err)
 	}
 	if cf.nonce != m.nonce {
 		err := fmt.Errorf("%w: SCRAM nonce does not match", ErrMalformed)
-		m.a.throttle.Release(at.Conn.Remote, at.User)
+		m.a.verifier.Record(at.Conn.Remote, at.User, OutcomeRelease)
 		return []byte(scramErrOther), true, m.end(store.Account{}, err)
 	}
 

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"flag"
 	fs2 "io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"syscall"
 
 	"github.com/postern/postern/internal/app"
+	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/config"
 	"github.com/postern/postern/internal/server"
@@ -52,7 +54,7 @@ func workerFlags(fs *flag.FlagSet) any {
 	fs.String("control", "", "the worker's control socket")
 	fs.Bool("first", false, "the first worker: banner and START event")
 	fs.String("notice", "", "a failure notice file to send")
-	fs.String("throttle", "", "the failed-login throttle records to take over")
+	fs.Int("verifier-fd", 0, "descriptor of the supervisor's password verifier")
 	return nil
 }
 
@@ -78,8 +80,14 @@ func runWorker(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) erro
 		Link:       os.NewFile(uintptr(intFlag(fs, "link-fd")), "worker-link"),
 		Control:    fs.Lookup("control").Value.String(),
 		Notice:     fs.Lookup("notice").Value.String(),
-		Throttle:   fs.Lookup("throttle").Value.String(),
 		FileReader: fr,
+	}
+	if fd := intFlag(fs, "verifier-fd"); fd > 2 {
+		// A net.Conn (non-blocking), so that the client's reader and its
+		// writers do not hold each other up.
+		if c, err := net.FileConn(os.NewFile(uintptr(fd), "verifier")); err == nil {
+			w.Verifier = auth.NewVerifierClient(c)
+		}
 	}
 	if fd := intFlag(fs, "system-accounts-fd"); fd > 2 {
 		// Non-blocking, so that each question has a deadline.

@@ -246,19 +246,23 @@ func globalOptions() []*option {
 				"(`postern user passwd`, even while the server runs) makes the entry useless at once; " +
 				"`--disabled`, `--no-mail` and expiry are read from the account on every login; failed logins are " +
 				"never cached, and the failed-login throttle applies before the cache. At most 10,000 accounts " +
-				"are remembered, least recently used forgotten first. 0 turns the cache off. PLAIN, LOGIN, " +
+				"are remembered, least recently used forgotten first. 0 turns the cache off. The cache lives in " +
+				"the `postern serve` supervisor, one for every worker process, so a new worker generation starts " +
+				"with it warm (docs/supervisor.md). PLAIN, LOGIN, " +
 				"USER/PASS and IMAP LOGIN use it; SCRAM and APOP verify no password and do not. See " +
 				"docs/operations.md, \"Password hashing and the auth cache\"."},
 		{name: "Auth-Hash-Concurrency", section: g, kind: kInt, def: "0", min: 0, max: 256,
 			ptr: func(c *Config) any { return &c.AuthHashConcurrency },
-			doc: "How many argon2id password verifications run at once; the others wait their turn. Each " +
+			doc: "How many argon2id password verifications run at once in the whole server (they run in the " +
+				"`postern serve` supervisor for every worker process); the others wait their turn. Each " +
 				"holds the hash's memory (64 MiB by default). 0 derives it: one per two CPUs (GOMAXPROCS ÷ the " +
 				"hash's 2 lanes, since each verification already uses two), at most as many as fit in a budget " +
 				"of 512 MiB, or of half of Memory-Limit when that is set; at least 1."},
 		{name: "Memory-Limit", section: g, kind: kSize, def: "0", check: checkMemoryLimit,
 			ptr:    func(c *Config) any { return &c.MemoryLimit },
 			values: "size: 0 (none), or at least `64M`",
-			doc: "A soft limit on the memory of the server process (Go's runtime memory limit, " +
+			doc: "A soft limit on the memory of each server process, the supervisor (where passwords are " +
+				"hashed) and each worker (Go's runtime memory limit, " +
 				"`debug.SetMemoryLimit`): near it the garbage collector runs more often and returns free " +
 				"memory to the system sooner. It is not a hard cap: the server never fails for it. 0 leaves " +
 				"the runtime's default (the `GOMEMLIMIT` environment variable, or none). When set, it also " +

@@ -26,7 +26,12 @@ var (
 // with the default registry (promauto's), in the Prometheus text or
 // OpenMetrics format the scraper asks for.
 func MetricsHandler() http.Handler {
-	return promhttp.HandlerFor(prometheus.DefaultGatherer, promhttp.HandlerOpts{
+	return MetricsHandlerFor(prometheus.DefaultGatherer)
+}
+
+// MetricsHandlerFor is MetricsHandler for the metrics of g.
+func MetricsHandlerFor(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		EnableOpenMetrics: true,
 	})
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // The supervisor and its workers (issue 16, hp-system A3;
@@ -102,12 +104,84 @@ func TestRolloverMaxConnections(t *testing.T) {
 		t.Errorf("after 11 concurrent sessions with Max-Connections 3: Rollovers %d, Worker PID %d (first %d)", rollovers, pid, first)
 	}
 	log := readLog(t, e.logs, "postern-run.log")
-	for _, want := range []string{`msg=rollover`, `msg="worker draining" generation=1`, `msg="worker drained" generation=1`,
-		`msg="failed-login throttle taken over" records=2`} { // the failed login: its address and its pair
+	for _, want := range []string{`msg=rollover`, `msg="worker draining" generation=1`, `msg="worker drained" generation=1`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("run log lacks %s", want)
 		}
 	}
+}
+
+// awaitNewWorker polls ctl stats until a worker other than old serves.
+func awaitNewWorker(t *testing.T, e *robustEnv, old int) int {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if r := e.run("", "ctl", "stats"); r.code == 0 {
+			if pid, _ := workerStats(t, e); pid != 0 && pid != old {
+				return pid
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no worker replaced %d within 20s", old)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestWorkersShareVerification: password verification, its cache and the
+// argon2id runs live in the supervisor (docs/supervisor.md), so a worker
+// generation started by a rollover, or after a worker was killed, starts
+// warm: the first login in it runs no argon2id, counted by the
+// supervisor's own postern_auth_password_hashes_total, which /metrics
+// shows whichever worker answers.
+func TestWorkersShareVerification(t *testing.T) {
+	t.Parallel()
+	metrics := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	e := newRobustEnv(t, "Metrics-Address: "+metrics, map[string]string{"IMAP": "Max-Connections: 1"})
+	e.startMail()
+	imapAddr := "127.0.0.1:" + strconv.Itoa(e.imap)
+	verifies := func() int { return scrapeMetric(t, metrics, `postern_auth_password_hashes_total{op="verify"}`) }
+	first, _ := workerStats(t, e)
+
+	// One session, held: the worker is full, and the next one takes over.
+	held, err := imapclient.DialInsecure(imapAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := held.Login("alice", "alice-pw").Wait(); err != nil {
+		t.Fatalf("LOGIN: %v", err)
+	}
+	if n := verifies(); n != 1 {
+		t.Fatalf("after the first login: %d argon2id verifications, want 1", n)
+	}
+	second := awaitNewWorker(t, e, first)
+	mustIMAPLogin(t, imapAddr, "alice", "alice-pw")
+	if n := verifies(); n != 1 {
+		t.Errorf("the first login after a rollover ran argon2id: %d verifications, want still 1", n)
+	}
+
+	// kill -9 of the serving worker: its replacement starts warm too.
+	serving := awaitNewWorker(t, e, first) // the rollover of the login above may have moved on
+	if err := syscall.Kill(serving, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	awaitNewWorker(t, e, serving)
+	mustIMAPLogin(t, imapAddr, "alice", "alice-pw")
+	if n := verifies(); n != 1 {
+		t.Errorf("the first login after a worker was killed ran argon2id: %d verifications, want still 1", n)
+	}
+	// A wrong password is still verified in full, by the supervisor.
+	if err := imapLogin(imapAddr, "alice", "wrong-pw"); err == nil {
+		t.Fatal("a wrong password logged in")
+	}
+	if n := verifies(); n != 2 {
+		t.Errorf("a wrong password: %d verifications, want 2", n)
+	}
+	if err := held.Noop().Wait(); err != nil {
+		t.Errorf("the session held since generation 1: %v", err)
+	}
+	t.Logf("workers %d, %d, %d shared one verification", first, second, serving)
 }
 
 // TestDrainTimeoutBye: a session left on a draining worker is closed with
