@@ -55,10 +55,11 @@ type Table struct {
 	limits Limits
 	clock  func() time.Time
 
-	mu    sync.Mutex
-	total int
-	addrs map[netip.Prefix]*counts
-	rate  map[netip.Prefix]*bucket
+	mu     sync.Mutex
+	remote Remote // counts kept in another process (shared.go); nil: here
+	total  int
+	addrs  map[netip.Prefix]*counts
+	rate   map[netip.Prefix]*bucket
 }
 
 type counts struct{ conns, preauth int }
@@ -94,22 +95,39 @@ func Key(a netip.Addr) (netip.Prefix, bool) {
 	return p, err == nil
 }
 
-// slot is one admitted connection's share of a Table.
+// slot is one admitted connection's share of a Table, or of the Remote
+// that counts for it.
 type slot struct {
-	t     *Table
-	key   netip.Prefix
-	keyed bool // counted per address (not a Unix socket, not trusted)
+	t      *Table
+	key    netip.Prefix
+	keyed  bool // counted per address (not a Unix socket, not trusted)
+	remote Remote
+	id     uint64 // the Remote's slot
 }
 
 // admit takes a slot for a new, unauthenticated connection from a, or
 // returns why not.
 func (t *Table) admit(a netip.Addr) (slot, Reason) {
+	t.mu.Lock()
+	r := t.remote
+	t.mu.Unlock()
+	if r != nil {
+		id, why, err := r.Admit(a)
+		if err == nil {
+			return slot{remote: r, id: id}, why
+		}
+		// The other process is gone (this one soon too): count here.
+	}
+	return t.admitLocal(a)
+}
+
+func (t *Table) admitLocal(a netip.Addr) (slot, Reason) {
 	key, keyed := Key(a)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if keyed && t.trusted(a) {
 		keyed = false
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.limits.Service > 0 && t.total >= t.limits.Service {
 		return slot{}, ReasonService
 	}
@@ -135,6 +153,7 @@ func (t *Table) admit(a netip.Addr) (slot, Reason) {
 	return slot{t: t, key: key, keyed: keyed}, ""
 }
 
+// trusted reports whether a is in Trusted-Networks; called with mu held.
 func (t *Table) trusted(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range t.limits.Trusted {
@@ -175,6 +194,10 @@ func (t *Table) takeToken(key netip.Prefix) bool {
 
 // promote moves a slot from pre-auth to authenticated.
 func (s slot) promote() {
+	if s.remote != nil {
+		s.remote.Promote(s.id)
+		return
+	}
 	if !s.keyed {
 		return
 	}
@@ -187,6 +210,10 @@ func (s slot) promote() {
 
 // release gives the slot back; preauth says whether it was still pre-auth.
 func (s slot) release(preauth bool) {
+	if s.remote != nil {
+		s.remote.Release(s.id, preauth)
+		return
+	}
 	if s.t == nil {
 		return
 	}

@@ -248,10 +248,12 @@ func (in *instance) admit(s *service, ln net.Listener, label string, g gate, pla
 	t := s.tables[g.table]
 	if t == nil {
 		cl := s.proto.limits(in.cfg)
-		t = admission.NewTable(admission.Limits{
+		l := admission.Limits{
 			PerIP: cl.MaxConnectionsPerIP, PreauthPerIP: cl.MaxPreauthPerIP, Service: cl.ServiceLimit,
 			PerMinute: g.perMinute, Trusted: in.trusted,
-		}, nil)
+		}
+		t = admission.NewTable(l, nil)
+		in.shareTable(t, s.name+"/"+g.table, l)
 		s.tables[g.table] = t
 	}
 	label = strings.ToLower(label)

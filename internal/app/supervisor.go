@@ -52,6 +52,9 @@ type supervisor struct {
 	// verifier verifies passwords for every worker, with the cache and the
 	// failed-login throttle (auth.ServeVerifier on each worker's socket).
 	verifier *auth.LocalVerifier
+	// tables count every worker's connections together (Service-Limit,
+	// the per-address caps; admission.TableServer on each worker's socket).
+	tables *admission.TableServer
 
 	events  chan workerEvent
 	backoff admission.Backoff
@@ -80,7 +83,7 @@ func supervise(ctx context.Context, opts ServeOptions) error {
 		return err
 	}
 	in.inherited = inh
-	sv := &supervisor{in: in, events: make(chan workerEvent, 16), upgradeDone: make(chan struct{}, 1),
+	sv := &supervisor{in: in, events: make(chan workerEvent, 16), upgradeDone: make(chan struct{}, 1), tables: admission.NewTableServer(),
 		backoff: admission.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Second}}
 	err = sv.start(ctx)
 	if err == nil {
@@ -445,6 +448,15 @@ func (sv *supervisor) serveVerifier(conn *os.File, gen int) {
 	defer c.Close()
 	if err := auth.ServeVerifier(c, sv.verifier); err != nil && !errors.Is(err, net.ErrClosed) {
 		sv.in.logger.Warn("password verifier: worker link ended", "generation", gen, "err", err)
+	}
+}
+
+// serveTables answers worker gen's admission requests on conn until it
+// ends, when the slots it still held are released.
+func (sv *supervisor) serveTables(conn *os.File, gen int) {
+	defer conn.Close()
+	if err := sv.tables.Serve(conn); err != nil && !errors.Is(err, os.ErrClosed) {
+		sv.in.logger.Warn("admission: worker link ended", "generation", gen, "err", err)
 	}
 }
 

@@ -110,6 +110,16 @@ func (sv *supervisor) spawn(first bool, notice string) (*worker, error) {
 	fds = append(fds, vTheirs)
 	args = append(args, "--verifier-fd", strconv.Itoa(2+len(fds)))
 	go sv.serveVerifier(vOurs, gen)
+	// Admission: one count of every worker's connections per service.
+	aOurs, aTheirs, err := rawPair("worker-admission")
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	defer syscall.Close(int(aTheirs))
+	fds = append(fds, aTheirs)
+	args = append(args, "--admission-fd", strconv.Itoa(2+len(fds)))
+	go sv.serveTables(aOurs, gen)
 	if sv.sys != nil {
 		// The system account source's questions, relayed to the helper
 		// (docs/accounts.md): verdicts only, never a hash.

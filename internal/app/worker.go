@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/auth/source"
 	"github.com/postern/postern/internal/config"
@@ -49,6 +50,10 @@ type WorkerOptions struct {
 	// its throttle, cache and hash queue, reached over a socketpair
 	// (auth.VerifierClient): every worker shares it.
 	Verifier *auth.VerifierClient
+	// Admission, when not nil, holds the counts of every worker's
+	// connections in the supervisor (Service-Limit and the per-address
+	// caps count across worker generations).
+	Admission *admission.TableClient
 }
 
 // Link messages, one per line. Worker to supervisor: linkReady once the
@@ -294,4 +299,21 @@ func workerFileReader(o *WorkerOptions) *server.FileReader {
 		return nil
 	}
 	return o.FileReader
+}
+
+// shareTable makes a worker's admission Table count in the supervisor, so
+// that the caps hold for every worker generation together
+// (docs/supervisor.md); it stays local outside a worker, or if the
+// supervisor cannot be asked.
+func (in *instance) shareTable(t *admission.Table, name string, l admission.Limits) {
+	w := in.opts.Worker
+	if w == nil || w.Admission == nil {
+		return
+	}
+	r, err := w.Admission.Table(name, l)
+	if err != nil {
+		in.logger.Warn("admission counted in this worker alone", "table", name, "err", err)
+		return
+	}
+	t.Share(r)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/postern/postern/internal/admission"
 	"github.com/postern/postern/internal/app"
 	"github.com/postern/postern/internal/auth"
 	"github.com/postern/postern/internal/auth/source"
@@ -55,6 +56,7 @@ func workerFlags(fs *flag.FlagSet) any {
 	fs.Bool("first", false, "the first worker: banner and START event")
 	fs.String("notice", "", "a failure notice file to send")
 	fs.Int("verifier-fd", 0, "descriptor of the supervisor's password verifier")
+	fs.Int("admission-fd", 0, "descriptor of the supervisor's admission tables")
 	return nil
 }
 
@@ -88,6 +90,9 @@ func runWorker(ctx context.Context, env *Env, fs *flag.FlagSet, _ []string) erro
 		if c, err := net.FileConn(os.NewFile(uintptr(fd), "verifier")); err == nil {
 			w.Verifier = auth.NewVerifierClient(c)
 		}
+	}
+	if fd := intFlag(fs, "admission-fd"); fd > 2 {
+		w.Admission = admission.NewTableClient(os.NewFile(uintptr(fd), "admission"))
 	}
 	if fd := intFlag(fs, "system-accounts-fd"); fd > 2 {
 		// Non-blocking, so that each question has a deadline.

@@ -398,3 +398,53 @@ func TestSystemdNotify(t *testing.T) {
 		t.Fatalf("at the stop %q, want STOPPING=1", got)
 	}
 }
+
+// TestServiceLimitAcrossGenerations: Service-Limit counts the sessions of
+// every worker generation together (the supervisor's admission tables):
+// with a draining worker holding two sessions, the next worker greets one
+// more and refuses the fourth with the protocol's reply; when a session of
+// the draining worker ends, a new client is served again.
+func TestServiceLimitAcrossGenerations(t *testing.T) {
+	t.Parallel()
+	e := newRobustEnv(t, "", map[string]string{"IMAP": "Service-Limit: 3\nMax-Connections: 2"})
+	e.startMail()
+	first, _ := workerStats(t, e)
+	dial := func(host string) (*lineConn, string) {
+		t.Helper()
+		c, err := dialFrom("127.0.51."+host, e.imap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.nc.Close() })
+		l, _ := c.line(10 * time.Second)
+		return c, l
+	}
+	var old []*lineConn
+	for _, host := range []string{"2", "3"} {
+		c, l := dial(host)
+		if !strings.HasPrefix(l, "* OK") {
+			t.Fatalf("session %s: %q", host, l)
+		}
+		old = append(old, c)
+	}
+	awaitNewWorker(t, e, first) // generation 1 is full: it drains, holding both
+	if _, l := dial("4"); !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("the service's third session, in the new worker: %q", l)
+	}
+	if _, l := dial("5"); l != "* BYE [UNAVAILABLE] Too many connections; try again later" {
+		t.Fatalf("the service's fourth session, with two in the draining worker: %q, want the refusal", l)
+	}
+	old[0].nc.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, l := dial("6")
+		c.nc.Close()
+		if strings.HasPrefix(l, "* OK") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a session of the draining worker ended, a new client still gets %q", l)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
