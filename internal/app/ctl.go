@@ -27,6 +27,7 @@ func (in *instance) ctlHandlers() map[string]server.CtlHandler {
 		"reopen-logs": in.ctlReopenLogs,
 		"listeners":   in.ctlListeners,
 		"reload":      in.ctlReload,
+		"stats-json":  in.ctlStatsJSON,
 	}
 	for _, s := range in.services {
 		if p, ok := s.impl.(interface {

@@ -77,6 +77,7 @@ func buildPOP3(in *instance) (Service, error) {
 		Events:              in.events,
 		LogReject:           pc.LogReject,
 		Stats:               stats,
+		ServiceStats:        in.serviceStatsOf("pop3", stats),
 		Conns:               in.conns,
 		Shutdown: func() {
 			in.events.Event(observe.EventShutdown, slog.String("by", "XTND SHUTDOWN"))

@@ -22,6 +22,7 @@ import (
 func (sv *supervisor) ctlHandlers() map[string]server.CtlHandler {
 	return map[string]server.CtlHandler{
 		"stats":       sv.ctlStats,
+		"stats-sum":   sv.ctlStatsSum,
 		"connections": sv.ctlConnections,
 		"shutdown":    sv.in.ctlShutdown,
 		"upgrade":     sv.ctlUpgrade,

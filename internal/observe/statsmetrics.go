@@ -96,16 +96,5 @@ func publishedSnapshot(proto string) StatsSnapshot {
 // Every XTND STATS counter of every protocol, as
 // postern_<proto>_stats_<field> (docs/operations.md, Monitoring).
 func init() {
-	for _, proto := range StatsProtocols {
-		for _, f := range statsFieldsOf(proto) {
-			name := "postern_" + proto + "_stats_" + f.metric
-			help := f.help + " XTND STATS \"" + f.report + "\"."
-			get := func() float64 { return float64(f.get(publishedSnapshot(proto))) }
-			if f.counter {
-				promauto.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, get)
-			} else {
-				promauto.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, get)
-			}
-		}
-	}
+	registerStats(promauto.With(prometheus.DefaultRegisterer), publishedSnapshot)
 }

@@ -448,3 +448,71 @@ func TestServiceLimitAcrossGenerations(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestStatsSummedAcrossWorkers: POP3's XTND STATS and /metrics report the
+// whole service, summed over the live workers as ctl stats is, whichever
+// worker answers: a POP3 session and two IMAP sessions in generation 1,
+// which then drains holding the IMAP ones, and the XTND STATS session in
+// generation 2.
+func TestStatsSummedAcrossWorkers(t *testing.T) {
+	t.Parallel()
+	metrics := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	e := newRobustEnv(t, "Metrics-Address: "+metrics, map[string]string{"IMAP": "Max-Connections: 2"})
+	e.run("root-pw\n", "user", "add", "root", "--admin", "--password-stdin").must(t, 0)
+	e.startMail()
+	first, _ := workerStats(t, e)
+	if err := pop3Login("127.0.0.1:"+strconv.Itoa(e.p.pop), "alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		c, err := imapclient.DialInsecure("127.0.0.1:"+strconv.Itoa(e.imap), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Login("alice", "alice-pw").Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	awaitNewWorker(t, e, first)
+
+	c, err := dialFrom("127.0.0.1", e.p.pop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.nc.Close()
+	c.line(10 * time.Second)
+	for _, cmd := range []string{"USER root", "PASS root-pw"} {
+		if l, err := c.cmd(cmd, "", 10*time.Second); !strings.HasPrefix(l, "+OK") {
+			t.Fatalf("%s: %q %v", cmd, l, err)
+		}
+	}
+	var report []string
+	if l, err := c.cmd("XTND STATS", "", 10*time.Second); !strings.HasPrefix(l, "+OK") {
+		t.Fatalf("XTND STATS: %q %v", l, err)
+	}
+	for {
+		l, err := c.line(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l == "." {
+			break
+		}
+		report = append(report, l)
+	}
+	text := strings.Join(report, "\n")
+	for _, want := range []string{"Total Threads : 2", "Current Threads : 1"} {
+		if !strings.Contains(text, "\n"+want+"\n") {
+			t.Errorf("XTND STATS in generation 2 lacks %q (POP3 sessions of both generations):\n%s", want, text)
+		}
+	}
+	for sample, want := range map[string]int{
+		"postern_pop3_stats_threads_total": 2, "postern_imap_stats_threads_total": 2,
+		"postern_imap_stats_current_threads": 2, "postern_imap_stats_current_users": 2,
+	} {
+		if got := scrapeMetric(t, metrics, sample); got != want {
+			t.Errorf("/metrics %s = %d, want %d (every worker's)", sample, got, want)
+		}
+	}
+}

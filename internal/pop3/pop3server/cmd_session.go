@@ -114,7 +114,7 @@ func (c *conn) cmdXTND(ctx context.Context, args string) error {
 	case "LOGLEVEL":
 		return c.xtndLogLevel(ctx, f)
 	case "STATS":
-		return c.xtndStats(f)
+		return c.xtndStats(ctx, f)
 	case "SHUTDOWN":
 		return c.xtndShutdown(ctx, f)
 	}
@@ -149,9 +149,13 @@ func (c *conn) xtndLogLevel(ctx context.Context, args []string) error {
 
 // xtndStats sends the statistics report (seed Table 19-3), the same text
 // `postern ctl stats` prints.
-func (c *conn) xtndStats(args []string) error {
+func (c *conn) xtndStats(ctx context.Context, args []string) error {
 	if len(args) != 0 {
 		return errSyntax("XTND STATS takes no argument")
+	}
+	snap := c.s.stats.Snapshot()
+	if c.s.opts.ServiceStats != nil {
+		snap = c.s.opts.ServiceStats(ctx)
 	}
 	level := "INFORMATIONAL"
 	if c.s.opts.Level != nil {
@@ -161,7 +165,7 @@ func (c *conn) xtndStats(args []string) error {
 	observe.WriteStatsReport(&b, observe.StatsHeader{
 		Version: "Postern " + c.s.opts.Version + ", " + c.s.opts.OS,
 		Level:   level,
-	}, c.s.stats.Snapshot())
+	}, snap)
 	c.multi("Statistics follow", strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"))
 	return nil
 }

@@ -165,6 +165,10 @@ type Options struct {
 	LogReject bool
 	// Stats are the XTND STATS counters; nil means private ones.
 	Stats *observe.Stats
+	// ServiceStats, if set, gives what XTND STATS reports in place of
+	// Stats' own snapshot: the counters of the whole service when it runs
+	// in several processes (the workers of `postern serve`, summed).
+	ServiceStats func(ctx context.Context) observe.StatsSnapshot
 	// Conns is the process's connection registry; nil means a private one.
 	Conns *observe.Conns
 	// Shutdown is called by XTND SHUTDOWN to stop the whole server
