@@ -216,6 +216,9 @@ func startDovecot(ctx context.Context, bin, dir string, users []string, maxConns
 	if out, err := exec.CommandContext(ctx, bin, "--version").Output(); err == nil {
 		t.version = "Dovecot " + strings.TrimSpace(string(out))
 	}
+	t.fillMaildir = func(ctx context.Context, user string, write func(cur string) error) error {
+		return dovecotFillMaildir(ctx, bin, conf, filepath.Join(dir, "home", user), uid, gid, write)
+	}
 	if out, err := exec.CommandContext(ctx, bin, "-c", conf, "-n").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("dovecot rejects the generated %s: %v: %s", conf, err, out)
 	}
@@ -243,4 +246,42 @@ func startDovecot(ctx context.Context, bin, dir string, users []string, maxConns
 			"raise it with `sysctl fs.inotify.max_user_instances=%d` for a fair IDLE figure", n, maxConns+200))
 	}
 	return t, nil
+}
+
+// dovecotFillMaildir writes a user's Maildir directly (write fills its
+// cur directory), gives it to the mail user, and has Dovecot index it
+// (`doveadm force-resync`), as an administrator migrating mail would.
+func dovecotFillMaildir(ctx context.Context, bin, conf, home string, uid, gid int, write func(cur string) error) error {
+	md := filepath.Join(home, "Maildir")
+	for _, sub := range []string{"new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(md, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := write(filepath.Join(md, "cur")); err != nil {
+		return err
+	}
+	err := filepath.WalkDir(home, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+	if err != nil {
+		return err
+	}
+	doveadm, err := exec.LookPath(filepath.Join(filepath.Dir(bin), "doveadm"))
+	if err != nil {
+		if doveadm, err = exec.LookPath("doveadm"); err != nil {
+			return fmt.Errorf("doveadm not found: %w", err)
+		}
+	}
+	user := filepath.Base(home)
+	for _, args := range [][]string{{"force-resync", "-u", user, "INBOX"}, {"index", "-u", user, "INBOX"}} {
+		cmd := exec.CommandContext(ctx, doveadm, append([]string{"-c", conf}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("doveadm %s: %v: %s", args[0], err, out)
+		}
+	}
+	return nil
 }

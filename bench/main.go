@@ -49,6 +49,7 @@ type options struct {
 	appendMsgs    int
 	lmtpClients   int
 	maxAttach     int
+	bigMsgs       int
 	idleLevels    []int
 	idleDeliver   int
 	idleSetupMax  time.Duration
@@ -74,7 +75,7 @@ type options struct {
 }
 
 // allWorkloads lists the workloads in the order they run.
-var allWorkloads = []string{"lmtp", "imap", "append", "pop3", "idle", "storm", "logins", "mixed"}
+var allWorkloads = []string{"lmtp", "imap", "append", "pop3", "idle", "storm", "logins", "mixed", "bigbox"}
 
 func defaultOptions() options {
 	return options{
@@ -85,6 +86,7 @@ func defaultOptions() options {
 		appendMsgs:    2000,
 		lmtpClients:   4,
 		maxAttach:     2 << 20,
+		bigMsgs:       100_000,
 		idleLevels:    []int{1000, 10000},
 		idleDeliver:   5,
 		idleSetupMax:  10 * time.Minute,
@@ -109,6 +111,7 @@ func (o *options) applyShort() {
 	o.appendMsgs = 10
 	o.lmtpClients = 2
 	o.maxAttach = 64 << 10
+	o.bigMsgs = 60
 	o.idleLevels = []int{4}
 	o.idleDeliver = 2
 	o.idleSetupMax = 30 * time.Second
@@ -137,6 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	appendMsgs := fs.Int("append", o.appendMsgs, "messages appended (workload 3)")
 	lmtpClients := fs.Int("lmtp-clients", o.lmtpClients, "parallel LMTP clients")
 	maxAttach := fs.Int("max-attach", o.maxAttach, "largest attachment in the corpus, bytes")
+	bigMsgs := fs.Int("bigbox", o.bigMsgs, "messages in the large mailbox (workload 9)")
 	idle := fs.String("idle", "1000,10000", "IDLE connection counts; each level past the first runs only when the machine allows")
 	idleSetup := fs.Duration("idle-setup-max", o.idleSetupMax, "longest time allowed to log in one IDLE level")
 	stormClients := fs.Int("storm-clients", o.stormClients, "parallel clients of the login storm")
@@ -200,6 +204,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			o.lmtpClients = *lmtpClients
 		case "max-attach":
 			o.maxAttach = *maxAttach
+		case "bigbox":
+			o.bigMsgs = *bigMsgs
 		case "idle":
 			o.idleLevels, err = parseInts(*idle)
 		case "idle-setup-max":
@@ -229,8 +235,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err != nil {
 		return o, err
 	}
-	if o.runs < 1 || o.msgs < 1 || o.appendMsgs < 1 || o.lmtpClients < 1 || o.stormClients < 1 || len(o.idleLevels) == 0 || o.mixedMsgs < 1 {
-		return o, errors.New("-runs, -msgs, -append, -lmtp-clients, -storm-clients, -idle and -mixed-msgs must be positive")
+	if o.runs < 1 || o.msgs < 1 || o.appendMsgs < 1 || o.lmtpClients < 1 || o.stormClients < 1 || len(o.idleLevels) == 0 || o.mixedMsgs < 1 || o.bigMsgs < 1 {
+		return o, errors.New("-runs, -msgs, -append, -lmtp-clients, -storm-clients, -idle, -mixed-msgs and -bigbox must be positive")
 	}
 	o.args = args
 	return o, nil

@@ -46,7 +46,7 @@ func (b *bench) logf(format string, args ...any) {
 }
 
 func users(runs int) []string {
-	u := []string{userReader, userWarm, userIdle, userStorm, userMixed}
+	u := []string{userReader, userWarm, userIdle, userStorm, userMixed, userBigbox}
 	for r := range runs {
 		u = append(u, fmt.Sprintf("deliver%d", r), fmt.Sprintf("append%d", r))
 	}

@@ -53,6 +53,10 @@ type target struct {
 	// importMaildir fills a user's INBOX without LMTP; nil where LMTP is
 	// the only way in.
 	importMaildir func(ctx context.Context, user, dir string) error
+	// fillMaildir fills a user's INBOX by writing its Maildir directly:
+	// write puts the messages into the cur directory it is given. Nil
+	// where the server has no Maildir of its own (Postern).
+	fillMaildir func(ctx context.Context, user string, write func(cur string) error) error
 
 	// alt is a second node's addresses (postern-pg2): dialAddr takes
 	// the nodes in turn. peers are that node's processes, stopped with

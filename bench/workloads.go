@@ -106,6 +106,7 @@ func (b *bench) workloads() []workload {
 		},
 		b.loginsWorkload(),
 		b.mixedWorkload(),
+		b.bigboxWorkload(),
 	}
 }
 
