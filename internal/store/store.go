@@ -71,7 +71,8 @@ type Session interface {
 	// Messages.
 
 	// Messages returns the index data of every message in a mailbox, in
-	// ascending UID order.
+	// ascending UID order. The slice is the caller's; the Flags of its
+	// entries may be shared with other results and are never modified.
 	Messages(ctx context.Context, mailbox MailboxID) ([]MessageInfo, error)
 	// MessageData returns, for each UID present in uids (in ascending order),
 	// the message's structure and OpenVMS envelope. Missing UIDs are skipped.

@@ -151,7 +151,13 @@ func (c *conn) viewInputs(ctx context.Context, sess store.Session, mbox store.Ma
 	}
 	out := make(map[store.UID]*viewInput, len(infos))
 	headerStart := make(map[store.UID]int64)
-	err := sess.MessageData(ctx, mbox, uids, func(d store.MessageData) error {
+	// The view looks at the top-level part alone (where the header ends):
+	// a store that can load only that spares decoding every structure.
+	load := sess.MessageData
+	if l, ok := sess.(store.TopDataLoader); ok {
+		load = l.MessageDataTop
+	}
+	err := load(ctx, mbox, uids, func(d store.MessageData) error {
 		in := &viewInput{env: d.VMS, bodyStart: -1, foreign: d.Foreign}
 		if d.Part != nil {
 			in.bodyStart = d.Part.BodyStart

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,16 +47,34 @@ func BenchmarkAppend4KiB(b *testing.B) {
 }
 
 // BenchmarkMessages100k measures listing UID, flags and the rest of the
-// index data of a 100,000-message mailbox (what SELECT needs).
+// index data of a 100,000-message mailbox (what SELECT needs): read
+// whole, and from the snapshot of the list read before (snapshot.go),
+// with one flag change since.
 func BenchmarkMessages100k(b *testing.B) {
-	f := newFixture(b, b.TempDir(), Options{})
-	bulkInsert(b, f, 100_000)
-	b.ResetTimer()
-	for b.Loop() {
-		infos, err := f.ss.Messages(b.Context(), f.inbox.ID)
-		if err != nil || len(infos) != 100_000 {
-			b.Fatalf("Messages = %d, %v", len(infos), err)
-		}
+	for _, c := range []struct {
+		name string
+		min  int
+	}{{"whole", math.MaxInt}, {"snapshot", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFixture(b, b.TempDir(), Options{SnapshotMin: c.min})
+			bulkInsert(b, f, 100_000)
+			if _, err := f.ss.Messages(b.Context(), f.inbox.ID); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				uid := store.UID(1 + i%100_000)
+				if _, err := f.ss.StoreFlags(b.Context(), f.inbox.ID, []store.UID{uid}, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagFlagged}}); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				infos, err := f.ss.Messages(b.Context(), f.inbox.ID)
+				if err != nil || len(infos) != 100_000 {
+					b.Fatalf("Messages = %d, %v", len(infos), err)
+				}
+			}
+		})
 	}
 }
 

@@ -48,7 +48,10 @@ func parseFlags(s string) store.Flags {
 
 func formatFlags(f store.Flags) string { return strings.Join(f, " ") }
 
-// Messages returns the index data of every message in a mailbox, by UID.
+// Messages returns the index data of every message in a mailbox, by UID:
+// from the mailbox's snapshot brought up to date when the store holds
+// one, else read whole (snapshot.go). The Flags of the result may be
+// shared with other callers' results.
 func (ss *Session) Messages(ctx context.Context, mailbox store.MailboxID) ([]store.MessageInfo, error) {
 	defer observe("messages", time.Now())
 	var infos []store.MessageInfo
@@ -56,26 +59,29 @@ func (ss *Session) Messages(ctx context.Context, mailbox store.MailboxID) ([]sto
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM message WHERE mailbox = ?`, mailbox).Scan(&n); err != nil {
-			return err
-		}
-		infos = make([]store.MessageInfo, 0, n)
-		rows, err := tx.QueryContext(ctx, `SELECT `+infoColumns+` FROM message m WHERE m.mailbox = ? ORDER BY m.uid`, mailbox)
+		st, err := readMailboxState(ctx, tx, mailbox, ss.account)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			mi, err := scanInfo(rows)
-			if err != nil {
-				return err
-			}
-			infos = append(infos, mi)
+		snap, ok, err := ss.s.snaps.current(ctx, tx, mailbox, st)
+		if err != nil {
+			return err
 		}
-		return rows.Err()
+		if ok {
+			infos = snap.infos
+			return nil
+		}
+		infos, err = readInfos(ctx, tx, `SELECT `+infoColumns+` FROM message m WHERE m.mailbox = ? ORDER BY m.uid`, st.messages, mailbox)
+		if err == nil {
+			ss.s.snaps.put(mailbox, &snapshot{uidValidity: st.uidValidity, highest: st.highest, infos: infos})
+		}
+		return err
 	})
-	return infos, err
+	if err != nil {
+		return nil, err
+	}
+	// The snapshot's entries are shared; the caller gets its own list.
+	return slices.Clone(infos), nil
 }
 
 // MessageData streams the structure and OpenVMS envelope of the messages

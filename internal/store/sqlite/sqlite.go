@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -69,6 +70,10 @@ type Options struct {
 	// (RFC 9208), in octets and in messages, for accounts whose own limit
 	// is store.QuotaDefault. 0 means no limit.
 	QuotaStorage, QuotaMessages int64
+	// SnapshotMin is the smallest mailbox, in messages, whose message
+	// list the store keeps between reads (snapshot.go). 0: 10,000; the
+	// tests set 1 to run every mailbox through the snapshots.
+	SnapshotMin int
 }
 
 // Store is the SQLite store. It implements store.Store.
@@ -89,7 +94,9 @@ type Store struct {
 	stmtMessageData1  *sql.Stmt
 	stmtInsertMessage *sql.Stmt
 	watch             *watcher // nil unless Options.WatchInterval > 0
-	commit            committer
+	// snaps are the large mailboxes' last message lists (snapshot.go).
+	snaps  snapshots
+	commit committer
 	// pubMu orders publication: it is held from a commit (or the
 	// watcher's look at other processes' commits) until its changes are
 	// published, so sessions receive changes in commit order. It is taken
@@ -125,6 +132,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, pending: make(map[string]struct{}), files: contentFiles(dir)}
+	s.snaps.min = cmp.Or(opts.SnapshotMin, snapshotMin)
 	if err := s.open(ctx); err != nil {
 		s.closeAll()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)

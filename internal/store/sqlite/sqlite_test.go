@@ -46,6 +46,20 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceSnapshots runs the suite with every mailbox's message
+// list kept between reads (snapshot.go), so that each change the suite
+// makes is read back through a snapshot brought up to date.
+func TestConformanceSnapshots(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the conformance suite a second time")
+	}
+	storetest.Run(t, func(t *testing.T) store.Store {
+		o := testOptions()
+		o.SnapshotMin = 1
+		return openTest(t, t.TempDir(), o)
+	})
+}
+
 // fixture is a store with one account and a session on it.
 type fixture struct {
 	st    *Store
