@@ -44,6 +44,8 @@ func (b *bench) bigboxWorkload() workload {
 			{"search_text", `UID SEARCH TEXT "` + searchWord + `"`, "s", "lower"},
 			{"pop3_login", "POP3 USER+PASS (maildrop of the whole INBOX)", "s", "lower"},
 		},
+		// Filling takes Postern one durable append per message.
+		warmTimeout: 4 * b.o.workTimeout,
 		warm: func(ctx context.Context, t *target) error {
 			if err := b.fillBig(ctx, t, n); err != nil {
 				return err

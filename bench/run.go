@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"github.com/postern/postern/internal/store/postgres/pgtest"
 
 	"context"
@@ -236,8 +237,11 @@ type workload struct {
 	protos  []string
 	metrics []metricDef
 	runs    int // 0: options.runs
-	warm    func(ctx context.Context, t *target) error
-	run     func(ctx context.Context, t *target, r int) (map[string]float64, error)
+	// warmTimeout bounds warm (0: options.workTimeout), for a workload
+	// whose preparation takes longer than a run.
+	warmTimeout time.Duration
+	warm        func(ctx context.Context, t *target) error
+	run         func(ctx context.Context, t *target, r int) (map[string]float64, error)
 }
 
 // runWorkload warms every server, then runs the workload runs times per
@@ -264,7 +268,7 @@ func (b *bench) runWorkload(ctx context.Context, w workload) {
 			reason = "server has exited; see " + t.logPath
 		}
 		if reason == "" && w.warm != nil {
-			wctx, cancel := context.WithTimeout(ctx, b.o.workTimeout)
+			wctx, cancel := context.WithTimeout(ctx, cmp.Or(w.warmTimeout, b.o.workTimeout))
 			if err := w.warm(wctx, t); err != nil {
 				reason = "warm-up failed: " + err.Error()
 			}
