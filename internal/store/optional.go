@@ -82,6 +82,20 @@ type TopDataLoader interface {
 	MessageDataTop(ctx context.Context, mailbox MailboxID, uids []UID, fn func(MessageData) error) error
 }
 
+// ViewDataLister is implemented by sessions that can list, without
+// reading every message's structure, the messages of a mailbox whose
+// stored data changes how the OpenVMS Mail view shows them: those with an
+// OpenVMS envelope (MessageData.VMS) or foreign content
+// (MessageData.Foreign). With Ignore-Mail11-Headers on, every other
+// message is served as stored, so a POP3 login loads the structure of
+// these alone (issue 15: 100,000 structures made a login take seconds).
+type ViewDataLister interface {
+	// ViewDataUIDs returns, ascending, the UIDs of the messages of
+	// mailbox whose MessageData has VMS set or Foreign true.
+	// ErrNoSuchMailbox if the mailbox is not the account's.
+	ViewDataUIDs(ctx context.Context, mailbox MailboxID) ([]UID, error)
+}
+
 // Checker is implemented by stores that can check, cheaply, that they can
 // serve: the index answers a read and new mail can be written where
 // appends spool it. The server's /healthz calls it.

@@ -242,6 +242,11 @@ func (c *conn) openMessage(ctx context.Context, n int, m *message) (store.Conten
 	}
 	var content store.Content
 	var err error
+	if !m.refAsked {
+		if err := resolveContent(ctx, c.session, c.drop, n-1); err != nil {
+			return nil, err
+		}
+	}
 	if m.ref != nil {
 		content, err = m.ref.Open()
 	} else {

@@ -1,6 +1,7 @@
 package pop3server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,17 +19,19 @@ import (
 // of it is prefix followed by the stored content from offset skip on: the
 // view (conn.view) fixes both at login, so every command agrees.
 type message struct {
-	info    store.MessageInfo
-	uidl    string
-	ref     store.ContentRef // opens the content without an index query; nil: ask the store
-	prefix  []byte           // header bytes the view sends before the stored content
-	skip    int64            // octets at the start of the stored content the view leaves out
-	body    int64            // offset in the stored content where TOP counts body lines; -1: ask the store
-	size    int64            // octets RETR sends before dot-stuffing: prefix + content[skip:], or prefix + notice
-	notice  []byte           // foreign message: sent after prefix instead of the content (mail11.ForeignNotice)
-	deleted bool             // DELE'd in this session; undone by RSET
-	read    bool             // RETR'd in this session
-	gone    bool             // expunged or moved away by another session
+	info store.MessageInfo
+	uidl string
+	ref  store.ContentRef // opens the content without an index query; nil: ask the store
+	// refAsked: resolveContent has looked for ref (found or not).
+	refAsked bool
+	prefix   []byte // header bytes the view sends before the stored content
+	skip     int64  // octets at the start of the stored content the view leaves out
+	body     int64  // offset in the stored content where TOP counts body lines; -1: ask the store
+	size     int64  // octets RETR sends before dot-stuffing: prefix + content[skip:], or prefix + notice
+	notice   []byte // foreign message: sent after prefix instead of the content (mail11.ForeignNotice)
+	deleted  bool   // DELE'd in this session; undone by RSET
+	read     bool   // RETR'd in this session
+	gone     bool   // expunged or moved away by another session
 }
 
 // maildrop is the snapshot of the served mailbox taken at login (RFC
@@ -142,14 +145,33 @@ func (s *Server) serverID() string {
 // store (the header block only), as VMS SMTP would have filled it in.
 // With Ignore-Mail11-Headers on that read is skipped: a derived envelope
 // always has an SMTP From and the message's own header, so mail11.Decide
-// keeps the own header whatever the envelope says. A message missing from
-// the result was removed meanwhile.
+// keeps the own header whatever the envelope says; then only the
+// messages with a stored envelope or foreign content need their data, and
+// a store that lists them (store.ViewDataLister) spares loading the
+// others' (issue 15), which are served as stored.
+//
+// The result has an entry for each message whose data was asked for: nil
+// when the message was removed meanwhile.
 func (c *conn) viewInputs(ctx context.Context, sess store.Session, mbox store.MailboxID, infos []store.MessageInfo) (map[store.UID]*viewInput, error) {
 	uids := make([]store.UID, len(infos))
 	for i, info := range infos {
 		uids[i] = info.UID
 	}
-	out := make(map[store.UID]*viewInput, len(infos))
+	if vl, ok := sess.(store.ViewDataLister); ok && c.s.opts.IgnoreMail11Headers {
+		special, err := vl.ViewDataUIDs(ctx, mbox)
+		if err != nil {
+			return nil, fmt.Errorf("messages with view data: %w", err)
+		}
+		// Those of the snapshot: infos may be cut by Message-Maximum.
+		uids = slices.DeleteFunc(special, func(u store.UID) bool {
+			_, found := slices.BinarySearchFunc(infos, u, func(in store.MessageInfo, u store.UID) int { return cmp.Compare(in.UID, u) })
+			return !found
+		})
+	}
+	out := make(map[store.UID]*viewInput, len(uids))
+	for _, u := range uids {
+		out[u] = nil
+	}
 	headerStart := make(map[store.UID]int64)
 	// The view looks at the top-level part alone (where the header ends):
 	// a store that can load only that spares decoding every structure.
@@ -176,7 +198,7 @@ func (c *conn) viewInputs(ctx context.Context, sess store.Session, mbox store.Ma
 		}
 		hdr, err := readHeader(ctx, sess, mbox, info.UID, headerStart[info.UID], in.bodyStart)
 		if errors.Is(err, store.ErrNoSuchMessage) {
-			delete(out, info.UID)
+			out[info.UID] = nil
 			continue
 		}
 		if err != nil {
@@ -269,14 +291,14 @@ func (c *conn) openMaildrop(ctx context.Context, acct store.Account) (err error)
 		if m.uidl == "" {
 			m.uidl = makeUIDL(acct.Name, info)
 		}
-		in := inputs[info.UID]
-		if inputs != nil && in == nil {
+		in, asked := inputs[info.UID]
+		if asked && in == nil {
 			m.gone = true // removed since Messages
 		}
 		c.view(m, in)
 		drop.msgs[i] = m
 	}
-	if err := resolveContent(ctx, sess, drop); err != nil {
+	if err := resolveContent(ctx, sess, drop, 0); err != nil {
 		return err
 	}
 	sess.Changes().Take()
@@ -284,28 +306,37 @@ func (c *conn) openMaildrop(ctx context.Context, acct store.Account) (err error)
 	return nil
 }
 
-// resolveContent finds the content of every message of the snapshot in
-// one store read, when the store can, so that RETR and TOP open a message
-// without an index query each: the maildrop is fixed for the session (RFC
-// 1939 §4) and stored content never changes. A message missing from the
-// answer keeps no ref and is looked up when read.
-func resolveContent(ctx context.Context, sess store.Session, drop *maildrop) error {
+// refWindow is how many messages' content one store read resolves.
+const refWindow = 1000
+
+// resolveContent finds the content of the messages of the snapshot from
+// index from on, refWindow of them, in one store read, when the store
+// can, so that RETR and TOP open a message without an index query each:
+// the maildrop is fixed for the session (RFC 1939 §4) and stored content
+// never changes. Login resolves the first window and each later window
+// is resolved by the first read in it (issue 15: a login on 100,000
+// messages need not look up 100,000 contents a client may never read).
+// A message missing from the answer keeps no ref and is looked up when
+// read.
+func resolveContent(ctx context.Context, sess store.Session, drop *maildrop, from int) error {
 	loc, ok := sess.(store.ContentLocator)
-	if !ok || len(drop.msgs) == 0 {
+	if !ok || from >= len(drop.msgs) {
 		return nil
 	}
-	uids := make([]store.UID, len(drop.msgs))
-	for i, m := range drop.msgs {
+	window := drop.msgs[from:min(from+refWindow, len(drop.msgs))]
+	uids := make([]store.UID, len(window))
+	for i, m := range window {
+		m.refAsked = true
 		uids[i] = m.info.UID
 	}
 	// Both lists ascend by UID (Session.Messages, ContentRefs): one walk.
 	next := 0
 	err := loc.ContentRefs(ctx, drop.mailbox.ID, uids, func(uid store.UID, ref store.ContentRef) error {
-		for next < len(drop.msgs) && drop.msgs[next].info.UID < uid {
+		for next < len(window) && window[next].info.UID < uid {
 			next++
 		}
-		if next < len(drop.msgs) && drop.msgs[next].info.UID == uid {
-			drop.msgs[next].ref = ref
+		if next < len(window) && window[next].info.UID == uid {
+			window[next].ref = ref
 		}
 		return nil
 	})

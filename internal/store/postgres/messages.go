@@ -315,3 +315,27 @@ func (s *Store) PruneExpunged(ctx context.Context, olderThan time.Time) (int, er
 	}
 	return int(n), nil
 }
+
+var _ store.ViewDataLister = (*Session)(nil)
+
+// ViewDataUIDs lists the messages of a mailbox whose content has an
+// OpenVMS envelope or is foreign, filtered in the database (issue 15).
+func (ss *Session) ViewDataUIDs(ctx context.Context, mailbox store.MailboxID) ([]store.UID, error) {
+	if err := ss.checkOpen(); err != nil {
+		return nil, err
+	}
+	if _, err := ss.mailboxByID(ctx, ss.s.pool, mailbox, false); err != nil {
+		return nil, err
+	}
+	rows, err := ss.s.pool.Query(ctx, `SELECT m.uid FROM message m JOIN content c ON c.id = m.content
+		WHERE m.mailbox = $1 AND (c.vms IS NOT NULL OR c.is_foreign) ORDER BY m.uid`, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	uids, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.UID, error) {
+		var u int64
+		err := r.Scan(&u)
+		return store.UID(u), err
+	})
+	return uids, err
+}

@@ -7,7 +7,8 @@
 // store.ContentSharer, store.ContentLocator, store.TopDataLoader,
 // store.QuotaKeeper, store.Replacer, store.RetrievalKeeper,
 // store.IdentityImporter, store.UIDLKeeper, store.DKIMKeyKeeper,
-// store.MetadataKeeper, store.OutboundQueue, store.SaveDateKeeper) are
+// store.MetadataKeeper, store.OutboundQueue, store.SaveDateKeeper,
+// store.ViewDataLister) are
 // tested when the store or session implements
 // them and skipped otherwise.
 package storetest
@@ -66,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ExactContent", testExactContent},
 		{"MessageData", testMessageData},
 		{"Foreign", testForeign},
+		{"ViewDataUIDs", testViewDataUIDs},
 		{"Retrieved", testRetrieved},
 		{"SaveDate", testSaveDate},
 		{"Reclaim", testReclaim},
