@@ -216,6 +216,11 @@ func (b *bench) runBigbox(ctx context.Context, t *target, r int) (map[string]flo
 	if vals["pop3_login"], err = b.pop3Login(ctx, t, n); err != nil {
 		return nil, err
 	}
+	if r >= 0 {
+		// The preparation takes long enough for the load to change
+		// between the workload's start and its runs.
+		b.rep.note(fmt.Sprintf("%s: bigbox run %d ended at load average %s", t.name, r+1, loadAverage()))
+	}
 	return vals, nil
 }
 
