@@ -75,7 +75,7 @@ func bigMessage(rng *rand.Rand, i int) []byte {
 }
 
 // bigAnswers returns how many of n large-mailbox messages SEARCH FROM and
-// SEARCH TEXT find.
+// SEARCH TEXT find: message i matches when i+1 is a multiple.
 func bigAnswers(n int) (from, text int) {
 	return n / searchFromEvery, n / searchWordEvery
 }
