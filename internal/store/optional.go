@@ -215,6 +215,17 @@ type Reindexer interface {
 	Reindex(ctx context.Context, account AccountID, progress func(ReindexProgress)) (ReindexProgress, error)
 }
 
+// IndexFlusher is implemented by stores that fill their search index
+// after a message is acknowledged, in the background. Until a message is
+// indexed, [Searcher.SearchIndex] reports it in Unindexed, so searches
+// stay exact; FlushIndex is for callers that need the index itself
+// filled, such as tests that compare the index with the scan.
+type IndexFlusher interface {
+	// FlushIndex indexes every message waiting for the search index
+	// when it is called, and returns when none of them waits.
+	FlushIndex(ctx context.Context) error
+}
+
 // ReindexProgress counts a Reindex run's work.
 type ReindexProgress struct {
 	Done    int // stored contents indexed so far

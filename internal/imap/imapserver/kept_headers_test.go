@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/storetest"
 )
 
 // threadCorpus generates messages for THREAD and the Mail11 view's
@@ -85,6 +86,7 @@ func TestKeptHeadersMatchFiles(t *testing.T) {
 			}
 			f.deliverVMS("alice", "References: <m1@example.org>\r\nSubject: own\r\n\r\nbody\r\n", &store.VMSEnvelope{
 				From: `SMTP%"bob@example.org"`, To: "ALICE", Subject: "real", OwnHeader: true})
+			storetest.FlushIndex(t, f.st)
 			kept := dialClient(t, f.start())
 			f.opts.Store = plainStore{f.st}
 			files := dialClient(t, f.start())

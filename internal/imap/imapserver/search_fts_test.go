@@ -45,6 +45,7 @@ func TestTextIndexMatchesScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	storetest.FlushIndex(t, f.st)
 	for _, sendID := range []bool{false, true} {
 		f.opts.SendIDHeaders = sendID
 		f.opts.Store = f.st

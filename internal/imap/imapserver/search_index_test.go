@@ -13,6 +13,7 @@ import (
 
 	"github.com/postern/postern/internal/mail11"
 	"github.com/postern/postern/internal/store"
+	"github.com/postern/postern/internal/store/storetest"
 )
 
 // headerCorpus generates n messages whose headers exercise what the
@@ -125,6 +126,7 @@ func TestSearchIndexMatchesScan(t *testing.T) {
 			f.deliverVMS("alice", "\r\nFrom VMS, Zürich.\r\n", &store.VMSEnvelope{From: "NODE::ALICE", To: "BOB", Subject: "vms report"})
 			f.deliverVMS("alice", "From: bob@example.org\r\nSubject: own report\r\n\r\nbody\r\n", &store.VMSEnvelope{
 				From: `SMTP%"bob@example.org"`, To: "ALICE", Subject: "real report", OwnHeader: true})
+			storetest.FlushIndex(t, f.st)
 			idx := dialClient(t, f.start())
 			f.opts.Store = staleSearcher{f.st}
 			stale := dialClient(t, f.start())

@@ -92,6 +92,10 @@ func TestPrepare(t *testing.T) {
 	if got != "Subject: hi\r\n\r\nbody\r\n" || p.Size != int64(len(got)) || len(p.Sum) != 32 || p.Part == nil || p.Foreign || !p.Date.Equal(now) {
 		t.Errorf("prepared %q size %d foreign %v date %v", got, p.Size, p.Foreign, p.Date)
 	}
+	if p.Doc != nil {
+		t.Errorf("Prepare made the index entry %v; IndexDoc's job", p.Doc)
+	}
+	p.IndexDoc(strings.NewReader(got))
 	if !p.Flags.Has(store.FlagSeen) || p.Doc == nil {
 		t.Errorf("flags %v, doc %v", p.Flags, p.Doc)
 	}

@@ -29,15 +29,16 @@ type Prepared struct {
 	Flags     store.Flags   // canonical
 	Date      time.Time     // the internal date; now when the request had none
 	ImportKey string
-	Doc       *search.Doc // what the search index keeps; nil: left unindexed
+	Doc       *search.Doc // what the search index keeps (IndexDoc); nil: left unindexed
 }
 
 // Prepare runs one request through the pipeline: it checks the flags,
 // streams the content through the CRLF normaliser (unless req.Exact) into
 // w, counting it against req.MaxSize (store.ErrTooBig), hashing and
 // parsing it on the way (message.ErrMalformed for what is no message),
-// then reads back from w the foreign head and the search index entry.
-// It neither syncs nor commits w. now gives the internal date of a
+// then reads back from w the foreign head. It neither syncs nor commits
+// w, nor makes the search index entry (IndexDoc): a store that indexes
+// after acknowledgement reads it from the stored body later. now gives the internal date of a
 // request without one.
 func Prepare(ctx context.Context, w Writer, req store.AppendRequest, now time.Time) (*Prepared, error) {
 	p := &Prepared{ImportKey: req.ImportKey, Date: req.InternalDate}
@@ -68,10 +69,14 @@ func Prepare(ctx context.Context, w Writer, req store.AppendRequest, now time.Ti
 	if p.PartBin, err = part.MarshalBinary(); err != nil {
 		return nil, fmt.Errorf("encode structure: %w", err)
 	}
-	// The search index's entry, from the body just written (in the page
-	// cache). A failure leaves the message unindexed, never unstored.
-	p.Doc, _ = search.Extract(w, size, part, store.KeptHeaderFields)
 	return p, nil
+}
+
+// IndexDoc sets p.Doc, the search index entry, from the body Prepare
+// wrote to r. A failure leaves p.Doc nil: the message is unindexed (and
+// scanned), never unstored.
+func (p *Prepared) IndexDoc(r io.ReaderAt) {
+	p.Doc, _ = search.Extract(r, p.Size, p.Part, store.KeptHeaderFields)
 }
 
 // copyBufSize is the size of the buffer an append streams through.

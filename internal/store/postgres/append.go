@@ -88,6 +88,9 @@ func (s *Store) spool(ctx context.Context, req store.AppendRequest) (*spooled, e
 		w.Abort()
 		return nil, err
 	}
+	// PostgreSQL indexes in the delivering transaction (docs/scale-out.md):
+	// its GIN indexes defer their own work (fastupdate's pending list).
+	p.IndexDoc(w)
 	sp := &spooled{Prepared: p, name: body.NewName()}
 	if err := w.Commit(ctx, sp.name); err != nil {
 		return nil, err

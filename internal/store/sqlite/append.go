@@ -83,6 +83,7 @@ func (ss *Session) spoolAndIndex(ctx context.Context, reqs []store.AppendRequest
 	switch {
 	case err == nil:
 		keep = true
+		ss.s.pokeIndexer()
 		return nil
 	case errors.Is(err, errCommit):
 		// The commit may have reached the disk after all: leave the files
@@ -161,8 +162,9 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 		if err := insContent.QueryRowContext(ctx, sp.file, sp.Size, sp.Sum, sp.PartBin, sp.VMS, sp.Foreign, sp.Head).Scan(&contentID); err != nil {
 			return nil, fmt.Errorf("insert content: %w", err)
 		}
-		if err := insertSearch(ctx, w, contentID, sp.Doc); err != nil {
-			return nil, err
+		// The search index entry is made after acknowledgement (indexer.go).
+		if _, err := w.ExecContext(ctx, `INSERT INTO search_pending (content) VALUES (?)`, contentID); err != nil {
+			return nil, fmt.Errorf("queue for the search index: %w", err)
 		}
 		mi := store.MessageInfo{UID: uids[i], ModSeq: modseq, Flags: sp.Flags, InternalDate: sp.Date, Size: sp.Size}
 		err := insMessage.QueryRowContext(ctx, mailbox, mi.UID, modseq, formatFlags(sp.Flags), sp.Flags.Has(store.FlagSeen),

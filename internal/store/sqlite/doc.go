@@ -33,15 +33,20 @@
 //     for AppendRequest.Exact) into a new file in tmp/, while a second goroutine parses the same bytes
 //     (message.Parse, over an io.Pipe), the size is counted against
 //     MaxSize (store.ErrTooBig) and SHA-256 is computed. Memory stays flat.
-//  2. fsync the file and rename it to msg/<xx>/<id>; fsync msg/<xx>.
+//  2. Rename the file to msg/<xx>/<id>, then fsync it and msg/<xx>
+//     (renaming first lets one journal commit carry both; a crash before
+//     the fsyncs leaves a file no row names, removed as below).
 //     No lock is held during steps 1 and 2.
 //  3. In one short IMMEDIATE transaction on the single writer connection:
 //     check the mailbox and the import keys (store.ErrDuplicate), insert
 //     the content rows (size, hash, marshalled message.Part, OpenVMS
-//     envelope) and the message rows, assign UIDs from UIDNEXT and one new
-//     MODSEQ, and commit. synchronous=FULL makes the commit durable.
+//     envelope), their search_pending rows and the message rows, assign
+//     UIDs from UIDNEXT and one new MODSEQ, and commit. synchronous=FULL
+//     makes the commit durable.
 //  4. Only then publish store.ChangeAdd to the account's other sessions,
-//     and return.
+//     wake the search indexer (indexer.go), and return. The indexer
+//     writes the contents' search index rows later, in batches; until
+//     then SEARCH scans them.
 //
 // A multi-request Append spools every request first and indexes them all
 // in the one transaction, so all are added or none. If anything fails

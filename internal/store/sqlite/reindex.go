@@ -53,23 +53,23 @@ func (s *Store) Reindex(ctx context.Context, account store.AccountID, progress f
 			}
 		}
 		err = s.write(ctx, func(w *wtx) error {
+			var ids []int64
+			var live []*search.Doc
 			for i, c := range batch {
 				if docs[i] == nil {
 					continue
 				}
 				// The content may have lost its last message meanwhile;
 				// its rows would then stay until reclaim: skip it.
-				var live bool
-				if err := w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM content WHERE id = ? AND refcount > 0)`, c.id).Scan(&live); err != nil {
+				var ok bool
+				if err := w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM content WHERE id = ? AND file = ? AND refcount > 0)`, c.id, c.file).Scan(&ok); err != nil {
 					return err
 				}
-				if live {
-					if err := insertSearch(ctx, w, c.id, docs[i]); err != nil {
-						return err
-					}
+				if ok {
+					ids, live = append(ids, c.id), append(live, docs[i])
 				}
 			}
-			return nil
+			return insertSearchBatch(ctx, w, ids, live)
 		})
 		if err != nil {
 			return p, fmt.Errorf("reindex: %w", err)

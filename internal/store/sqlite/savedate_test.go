@@ -9,7 +9,7 @@ import (
 )
 
 // undoSaveDate undoes schema version 18 (RFC 8514 save dates).
-const undoSaveDate = `ALTER TABLE message DROP COLUMN saved`
+const undoSaveDate = undoSearchPending + `; ALTER TABLE message DROP COLUMN saved`
 
 // TestSaveDateClock: with a clock that moves, each way of saving a
 // message takes the time it happened (RFC 8514 §3): APPEND, COPY and

@@ -338,6 +338,17 @@ ALTER TABLE message ADD COLUMN saved INTEGER;
 CREATE INDEX IF NOT EXISTS message_content ON message(mailbox, uid, content);
 CREATE INDEX IF NOT EXISTS content_vms ON content(id) WHERE vms IS NOT NULL;
 `,
+	// Version 20: the search index is filled after acknowledgement
+	// (issue 15, indexer.go): an append adds its content's id here, in
+	// the transaction that inserts the content, and the indexer removes
+	// it with the transaction that writes the content's search rows.
+	// Until then the content has no search_env row and SEARCH scans it.
+	// A row whose content is gone is dropped by the indexer.
+	`
+CREATE TABLE search_pending (
+	content INTEGER PRIMARY KEY
+);
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

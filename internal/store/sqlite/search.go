@@ -27,11 +27,58 @@ var envColumns = [...]string{"from_text", "to_text", "cc_text", "bcc_text", "sub
 // (three parameters each, far below SQLite's limit).
 const fieldRowsPerInsert = 200
 
-// insertSearch writes a content's index rows; doc nil writes none (the
-// content stays unindexed).
-func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc) error {
-	if doc == nil {
-		return nil
+// textRowsPerInsert bounds the rows of one INSERT into search_text.
+const textRowsPerInsert = 100
+
+// insertSearchBatch writes the index rows of contents[i] from docs[i]
+// (nil: none) and removes them from search_pending. The text rows of the
+// batch go into search_text in as few statements as possible: FTS5
+// writes what it holds in memory to disk at every statement that opens a
+// savepoint, so one statement per row made a segment per message
+// (pprof: FlushToDisk was half of the index's cost; bench/RESULTS.md).
+func insertSearchBatch(ctx context.Context, w querier, contents []int64, docs []*search.Doc) error {
+	var textArgs []any
+	for i, doc := range docs {
+		if doc == nil {
+			continue
+		}
+		if err := replaceSearchRows(ctx, w, contents[i], doc); err != nil {
+			return fmt.Errorf("insert search index: %w", err)
+		}
+		if t := doc.Text; t != nil {
+			textArgs = append(textArgs, contents[i], t.Header, t.Body)
+		}
+	}
+	for len(textArgs) > 0 {
+		n := min(len(textArgs)/3, textRowsPerInsert)
+		q := `INSERT INTO search_text (rowid, hdr, body) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+		if _, err := w.ExecContext(ctx, q, textArgs[:3*n]...); err != nil {
+			return fmt.Errorf("insert text index: %w", err)
+		}
+		textArgs = textArgs[3*n:]
+	}
+	return nil
+}
+
+// replaceSearchRows writes a content's search_env and search_field rows,
+// removing its older ones and its search_text row (whose new one the
+// caller inserts), and its search_pending row.
+func replaceSearchRows(ctx context.Context, w querier, content int64, doc *search.Doc) error {
+	if _, err := w.ExecContext(ctx, `DELETE FROM search_pending WHERE content = ?`, content); err != nil {
+		return err
+	}
+	// A content pending since its append has no older rows; a
+	// reindexed one may.
+	var old bool
+	if err := w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_env WHERE content = ?)`, content).Scan(&old); err != nil {
+		return err
+	}
+	if old {
+		for _, q := range []string{`DELETE FROM search_field WHERE content = ?`, `DELETE FROM search_text WHERE rowid = ?`} {
+			if _, err := w.ExecContext(ctx, q, content); err != nil {
+				return err
+			}
+		}
 	}
 	env := make([]any, 0, 3+len(envColumns))
 	env = append(env, content, doc.Kept, doc.Text != nil)
@@ -44,18 +91,7 @@ func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc
 	}
 	if _, err := w.ExecContext(ctx, `INSERT OR REPLACE INTO search_env (content, kept, text, `+strings.Join(envColumns[:], ", ")+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, env...); err != nil {
-		return fmt.Errorf("insert search index: %w", err)
-	}
-	if _, err := w.ExecContext(ctx, `DELETE FROM search_field WHERE content = ?`, content); err != nil {
-		return fmt.Errorf("insert search index: %w", err)
-	}
-	if _, err := w.ExecContext(ctx, `DELETE FROM search_text WHERE rowid = ?`, content); err != nil {
-		return fmt.Errorf("insert search index: %w", err)
-	}
-	if t := doc.Text; t != nil {
-		if _, err := w.ExecContext(ctx, `INSERT INTO search_text (rowid, hdr, body) VALUES (?, ?, ?)`, content, t.Header, t.Body); err != nil {
-			return fmt.Errorf("insert text index: %w", err)
-		}
+		return err
 	}
 	for fields := doc.Fields; len(fields) > 0; {
 		n := min(len(fields), fieldRowsPerInsert)
@@ -65,7 +101,7 @@ func insertSearch(ctx context.Context, w querier, content int64, doc *search.Doc
 		}
 		q := `INSERT INTO search_field (content, name, value) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
 		if _, err := w.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("insert search index: %w", err)
+			return err
 		}
 		fields = fields[n:]
 	}

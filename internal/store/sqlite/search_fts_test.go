@@ -93,6 +93,9 @@ func TestTextIndex10k(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := f.st.FlushIndex(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	msgs := make([]scanned, n)
 	for i, m := range corpus {
 		msgs[i] = scanReference(t, m)

@@ -42,7 +42,8 @@ func searchRows(t *testing.T, st *Store) (env, fields int) {
 
 // TestSearchIndexUpgrade takes an index back to schema version 8, before
 // the search index, with mail in it, and reopens it: the old mail is
-// unindexed (SEARCH reads it), new mail is indexed at once, and Reindex
+// unindexed (SEARCH reads it), new mail is unindexed until the indexer
+// runs (it leaves the old mail alone), and Reindex
 // indexes the old mail — resumably: a run cancelled after its first batch
 // keeps that batch, and a second run does the rest, then finds nothing.
 func TestSearchIndexUpgrade(t *testing.T) {
@@ -64,12 +65,19 @@ func TestSearchIndexUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := openTest(t, dir, Options{})
+	st := openTest(t, dir, Options{IndexDelay: -1})
 	f = openFixture(t, st, f.acc)
 	newer := f.append(t, "new quokka")
 	sr := f.ss.(store.Searcher)
 	q := store.SearchQuery{Field: store.SearchSubject, Value: "QUOKKA"}
 	res, err := sr.SearchIndex(ctx, f.inbox.ID, q)
+	if err != nil || len(res.Unindexed) != old+1 || len(res.Matched) != 0 {
+		t.Fatalf("before the indexer: %d unindexed, matched %v, %v; want %d, none", len(res.Unindexed), res.Matched, err, old+1)
+	}
+	if err := st.FlushIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err = sr.SearchIndex(ctx, f.inbox.ID, q)
 	if err != nil || len(res.Unindexed) != old || !slices.Equal(res.Matched, []store.UID{newer.UID}) {
 		t.Fatalf("before reindex: %d unindexed, matched %v, %v; want %d, [%d]", len(res.Unindexed), res.Matched, err, old, newer.UID)
 	}
@@ -106,6 +114,9 @@ func TestSearchIndexExpunge(t *testing.T) {
 	if _, err := f.ss.Copy(ctx, f.inbox.ID, []store.UID{a.UID}, mail.ID); err != nil {
 		t.Fatal(err)
 	}
+	if err := f.st.FlushIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
 	env, fields := searchRows(t, f.st)
 	if env != 2 || fields != 8 {
 		t.Fatalf("%d search_env and %d search_field rows; want 2 and 8", env, fields)
@@ -132,6 +143,9 @@ func TestKeptHeadersUpgrade(t *testing.T) {
 	f := newFixture(t, t.TempDir(), Options{})
 	for range 3 {
 		f.append(t, "kept")
+	}
+	if err := f.st.FlushIndex(ctx); err != nil {
+		t.Fatal(err)
 	}
 	err := f.st.write(ctx, func(w *wtx) error {
 		_, err := w.ExecContext(ctx, `UPDATE search_env SET kept = NULL`)

@@ -74,6 +74,14 @@ type Options struct {
 	// list the store keeps between reads (snapshot.go). 0: 10,000; the
 	// tests set 1 to run every mailbox through the snapshots.
 	SnapshotMin int
+	// IndexDelay is how long the background search indexer waits, once
+	// a message is stored, before it indexes what is pending, so that
+	// messages stored together share a batch (indexer.go). Until then a
+	// message is unindexed and SEARCH scans it. Default 0: 250 ms.
+	// Negative: this Store runs no indexer; its messages wait for
+	// another Store's indexer on the same data directory, for
+	// FlushIndex, or for `postern reindex`.
+	IndexDelay time.Duration
 }
 
 // Store is the SQLite store. It implements store.Store.
@@ -96,6 +104,7 @@ type Store struct {
 	watch             *watcher // nil unless Options.WatchInterval > 0
 	// snaps are the large mailboxes' last message lists (snapshot.go).
 	snaps  snapshots
+	idx    *indexer // nil when Options.IndexDelay < 0
 	commit committer
 	// pubMu orders publication: it is held from a commit (or the
 	// watcher's look at other processes' commits) until its changes are
@@ -116,6 +125,7 @@ type Store struct {
 var (
 	_ store.Store         = (*Store)(nil)
 	_ store.ExpungePruner = (*Store)(nil)
+	_ store.IndexFlusher  = (*Store)(nil)
 )
 
 // Open opens, creating it if needed, the store in dir: it makes the
@@ -212,6 +222,7 @@ func (s *Store) open(ctx context.Context) error {
 			return err
 		}
 	}
+	s.startIndexer()
 	return nil
 }
 
@@ -315,6 +326,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeAll() error {
+	s.stopIndexer()
 	if s.stopWatch != nil {
 		s.stopWatch()
 		<-s.watchDone
