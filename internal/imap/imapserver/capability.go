@@ -129,6 +129,9 @@ var capabilities = []capability{
 	// name messages, FETCH responses are UIDFETCH and expunges VANISHED.
 	{name: "UIDONLY", postAuth: true, commands: []string{"ENABLE", "UID FETCH", "UID STORE", "UID SEARCH",
 		"UID COPY", "UID MOVE", "UID EXPUNGE", "UID SORT", "UID THREAD", "UID REPLACE"}},
+	// RFC 9585 (progress.go): the commands that send INPROGRESS.
+	{name: "INPROGRESS", postAuth: true, commands: []string{"SEARCH", "UID SEARCH", "SORT", "UID SORT", "THREAD",
+		"UID THREAD", "COPY", "UID COPY", "MOVE", "UID MOVE", "EXPUNGE", "UID EXPUNGE"}},
 }
 
 // checkCapabilities fails when an advertised capability lacks its

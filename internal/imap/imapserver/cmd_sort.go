@@ -137,6 +137,7 @@ func (c *conn) searchCriteria(ctx context.Context, charset string, k imapwire.Se
 		}
 	}
 	matched, err := c.evalSearch(ctx, key)
+	c.nextProgressPass() // the sort data is the second pass (progress.go)
 	return matched, key, err
 }
 
@@ -156,6 +157,7 @@ func (c *conn) sortData(ctx context.Context, targets []target, refs bool) ([]thr
 	msgs := make([]thread.Message, 0, len(targets))
 	kept := make([]target, 0, len(targets))
 	for start := 0; start < len(targets); start += topFetchBatch {
+		c.reportProgress(start, len(targets)) // RFC 9585 (progress.go)
 		batch := targets[start:min(start+topFetchBatch, len(targets))]
 		data, keptFields, err := c.loadSortBatch(ctx, batch, refs)
 		if err != nil {

@@ -175,11 +175,14 @@ func (c *conn) copyMove(ctx context.Context, dec *imapwire.Decoder, uid, move bo
 		return nil
 	}
 	var res store.CopyResult
-	if move {
-		res, err = c.sess.Move(ctx, c.sel.id, uids, dest.ID)
-	} else {
-		res, err = c.sess.Copy(ctx, c.sel.id, uids, dest.ID)
-	}
+	err = c.duringStore(func() (err error) { // RFC 9585 (progress.go)
+		if move {
+			res, err = c.sess.Move(ctx, c.sel.id, uids, dest.ID)
+		} else {
+			res, err = c.sess.Copy(ctx, c.sel.id, uids, dest.ID)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -288,7 +291,11 @@ func (c *conn) expungeDeleted(ctx context.Context, sel *selected, only map[store
 	if len(uids) == 0 {
 		return nil
 	}
-	removed, err := c.sess.ExpungeDeleted(ctx, sel.id, uids)
+	var removed []store.UID
+	err := c.duringStore(func() (err error) { // RFC 9585 (progress.go)
+		removed, err = c.sess.ExpungeDeleted(ctx, sel.id, uids)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("expunge: %w", err)
 	}

@@ -26,6 +26,9 @@ type command struct {
 	// seqNums: the command takes or answers message sequence numbers, so
 	// it is BAD [UIDREQUIRED] after ENABLE UIDONLY (RFC 9586 §3).
 	seqNums bool
+	// progress: the command sends INPROGRESS notifications (RFC 9585,
+	// progress.go), making this many passes over the messages.
+	progress int
 }
 
 // commands is the dispatch table. Keys are upper-case verbs, two-word
@@ -74,18 +77,18 @@ var commands = map[string]*command{
 	"CHECK":       {fn: (*conn).cmdCheck, states: onSelected},
 	"CLOSE":       {fn: (*conn).cmdClose, states: onSelected},
 	"UNSELECT":    {fn: (*conn).cmdUnselect, states: onSelected},
-	"EXPUNGE":     {fn: (*conn).cmdExpunge, states: onSelected},
-	"SEARCH":      {fn: (*conn).cmdSearch, states: onSelected, noExpunge: true, seqNums: true},
+	"EXPUNGE":     {fn: (*conn).cmdExpunge, states: onSelected, progress: 1},
+	"SEARCH":      {fn: (*conn).cmdSearch, states: onSelected, noExpunge: true, seqNums: true, progress: 1},
 	"FETCH":       {fn: (*conn).cmdFetch, states: onSelected, noExpunge: true, seqNums: true},
 	"STORE":       {fn: (*conn).cmdStore, states: onSelected, noExpunge: true, seqNums: true},
-	"COPY":        {fn: (*conn).cmdCopy, states: onSelected, seqNums: true},
-	"MOVE":        {fn: (*conn).cmdMove, states: onSelected, seqNums: true},
-	"UID SEARCH":  {fn: (*conn).cmdUIDSearch, states: onSelected},
+	"COPY":        {fn: (*conn).cmdCopy, states: onSelected, seqNums: true, progress: 1},
+	"MOVE":        {fn: (*conn).cmdMove, states: onSelected, seqNums: true, progress: 1},
+	"UID SEARCH":  {fn: (*conn).cmdUIDSearch, states: onSelected, progress: 1},
 	"UID FETCH":   {fn: (*conn).cmdUIDFetch, states: onSelected},
 	"UID STORE":   {fn: (*conn).cmdUIDStore, states: onSelected},
-	"UID COPY":    {fn: (*conn).cmdUIDCopy, states: onSelected},
-	"UID MOVE":    {fn: (*conn).cmdUIDMove, states: onSelected},
-	"UID EXPUNGE": {fn: (*conn).cmdUIDExpunge, states: onSelected}, // RFC 4315 §2.1
+	"UID COPY":    {fn: (*conn).cmdUIDCopy, states: onSelected, progress: 1},
+	"UID MOVE":    {fn: (*conn).cmdUIDMove, states: onSelected, progress: 1},
+	"UID EXPUNGE": {fn: (*conn).cmdUIDExpunge, states: onSelected, progress: 1}, // RFC 4315 §2.1
 	// RFC 8508 §3.5: selected state only, as it names a message.
 	"REPLACE":     {fn: (*conn).cmdReplace, states: onSelected, seqNums: true},
 	"UID REPLACE": {fn: (*conn).cmdUIDReplace, states: onSelected},
@@ -94,10 +97,10 @@ var commands = map[string]*command{
 	"CANCELUPDATE": {fn: (*conn).cmdCancelUpdate, states: onSelected},
 	// RFC 5256 §3: SORT and THREAD answer sequence numbers, as SEARCH does,
 	// so no EXPUNGE may go out meanwhile (RFC 9051 §7.5.1).
-	"SORT":       {fn: (*conn).cmdSort, states: onSelected, noExpunge: true, seqNums: true},
-	"UID SORT":   {fn: (*conn).cmdUIDSort, states: onSelected},
-	"THREAD":     {fn: (*conn).cmdThread, states: onSelected, noExpunge: true, seqNums: true},
-	"UID THREAD": {fn: (*conn).cmdUIDThread, states: onSelected},
+	"SORT":       {fn: (*conn).cmdSort, states: onSelected, noExpunge: true, seqNums: true, progress: 2},
+	"UID SORT":   {fn: (*conn).cmdUIDSort, states: onSelected, progress: 2},
+	"THREAD":     {fn: (*conn).cmdThread, states: onSelected, noExpunge: true, seqNums: true, progress: 2},
+	"UID THREAD": {fn: (*conn).cmdUIDThread, states: onSelected, progress: 2},
 }
 
 // response is the per-command scratch the handler fills for the tagged OK:
@@ -211,6 +214,7 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	start := time.Now()
 	c.nCmds++
 	c.resp = response{}
+	c.prog = nil
 	var err error
 	switch {
 	case cmd.states&c.state == 0:
@@ -218,7 +222,11 @@ func (c *conn) dispatch(verb string, cmd *command, tag string) bool {
 	case cmd.seqNums && c.uidOnly:
 		err = uidRequired() // the rest of the command is skipped below
 	default:
+		if cmd.progress > 0 {
+			c.prog = &progress{tag: tag, start: c.s.opts.Clock(), passes: cmd.progress}
+		}
 		err = cmd.fn(c, c.ctx, tag, c.dec)
+		c.prog = nil // the epilogue's updates are no part of the command's progress
 	}
 	decErr := c.dec.Err()
 	if err == nil && decErr != nil {

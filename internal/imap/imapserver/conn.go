@@ -64,6 +64,7 @@ type conn struct {
 
 	// Per-command scratch, reset by dispatch.
 	resp response
+	prog *progress // INPROGRESS state of the running command (progress.go); nil for none
 
 	// Counters.
 	nCmds        int

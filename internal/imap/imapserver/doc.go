@@ -21,7 +21,8 @@
 //     4469 CATENATE with RFC 5092 URLs (cmd_catenate.go), RFC 5465 NOTIFY
 //     (cmd_notify.go; between commands, notify_wait.go), RFC 5464 METADATA
 //     (cmd_metadata.go), RFC 8970 PREVIEW (preview.go), RFC 8474 OBJECTID
-//     (objectid.go), RFC 9586 UIDONLY (uidonly.go).
+//     (objectid.go), RFC 9586 UIDONLY (uidonly.go), RFC 9585 INPROGRESS
+//     (progress.go).
 //   - AUTH=PLAIN (RFC 4616) and AUTH=SCRAM-SHA-256 (RFC 7677) through
 //     internal/auth; STARTTLS, and LOGINDISABLED on an unencrypted
 //     connection that is not loopback (RFC 9051 §6.2.3). AUTH=OAUTHBEARER

@@ -39,6 +39,7 @@ func (c *conn) searchBatches(ctx context.Context, key *searchKey, all []target, 
 	defer func() { next.wait() }() // on an early return, the load under way
 	var out []target
 	for start := 0; start < len(all); start += fetchBatch {
+		c.reportProgress(start, len(all)) // RFC 9585 (progress.go)
 		cur := next
 		next = nil
 		if err := cur.wait(); err != nil {

@@ -122,6 +122,10 @@ type Options struct {
 
 	// Clock is the time source; nil means time.Now.
 	Clock func() time.Time
+
+	// progress is the timing of INPROGRESS notifications (progress.go);
+	// nil means defaultProgress. Tests only: not a configuration option.
+	progress *progressTiming
 }
 
 // Server is an IMAP server. Serve may be called for several listeners.

@@ -287,6 +287,8 @@ func (f *fixture) setup(c *prototest.Case, args []string) error {
 			return err
 		case "max-auth-attempts":
 			f.opts.MaxAuthAttempts, _ = strconv.Atoi(args[2])
+		case "progress-every-step": // INPROGRESS at once, at each step (progress.go)
+			f.opts.progress = &progressTiming{}
 		default:
 			return fmt.Errorf("unknown option %s", args[1])
 		}

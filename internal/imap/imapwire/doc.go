@@ -25,7 +25,8 @@
 //     the VANISHED FETCH modifier and the VANISHED response
 //     ([Encoder.Vanished]); RFC 9586 UIDONLY's UIDFETCH response
 //     ([Encoder.BeginUIDFetch]) and the message-number test of a search
-//     program ([SearchKey.UsesMessageNumbers]).
+//     program ([SearchKey.UsesMessageNumbers]); RFC 9585's INPROGRESS
+//     response code ([Encoder.InProgress]).
 //   - RFC 5256 SORT and THREAD, with RFC 5957's SORT=DISPLAY keys and
 //     Dovecot's THREAD=REFS algorithm: ParseSortArgs, ParseThreadArgs,
 //     [Encoder.Sort], [Encoder.Thread]; RFC 5267 §3 ESORT, SORT's RETURN
