@@ -225,6 +225,16 @@ type FlagRequest struct {
 	// UnchangedSince, when non-zero, leaves alone every message whose
 	// MODSEQ is greater (RFC 7162 CONDSTORE).
 	UnchangedSince ModSeq
+	// ExpectChange and OmitUnchanged are hints for the cost of the call,
+	// never for its result, which the store decides from the flags it
+	// holds either way. ExpectChange says the caller's copy of the flags
+	// shows the request changing some message (an explicit STORE), so a
+	// store need not first look on a read snapshot for a no-op.
+	// OmitUnchanged says the caller needs no state of the messages left
+	// unchanged (FETCH setting \Seen): the store may leave
+	// FlagResult.Unchanged empty and decide a no-op from less than the
+	// whole stored state.
+	ExpectChange, OmitUnchanged bool
 }
 
 // FlagResult is what StoreFlags did. Each list is in ascending UID order.

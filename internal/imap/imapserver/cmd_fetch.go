@@ -110,7 +110,8 @@ func (c *conn) fetch(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 // messages at a time (topFetchBatch when only top-level parts are read).
 func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPlan, seen map[store.UID]bool) error {
 	expungeIssued := false
-	var dropped error // the first item left out of a response
+	var dropped error  // the first item left out of a response
+	mv := new(msgView) // each message's view in turn (writeFetch)
 	size := fetchBatch
 	if plan.needData && plan.topOnly() {
 		// Top-level parts are small: fewer, larger reads.
@@ -136,7 +137,7 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 				expungeIssued = true
 				continue
 			}
-			written, err := c.writeFetch(ctx, t, plan, d, seen[t.UID], &dropped)
+			written, err := c.writeFetch(ctx, mv, t, plan, d, seen[t.UID], &dropped)
 			if err != nil {
 				return err
 			}
@@ -201,17 +202,21 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 
 // markSeen sets \Seen on the targets, before their bodies are sent
 // (RFC 9051 §6.4.5), and returns the UIDs it changed. Every target still
-// in the view goes to the store, which adds \Seen to the flags it holds:
-// the view's copy may miss a \Seen another session just removed. The
-// store answers a FETCH of messages already seen from a read, without a
-// write. The committed states are merged into the view.
+// in the view goes to the store, in one call for the command, which adds
+// \Seen to the flags it holds: the view's copy may miss a \Seen another
+// session just removed. The store answers a FETCH of messages already
+// seen from one read of their seen column, without a write; the view's
+// copy only hints which path is likely (store.FlagRequest). The committed
+// states of the messages changed are merged into the view.
 func (c *conn) markSeen(ctx context.Context, targets []target) (map[store.UID]bool, error) {
 	out := map[store.UID]bool{}
 	uids := uidsOf(targets)
 	if len(uids) == 0 {
 		return out, nil
 	}
-	fr, err := c.sess.StoreFlags(ctx, c.sel.id, uids, store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}})
+	req := store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}, OmitUnchanged: true}
+	req.ExpectChange = viewExpectsChange(targets, req)
+	fr, err := c.sess.StoreFlags(ctx, c.sel.id, uids, req)
 	if err != nil {
 		return nil, fmt.Errorf("set \\Seen: %w", err)
 	}
@@ -278,13 +283,12 @@ func (c *conn) loadStored(ctx context.Context, batch []target, plan fetchPlan) (
 // the response finished without it (issue 12: a tagged NO never lands
 // inside "* n FETCH ("); *dropped keeps the first such error, for the
 // tagged response of the command.
-func (c *conn) writeFetch(ctx context.Context, t target, plan fetchPlan, d storedMsg, seenSet bool, dropped *error) (bool, error) {
-	var mv *msgView
+func (c *conn) writeFetch(ctx context.Context, mv *msgView, t target, plan fetchPlan, d storedMsg, seenSet bool, dropped *error) (bool, error) {
 	if plan.needData {
-		mv = c.s.view.view(t.MessageInfo, &d.data)
+		c.s.view.viewInto(mv, t.MessageInfo, &d.data)
 		mv.ref = d.ref
 	} else {
-		mv = c.s.view.view(t.MessageInfo, nil)
+		c.s.view.viewInto(mv, t.MessageInfo, nil)
 	}
 	defer mv.close()
 	if plan.needContent || plan.needStructure && mv.needsOpenForStructure() {

@@ -76,6 +76,9 @@ func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error)
 	// Which messages need their stored data: all, none, or only those
 	// the index left to reading.
 	allData, some := key.dataNeeds(&c.s.view)
+	if !allData && len(some) == 0 {
+		return c.matchView(ctx, key, all)
+	}
 	need := func(store.UID) bool { return allData }
 	if !allData && len(some) > 0 {
 		need = func(u store.UID) bool { return some[u] }

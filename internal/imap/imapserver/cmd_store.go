@@ -39,12 +39,48 @@ func (c *conn) store(ctx context.Context, dec *imapwire.Decoder, uid bool) error
 	if err != nil {
 		return err
 	}
-	res, err := c.execStore(ctx, uidsOf(targets), req, args)
+	res, err := c.execStore(ctx, targets, req, args)
 	if err != nil {
 		return err
 	}
 	c.writeStore(targets, res, args.Silent, uid)
 	return nil
+}
+
+// viewExpectsChange reports whether the view's copy of the targets' flags
+// shows req changing one of them. It is the store's hint
+// (store.FlagRequest.ExpectChange), never the decision: the copy may be
+// older than the stored flags.
+func viewExpectsChange(targets []target, req store.FlagRequest) bool {
+	for _, t := range targets {
+		switch req.Op {
+		case store.FlagsReplace:
+			if len(t.Flags) != len(req.Flags) || !hasAll(t.Flags, req.Flags) {
+				return true
+			}
+		case store.FlagsAdd:
+			if !hasAll(t.Flags, req.Flags) {
+				return true
+			}
+		case store.FlagsRemove:
+			for _, f := range req.Flags {
+				if t.Flags.Has(f) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hasAll reports whether have holds every flag of want.
+func hasAll(have, want store.Flags) bool {
+	for _, f := range want {
+		if !have.Has(f) {
+			return false
+		}
+	}
+	return true
 }
 
 // storeOps maps the STORE modes to the store's flag operations.
@@ -65,21 +101,22 @@ type storeResult struct {
 // states it returns into the view. The store decides the result from the
 // flags it holds, not from the view's copy, which may be older (issue 11:
 // a +FLAGS computed from a stale copy dropped another session's \Deleted).
-func (c *conn) execStore(ctx context.Context, uids []store.UID, req store.FlagRequest, args imapwire.StoreArgs) (storeResult, error) {
+func (c *conn) execStore(ctx context.Context, targets []target, req store.FlagRequest, args imapwire.StoreArgs) (storeResult, error) {
 	res := storeResult{changed: map[store.UID]bool{}, reported: map[store.UID]bool{}, failed: map[store.UID]bool{}}
-	if len(uids) == 0 {
+	if len(targets) == 0 {
 		return res, nil
 	}
 	if args.HasUnchangedSince && args.UnchangedSince == 0 {
 		// RFC 7162 §3.1.3: UNCHANGEDSINCE 0 always fails, every message
 		// having a MODSEQ of at least 1. The store reads 0 as "no test".
-		for _, u := range uids {
-			res.failed[u] = true
+		for _, t := range targets {
+			res.failed[t.UID] = true
 		}
 		return res, nil
 	}
 	req.UnchangedSince = store.ModSeq(args.UnchangedSince)
-	fr, err := c.sess.StoreFlags(ctx, c.sel.id, uids, req)
+	req.ExpectChange = viewExpectsChange(targets, req)
+	fr, err := c.sess.StoreFlags(ctx, c.sel.id, uidsOf(targets), req)
 	if err != nil {
 		return res, fmt.Errorf("store flags: %w", err)
 	}

@@ -65,7 +65,8 @@
 //     from the flags it holds (store.Session.StoreFlags, ExpungeDeleted),
 //     never from the view's copy; the states the store returns and the
 //     changes of other sessions are merged by MODSEQ (selected.merge), so
-//     an older state never replaces a newer one.
+//     an older state never replaces a newer one. The view's copy may only
+//     hint the cost (store.FlagRequest.ExpectChange, viewExpectsChange).
 //   - No store read is open while writing to the client: FETCH and SEARCH
 //     load a batch of structures, then write.
 //   - Message bodies are streamed from the store's content with

@@ -59,6 +59,34 @@ func (c *conn) searchBatches(ctx context.Context, key *searchKey, all []target, 
 	return out, nil
 }
 
+// matchView returns the messages of all that match a key no message needs
+// its stored data for (flags, UIDs, dates, sizes: SEARCH UNSEEN), on the
+// calling goroutine with one searchMsg: the same matching as
+// searchBatches, without its loads, workers and per-message allocations.
+func (c *conn) matchView(ctx context.Context, key *searchKey, all []target) ([]target, error) {
+	sc := searchScratches.Get().(*searchScratch)
+	defer sc.release()
+	total := uint32(len(c.sel.msgs))
+	sess := &searchSession{Session: c.sess, mu: new(sync.Mutex)}
+	sm := new(searchMsg)
+	var out []target
+	for _, t := range all {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		*sm = searchMsg{c: c, sess: sess, sc: sc, t: t, total: total, ctx: ctx}
+		ok, err := sm.match(key)
+		sm.close()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // batchLoad is the stored data of one batch, loaded on its own goroutine.
 type batchLoad struct {
 	batch []target

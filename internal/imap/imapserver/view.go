@@ -81,13 +81,21 @@ func (v *viewer) sizeOf(in store.MessageInfo, data *store.MessageData) int64 {
 // view builds the client's view of a message from what the store keeps.
 // data may be nil when only index data is known (and needsData is false).
 func (v *viewer) view(info store.MessageInfo, data *store.MessageData) *msgView {
-	mv := &msgView{info: info, size: info.Size, lines: 0}
+	mv := new(msgView)
+	v.viewInto(mv, info, data)
+	return mv
+}
+
+// viewInto is view into a msgView of the caller's, which FETCH uses again
+// for every message of a command instead of allocating one each.
+func (v *viewer) viewInto(mv *msgView, info store.MessageInfo, data *store.MessageData) {
+	*mv = msgView{info: info, size: info.Size, lines: 0}
 	if data != nil {
 		mv.part = data.Part
 		mv.hdrEnd = data.Part.BodyStart
 		if v.mail11 != nil && data.Foreign && data.VMS != nil && !data.VMS.OwnHeader {
 			v.foreignView(mv, data)
-			return mv
+			return
 		}
 		if v.mail11 != nil && data.VMS == nil && !v.ignoreMail11 && data.Part.Envelope != nil {
 			// Mail that came by SMTP/LMTP/deliver has no OpenVMS envelope:
@@ -99,7 +107,7 @@ func (v *viewer) view(info store.MessageInfo, data *store.MessageData) *msgView 
 		}
 		if v.mail11 != nil && !mail11.Decide(data.VMS, v.ignoreMail11) {
 			v.mail11View(mv, data)
-			return mv
+			return
 		}
 	}
 	if prefix := v.idPrefix(info.UID); len(prefix) > 0 {
@@ -107,7 +115,6 @@ func (v *viewer) view(info store.MessageInfo, data *store.MessageData) *msgView 
 		mv.shift = int64(len(prefix))
 		mv.size += int64(len(prefix))
 	}
-	return mv
 }
 
 // mail11View serves a message with its header rebuilt from its OpenVMS

@@ -23,6 +23,9 @@ const maxUID = 1<<32 - 1
 // call that would change nothing (a client setting \Seen on messages that
 // have it) is first decided on a read snapshot and then needs no write
 // transaction: a no-op at the snapshot's moment is a no-op of the call.
+// With req.ExpectChange that look is skipped, the write deciding alone;
+// with req.OmitUnchanged it reads only the seen and deleted columns when
+// they answer the request (seenOnly).
 func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, req store.FlagRequest) (store.FlagResult, error) {
 	defer observe("store_flags", time.Now())
 	if err := ss.checkOpen(); err != nil {
@@ -33,15 +36,13 @@ func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids
 		return store.FlagResult{}, err
 	}
 	uids = normalizeUIDs(uids)
-	var res store.FlagResult
-	err = ss.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		res, err = ss.decideFlags(ctx, tx, mailbox, uids, req, flags)
-		return err
-	})
-	if err != nil || len(res.Changed) == 0 {
-		return res, err
+	if !req.ExpectChange {
+		res, noop, err := ss.lookForNoop(ctx, mailbox, uids, req, flags)
+		if err != nil || noop {
+			return res, err
+		}
 	}
+	var res store.FlagResult
 	err = ss.write(ctx, func(w *wtx) error {
 		var err error
 		if res, err = ss.decideFlags(ctx, w, mailbox, uids, req, flags); err != nil || len(res.Changed) == 0 {
@@ -53,6 +54,76 @@ func (ss *Session) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids
 		return store.FlagResult{}, err
 	}
 	return res, nil
+}
+
+// lookForNoop decides the request on a read snapshot and reports whether
+// it changes nothing, with the result to return then.
+func (ss *Session) lookForNoop(ctx context.Context, mailbox store.MailboxID, uids []store.UID, req store.FlagRequest, flags store.Flags) (store.FlagResult, bool, error) {
+	if cols, ok := columnFlags(req, flags); ok && len(uids) <= uidChunk {
+		// One statement is one snapshot: no transaction to open.
+		noop, err := ss.columnsNoop(ctx, ss.s.rdb, mailbox, uids, cols)
+		return store.FlagResult{}, noop, err
+	}
+	var res store.FlagResult
+	err := ss.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = ss.decideFlags(ctx, tx, mailbox, uids, req, flags)
+		return err
+	})
+	return res, err == nil && len(res.Changed) == 0, err
+}
+
+// flagColumns says which of the message table's flag columns a request
+// sets: they mirror \Seen and \Deleted.
+type flagColumns struct{ seen, deleted bool }
+
+// columnFlags reports whether the columns alone decide whether req changes
+// a message: it adds only \Seen and \Deleted, unconditionally, and the
+// caller needs no unchanged state.
+func columnFlags(req store.FlagRequest, flags store.Flags) (flagColumns, bool) {
+	var c flagColumns
+	if !req.OmitUnchanged || req.Op != store.FlagsAdd || req.UnchangedSince != 0 || len(flags) == 0 {
+		return c, false
+	}
+	for _, f := range flags {
+		switch f {
+		case store.FlagSeen:
+			c.seen = true
+		case store.FlagDeleted:
+			c.deleted = true
+		default:
+			return c, false
+		}
+	}
+	return c, true
+}
+
+// columnsNoop reports whether every message of uids already has the flags
+// of cols. No message found leaves the mailbox to prove: a row found
+// proves it exists, as in decideFlags.
+func (ss *Session) columnsNoop(ctx context.Context, q querier, mailbox store.MailboxID, uids []store.UID, cols flagColumns) (bool, error) {
+	type state struct{ seen, deleted bool }
+	cur, err := selectByUIDs(ctx, q, `SELECT m.uid, m.seen, m.deleted FROM message m WHERE m.mailbox = ? AND %s`,
+		mailbox, uids, func(rows *sql.Rows) (state, store.UID, error) {
+			var st state
+			var u store.UID
+			err := rows.Scan(&u, &st.seen, &st.deleted)
+			return st, u, err
+		})
+	if err != nil {
+		return false, err
+	}
+	if len(cur) == 0 || !ss.owns(mailbox) {
+		if _, err := ss.mailboxByID(ctx, q, mailbox); err != nil {
+			return false, err
+		}
+	}
+	for _, st := range cur {
+		if cols.seen && !st.seen || cols.deleted && !st.deleted {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // decideFlags reads the stored state of uids and sorts them into the
@@ -172,14 +243,21 @@ func (ss *Session) expungeWhere(ctx context.Context, mailbox store.MailboxID, ui
 	uids = normalizeUIDs(uids)
 	var removed []store.UID
 	err := ss.write(ctx, func(w *wtx) error {
-		removed = nil
-		if _, err := ss.mailboxByID(ctx, w, mailbox); err != nil {
-			return err
-		}
 		var err error
 		removed, err = selectByUIDs(ctx, w, query, mailbox, uids, scanUID)
-		if err != nil || len(removed) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(removed) == 0 || !ss.owns(mailbox) {
+			// As in decideFlags: a row found proves the mailbox exists;
+			// whether it is the account's needs its row, once.
+			if _, err := ss.mailboxByID(ctx, w, mailbox); err != nil {
+				removed = nil
+				return err
+			}
+		}
+		if len(removed) == 0 {
+			return nil
 		}
 		modseq, err := w.bumpModSeq(ctx, mailbox)
 		if err != nil {

@@ -146,3 +146,56 @@ func testConcurrentFlags(t *testing.T, st store.Store) {
 		t.Errorf("flags after concurrent changes:\n got %q\nwant %q", got, want)
 	}
 }
+
+// testFlagHints checks that the cost hints of store.FlagRequest never
+// change a result. A stale hint (ExpectChange on a no-op, no hint on a
+// change) gets the same answer as the right one; OmitUnchanged still
+// reports every message it changed, with \Seen added to the stored flags
+// (one a second session changed since), and a no-op changes no MODSEQ.
+func testFlagHints(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	acc, a := account(t, st, "alice")
+	b := session(t, st, acc.ID)
+	inbox := mailbox(t, a, "INBOX")
+	seen := appendOne(t, a, inbox.ID, req("seen", store.FlagSeen)).UID
+	other := appendOne(t, a, inbox.ID, req("other", store.FlagSeen)).UID
+	uids := []store.UID{seen, other}
+	addSeen := store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen}}
+
+	before := status(t, a, inbox.ID).HighestModSeq
+	expect := addSeen
+	expect.ExpectChange = true
+	if fr, err := a.StoreFlags(ctx, inbox.ID, uids, expect); err != nil || len(fr.Changed) != 0 || len(fr.Unchanged) != 2 {
+		t.Fatalf("ExpectChange on a no-op: %+v, %v; want 2 unchanged", fr, err)
+	}
+	omit := addSeen
+	omit.OmitUnchanged = true
+	if fr, err := a.StoreFlags(ctx, inbox.ID, uids, omit); err != nil || len(fr.Changed) != 0 {
+		t.Fatalf("OmitUnchanged on a no-op: %+v, %v; want nothing changed", fr, err)
+	}
+	if after := status(t, a, inbox.ID).HighestModSeq; after != before {
+		t.Errorf("no-ops raised HIGHESTMODSEQ from %d to %d", before, after)
+	}
+
+	// b removes \Seen and adds \Flagged; a, whose copy still shows \Seen,
+	// sets \Seen again without expecting a change.
+	b.StoreFlags(ctx, inbox.ID, []store.UID{other}, store.FlagRequest{Op: store.FlagsReplace, Flags: store.Flags{store.FlagFlagged}})
+	fr, err := a.StoreFlags(ctx, inbox.ID, uids, omit)
+	want := store.Flags{store.FlagFlagged, store.FlagSeen}
+	if err != nil || len(fr.Changed) != 1 || fr.Changed[0].UID != other || !slices.Equal(fr.Changed[0].Flags, want) {
+		t.Fatalf("OmitUnchanged after b's change: %+v, %v; want %d changed to %q", fr, err, other, want)
+	}
+	if fr.Changed[0].ModSeq <= before {
+		t.Errorf("changed MODSEQ %d, want above %d", fr.Changed[0].ModSeq, before)
+	}
+
+	// A request the columns do not answer takes the general path.
+	omitKw := store.FlagRequest{Op: store.FlagsAdd, Flags: store.Flags{store.FlagSeen, "$Work"}, OmitUnchanged: true}
+	if fr, err := a.StoreFlags(ctx, inbox.ID, uids, omitKw); err != nil || len(fr.Changed) != 2 {
+		t.Fatalf("OmitUnchanged with a keyword: %+v, %v; want 2 changed", fr, err)
+	}
+	// No message found: the mailbox must still exist.
+	if _, err := a.StoreFlags(ctx, inbox.ID+1000, uids, omit); err == nil {
+		t.Error("OmitUnchanged on an unknown mailbox: no error")
+	}
+}

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Flags", testFlags},
 		{"UnchangedSince", testUnchangedSince},
 		{"FlagsDecidedByStore", testFlagsDecidedByStore},
+		{"FlagHints", testFlagHints},
 		{"ExpungeDeleted", testExpungeDeleted},
 		{"ConcurrentFlags", testConcurrentFlags},
 		{"Recent", testRecent},
