@@ -70,7 +70,10 @@ func (c *conn) matchView(ctx context.Context, key *searchKey, all []target) ([]t
 	sess := &searchSession{Session: c.sess, mu: new(sync.Mutex)}
 	sm := new(searchMsg)
 	var out []target
-	for _, t := range all {
+	for i, t := range all {
+		if i%fetchBatch == 0 {
+			c.reportProgress(i, len(all)) // RFC 9585, as searchBatches reports
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
