@@ -85,7 +85,7 @@ var capabilities = []capability{
 	// (cmd_catenate.go); with REPLACE too (RFC 8508 §4.2).
 	{name: "CATENATE", postAuth: true, commands: []string{"APPEND", "REPLACE", "UID REPLACE"}},
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
-	// RFC 8970: the FETCH item PREVIEW, computed when fetched (preview.go).
+	// RFC 8970: the FETCH item PREVIEW, kept by the store (preview.go).
 	{name: "PREVIEW", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
 	// RFC 8474 (objectid.go): MAILBOXID, EMAILID, THREADID (always NIL).
 	{name: "OBJECTID", postAuth: true, commands: []string{"SELECT", "EXAMINE", "CREATE", "STATUS",

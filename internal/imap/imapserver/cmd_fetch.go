@@ -42,6 +42,8 @@ type fetchPlan struct {
 	hasModSeq     bool
 	hasSaveDate   bool
 	saved         saveDates // SAVEDATE: the batch's save dates (savedate.go)
+	hasPreview    bool
+	previews      *batchPreviews // PREVIEW: the batch's (preview.go); nil: the store keeps none
 }
 
 // topOnly reports whether the items look at no more of the stored
@@ -112,6 +114,7 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 	expungeIssued := false
 	var dropped error  // the first item left out of a response
 	mv := new(msgView) // each message's view in turn (writeFetch)
+	plan = c.previewPlan(plan)
 	size := fetchBatch
 	if plan.needData && plan.topOnly() {
 		// Top-level parts are small: fewer, larger reads.
@@ -119,6 +122,10 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 	}
 	for start := 0; start < len(targets); start += size {
 		batch := targets[start:min(start+size, len(targets))]
+		plan, err := c.loadPreviews(ctx, batch, plan) // this batch's plan
+		if err != nil {
+			return err
+		}
 		data, err := c.loadStored(ctx, batch, plan)
 		if err != nil {
 			return err
@@ -143,6 +150,7 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 			}
 			expungeIssued = expungeIssued || !written
 		}
+		c.keepPreviews(ctx, plan.previews)
 		if err := c.enc.Err(); err != nil {
 			return err
 		}
@@ -178,6 +186,11 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 			p.hasFlags = true
 		case imapwire.FetchSaveDate:
 			p.hasSaveDate = true
+		case imapwire.FetchPreview:
+			// The Mail11 view decides per message whether the kept
+			// preview is the view's (preview.go).
+			p.hasPreview = true
+			p.needData = p.needData || sizeNeedsData
 		case imapwire.FetchEnvelope:
 			p.needData = true
 		case imapwire.FetchBodyStructure, imapwire.FetchBody:
@@ -185,7 +198,7 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 		case imapwire.FetchRFC822Size:
 			p.needData = p.needData || sizeNeedsData
 		case imapwire.FetchBodySection, imapwire.FetchBinarySection, imapwire.FetchBinarySize,
-			imapwire.FetchRFC822, imapwire.FetchRFC822Header, imapwire.FetchRFC822Text, imapwire.FetchPreview:
+			imapwire.FetchRFC822, imapwire.FetchRFC822Header, imapwire.FetchRFC822Text:
 			p.needData, p.needContent = true, true
 		}
 		if it.SetsSeen() {
@@ -299,10 +312,23 @@ func (c *conn) writeFetch(ctx context.Context, mv *msgView, t target, plan fetch
 			return false, err
 		}
 	}
+	var preview string
+	if plan.hasPreview {
+		var err error
+		if preview, err = c.previewOf(ctx, mv, plan.previews); errors.Is(err, store.ErrNoSuchMessage) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+	}
 	fw := c.beginFetch(t.seq, t.UID)
 	for _, it := range plan.items {
-		if it.Attr == imapwire.FetchSaveDate {
+		switch it.Attr {
+		case imapwire.FetchSaveDate:
 			writeSaveDate(fw, plan.saved, t.UID) // RFC 8514 §4.2 (savedate.go)
+			continue
+		case imapwire.FetchPreview:
+			fw.Item("PREVIEW").String(preview) // RFC 8970 §3.1 (preview.go)
 			continue
 		}
 		if err := c.writeFetchItem(fw, mv, t, it); err != nil && *dropped == nil {
@@ -361,8 +387,6 @@ func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, i
 		return c.writeBodySection(fw, mv, it)
 	case imapwire.FetchBinarySection, imapwire.FetchBinarySize:
 		return c.writeBinary(fw, mv, it)
-	case imapwire.FetchPreview:
-		fw.Item("PREVIEW").String(preview(mv)) // RFC 8970 §3.1 (preview.go)
 	case imapwire.FetchEmailID:
 		fw.Item("EMAILID").ObjectID(emailObjectID(t.EmailID)) // RFC 8474 §5.1
 	case imapwire.FetchThreadID:

@@ -55,6 +55,9 @@ type msgView struct {
 
 	storedHeaderEnd int64 // Mail11: end of the stored top-level header
 	base64          bool  // foreign message: the stored body is served base64-encoded (foreignView)
+	// bodyRebuilt: the view's body text is not the stored message's (its
+	// stored header shown as body, or base64), so neither is its preview.
+	bodyRebuilt bool
 }
 
 func (v *viewer) serverID() string { return v.hostname + " Postern IMAP " + v.version }
@@ -139,6 +142,7 @@ func (v *viewer) mail11View(mv *msgView, data *store.MessageData) {
 			BodyLines: data.Part.BodyLines, Envelope: env}
 		mv.hdrEnd = 0
 		mv.lines = -1 // the stored header's lines, counted in open
+		mv.bodyRebuilt = true
 	}
 	mv.part = &top
 	mv.header, mv.final = h, true
@@ -172,7 +176,7 @@ func (v *viewer) foreignView(mv *msgView, data *store.MessageData) {
 	hl := int64(len(h))
 	mv.part = &message.Part{BodyStart: hl, End: hl + encLen, BodyLines: lines, Type: typ, Subtype: sub,
 		Encoding: "BASE64", Disposition: "attachment", Envelope: env}
-	mv.header, mv.final, mv.base64 = h, true, true
+	mv.header, mv.final, mv.base64, mv.bodyRebuilt = h, true, true, true
 	mv.size = hl + encLen
 	mv.storedHeaderEnd = data.Part.BodyStart
 }

@@ -30,6 +30,7 @@ type Prepared struct {
 	Date      time.Time     // the internal date; now when the request had none
 	ImportKey string
 	Doc       *search.Doc // what the search index keeps (IndexDoc); nil: left unindexed
+	Preview   string      // RFC 8970 §3.1, by search.Preview
 }
 
 // Prepare runs one request through the pipeline: it checks the flags,
@@ -69,6 +70,7 @@ func Prepare(ctx context.Context, w Writer, req store.AppendRequest, now time.Ti
 	if p.PartBin, err = part.MarshalBinary(); err != nil {
 		return nil, fmt.Errorf("encode structure: %w", err)
 	}
+	p.Preview = search.Preview(w, size, part) // store.PreviewKeeper
 	return p, nil
 }
 

@@ -146,8 +146,8 @@ func (ss *Session) index(ctx context.Context, t *wtx, mailbox store.MailboxID, s
 // insertMessage inserts a content row for sp and a message row for it.
 func (t *wtx) insertMessage(ctx context.Context, mailbox store.MailboxID, mi store.MessageInfo, sp *spooled) (store.EmailID, error) {
 	var contentID int64
-	err := t.QueryRow(ctx, `INSERT INTO content (body, size, sha256, part, vms, is_foreign, foreign_head)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, sp.name, sp.Size, sp.Sum, sp.PartBin, sp.VMS, sp.Foreign, sp.Head).Scan(&contentID)
+	err := t.QueryRow(ctx, `INSERT INTO content (body, size, sha256, part, vms, is_foreign, foreign_head, preview)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, sp.name, sp.Size, sp.Sum, sp.PartBin, sp.VMS, sp.Foreign, sp.Head, sp.Preview).Scan(&contentID)
 	if err != nil {
 		return 0, fmt.Errorf("insert content: %w", err)
 	}

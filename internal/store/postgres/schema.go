@@ -276,6 +276,13 @@ BEGIN
 	CREATE INDEX search_text_hdr_trgm ON search_text USING gin (postern_index_text(hdr) gin_trgm_ops);
 END $$;
 `,
+	// Version 7: RFC 8970 PREVIEW (issue 14, store.PreviewKeeper): the
+	// preview of the content (search.Preview), computed when it is
+	// stored; NULL for contents stored before this version, until the
+	// first FETCH PREVIEW keeps one.
+	`
+ALTER TABLE content ADD COLUMN preview text;
+`,
 }
 
 // SchemaVersion is the schema version this program writes.

@@ -159,7 +159,7 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 	chs := make([]store.Change, len(spool))
 	for i, sp := range spool {
 		var contentID int64
-		if err := insContent.QueryRowContext(ctx, sp.file, sp.Size, sp.Sum, sp.PartBin, sp.VMS, sp.Foreign, sp.Head).Scan(&contentID); err != nil {
+		if err := insContent.QueryRowContext(ctx, sp.file, sp.Size, sp.Sum, sp.PartBin, sp.VMS, sp.Foreign, sp.Head, sp.Preview).Scan(&contentID); err != nil {
 			return nil, fmt.Errorf("insert content: %w", err)
 		}
 		// The search index entry is made after acknowledgement (indexer.go).
@@ -237,7 +237,7 @@ func nullString(s string) sql.NullString {
 }
 
 const (
-	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign, foreign_head) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	insertContentSQL = `INSERT INTO content (file, size, sha256, part, vms, is_foreign, foreign_head, preview) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	insertMessageSQL = `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, import_key, pop3_uidl, saved)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 )

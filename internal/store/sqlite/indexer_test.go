@@ -13,7 +13,7 @@ import (
 )
 
 // undoSearchPending undoes schema version 20 (the indexer's queue).
-const undoSearchPending = `DROP TABLE search_pending`
+const undoSearchPending = undoPreview + `; DROP TABLE search_pending`
 
 // pendingRows counts the contents waiting for the indexer.
 func pendingRows(t *testing.T, st *Store) int {

@@ -349,6 +349,14 @@ CREATE TABLE search_pending (
 	content INTEGER PRIMARY KEY
 );
 `,
+	// Version 21: RFC 8970 PREVIEW (issue 14, store.PreviewKeeper): the
+	// preview of the content (search.Preview), computed when it is
+	// stored, so that FETCH PREVIEW opens no message file; COPY shares
+	// it with the content. NULL for contents stored before this version,
+	// until the first FETCH PREVIEW keeps one.
+	`
+ALTER TABLE content ADD COLUMN preview TEXT;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -71,6 +71,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ViewDataUIDs", testViewDataUIDs},
 		{"Retrieved", testRetrieved},
 		{"SaveDate", testSaveDate},
+		{"Preview", testPreview},
 		{"Reclaim", testReclaim},
 		{"ClosedSession", testClosedSession},
 		{"QuotaLimits", testQuotaLimits},
