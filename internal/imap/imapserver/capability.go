@@ -87,7 +87,7 @@ var capabilities = []capability{
 	{name: "BINARY", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
 	// RFC 8970: the FETCH item PREVIEW, kept by the store (preview.go).
 	{name: "PREVIEW", postAuth: true, commands: []string{"FETCH", "UID FETCH"}},
-	// RFC 8474 (objectid.go): MAILBOXID, EMAILID, THREADID (always NIL).
+	// RFC 8474 (objectid.go, threadid.go): MAILBOXID, EMAILID, THREADID.
 	{name: "OBJECTID", postAuth: true, commands: []string{"SELECT", "EXAMINE", "CREATE", "STATUS",
 		"FETCH", "UID FETCH", "SEARCH", "UID SEARCH"}},
 	// RFC 8514 (savedate.go) over the session's store.SaveDateKeeper:

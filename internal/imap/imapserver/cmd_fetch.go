@@ -43,7 +43,9 @@ type fetchPlan struct {
 	hasSaveDate   bool
 	saved         saveDates // SAVEDATE: the batch's save dates (savedate.go)
 	hasPreview    bool
-	previews      *batchPreviews // PREVIEW: the batch's (preview.go); nil: the store keeps none
+	hasThreadID   bool
+	threads       map[store.UID]store.ThreadID // THREADID: the batch's (threadid.go)
+	previews      *batchPreviews               // PREVIEW: the batch's (preview.go); nil: the store keeps none
 }
 
 // topOnly reports whether the items look at no more of the stored
@@ -135,6 +137,11 @@ func (c *conn) writeBatches(ctx context.Context, targets []target, plan fetchPla
 				return err
 			}
 		}
+		if plan.hasThreadID {
+			if plan.threads, err = c.loadThreadIDs(ctx, uidsOf(batch)); err != nil {
+				return err
+			}
+		}
 		for _, t := range batch {
 			if i := c.sel.index(t.UID); i >= 0 {
 				t.msgEntry = c.sel.msgs[i] // flags after markSeen
@@ -186,6 +193,8 @@ func planFetch(items []imapwire.FetchItem, uid, sizeNeedsData bool) fetchPlan {
 			p.hasFlags = true
 		case imapwire.FetchSaveDate:
 			p.hasSaveDate = true
+		case imapwire.FetchThreadID:
+			p.hasThreadID = true
 		case imapwire.FetchPreview:
 			// The Mail11 view decides per message whether the kept
 			// preview is the view's (preview.go).
@@ -330,6 +339,9 @@ func (c *conn) writeFetch(ctx context.Context, mv *msgView, t target, plan fetch
 		case imapwire.FetchPreview:
 			fw.Item("PREVIEW").String(preview) // RFC 8970 §3.1 (preview.go)
 			continue
+		case imapwire.FetchThreadID:
+			writeThreadID(fw, plan.threads, t.UID) // RFC 8474 §5.2 (threadid.go)
+			continue
 		}
 		if err := c.writeFetchItem(fw, mv, t, it); err != nil && *dropped == nil {
 			*dropped = err
@@ -389,8 +401,6 @@ func (c *conn) writeFetchItem(fw *imapwire.FetchWriter, mv *msgView, t target, i
 		return c.writeBinary(fw, mv, it)
 	case imapwire.FetchEmailID:
 		fw.Item("EMAILID").ObjectID(emailObjectID(t.EmailID)) // RFC 8474 §5.1
-	case imapwire.FetchThreadID:
-		fw.Item("THREADID").NIL() // RFC 8474 §5.2: no threads computed (objectid.go)
 	}
 	return nil
 }

@@ -73,6 +73,9 @@ func (c *conn) evalSearch(ctx context.Context, key *searchKey) ([]target, error)
 	if err := c.askSaveDates(ctx, key); err != nil {
 		return nil, err
 	}
+	if err := c.askThreadIDs(ctx, key); err != nil {
+		return nil, err
+	}
 	// Which messages need their stored data: all, none, or only those
 	// the index left to reading.
 	allData, some := key.dataNeeds(&c.s.view)
@@ -299,7 +302,7 @@ func (m *searchMsg) match(k *searchKey) (bool, error) {
 		id, ok := parseEmailObjectID(k.Value)
 		return ok && in.EmailID == id, nil
 	case imapwire.SearchThreadID:
-		return false, nil // every THREADID is NIL (objectid.go)
+		return matchThreadID(k, in.UID), nil // threadid.go
 	case imapwire.SearchSavedBefore, imapwire.SearchSavedOn, imapwire.SearchSavedSince, imapwire.SearchSaveDateSupported:
 		return matchSaveDate(k, in), nil // RFC 8514 §4.3 (savedate.go)
 	case imapwire.SearchHeader:

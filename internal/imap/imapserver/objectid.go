@@ -17,10 +17,9 @@ import (
 //     (§5.1); a COPY is a message of its own with a new EmailID (the
 //     store's rule, which POP3 UIDL relies on), so a copy does not share
 //     its original's EMAILID.
-//   - THREADID is NIL: Postern computes no threads to store (§5.2 lets a
-//     server that does not return NIL), so SEARCH THREADID matches nothing.
+//   - THREADID is "T" and the store's thread id (threadid.go).
 //
-// Both are unique in the whole store, so also across the account's
+// All are unique in the whole store, so also across the account's
 // mailboxes as §4 and §5.1 ask. The prefixes keep the two kinds apart.
 func mailboxObjectID(id store.MailboxID) string { return "F" + strconv.FormatInt(int64(id), 10) }
 

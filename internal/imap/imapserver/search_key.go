@@ -17,13 +17,14 @@ type searchKey struct {
 	imapwire.SearchKey
 	kids []*searchKey
 
-	members    map[store.UID]bool // SearchSeqSet and SearchUID: the resolved set
-	lower      string             // strings.ToLower(Value): TEXT's header half
-	lowerBytes []byte             // lower as bytes
-	folded     []byte             // Value with ASCII letters lower-cased: BODY, TEXT
-	cutoff     time.Time          // SearchOlder, SearchYounger: the command's now less Interval
-	idx        *indexAnswer       // the search index's answer; nil: scan (search_index.go)
-	saved      *saveDates         // SAVED* keys: the mailbox's save dates (savedate.go)
+	members    map[store.UID]bool           // SearchSeqSet and SearchUID: the resolved set
+	lower      string                       // strings.ToLower(Value): TEXT's header half
+	lowerBytes []byte                       // lower as bytes
+	folded     []byte                       // Value with ASCII letters lower-cased: BODY, TEXT
+	cutoff     time.Time                    // SearchOlder, SearchYounger: the command's now less Interval
+	idx        *indexAnswer                 // the search index's answer; nil: scan (search_index.go)
+	saved      *saveDates                   // SAVED* keys: the mailbox's save dates (savedate.go)
+	threads    map[store.UID]store.ThreadID // THREADID: the mailbox's threads (threadid.go)
 }
 
 // compileSearch turns a parsed key into the tree the server evaluates.

@@ -97,31 +97,6 @@ func TestCasemap(t *testing.T) {
 	}
 }
 
-func TestMessageIDs(t *testing.T) {
-	tests := []struct {
-		in   string
-		max  int
-		want string
-	}{
-		{"<a@b>", -1, "a@b"},
-		{" <a@b> <c@d>\r\n\t<e@f>", -1, "a@b c@d e@f"},
-		{"<a@b> <c@d>", 1, "a@b"},
-		{"<no-at> <a@b>", -1, "a@b"},
-		{"<a@b", -1, ""},
-		{"<x <a@b>", -1, "a@b"},
-		{"(comment) <a@b> (another)", -1, "a@b"},
-		{"Your message of <a@b> \"x\"", 1, "a@b"},
-		{"<a\r\n @b>", -1, "a@b"},
-		{"<@b> <a@>", -1, ""},
-		{"", -1, ""},
-	}
-	for _, tt := range tests {
-		if got := strings.Join(messageIDs(tt.in, tt.max), " "); got != tt.want {
-			t.Errorf("messageIDs(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
-		}
-	}
-}
-
 // FuzzBaseSubject: no panic; the result is stable (extracting again from
 // the base subject removes nothing more unless a blob was left as the
 // whole subject) and never longer than the casemapped input.

@@ -3,6 +3,8 @@ package thread
 import (
 	"cmp"
 	"slices"
+
+	"github.com/postern/postern/internal/message"
 )
 
 // Algorithm is a THREAD algorithm.
@@ -112,7 +114,7 @@ func linkMessages(msgs []Message) []*container {
 		// (1) A message without a valid Message ID, or with the ID of an
 		// earlier message, gets a container of its own (a unique ID).
 		var c *container
-		if ids := messageIDs(m.MessageID, 1); len(ids) == 1 && (byID[ids[0]] == nil || byID[ids[0]].dummy()) {
+		if ids := message.MessageIDs(m.MessageID, 1); len(ids) == 1 && (byID[ids[0]] == nil || byID[ids[0]].dummy()) {
 			c = get(ids[0])
 		} else {
 			c = &container{msg: -1}
@@ -121,9 +123,9 @@ func linkMessages(msgs []Message) []*container {
 		c.msg = i
 		// The references: References, else the first valid Message ID of
 		// In-Reply-To.
-		refs := messageIDs(m.References, -1)
+		refs := message.MessageIDs(m.References, -1)
 		if len(refs) == 0 {
-			refs = messageIDs(m.InReplyTo, 1)
+			refs = message.MessageIDs(m.InReplyTo, 1)
 		}
 		// (1)(A) Each reference is the parent of the next, unless the
 		// child already has a parent or the link would make a loop.

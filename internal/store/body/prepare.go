@@ -31,6 +31,7 @@ type Prepared struct {
 	ImportKey string
 	Doc       *search.Doc // what the search index keeps (IndexDoc); nil: left unindexed
 	Preview   string      // RFC 8970 §3.1, by search.Preview
+	Thread    store.ThreadRefs
 }
 
 // Prepare runs one request through the pipeline: it checks the flags,
@@ -71,7 +72,19 @@ func Prepare(ctx context.Context, w Writer, req store.AppendRequest, now time.Ti
 		return nil, fmt.Errorf("encode structure: %w", err)
 	}
 	p.Preview = search.Preview(w, size, part) // store.PreviewKeeper
+	p.Thread = threadRefs(w, part)            // store.ThreadKeeper
 	return p, nil
+}
+
+// threadRefs reads the ThreadRefs of the content written to f from its
+// top-level header. A header that cannot be read threads by nothing: the
+// message begins a thread.
+func threadRefs(f io.ReaderAt, part *message.Part) store.ThreadRefs {
+	h, err := message.ReadHeader(io.NewSectionReader(f, part.HeaderStart, part.BodyStart-part.HeaderStart), int(part.BodyStart-part.HeaderStart)+1)
+	if err != nil {
+		return store.ThreadRefs{}
+	}
+	return store.ThreadRefsOf(h)
 }
 
 // IndexDoc sets p.Doc, the search index entry, from the body Prepare

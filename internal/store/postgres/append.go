@@ -133,6 +133,9 @@ func (ss *Session) index(ctx context.Context, t *wtx, mailbox store.MailboxID, s
 		if mi.EmailID, err = t.insertMessage(ctx, mailbox, mi, sp); err != nil {
 			return nil, err
 		}
+		if err := assignThread(ctx, t, ss.account, mi.EmailID, sp.Thread); err != nil {
+			return nil, err
+		}
 		results[i] = store.AppendResult{UIDValidity: mb.UIDValidity, UID: mi.UID, EmailID: mi.EmailID, ModSeq: modseq, Size: sp.Size}
 		chs[i] = store.ChangeAdd{Mailbox: mailbox, Info: mi}
 	}

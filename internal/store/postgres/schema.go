@@ -283,6 +283,19 @@ END $$;
 	`
 ALTER TABLE content ADD COLUMN preview text;
 `,
+	// Version 8: RFC 8474 THREADID (issue 14, store.ThreadKeeper), as the
+	// SQLite store's version 22: message.thread (NULL before this
+	// version) and thread_key, from each message ID an account's messages
+	// carried or referred to, to its thread.
+	`
+ALTER TABLE message ADD COLUMN thread bigint;
+CREATE TABLE thread_key (
+	account bigint NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	msgid   text NOT NULL,
+	thread  bigint NOT NULL,
+	PRIMARY KEY (account, msgid)
+);
+`,
 }
 
 // SchemaVersion is the schema version this program writes.

@@ -283,10 +283,12 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			mi.UID = dst.UIDNext + store.UID(i)
 			mi.ModSeq = modseq
 			// RFC 8514 §3: a copy is saved in its mailbox now.
-			err := t.QueryRow(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, saved)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, to, int64(mi.UID), int64(modseq), flagArray(mi.Flags),
+			// The copy is in its original's thread (store.ThreadKeeper).
+			err := t.QueryRow(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, saved, thread)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, (SELECT thread FROM message WHERE mailbox = $12 AND uid = $13)) RETURNING id`,
+				to, int64(mi.UID), int64(modseq), flagArray(mi.Flags),
 				mi.Flags.Has(store.FlagSeen), mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate),
-				mi.Size, r.content, ss.s.now().UnixNano()).Scan(&mi.EmailID)
+				mi.Size, r.content, ss.s.now().UnixNano(), from, int64(r.info.UID)).Scan(&mi.EmailID)
 			if err != nil {
 				return err
 			}

@@ -173,6 +173,9 @@ func (ss *Session) index(ctx context.Context, w *wtx, mailbox store.MailboxID, s
 		if err != nil {
 			return nil, fmt.Errorf("insert message: %w", err)
 		}
+		if err := assignThread(ctx, w, ss.account, mi.EmailID, sp.Thread); err != nil {
+			return nil, err
+		}
 		results[i] = store.AppendResult{UIDValidity: mb.UIDValidity, UID: mi.UID, EmailID: mi.EmailID, ModSeq: modseq, Size: sp.Size}
 		chs[i] = store.ChangeAdd{Mailbox: mailbox, Info: mi}
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // undoPreview takes an index back from version previewVersion.
-const undoPreview = `ALTER TABLE content DROP COLUMN preview`
+const undoPreview = undoThread + `; ALTER TABLE content DROP COLUMN preview`
 
 // TestMigratePreview: schema version 21 adds content.preview. A message
 // stored before it has no kept preview (Previews leaves it out) until

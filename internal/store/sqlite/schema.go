@@ -357,6 +357,22 @@ CREATE TABLE search_pending (
 	`
 ALTER TABLE content ADD COLUMN preview TEXT;
 `,
+	// Version 22: RFC 8474 THREADID (issue 14, store.ThreadKeeper):
+	// message.thread is the message's thread, the EmailID of the message
+	// that began it, given when it is stored (a COPY takes its
+	// original's); NULL for messages stored before this version.
+	// thread_key maps each message ID an account's messages carried or
+	// referred to (store.ThreadRefs) to the thread of the first message
+	// that did, which is how a later message finds its thread.
+	`
+ALTER TABLE message ADD COLUMN thread INTEGER;
+CREATE TABLE thread_key (
+	account INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+	msgid   TEXT NOT NULL,
+	thread  INTEGER NOT NULL,
+	PRIMARY KEY (account, msgid)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the index to the newest schema version, one version per

@@ -380,8 +380,9 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			return err
 		}
 		saved := ss.s.now().UnixNano() // RFC 8514 §3: a copy is saved now
-		ins, err := w.PrepareContext(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, saved)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		// The copy is in its original's thread (store.ThreadKeeper).
+		ins, err := w.PrepareContext(ctx, `INSERT INTO message (mailbox, uid, modseq, flags, seen, deleted, internal_date, internal_zone, size, content, saved, thread)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT thread FROM message WHERE mailbox = ? AND uid = ?)) RETURNING id`)
 		if err != nil {
 			return err
 		}
@@ -392,7 +393,8 @@ func (ss *Session) Copy(ctx context.Context, from store.MailboxID, uids []store.
 			mi.UID = dst.UIDNext + store.UID(i)
 			mi.ModSeq = modseq
 			err := ins.QueryRowContext(ctx, to, mi.UID, modseq, formatFlags(mi.Flags), mi.Flags.Has(store.FlagSeen),
-				mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, r.content, saved).Scan(&mi.EmailID)
+				mi.Flags.Has(store.FlagDeleted), sqlrow.TimeToInt(mi.InternalDate), zoneOf(mi.InternalDate), mi.Size, r.content, saved,
+				from, r.info.UID).Scan(&mi.EmailID)
 			if err != nil {
 				return err
 			}

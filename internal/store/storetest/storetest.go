@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Retrieved", testRetrieved},
 		{"SaveDate", testSaveDate},
 		{"Preview", testPreview},
+		{"Threads", testThreads},
 		{"Reclaim", testReclaim},
 		{"ClosedSession", testClosedSession},
 		{"QuotaLimits", testQuotaLimits},

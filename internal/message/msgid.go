@@ -1,16 +1,17 @@
-package thread
+package message
 
 import "strings"
 
-// messageIDs returns the valid Message IDs of a Message-ID, In-Reply-To or
+// MessageIDs returns the valid Message IDs of a Message-ID, In-Reply-To or
 // References field value, in order, at most max of them (max < 0: all).
 // RFC 5256 §3 (REFERENCES) uses "valid Message IDs" of RFC 2822 §3.6.4,
 // msg-id = [CFWS] "<" id-left "@" id-right ">" [CFWS]; what is between the
 // angle brackets is kept, folding white space removed, and compared
-// case-sensitively. Text outside angle brackets (comments, phrases of
+// case-sensitively. THREAD (RFC 5256) and the stores' thread ids
+// (RFC 8474 §5.2) both read message IDs with it. Text outside angle brackets (comments, phrases of
 // obsolete In-Reply-To fields) is skipped, and so is a bracketed part
 // without "@", as Dovecot does.
-func messageIDs(s string, max int) []string {
+func MessageIDs(s string, max int) []string {
 	var ids []string
 	for max < 0 || len(ids) < max {
 		open := strings.IndexByte(s, '<')
