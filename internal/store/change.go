@@ -52,8 +52,17 @@ type ChangeSubscription struct {
 	Subscribed bool
 }
 
+// ChangeMetadata reports RFC 5464 metadata entries set, changed or
+// removed, on a mailbox or, with Mailbox 0, on the server (the account's
+// server entries). Entries are the names that changed, lower case.
+type ChangeMetadata struct {
+	Mailbox MailboxID
+	Entries []string
+}
+
 func (ChangeAdd) isChange()          {}
 func (ChangeFlags) isChange()        {}
 func (ChangeExpunge) isChange()      {}
 func (ChangeMailbox) isChange()      {}
 func (ChangeSubscription) isChange() {}
+func (ChangeMetadata) isChange()     {}

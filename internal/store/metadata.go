@@ -24,7 +24,11 @@ type MetadataKeeper interface {
 	// removes the entry (removing one that does not exist is no error).
 	// When the mailbox would then hold more than maxEntries entries it
 	// changes nothing and returns ErrMetadataTooMany (RFC 5464 §4.3:
-	// [METADATA TOOMANY]). ErrNoSuchMailbox as for Metadata.
+	// [METADATA TOOMANY]). ErrNoSuchMailbox as for Metadata. The entries
+	// whose value changed are published to the account's other sessions
+	// as one ChangeMetadata (RFC 5465 §5.6, §5.7 MailboxMetadataChange,
+	// ServerMetadataChange); setting the value an entry has, or removing
+	// one that does not exist, is no change.
 	SetMetadata(ctx context.Context, mailbox MailboxID, entries []MetadataEntry, maxEntries int) error
 }
 

@@ -27,27 +27,50 @@ const (
 	evFlagChange
 	evMailboxName
 	evSubscriptionChange
+	evMailboxMetadataChange
+	evServerMetadataChange
 )
 
-// notifyEventNames are the supported events, in the order BADEVENT lists
-// them. AnnotationChange, MailboxMetadataChange and ServerMetadataChange
-// are not: Postern keeps no annotations and no metadata.
-var notifyEventNames = []struct {
+// metadataEvents are the events of METADATA (RFC 5464): supported, and
+// then required (RFC 5465 §5.6, §5.7), when the session's store keeps
+// metadata, which is when METADATA is advertised.
+const metadataEvents = evMailboxMetadataChange | evServerMetadataChange
+
+// notifyEventName is one supported event.
+type notifyEventName struct {
 	name string
 	ev   notifyEvents
-}{
+}
+
+// notifyEventNames are the events Postern reports, in the order BADEVENT
+// lists them. AnnotationChange is not among them: it reports changes of
+// per-message annotations (ANNOTATE, RFC 5257), which Postern does not
+// keep, so it is an event the server does not support, refused with
+// BADEVENT as RFC 5465 §3.1 requires (Dovecot refuses it the same way).
+var notifyEventNames = []notifyEventName{
 	{"MessageNew", evMessageNew},
 	{"MessageExpunge", evMessageExpunge},
 	{"FlagChange", evFlagChange},
 	{"MailboxName", evMailboxName},
 	{"SubscriptionChange", evSubscriptionChange},
+	{"MailboxMetadataChange", evMailboxMetadataChange},
+	{"ServerMetadataChange", evServerMetadataChange},
+}
+
+// supportedEvents returns the events this session reports: the metadata
+// events only when its store keeps metadata.
+func (c *conn) supportedEvents() []notifyEventName {
+	if _, ok := c.sess.(store.MetadataKeeper); ok {
+		return notifyEventNames
+	}
+	return slices.DeleteFunc(slices.Clone(notifyEventNames), func(e notifyEventName) bool { return e.ev&metadataEvents != 0 })
 }
 
 // badEventCode is the response code for an unsupported event: BADEVENT
 // with the events the server supports (RFC 5465 §3.1, §8).
-func badEventCode() string {
-	names := make([]string, len(notifyEventNames))
-	for i, e := range notifyEventNames {
+func badEventCode(supported []notifyEventName) string {
+	names := make([]string, len(supported))
+	for i, e := range supported {
 		names[i] = e.name
 	}
 	return "BADEVENT (" + strings.Join(names, " ") + ")"
@@ -93,19 +116,15 @@ func (c *conn) cmdNotify(ctx context.Context, tag string, dec *imapwire.Decoder)
 // the RFC forbids is BAD.
 func (c *conn) buildNotify(groups []imapwire.NotifyGroup) (*notifySpec, error) {
 	spec := &notifySpec{}
+	supported := c.supportedEvents()
 	for _, g := range groups {
 		ng := notifyGroup{filter: g.Filter}
 		for _, ev := range g.Events {
-			i := slices.IndexFunc(notifyEventNames, func(e struct {
-				name string
-				ev   notifyEvents
-			}) bool {
-				return strings.EqualFold(e.name, ev.Name)
-			})
+			i := slices.IndexFunc(supported, func(e notifyEventName) bool { return strings.EqualFold(e.name, ev.Name) })
 			if i < 0 {
-				return nil, nof(badEventCode(), "Unsupported NOTIFY event %s", ev.Name)
+				return nil, nof(badEventCode(supported), "Unsupported NOTIFY event %s", ev.Name)
 			}
-			ng.events |= notifyEventNames[i].ev
+			ng.events |= supported[i].ev
 			if len(ev.Fetch) > 0 {
 				// §5.2: fetch attributes only for the selected mailbox.
 				if !g.Filter.Selected() {
@@ -285,6 +304,8 @@ func (c *conn) notifyOthers(ctx context.Context, changes []store.Change, skip st
 			c.notifyMailboxName(ch, load, &boxes)
 		case store.ChangeSubscription:
 			c.notifySubscription(ch)
+		case store.ChangeMetadata:
+			c.notifyMetadata(ch, load, &boxes)
 		}
 	}
 	for _, id := range order {
@@ -345,6 +366,42 @@ func (c *conn) notifySubscription(ch store.ChangeSubscription) {
 		attrs = []string{`\Subscribed`}
 	}
 	c.writeList(attrs, shown, nil)
+}
+
+// notifyMetadata writes the unsolicited METADATA (RFC 5464 §4.4.2) of
+// RFC 5465 §5.6 (MailboxMetadataChange: entries of a mailbox a group
+// with the event covers, the selected one included) and §5.7
+// (ServerMetadataChange: server entries, for any group with the event),
+// naming the entries that changed.
+func (c *conn) notifyMetadata(ch store.ChangeMetadata, load func() bool, boxes *[]store.Mailbox) {
+	if ch.Mailbox == 0 {
+		if c.notify.anyGroup(evServerMetadataChange) {
+			c.enc.MetadataChanged("", ch.Entries)
+		}
+		return
+	}
+	if !load() {
+		return
+	}
+	i := slices.IndexFunc(*boxes, func(mb store.Mailbox) bool { return mb.ID == ch.Mailbox })
+	if i < 0 {
+		return // deleted since
+	}
+	mb := (*boxes)[i]
+	g := c.notify.other(mb.Name, mb.Subscribed)
+	if (g == nil || g.events&evMailboxMetadataChange == 0) && c.sel != nil && c.sel.id == mb.ID {
+		g, _ = c.notify.selectedGroup(c.sel)
+	}
+	shown, ok := c.imapName(mb.Name)
+	if g == nil || g.events&evMailboxMetadataChange == 0 || !ok {
+		return
+	}
+	c.enc.MetadataChanged(shown, ch.Entries)
+}
+
+// anyGroup reports whether some group asks for an event.
+func (n *notifySpec) anyGroup(ev notifyEvents) bool {
+	return slices.ContainsFunc(n.groups, func(g notifyGroup) bool { return g.events&ev != 0 })
 }
 
 // usesSubscribed reports whether a group has the "subscribed" filter.

@@ -216,3 +216,15 @@ func (enc *Encoder) Metadata(mailbox string, entries []MetadataEntry) error {
 	})
 	return e.CRLF()
 }
+
+// MetadataChanged writes the unsolicited "* METADATA mailbox entry …" of
+// RFC 5464 §4.4.2 (the entry-list form of §5's metadata-resp), naming
+// entries whose values changed, without their values; mailbox "" is the
+// server.
+func (enc *Encoder) MetadataChanged(mailbox string, entries []string) error {
+	e := enc.Untagged().Atom("METADATA").SP().Mailbox(mailbox)
+	for _, name := range entries {
+		e.SP().AString(name)
+	}
+	return e.CRLF()
+}

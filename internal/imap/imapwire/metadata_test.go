@@ -64,6 +64,21 @@ func TestEncodeMetadata(t *testing.T) {
 	}
 }
 
+// TestEncodeMetadataChanged: the unsolicited form of RFC 5464 §4.4.2,
+// entry names without values; a name that is no atom is quoted.
+func TestEncodeMetadataChanged(t *testing.T) {
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	enc := NewEncoder(w, EncoderOptions{})
+	enc.MetadataChanged("INBOX", []string{"/private/comment", "/shared/a b"})
+	enc.MetadataChanged("", []string{"/shared/motd"})
+	w.Flush()
+	want := "* METADATA INBOX /private/comment \"/shared/a b\"\r\n* METADATA \"\" /shared/motd\r\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
 // TestFetchPreview: PREVIEW and PREVIEW (LAZY) (RFC 8970 §6), alone and
 // among other items; any other modifier, or none in the parentheses, is
 // a syntax error.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/postern/postern/internal/store"
 )
 
@@ -60,17 +62,23 @@ func (ss *Session) SetMetadata(ctx context.Context, mailbox store.MailboxID, ent
 				return err
 			}
 		}
+		var changed []string
 		for _, e := range entries {
 			name := strings.ToLower(e.Name)
+			var tag pgconn.CommandTag
 			var err error
 			if e.Value == nil {
-				_, err = t.Exec(ctx, `DELETE FROM metadata WHERE account = $1 AND mailbox = $2 AND name = $3`, ss.account, mailbox, name)
+				tag, err = t.Exec(ctx, `DELETE FROM metadata WHERE account = $1 AND mailbox = $2 AND name = $3`, ss.account, mailbox, name)
 			} else {
-				_, err = t.Exec(ctx, `INSERT INTO metadata (account, mailbox, name, value) VALUES ($1, $2, $3, $4)
-					ON CONFLICT (account, mailbox, name) DO UPDATE SET value = excluded.value`, ss.account, mailbox, name, e.Value)
+				tag, err = t.Exec(ctx, `INSERT INTO metadata (account, mailbox, name, value) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (account, mailbox, name) DO UPDATE SET value = excluded.value WHERE metadata.value IS DISTINCT FROM excluded.value`,
+					ss.account, mailbox, name, e.Value)
 			}
 			if err != nil {
 				return err
+			}
+			if tag.RowsAffected() > 0 && !slices.Contains(changed, name) {
+				changed = append(changed, name)
 			}
 		}
 		var n int
@@ -79,6 +87,9 @@ func (ss *Session) SetMetadata(ctx context.Context, mailbox store.MailboxID, ent
 		}
 		if n > maxEntries {
 			return store.ErrMetadataTooMany // rolls the transaction back
+		}
+		if len(changed) > 0 {
+			ss.publish(t, store.ChangeMetadata{Mailbox: mailbox, Entries: changed})
 		}
 		return nil
 	})

@@ -45,6 +45,7 @@ type wireChange struct {
 	Name  string       `json:"na,omitempty"`
 	Old   string       `json:"o,omitempty"`
 	Sub   bool         `json:"b,omitempty"`
+	Ents  []string     `json:"me,omitempty"`
 }
 
 const (
@@ -53,6 +54,7 @@ const (
 	kindExpunge
 	kindMailbox
 	kindSubscription
+	kindMetadata
 )
 
 func toWire(c store.Change) wireChange {
@@ -69,6 +71,8 @@ func toWire(c store.Change) wireChange {
 		return wireChange{T: kindMailbox, M: int64(c.ID), Kind: int(c.Kind), Name: c.Name, Old: c.OldName}
 	case store.ChangeSubscription:
 		return wireChange{T: kindSubscription, Name: c.Name, Sub: c.Subscribed}
+	case store.ChangeMetadata:
+		return wireChange{T: kindMetadata, M: int64(c.Mailbox), Ents: c.Entries}
 	}
 	panic("postgres: unknown change type")
 }
@@ -94,13 +98,16 @@ func (w wireChange) change() store.Change {
 		return store.ChangeMailbox{Kind: store.MailboxChangeKind(w.Kind), ID: store.MailboxID(w.M), Name: w.Name, OldName: w.Old}
 	case kindSubscription:
 		return store.ChangeSubscription{Name: w.Name, Subscribed: w.Sub}
+	case kindMetadata:
+		return store.ChangeMetadata{Mailbox: store.MailboxID(w.M), Entries: w.Ents}
 	}
 	return nil
 }
 
 // encodeChanges turns changes into notification payloads of at most
 // about maxPayload octets each, in order; a long expunge is split into
-// several of the same MODSEQ.
+// several of the same MODSEQ, a long list of metadata entries into
+// several of the same mailbox.
 func encodeChanges(account store.AccountID, from uint64, chs []store.Change) []string {
 	var out []string
 	cur := notice{A: account, F: from}
@@ -128,9 +135,44 @@ func encodeChanges(account store.AccountID, from uint64, chs []store.Change) []s
 			add(part)
 			w.UIDs = w.UIDs[500:]
 		}
+		if w.T == kindMetadata {
+			for _, part := range splitEntries(w) {
+				add(part)
+			}
+			continue
+		}
 		add(w)
 	}
 	emit()
+	return out
+}
+
+// maxNoticeEntries bounds the octets of entry names in one metadata
+// change of a notification.
+const maxNoticeEntries = maxPayload / 2
+
+// splitEntries splits a metadata change into changes of the same mailbox
+// whose entry names total at most maxNoticeEntries octets. A name longer
+// than that alone (RFC 5464 sets no limit) cannot be sent: it is left out
+// of the notification.
+func splitEntries(w wireChange) []wireChange {
+	var out []wireChange
+	cur, size := w, 0
+	cur.Ents = nil
+	for _, e := range w.Ents {
+		if len(e) > maxNoticeEntries {
+			continue
+		}
+		if size+len(e) > maxNoticeEntries {
+			out = append(out, cur)
+			cur.Ents, size = nil, 0
+		}
+		cur.Ents = append(cur.Ents, e)
+		size += len(e) + 3
+	}
+	if len(cur.Ents) > 0 {
+		out = append(out, cur)
+	}
 	return out
 }
 

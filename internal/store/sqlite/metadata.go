@@ -68,17 +68,25 @@ func (ss *Session) SetMetadata(ctx context.Context, mailbox store.MailboxID, ent
 				return err
 			}
 		}
+		var changed []string
 		for _, e := range entries {
 			name := strings.ToLower(e.Name)
+			var res sql.Result
 			var err error
 			if e.Value == nil {
-				_, err = w.ExecContext(ctx, `DELETE FROM metadata WHERE account = ? AND mailbox = ? AND name = ?`, ss.account, mailbox, name)
+				res, err = w.ExecContext(ctx, `DELETE FROM metadata WHERE account = ? AND mailbox = ? AND name = ?`, ss.account, mailbox, name)
 			} else {
-				_, err = w.ExecContext(ctx, `INSERT INTO metadata (account, mailbox, name, value) VALUES (?, ?, ?, ?)
-					ON CONFLICT (account, mailbox, name) DO UPDATE SET value = excluded.value`, ss.account, mailbox, name, e.Value)
+				res, err = w.ExecContext(ctx, `INSERT INTO metadata (account, mailbox, name, value) VALUES (?, ?, ?, ?)
+					ON CONFLICT (account, mailbox, name) DO UPDATE SET value = excluded.value WHERE metadata.value IS NOT excluded.value`,
+					ss.account, mailbox, name, e.Value)
 			}
 			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n > 0 && !slices.Contains(changed, name) {
+				changed = append(changed, name)
 			}
 		}
 		var n int
@@ -87,6 +95,9 @@ func (ss *Session) SetMetadata(ctx context.Context, mailbox store.MailboxID, ent
 		}
 		if n > maxEntries {
 			return store.ErrMetadataTooMany // rolls the transaction back
+		}
+		if len(changed) > 0 {
+			w.publish(ss.account, ss.sub.ID(), store.ChangeMetadata{Mailbox: mailbox, Entries: changed})
 		}
 		return nil
 	})

@@ -89,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"VacationDue", testVacationDue},
 		{"DKIMKeys", testDKIMKeys},
 		{"Metadata", testMetadata},
+		{"MetadataEvents", testMetadataEvents},
 		{"QueueLease", testQueueLease},
 		{"QueueConcurrentClaims", testQueueConcurrentClaims},
 	}
