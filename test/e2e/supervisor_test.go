@@ -103,11 +103,31 @@ func TestRolloverMaxConnections(t *testing.T) {
 	if rollovers < 1 || pid == first || pid == 0 {
 		t.Errorf("after 11 concurrent sessions with Max-Connections 3: Rollovers %d, Worker PID %d (first %d)", rollovers, pid, first)
 	}
-	log := readLog(t, e.logs, "postern-run.log")
+	// Generation 1 drains when its last session (the script's early one)
+	// has logged out, which happens just before the script exits: the
+	// worker writes "worker drained" asynchronously, so wait for it.
 	for _, want := range []string{`msg=rollover`, `msg="worker draining" generation=1`, `msg="worker drained" generation=1`} {
-		if !strings.Contains(log, want) {
-			t.Errorf("run log lacks %s", want)
+		if !awaitLog(e.logs, "postern-run.log", want, 10*time.Second) {
+			t.Errorf("run log lacks %s after 10s:\n%s", want, readLog(t, e.logs, "postern-run.log"))
 		}
+	}
+}
+
+// awaitLog reports whether the log file matching pattern in dir contains
+// want within timeout, polling it.
+func awaitLog(dir, pattern, want string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		files, _ := filepath.Glob(filepath.Join(dir, pattern))
+		if len(files) > 0 {
+			if b, err := os.ReadFile(files[0]); err == nil && strings.Contains(string(b), want) {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
