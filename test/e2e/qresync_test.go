@@ -17,23 +17,7 @@ import (
 // calls, so the commands go out raw through its command layer.
 func TestIMAPQResyncImaplib(t *testing.T) {
 	t.Parallel()
-	e, p := newIMAPEnv(t, "")
-	e.startMail()
-	e.addUser("alice", "alice-pw")
-	for i := range 4 {
-		e.run("From: bob@example.org\nSubject: m"+strconv.Itoa(i)+"\n\nbody\n", "deliver", "alice").must(t, 0)
-	}
 	script := `
-import imaplib, ssl, sys
-port, ca = int(sys.argv[1]), sys.argv[2]
-ctx = ssl.create_default_context(cafile=ca)
-def login():
-    M = imaplib.IMAP4_SSL("localhost", port, ssl_context=ctx, timeout=20)
-    M.login("alice", "alice-pw")
-    return M
-def take(M, name):
-    return M.untagged_responses.pop(name, [])
-
 A = login()
 assert b"QRESYNC" in A.capability()[1][0].split()
 typ, data = A.enable("QRESYNC"); assert typ == "OK", data
@@ -74,7 +58,37 @@ typ, data = C.noop(); assert typ == "OK"
 for M in (A, B, C): M.logout()
 print("ok")
 `
-	out := python(t, script, strconv.Itoa(p.secure), p.cafile)
+	runAliceImaplib(t, 4, script)
+}
+
+// aliceImaplibPrelude starts the scripts of runAliceImaplib: the port and
+// CA file from the command line, login() for alice over implicit TLS, and
+// take(M, name) to pop an untagged response of imaplib's.
+const aliceImaplibPrelude = `
+import imaplib, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+def login():
+    M = imaplib.IMAP4_SSL("localhost", port, ssl_context=ctx, timeout=20)
+    M.login("alice", "alice-pw")
+    return M
+def take(M, name):
+    return M.untagged_responses.pop(name, [])
+`
+
+// runAliceImaplib starts a server whose user alice has n delivered
+// messages (subjects m0…), runs script after aliceImaplibPrelude with
+// Python's imaplib, and fails unless it prints "ok". imaplib has no calls
+// for these extensions, so such scripts send their commands raw.
+func runAliceImaplib(t *testing.T, n int, script string) {
+	t.Helper()
+	e, p := newIMAPEnv(t, "")
+	e.startMail()
+	e.addUser("alice", "alice-pw")
+	for i := range n {
+		e.run("From: bob@example.org\nSubject: m"+strconv.Itoa(i)+"\n\nbody\n", "deliver", "alice").must(t, 0)
+	}
+	out := python(t, aliceImaplibPrelude+script, strconv.Itoa(p.secure), p.cafile)
 	if !strings.Contains(out, "ok") {
 		t.Fatalf("imaplib: %s", out)
 	}

@@ -1,10 +1,6 @@
 package e2e
 
-import (
-	"strconv"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestIMAPUIDOnlyImaplib drives UIDONLY (RFC 9586) on the real binary
 // from Python imaplib. No client in CLIENTS.md implements UIDONLY (nor
@@ -18,23 +14,7 @@ import (
 // UIDFETCH, never EXPUNGE or FETCH.
 func TestIMAPUIDOnlyImaplib(t *testing.T) {
 	t.Parallel()
-	e, p := newIMAPEnv(t, "")
-	e.startMail()
-	e.addUser("alice", "alice-pw")
-	for i := range 3 {
-		e.run("From: bob@example.org\nSubject: m"+strconv.Itoa(i)+"\n\nbody\n", "deliver", "alice").must(t, 0)
-	}
 	script := `
-import imaplib, ssl, sys
-port, ca = int(sys.argv[1]), sys.argv[2]
-ctx = ssl.create_default_context(cafile=ca)
-def login():
-    M = imaplib.IMAP4_SSL("localhost", port, ssl_context=ctx, timeout=20)
-    M.login("alice", "alice-pw")
-    return M
-def take(M, name):
-    return M.untagged_responses.pop(name, [])
-
 A = login()
 assert b"UIDONLY" in A.capability()[1][0].split()
 typ, data = A.enable("UIDONLY"); assert typ == "OK", data
@@ -64,8 +44,5 @@ f = take(A, "UIDFETCH"); assert len(f) == 1 and f[0].startswith(b"3 (FLAGS (") a
 for M in (A, B): M.logout()
 print("ok")
 `
-	out := python(t, script, strconv.Itoa(p.secure), p.cafile)
-	if !strings.Contains(out, "ok") {
-		t.Fatalf("imaplib: %s", out)
-	}
+	runAliceImaplib(t, 3, script)
 }
