@@ -348,7 +348,12 @@ func (w *wtx) bumpModSeq(ctx context.Context, id store.MailboxID) (store.ModSeq,
 }
 
 func queryUIDs(ctx context.Context, q querier, mailbox store.MailboxID) ([]store.UID, error) {
-	rows, err := q.QueryContext(ctx, `SELECT uid FROM message WHERE mailbox = ? ORDER BY uid`, mailbox)
+	return queryUIDList(ctx, q, `SELECT uid FROM message WHERE mailbox = ? ORDER BY uid`, mailbox)
+}
+
+// queryUIDList runs query, whose one column is a UID, and returns its rows.
+func queryUIDList(ctx context.Context, q querier, query string, args ...any) ([]store.UID, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -52,22 +52,11 @@ func (s *Store) ExpireRetrieved(ctx context.Context, account store.AccountID, ma
 		if err := checkMailboxOf(ctx, w, account, mailbox); err != nil {
 			return err
 		}
-		rows, err := w.QueryContext(ctx, `SELECT m.uid FROM message m JOIN content c ON c.id = m.content
+		var err error
+		removed, err = queryUIDList(ctx, w, `SELECT m.uid FROM message m JOIN content c ON c.id = m.content
 			WHERE m.mailbox = ? AND m.retrieved > 0 AND m.retrieved < ? AND NOT c.is_foreign
 			ORDER BY m.uid`, mailbox, before.UnixNano())
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var u store.UID
-			if err := rows.Scan(&u); err != nil {
-				rows.Close()
-				return err
-			}
-			removed = append(removed, u)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(removed) == 0 {
+		if err != nil || len(removed) == 0 {
 			return err
 		}
 		modseq, err := w.bumpModSeq(ctx, mailbox)

@@ -21,20 +21,10 @@ func (ss *Session) ViewDataUIDs(ctx context.Context, mailbox store.MailboxID) ([
 		if _, err := ss.mailboxByID(ctx, tx, mailbox); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT m.uid FROM message m JOIN content c ON c.id = m.content
+		var err error
+		uids, err = queryUIDList(ctx, tx, `SELECT m.uid FROM message m JOIN content c ON c.id = m.content
 			WHERE m.mailbox = ? AND (c.vms IS NOT NULL OR c.is_foreign) ORDER BY m.uid`, mailbox)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var u store.UID
-			if err := rows.Scan(&u); err != nil {
-				rows.Close()
-				return err
-			}
-			uids = append(uids, u)
-		}
-		return closeRows(rows)
+		return err
 	})
 	return uids, err
 }
